@@ -1,0 +1,23 @@
+import type { ApiRouter } from '../http/api-router.js';
+import type { AppServices } from './services.js';
+
+/** The shared routers, one per route family; each applies its family's authentication. */
+export interface Routers {
+  /** `/api/crm`: tenant key with the `crm` scope. */
+  crm: ApiRouter;
+  /** `/api/automations`: tenant key with the `automations` scope. */
+  automations: ApiRouter;
+  /** `/api/platform`: platform admin token. */
+  platform: ApiRouter;
+  /** Root, no authentication (health, webhooks, unsubscribe links): routes authenticate themselves. */
+  open: ApiRouter;
+}
+
+/**
+ * A business component plugs into the process here, so wiring it means adding it to the
+ * list in components.ts and nothing else.
+ */
+export interface Component {
+  name: string;
+  routes?(routers: Routers, services: AppServices): void;
+}

@@ -1,0 +1,25 @@
+import type { Logger } from 'pino';
+import type { ApiKeyAuthenticator } from '../auth/api-key-authenticator.js';
+import type { Config } from '../config/config.js';
+import type { PlatformDb } from '../db/platform-database.js';
+import type { ServerRegistry } from '../db/server-registry.js';
+import type { Realtime } from '../realtime/realtime.js';
+import type { RedisClient } from '../redis/redis-client.js';
+import type { TenantConnectionManager } from '../tenancy/connection-manager.js';
+import type { TenantAdmin } from '../tenants/tenant-admin.js';
+import type { TenantSecrets } from '../tenants/tenant-secrets.js';
+
+/** The long-lived objects of one process, built once at start-up and handed to every component. */
+export interface AppServices {
+  config: Config;
+  logger: Logger;
+  servers: ServerRegistry;
+  platform: PlatformDb;
+  /** Decrypted tenant secrets (WhatsApp, SMTP, Google, storage, database). */
+  secrets: TenantSecrets;
+  connections: TenantConnectionManager;
+  tenantAdmin: TenantAdmin;
+  authenticator: ApiKeyAuthenticator;
+  realtime: Realtime;
+  redis?: RedisClient;
+}

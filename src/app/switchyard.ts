@@ -1,0 +1,169 @@
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import swaggerUi from 'swagger-ui-express';
+import { ApiKeyAuthenticator } from '../auth/api-key-authenticator.js';
+import type { Config } from '../config/config.js';
+import { SecretBox } from '../crypto/secret-box.js';
+import type { DatabaseServer } from '../db/database-server.js';
+import { loadMigrations, migrateSchema } from '../db/migrate.js';
+import { platformSchema, type PlatformDb } from '../db/platform-database.js';
+import { openPGliteServer } from '../db/pglite-server.js';
+import { openPostgresServer } from '../db/postgres-server.js';
+import { ServerRegistry } from '../db/server-registry.js';
+import { createHttpApp } from '../http/create-app.js';
+import { buildOpenApiDocument, createOpenApiRegistry } from '../http/openapi.js';
+import { createLogger } from '../logging/logger.js';
+import { Realtime } from '../realtime/realtime.js';
+import { connectRedis } from '../redis/redis-client.js';
+import { TenantConnectionManager } from '../tenancy/connection-manager.js';
+import { TenantAdmin } from '../tenants/tenant-admin.js';
+import { TenantSecrets } from '../tenants/tenant-secrets.js';
+import { tenantChangesChannel } from '../tenants/tenant.repository.js';
+import { removeServerInfo, writeServerInfo } from './server-info.js';
+import { buildRouters } from './routes.js';
+import type { AppServices } from './services.js';
+
+export interface Switchyard {
+  services: AppServices;
+  httpServer?: HttpServer;
+  /** The port the HTTP server listens on (useful with PORT=0). */
+  port?: number;
+  stop(): Promise<void>;
+}
+
+export async function openDefaultServer(config: Config, logger: Logger): Promise<DatabaseServer> {
+  return config.database.url
+    ? openPostgresServer(config.database.url, { poolMax: config.database.poolMax, logger })
+    : openPGliteServer(config.database.dataDir);
+}
+
+/** Builds the services of one process: database, platform schema, tenancy, auth. */
+export async function openServices(
+  config: Config,
+  logger: Logger,
+  options: { httpServer?: HttpServer } = {},
+): Promise<AppServices> {
+  const defaultServer = await openDefaultServer(config, logger);
+  try {
+    await migrateSchema(defaultServer.db, platformSchema, loadMigrations('platform'));
+    const servers = new ServerRegistry(defaultServer, { poolMax: config.database.poolMax, logger });
+    const platform = defaultServer.db.withSchema(platformSchema) as PlatformDb;
+    const secretBox = new SecretBox(config.secrets.currentKey, config.secrets.previousKeys);
+    const secrets = new TenantSecrets(platform, secretBox);
+    const connections = new TenantConnectionManager({
+      servers,
+      maxCachedTenants: config.tenancy.maxCachedTenants,
+      logger,
+      dedicatedUrlOf: async (tenant) => {
+        const secret = await secrets.read(tenant.id, 'database');
+        if (!secret) throw new Error(`Tenant ${tenant.clientCode} has no dedicated database URL`);
+        return secret.url;
+      },
+    });
+    const tenantAdmin = new TenantAdmin({ platform, secrets, connections });
+    const authenticator = new ApiKeyAuthenticator({
+      platform,
+      connections,
+      cacheTtlMs: config.tenancy.authCacheTtlMs,
+      logger,
+    });
+    const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
+    const realtime = await Realtime.create({
+      httpServer: options.httpServer,
+      authenticator,
+      corsOrigins: config.http.corsOrigins,
+      redis,
+      logger,
+    });
+    return {
+      config,
+      logger,
+      servers,
+      platform,
+      secrets,
+      connections,
+      tenantAdmin,
+      authenticator,
+      realtime,
+      redis,
+    };
+  } catch (error) {
+    await defaultServer.close();
+    throw error;
+  }
+}
+
+/** Starts one Switchyard process in the role the config names. */
+export async function startSwitchyard(
+  config: Config,
+  logger = createLogger({ level: config.logLevel }),
+): Promise<Switchyard> {
+  for (const warning of config.warnings) logger.warn(warning);
+  const serveHttp = config.role !== 'worker';
+  const httpServer = serveHttp ? createServer() : undefined;
+  const services = await openServices(config, logger, { httpServer });
+  const stopListening = await services.servers.defaultServer.listen(tenantChangesChannel, (tenantId) => {
+    if (tenantId) services.authenticator.invalidateTenant(tenantId);
+    else services.authenticator.invalidateAll();
+  });
+
+  let port: number | undefined;
+  if (httpServer) {
+    const registry = createOpenApiRegistry();
+    const routers = buildRouters(services, registry);
+    const document = buildOpenApiDocument(registry);
+    const app = createHttpApp({
+      logger,
+      corsOrigins: config.http.corsOrigins,
+      bodyLimit: config.http.bodyLimit,
+      trustProxy: config.http.trustProxy,
+      exposeStack: config.nodeEnv === 'development',
+      routers,
+      extra: [
+        { path: '/api/openapi.json', handler: (_req, res) => void res.json(document) },
+        { path: '/api/docs', handler: [...swaggerUi.serve, swaggerUi.setup(document)] },
+      ],
+    });
+    httpServer.on('request', app);
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(config.port, config.host, () => resolve());
+    });
+    port = (httpServer.address() as AddressInfo).port;
+    if (services.servers.defaultServer.kind === 'pglite') writeServerInfo(config.database.dataDir, port);
+    logger.info({ port, role: config.role, database: services.servers.defaultServer.label }, 'listening');
+  }
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      logger.info('shutting down');
+      if (httpServer) await closeHttpServer(httpServer, config.shutdownTimeoutMs);
+      await services.realtime.close();
+      await stopListening();
+      await services.redis?.quit().catch(() => undefined);
+      await services.servers.close();
+      if (httpServer && services.servers.defaultServer.kind === 'pglite') {
+        removeServerInfo(config.database.dataDir);
+      }
+      logger.info('stopped');
+    })());
+
+  return { services, httpServer, port, stop };
+}
+
+/** Stops accepting, lets in-flight requests finish, and cuts what is left after the bound. */
+async function closeHttpServer(server: HttpServer, timeoutMs: number): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      server.closeAllConnections();
+      resolve();
+    }, timeoutMs);
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}

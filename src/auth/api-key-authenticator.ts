@@ -1,0 +1,127 @@
+import type { Selectable } from 'kysely';
+import type { Logger } from 'pino';
+import { apiKeyMatches, apiKeyPrefix, hashApiKey } from '../crypto/api-key.js';
+import type { PlatformDb } from '../db/platform-database.js';
+import { AppError } from '../http/app-error.js';
+import type { TenantCaller } from '../http/request-context.js';
+import type { TenantConnectionManager } from '../tenancy/connection-manager.js';
+import type { Tenant } from '../tenancy/tenant.js';
+import { LruCache } from '../tenancy/lru-cache.js';
+import { toTenant } from '../tenants/tenant.repository.js';
+import type { ApiKeysTable } from '../tenants/tenant.tables.js';
+
+interface KeyRecord {
+  tenant: Tenant;
+  key: Selectable<ApiKeysTable>;
+  loadedAt: number;
+}
+
+const invalidCredentials = () => new AppError('unauthorized', 'Invalid client code or API key');
+/** Compared against when no key matches, so unknown keys cost the same as wrong ones. */
+const decoyHash = hashApiKey('sk_live_000000000000_decoy');
+const lastUsedWriteIntervalMs = 60_000;
+
+/**
+ * Verifies `x-client-code` + `x-api-key`. Every failure (unknown code, unknown key, key of
+ * another tenant, revoked key) is the same 401, so tenants cannot be enumerated. Verified
+ * keys are cached briefly; a NOTIFY on tenant changes (suspension, revocation) drops
+ * them in every process at once.
+ */
+export class ApiKeyAuthenticator {
+  private readonly cache = new LruCache<string, KeyRecord>(10_000);
+  private readonly lastUsedWrites = new Map<string, number>();
+
+  constructor(
+    private readonly deps: {
+      platform: PlatformDb;
+      connections: TenantConnectionManager;
+      cacheTtlMs: number;
+      logger: Logger;
+    },
+  ) {}
+
+  async authenticate(clientCode: string | undefined, apiKey: string | undefined): Promise<TenantCaller> {
+    if (!clientCode || !apiKey) {
+      throw new AppError('unauthorized', 'x-client-code and x-api-key headers are required');
+    }
+    const prefix = apiKeyPrefix(apiKey);
+    const record = prefix ? await this.lookup(prefix) : null;
+    const matches = apiKeyMatches(apiKey, record?.key.key_hash ?? decoyHash);
+    if (
+      !record ||
+      !matches ||
+      record.tenant.clientCode !== clientCode.toLowerCase() ||
+      record.key.revoked_at
+    ) {
+      throw invalidCredentials();
+    }
+    if (record.tenant.status !== 'active') {
+      throw new AppError('forbidden', 'This tenant is suspended', {
+        details: { status: record.tenant.status },
+      });
+    }
+    this.touch(record.key.id);
+    const handle = await this.deps.connections.resolve(record.tenant);
+    return { handle, apiKey: { id: record.key.id, label: record.key.label, scopes: record.key.scopes } };
+  }
+
+  /** Forgets cached keys of a tenant (called on the tenant-change notification). */
+  invalidateTenant(tenantId: string): void {
+    this.cache.deleteWhere((record) => record.tenant.id === tenantId);
+  }
+
+  invalidateAll(): void {
+    this.cache.clear();
+  }
+
+  private async lookup(prefix: string): Promise<KeyRecord | null> {
+    const cached = this.cache.get(prefix);
+    if (cached && Date.now() - cached.loadedAt < this.deps.cacheTtlMs) return cached;
+    const row = await this.deps.platform
+      .selectFrom('api_keys as k')
+      .innerJoin('tenants as t', 't.id', 'k.tenant_id')
+      .selectAll('k')
+      .select([
+        't.client_code',
+        't.name',
+        't.status',
+        't.timezone',
+        't.default_country',
+        't.data_location',
+        't.created_at as tenant_created_at',
+        't.updated_at as tenant_updated_at',
+      ])
+      .where('k.prefix', '=', prefix)
+      .executeTakeFirst();
+    if (!row) return null;
+    const record: KeyRecord = {
+      key: row,
+      tenant: toTenant({
+        id: row.tenant_id,
+        client_code: row.client_code,
+        name: row.name,
+        status: row.status,
+        timezone: row.timezone,
+        default_country: row.default_country,
+        data_location: row.data_location,
+        created_at: row.tenant_created_at,
+        updated_at: row.tenant_updated_at,
+      }),
+      loadedAt: Date.now(),
+    };
+    this.cache.set(prefix, record);
+    return record;
+  }
+
+  private touch(keyId: string): void {
+    const now = Date.now();
+    if (now - (this.lastUsedWrites.get(keyId) ?? 0) < lastUsedWriteIntervalMs) return;
+    this.lastUsedWrites.set(keyId, now);
+    this.deps.platform
+      .updateTable('api_keys')
+      .set({ last_used_at: new Date(now) })
+      .where('id', '=', keyId)
+      .execute()
+      .catch((error: unknown) => this.deps.logger.warn({ err: error, keyId }, 'could not record key use'));
+  }
+}

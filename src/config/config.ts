@@ -1,0 +1,97 @@
+import { ConfigError } from './config-error.js';
+import { envSchema, type Env } from './env.js';
+import { loadGeneratedSecrets } from './generated-secrets.js';
+
+export interface Config {
+  nodeEnv: Env['NODE_ENV'];
+  role: Env['ROLE'];
+  host: string;
+  port: number;
+  logLevel: Env['LOG_LEVEL'];
+  database: { url?: string; dataDir: string; poolMax: number };
+  secrets: { currentKey: Buffer; previousKeys: Buffer[] };
+  platformAdminToken: string;
+  redisUrl?: string;
+  http: { corsOrigins: string[]; bodyLimit: string; trustProxy: boolean };
+  rateLimit: { windowMs: number; max: number };
+  tenancy: { maxCachedTenants: number; authCacheTtlMs: number };
+  shutdownTimeoutMs: number;
+  /** Messages to log once a logger exists (e.g. generated development secrets). */
+  warnings: string[];
+}
+
+/**
+ * Reads and validates the whole environment at once. Throws a ConfigError naming every
+ * bad variable. Outside production, a missing SECRETS_KEY or PLATFORM_ADMIN_TOKEN is
+ * generated once into DATA_DIR (and reused after), with a warning.
+ */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const input = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== ''));
+  const parsed = envSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const env = parsed.data;
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const production = env.NODE_ENV === 'production';
+  if (production && !env.SECRETS_KEY) problems.push('SECRETS_KEY: required in production');
+  if (production && !env.PLATFORM_ADMIN_TOKEN) problems.push('PLATFORM_ADMIN_TOKEN: required in production');
+
+  const currentKey = env.SECRETS_KEY ? decodeKey('SECRETS_KEY', env.SECRETS_KEY, problems) : null;
+  const previousKeys = env.SECRETS_KEYS_PREVIOUS.map((key, index) =>
+    decodeKey(`SECRETS_KEYS_PREVIOUS[${index}]`, key, problems),
+  );
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  let secretsKey = currentKey;
+  let adminToken = env.PLATFORM_ADMIN_TOKEN;
+  if (!secretsKey || !adminToken) {
+    const generated = loadGeneratedSecrets(env.DATA_DIR);
+    if (!secretsKey) {
+      secretsKey = Buffer.from(generated.secretsKey, 'base64');
+      warnings.push(
+        `SECRETS_KEY is not set: using the development key generated in ${generated.file}. Set SECRETS_KEY in production.`,
+      );
+    }
+    if (!adminToken) {
+      adminToken = generated.platformAdminToken;
+      warnings.push(
+        `PLATFORM_ADMIN_TOKEN is not set: using the development token generated in ${generated.file}.`,
+      );
+    }
+  }
+
+  return {
+    nodeEnv: env.NODE_ENV,
+    role: env.ROLE,
+    host: env.HOST,
+    port: env.PORT,
+    logLevel: env.LOG_LEVEL,
+    database: { url: env.DATABASE_URL, dataDir: env.DATA_DIR, poolMax: env.DB_POOL_MAX },
+    secrets: { currentKey: secretsKey, previousKeys: previousKeys.filter((key) => key !== null) },
+    platformAdminToken: adminToken,
+    redisUrl: env.REDIS_URL,
+    http: {
+      corsOrigins: env.CORS_ORIGINS,
+      bodyLimit: env.BODY_LIMIT,
+      trustProxy: env.TRUST_PROXY,
+    },
+    rateLimit: { windowMs: env.RATE_LIMIT_WINDOW_MS, max: env.RATE_LIMIT_MAX },
+    tenancy: {
+      maxCachedTenants: env.MAX_CACHED_TENANTS,
+      authCacheTtlMs: env.AUTH_CACHE_TTL_MS,
+    },
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    warnings,
+  };
+}
+
+function decodeKey(name: string, value: string, problems: string[]): Buffer | null {
+  const key = /^[0-9a-f]{64}$/i.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
+  if (key.length !== 32) {
+    problems.push(`${name}: must be 32 bytes, base64 or hex encoded (openssl rand -base64 32)`);
+    return null;
+  }
+  return key;
+}

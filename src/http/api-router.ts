@@ -1,0 +1,142 @@
+import type { OpenAPIRegistry, RouteConfig } from '@asteasolutions/zod-to-openapi';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
+import { z } from 'zod';
+import { AppError } from './app-error.js';
+import { errorEnvelopeSchema, success, successSchema } from './envelope.js';
+import { securityRequirement, type Security } from './openapi.js';
+
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+type AnyObject = z.ZodObject<z.ZodRawShape>;
+
+export interface RouteInput<P, Q, B> {
+  params: P;
+  query: Q;
+  body: B;
+  req: Request;
+  res: Response;
+}
+
+/** A handler's answer when the status depends on the outcome (e.g. 200 for a duplicate, 201 for new). */
+export class Reply<T> {
+  constructor(
+    readonly status: number,
+    readonly data: T,
+  ) {}
+}
+
+export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z.ZodType> {
+  method: Method;
+  /** Express-style path relative to the router's base, e.g. `/tenants/:code`. */
+  path: string;
+  summary: string;
+  description?: string;
+  /** OpenAPI tag, when it differs from the router's (several components share one router). */
+  tag?: string;
+  params?: P;
+  query?: Q;
+  body?: B;
+  /** Schema of `data` in the success envelope. */
+  response?: z.ZodType;
+  status?: number;
+  /** Extra error statuses worth documenting beyond the router's defaults. */
+  errors?: Record<number, string>;
+  handler: (input: RouteInput<z.infer<P>, z.infer<Q>, z.infer<B>>) => Promise<unknown>;
+}
+
+const defaultErrors: Record<Security, Record<number, string>> = {
+  none: { 400: 'Invalid input' },
+  tenant: {
+    400: 'Invalid input',
+    401: 'Missing or invalid credentials',
+    403: 'Tenant suspended or key lacks the scope',
+    429: 'Rate limit exceeded',
+  },
+  platform: { 400: 'Invalid input', 401: 'Missing or invalid platform admin token' },
+};
+
+/**
+ * An Express router whose routes validate their input with zod, answer in the envelope,
+ * and register themselves in the OpenAPI document, from one definition.
+ */
+export class ApiRouter {
+  readonly express = Router();
+
+  constructor(
+    readonly base: string,
+    private readonly registry: OpenAPIRegistry,
+    private readonly options: { tag: string; security: Security; middleware?: RequestHandler[] },
+  ) {
+    for (const middleware of options.middleware ?? []) this.express.use(middleware);
+  }
+
+  route<P extends AnyObject, Q extends AnyObject, B extends z.ZodType>(spec: RouteSpec<P, Q, B>): this {
+    const status = spec.status ?? (spec.method === 'post' ? 201 : 200);
+    this.express[spec.method](spec.path, async (req, res) => {
+      const input = parseInput(spec, req);
+      const result = await spec.handler({ ...input, req, res } as RouteInput<
+        z.infer<P>,
+        z.infer<Q>,
+        z.infer<B>
+      >);
+      if (res.headersSent) return;
+      if (result instanceof Reply) res.status(result.status).json(success(result.data));
+      else res.status(status).json(success(result ?? null));
+    });
+    this.registry.registerPath(this.describe(spec, status));
+    return this;
+  }
+
+  private describe(spec: RouteSpec<AnyObject, AnyObject, z.ZodType>, status: number): RouteConfig {
+    const errors = { ...defaultErrors[this.options.security], ...spec.errors };
+    const errorResponses = Object.fromEntries(
+      Object.entries(errors).map(([code, description]) => [
+        code,
+        { description, content: { 'application/json': { schema: errorEnvelopeSchema } } },
+      ]),
+    );
+    return {
+      method: spec.method,
+      path: toOpenApiPath(this.base + spec.path),
+      summary: spec.summary,
+      description: spec.description,
+      tags: [spec.tag ?? this.options.tag],
+      security: securityRequirement(this.options.security),
+      request: {
+        params: spec.params,
+        query: spec.query,
+        body: spec.body ? { content: { 'application/json': { schema: spec.body } } } : undefined,
+      },
+      responses: {
+        [status]: {
+          description: 'Success',
+          content: { 'application/json': { schema: successSchema(spec.response ?? z.unknown()) } },
+        },
+        ...errorResponses,
+      },
+    };
+  }
+}
+
+function parseInput(spec: RouteSpec<AnyObject, AnyObject, z.ZodType>, req: Request) {
+  const issues: { path: string; message: string }[] = [];
+  const part = <S extends z.ZodType | undefined>(name: string, schema: S, value: unknown) => {
+    if (!schema) return value;
+    const result = schema.safeParse(value ?? {});
+    if (result.success) return result.data;
+    for (const issue of result.error.issues) {
+      issues.push({ path: [name, ...issue.path.map(String)].join('.'), message: issue.message });
+    }
+    return undefined;
+  };
+  const params = part('params', spec.params, req.params);
+  const query = part('query', spec.query, req.query);
+  const body = part('body', spec.body, req.body);
+  if (issues.length > 0) {
+    throw new AppError('validation_failed', 'The request is not valid', { details: issues });
+  }
+  return { params, query, body };
+}
+
+function toOpenApiPath(path: string): string {
+  return path.replace(/:(\w+)/g, '{$1}');
+}

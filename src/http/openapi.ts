@@ -1,0 +1,41 @@
+import { OpenApiGeneratorV31, OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+
+export type Security = 'tenant' | 'platform' | 'none';
+
+export function createOpenApiRegistry(): OpenAPIRegistry {
+  const registry = new OpenAPIRegistry();
+  registry.registerComponent('securitySchemes', 'clientCode', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'x-client-code',
+  });
+  registry.registerComponent('securitySchemes', 'apiKey', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'x-api-key',
+  });
+  registry.registerComponent('securitySchemes', 'platformAdmin', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'PLATFORM_ADMIN_TOKEN',
+  });
+  return registry;
+}
+
+export function securityRequirement(security: Security): Record<string, string[]>[] | undefined {
+  if (security === 'tenant') return [{ clientCode: [], apiKey: [] }];
+  if (security === 'platform') return [{ platformAdmin: [] }];
+  return undefined;
+}
+
+export function buildOpenApiDocument(registry: OpenAPIRegistry) {
+  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'Switchyard API',
+      version: '0.1.0',
+      description:
+        'Multi-tenant sales CRM and automation backend. Tenant routes take `x-client-code` and `x-api-key`; platform routes take `Authorization: Bearer $PLATFORM_ADMIN_TOKEN`. Every response uses the envelope `{ success, data }` or `{ success: false, message, error: { code, details } }`.',
+    },
+  });
+}

@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import type { AppServices } from '../app/services.js';
+import type { ApiRouter } from '../http/api-router.js';
+import { secretKinds, type SecretKind } from './secret-kinds.js';
+import {
+  apiKeySummarySchema,
+  clientCodeSchema,
+  createKeySchema,
+  createTenantSchema,
+  issuedKeySchema,
+  secretSummarySchema,
+  tenantDetailsSchema,
+  tenantSchema,
+} from './tenant.schemas.js';
+
+const codeParams = z.object({ code: clientCodeSchema });
+
+/** Onboarding over HTTP (`/api/platform`), the same operations as `pnpm tenant`. */
+export function registerPlatformTenantRoutes(router: ApiRouter, { tenantAdmin }: AppServices): void {
+  router
+    .route({
+      method: 'post',
+      path: '/tenants',
+      summary: 'Create a tenant, provision its schema and issue its first API key',
+      body: createTenantSchema,
+      response: z.object({ tenant: tenantSchema, apiKey: issuedKeySchema }),
+      errors: { 409: 'Client code already taken' },
+      handler: ({ body }) => tenantAdmin.createTenant(body),
+    })
+    .route({
+      method: 'get',
+      path: '/tenants',
+      summary: 'List tenants',
+      response: z.array(tenantSchema),
+      handler: () => tenantAdmin.listTenants(),
+    })
+    .route({
+      method: 'get',
+      path: '/tenants/:code',
+      summary: 'Show a tenant with its API keys and masked secrets',
+      params: codeParams,
+      response: tenantDetailsSchema,
+      errors: { 404: 'No such tenant' },
+      handler: ({ params }) => tenantAdmin.getTenant(params.code),
+    })
+    .route({
+      method: 'post',
+      path: '/tenants/:code/suspend',
+      summary: 'Suspend a tenant: its keys get 403 until resumed',
+      params: codeParams,
+      status: 200,
+      response: tenantSchema,
+      errors: { 404: 'No such tenant' },
+      handler: ({ params }) => tenantAdmin.setStatus(params.code, 'suspended'),
+    })
+    .route({
+      method: 'post',
+      path: '/tenants/:code/resume',
+      summary: 'Resume a suspended tenant',
+      params: codeParams,
+      status: 200,
+      response: tenantSchema,
+      errors: { 404: 'No such tenant' },
+      handler: ({ params }) => tenantAdmin.setStatus(params.code, 'active'),
+    })
+    .route({
+      method: 'post',
+      path: '/tenants/:code/keys',
+      summary: 'Issue another API key (shown once)',
+      params: codeParams,
+      body: createKeySchema,
+      response: issuedKeySchema,
+      errors: { 404: 'No such tenant' },
+      handler: ({ params, body }) => tenantAdmin.createKey(params.code, body),
+    })
+    .route({
+      method: 'delete',
+      path: '/tenants/:code/keys/:keyId',
+      summary: 'Revoke an API key',
+      params: codeParams.extend({ keyId: z.uuid() }),
+      response: apiKeySummarySchema,
+      errors: { 404: 'No such tenant or key' },
+      handler: ({ params }) => tenantAdmin.revokeKey(params.code, params.keyId),
+    })
+    .route({
+      method: 'put',
+      path: '/tenants/:code/secrets/:kind',
+      summary: 'Set (replace) a tenant secret; the answer is masked',
+      description: `Kinds: ${secretKinds.join(', ')}. The body is the secret's JSON, validated per kind.`,
+      params: codeParams.extend({ kind: z.enum(secretKinds as [SecretKind, ...SecretKind[]]) }),
+      body: z.record(z.string(), z.unknown()),
+      response: secretSummarySchema,
+      errors: { 404: 'No such tenant' },
+      handler: ({ params, body }) => tenantAdmin.setSecret(params.code, params.kind, body),
+    })
+    .route({
+      method: 'post',
+      path: '/secrets/rotate',
+      summary: 'Re-seal every tenant secret with the current SECRETS_KEY',
+      status: 200,
+      response: z.object({ resealed: z.number(), currentKeyId: z.string() }),
+      handler: () => tenantAdmin.rotateSecretsKey(),
+    });
+}

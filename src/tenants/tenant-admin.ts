@@ -1,0 +1,208 @@
+import type { z } from 'zod';
+import { generateApiKey } from '../crypto/api-key.js';
+import type { PlatformDb } from '../db/platform-database.js';
+import { AppError } from '../http/app-error.js';
+import type { TenantConnectionManager } from '../tenancy/connection-manager.js';
+import type { Tenant } from '../tenancy/tenant.js';
+import { maskSecretValue, secretSchemas, type SecretKind } from './secret-kinds.js';
+import type { TenantSecrets } from './tenant-secrets.js';
+import {
+  announceTenantChange,
+  findTenantByCode,
+  toApiKeySummary,
+  toTenant,
+  type ApiKeySummary,
+} from './tenant.repository.js';
+import {
+  createKeySchema,
+  createTenantSchema,
+  type CreateKeyInput,
+  type CreateTenantInput,
+} from './tenant.schemas.js';
+
+export interface IssuedKey {
+  id: string;
+  label: string;
+  prefix: string;
+  scopes: string[];
+  apiKey: string;
+}
+
+export interface SecretSummary {
+  kind: string;
+  keyId: string;
+  value: Record<string, unknown>;
+  updatedAt: Date;
+}
+
+export interface TenantDetails extends Tenant {
+  apiKeys: ApiKeySummary[];
+  secrets: SecretSummary[];
+}
+
+/** Onboarding use cases: the platform API and the `pnpm tenant` CLI both call these. */
+export class TenantAdmin {
+  constructor(
+    private readonly deps: {
+      platform: PlatformDb;
+      secrets: TenantSecrets;
+      connections: TenantConnectionManager;
+    },
+  ) {}
+
+  async createTenant(input: CreateTenantInput): Promise<{ tenant: Tenant; apiKey: IssuedKey }> {
+    const data = createTenantSchema.parse(input);
+    const key = generateApiKey();
+    const { tenant, keyRow } = await this.deps.platform.transaction().execute(async (trx) => {
+      const row = await trx
+        .insertInto('tenants')
+        .values({
+          client_code: data.code,
+          name: data.name,
+          timezone: data.timezone,
+          default_country: data.defaultCountry,
+          data_location: data.databaseUrl ? 'dedicated' : 'default',
+        })
+        .onConflict((conflict) => conflict.column('client_code').doNothing())
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) {
+        throw new AppError('conflict', `A tenant with client code '${data.code}' already exists`, {
+          details: { field: 'code' },
+        });
+      }
+      const keyRow = await trx
+        .insertInto('api_keys')
+        .values({ tenant_id: row.id, label: data.keyLabel, prefix: key.prefix, key_hash: key.hash })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      if (data.databaseUrl) {
+        await this.deps.secrets.write(row.id, 'database', { url: data.databaseUrl }, trx);
+      }
+      return { tenant: toTenant(row), keyRow };
+    });
+
+    try {
+      await this.deps.connections.resolve(tenant);
+    } catch (error) {
+      // Provisioning failed (e.g. the dedicated server is unreachable): leave nothing half-made.
+      await this.deps.platform.deleteFrom('tenants').where('id', '=', tenant.id).execute();
+      this.deps.connections.forget(tenant.id);
+      throw new AppError(
+        'service_unavailable',
+        `Could not provision the tenant's database: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    return { tenant, apiKey: { ...issued(keyRow), apiKey: key.key } };
+  }
+
+  async listTenants(): Promise<Tenant[]> {
+    const rows = await this.deps.platform.selectFrom('tenants').selectAll().orderBy('client_code').execute();
+    return rows.map(toTenant);
+  }
+
+  async getTenant(code: string): Promise<TenantDetails> {
+    const tenant = await this.requireTenant(code);
+    const [keys, secrets] = await Promise.all([
+      this.deps.platform
+        .selectFrom('api_keys')
+        .selectAll()
+        .where('tenant_id', '=', tenant.id)
+        .orderBy('created_at')
+        .execute(),
+      this.deps.platform
+        .selectFrom('tenant_secrets')
+        .selectAll()
+        .where('tenant_id', '=', tenant.id)
+        .orderBy('kind')
+        .execute(),
+    ]);
+    return {
+      ...tenant,
+      apiKeys: keys.map(toApiKeySummary),
+      secrets: secrets.map((row) => ({
+        kind: row.kind,
+        keyId: row.key_id,
+        value: maskSecretValue(JSON.parse(this.deps.secrets.open(row))),
+        updatedAt: row.updated_at,
+      })),
+    };
+  }
+
+  async setStatus(code: string, status: Tenant['status']): Promise<Tenant> {
+    return this.deps.platform.transaction().execute(async (trx) => {
+      const row = await trx
+        .updateTable('tenants')
+        .set({ status, updated_at: new Date() })
+        .where('client_code', '=', code)
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) throw AppError.notFound('Tenant');
+      await announceTenantChange(trx, row.id);
+      return toTenant(row);
+    });
+  }
+
+  async createKey(code: string, input: CreateKeyInput): Promise<IssuedKey> {
+    const data = createKeySchema.parse(input);
+    const tenant = await this.requireTenant(code);
+    const key = generateApiKey();
+    const row = await this.deps.platform
+      .insertInto('api_keys')
+      .values({
+        tenant_id: tenant.id,
+        label: data.label,
+        scopes: data.scopes,
+        prefix: key.prefix,
+        key_hash: key.hash,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return { ...issued(row), apiKey: key.key };
+  }
+
+  async revokeKey(code: string, keyId: string): Promise<ApiKeySummary> {
+    const tenant = await this.requireTenant(code);
+    return this.deps.platform.transaction().execute(async (trx) => {
+      const row = await trx
+        .updateTable('api_keys')
+        .set((eb) => ({ revoked_at: eb.fn.coalesce('revoked_at', eb.val(new Date())) }))
+        .where('tenant_id', '=', tenant.id)
+        .where('id', '=', keyId)
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) throw AppError.notFound('API key');
+      await announceTenantChange(trx, tenant.id);
+      return toApiKeySummary(row);
+    });
+  }
+
+  async setSecret(code: string, kind: SecretKind, value: unknown): Promise<SecretSummary> {
+    const schema: z.ZodType = secretSchemas[kind];
+    const parsed = schema.parse(value) as Record<string, unknown>;
+    const tenant = await this.requireTenant(code);
+    const row = await this.deps.platform.transaction().execute(async (trx) => {
+      const row = await this.deps.secrets.write(tenant.id, kind, parsed, trx);
+      await announceTenantChange(trx, tenant.id);
+      return row;
+    });
+    return { kind, keyId: row.key_id, value: maskSecretValue(parsed), updatedAt: row.updated_at };
+  }
+
+  rotateSecretsKey(): Promise<{ resealed: number; currentKeyId: string }> {
+    return this.deps.secrets.rotate();
+  }
+
+  async requireTenant(code: string): Promise<Tenant> {
+    const tenant = await findTenantByCode(this.deps.platform, code.toLowerCase());
+    if (!tenant) throw AppError.notFound('Tenant');
+    return tenant;
+  }
+}
+
+function issued(row: { id: string; label: string; prefix: string; scopes: string[] }) {
+  return { id: row.id, label: row.label, prefix: row.prefix, scopes: row.scopes };
+}

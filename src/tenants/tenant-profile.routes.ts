@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import type { ApiRouter } from '../http/api-router.js';
+import { callerOf } from '../http/request-context.js';
+
+const profileSchema = z.object({
+  tenantId: z.uuid(),
+  clientCode: z.string(),
+  name: z.string(),
+  status: z.enum(['active', 'suspended']),
+  timezone: z.string(),
+  defaultCountry: z.string(),
+  apiKey: z.object({ id: z.uuid(), label: z.string(), scopes: z.array(z.string()) }),
+});
+
+export function registerTenantProfileRoutes(router: ApiRouter): void {
+  router.route({
+    method: 'get',
+    path: '/whoami',
+    summary: "The calling tenant's public profile and the key in use",
+    response: profileSchema,
+    handler: async ({ req }) => {
+      const { handle, apiKey } = callerOf(req);
+      const { tenant } = handle;
+      return {
+        tenantId: tenant.id,
+        clientCode: tenant.clientCode,
+        name: tenant.name,
+        status: tenant.status,
+        timezone: tenant.timezone,
+        defaultCountry: tenant.defaultCountry,
+        apiKey,
+      };
+    },
+  });
+}
