@@ -1,4 +1,6 @@
+import type { CronDefinition } from '../cron/cron-types.js';
 import type { ApiRouter } from '../http/api-router.js';
+import type { JobDefinition } from '../queue/job-types.js';
 import type { AppServices } from './services.js';
 
 /** The shared routers, one per route family; each applies its family's authentication. */
@@ -20,4 +22,8 @@ export interface Routers {
 export interface Component {
   name: string;
   routes?(routers: Routers, services: AppServices): void;
+  /** Job kinds this component handles (run by the worker role). */
+  jobs?: JobDefinition[];
+  /** Recurring tasks (scheduled by the worker role). */
+  cron?: CronDefinition[];
 }

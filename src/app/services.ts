@@ -3,6 +3,7 @@ import type { ApiKeyAuthenticator } from '../auth/api-key-authenticator.js';
 import type { Config } from '../config/config.js';
 import type { PlatformDb } from '../db/platform-database.js';
 import type { ServerRegistry } from '../db/server-registry.js';
+import type { JobQueue } from '../queue/job-types.js';
 import type { Realtime } from '../realtime/realtime.js';
 import type { RedisClient } from '../redis/redis-client.js';
 import type { TenantConnectionManager } from '../tenancy/connection-manager.js';
@@ -21,5 +22,6 @@ export interface AppServices {
   tenantAdmin: TenantAdmin;
   authenticator: ApiKeyAuthenticator;
   realtime: Realtime;
+  queue: JobQueue;
   redis?: RedisClient;
 }

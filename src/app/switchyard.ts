@@ -87,6 +87,12 @@ export async function openServices(
       authenticator,
       realtime,
       redis,
+      // Replaced by the Postgres job queue (queue branch).
+      queue: {
+        enqueue: async () => {
+          throw new Error('job queue not wired yet');
+        },
+      },
     };
   } catch (error) {
     await defaultServer.close();

@@ -1,0 +1,9 @@
+import type { AppServices } from '../app/services.js';
+
+/** A recurring task. Each tick runs once across all worker processes. */
+export interface CronDefinition {
+  name: string;
+  /** node-cron expression, in UTC. Tasks that concern a tenant's day use the tenant's timezone themselves. */
+  schedule: string;
+  run(services: AppServices, tick: Date): Promise<void>;
+}
