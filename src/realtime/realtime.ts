@@ -17,7 +17,10 @@ export class Realtime {
   readonly io: Server;
   private readonly adapterClients: RedisClient[] = [];
 
-  private constructor(io: Server) {
+  private constructor(
+    io: Server,
+    private readonly attached: boolean,
+  ) {
     this.io = io;
   }
 
@@ -30,7 +33,7 @@ export class Realtime {
   }): Promise<Realtime> {
     const origin = options.corsOrigins.includes('*') ? true : options.corsOrigins;
     const io = new Server({ cors: { origin }, serveClient: false });
-    const realtime = new Realtime(io);
+    const realtime = new Realtime(io, options.httpServer !== undefined);
     if (options.redis) {
       const pub = options.redis.duplicate();
       const sub = options.redis.duplicate();
@@ -64,7 +67,8 @@ export class Realtime {
   }
 
   async close(): Promise<void> {
-    await this.io.close();
+    // A Socket.IO server that never attached to HTTP (worker, CLI) has no engine to close.
+    if (this.attached) await this.io.close();
     await Promise.allSettled(this.adapterClients.map((client) => client.quit()));
   }
 }

@@ -1,0 +1,54 @@
+import type { TenantAdminPort } from './tenant-admin-port.js';
+
+export class PlatformApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code: string,
+    readonly details: unknown,
+  ) {
+    super(message);
+    this.name = 'PlatformApiError';
+  }
+}
+
+/** TenantAdminPort over the running server's platform API (`/api/platform`). */
+export function platformApiClient(baseUrl: string, adminToken: string): TenantAdminPort {
+  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const response = await fetch(`${baseUrl}/api/platform${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${adminToken}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const payload = (await response.json()) as {
+      success: boolean;
+      data?: T;
+      message?: string;
+      error?: { code: string; details?: unknown };
+    };
+    if (!payload.success) {
+      throw new PlatformApiError(
+        payload.message ?? `HTTP ${response.status}`,
+        response.status,
+        payload.error?.code ?? 'unknown',
+        payload.error?.details,
+      );
+    }
+    return payload.data as T;
+  };
+  const tenant = (code: string) => `/tenants/${encodeURIComponent(code)}`;
+  return {
+    createTenant: (input) => call('POST', '/tenants', input),
+    listTenants: () => call('GET', '/tenants'),
+    getTenant: (code) => call('GET', tenant(code)),
+    setStatus: (code, status) =>
+      call('POST', `${tenant(code)}/${status === 'active' ? 'resume' : 'suspend'}`),
+    createKey: (code, input) => call('POST', `${tenant(code)}/keys`, input),
+    revokeKey: (code, keyId) => call('DELETE', `${tenant(code)}/keys/${encodeURIComponent(keyId)}`),
+    setSecret: (code, kind, value) => call('PUT', `${tenant(code)}/secrets/${kind}`, value),
+    rotateSecretsKey: () => call('POST', '/secrets/rotate'),
+  };
+}

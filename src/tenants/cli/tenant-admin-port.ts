@@ -1,0 +1,17 @@
+import type { Tenant } from '../../tenancy/tenant.js';
+import type { ApiKeySummary } from '../tenant.repository.js';
+import type { IssuedKey, SecretSummary, TenantDetails } from '../tenant-admin.js';
+import type { CreateKeyInput, CreateTenantInput } from '../tenant.schemas.js';
+import type { SecretKind } from '../secret-kinds.js';
+
+/** The onboarding operations the CLI needs: TenantAdmin in-process, or the platform API over HTTP. */
+export interface TenantAdminPort {
+  createTenant(input: CreateTenantInput): Promise<{ tenant: Tenant; apiKey: IssuedKey }>;
+  listTenants(): Promise<Tenant[]>;
+  getTenant(code: string): Promise<TenantDetails>;
+  setStatus(code: string, status: Tenant['status']): Promise<Tenant>;
+  createKey(code: string, input: CreateKeyInput): Promise<IssuedKey>;
+  revokeKey(code: string, keyId: string): Promise<ApiKeySummary>;
+  setSecret(code: string, kind: SecretKind, value: unknown): Promise<SecretSummary>;
+  rotateSecretsKey(): Promise<{ resealed: number; currentKeyId: string }>;
+}
