@@ -47,11 +47,32 @@ describe('pnpm tenant (CLI)', () => {
     const created = await tenantCli(db, ['create', '--code', 'acme', '--name', 'Acme Clinics', '--json']);
     expect(created.code).toBe(0);
     const output = JSON.parse(created.stdout);
-    expect(output).toEqual({ clientCode: 'acme', apiKey: expect.stringMatching(/^sk_live_/), tenantId: expect.any(String) });
+    expect(output).toEqual({
+      clientCode: 'acme',
+      apiKey: expect.stringMatching(/^sk_live_/),
+      tenantId: expect.any(String),
+    });
 
     const secretFile = join(db.dataDir, 'smtp.json');
-    writeFileSync(secretFile, JSON.stringify({ host: 'smtp.example.com', port: 587, password: 'hunter2-very-secret', fromAddress: 'crm@acme.test' }));
-    const secret = await tenantCli(db, ['set-secret', '--code', 'acme', '--kind', 'smtp', '--file', secretFile, '--json']);
+    writeFileSync(
+      secretFile,
+      JSON.stringify({
+        host: 'smtp.example.com',
+        port: 587,
+        password: 'hunter2-very-secret',
+        fromAddress: 'crm@acme.test',
+      }),
+    );
+    const secret = await tenantCli(db, [
+      'set-secret',
+      '--code',
+      'acme',
+      '--kind',
+      'smtp',
+      '--file',
+      secretFile,
+      '--json',
+    ]);
     expect(secret.code).toBe(0);
     expect(secret.stdout).not.toContain('hunter2-very-secret');
     expect(JSON.parse(secret.stdout).value.password).toBe('••••cret');
@@ -67,12 +88,24 @@ describe('pnpm tenant (CLI)', () => {
       const second = await tenantCli(db, ['create', '--code', 'globex', '--name', 'Globex', '--json']);
       expect(second.code).toBe(0);
       const listed = await tenantCli(db, ['list', '--json']);
-      expect(JSON.parse(listed.stdout).map((tenant: { clientCode: string }) => tenant.clientCode)).toEqual(['acme', 'globex']);
+      expect(JSON.parse(listed.stdout).map((tenant: { clientCode: string }) => tenant.clientCode)).toEqual([
+        'acme',
+        'globex',
+      ]);
 
       const suspended = await tenantCli(db, ['suspend', '--code', 'globex', '--json']);
       expect(JSON.parse(suspended.stdout).status).toBe('suspended');
 
-      const key = await tenantCli(db, ['create-key', '--code', 'acme', '--label', 'zapier', '--scopes', 'crm', '--json']);
+      const key = await tenantCli(db, [
+        'create-key',
+        '--code',
+        'acme',
+        '--label',
+        'zapier',
+        '--scopes',
+        'crm',
+        '--json',
+      ]);
       const { id: keyId } = JSON.parse(key.stdout);
       const revoked = await tenantCli(db, ['revoke-key', '--code', 'acme', '--key-id', keyId, '--json']);
       expect(JSON.parse(revoked.stdout).revokedAt).toBeTruthy();
@@ -106,7 +139,11 @@ describe('pnpm tenant (CLI)', () => {
     expect(JSON.parse(invalid.stderr).error.code).toBe('validation_failed');
 
     await tenantCli(db, ['create', '--code', 'acme', '--name', 'Acme']);
-    const badSecret = await tenantCli(db, ['set-secret', '--code', 'acme', '--kind', 'smtp', '--file', '-', '--json'], '{"host":""}');
+    const badSecret = await tenantCli(
+      db,
+      ['set-secret', '--code', 'acme', '--kind', 'smtp', '--file', '-', '--json'],
+      '{"host":""}',
+    );
     expect(badSecret.code).toBe(1);
     expect(JSON.parse(badSecret.stderr).error.message).toMatch(/host|port|fromAddress/);
   });
