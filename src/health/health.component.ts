@@ -1,7 +1,11 @@
 import type { Component } from '../app/component.js';
 import { registerHealthRoutes } from './health.routes.js';
+import { registerPlatformStatsRoutes } from './platform-stats.routes.js';
 
 export const healthComponent: Component = {
   name: 'health',
-  routes: ({ open }, services) => registerHealthRoutes(open, services),
+  routes: ({ open, platform }, services) => {
+    registerHealthRoutes(open, services);
+    registerPlatformStatsRoutes(platform, services);
+  },
 };
