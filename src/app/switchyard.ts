@@ -14,12 +14,16 @@ import { ServerRegistry } from '../db/server-registry.js';
 import { createHttpApp } from '../http/create-app.js';
 import { buildOpenApiDocument, createOpenApiRegistry } from '../http/openapi.js';
 import { createLogger } from '../logging/logger.js';
+import { JobWorker } from '../queue/job-worker.js';
+import { PostgresJobQueue } from '../queue/postgres-job-queue.js';
+import { CronScheduler } from '../cron/cron-scheduler.js';
 import { Realtime } from '../realtime/realtime.js';
 import { connectRedis } from '../redis/redis-client.js';
 import { TenantConnectionManager } from '../tenancy/connection-manager.js';
 import { TenantAdmin } from '../tenants/tenant-admin.js';
 import { TenantSecrets } from '../tenants/tenant-secrets.js';
 import { tenantChangesChannel } from '../tenants/tenant.repository.js';
+import { components } from './components.js';
 import { removeServerInfo, writeServerInfo } from './server-info.js';
 import { buildRouters } from './routes.js';
 import type { AppServices } from './services.js';
@@ -29,6 +33,9 @@ export interface Switchyard {
   httpServer?: HttpServer;
   /** The port the HTTP server listens on (useful with PORT=0). */
   port?: number;
+  /** The job worker and cron scheduler (worker role only). */
+  worker?: JobWorker;
+  cron?: CronScheduler;
   stop(): Promise<void>;
 }
 
@@ -87,17 +94,16 @@ export async function openServices(
       authenticator,
       realtime,
       redis,
-      // Replaced by the Postgres job queue (queue branch).
-      queue: {
-        enqueue: async () => {
-          throw new Error('job queue not wired yet');
-        },
-      },
+      queue: new PostgresJobQueue(defaultServer.db, componentJobs()),
     };
   } catch (error) {
     await defaultServer.close();
     throw error;
   }
+}
+
+function componentJobs() {
+  return components.flatMap((component) => component.jobs ?? []);
 }
 
 /** Starts one Switchyard process in the role the config names. */
@@ -141,11 +147,28 @@ export async function startSwitchyard(
     logger.info({ port, role: config.role, database: services.servers.defaultServer.label }, 'listening');
   }
 
+  let worker: JobWorker | undefined;
+  let cron: CronScheduler | undefined;
+  if (config.role !== 'web') {
+    worker = new JobWorker(services, componentJobs(), {
+      ...config.queue,
+      shutdownGraceMs: config.shutdownTimeoutMs,
+    });
+    await worker.start();
+    cron = new CronScheduler(
+      services,
+      components.flatMap((component) => component.cron ?? []),
+    );
+    cron.start();
+  }
+
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       logger.info('shutting down');
       if (httpServer) await closeHttpServer(httpServer, config.shutdownTimeoutMs);
+      await cron?.stop();
+      await worker?.stop();
       await services.realtime.close();
       await stopListening();
       await services.redis?.quit().catch(() => undefined);
@@ -156,7 +179,7 @@ export async function startSwitchyard(
       logger.info('stopped');
     })());
 
-  return { services, httpServer, port, stop };
+  return { services, httpServer, port, worker, cron, stop };
 }
 
 /** Stops accepting, lets in-flight requests finish, and cuts what is left after the bound. */

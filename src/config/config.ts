@@ -16,6 +16,14 @@ export interface Config {
   rateLimit: { windowMs: number; max: number };
   tenancy: { maxCachedTenants: number; authCacheTtlMs: number };
   shutdownTimeoutMs: number;
+  queue: {
+    concurrency: number;
+    pollMs: number;
+    leaseMs: number;
+    timeoutMs: number;
+    tenantConcurrency: number | null;
+    retentionDays: number;
+  };
   /** Messages to log once a logger exists (e.g. generated development secrets). */
   warnings: string[];
 }
@@ -83,6 +91,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       authCacheTtlMs: env.AUTH_CACHE_TTL_MS,
     },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    queue: {
+      concurrency: env.WORKER_CONCURRENCY,
+      pollMs: env.JOB_POLL_MS,
+      leaseMs: env.JOB_LEASE_MS,
+      timeoutMs: env.JOB_TIMEOUT_MS,
+      tenantConcurrency: env.JOB_TENANT_CONCURRENCY ?? null,
+      retentionDays: env.JOB_RETENTION_DAYS,
+    },
     warnings,
   };
 }

@@ -41,6 +41,12 @@ export const envSchema = z.object({
   MAX_CACHED_TENANTS: z.coerce.number().int().min(1).default(500),
   AUTH_CACHE_TTL_MS: z.coerce.number().int().min(0).default(5000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(10),
+  JOB_POLL_MS: z.coerce.number().int().min(10).default(2000),
+  JOB_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
+  JOB_TIMEOUT_MS: z.coerce.number().int().min(10).default(900_000),
+  JOB_TENANT_CONCURRENCY: z.coerce.number().int().min(1).optional(),
+  JOB_RETENTION_DAYS: z.coerce.number().min(0).default(14),
 });
 
 export type Env = z.infer<typeof envSchema>;

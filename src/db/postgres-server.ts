@@ -26,6 +26,13 @@ export function openPostgresServer(
   pool.on('error', (error) =>
     options.logger.warn({ err: error, server: label }, 'idle database client failed'),
   );
+  // A backend that dies under a checked-out client (server restart, pg_terminate_backend)
+  // fails the running query; without a listener its 'error' event would crash the process.
+  pool.on('connect', (client) =>
+    client.on('error', (error) =>
+      options.logger.debug({ err: error, server: label }, 'database client failed'),
+    ),
+  );
   const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
 
   return {

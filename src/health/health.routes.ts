@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ApiRouter } from '../http/api-router.js';
 import { AppError } from '../http/app-error.js';
 import type { AppServices } from '../app/services.js';
+import { queueDepth } from '../queue/jobs.repository.js';
 
 const readyTimeoutMs = 2000;
 
@@ -25,7 +26,7 @@ export function registerHealthRoutes(router: ApiRouter, services: AppServices): 
     .route({
       method: 'get',
       path: '/health/ready',
-      summary: 'Readiness: the services database answers',
+      summary: 'Readiness: the services database answers; queue depth and age per job kind',
       response: z.object({ status: z.literal('ok'), checks: z.record(z.string(), z.unknown()) }),
       errors: { 503: 'A dependency is down' },
       handler: async () => {
@@ -37,7 +38,12 @@ export function registerHealthRoutes(router: ApiRouter, services: AppServices): 
             details: { database: { status: 'down', error: (error as Error).message } },
           });
         }
-        return { status: 'ok', checks: { database: { status: 'up', latencyMs: Date.now() - started } } };
+        const database = { status: 'up', latencyMs: Date.now() - started };
+        const queue = await withTimeout(queueDepth(services.platform), readyTimeoutMs).then(
+          (kinds) => ({ status: 'up', kinds }),
+          (error: unknown) => ({ status: 'unknown', error: (error as Error).message }),
+        );
+        return { status: 'ok', checks: { database, queue } };
       },
     });
 }

@@ -32,6 +32,15 @@ export interface JobQueue {
     options?: EnqueueOptions,
     db?: Kysely<any>,
   ): Promise<EnqueuedJob>;
+  /** Adds many jobs in one statement; answers in the order given. */
+  enqueueMany(jobs: EnqueueRequest[], db?: Kysely<any>): Promise<EnqueuedJob[]>;
+}
+
+export interface EnqueueRequest {
+  tenantId: string;
+  kind: string;
+  payload: unknown;
+  options?: EnqueueOptions;
 }
 
 export interface Job<P = unknown> {
@@ -61,6 +70,8 @@ export interface JobDefinition<P = any> {
   /** Lease held while running, renewed by heartbeat (default 30 s). */
   leaseMs?: number;
   maxAttempts?: number;
+  /** Default timeout of this kind's runs (an enqueue option overrides it). */
+  timeoutMs?: number;
 }
 
 /** Thrown by a handler when retrying cannot help (bad payload, provider says never). */

@@ -1,0 +1,320 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import type { AppServices } from '../app/services.js';
+import type { JobContext, JobDefinition } from './job-types.js';
+import { PermanentJobError } from './job-types.js';
+import { jobsChannel } from './postgres-job-queue.js';
+import { defaultRetryPolicy, failureOutcome, JobTimeoutError, type RetryPolicy } from './retry-policy.js';
+import {
+  claimJobs,
+  completeJobs,
+  reclaimExpiredLeases,
+  releaseJobs,
+  renewLeases,
+  type ClaimedJob,
+  type CompletedRow,
+  type Completion,
+} from './worker.repository.js';
+
+export interface WorkerOptions {
+  /** Jobs run at once by this worker (WORKER_CONCURRENCY). */
+  concurrency: number;
+  /** Poll period when no NOTIFY arrives (JOB_POLL_MS); expired leases are swept at the same pace. */
+  pollMs: number;
+  /** Lease of kinds that do not set their own (JOB_LEASE_MS). */
+  leaseMs: number;
+  /** Timeout of runs whose job and kind set none (JOB_TIMEOUT_MS). */
+  timeoutMs: number;
+  /** Most running jobs per tenant across workers (JOB_TENANT_CONCURRENCY); null for no cap. */
+  tenantConcurrency: number | null;
+  /** How long stop() lets running jobs finish before releasing them. */
+  shutdownGraceMs: number;
+  retryPolicy?: RetryPolicy;
+}
+
+interface RunningJob {
+  job: ClaimedJob;
+  leaseMs: number;
+  controller: AbortController;
+  /** Set when the job is no longer ours (lease lost, released at shutdown): its outcome is dropped. */
+  abandoned: boolean;
+}
+
+const maxCompletionBatch = 2000;
+const maxBackoffMs = 10_000;
+
+/**
+ * Runs jobs from the queue: claims in batches (woken by NOTIFY, polling as a fallback),
+ * holds a lease renewed by heartbeat, writes outcomes in batches, and keeps going through
+ * database outages with backoff.
+ */
+export class JobWorker {
+  readonly id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private readonly definitions: Map<string, JobDefinition>;
+  private readonly leaseMsByKind: Map<string, number>;
+  private readonly retryPolicy: RetryPolicy;
+  private readonly logger: Logger;
+  private readonly running = new Map<number, RunningJob>();
+  private readonly runs = new Set<Promise<void>>();
+  private pending: Completion[] = [];
+  private flushing: Promise<void> | null = null;
+  private claiming: Promise<void> | null = null;
+  private claimAgain = false;
+  /** The last claim filled every free slot, so more jobs may be waiting. */
+  private mayHaveMore = false;
+  private claimFailures = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private unlisten: (() => Promise<void>) | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly services: AppServices,
+    definitions: JobDefinition[],
+    private readonly options: WorkerOptions,
+  ) {
+    this.definitions = new Map(definitions.map((definition) => [definition.kind, definition]));
+    this.leaseMsByKind = new Map(
+      definitions.flatMap((d) => (d.leaseMs === undefined ? [] : [[d.kind, d.leaseMs] as const])),
+    );
+    this.retryPolicy = options.retryPolicy ?? defaultRetryPolicy;
+    this.logger = services.logger.child({ worker: this.id });
+  }
+
+  private get db() {
+    return this.services.servers.defaultServer.db;
+  }
+
+  async start(): Promise<void> {
+    // An empty payload also arrives after the LISTEN connection came back: look for missed work.
+    this.unlisten = await this.services.servers.defaultServer.listen(jobsChannel, () => this.wake());
+    this.pollTimer = setInterval(() => void this.poll(), this.options.pollMs);
+    const shortestLease = Math.min(this.options.leaseMs, ...this.leaseMsByKind.values());
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), Math.max(50, shortestLease / 3));
+    this.logger.info({ kinds: [...this.definitions.keys()], ...this.options }, 'job worker started');
+    this.wake();
+  }
+
+  /** Stops claiming, lets running jobs finish within the grace period, and releases the rest. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.pollTimer);
+    clearInterval(this.heartbeatTimer);
+    clearTimeout(this.retryTimer);
+    await this.unlisten?.().catch(() => undefined);
+    await this.claiming;
+    await Promise.race([Promise.allSettled([...this.runs]), sleep(this.options.shutdownGraceMs)]);
+    const unfinished = [...this.running.values()];
+    for (const entry of unfinished) {
+      entry.abandoned = true;
+      entry.controller.abort(new Error('worker shutting down'));
+    }
+    await Promise.race([this.flush(), sleep(this.options.shutdownGraceMs)]);
+    if (unfinished.length > 0) {
+      const ids = unfinished.map((entry) => entry.job.id);
+      const released = await releaseJobs(this.db, this.id, ids).catch((error: unknown) => {
+        this.logger.warn({ err: error, ids }, 'could not release jobs; their leases will expire');
+        return 0;
+      });
+      this.logger.info({ released }, 'released unfinished jobs');
+    }
+    this.logger.info('job worker stopped');
+  }
+
+  /** Asks for a claim soon; claims never overlap, a request during one runs another after it. */
+  wake(): void {
+    if (this.stopped || this.retryTimer) return;
+    if (this.claiming) {
+      this.claimAgain = true;
+      return;
+    }
+    this.claiming = this.claimLoop().finally(() => {
+      this.claiming = null;
+      if (this.claimAgain) {
+        this.claimAgain = false;
+        this.wake();
+      }
+    });
+  }
+
+  private async claimLoop(): Promise<void> {
+    try {
+      while (!this.stopped) {
+        const free = this.options.concurrency - this.running.size;
+        if (free <= 0) return;
+        const jobs = await claimJobs(this.db, {
+          workerId: this.id,
+          limit: free,
+          tenantConcurrency: this.options.tenantConcurrency,
+          defaultLeaseMs: this.options.leaseMs,
+          leaseMsByKind: this.leaseMsByKind,
+        });
+        this.claimFailures = 0;
+        for (const job of jobs) this.startRun(job);
+        this.mayHaveMore = jobs.length === free;
+        if (!this.mayHaveMore) return;
+      }
+    } catch (error) {
+      this.claimFailures++;
+      const delay = Math.min(maxBackoffMs, 100 * 2 ** this.claimFailures);
+      this.logger.warn({ err: error, retryInMs: delay }, 'claiming jobs failed; backing off');
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        this.wake();
+      }, delay);
+    }
+  }
+
+  private async poll(): Promise<void> {
+    if (this.retryTimer) return;
+    try {
+      const reclaimed = await reclaimExpiredLeases(this.db);
+      if (reclaimed > 0) this.logger.warn({ reclaimed }, 'reclaimed jobs whose lease expired');
+    } catch (error) {
+      this.logger.warn({ err: error }, 'sweeping expired leases failed');
+    }
+    this.wake();
+  }
+
+  private async heartbeat(): Promise<void> {
+    const entries = [...this.running.values()].filter((entry) => !entry.abandoned);
+    if (entries.length === 0) return;
+    try {
+      const held = await renewLeases(
+        this.db,
+        this.id,
+        entries.map((entry) => ({ id: entry.job.id, leaseMs: entry.leaseMs })),
+      );
+      for (const entry of entries) {
+        if (held.has(entry.job.id) || !this.running.has(entry.job.id)) continue;
+        entry.abandoned = true;
+        entry.controller.abort(new Error('lease lost'));
+        this.logger.warn({ jobId: entry.job.id }, 'lease lost; the job will run elsewhere');
+      }
+    } catch (error) {
+      this.logger.warn({ err: error }, 'renewing leases failed');
+    }
+  }
+
+  private startRun(job: ClaimedJob): void {
+    const entry: RunningJob = {
+      job,
+      leaseMs: this.leaseMsByKind.get(job.kind) ?? this.options.leaseMs,
+      controller: new AbortController(),
+      abandoned: false,
+    };
+    this.running.set(job.id, entry);
+    const run = this.run(entry).finally(() => {
+      this.running.delete(job.id);
+      this.runs.delete(run);
+      if (this.mayHaveMore) this.wake();
+    });
+    this.runs.add(run);
+  }
+
+  private async run(entry: RunningJob): Promise<void> {
+    const { job, controller } = entry;
+    const definition = this.definitions.get(job.kind);
+    const logger = this.logger.child({
+      jobId: String(job.id),
+      kind: job.kind,
+      tenant: job.tenant.clientCode,
+    });
+    let completion: Completion;
+    try {
+      if (!definition) {
+        throw new PermanentJobError(`No handler is registered for job kind '${job.kind}'`, 'unknown_kind');
+      }
+      const timeoutMs = job.timeoutMs ?? definition.timeoutMs ?? this.options.timeoutMs;
+      const handle = await this.services.connections.resolve(job.tenant);
+      const context: JobContext = {
+        job: {
+          id: String(job.id),
+          tenantId: job.tenant.id,
+          kind: job.kind,
+          payload: job.payload,
+          attempt: job.attempt,
+          maxAttempts: job.maxAttempts,
+        },
+        handle,
+        logger,
+        signal: controller.signal,
+        services: this.services,
+      };
+      const result = await withTimeout(definition.handler(context), timeoutMs, controller);
+      completion = { id: job.id, attempt: job.attempt, status: 'succeeded', result };
+    } catch (error) {
+      const outcome = failureOutcome(error, job.attempt, job.maxAttempts, this.retryPolicy);
+      completion = { id: job.id, attempt: job.attempt, ...outcome };
+      if (!entry.abandoned) {
+        const level = outcome.status === 'dead' ? 'error' : 'warn';
+        logger[level]({ err: error, attempt: job.attempt, outcome: outcome.status }, 'job failed');
+      }
+    }
+    if (entry.abandoned) return;
+    this.pending.push(completion);
+    void this.flush();
+  }
+
+  /** Writes pending outcomes, many per statement; one flush at a time, retried through outages. */
+  private flush(): Promise<void> {
+    this.flushing ??= (async () => {
+      let failures = 0;
+      while (this.pending.length > 0) {
+        const batch = this.pending.splice(0, maxCompletionBatch);
+        try {
+          const rows = await completeJobs(this.db, this.id, batch);
+          failures = 0;
+          this.announce(rows);
+        } catch (error) {
+          this.pending.unshift(...batch);
+          failures++;
+          const delay = Math.min(maxBackoffMs, 100 * 2 ** failures);
+          this.logger.warn({ err: error, retryInMs: delay }, 'recording job outcomes failed; retrying');
+          await sleep(delay);
+        }
+      }
+    })().finally(() => {
+      this.flushing = null;
+    });
+    return this.flushing;
+  }
+
+  private announce(rows: CompletedRow[]): void {
+    for (const row of rows) {
+      const base = { id: String(row.id), kind: row.kind, status: row.status, attempts: row.attempts };
+      if (row.status === 'succeeded') {
+        this.services.realtime.emitToTenant(row.tenant_id, 'job.finished', base);
+      } else {
+        this.services.realtime.emitToTenant(row.tenant_id, 'job.failed', {
+          ...base,
+          error: row.last_error,
+          retryAt: row.status === 'failed' ? row.run_at : null,
+        });
+      }
+    }
+  }
+}
+
+async function withTimeout<T>(work: Promise<T>, timeoutMs: number, controller: AbortController): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new JobTimeoutError(timeoutMs);
+      controller.abort(error);
+      reject(error);
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,48 @@
+import { expect } from 'vitest';
+import type { TestApp } from '../testing/test-app.js';
+import type { JobDefinition } from './job-types.js';
+import { JobWorker, type WorkerOptions } from './job-worker.js';
+import { findJob, type JobRow } from './jobs.repository.js';
+import type { JobStatus } from './queue.tables.js';
+
+/** Test-only helpers: a worker with the given handlers, and waiting for a job's state. */
+export const fastWorkerOptions: WorkerOptions = {
+  concurrency: 5,
+  pollMs: 100,
+  leaseMs: 30_000,
+  timeoutMs: 60_000,
+  tenantConcurrency: null,
+  shutdownGraceMs: 2000,
+  retryPolicy: { baseMs: 5, capMs: 20 },
+};
+
+export async function startWorker(
+  t: TestApp,
+  definitions: JobDefinition[],
+  options: Partial<WorkerOptions> = {},
+): Promise<JobWorker> {
+  const worker = new JobWorker(t.app.services, definitions, { ...fastWorkerOptions, ...options });
+  await worker.start();
+  return worker;
+}
+
+export function jobRow(t: TestApp, tenantId: string, id: string): Promise<JobRow | undefined> {
+  return findJob(t.app.services.platform, tenantId, Number(id));
+}
+
+export async function waitForStatus(
+  t: TestApp,
+  tenantId: string,
+  id: string,
+  status: JobStatus,
+): Promise<JobRow> {
+  await expect.poll(async () => (await jobRow(t, tenantId, id))?.status, { timeout: 30_000 }).toBe(status);
+  return (await jobRow(t, tenantId, id))!;
+}
+
+/** A promise with its resolve function, to hold handlers until the test lets them go. */
+export function gate(): { promise: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const promise = new Promise<void>((resolve) => (open = resolve));
+  return { promise, open };
+}

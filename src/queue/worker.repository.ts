@@ -1,0 +1,240 @@
+import { sql, type Kysely } from 'kysely';
+import type { Tenant } from '../tenancy/tenant.js';
+import type { JobStatus } from './queue.tables.js';
+
+/** A job a worker holds the lease of, with its tenant (fetched in the same statement). */
+export interface ClaimedJob {
+  id: number;
+  tenant: Tenant;
+  kind: string;
+  payload: unknown;
+  attempt: number;
+  maxAttempts: number;
+  timeoutMs: number | null;
+  runAt: Date;
+}
+
+export interface ClaimRequest {
+  workerId: string;
+  limit: number;
+  /** Most running jobs per tenant (across workers); null for no cap. */
+  tenantConcurrency: number | null;
+  defaultLeaseMs: number;
+  leaseMsByKind: Map<string, number>;
+}
+
+/**
+ * Claims up to `limit` runnable jobs, fair across tenants: a skip scan of the ready index
+ * lists the tenants with waiting jobs, a LATERAL takes each tenant's best few (so a tenant
+ * with 100,000 jobs costs no more than one with 3), and the candidates are taken by rank
+ * within their tenant, round-robin. Rows another worker is claiming are skipped.
+ */
+export async function claimJobs(db: Kysely<any>, request: ClaimRequest): Promise<ClaimedJob[]> {
+  const kinds = [...request.leaseMsByKind.keys()];
+  const leases = [...request.leaseMsByKind.values()];
+  const { rows } = await sql<ClaimedRow>`
+    with recursive ready_tenants as (
+      (select tenant_id from platform.jobs where status in ('queued', 'failed')
+       order by tenant_id limit 1)
+      union all
+      select (select j.tenant_id from platform.jobs j
+              where j.status in ('queued', 'failed') and j.tenant_id > t.tenant_id
+              order by j.tenant_id limit 1)
+      from ready_tenants t where t.tenant_id is not null
+    ),
+    candidates as (
+      select c.id, c.rank
+      from ready_tenants t
+      cross join lateral (
+        select j.id, row_number() over (order by j.priority desc, j.run_at, j.id) as rank
+        from platform.jobs j
+        where j.tenant_id = t.tenant_id and j.status in ('queued', 'failed') and j.run_at <= now()
+        order by j.priority desc, j.run_at, j.id
+        limit case when ${request.tenantConcurrency}::int is null then ${request.limit}::int
+          else greatest(0, least(${request.limit}::int, ${request.tenantConcurrency}::int - (
+            select count(*) from platform.jobs r where r.tenant_id = t.tenant_id and r.status = 'running')))
+          end
+      ) c
+      where t.tenant_id is not null
+      order by c.rank, c.id
+      limit ${request.limit}::int
+    ),
+    locked as (
+      select j.id from platform.jobs j
+      join candidates c on c.id = j.id
+      where j.status in ('queued', 'failed') and j.run_at <= now()
+      for update of j skip locked
+    )
+    update platform.jobs j set
+      status = 'running',
+      attempts = j.attempts + 1,
+      locked_by = ${request.workerId},
+      started_at = now(),
+      locked_until = now() + coalesce(
+        (select l.ms from unnest(${kinds}::text[], ${leases}::int[]) as l (kind, ms) where l.kind = j.kind),
+        ${request.defaultLeaseMs}::int) * interval '1 millisecond'
+    from locked, platform.tenants t
+    where j.id = locked.id and t.id = j.tenant_id
+    returning j.id, j.kind, j.payload, j.attempts, j.max_attempts, j.timeout_ms, j.run_at,
+      t.id as tenant_id, t.client_code, t.name as tenant_name, t.status as tenant_status, t.timezone,
+      t.default_country, t.data_location, t.created_at as tenant_created_at,
+      t.updated_at as tenant_updated_at
+  `.execute(db);
+  return rows.map(toClaimedJob);
+}
+
+interface ClaimedRow {
+  id: number;
+  kind: string;
+  payload: unknown;
+  attempts: number;
+  max_attempts: number;
+  timeout_ms: number | null;
+  run_at: Date;
+  tenant_id: string;
+  client_code: string;
+  tenant_name: string;
+  tenant_status: Tenant['status'];
+  timezone: string;
+  default_country: string;
+  data_location: Tenant['dataLocation'];
+  tenant_created_at: Date;
+  tenant_updated_at: Date;
+}
+
+function toClaimedJob(row: ClaimedRow): ClaimedJob {
+  return {
+    id: row.id,
+    kind: row.kind,
+    payload: row.payload,
+    attempt: row.attempts,
+    maxAttempts: row.max_attempts,
+    timeoutMs: row.timeout_ms,
+    runAt: row.run_at,
+    tenant: {
+      id: row.tenant_id,
+      clientCode: row.client_code,
+      name: row.tenant_name,
+      status: row.tenant_status,
+      timezone: row.timezone,
+      defaultCountry: row.default_country.trim(),
+      dataLocation: row.data_location,
+      createdAt: row.tenant_created_at,
+      updatedAt: row.tenant_updated_at,
+    },
+  };
+}
+
+/** The outcome of one run, written with others in one statement. */
+export type Completion = {
+  id: number;
+  attempt: number;
+} & (
+  | { status: 'succeeded'; result: unknown }
+  | { status: 'failed'; error: string; code: string; delayMs: number }
+  | { status: 'dead'; error: string; code: string }
+);
+
+export interface CompletedRow {
+  id: number;
+  tenant_id: string;
+  kind: string;
+  status: JobStatus;
+  attempts: number;
+  max_attempts: number;
+  last_error: string | null;
+  run_at: Date;
+}
+
+/**
+ * Writes many outcomes at once. Only jobs this worker still holds at the same attempt are
+ * touched: a job whose lease expired and was claimed elsewhere keeps the other run's state.
+ */
+export async function completeJobs(
+  db: Kysely<any>,
+  workerId: string,
+  completions: Completion[],
+): Promise<CompletedRow[]> {
+  const pick = <T>(fn: (c: Completion) => T) => completions.map(fn);
+  const { rows } = await sql<CompletedRow>`
+    update platform.jobs j set
+      status = v.status,
+      run_at = case when v.status = 'failed' then now() + v.delay_ms * interval '1 millisecond' else j.run_at end,
+      finished_at = case when v.status = 'failed' then null else now() end,
+      locked_by = null,
+      locked_until = null,
+      result = v.result::jsonb,
+      last_error = coalesce(v.error, j.last_error),
+      errors = case when v.error is null then j.errors else j.errors || jsonb_build_array(
+        jsonb_build_object('attempt', j.attempts, 'at', now(), 'error', v.error, 'code', v.code)) end
+    from unnest(
+      ${pick((c) => c.id)}::bigint[],
+      ${pick((c) => c.attempt)}::int[],
+      ${pick((c) => c.status)}::text[],
+      ${pick((c) => (c.status === 'failed' ? c.delayMs : 0))}::int[],
+      ${pick((c) => (c.status === 'succeeded' ? null : c.error))}::text[],
+      ${pick((c) => (c.status === 'succeeded' ? null : c.code))}::text[],
+      ${pick((c) => (c.status === 'succeeded' ? serializeResult(c.result) : null))}::text[]
+    ) as v (id, attempt, status, delay_ms, error, code, result)
+    where j.id = v.id and j.locked_by = ${workerId} and j.attempts = v.attempt and j.status = 'running'
+    returning j.id, j.tenant_id, j.kind, j.status, j.attempts, j.max_attempts, j.last_error, j.run_at
+  `.execute(db);
+  return rows;
+}
+
+function serializeResult(result: unknown): string | null {
+  if (result === undefined) return null;
+  try {
+    return JSON.stringify(result) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Extends the leases of running jobs; answers the ids this worker still holds. */
+export async function renewLeases(
+  db: Kysely<any>,
+  workerId: string,
+  leases: { id: number; leaseMs: number }[],
+): Promise<Set<number>> {
+  const { rows } = await sql<{ id: number }>`
+    update platform.jobs j set locked_until = now() + v.lease_ms * interval '1 millisecond'
+    from unnest(${leases.map((l) => l.id)}::bigint[], ${leases.map((l) => l.leaseMs)}::int[])
+      as v (id, lease_ms)
+    where j.id = v.id and j.locked_by = ${workerId} and j.status = 'running'
+    returning j.id
+  `.execute(db);
+  return new Set(rows.map((row) => row.id));
+}
+
+/** Gives jobs back to the queue without counting the attempt (graceful shutdown). */
+export async function releaseJobs(db: Kysely<any>, workerId: string, ids: number[]): Promise<number> {
+  const result = await sql`
+    update platform.jobs set status = 'queued', attempts = attempts - 1, locked_by = null,
+      locked_until = null, started_at = null, run_at = now()
+    where id = any(${ids}::bigint[]) and locked_by = ${workerId} and status = 'running'
+  `.execute(db);
+  return Number(result.numAffectedRows ?? 0);
+}
+
+/**
+ * Jobs whose lease expired (their worker died or hung) go back to the queue, the attempt
+ * counted and recorded, or to `dead` when it was their last.
+ */
+export async function reclaimExpiredLeases(db: Kysely<any>): Promise<number> {
+  const result = await sql`
+    update platform.jobs j set
+      status = case when j.attempts >= j.max_attempts then 'dead' else 'queued' end,
+      finished_at = case when j.attempts >= j.max_attempts then now() end,
+      run_at = now(),
+      last_error = 'Lease expired: worker ' || coalesce(j.locked_by, '?') || ' stopped renewing it',
+      errors = j.errors || jsonb_build_array(jsonb_build_object('attempt', j.attempts, 'at', now(),
+        'error', 'Lease expired: worker ' || coalesce(j.locked_by, '?') || ' stopped renewing it',
+        'code', 'lease_expired')),
+      locked_by = null,
+      locked_until = null
+    where j.id in (select id from platform.jobs where status = 'running' and locked_until < now()
+                   for update skip locked)
+  `.execute(db);
+  return Number(result.numAffectedRows ?? 0);
+}
