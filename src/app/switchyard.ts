@@ -13,6 +13,7 @@ import { openPostgresServer } from '../db/postgres-server.js';
 import { ServerRegistry } from '../db/server-registry.js';
 import { createHttpApp } from '../http/create-app.js';
 import { buildOpenApiDocument, createOpenApiRegistry } from '../http/openapi.js';
+import { LeadEvents } from '../leads/lead-events.js';
 import { createLogger } from '../logging/logger.js';
 import { Realtime } from '../realtime/realtime.js';
 import { connectRedis } from '../redis/redis-client.js';
@@ -87,6 +88,7 @@ export async function openServices(
       authenticator,
       realtime,
       redis,
+      leadEvents: new LeadEvents(logger),
       // Replaced by the Postgres job queue (queue branch).
       queue: {
         enqueue: async () => {
