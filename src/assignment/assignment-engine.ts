@@ -1,4 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
+import { recordActivity } from '../activity/activity.repository.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import type { LeadRow } from '../leads/lead.mapper.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
@@ -58,17 +59,25 @@ function strategyOrder(schema: string, strategy: AssignmentStrategy): RawBuilder
   }
 }
 
+/** Who assigns, and what the activity entry says besides the agent and the candidates. */
+interface ActivityTemplate {
+  actor: string | null;
+  data: Record<string, unknown>;
+}
+
 /**
- * Assigns the lead to the best eligible agent of the pool in one statement. Every eligible
- * agent row is locked `FOR UPDATE` in id order (no deadlocks); a locked row is returned at
- * its newest committed version, so the choice and the daily-limit check see every
- * assignment committed before, and concurrent ingests over the same pool serialise here.
+ * Assigns the lead to the best eligible agent of the pool in one statement, which also
+ * logs the decision. Every eligible agent row is locked `FOR UPDATE` in id order (no
+ * deadlocks); a locked row is returned at its newest committed version, so the choice and
+ * the daily-limit check see every assignment committed before, and concurrent ingests over
+ * the same pool serialise here. Callers commit right after, which releases the locks.
  */
 async function assignFromPool(
   trx: TenantDb,
   handle: TenantHandle,
   leadId: string,
   pool: Pool,
+  activity: ActivityTemplate,
 ): Promise<{ lead: LeadRow; candidates: string[] } | undefined> {
   const { schema } = handle;
   const { local, inPool, inHours, inTerritory, belowLimit } = eligibility(handle.tenant.timezone, pool);
@@ -94,6 +103,13 @@ async function assignFromPool(
         assignment_seq = nextval(${sequence}::regclass)
       from pick where a.id = pick.id
       returning a.id
+    ),
+    logged as (
+      insert into ${sql.id(schema, 'lead_activities')} (lead_id, kind, actor, data)
+      select ${leadId}, 'assigned', ${activity.actor}, ${JSON.stringify(activity.data)}::jsonb || jsonb_build_object(
+        'agentId', chosen.id,
+        'candidates', (select jsonb_agg(id order by id) from locked))
+      from chosen
     )
     update ${sql.id(schema, 'leads')} l set
       assigned_agent_id = chosen.id, assigned_at = clock_timestamp(), unassigned_reason = null, updated_at = now()
@@ -148,6 +164,7 @@ export async function assignLead(
   handle: TenantHandle,
   lead: LeadRow,
   rules: Rule[],
+  actor: string | null,
 ): Promise<{ lead: LeadRow; decision: AssignmentDecision }> {
   const rule = chooseRule(rules, lead);
   const decision = (
@@ -165,19 +182,20 @@ export async function assignLead(
     reason,
   });
   const territory = rule.matchTerritory ? lead.state : undefined;
+  const template = (sticky: boolean): ActivityTemplate => ({
+    actor,
+    data: { ruleId: rule.id || null, ruleName: rule.name, strategy: rule.strategy, sticky },
+  });
 
   const owner = rule.sticky ? await previousOwner(trx, lead) : undefined;
   if (owner) {
-    const kept = await assignFromPool(trx, handle, lead.id, {
-      agentIds: [owner],
-      strategy: rule.strategy,
-      territory,
-    });
+    const ownerPool = { agentIds: [owner], strategy: rule.strategy, territory };
+    const kept = await assignFromPool(trx, handle, lead.id, ownerPool, template(true));
     if (kept) return { lead: kept.lead, decision: decision(owner, kept.candidates, true, null) };
   }
 
   const pool: Pool = { agentIds: rule.agentIds, strategy: rule.strategy, territory };
-  const assigned = await assignFromPool(trx, handle, lead.id, pool);
+  const assigned = await assignFromPool(trx, handle, lead.id, pool, template(false));
   if (assigned) {
     return {
       lead: assigned.lead,
@@ -191,5 +209,7 @@ export async function assignLead(
     .where('id', '=', lead.id)
     .returningAll()
     .executeTakeFirstOrThrow();
-  return { lead: unassigned, decision: decision(null, [], false, reason) };
+  const outcome = decision(null, [], false, reason);
+  await recordActivity(trx, [{ leadId: lead.id, kind: 'unassigned', actor, data: { ...outcome } }]);
+  return { lead: unassigned, decision: outcome };
 }

@@ -1,4 +1,3 @@
-import { recordActivity } from '../activity/activity.repository.js';
 import { assignLead } from '../assignment/assignment-engine.js';
 import type { LeadContext } from './lead-context.js';
 import { loadIngestSettings } from './ingest-lead.js';
@@ -39,12 +38,8 @@ export async function assignPendingLeads(
         .skipLocked()
         .executeTakeFirst();
       if (!lead) return undefined;
-      const result = await assignLead(trx, handle, lead, rules);
-      if (!result.decision.agentId) return undefined;
-      await recordActivity(trx, [
-        { leadId: id, kind: 'assigned', actor, data: { ...result.decision, pending: true } },
-      ]);
-      return result.lead;
+      const result = await assignLead(trx, handle, lead, rules, actor);
+      return result.decision.agentId ? result.lead : undefined;
     });
     if (outcome) {
       assigned++;

@@ -87,9 +87,9 @@ export async function ingestLead(
               : values,
         )
         .onConflict((oc) => oc.column('phone').where('archived_at', 'is', null).doNothing())
-        .returning('id')
+        .returningAll()
         .executeTakeFirst();
-      if (inserted) return createdLead(trx, ctx, inserted.id, input, rules);
+      if (inserted) return createdLead(trx, ctx, inserted, input, rules);
       const existing = await fillDuplicate(trx, ctx, values, scoring);
       // The live lead was archived between our insert and our lookup: insert again.
       if (existing) return existing;
@@ -100,40 +100,28 @@ export async function ingestLead(
   ctx.events.publish(events.map((name) => ({ name, tenantId: handle.tenant.id, lead }) satisfies LeadEvent));
   return { lead, duplicate };
 }
-
+/** Logs the creation, then assigns: the assignment comes last, as its agent locks last until commit. */
 async function createdLead(
   trx: TenantDb,
   ctx: LeadContext,
-  id: string,
+  row: LeadRow,
   input: IngestLeadInput,
   rules: Rule[],
 ): Promise<{ row: LeadRow; duplicate: false; events: LeadEvent['name'][] }> {
   const { handle, actor } = ctx;
-  let row = await selectLeads(trx).where('id', '=', id).executeTakeFirstOrThrow();
-  const activity: ActivityEntry[] = [{ leadId: id, kind: 'created', actor, data: { source: row.source } }];
-  const events: LeadEvent['name'][] = ['lead.created'];
+  const activity: ActivityEntry[] = [
+    { leadId: row.id, kind: 'created', actor, data: { source: row.source } },
+  ];
   if (input.assignedAgentId) {
-    activity.push({
-      leadId: id,
-      kind: 'assigned',
-      actor,
-      data: { agentId: input.assignedAgentId, manual: true },
-    });
-    events.push('lead.assigned');
-  } else if (input.assign !== false) {
-    const outcome = await assignLead(trx, handle, row, rules);
-    row = outcome.lead;
-    const { decision } = outcome;
-    activity.push({
-      leadId: id,
-      kind: decision.agentId ? 'assigned' : 'unassigned',
-      actor,
-      data: { ...decision },
-    });
-    events.push(decision.agentId ? 'lead.assigned' : 'lead.unassigned');
+    const data = { agentId: input.assignedAgentId, manual: true };
+    activity.push({ leadId: row.id, kind: 'assigned', actor, data });
   }
   await recordActivity(trx, activity);
-  return { row, duplicate: false, events };
+  if (input.assignedAgentId) return { row, duplicate: false, events: ['lead.created', 'lead.assigned'] };
+  if (input.assign === false) return { row, duplicate: false, events: ['lead.created'] };
+  const { lead, decision } = await assignLead(trx, handle, row, rules, actor);
+  const assigned = decision.agentId ? 'lead.assigned' : 'lead.unassigned';
+  return { row: lead, duplicate: false, events: ['lead.created', assigned] };
 }
 
 async function fillDuplicate(
