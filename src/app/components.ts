@@ -1,7 +1,23 @@
+import { activityComponent } from '../activity/activity.component.js';
+import { agentsComponent } from '../agents/agents.component.js';
+import { assignmentComponent } from '../assignment/assignment.component.js';
+import { contactsComponent } from '../contacts/contacts.component.js';
 import { healthComponent } from '../health/health.component.js';
+import { leadsComponent } from '../leads/leads.component.js';
 import { queueComponent } from '../queue/queue.component.js';
+import { scoringComponent } from '../scoring/scoring.component.js';
 import { tenantsComponent } from '../tenants/tenants.component.js';
 import type { Component } from './component.js';
 
 /** Every business component of the product, in the order their routes are mounted. */
-export const components: Component[] = [healthComponent, tenantsComponent, queueComponent];
+export const components: Component[] = [
+  healthComponent,
+  tenantsComponent,
+  agentsComponent,
+  assignmentComponent,
+  scoringComponent,
+  leadsComponent,
+  activityComponent,
+  contactsComponent,
+  queueComponent,
+];

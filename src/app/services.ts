@@ -3,6 +3,7 @@ import type { ApiKeyAuthenticator } from '../auth/api-key-authenticator.js';
 import type { Config } from '../config/config.js';
 import type { PlatformDb } from '../db/platform-database.js';
 import type { ServerRegistry } from '../db/server-registry.js';
+import type { LeadEvents } from '../leads/lead-events.js';
 import type { JobQueue } from '../queue/job-types.js';
 import type { Realtime } from '../realtime/realtime.js';
 import type { RedisClient } from '../redis/redis-client.js';
@@ -24,4 +25,6 @@ export interface AppServices {
   realtime: Realtime;
   queue: JobQueue;
   redis?: RedisClient;
+  /** Lead lifecycle events (created, assigned, status changed, tags), published after commit. */
+  leadEvents: LeadEvents;
 }

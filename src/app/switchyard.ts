@@ -13,6 +13,7 @@ import { openPostgresServer } from '../db/postgres-server.js';
 import { ServerRegistry } from '../db/server-registry.js';
 import { createHttpApp } from '../http/create-app.js';
 import { buildOpenApiDocument, createOpenApiRegistry } from '../http/openapi.js';
+import { LeadEvents } from '../leads/lead-events.js';
 import { createLogger } from '../logging/logger.js';
 import { JobWorker } from '../queue/job-worker.js';
 import { PostgresJobQueue } from '../queue/postgres-job-queue.js';
@@ -94,6 +95,7 @@ export async function openServices(
       authenticator,
       realtime,
       redis,
+      leadEvents: new LeadEvents(logger),
       queue: new PostgresJobQueue(defaultServer.db, componentJobs()),
     };
   } catch (error) {

@@ -1,7 +1,17 @@
 import type { Kysely } from 'kysely';
+import type { ActivityTables } from '../activity/activity.tables.js';
+import type { AgentsTables } from '../agents/agents.tables.js';
+import type { AssignmentRulesTables } from '../assignment/assignment-rules.tables.js';
+import type { ContactsTables } from '../contacts/contacts.tables.js';
+import type { LeadsTables } from '../leads/leads.tables.js';
 import type { SettingsTables } from '../settings/settings.tables.js';
 
 /** Tables of one tenant's schema (`t_<code>`), one interface per owning component. */
-export type TenantDatabase = SettingsTables;
+export type TenantDatabase = SettingsTables &
+  AgentsTables &
+  LeadsTables &
+  AssignmentRulesTables &
+  ActivityTables &
+  ContactsTables;
 
 export type TenantDb = Kysely<TenantDatabase>;

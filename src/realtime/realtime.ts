@@ -5,8 +5,14 @@ import { Server } from 'socket.io';
 import type { ApiKeyAuthenticator } from '../auth/api-key-authenticator.js';
 import { toAppError } from '../http/error-handler.js';
 import type { RedisClient } from '../redis/redis-client.js';
+import type { TenantHandle } from '../tenancy/connection-manager.js';
 
 export const tenantRoom = (tenantId: string) => `tenant:${tenantId}`;
+
+/** Decides whether a client of the tenant may join one of its sub-rooms (e.g. an agent's own). */
+const subRoom = (tenantId: string, room: string) => `${tenantRoom(tenantId)}:${room}`;
+
+export type SubscriptionCheck = (handle: TenantHandle, id: string) => Promise<boolean>;
 
 /**
  * Socket.IO: dashboards authenticate in the handshake (`auth: { clientCode, apiKey }`)
@@ -16,6 +22,7 @@ export const tenantRoom = (tenantId: string) => `tenant:${tenantId}`;
 export class Realtime {
   readonly io: Server;
   private readonly adapterClients: RedisClient[] = [];
+  private readonly subscriptionChecks = new Map<string, SubscriptionCheck>();
 
   private constructor(
     io: Server,
@@ -34,6 +41,7 @@ export class Realtime {
     const origin = options.corsOrigins.includes('*') ? true : options.corsOrigins;
     const io = new Server({ cors: { origin }, serveClient: false });
     const realtime = new Realtime(io, options.httpServer !== undefined);
+    const handles = new Map<string, TenantHandle>();
     if (options.redis) {
       const pub = options.redis.duplicate();
       const sub = options.redis.duplicate();
@@ -49,6 +57,7 @@ export class Realtime {
       try {
         const caller = await options.authenticator.authenticate(auth.clientCode, auth.apiKey);
         socket.data.tenantId = caller.handle.tenant.id;
+        handles.set(socket.id, caller.handle);
         next();
       } catch (error) {
         const appError = toAppError(error);
@@ -56,7 +65,27 @@ export class Realtime {
       }
     });
     io.on('connection', (socket) => {
-      void socket.join(tenantRoom(socket.data.tenantId as string));
+      const tenantId = socket.data.tenantId as string;
+      void socket.join(tenantRoom(tenantId));
+      socket.on('disconnect', () => handles.delete(socket.id));
+      // `subscribe:<kind>` (id, ack?) joins `tenant:<id>:<kind>:<id>` once the kind's check allows it.
+      socket.onAny((event: string, id: unknown, ack?: unknown) => {
+        const kind = /^subscribe:(\w+)$/.exec(event)?.[1];
+        if (!kind) return;
+        const reply = typeof ack === 'function' ? (ack as (answer: unknown) => void) : () => undefined;
+        const check = realtime.subscriptionChecks.get(kind);
+        const handle = handles.get(socket.id);
+        if (!check || !handle || typeof id !== 'string' || id.length > 200) return reply({ ok: false });
+        check(handle, id)
+          .then(async (allowed) => {
+            if (allowed) await socket.join(subRoom(tenantId, `${kind}:${id}`));
+            reply({ ok: allowed });
+          })
+          .catch((error: unknown) => {
+            options.logger.warn({ err: error, event }, 'realtime subscription check failed');
+            reply({ ok: false });
+          });
+      });
     });
     if (options.httpServer) io.attach(options.httpServer);
     return realtime;
@@ -64,6 +93,16 @@ export class Realtime {
 
   emitToTenant(tenantId: string, event: string, payload: unknown): void {
     this.io.to(tenantRoom(tenantId)).emit(event, payload);
+  }
+
+  /** Lets clients `subscribe:<kind>` to a sub-room of their tenant when `check` allows it. */
+  allowSubscription(kind: string, check: SubscriptionCheck): void {
+    this.subscriptionChecks.set(kind, check);
+  }
+
+  /** Emits to a tenant's sub-room, e.g. `agent:<agentId>`. */
+  emitToTenantRoom(tenantId: string, room: string, event: string, payload: unknown): void {
+    this.io.to(subRoom(tenantId, room)).emit(event, payload);
   }
 
   async close(): Promise<void> {

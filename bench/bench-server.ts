@@ -1,0 +1,95 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { createTestDatabase, type TestDatabase } from '../src/testing/test-database.js';
+
+const adminToken = 'bench-platform-admin-token-0123456789';
+const root = join(import.meta.dirname, '..');
+
+export interface BenchServer {
+  baseUrl: string;
+  database: TestDatabase;
+  /** Creates a tenant and returns headers authenticating as it. */
+  createTenant(
+    code: string,
+    extra?: Record<string, unknown>,
+  ): Promise<{ headers: Record<string, string>; schema: string }>;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Runs `server.ts` as its own process on a fresh database of the local Postgres server, so
+ * the load generator (this process) and the server do not share an event loop.
+ */
+export async function startBenchServer(env: Record<string, string> = {}): Promise<BenchServer> {
+  const database = await createTestDatabase('postgres');
+  const port = await freePort();
+  const child: ChildProcess = spawn(join(root, 'node_modules/.bin/tsx'), ['server.ts'], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: database.url!,
+      DATA_DIR: database.dataDir,
+      SECRETS_KEY: randomBytes(32).toString('base64'),
+      PLATFORM_ADMIN_TOKEN: adminToken,
+      RATE_LIMIT_MAX: '100000000',
+      ...env,
+    },
+  });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      if ((await fetch(`${baseUrl}/`)).ok) break;
+    } catch {
+      if (attempt > 300) throw new Error('bench server did not start');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  return {
+    baseUrl,
+    database,
+    async createTenant(code, extra = {}) {
+      const response = await fetch(`${baseUrl}/api/platform/tenants`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ code, name: code, ...extra }),
+      });
+      const body = (await response.json()) as any;
+      if (response.status !== 201) throw new Error(`tenant creation failed: ${JSON.stringify(body)}`);
+      return {
+        headers: {
+          'x-client-code': code,
+          'x-api-key': body.data.apiKey.apiKey,
+          'content-type': 'application/json',
+        },
+        schema: `t_${code}`,
+      };
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+      await database.drop();
+    },
+  };
+}
+
+export function machine(): string {
+  return `${process.platform}, Node ${process.versions.node}, ${(globalThis as any).navigator?.hardwareConcurrency ?? '?'} cores`;
+}

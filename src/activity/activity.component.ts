@@ -1,0 +1,7 @@
+import type { Component } from '../app/component.js';
+import { registerActivityRoutes } from './activity.routes.js';
+
+export const activityComponent: Component = {
+  name: 'activity',
+  routes: ({ crm }) => registerActivityRoutes(crm),
+};

@@ -1,0 +1,131 @@
+import { sql, type Insertable, type Selectable, type Updateable } from 'kysely';
+import type { TenantDb } from '../db/tenant-database.js';
+import { AppError } from '../http/app-error.js';
+import type { TenantHandle } from '../tenancy/connection-manager.js';
+import type { Agent, AgentInput, AgentPatch } from './agent.schemas.js';
+import type { AgentsTable } from './agents.tables.js';
+
+type AgentRow = Selectable<AgentsTable> & { assigned_today_now: number };
+
+/** `today` in the tenant's timezone, as SQL. */
+export const tenantToday = (timezone: string) => sql<string>`(now() at time zone ${timezone})::date`;
+
+function toAgent(row: AgentRow): Agent {
+  return {
+    id: row.id,
+    name: row.name,
+    email: row.email,
+    phone: row.phone,
+    role: row.role,
+    languages: row.languages,
+    territories: row.territories,
+    dailyLimit: row.daily_limit,
+    weight: row.weight,
+    active: row.active,
+    available: row.available,
+    workingHours:
+      row.work_start && row.work_end
+        ? { start: row.work_start.slice(0, 5), end: row.work_end.slice(0, 5), weekdays: row.work_days ?? [] }
+        : null,
+    assignedToday: row.assigned_today_now,
+    lastAssignedAt: row.last_assigned_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toColumns(input: AgentPatch): Updateable<AgentsTable> {
+  const columns: Updateable<AgentsTable> = {
+    name: input.name,
+    email: input.email === undefined ? undefined : (input.email?.toLowerCase() ?? null),
+    phone: input.phone,
+    role: input.role,
+    languages: input.languages,
+    territories: input.territories,
+    daily_limit: input.dailyLimit,
+    weight: input.weight,
+    active: input.active,
+    available: input.available,
+  };
+  if (input.workingHours !== undefined) {
+    columns.work_start = input.workingHours?.start ?? null;
+    columns.work_end = input.workingHours?.end ?? null;
+    columns.work_days = input.workingHours?.weekdays ?? null;
+  }
+  return Object.fromEntries(Object.entries(columns).filter(([, value]) => value !== undefined));
+}
+
+export class AgentRepository {
+  private readonly db: TenantDb;
+
+  constructor(private readonly handle: TenantHandle) {
+    this.db = handle.db;
+  }
+
+  private select(db: TenantDb = this.db) {
+    return db
+      .selectFrom('agents')
+      .selectAll()
+      .select(
+        sql<number>`case when assigned_date = ${tenantToday(this.handle.tenant.timezone)}
+          then assigned_today else 0 end`.as('assigned_today_now'),
+      );
+  }
+
+  async create(input: AgentInput): Promise<Agent> {
+    const { id } = await this.db
+      .insertInto('agents')
+      .values(toColumns(input) as Insertable<AgentsTable>)
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return this.get(id);
+  }
+
+  async list(filter: { active?: boolean; available?: boolean }): Promise<Agent[]> {
+    let query = this.select().orderBy('name').orderBy('id');
+    if (filter.active !== undefined) query = query.where('active', '=', filter.active);
+    if (filter.available !== undefined) query = query.where('available', '=', filter.available);
+    return (await query.execute()).map(toAgent);
+  }
+
+  async find(id: string, db: TenantDb = this.db): Promise<Agent | undefined> {
+    const row = await this.select(db).where('id', '=', id).executeTakeFirst();
+    return row && toAgent(row);
+  }
+
+  async get(id: string, db: TenantDb = this.db): Promise<Agent> {
+    const agent = await this.find(id, db);
+    if (!agent) throw AppError.notFound('Agent', { id });
+    return agent;
+  }
+
+  async update(id: string, patch: AgentPatch): Promise<{ before: Agent; after: Agent }> {
+    return this.db.transaction().execute(async (trx) => {
+      const locked = await trx
+        .selectFrom('agents')
+        .select('id')
+        .where('id', '=', id)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!locked) throw AppError.notFound('Agent', { id });
+      const before = await this.get(id, trx);
+      await trx
+        .updateTable('agents')
+        .set({ ...toColumns(patch), updated_at: sql<Date>`now()` })
+        .where('id', '=', id)
+        .execute();
+      return { before, after: await this.get(id, trx) };
+    });
+  }
+}
+
+/** True when a change may let the agent take leads it could not take before. */
+export function becameMoreEligible(before: Agent, after: Agent): boolean {
+  return (
+    (after.active && after.available && !(before.active && before.available)) ||
+    (after.dailyLimit === 0 && before.dailyLimit !== 0) ||
+    (before.dailyLimit !== 0 && after.dailyLimit > before.dailyLimit) ||
+    JSON.stringify(before.workingHours) !== JSON.stringify(after.workingHours) ||
+    JSON.stringify(before.territories) !== JSON.stringify(after.territories)
+  );
+}

@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import type { AppServices } from '../app/services.js';
+import type { ApiRouter } from '../http/api-router.js';
+import { callerOf } from '../http/request-context.js';
+import { assignPendingLeads } from '../leads/assign-pending.js';
+import { leadContextOf } from '../leads/lead-context.js';
+import { AgentRepository, becameMoreEligible } from './agent.repository.js';
+import {
+  agentInputSchema,
+  agentListQuerySchema,
+  agentPatchSchema,
+  agentSchema,
+  type AgentPatch,
+} from './agent.schemas.js';
+
+const tag = 'Agents';
+const idParams = z.object({ id: z.uuid() });
+
+export function registerAgentRoutes(router: ApiRouter, services: AppServices): void {
+  const agents = (req: Parameters<typeof callerOf>[0]) => new AgentRepository(callerOf(req).handle);
+
+  /** Updates an agent; when it can now take more leads, waiting leads are offered at once. */
+  const update = async (req: Parameters<typeof callerOf>[0], id: string, patch: AgentPatch) => {
+    const { before, after } = await agents(req).update(id, patch);
+    if (becameMoreEligible(before, after)) await assignPendingLeads(leadContextOf(req, services));
+    return agents(req).get(id);
+  };
+
+  router
+    .route({
+      method: 'post',
+      path: '/agents',
+      tag,
+      summary: 'Create an agent',
+      body: agentInputSchema,
+      response: agentSchema,
+      handler: ({ req, body }) => agents(req).create(body),
+    })
+    .route({
+      method: 'get',
+      path: '/agents',
+      tag,
+      summary: "List agents with today's assignment count (tenant-local day)",
+      query: agentListQuerySchema,
+      response: z.array(agentSchema),
+      handler: ({ req, query }) =>
+        agents(req).list({
+          active: query.active === undefined ? undefined : query.active === 'true',
+          available: query.available === undefined ? undefined : query.available === 'true',
+        }),
+    })
+    .route({
+      method: 'get',
+      path: '/agents/:id',
+      tag,
+      summary: 'Show an agent',
+      params: idParams,
+      response: agentSchema,
+      errors: { 404: 'No such agent' },
+      handler: ({ req, params }) => agents(req).get(params.id),
+    })
+    .route({
+      method: 'patch',
+      path: '/agents/:id',
+      tag,
+      summary: 'Update an agent',
+      params: idParams,
+      body: agentPatchSchema,
+      response: agentSchema,
+      errors: { 404: 'No such agent' },
+      handler: ({ req, params, body }) => update(req, params.id, body),
+    })
+    .route({
+      method: 'put',
+      path: '/agents/:id/availability',
+      tag,
+      summary: 'Toggle availability; becoming available picks up waiting leads',
+      params: idParams,
+      body: z.object({ available: z.boolean() }),
+      response: agentSchema,
+      errors: { 404: 'No such agent' },
+      handler: ({ req, params, body }) => update(req, params.id, { available: body.available }),
+    })
+    .route({
+      method: 'delete',
+      path: '/agents/:id',
+      tag,
+      summary: 'Deactivate an agent (its history and leads are kept)',
+      params: idParams,
+      response: agentSchema,
+      errors: { 404: 'No such agent' },
+      handler: ({ req, params }) => update(req, params.id, { active: false }),
+    });
+}

@@ -1,0 +1,39 @@
+import type { RuleConditions } from './assignment-rules.tables.js';
+import type { Rule } from './rule.schemas.js';
+
+export interface RoutableLead {
+  state: string | null;
+  city: string | null;
+  source: string | null;
+  language: string | null;
+  tags: string[];
+}
+
+/** The rule used when no tenant rule matches: every active agent, round robin. */
+export const fallbackRule: Pick<Rule, 'id' | 'name' | 'agentIds' | 'strategy' | 'matchTerritory' | 'sticky'> =
+  {
+    id: '',
+    name: 'fallback: all active agents',
+    agentIds: null,
+    strategy: 'round_robin',
+    matchTerritory: false,
+    sticky: true,
+  };
+
+const inList = (list: string[] | undefined, value: string | null) =>
+  !list?.length || (value !== null && list.some((item) => item.toLowerCase() === value.toLowerCase()));
+
+export function ruleMatches(conditions: RuleConditions, lead: RoutableLead): boolean {
+  return (
+    inList(conditions.states, lead.state) &&
+    inList(conditions.cities, lead.city) &&
+    inList(conditions.sources, lead.source) &&
+    inList(conditions.languages, lead.language) &&
+    (!conditions.tags?.length || lead.tags.some((tag) => inList(conditions.tags, tag)))
+  );
+}
+
+/** Ordered rules, first match wins; the fallback when none matches. */
+export function chooseRule(rules: Rule[], lead: RoutableLead): typeof fallbackRule {
+  return rules.find((rule) => rule.active && ruleMatches(rule.conditions, lead)) ?? fallbackRule;
+}

@@ -1,0 +1,93 @@
+import { z } from 'zod';
+import type { AppServices } from '../app/services.js';
+import type { ApiRouter } from '../http/api-router.js';
+import { callerOf } from '../http/request-context.js';
+import { leadContextOf } from '../leads/lead-context.js';
+import { leadIdParams, leadSchema } from '../leads/lead.schemas.js';
+import { ContactRepository, toContact, toContactColumns } from './contact.repository.js';
+import { contactInputSchema, contactSchema } from './contact.schemas.js';
+import { convertLead } from './convert-lead.js';
+
+const tag = 'Contacts';
+const idParams = z.object({ id: z.uuid() });
+
+export function registerContactRoutes(router: ApiRouter, services: AppServices): void {
+  const contacts = (req: Parameters<typeof callerOf>[0]) => new ContactRepository(callerOf(req).handle.db);
+  router
+    .route({
+      method: 'post',
+      path: '/leads/:id/convert',
+      tag,
+      summary: 'Turn a qualified lead into a contact (linked both ways)',
+      params: leadIdParams,
+      response: z.object({ contact: contactSchema, lead: leadSchema }),
+      errors: { 404: 'No such lead', 409: 'Already converted, or not qualified yet' },
+      handler: ({ req, params }) => convertLead(leadContextOf(req, services), params.id),
+    })
+    .route({
+      method: 'post',
+      path: '/contacts',
+      tag,
+      summary: 'Create a contact',
+      body: contactInputSchema,
+      response: contactSchema,
+      handler: async ({ req, body }) => {
+        const { handle } = callerOf(req);
+        const row = await handle.db
+          .insertInto('contacts')
+          .values(toContactColumns(body, handle.tenant.defaultCountry) as never)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        return toContact(row);
+      },
+    })
+    .route({
+      method: 'get',
+      path: '/contacts',
+      tag,
+      summary: 'List contacts, newest first',
+      query: z.object({
+        q: z.string().trim().min(1).max(200).optional(),
+        limit: z.coerce.number().int().min(1).max(200).default(50),
+        page: z.coerce.number().int().min(1).default(1),
+      }),
+      response: z.object({ items: z.array(contactSchema), total: z.number().int() }),
+      handler: ({ req, query }) =>
+        contacts(req).list({ limit: query.limit, offset: (query.page - 1) * query.limit, q: query.q }),
+    })
+    .route({
+      method: 'get',
+      path: '/contacts/:id',
+      tag,
+      summary: 'Show a contact',
+      params: idParams,
+      response: contactSchema,
+      errors: { 404: 'No such contact' },
+      handler: ({ req, params }) => contacts(req).get(params.id),
+    })
+    .route({
+      method: 'patch',
+      path: '/contacts/:id',
+      tag,
+      summary: 'Update a contact',
+      params: idParams,
+      body: contactInputSchema.partial(),
+      response: contactSchema,
+      errors: { 404: 'No such contact' },
+      handler: ({ req, params, body }) =>
+        contacts(req).update(params.id, toContactColumns(body, callerOf(req).handle.tenant.defaultCountry)),
+    })
+    .route({
+      method: 'delete',
+      path: '/contacts/:id',
+      tag,
+      summary: 'Delete a contact (its lead stays, unlinked)',
+      params: idParams,
+      response: z.object({ id: z.uuid(), deleted: z.literal(true) }),
+      errors: { 404: 'No such contact' },
+      handler: async ({ req, params }) => {
+        await contacts(req).delete(params.id);
+        return { id: params.id, deleted: true as const };
+      },
+    });
+}

@@ -1,0 +1,65 @@
+import { recordActivity } from '../activity/activity.repository.js';
+import { AppError } from '../http/app-error.js';
+import type { LeadContext } from '../leads/lead-context.js';
+import { toLead } from '../leads/lead.mapper.js';
+import { findLeadRow } from '../leads/lead.repository.js';
+import type { Lead } from '../leads/lead.schemas.js';
+import { loadScoringSettings } from '../scoring/scoring-settings.js';
+import { toContact } from './contact.repository.js';
+import type { Contact } from './contact.schemas.js';
+
+const convertibleStatuses: readonly string[] = ['qualified', 'proposal', 'negotiation', 'won'];
+
+/** Turns a qualified (or later) lead into a contact, linked both ways, once. */
+export async function convertLead(
+  ctx: LeadContext,
+  idOrRef: string,
+): Promise<{ contact: Contact; lead: Lead }> {
+  const { handle, actor } = ctx;
+  const scoring = await loadScoringSettings(handle.db);
+  const result = await handle.db.transaction().execute(async (trx) => {
+    const lead = await findLeadRow(trx, idOrRef, { forUpdate: true });
+    if (lead.contact_id) {
+      throw new AppError('conflict', 'This lead is already a contact', {
+        details: { contactId: lead.contact_id },
+      });
+    }
+    if (!convertibleStatuses.includes(lead.status)) {
+      throw new AppError(
+        'invalid_status_transition',
+        'Only a qualified (or later) lead can become a contact',
+        {
+          status: 409,
+          details: { status: lead.status, allowed: convertibleStatuses },
+        },
+      );
+    }
+    const contact = await trx
+      .insertInto('contacts')
+      .values({
+        lead_id: lead.id,
+        first_name: lead.first_name,
+        last_name: lead.last_name,
+        phone: lead.phone,
+        email: lead.email,
+        company: lead.company,
+        city: lead.city,
+        state: lead.state,
+        custom_fields: JSON.stringify(lead.custom_fields),
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    const updated = await trx
+      .updateTable('leads')
+      .set({ contact_id: contact.id, updated_at: new Date() })
+      .where('id', '=', lead.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await recordActivity(trx, [
+      { leadId: lead.id, kind: 'converted', actor, data: { contactId: contact.id } },
+    ]);
+    return { contact: toContact(contact), lead: toLead(updated, scoring.hotThreshold) };
+  });
+  ctx.events.publish([{ name: 'lead.updated', tenantId: handle.tenant.id, lead: result.lead }]);
+  return result;
+}

@@ -1,0 +1,160 @@
+import type { Updateable } from 'kysely';
+import { recordActivity, type ActivityEntry } from '../activity/activity.repository.js';
+import { AppError } from '../http/app-error.js';
+import { scoreLead } from '../scoring/lead-score.js';
+import { loadScoringSettings } from '../scoring/scoring-settings.js';
+import type { LeadContext } from './lead-context.js';
+import type { LeadEvent } from './lead-events.js';
+import { toLeadColumns } from './lead-fields.js';
+import { toLead, type LeadRow } from './lead.mapper.js';
+import { assertAgentExists, findLeadRow } from './lead.repository.js';
+import { terminalStatuses, type Lead, type PatchLeadInput } from './lead.schemas.js';
+import type { LeadsTable } from './leads.tables.js';
+
+export interface TagChange {
+  add?: string[];
+  remove?: string[];
+}
+
+const apiName: Record<string, string> = {
+  first_name: 'firstName',
+  last_name: 'lastName',
+  follow_up_at: 'followUpAt',
+  custom_fields: 'customFields',
+  assigned_agent_id: 'assignedAgentId',
+};
+
+const comparable = (value: unknown) =>
+  value instanceof Date
+    ? value.toISOString()
+    : typeof value === 'string' && value.startsWith('{')
+      ? value
+      : JSON.stringify(value ?? null);
+
+/**
+ * Applies a change to one lead in one transaction: every changed field goes to the
+ * activity log (who, old → new), the score is recomputed, won/lost stay terminal unless
+ * `reopen` is set, and the lifecycle events are published after commit.
+ */
+export async function changeLead(
+  ctx: LeadContext,
+  idOrRef: string,
+  patch: Omit<PatchLeadInput, never>,
+  tagChange: TagChange = {},
+): Promise<Lead> {
+  const { handle, actor } = ctx;
+  const scoring = await loadScoringSettings(handle.db);
+  if (patch.assignedAgentId)
+    await assertAgentExists(handle.db, patch.assignedAgentId, 'body.assignedAgentId');
+
+  const result = await handle.db.transaction().execute(async (trx) => {
+    const before = await findLeadRow(trx, idOrRef, { forUpdate: true });
+    const columns: Updateable<LeadsTable> = toLeadColumns(patch, handle.tenant.defaultCountry);
+    if (tagChange.add || tagChange.remove) {
+      const removed = new Set(tagChange.remove ?? []);
+      columns.tags = [...new Set([...before.tags, ...(tagChange.add ?? [])])].filter(
+        (tag) => !removed.has(tag),
+      );
+    }
+    if (patch.status && patch.status !== before.status) {
+      if (terminalStatuses.includes(before.status) && !patch.reopen) {
+        throw new AppError(
+          'invalid_status_transition',
+          `A ${before.status} lead must be reopened explicitly`,
+          {
+            status: 409,
+            details: { from: before.status, to: patch.status, hint: 'send "reopen": true' },
+          },
+        );
+      }
+      columns.status = patch.status;
+    }
+    if (patch.assignedAgentId !== undefined && patch.assignedAgentId !== before.assigned_agent_id) {
+      columns.assigned_agent_id = patch.assignedAgentId;
+      columns.assigned_at = patch.assignedAgentId ? new Date() : null;
+      columns.unassigned_reason = patch.assignedAgentId ? null : 'unassigned_manually';
+    }
+
+    const changes = Object.entries(columns)
+      .filter(([field]) => field !== 'assigned_at' && field !== 'unassigned_reason')
+      .filter(([field, value]) => comparable(value) !== comparable(before[field as keyof LeadRow]))
+      .map(([field, value]) => ({ field, from: before[field as keyof LeadRow], to: value }));
+    if (changes.length === 0) return { row: before, events: [] as LeadEvent[] };
+
+    const merged = { ...before, ...columns } as LeadRow;
+    const score = scoreLead(merged, scoring);
+    const row = await trx
+      .updateTable('leads')
+      .set({ ...columns, score, updated_at: new Date() })
+      .where('id', '=', before.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+
+    const activity: ActivityEntry[] = changes.map(({ field, from, to }) => ({
+      leadId: row.id,
+      kind: 'field_changed',
+      actor,
+      data: {
+        field: apiName[field] ?? field,
+        from,
+        to: field === 'custom_fields' ? JSON.parse(to as string) : to,
+      },
+    }));
+    if (score !== before.score) {
+      activity.push({
+        leadId: row.id,
+        kind: 'field_changed',
+        actor,
+        data: { field: 'score', from: before.score, to: score },
+      });
+    }
+    await recordActivity(trx, activity);
+    return { row, events: lifecycleEvents(before, row) };
+  });
+
+  const lead = toLead(result.row, scoring.hotThreshold);
+  ctx.events.publish(result.events.map((event) => ({ ...event, tenantId: handle.tenant.id, lead })));
+  return lead;
+}
+
+function lifecycleEvents(before: LeadRow, after: LeadRow): LeadEvent[] {
+  const events: Omit<LeadEvent, 'lead' | 'tenantId'>[] = [{ name: 'lead.updated' }];
+  if (before.status !== after.status) {
+    events.push({ name: 'lead.status_changed', data: { from: before.status, to: after.status } });
+  }
+  const added = after.tags.filter((tag) => !before.tags.includes(tag));
+  const removed = before.tags.filter((tag) => !after.tags.includes(tag));
+  if (added.length) events.push({ name: 'lead.tags_added', data: { tags: added } });
+  if (removed.length) events.push({ name: 'lead.tags_removed', data: { tags: removed } });
+  if (before.assigned_agent_id !== after.assigned_agent_id) {
+    events.push({ name: after.assigned_agent_id ? 'lead.assigned' : 'lead.unassigned' });
+  }
+  return events as LeadEvent[];
+}
+
+/** Soft delete: the lead leaves lists and frees its phone, its history stays. */
+export async function archiveLead(ctx: LeadContext, idOrRef: string): Promise<Lead> {
+  const { handle, actor } = ctx;
+  const scoring = await loadScoringSettings(handle.db);
+  const row = await handle.db.transaction().execute(async (trx) => {
+    const before = await findLeadRow(trx, idOrRef, { forUpdate: true });
+    if (before.archived_at) return before;
+    const archived = await trx
+      .updateTable('leads')
+      .set({ archived_at: new Date(), updated_at: new Date() })
+      .where('id', '=', before.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await recordActivity(trx, [{ leadId: before.id, kind: 'archived', actor }]);
+    return archived;
+  });
+  const lead = toLead(row, scoring.hotThreshold);
+  ctx.events.publish([{ name: 'lead.updated', tenantId: handle.tenant.id, lead }]);
+  return lead;
+}
+
+export async function deleteLead(ctx: LeadContext, idOrRef: string): Promise<{ id: string; deleted: true }> {
+  const row = await findLeadRow(ctx.handle.db, idOrRef);
+  await ctx.handle.db.deleteFrom('leads').where('id', '=', row.id).execute();
+  return { id: row.id, deleted: true };
+}

@@ -1,0 +1,162 @@
+import type { Insertable } from 'kysely';
+import { recordActivity, type ActivityEntry } from '../activity/activity.repository.js';
+import { assignLead } from '../assignment/assignment-engine.js';
+import { RuleRepository } from '../assignment/rule.repository.js';
+import type { Rule } from '../assignment/rule.schemas.js';
+import type { TenantDb } from '../db/tenant-database.js';
+import { scoreLead } from '../scoring/lead-score.js';
+import { loadScoringSettings, type ScoringSettings } from '../scoring/scoring-settings.js';
+import type { LeadContext } from './lead-context.js';
+import type { LeadEvent } from './lead-events.js';
+import { toLeadColumns } from './lead-fields.js';
+import { toLead, type LeadRow } from './lead.mapper.js';
+import { assertAgentExists, selectLeads } from './lead.repository.js';
+import type { IngestLeadInput, Lead } from './lead.schemas.js';
+import type { LeadsTable } from './leads.tables.js';
+
+export interface IngestResult {
+  lead: Lead;
+  duplicate: boolean;
+}
+
+/** Fields a duplicate ingest may fill when the existing lead has them empty. */
+const fillableFields = [
+  'first_name',
+  'last_name',
+  'email',
+  'company',
+  'source',
+  'city',
+  'state',
+  'pincode',
+  'language',
+  'follow_up_at',
+] as const;
+
+/** What ingesting needs that does not change per lead: scoring weights and assignment rules. */
+export interface IngestSettings {
+  scoring: ScoringSettings;
+  rules: Rule[];
+}
+
+export async function loadIngestSettings(db: TenantDb): Promise<IngestSettings> {
+  const [scoring, rules] = await Promise.all([loadScoringSettings(db), new RuleRepository(db).list(true)]);
+  return { scoring, rules };
+}
+
+/**
+ * Ingests one lead. A phone that already has a live lead does not create a second one
+ * (the partial unique index decides, race-free): the existing lead gets its empty fields
+ * filled. A new lead is scored and, unless it names its owner, assigned by the engine in
+ * the same transaction; if nobody can take it, it is kept unassigned with the reason.
+ */
+export async function ingestLead(
+  ctx: LeadContext,
+  input: IngestLeadInput,
+  settings?: IngestSettings,
+): Promise<IngestResult> {
+  const { handle } = ctx;
+  const { scoring, rules } = settings ?? (await loadIngestSettings(handle.db));
+  const columns = toLeadColumns(input, handle.tenant.defaultCountry);
+  const values = {
+    ...columns,
+    phone: columns.phone!,
+    status: input.status,
+    score: scoreLead(
+      {
+        source: columns.source ?? null,
+        company: columns.company ?? null,
+        email: columns.email ?? null,
+        tags: columns.tags ?? [],
+      },
+      scoring,
+    ),
+  } satisfies Insertable<LeadsTable>;
+  if (input.assignedAgentId)
+    await assertAgentExists(handle.db, input.assignedAgentId, 'body.assignedAgentId');
+
+  const { row, duplicate, events } = await handle.db.transaction().execute(async (trx) => {
+    for (;;) {
+      const inserted = await trx
+        .insertInto('leads')
+        .values(
+          input.assignedAgentId
+            ? { ...values, assigned_agent_id: input.assignedAgentId, assigned_at: new Date() }
+            : input.assign === false
+              ? { ...values, unassigned_reason: 'assignment_skipped' }
+              : values,
+        )
+        .onConflict((oc) => oc.column('phone').where('archived_at', 'is', null).doNothing())
+        .returningAll()
+        .executeTakeFirst();
+      if (inserted) return createdLead(trx, ctx, inserted, input, rules);
+      const existing = await fillDuplicate(trx, ctx, values, scoring);
+      // The live lead was archived between our insert and our lookup: insert again.
+      if (existing) return existing;
+    }
+  });
+
+  const lead = toLead(row, scoring.hotThreshold);
+  ctx.events.publish(events.map((name) => ({ name, tenantId: handle.tenant.id, lead }) satisfies LeadEvent));
+  return { lead, duplicate };
+}
+/** Logs the creation, then assigns: the assignment comes last, as its agent locks last until commit. */
+async function createdLead(
+  trx: TenantDb,
+  ctx: LeadContext,
+  row: LeadRow,
+  input: IngestLeadInput,
+  rules: Rule[],
+): Promise<{ row: LeadRow; duplicate: false; events: LeadEvent['name'][] }> {
+  const { handle, actor } = ctx;
+  const activity: ActivityEntry[] = [
+    { leadId: row.id, kind: 'created', actor, data: { source: row.source } },
+  ];
+  if (input.assignedAgentId) {
+    const data = { agentId: input.assignedAgentId, manual: true };
+    activity.push({ leadId: row.id, kind: 'assigned', actor, data });
+  }
+  await recordActivity(trx, activity);
+  if (input.assignedAgentId) return { row, duplicate: false, events: ['lead.created', 'lead.assigned'] };
+  if (input.assign === false) return { row, duplicate: false, events: ['lead.created'] };
+  const { lead, decision } = await assignLead(trx, handle, row, rules, actor);
+  const assigned = decision.agentId ? 'lead.assigned' : 'lead.unassigned';
+  return { row: lead, duplicate: false, events: ['lead.created', assigned] };
+}
+
+async function fillDuplicate(
+  trx: TenantDb,
+  ctx: LeadContext,
+  values: Insertable<LeadsTable>,
+  scoring: ScoringSettings,
+): Promise<{ row: LeadRow; duplicate: true; events: LeadEvent['name'][] } | undefined> {
+  const existing = await selectLeads(trx)
+    .where('phone', '=', values.phone)
+    .where('archived_at', 'is', null)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!existing) return undefined;
+
+  const filled: Record<string, unknown> = {};
+  for (const field of fillableFields) {
+    if (existing[field] === null && values[field] !== undefined && values[field] !== null)
+      filled[field] = values[field];
+  }
+  if (existing.tags.length === 0 && values.tags?.length) filled.tags = values.tags;
+  const changed = Object.keys(filled).length > 0;
+  let row = existing;
+  if (changed) {
+    const merged = { ...existing, ...filled } as LeadRow;
+    const score = scoreLead(merged, scoring);
+    row = await trx
+      .updateTable('leads')
+      .set({ ...filled, score, updated_at: new Date() })
+      .where('id', '=', existing.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+  await recordActivity(trx, [
+    { leadId: existing.id, kind: 'duplicate', actor: ctx.actor, data: { filled: Object.keys(filled) } },
+  ]);
+  return { row, duplicate: true, events: changed ? ['lead.updated'] : [] };
+}

@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { leadSchema, leadStatuses } from './lead.schemas.js';
+
+/** A comma-separated or repeated query parameter. */
+const list = <T extends z.ZodType>(item: T) =>
+  z.preprocess(
+    (value) =>
+      (Array.isArray(value) ? value : [value])
+        .flatMap((part) => (typeof part === 'string' ? part.split(',') : [part]))
+        .map((part) => (typeof part === 'string' ? part.trim() : part))
+        .filter((part) => part !== ''),
+    z.array(item).min(1).max(50),
+  );
+const flag = z.enum(['true', 'false']).transform((value) => value === 'true');
+
+export const leadSortFields = {
+  createdAt: 'created_at',
+  updatedAt: 'updated_at',
+  score: 'score',
+  ref: 'number',
+} as const;
+
+export const leadListQuerySchema = z.object({
+  q: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .optional()
+    .meta({ description: 'Full-text / substring search over name, phone, email, company' }),
+  status: list(z.enum(leadStatuses)).optional(),
+  source: list(z.string().max(60)).optional(),
+  agentId: z.union([z.uuid(), z.literal('unassigned')]).optional(),
+  state: list(z.string().max(120)).optional(),
+  city: list(z.string().max(120)).optional(),
+  tags: list(z.string().max(60)).optional(),
+  tagsMode: z.enum(['any', 'all']).default('any'),
+  scoreMin: z.coerce.number().int().min(0).max(100).optional(),
+  scoreMax: z.coerce.number().int().min(0).max(100).optional(),
+  hot: flag.optional(),
+  createdFrom: z.coerce.date().optional(),
+  createdTo: z.coerce.date().optional(),
+  updatedFrom: z.coerce.date().optional(),
+  updatedTo: z.coerce.date().optional(),
+  followUpDue: flag.optional().meta({ description: 'true: follow-up date reached; false: none due' }),
+  archived: z.enum(['false', 'true', 'all']).default('false'),
+  sort: z.enum(Object.keys(leadSortFields) as [keyof typeof leadSortFields]).default('createdAt'),
+  order: z.enum(['asc', 'desc']).default('desc'),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  page: z.coerce.number().int().min(1).max(100_000).optional(),
+  cursor: z
+    .string()
+    .max(500)
+    .optional()
+    .meta({ description: 'nextCursor of the previous page (wins over page)' }),
+});
+export type LeadListQuery = z.infer<typeof leadListQuerySchema>;
+
+export const leadPageSchema = z.object({
+  items: z.array(leadSchema),
+  total: z.number().int(),
+  limit: z.number().int(),
+  page: z.number().int().nullable(),
+  nextCursor: z.string().nullable(),
+});

@@ -1,0 +1,17 @@
+import type { Realtime } from '../realtime/realtime.js';
+import type { LeadEvents } from './lead-events.js';
+
+const dashboardEvents = new Set(['lead.created', 'lead.updated', 'lead.assigned', 'lead.unassigned']);
+
+export const agentRoom = (agentId: string) => `agent:${agentId}`;
+
+/** Forwards lead events to the tenant's dashboards, and assignments to the agent's own room. */
+export function forwardLeadEventsToRealtime(events: LeadEvents, realtime: Realtime): void {
+  events.subscribe(({ name, tenantId, lead }) => {
+    if (!dashboardEvents.has(name)) return;
+    realtime.emitToTenant(tenantId, name, lead);
+    if (name === 'lead.assigned' && lead.assignedAgentId) {
+      realtime.emitToTenantRoom(tenantId, agentRoom(lead.assignedAgentId), name, lead);
+    }
+  });
+}

@@ -1,0 +1,38 @@
+import type { Selectable } from 'kysely';
+import type { Lead } from './lead.schemas.js';
+import type { LeadsTable } from './leads.tables.js';
+
+export type LeadRow = Omit<Selectable<LeadsTable>, 'search_text' | 'search_vector'>;
+
+export const leadRef = (number: number) => `LD-${number}`;
+
+export function toLead(row: LeadRow, hotThreshold: number): Lead {
+  return {
+    id: row.id,
+    ref: leadRef(row.number),
+    firstName: row.first_name,
+    lastName: row.last_name,
+    name: [row.first_name, row.last_name].filter(Boolean).join(' '),
+    phone: row.phone,
+    email: row.email,
+    company: row.company,
+    source: row.source,
+    city: row.city,
+    state: row.state,
+    pincode: row.pincode,
+    language: row.language,
+    status: row.status,
+    tags: row.tags,
+    score: row.score,
+    hot: row.score > hotThreshold,
+    followUpAt: row.follow_up_at,
+    customFields: row.custom_fields,
+    assignedAgentId: row.assigned_agent_id,
+    assignedAt: row.assigned_at,
+    unassignedReason: row.unassigned_reason,
+    contactId: row.contact_id,
+    archivedAt: row.archived_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}

@@ -1,0 +1,91 @@
+import { z } from 'zod';
+
+export const leadStatuses = [
+  'new',
+  'contacted',
+  'qualified',
+  'proposal',
+  'negotiation',
+  'won',
+  'lost',
+  'dormant',
+] as const;
+export const terminalStatuses: readonly string[] = ['won', 'lost'];
+
+const text = (max: number) => z.string().trim().min(1).max(max);
+const tags = z.array(z.string().trim().toLowerCase().min(1).max(60)).max(50);
+
+export const leadFieldsSchema = z.object({
+  firstName: text(120).nullish(),
+  lastName: text(120).nullish(),
+  /** Full name; split into first and last name when those are not given. */
+  name: text(240).optional(),
+  phone: text(40),
+  email: z.email().max(320).nullish(),
+  company: text(200).nullish(),
+  source: z.string().trim().toLowerCase().min(1).max(60).nullish(),
+  city: text(120).nullish(),
+  state: text(120).nullish(),
+  pincode: text(20).nullish(),
+  language: text(40).nullish(),
+  tags: tags.optional(),
+  followUpAt: z.coerce.date().nullish(),
+  customFields: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const ingestLeadSchema = leadFieldsSchema.extend({
+  status: z.enum(leadStatuses).optional(),
+  /** An explicit owner skips the assignment engine. */
+  assignedAgentId: z.uuid().optional(),
+  /** `false` stores the lead unassigned without running the engine. */
+  assign: z.boolean().optional(),
+});
+export type IngestLeadInput = z.infer<typeof ingestLeadSchema>;
+
+export const patchLeadSchema = leadFieldsSchema
+  .partial()
+  .extend({
+    status: z.enum(leadStatuses).optional(),
+    /** Required to move a won or lost lead to another status. */
+    reopen: z.boolean().optional(),
+    /** `null` unassigns. */
+    assignedAgentId: z.uuid().nullable().optional(),
+  })
+  .refine((patch) => Object.keys(patch).some((key) => key !== 'reopen'), 'Nothing to update');
+export type PatchLeadInput = z.infer<typeof patchLeadSchema>;
+
+export const leadSchema = z.object({
+  id: z.uuid(),
+  ref: z.string().meta({ example: 'LD-100001' }),
+  firstName: z.string().nullable(),
+  lastName: z.string().nullable(),
+  name: z.string(),
+  phone: z.string(),
+  email: z.string().nullable(),
+  company: z.string().nullable(),
+  source: z.string().nullable(),
+  city: z.string().nullable(),
+  state: z.string().nullable(),
+  pincode: z.string().nullable(),
+  language: z.string().nullable(),
+  status: z.enum(leadStatuses),
+  tags: z.array(z.string()),
+  score: z.number().int(),
+  hot: z.boolean(),
+  followUpAt: z.date().nullable(),
+  customFields: z.record(z.string(), z.unknown()),
+  assignedAgentId: z.uuid().nullable(),
+  assignedAt: z.date().nullable(),
+  unassignedReason: z.string().nullable(),
+  contactId: z.uuid().nullable(),
+  archivedAt: z.date().nullable(),
+  createdAt: z.date(),
+  updatedAt: z.date(),
+});
+export type Lead = z.infer<typeof leadSchema>;
+
+export const leadIdParams = z.object({
+  id: z
+    .union([z.uuid(), z.string().regex(/^LD-\d{1,15}$/i)])
+    .meta({ description: 'Lead uuid or reference (LD-100001)' }),
+});

@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import type { AppServices } from '../app/services.js';
+import { Reply, type ApiRouter } from '../http/api-router.js';
+import { callerOf } from '../http/request-context.js';
+import { loadScoringSettings } from '../scoring/scoring-settings.js';
+import { assignPendingLeads } from './assign-pending.js';
+import { archiveLead, changeLead, deleteLead } from './change-lead.js';
+import { ingestLead } from './ingest-lead.js';
+import { leadContextOf } from './lead-context.js';
+import { leadPageSchema, leadListQuerySchema } from './lead-query.schemas.js';
+import { listLeads } from './lead-query.js';
+import { leadStats, leadStatsQuerySchema, leadStatsSchema } from './lead-stats.js';
+import { toLead } from './lead.mapper.js';
+import { findLeadRow } from './lead.repository.js';
+import { ingestLeadSchema, leadIdParams, leadSchema, patchLeadSchema } from './lead.schemas.js';
+
+const tag = 'Leads';
+
+export function registerLeadRoutes(router: ApiRouter, services: AppServices): void {
+  router
+    .route({
+      method: 'post',
+      path: '/leads',
+      tag,
+      summary: 'Ingest a lead: dedupe by phone, score, assign',
+      description:
+        '201 with the new lead; 200 with `duplicate: true` and the existing lead when the phone already has a live lead (its empty fields are filled).',
+      body: ingestLeadSchema,
+      response: z.object({ lead: leadSchema, duplicate: z.boolean() }),
+      handler: async ({ req, body }) => {
+        const result = await ingestLead(leadContextOf(req, services), body);
+        return new Reply(result.duplicate ? 200 : 201, result);
+      },
+    })
+    .route({
+      method: 'get',
+      path: '/leads',
+      tag,
+      summary: 'List, filter and search leads (cursor or page pagination, total count)',
+      query: leadListQuerySchema,
+      response: leadPageSchema,
+      handler: ({ req, query }) => listLeads(callerOf(req).handle, query),
+    })
+    .route({
+      method: 'get',
+      path: '/leads/stats',
+      tag,
+      summary: 'Totals by status, source and agent, conversion rate, average score, hot leads',
+      query: leadStatsQuerySchema,
+      response: leadStatsSchema,
+      handler: ({ req, query }) => leadStats(callerOf(req).handle, query),
+    })
+    .route({
+      method: 'post',
+      path: '/leads/assign-pending',
+      tag,
+      summary: 'Assign waiting unassigned leads to agents who can take them now',
+      status: 200,
+      body: z.object({ limit: z.number().int().min(1).max(5000).optional() }).optional(),
+      response: z.object({
+        examined: z.number().int(),
+        assigned: z.number().int(),
+        stillPending: z.number().int(),
+      }),
+      handler: ({ req, body }) => assignPendingLeads(leadContextOf(req, services), body?.limit),
+    })
+    .route({
+      method: 'get',
+      path: '/leads/:id',
+      tag,
+      summary: 'Show a lead',
+      params: leadIdParams,
+      response: leadSchema,
+      errors: { 404: 'No such lead' },
+      handler: async ({ req, params }) => {
+        const { db } = callerOf(req).handle;
+        const [row, scoring] = await Promise.all([findLeadRow(db, params.id), loadScoringSettings(db)]);
+        return toLead(row, scoring.hotThreshold);
+      },
+    })
+    .route({
+      method: 'patch',
+      path: '/leads/:id',
+      tag,
+      summary: 'Update a lead; every changed field is logged (won/lost need `reopen: true`)',
+      params: leadIdParams,
+      body: patchLeadSchema,
+      response: leadSchema,
+      errors: { 404: 'No such lead', 409: 'Phone taken by another live lead, or a terminal status' },
+      handler: ({ req, params, body }) => changeLead(leadContextOf(req, services), params.id, body),
+    })
+    .route({
+      method: 'delete',
+      path: '/leads/:id',
+      tag,
+      summary: 'Archive a lead (soft delete), or delete it with ?hard=true',
+      params: leadIdParams,
+      query: z.object({ hard: z.enum(['true', 'false']).optional() }),
+      response: z.union([leadSchema, z.object({ id: z.uuid(), deleted: z.literal(true) })]),
+      errors: { 404: 'No such lead' },
+      handler: ({ req, params, query }) =>
+        query.hard === 'true'
+          ? deleteLead(leadContextOf(req, services), params.id)
+          : archiveLead(leadContextOf(req, services), params.id),
+    });
+}

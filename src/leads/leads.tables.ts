@@ -1,0 +1,37 @@
+import type { ColumnType, Generated } from 'kysely';
+
+export type LeadStatus =
+  'new' | 'contacted' | 'qualified' | 'proposal' | 'negotiation' | 'won' | 'lost' | 'dormant';
+
+export interface LeadsTable {
+  id: Generated<string>;
+  number: Generated<number>;
+  first_name: string | null;
+  last_name: string | null;
+  phone: string;
+  email: string | null;
+  company: string | null;
+  source: string | null;
+  city: string | null;
+  state: string | null;
+  pincode: string | null;
+  language: string | null;
+  status: Generated<LeadStatus>;
+  tags: Generated<string[]>;
+  score: Generated<number>;
+  follow_up_at: Date | null;
+  custom_fields: ColumnType<Record<string, unknown>, string | undefined, string>;
+  assigned_agent_id: string | null;
+  assigned_at: Date | null;
+  unassigned_reason: string | null;
+  contact_id: string | null;
+  archived_at: Date | null;
+  created_at: Generated<Date>;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+  search_text: ColumnType<string, never, never>;
+  search_vector: ColumnType<string, never, never>;
+}
+
+export interface LeadsTables {
+  leads: LeadsTable;
+}
