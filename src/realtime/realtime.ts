@@ -41,7 +41,6 @@ export class Realtime {
     const origin = options.corsOrigins.includes('*') ? true : options.corsOrigins;
     const io = new Server({ cors: { origin }, serveClient: false });
     const realtime = new Realtime(io, options.httpServer !== undefined);
-    const handles = new Map<string, TenantHandle>();
     if (options.redis) {
       const pub = options.redis.duplicate();
       const sub = options.redis.duplicate();
@@ -57,7 +56,7 @@ export class Realtime {
       try {
         const caller = await options.authenticator.authenticate(auth.clientCode, auth.apiKey);
         socket.data.tenantId = caller.handle.tenant.id;
-        handles.set(socket.id, caller.handle);
+        socket.data.handle = caller.handle;
         next();
       } catch (error) {
         const appError = toAppError(error);
@@ -67,14 +66,13 @@ export class Realtime {
     io.on('connection', (socket) => {
       const tenantId = socket.data.tenantId as string;
       void socket.join(tenantRoom(tenantId));
-      socket.on('disconnect', () => handles.delete(socket.id));
       // `subscribe:<kind>` (id, ack?) joins `tenant:<id>:<kind>:<id>` once the kind's check allows it.
       socket.onAny((event: string, id: unknown, ack?: unknown) => {
         const kind = /^subscribe:(\w+)$/.exec(event)?.[1];
         if (!kind) return;
         const reply = typeof ack === 'function' ? (ack as (answer: unknown) => void) : () => undefined;
         const check = realtime.subscriptionChecks.get(kind);
-        const handle = handles.get(socket.id);
+        const handle = socket.data.handle as TenantHandle | undefined;
         if (!check || !handle || typeof id !== 'string' || id.length > 200) return reply({ ok: false });
         check(handle, id)
           .then(async (allowed) => {

@@ -40,7 +40,7 @@ describe('pnpm tenant (CLI)', () => {
     for (const db of databases) await db.drop();
   });
 
-  it('onboards a tenant with the server stopped, then again through the running server', async () => {
+  it('onboards a tenant with the server stopped, then again through the running server', { timeout: 180_000 }, async () => {
     const db = await createTestDatabase();
     databases.push(db);
 
