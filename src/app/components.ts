@@ -1,6 +1,7 @@
 import { healthComponent } from '../health/health.component.js';
+import { storageComponent } from '../storage/storage.component.js';
 import { tenantsComponent } from '../tenants/tenants.component.js';
 import type { Component } from './component.js';
 
 /** Every business component of the product, in the order their routes are mounted. */
-export const components: Component[] = [healthComponent, tenantsComponent];
+export const components: Component[] = [healthComponent, tenantsComponent, storageComponent];

@@ -6,6 +6,7 @@ import type { ServerRegistry } from '../db/server-registry.js';
 import type { JobQueue } from '../queue/job-types.js';
 import type { Realtime } from '../realtime/realtime.js';
 import type { RedisClient } from '../redis/redis-client.js';
+import type { ObjectStore } from '../storage/object-store.js';
 import type { TenantConnectionManager } from '../tenancy/connection-manager.js';
 import type { TenantAdmin } from '../tenants/tenant-admin.js';
 import type { TenantSecrets } from '../tenants/tenant-secrets.js';
@@ -24,4 +25,6 @@ export interface AppServices {
   realtime: Realtime;
   queue: JobQueue;
   redis?: RedisClient;
+  /** Media and files: the platform S3/R2 bucket, or DATA_DIR/media. */
+  storage: ObjectStore;
 }

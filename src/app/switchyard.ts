@@ -16,6 +16,7 @@ import { buildOpenApiDocument, createOpenApiRegistry } from '../http/openapi.js'
 import { createLogger } from '../logging/logger.js';
 import { Realtime } from '../realtime/realtime.js';
 import { connectRedis } from '../redis/redis-client.js';
+import { createObjectStore } from '../storage/create-object-store.js';
 import { TenantConnectionManager } from '../tenancy/connection-manager.js';
 import { TenantAdmin } from '../tenants/tenant-admin.js';
 import { TenantSecrets } from '../tenants/tenant-secrets.js';
@@ -87,6 +88,7 @@ export async function openServices(
       authenticator,
       realtime,
       redis,
+      storage: createObjectStore(config),
       // Replaced by the Postgres job queue (queue branch).
       queue: {
         enqueue: async () => {

@@ -2,6 +2,15 @@ import { ConfigError } from './config-error.js';
 import { envSchema, type Env } from './env.js';
 import { loadGeneratedSecrets } from './generated-secrets.js';
 
+export interface S3Config {
+  endpoint?: string;
+  bucket: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  forcePathStyle: boolean;
+}
+
 export interface Config {
   nodeEnv: Env['NODE_ENV'];
   role: Env['ROLE'];
@@ -16,6 +25,10 @@ export interface Config {
   rateLimit: { windowMs: number; max: number };
   tenancy: { maxCachedTenants: number; authCacheTtlMs: number };
   shutdownTimeoutMs: number;
+  /** Platform object storage; absent = local disk under DATA_DIR/media. */
+  s3?: S3Config;
+  meta: { graphUrl: string; appSecret?: string; verifyToken?: string };
+  google: { apiRootUrl: string; oauthTokenUrl: string };
   /** Messages to log once a logger exists (e.g. generated development secrets). */
   warnings: string[];
 }
@@ -42,6 +55,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const previousKeys = env.SECRETS_KEYS_PREVIOUS.map((key, index) =>
     decodeKey(`SECRETS_KEYS_PREVIOUS[${index}]`, key, problems),
   );
+  const s3Vars = [env.S3_BUCKET, env.S3_ACCESS_KEY_ID, env.S3_SECRET_ACCESS_KEY];
+  if (s3Vars.some(Boolean) && !s3Vars.every(Boolean)) {
+    problems.push('S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY: set all three or none');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   let secretsKey = currentKey;
@@ -83,6 +100,23 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       authCacheTtlMs: env.AUTH_CACHE_TTL_MS,
     },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    s3:
+      env.S3_BUCKET && env.S3_ACCESS_KEY_ID && env.S3_SECRET_ACCESS_KEY
+        ? {
+            endpoint: env.S3_ENDPOINT,
+            bucket: env.S3_BUCKET,
+            region: env.S3_REGION,
+            accessKeyId: env.S3_ACCESS_KEY_ID,
+            secretAccessKey: env.S3_SECRET_ACCESS_KEY,
+            forcePathStyle: env.S3_FORCE_PATH_STYLE,
+          }
+        : undefined,
+    meta: {
+      graphUrl: env.META_GRAPH_URL.replace(/\/+$/, ''),
+      appSecret: env.META_APP_SECRET,
+      verifyToken: env.META_VERIFY_TOKEN,
+    },
+    google: { apiRootUrl: env.GOOGLE_API_ROOT_URL, oauthTokenUrl: env.GOOGLE_OAUTH_TOKEN_URL },
     warnings,
   };
 }

@@ -41,6 +41,17 @@ export const envSchema = z.object({
   MAX_CACHED_TENANTS: z.coerce.number().int().min(1).default(500),
   AUTH_CACHE_TTL_MS: z.coerce.number().int().min(0).default(5000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  S3_ENDPOINT: z.url().optional(),
+  S3_BUCKET: z.string().min(1).optional(),
+  S3_REGION: z.string().min(1).default('auto'),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  S3_FORCE_PATH_STYLE: booleanFromEnv.default(false),
+  META_GRAPH_URL: z.url().default('https://graph.facebook.com'),
+  META_APP_SECRET: z.string().min(1).optional(),
+  META_VERIFY_TOKEN: z.string().min(1).optional(),
+  GOOGLE_API_ROOT_URL: z.url().default('https://www.googleapis.com/'),
+  GOOGLE_OAUTH_TOKEN_URL: z.url().default('https://oauth2.googleapis.com/token'),
 });
 
 export type Env = z.infer<typeof envSchema>;
