@@ -1,7 +1,8 @@
 import { healthComponent } from '../health/health.component.js';
 import { storageComponent } from '../storage/storage.component.js';
 import { tenantsComponent } from '../tenants/tenants.component.js';
+import { whatsappComponent } from '../whatsapp/whatsapp.component.js';
 import type { Component } from './component.js';
 
 /** Every business component of the product, in the order their routes are mounted. */
-export const components: Component[] = [healthComponent, tenantsComponent, storageComponent];
+export const components: Component[] = [healthComponent, tenantsComponent, storageComponent, whatsappComponent];

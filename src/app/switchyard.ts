@@ -17,6 +17,7 @@ import { createLogger } from '../logging/logger.js';
 import { Realtime } from '../realtime/realtime.js';
 import { connectRedis } from '../redis/redis-client.js';
 import { createObjectStore } from '../storage/create-object-store.js';
+import { webhookRawBody } from '../whatsapp/webhook.routes.js';
 import { TenantConnectionManager } from '../tenancy/connection-manager.js';
 import { TenantAdmin } from '../tenants/tenant-admin.js';
 import { TenantSecrets } from '../tenants/tenant-secrets.js';
@@ -128,6 +129,7 @@ export async function startSwitchyard(
       trustProxy: config.http.trustProxy,
       exposeStack: config.nodeEnv === 'development',
       routers,
+      rawRoutes: [webhookRawBody],
       extra: [
         { path: '/api/openapi.json', handler: (_req, res) => void res.json(document) },
         { path: '/api/docs', handler: [...swaggerUi.serve, swaggerUi.setup(document)] },

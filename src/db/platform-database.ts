@@ -1,9 +1,10 @@
 import type { Kysely } from 'kysely';
 import type { TenantTables } from '../tenants/tenant.tables.js';
+import type { WhatsAppPlatformTables } from '../whatsapp/whatsapp.tables.js';
 
 export const platformSchema = 'platform';
 
 /** Tables of the services database (schema `platform`), one interface per owning component. */
-export type PlatformDatabase = TenantTables;
+export type PlatformDatabase = TenantTables & WhatsAppPlatformTables;
 
 export type PlatformDb = Kysely<PlatformDatabase>;
