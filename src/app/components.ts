@@ -1,3 +1,4 @@
+import { emailComponent } from '../email/email.component.js';
 import { healthComponent } from '../health/health.component.js';
 import { storageComponent } from '../storage/storage.component.js';
 import { tenantsComponent } from '../tenants/tenants.component.js';
@@ -5,4 +6,10 @@ import { whatsappComponent } from '../whatsapp/whatsapp.component.js';
 import type { Component } from './component.js';
 
 /** Every business component of the product, in the order their routes are mounted. */
-export const components: Component[] = [healthComponent, tenantsComponent, storageComponent, whatsappComponent];
+export const components: Component[] = [
+  healthComponent,
+  tenantsComponent,
+  storageComponent,
+  whatsappComponent,
+  emailComponent,
+];

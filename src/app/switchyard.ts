@@ -11,6 +11,7 @@ import { platformSchema, type PlatformDb } from '../db/platform-database.js';
 import { openPGliteServer } from '../db/pglite-server.js';
 import { openPostgresServer } from '../db/postgres-server.js';
 import { ServerRegistry } from '../db/server-registry.js';
+import { closeSmtpTransports } from '../email/smtp-transports.js';
 import { createHttpApp } from '../http/create-app.js';
 import { buildOpenApiDocument, createOpenApiRegistry } from '../http/openapi.js';
 import { createLogger } from '../logging/logger.js';
@@ -151,6 +152,7 @@ export async function startSwitchyard(
       logger.info('shutting down');
       if (httpServer) await closeHttpServer(httpServer, config.shutdownTimeoutMs);
       await services.realtime.close();
+      closeSmtpTransports(services);
       await stopListening();
       await services.redis?.quit().catch(() => undefined);
       await services.servers.close();

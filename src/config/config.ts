@@ -25,6 +25,8 @@ export interface Config {
   rateLimit: { windowMs: number; max: number };
   tenancy: { maxCachedTenants: number; authCacheTtlMs: number };
   shutdownTimeoutMs: number;
+  /** How the outside world reaches this server (links in emails). */
+  publicBaseUrl: string;
   /** Platform object storage; absent = local disk under DATA_DIR/media. */
   s3?: S3Config;
   meta: { graphUrl: string; appSecret?: string; verifyToken?: string };
@@ -100,6 +102,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       authCacheTtlMs: env.AUTH_CACHE_TTL_MS,
     },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    publicBaseUrl: (env.PUBLIC_BASE_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
     s3:
       env.S3_BUCKET && env.S3_ACCESS_KEY_ID && env.S3_SECRET_ACCESS_KEY
         ? {

@@ -41,6 +41,7 @@ export const envSchema = z.object({
   MAX_CACHED_TENANTS: z.coerce.number().int().min(1).default(500),
   AUTH_CACHE_TTL_MS: z.coerce.number().int().min(0).default(5000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  PUBLIC_BASE_URL: z.url().optional(),
   S3_ENDPOINT: z.url().optional(),
   S3_BUCKET: z.string().min(1).optional(),
   S3_REGION: z.string().min(1).default('auto'),
