@@ -1,5 +1,6 @@
 import { emailComponent } from '../email/email.component.js';
 import { healthComponent } from '../health/health.component.js';
+import { meetingsComponent } from '../meetings/meetings.component.js';
 import { storageComponent } from '../storage/storage.component.js';
 import { tenantsComponent } from '../tenants/tenants.component.js';
 import { whatsappComponent } from '../whatsapp/whatsapp.component.js';
@@ -12,4 +13,5 @@ export const components: Component[] = [
   storageComponent,
   whatsappComponent,
   emailComponent,
+  meetingsComponent,
 ];
