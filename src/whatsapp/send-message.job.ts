@@ -79,7 +79,9 @@ export async function sendMessage(ctx: JobContext<{ messageId: string }>): Promi
     })
     .where('id', '=', message.id)
     .execute();
-  await applyPendingStatuses(db, wamid);
+  const caughtUp = await applyPendingStatuses(db, wamid);
+  if (caughtUp)
+    ctx.services.realtime.emitToTenant(tenant.id, 'message.status', { ...caughtUp, errors: null });
   await recordChannelHealth(db, 'whatsapp', true);
   return { wamid };
 }

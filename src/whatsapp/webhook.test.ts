@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeGraphApi } from '../testing/fake-graph-api.js';
-import { recordJobs, tenantHandle, type JobRecorder } from '../testing/jobs.js';
+import { recordJobs, runJob, tenantHandle, type JobRecorder } from '../testing/jobs.js';
 import { startTestApp, testAdminToken, type TestApp, type TestTenant } from '../testing/test-app.js';
 import { downloadMediaJob } from './media.job.js';
 import { processEventJob } from './process-event.job.js';
@@ -30,6 +31,8 @@ describe('WhatsApp webhook', () => {
   let acme: TestTenant;
   let globex: TestTenant;
   let queue: JobRecorder;
+  let socket: Socket;
+  const realtime: { event: string; payload: any }[] = [];
 
   const setWhatsApp = (code: string, value: Record<string, unknown>) =>
     t.request(`/api/platform/tenants/${code}/secrets/whatsapp`, {
@@ -61,6 +64,12 @@ describe('WhatsApp webhook', () => {
     queue = recordJobs(t);
     acme = await t.createTenant('acme');
     globex = await t.createTenant('globex');
+    socket = io(t.baseUrl, { auth: { clientCode: 'acme', apiKey: acme.apiKey }, transports: ['websocket'] });
+    socket.onAny((event: string, payload: unknown) => realtime.push({ event, payload }));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('connect_error', reject);
+    });
     const base = { wabaId: '102290129340398', graphApiVersion: 'v23.0' };
     expect(
       (
@@ -85,6 +94,7 @@ describe('WhatsApp webhook', () => {
     ).toBe(200);
   });
   afterAll(async () => {
+    socket?.disconnect();
     await t?.close();
     await graph?.close();
   });
@@ -184,6 +194,11 @@ describe('WhatsApp webhook', () => {
     const db = await dbOf(acme);
     const messages = await db.selectFrom('messages').selectAll().orderBy('wamid').execute();
     expect(messages).toHaveLength(12);
+    await expect.poll(() => realtime.filter((r) => r.event === 'message.received').length).toBe(12);
+    expect(realtime.find((r) => r.event === 'message.received')?.payload).toMatchObject({
+      conversationId: expect.any(String),
+      messageId: expect.any(String),
+    });
     const byWamid = Object.fromEntries(messages.map((m) => [m.wamid, m]));
     expect(byWamid['wamid.TEXT']).toMatchObject({
       type: 'text',
@@ -337,6 +352,7 @@ describe('WhatsApp webhook', () => {
   });
 
   it('applies statuses monotonically, keeps a status that arrives before its message, records failures and system errors', async () => {
+    await queue.drain(jobs);
     const db = await dbOf(acme);
     const conversation = await db
       .selectFrom('conversations')
@@ -353,13 +369,21 @@ describe('WhatsApp webhook', () => {
     expect(first.body.data.status).toBe('queued');
     const firstId = first.body.data.id as string;
 
-    // The fake API numbers its wamids: this send will get wamid.SENT1. Its 'read' arrives before the send job stored it.
+    // The fake API numbers its wamids: this send will get wamid.SENT1. Its 'read' is processed before the send job runs.
+    const sendJob = queue.pending.shift()!;
+    expect(sendJob.kind).toBe('whatsapp.send_message');
     await post(
       webhook({
         changes: [change({ phoneNumberId: acmeNumber, statuses: [status('wamid.SENT1', 'read', customer)] })],
       }),
     );
     await queue.drain(jobs);
+    const db2 = await dbOf(acme);
+    expect(await db2.selectFrom('whatsapp_pending_statuses').select(['wamid', 'status']).execute()).toEqual([
+      { wamid: 'wamid.SENT1', status: 'read' },
+    ]);
+    await runJob(t, sendMessageJob, sendJob.tenantId, sendJob.payload as { messageId: string });
+    expect(await db2.selectFrom('whatsapp_pending_statuses').select('wamid').execute()).toEqual([]);
     const sentRequest = graph.requests.find((request) => request.method === 'POST');
     expect(sentRequest?.body).toMatchObject({
       messaging_product: 'whatsapp',
@@ -374,6 +398,11 @@ describe('WhatsApp webhook', () => {
       .where('id', '=', firstId)
       .executeTakeFirstOrThrow();
     expect(afterSend).toMatchObject({ wamid: 'wamid.SENT1', status: 'read' });
+    await expect
+      .poll(
+        () => realtime.find((r) => r.event === 'message.status' && r.payload.messageId === firstId)?.payload,
+      )
+      .toMatchObject({ status: 'read', conversationId: conversation.id });
 
     // Late 'sent' and 'delivered' never downgrade 'read'; duplicates change nothing.
     await post(
