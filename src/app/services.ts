@@ -7,6 +7,7 @@ import type { LeadEvents } from '../leads/lead-events.js';
 import type { JobQueue } from '../queue/job-types.js';
 import type { Realtime } from '../realtime/realtime.js';
 import type { RedisClient } from '../redis/redis-client.js';
+import type { ObjectStore } from '../storage/object-store.js';
 import type { TenantConnectionManager } from '../tenancy/connection-manager.js';
 import type { TenantAdmin } from '../tenants/tenant-admin.js';
 import type { TenantSecrets } from '../tenants/tenant-secrets.js';
@@ -27,4 +28,6 @@ export interface AppServices {
   redis?: RedisClient;
   /** Lead lifecycle events (created, assigned, status changed, tags), published after commit. */
   leadEvents: LeadEvents;
+  /** Media and files: the platform S3/R2 bucket, or DATA_DIR/media. */
+  storage: ObjectStore;
 }

@@ -11,6 +11,7 @@ import { platformSchema, type PlatformDb } from '../db/platform-database.js';
 import { openPGliteServer } from '../db/pglite-server.js';
 import { openPostgresServer } from '../db/postgres-server.js';
 import { ServerRegistry } from '../db/server-registry.js';
+import { closeSmtpTransports } from '../email/smtp-transports.js';
 import { createHttpApp } from '../http/create-app.js';
 import { buildOpenApiDocument, createOpenApiRegistry } from '../http/openapi.js';
 import { LeadEvents } from '../leads/lead-events.js';
@@ -20,6 +21,8 @@ import { PostgresJobQueue } from '../queue/postgres-job-queue.js';
 import { CronScheduler } from '../cron/cron-scheduler.js';
 import { Realtime } from '../realtime/realtime.js';
 import { connectRedis } from '../redis/redis-client.js';
+import { createObjectStore } from '../storage/create-object-store.js';
+import { webhookRawBody } from '../whatsapp/webhook.routes.js';
 import { TenantConnectionManager } from '../tenancy/connection-manager.js';
 import { TenantAdmin } from '../tenants/tenant-admin.js';
 import { TenantSecrets } from '../tenants/tenant-secrets.js';
@@ -96,6 +99,7 @@ export async function openServices(
       realtime,
       redis,
       leadEvents: new LeadEvents(logger),
+      storage: createObjectStore(config),
       queue: new PostgresJobQueue(defaultServer.db, componentJobs()),
     };
   } catch (error) {
@@ -134,6 +138,7 @@ export async function startSwitchyard(
       trustProxy: config.http.trustProxy,
       exposeStack: config.nodeEnv === 'development',
       routers,
+      rawRoutes: [webhookRawBody],
       extra: [
         { path: '/api/openapi.json', handler: (_req, res) => void res.json(document) },
         { path: '/api/docs', handler: [...swaggerUi.serve, swaggerUi.setup(document)] },
@@ -172,6 +177,7 @@ export async function startSwitchyard(
       await cron?.stop();
       await worker?.stop();
       await services.realtime.close();
+      closeSmtpTransports(services);
       await stopListening();
       await services.redis?.quit().catch(() => undefined);
       await services.servers.close();

@@ -2,6 +2,15 @@ import { ConfigError } from './config-error.js';
 import { envSchema, type Env } from './env.js';
 import { loadGeneratedSecrets } from './generated-secrets.js';
 
+export interface S3Config {
+  endpoint?: string;
+  bucket: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  forcePathStyle: boolean;
+}
+
 export interface Config {
   nodeEnv: Env['NODE_ENV'];
   role: Env['ROLE'];
@@ -24,6 +33,12 @@ export interface Config {
     tenantConcurrency: number | null;
     retentionDays: number;
   };
+  /** How the outside world reaches this server (links in emails). */
+  publicBaseUrl: string;
+  /** Platform object storage; absent = local disk under DATA_DIR/media. */
+  s3?: S3Config;
+  meta: { graphUrl: string; appSecret?: string; verifyToken?: string };
+  google: { apiRootUrl: string; oauthTokenUrl: string };
   /** Messages to log once a logger exists (e.g. generated development secrets). */
   warnings: string[];
 }
@@ -50,6 +65,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const previousKeys = env.SECRETS_KEYS_PREVIOUS.map((key, index) =>
     decodeKey(`SECRETS_KEYS_PREVIOUS[${index}]`, key, problems),
   );
+  const s3Vars = [env.S3_BUCKET, env.S3_ACCESS_KEY_ID, env.S3_SECRET_ACCESS_KEY];
+  if (s3Vars.some(Boolean) && !s3Vars.every(Boolean)) {
+    problems.push('S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY: set all three or none');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   let secretsKey = currentKey;
@@ -99,6 +118,24 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       tenantConcurrency: env.JOB_TENANT_CONCURRENCY ?? null,
       retentionDays: env.JOB_RETENTION_DAYS,
     },
+    publicBaseUrl: (env.PUBLIC_BASE_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
+    s3:
+      env.S3_BUCKET && env.S3_ACCESS_KEY_ID && env.S3_SECRET_ACCESS_KEY
+        ? {
+            endpoint: env.S3_ENDPOINT,
+            bucket: env.S3_BUCKET,
+            region: env.S3_REGION,
+            accessKeyId: env.S3_ACCESS_KEY_ID,
+            secretAccessKey: env.S3_SECRET_ACCESS_KEY,
+            forcePathStyle: env.S3_FORCE_PATH_STYLE,
+          }
+        : undefined,
+    meta: {
+      graphUrl: env.META_GRAPH_URL.replace(/\/+$/, ''),
+      appSecret: env.META_APP_SECRET,
+      verifyToken: env.META_VERIFY_TOKEN,
+    },
+    google: { apiRootUrl: env.GOOGLE_API_ROOT_URL, oauthTokenUrl: env.GOOGLE_OAUTH_TOKEN_URL },
     warnings,
   };
 }

@@ -47,6 +47,18 @@ export const envSchema = z.object({
   JOB_TIMEOUT_MS: z.coerce.number().int().min(10).default(900_000),
   JOB_TENANT_CONCURRENCY: z.coerce.number().int().min(1).optional(),
   JOB_RETENTION_DAYS: z.coerce.number().min(0).default(14),
+  PUBLIC_BASE_URL: z.url().optional(),
+  S3_ENDPOINT: z.url().optional(),
+  S3_BUCKET: z.string().min(1).optional(),
+  S3_REGION: z.string().min(1).default('auto'),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  S3_FORCE_PATH_STYLE: booleanFromEnv.default(false),
+  META_GRAPH_URL: z.url().default('https://graph.facebook.com'),
+  META_APP_SECRET: z.string().min(1).optional(),
+  META_VERIFY_TOKEN: z.string().min(1).optional(),
+  GOOGLE_API_ROOT_URL: z.url().default('https://www.googleapis.com/'),
+  GOOGLE_OAUTH_TOKEN_URL: z.url().default('https://oauth2.googleapis.com/token'),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -4,7 +4,10 @@ import type { AgentsTables } from '../agents/agents.tables.js';
 import type { AssignmentRulesTables } from '../assignment/assignment-rules.tables.js';
 import type { ContactsTables } from '../contacts/contacts.tables.js';
 import type { LeadsTables } from '../leads/leads.tables.js';
+import type { EmailTables } from '../email/email.tables.js';
+import type { MeetingsTables } from '../meetings/meetings.tables.js';
 import type { SettingsTables } from '../settings/settings.tables.js';
+import type { WhatsAppTenantTables } from '../whatsapp/whatsapp.tables.js';
 
 /** Tables of one tenant's schema (`t_<code>`), one interface per owning component. */
 export type TenantDatabase = SettingsTables &
@@ -12,6 +15,9 @@ export type TenantDatabase = SettingsTables &
   LeadsTables &
   AssignmentRulesTables &
   ActivityTables &
-  ContactsTables;
+  ContactsTables &
+  WhatsAppTenantTables &
+  EmailTables &
+  MeetingsTables;
 
 export type TenantDb = Kysely<TenantDatabase>;

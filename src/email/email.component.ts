@@ -1,0 +1,13 @@
+import type { Component } from '../app/component.js';
+import { registerEmailRoutes } from './email.routes.js';
+import { sendEmailJob } from './send-email.job.js';
+import { registerUnsubscribeRoutes } from './unsubscribe.routes.js';
+
+export const emailComponent: Component = {
+  name: 'email',
+  routes: ({ open, crm }, services) => {
+    registerUnsubscribeRoutes(open, services);
+    registerEmailRoutes(crm, services);
+  },
+  jobs: [sendEmailJob],
+};

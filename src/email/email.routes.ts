@@ -1,0 +1,157 @@
+import { z } from 'zod';
+import type { AppServices } from '../app/services.js';
+import type { ApiRouter } from '../http/api-router.js';
+import { AppError } from '../http/app-error.js';
+import { callerOf } from '../http/request-context.js';
+import {
+  emailMessageSchema,
+  idParams,
+  sendBody,
+  templateBody,
+  templatePatch,
+  templateSchema,
+} from './email.schemas.js';
+import { queueEmail, sendTestEmail, toEmailMessage, toTemplate } from './email.service.js';
+
+export function registerEmailRoutes(router: ApiRouter, services: AppServices): void {
+  router
+    .route({
+      method: 'post',
+      path: '/email/test',
+      summary: "Send a test email through the tenant's SMTP settings",
+      tag: 'Email',
+      body: z.object({ to: z.email() }),
+      status: 200,
+      response: z.object({ accepted: z.array(z.string()), response: z.string(), messageId: z.string() }),
+      errors: { 409: 'SMTP not configured', 502: 'The SMTP server refused (details.response)' },
+      handler: ({ req, body }) => sendTestEmail(services, callerOf(req).handle, body.to),
+    })
+    .route({
+      method: 'get',
+      path: '/email/templates',
+      summary: 'Email templates',
+      tag: 'Email',
+      response: z.array(templateSchema),
+      handler: async ({ req }) =>
+        (
+          await callerOf(req).handle.db.selectFrom('email_templates').selectAll().orderBy('name').execute()
+        ).map(toTemplate),
+    })
+    .route({
+      method: 'post',
+      path: '/email/templates',
+      summary: 'Create an email template ({{variable}} placeholders in subject, HTML and text)',
+      tag: 'Email',
+      body: templateBody,
+      response: templateSchema,
+      errors: { 409: 'Name already used' },
+      handler: async ({ req, body }) =>
+        toTemplate(
+          await callerOf(req)
+            .handle.db.insertInto('email_templates')
+            .values(body)
+            .returningAll()
+            .executeTakeFirstOrThrow(),
+        ),
+    })
+    .route({
+      method: 'get',
+      path: '/email/templates/:id',
+      summary: 'One email template',
+      tag: 'Email',
+      params: idParams,
+      response: templateSchema,
+      errors: { 404: 'No such template' },
+      handler: async ({ req, params }) => {
+        const row = await callerOf(req)
+          .handle.db.selectFrom('email_templates')
+          .selectAll()
+          .where('id', '=', params.id)
+          .executeTakeFirst();
+        if (!row) throw AppError.notFound('Email template');
+        return toTemplate(row);
+      },
+    })
+    .route({
+      method: 'patch',
+      path: '/email/templates/:id',
+      summary: 'Change an email template',
+      tag: 'Email',
+      params: idParams,
+      body: templatePatch,
+      response: templateSchema,
+      errors: { 404: 'No such template', 409: 'Name already used' },
+      handler: async ({ req, params, body }) => {
+        const row = await callerOf(req)
+          .handle.db.updateTable('email_templates')
+          .set({ ...body, updated_at: new Date() })
+          .where('id', '=', params.id)
+          .returningAll()
+          .executeTakeFirst();
+        if (!row) throw AppError.notFound('Email template');
+        return toTemplate(row);
+      },
+    })
+    .route({
+      method: 'delete',
+      path: '/email/templates/:id',
+      summary: 'Delete an email template',
+      tag: 'Email',
+      params: idParams,
+      response: z.object({ id: z.uuid() }),
+      errors: { 404: 'No such template' },
+      handler: async ({ req, params }) => {
+        const row = await callerOf(req)
+          .handle.db.deleteFrom('email_templates')
+          .where('id', '=', params.id)
+          .returning('id')
+          .executeTakeFirst();
+        if (!row) throw AppError.notFound('Email template');
+        return row;
+      },
+    })
+    .route({
+      method: 'post',
+      path: '/email/messages',
+      summary: 'Queue one templated email to one recipient (skipped if the address is suppressed)',
+      tag: 'Email',
+      body: sendBody,
+      status: 202,
+      response: emailMessageSchema,
+      errors: { 404: 'No such template' },
+      handler: ({ req, body }) => queueEmail(services, callerOf(req).handle, body),
+    })
+    .route({
+      method: 'get',
+      path: '/email/messages/:id',
+      summary: "One recipient's email and its delivery status",
+      tag: 'Email',
+      params: idParams,
+      response: emailMessageSchema,
+      errors: { 404: 'No such email' },
+      handler: async ({ req, params }) => {
+        const row = await callerOf(req)
+          .handle.db.selectFrom('email_messages')
+          .selectAll()
+          .where('id', '=', params.id)
+          .executeTakeFirst();
+        if (!row) throw AppError.notFound('Email');
+        return toEmailMessage(row);
+      },
+    })
+    .route({
+      method: 'get',
+      path: '/email/suppressions',
+      summary: 'Addresses never mailed again (unsubscribed or bounced)',
+      tag: 'Email',
+      response: z.array(z.object({ address: z.string(), reason: z.string(), createdAt: z.date() })),
+      handler: async ({ req }) =>
+        (
+          await callerOf(req)
+            .handle.db.selectFrom('email_suppressions')
+            .selectAll()
+            .orderBy('created_at', 'desc')
+            .execute()
+        ).map((row) => ({ address: row.address, reason: row.reason, createdAt: row.created_at })),
+    });
+}

@@ -1,0 +1,104 @@
+import type { Selectable } from 'kysely';
+import type { AppServices } from '../app/services.js';
+import { AppError } from '../http/app-error.js';
+import type { TenantHandle } from '../tenancy/connection-manager.js';
+import type { EmailMessagesTable, EmailTemplatesTable } from './email.tables.js';
+import { templateVariables } from './render-template.js';
+import { sendEmailJobKind } from './send-email.job.js';
+import { classifySmtpError } from './smtp-errors.js';
+import { fromHeader, smtpTransportsOf } from './smtp-transports.js';
+
+export function toTemplate(row: Selectable<EmailTemplatesTable>) {
+  return {
+    id: row.id,
+    name: row.name,
+    subject: row.subject,
+    html: row.html,
+    text: row.text,
+    variables: templateVariables(row.subject, row.html, row.text),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export function toEmailMessage(row: Selectable<EmailMessagesTable>) {
+  return {
+    id: row.id,
+    to: row.to_address,
+    templateId: row.template_id,
+    status: row.status,
+    smtpResponse: row.smtp_response,
+    sentAt: row.sent_at,
+    createdAt: row.created_at,
+  };
+}
+
+/** Sends a fixed test message right away, so a tenant can check its SMTP settings. */
+export async function sendTestEmail(services: AppServices, handle: TenantHandle, to: string) {
+  const smtp = await smtpTransportsOf(services).forTenant(handle.tenant.id);
+  if (!smtp)
+    throw new AppError('channel_not_configured', 'No SMTP settings: set the smtp secret first', {
+      status: 409,
+    });
+  try {
+    const info = await smtp.transporter.sendMail({
+      from: fromHeader(smtp.secret),
+      to,
+      subject: `Switchyard test email for ${handle.tenant.name}`,
+      text: 'Your SMTP settings work: this message was sent through them.',
+    });
+    return {
+      accepted: (info.accepted ?? []).map(String),
+      response: info.response,
+      messageId: info.messageId,
+    };
+  } catch (error) {
+    const failure = classifySmtpError(error);
+    throw new AppError('smtp_error', `The SMTP server refused: ${failure.response}`, {
+      status: 502,
+      details: {
+        authFailed: failure.authFailed,
+        recipientRejected: failure.recipientRejected,
+        response: failure.response,
+      },
+    });
+  }
+}
+
+/** Records one recipient's email and queues its send (in one transaction on the default server). */
+export async function queueEmail(
+  services: AppServices,
+  handle: TenantHandle,
+  input: { to: string; templateId: string; variables: Record<string, unknown> },
+) {
+  const template = await handle.db
+    .selectFrom('email_templates')
+    .select('id')
+    .where('id', '=', input.templateId)
+    .executeTakeFirst();
+  if (!template) throw AppError.notFound('Email template');
+  const sameServer = handle.server === services.servers.defaultServer;
+  const enqueue = (messageId: string, trx?: TenantHandle['db']) =>
+    services.queue.enqueue(
+      handle.tenant.id,
+      sendEmailJobKind,
+      { messageId },
+      { idempotencyKey: `email:${messageId}` },
+      trx,
+    );
+  const row = await handle.db.transaction().execute(async (trx) => {
+    const inserted = await trx
+      .insertInto('email_messages')
+      .values({
+        to_address: input.to,
+        template_id: input.templateId,
+        variables: JSON.stringify(input.variables),
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    if (sameServer) await enqueue(inserted.id, trx);
+    return inserted;
+  });
+  if (!sameServer) await enqueue(row.id);
+  return toEmailMessage(row);
+}

@@ -1,0 +1,42 @@
+import type { ColumnType, Generated } from 'kysely';
+
+type CreatedAt = ColumnType<Date, Date | undefined, never>;
+type UpdatedAt = ColumnType<Date, Date | undefined, Date>;
+
+export interface EmailTemplatesTable {
+  id: Generated<string>;
+  name: string;
+  subject: string;
+  html: string;
+  text: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface EmailSuppressionsTable {
+  address: string;
+  reason: 'unsubscribed' | 'bounced' | 'manual';
+  created_at: CreatedAt;
+}
+
+export type EmailStatus = 'queued' | 'sent' | 'failed' | 'suppressed';
+
+export interface EmailMessagesTable {
+  id: Generated<string>;
+  to_address: string;
+  template_id: string | null;
+  variables: ColumnType<Record<string, unknown>, string | undefined, string>;
+  campaign_id: string | null;
+  status: Generated<EmailStatus>;
+  smtp_response: string | null;
+  provider_message_id: string | null;
+  sent_at: Date | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface EmailTables {
+  email_templates: EmailTemplatesTable;
+  email_suppressions: EmailSuppressionsTable;
+  email_messages: EmailMessagesTable;
+}

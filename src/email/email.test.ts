@@ -1,0 +1,212 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PermanentJobError } from '../queue/job-types.js';
+import { recordJobs, runJob, tenantHandle, type JobRecorder } from '../testing/jobs.js';
+import { decodeQuotedPrintable, startSmtpSink } from '../testing/smtp-sink.js';
+import { startTestApp, testAdminToken, type TestApp, type TestTenant } from '../testing/test-app.js';
+import { renderTemplate } from './render-template.js';
+import { sendEmailJob } from './send-email.job.js';
+import { smtpTransportsOf } from './smtp-transports.js';
+
+const admin = { authorization: `Bearer ${testAdminToken}` };
+
+describe('email', () => {
+  let t: TestApp;
+  let smtp: Awaited<ReturnType<typeof startSmtpSink>>;
+  let acme: TestTenant;
+  let queue: JobRecorder;
+  let templateId: string;
+
+  const setSmtp = (password: string) =>
+    t.request('/api/platform/tenants/acme/secrets/smtp', {
+      method: 'PUT',
+      headers: admin,
+      body: {
+        host: '127.0.0.1',
+        port: smtp.port,
+        secure: false,
+        user: 'mailer',
+        password,
+        fromName: 'Acme Sales',
+        fromAddress: 'sales@acme.test',
+      },
+    });
+  const sendOne = async (to: string, variables: Record<string, unknown> = {}) => {
+    const queued = await t.request('/api/crm/email/messages', {
+      headers: acme.headers,
+      body: { to, templateId, variables },
+    });
+    expect(queued.status).toBe(202);
+    const job = queue.pending.shift()!;
+    const outcome = await runJob(t, sendEmailJob, job.tenantId, job.payload as { messageId: string }).then(
+      (result) => ({ result, error: undefined }),
+      (error: unknown) => ({ result: undefined, error }),
+    );
+    const message = await t.request(`/api/crm/email/messages/${queued.body.data.id}`, {
+      headers: acme.headers,
+    });
+    return { ...outcome, message: message.body.data };
+  };
+
+  beforeAll(async () => {
+    smtp = await startSmtpSink({
+      user: 'mailer',
+      password: 'right-password',
+      rejectRecipients: ['ghost@example.test'],
+    });
+    t = await startTestApp({ PUBLIC_BASE_URL: 'https://crm.example.test' });
+    queue = recordJobs(t);
+    acme = await t.createTenant('acme');
+  });
+  afterAll(async () => {
+    await t?.close();
+    await smtp?.close();
+  });
+
+  it('renders variables, escaping them in HTML', () => {
+    expect(renderTemplate('Hi {{ lead.firstName }}{{missing}}!', { lead: { firstName: 'Jo' } })).toBe(
+      'Hi Jo!',
+    );
+    expect(renderTemplate('<b>{{name}}</b>', { name: '<script>' }, true)).toBe('<b>&#60;script&#62;</b>');
+  });
+
+  it('answers 409 for the test email before SMTP is configured, then sends it through the real server', async () => {
+    const missing = await t.request('/api/crm/email/test', {
+      headers: acme.headers,
+      body: { to: 'owner@acme.test' },
+    });
+    expect(missing.status).toBe(409);
+    expect(missing.body.error.code).toBe('channel_not_configured');
+    expect((await setSmtp('right-password')).status).toBe(200);
+
+    const res = await t.request('/api/crm/email/test', {
+      headers: acme.headers,
+      body: { to: 'owner@acme.test' },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.data.accepted).toEqual(['owner@acme.test']);
+    const mail = smtp.received.at(-1)!;
+    expect(mail).toMatchObject({ from: 'sales@acme.test', to: ['owner@acme.test'], user: 'mailer' });
+    expect(mail.raw).toContain('From: Acme Sales <sales@acme.test>');
+    expect(mail.raw).toContain('Subject: Switchyard test email for Tenant acme');
+  });
+
+  it('reports an authentication failure, and rebuilds the transport when the secret changes', async () => {
+    const transports = smtpTransportsOf(t.app.services);
+    const first = await transports.forTenant(acme.tenant.id);
+    expect(await transports.forTenant(acme.tenant.id)).toBe(first);
+
+    await setSmtp('wrong-password');
+    const res = await t.request('/api/crm/email/test', {
+      headers: acme.headers,
+      body: { to: 'owner@acme.test' },
+    });
+    expect(res.status).toBe(502);
+    expect(res.body.error).toMatchObject({ code: 'smtp_error', details: { authFailed: true } });
+    expect(res.body.error.details.response).toMatch(/535/);
+    expect(await transports.forTenant(acme.tenant.id)).not.toBe(first);
+
+    await setSmtp('right-password');
+    expect(
+      (await t.request('/api/crm/email/test', { headers: acme.headers, body: { to: 'owner@acme.test' } }))
+        .status,
+    ).toBe(200);
+  });
+
+  it('manages templates with validation', async () => {
+    const invalid = await t.request('/api/crm/email/templates', {
+      headers: acme.headers,
+      body: { name: 'x' },
+    });
+    expect(invalid.status).toBe(400);
+    const created = await t.request('/api/crm/email/templates', {
+      headers: acme.headers,
+      body: {
+        name: 'Welcome',
+        subject: 'Welcome, {{firstName}}',
+        html: '<p>Hello {{firstName}} from {{company}}</p><p><a href="{{unsubscribeUrl}}">Unsubscribe</a></p>',
+        text: 'Hello {{firstName}}. Unsubscribe: {{unsubscribeUrl}}',
+      },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.data.variables).toEqual(['company', 'firstName', 'unsubscribeUrl']);
+    templateId = created.body.data.id;
+    const duplicate = await t.request('/api/crm/email/templates', {
+      headers: acme.headers,
+      body: { name: 'Welcome', subject: 's', html: 'h' },
+    });
+    expect(duplicate.status).toBe(409);
+    const patched = await t.request(`/api/crm/email/templates/${templateId}`, {
+      method: 'PATCH',
+      headers: acme.headers,
+      body: { subject: 'Welcome aboard, {{firstName}}' },
+    });
+    expect(patched.body.data.subject).toBe('Welcome aboard, {{firstName}}');
+    expect(patched.body.data.text).toBe('Hello {{firstName}}. Unsubscribe: {{unsubscribeUrl}}');
+    const other = await t.request('/api/crm/email/templates', {
+      headers: acme.headers,
+      body: { name: 'Temp', subject: 's', html: 'h' },
+    });
+    expect(
+      (
+        await t.request(`/api/crm/email/templates/${other.body.data.id}`, {
+          method: 'DELETE',
+          headers: acme.headers,
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (await t.request(`/api/crm/email/templates/${other.body.data.id}`, { headers: acme.headers })).status,
+    ).toBe(404);
+    expect((await t.request('/api/crm/email/templates', { headers: acme.headers })).body.data).toHaveLength(
+      1,
+    );
+  });
+
+  it('sends per recipient with an unsubscribe link that suppresses the address', async () => {
+    const { result, message } = await sendOne('Lead@Example.test', { firstName: 'Jo', company: 'Acme & Co' });
+    expect(result).toEqual({ status: 'sent' });
+    expect(message).toMatchObject({ status: 'sent', to: 'Lead@Example.test' });
+    expect(message.smtpResponse).toMatch(/^250/);
+    const mail = smtp.received.at(-1)!;
+    expect(mail.to.map((to) => to.toLowerCase())).toEqual(['lead@example.test']);
+    expect(mail.raw).toContain('Subject: Welcome aboard, Jo');
+    const body = decodeQuotedPrintable(mail.raw);
+    expect(body).toContain('Hello Jo from Acme &#38; Co');
+    const link = /List-Unsubscribe:\s+<(https:\/\/crm\.example\.test\/u\/[\w.-]+)>/.exec(mail.raw)?.[1];
+    expect(link).toBeDefined();
+    expect(body).toContain(`href="${link}"`);
+    expect(mail.raw).toContain('List-Unsubscribe-Post: List-Unsubscribe=One-Click');
+    expect(body).toContain(`Hello Jo. Unsubscribe: ${link}`);
+
+    const path = new URL(link!).pathname;
+    expect((await t.request(path.slice(0, -3) + 'xyz')).status).toBe(404);
+    const unsubscribed = await t.request(path);
+    expect(unsubscribed.status).toBe(200);
+    expect(unsubscribed.text).toContain('lead@example.test will no longer receive emails');
+    const suppressions = await t.request('/api/crm/email/suppressions', { headers: acme.headers });
+    expect(suppressions.body.data).toMatchObject([{ address: 'lead@example.test', reason: 'unsubscribed' }]);
+
+    const before = smtp.received.length;
+    const again = await sendOne('lead@example.test', { firstName: 'Jo' });
+    expect(again.result).toEqual({ status: 'suppressed' });
+    expect(again.message.status).toBe('suppressed');
+    expect(smtp.received.length).toBe(before);
+  });
+
+  it('records a rejected recipient with the SMTP response and suppresses it as bounced', async () => {
+    const { error, message } = await sendOne('ghost@example.test', { firstName: 'Nobody' });
+    expect(error).toBeInstanceOf(PermanentJobError);
+    expect(message.status).toBe('failed');
+    expect(message.smtpResponse).toMatch(/550/);
+    const { db } = await tenantHandle(t, acme.tenant.id);
+    expect(
+      await db
+        .selectFrom('email_suppressions')
+        .select('reason')
+        .where('address', '=', 'ghost@example.test')
+        .executeTakeFirst(),
+    ).toEqual({
+      reason: 'bounced',
+    });
+  });
+});

@@ -1,0 +1,103 @@
+import type { AppServices } from '../app/services.js';
+import type { JobContext, JobDefinition } from '../queue/job-types.js';
+import { PermanentJobError } from '../queue/job-types.js';
+import { recordChannelHealth } from '../whatsapp/channel-health.js';
+import { renderTemplate } from './render-template.js';
+import { classifySmtpError, toEmailJobError } from './smtp-errors.js';
+import { fromHeader, smtpTransportsOf } from './smtp-transports.js';
+import { UnsubscribeTokens } from './unsubscribe-token.js';
+
+export const sendEmailJobKind = 'email.send';
+
+export function unsubscribeUrl(services: AppServices, clientCode: string, address: string): string {
+  const token = new UnsubscribeTokens(services.config.secrets.currentKey).create(clientCode, address);
+  return `${services.config.publicBaseUrl}/u/${token}`;
+}
+
+/**
+ * Sends one recipient's email: skipped when the address is suppressed, rendered from its
+ * template with the recipient's variables plus `unsubscribeUrl`, and its outcome recorded.
+ */
+export async function sendEmail(ctx: JobContext<{ messageId: string }>): Promise<{ status: string }> {
+  const { db, tenant } = ctx.handle;
+  const message = await db
+    .selectFrom('email_messages')
+    .leftJoin('email_templates', 'email_templates.id', 'email_messages.template_id')
+    .select([
+      'email_messages.id',
+      'email_messages.to_address',
+      'email_messages.variables',
+      'email_messages.status',
+    ])
+    .select(['email_templates.subject', 'email_templates.html', 'email_templates.text'])
+    .where('email_messages.id', '=', ctx.job.payload.messageId)
+    .executeTakeFirst();
+  if (!message) throw new PermanentJobError('No such email message', 'not_found');
+  if (message.status !== 'queued') return { status: message.status };
+  const record = (
+    status: 'sent' | 'failed' | 'suppressed',
+    extra: { smtp_response?: string; provider_message_id?: string } = {},
+  ) =>
+    db
+      .updateTable('email_messages')
+      .set({
+        status,
+        ...extra,
+        ...(status === 'sent' ? { sent_at: new Date() } : {}),
+        updated_at: new Date(),
+      })
+      .where('id', '=', message.id)
+      .execute();
+
+  const address = message.to_address.toLowerCase();
+  const suppressed = await db
+    .selectFrom('email_suppressions')
+    .select('reason')
+    .where('address', '=', address)
+    .executeTakeFirst();
+  if (suppressed) {
+    await record('suppressed', { smtp_response: `suppressed: ${suppressed.reason}` });
+    return { status: 'suppressed' };
+  }
+  if (message.subject === null || message.html === null) {
+    await record('failed', { smtp_response: 'template deleted' });
+    throw new PermanentJobError('The email template no longer exists', 'template_missing');
+  }
+  const smtp = await smtpTransportsOf(ctx.services).forTenant(tenant.id);
+  if (!smtp) throw new PermanentJobError('SMTP is not configured for this tenant', 'not_configured');
+
+  const link = unsubscribeUrl(ctx.services, tenant.clientCode, address);
+  const variables = { ...message.variables, unsubscribeUrl: link };
+  try {
+    const info = await smtp.transporter.sendMail({
+      from: fromHeader(smtp.secret),
+      to: message.to_address,
+      subject: renderTemplate(message.subject, variables),
+      html: renderTemplate(message.html, variables, true),
+      text: message.text === null ? undefined : renderTemplate(message.text, variables),
+      headers: { 'List-Unsubscribe': `<${link}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+    });
+    await record('sent', { smtp_response: info.response, provider_message_id: info.messageId });
+    return { status: 'sent' };
+  } catch (error) {
+    const failure = classifySmtpError(error);
+    if (failure.authFailed) await recordChannelHealth(db, 'email', false, failure.response);
+    if (failure.permanent) {
+      await record('failed', { smtp_response: failure.response });
+      if (failure.recipientRejected) {
+        await db
+          .insertInto('email_suppressions')
+          .values({ address, reason: 'bounced' })
+          .onConflict((conflict) => conflict.column('address').doNothing())
+          .execute();
+      }
+    }
+    throw toEmailJobError(failure);
+  }
+}
+
+export const sendEmailJob: JobDefinition<{ messageId: string }> = {
+  kind: sendEmailJobKind,
+  handler: sendEmail,
+  maxAttempts: 6,
+};

@@ -1,0 +1,34 @@
+import { google, type calendar_v3 } from 'googleapis';
+import type { AppServices } from '../app/services.js';
+import type { SecretValue } from '../tenants/secret-kinds.js';
+
+export type GoogleSecret = SecretValue<'google'>;
+
+const calendarScope = 'https://www.googleapis.com/auth/calendar.events';
+
+/** A Calendar v3 client for the tenant's Google credentials (OAuth refresh token or delegated service account). */
+export function calendarClient(services: AppServices, secret: GoogleSecret): calendar_v3.Calendar {
+  const { apiRootUrl, oauthTokenUrl } = services.config.google;
+  let auth;
+  if (secret.type === 'oauth') {
+    auth = new google.auth.OAuth2({
+      clientId: secret.clientId,
+      clientSecret: secret.clientSecret,
+      endpoints: { oauth2TokenUrl: oauthTokenUrl },
+    });
+    auth.setCredentials({ refresh_token: secret.refreshToken });
+  } else {
+    auth = new google.auth.JWT({
+      email: secret.clientEmail,
+      key: secret.privateKey,
+      scopes: [calendarScope],
+      subject: secret.subject,
+    });
+  }
+  return google.calendar({ version: 'v3', auth, rootUrl: apiRootUrl });
+}
+
+/** Calendar event ids use base32hex (0-9, a-v): a uuid's hex digits qualify. */
+export function eventIdOf(meetingId: string): string {
+  return meetingId.replace(/-/g, '');
+}

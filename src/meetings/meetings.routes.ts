@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import type { AppServices } from '../app/services.js';
+import type { ApiRouter } from '../http/api-router.js';
+import { AppError } from '../http/app-error.js';
+import { callerOf } from '../http/request-context.js';
+import { createMeetingBody, meetingSchema } from './meetings.schemas.js';
+import { createMeeting, toMeeting } from './meetings.service.js';
+
+export function registerMeetingRoutes(router: ApiRouter, services: AppServices): void {
+  router
+    .route({
+      method: 'post',
+      path: '/meetings',
+      summary: 'Schedule a Google Meet meeting (Calendar event with a Meet conference)',
+      tag: 'Meetings',
+      body: createMeetingBody,
+      response: meetingSchema,
+      errors: { 409: 'Google not configured', 502: 'Google Calendar refused' },
+      handler: ({ req, body }) => createMeeting(services, callerOf(req).handle, body),
+    })
+    .route({
+      method: 'get',
+      path: '/meetings',
+      summary: 'Meetings, soonest first, optionally of one lead',
+      tag: 'Meetings',
+      query: z.object({ leadId: z.uuid().optional() }),
+      response: z.array(meetingSchema),
+      handler: async ({ req, query }) => {
+        let select = callerOf(req)
+          .handle.db.selectFrom('meetings')
+          .selectAll()
+          .orderBy('start_at')
+          .limit(500);
+        if (query.leadId) select = select.where('lead_id', '=', query.leadId);
+        return (await select.execute()).map(toMeeting);
+      },
+    })
+    .route({
+      method: 'get',
+      path: '/meetings/:id',
+      summary: 'One meeting with its Meet link once ready',
+      tag: 'Meetings',
+      params: z.object({ id: z.uuid() }),
+      response: meetingSchema,
+      errors: { 404: 'No such meeting' },
+      handler: async ({ req, params }) => {
+        const row = await callerOf(req)
+          .handle.db.selectFrom('meetings')
+          .selectAll()
+          .where('id', '=', params.id)
+          .executeTakeFirst();
+        if (!row) throw AppError.notFound('Meeting');
+        return toMeeting(row);
+      },
+    });
+}

@@ -1,0 +1,97 @@
+import type { Selectable } from 'kysely';
+import type { AppServices } from '../app/services.js';
+import { AppError } from '../http/app-error.js';
+import type { TenantHandle } from '../tenancy/connection-manager.js';
+import { calendarClient, eventIdOf } from './google-calendar.js';
+import { applyEvent } from './meeting-conference.js';
+import type { CreateMeetingInput } from './meetings.schemas.js';
+import type { MeetingsTable } from './meetings.tables.js';
+import { pollConferenceJobKind, pollDelayMs } from './poll-conference.job.js';
+
+export function toMeeting(row: Selectable<MeetingsTable>) {
+  return {
+    id: row.id,
+    leadId: row.lead_id,
+    title: row.title,
+    start: row.start_at,
+    end: row.end_at,
+    attendees: row.attendees,
+    status: row.status,
+    hangoutLink: row.hangout_link,
+    entryPoints: row.entry_points,
+    calendarEventId: row.calendar_event_id,
+    htmlLink: row.html_link,
+    error: row.error,
+    createdAt: row.created_at,
+  };
+}
+
+/**
+ * Creates the Calendar event with a Meet conference. The event id and the conference
+ * requestId both derive from our meeting id, so a retried insert never makes a second
+ * meeting. A pending conference is finished by the poll job.
+ */
+export async function createMeeting(services: AppServices, handle: TenantHandle, input: CreateMeetingInput) {
+  const secret = await services.secrets.read(handle.tenant.id, 'google');
+  if (!secret)
+    throw new AppError('channel_not_configured', 'No Google credentials: set the google secret first', {
+      status: 409,
+    });
+  const { db } = handle;
+  const meeting = await db
+    .insertInto('meetings')
+    .values({
+      lead_id: input.leadId ?? null,
+      title: input.title,
+      start_at: input.start,
+      end_at: input.end,
+      attendees: JSON.stringify(input.attendees),
+      calendar_id: secret.calendarId,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+
+  const calendar = calendarClient(services, secret);
+  try {
+    const { data: event } = await calendar.events.insert({
+      calendarId: secret.calendarId,
+      conferenceDataVersion: 1,
+      sendUpdates: 'all',
+      requestBody: {
+        id: eventIdOf(meeting.id),
+        summary: input.title,
+        description: input.description,
+        start: { dateTime: input.start.toISOString() },
+        end: { dateTime: input.end.toISOString() },
+        attendees: input.attendees.map((email) => ({ email })),
+        conferenceData: {
+          createRequest: { requestId: meeting.id, conferenceSolutionKey: { type: 'hangoutsMeet' } },
+        },
+      },
+    });
+    const state = await applyEvent(services, handle, meeting.id, event);
+    if (state === 'pending') {
+      await services.queue.enqueue(
+        handle.tenant.id,
+        pollConferenceJobKind,
+        { meetingId: meeting.id },
+        { runAt: new Date(Date.now() + pollDelayMs), idempotencyKey: `meeting-poll:${meeting.id}` },
+      );
+    }
+  } catch (error) {
+    const message = (error as Error).message;
+    await db
+      .updateTable('meetings')
+      .set({ status: 'failed', error: message, updated_at: new Date() })
+      .where('id', '=', meeting.id)
+      .execute();
+    throw new AppError('provider_error', `Google Calendar refused the meeting: ${message}`, {
+      status: 502,
+      details: { meetingId: meeting.id },
+      cause: error,
+    });
+  }
+  return toMeeting(
+    await db.selectFrom('meetings').selectAll().where('id', '=', meeting.id).executeTakeFirstOrThrow(),
+  );
+}

@@ -1,0 +1,160 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RetryLaterError } from '../queue/job-types.js';
+import { FakeGoogleCalendar } from '../testing/fake-google-calendar.js';
+import { recordJobs, runJob, type JobRecorder } from '../testing/jobs.js';
+import { startTestApp, testAdminToken, type TestApp, type TestTenant } from '../testing/test-app.js';
+import { pollConferenceJob } from './poll-conference.job.js';
+
+const admin = { authorization: `Bearer ${testAdminToken}` };
+const leadId = '6f1c2a4e-1b7d-4c2e-9a41-5b2d7c9e0f11';
+
+describe('Google Meet meetings', () => {
+  let t: TestApp;
+  let calendar: FakeGoogleCalendar;
+  let acme: TestTenant;
+  let queue: JobRecorder;
+  const meeting = (extra: Record<string, unknown> = {}) => ({
+    leadId,
+    title: 'Demo with Jo',
+    start: '2026-12-01T10:00:00Z',
+    end: '2026-12-01T10:30:00Z',
+    attendees: ['jo@example.test'],
+    ...extra,
+  });
+
+  beforeAll(async () => {
+    calendar = await new FakeGoogleCalendar().start();
+    calendar.refreshTokens.add('acme-refresh');
+    t = await startTestApp({
+      GOOGLE_API_ROOT_URL: `${calendar.baseUrl}/`,
+      GOOGLE_OAUTH_TOKEN_URL: `${calendar.baseUrl}/token`,
+    });
+    queue = recordJobs(t);
+    acme = await t.createTenant('acme');
+  });
+  afterAll(async () => {
+    await t?.close();
+    await calendar?.close();
+  });
+
+  it('refuses before Google is configured and validates the body', async () => {
+    const missing = await t.request('/api/crm/meetings', { headers: acme.headers, body: meeting() });
+    expect(missing.status).toBe(409);
+    expect(missing.body.error.code).toBe('channel_not_configured');
+    const set = await t.request('/api/platform/tenants/acme/secrets/google', {
+      method: 'PUT',
+      headers: admin,
+      body: {
+        type: 'oauth',
+        clientId: 'client',
+        clientSecret: 'shh',
+        refreshToken: 'acme-refresh',
+        calendarId: 'sales@acme.test',
+      },
+    });
+    expect(set.status).toBe(200);
+    const backwards = await t.request('/api/crm/meetings', {
+      headers: acme.headers,
+      body: meeting({ end: '2026-12-01T09:00:00Z' }),
+    });
+    expect(backwards.status).toBe(400);
+    expect(backwards.body.error.details).toMatchObject([{ path: 'body.end' }]);
+  });
+
+  it('creates the event with a Meet conference and stores the link', async () => {
+    const res = await t.request('/api/crm/meetings', { headers: acme.headers, body: meeting() });
+    expect(res.status).toBe(201);
+    const created = res.body.data;
+    expect(created).toMatchObject({
+      status: 'ready',
+      leadId,
+      title: 'Demo with Jo',
+      attendees: ['jo@example.test'],
+    });
+    expect(created.hangoutLink).toMatch(/^https:\/\/meet\.google\.com\/\w{3}-\w{4}-\w{3}$/);
+    expect(created.entryPoints).toMatchObject([
+      { entryPointType: 'video', uri: created.hangoutLink },
+      { entryPointType: 'phone' },
+    ]);
+
+    const insert = calendar.requests.find((r) => r.method === 'POST' && r.path.startsWith('/calendar/v3/'))!;
+    expect(insert.path).toContain('/calendar/v3/calendars/sales%40acme.test/events');
+    expect(insert.path).toContain('conferenceDataVersion=1');
+    expect(insert.authorization).toBe('Bearer access-acme-refresh');
+    expect(insert.body).toMatchObject({
+      id: created.id.replace(/-/g, ''),
+      summary: 'Demo with Jo',
+      start: { dateTime: '2026-12-01T10:00:00.000Z' },
+      attendees: [{ email: 'jo@example.test' }],
+      conferenceData: {
+        createRequest: { requestId: created.id, conferenceSolutionKey: { type: 'hangoutsMeet' } },
+      },
+    });
+    const fetched = await t.request(`/api/crm/meetings/${created.id}`, { headers: acme.headers });
+    expect(fetched.body.data.hangoutLink).toBe(created.hangoutLink);
+    expect(
+      (await t.request(`/api/crm/meetings?leadId=${leadId}`, { headers: acme.headers })).body.data,
+    ).toHaveLength(1);
+  });
+
+  it('polls a pending conference until it succeeds', async () => {
+    calendar.pendingPolls = 2;
+    const res = await t.request('/api/crm/meetings', {
+      headers: acme.headers,
+      body: meeting({ title: 'Pending one' }),
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.data).toMatchObject({ status: 'pending', hangoutLink: null });
+    const job = queue.pending.shift()!;
+    expect(job).toMatchObject({ kind: 'meetings.poll_conference', payload: { meetingId: res.body.data.id } });
+    expect(job.options.runAt).toBeInstanceOf(Date);
+
+    const first = await runJob(
+      t,
+      pollConferenceJob,
+      job.tenantId,
+      job.payload as { meetingId: string },
+    ).catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(RetryLaterError);
+    expect(await runJob(t, pollConferenceJob, job.tenantId, job.payload as { meetingId: string })).toEqual({
+      state: 'success',
+    });
+    const ready = await t.request(`/api/crm/meetings/${res.body.data.id}`, { headers: acme.headers });
+    expect(ready.body.data.status).toBe('ready');
+    expect(ready.body.data.hangoutLink).toMatch(/^https:\/\/meet\.google\.com\//);
+    calendar.pendingPolls = 0;
+  });
+
+  it('records a failed conference and a refused insert', async () => {
+    calendar.failConference = true;
+    const failed = await t.request('/api/crm/meetings', {
+      headers: acme.headers,
+      body: meeting({ title: 'Fails' }),
+    });
+    expect(failed.body.data).toMatchObject({ status: 'failed', hangoutLink: null });
+    calendar.failConference = false;
+
+    calendar.refreshTokens.clear();
+    await t.request('/api/platform/tenants/acme/secrets/google', {
+      method: 'PUT',
+      headers: admin,
+      body: {
+        type: 'oauth',
+        clientId: 'client',
+        clientSecret: 'shh',
+        refreshToken: 'revoked',
+        calendarId: 'primary',
+      },
+    });
+    const refused = await t.request('/api/crm/meetings', {
+      headers: acme.headers,
+      body: meeting({ title: 'No auth' }),
+    });
+    expect(refused.status).toBe(502);
+    expect(refused.body.error.code).toBe('provider_error');
+    const stored = await t.request(`/api/crm/meetings/${refused.body.error.details.meetingId}`, {
+      headers: acme.headers,
+    });
+    expect(stored.body.data.status).toBe('failed');
+  });
+});

@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import type { AppServices } from '../app/services.js';
+import type { ApiRouter } from '../http/api-router.js';
+import { callerOf } from '../http/request-context.js';
+import { syncTemplatesJobKind } from './templates.job.js';
+
+const templateSchema = z.object({
+  name: z.string(),
+  language: z.string(),
+  templateId: z.string(),
+  status: z.string(),
+  category: z.string().nullable(),
+  parameterFormat: z.string().nullable(),
+  components: z.array(z.unknown()),
+  syncedAt: z.date(),
+});
+
+const channelStatusSchema = z.object({
+  channel: z.string(),
+  configured: z.boolean(),
+  healthy: z.boolean().nullable(),
+  lastError: z.string().nullable(),
+  checkedAt: z.date().nullable(),
+  details: z.record(z.string(), z.unknown()),
+});
+
+/** Templates and the state of the tenant's external channels. */
+export function registerChannelRoutes(router: ApiRouter, services: AppServices): void {
+  router
+    .route({
+      method: 'post',
+      path: '/whatsapp/templates/sync',
+      summary: "Queue a sync of the WABA's message templates",
+      tag: 'WhatsApp',
+      status: 202,
+      response: z.object({ jobId: z.string(), created: z.boolean() }),
+      handler: async ({ req }) => {
+        const { tenant } = callerOf(req).handle;
+        const job = await services.queue.enqueue(tenant.id, syncTemplatesJobKind, {});
+        return { jobId: job.id, created: job.created };
+      },
+    })
+    .route({
+      method: 'get',
+      path: '/whatsapp/templates',
+      summary: 'Message templates as last synced',
+      tag: 'WhatsApp',
+      query: z.object({ status: z.string().optional() }),
+      response: z.array(templateSchema),
+      handler: async ({ req, query }) => {
+        let select = callerOf(req)
+          .handle.db.selectFrom('whatsapp_templates')
+          .selectAll()
+          .orderBy('name')
+          .orderBy('language');
+        if (query.status) select = select.where('status', '=', query.status.toUpperCase());
+        const rows = await select.execute();
+        return rows.map((row) => ({
+          name: row.name,
+          language: row.language,
+          templateId: row.template_id,
+          status: row.status,
+          category: row.category,
+          parameterFormat: row.parameter_format,
+          components: row.components,
+          syncedAt: row.synced_at,
+        }));
+      },
+    })
+    .route({
+      method: 'get',
+      path: '/channels',
+      summary: 'Configuration and health of WhatsApp, email (SMTP) and Google',
+      tag: 'Channels',
+      response: z.array(channelStatusSchema),
+      handler: async ({ req }) => {
+        const { handle } = callerOf(req);
+        const tenantId = handle.tenant.id;
+        const [whatsapp, smtp, google, health] = await Promise.all([
+          services.secrets.read(tenantId, 'whatsapp'),
+          services.secrets.read(tenantId, 'smtp'),
+          services.secrets.read(tenantId, 'google'),
+          handle.db.selectFrom('channel_health').selectAll().execute(),
+        ]);
+        const healthOf = new Map(health.map((row) => [row.channel, row]));
+        const status = (channel: string, configured: boolean, details: Record<string, unknown>) => {
+          const observed = healthOf.get(channel);
+          return {
+            channel,
+            configured,
+            healthy: observed?.healthy ?? null,
+            lastError: observed?.last_error ?? null,
+            checkedAt: observed?.updated_at ?? null,
+            details,
+          };
+        };
+        return [
+          status(
+            'whatsapp',
+            Boolean(whatsapp),
+            whatsapp ? { phoneNumberIds: whatsapp.phoneNumberIds, wabaId: whatsapp.wabaId } : {},
+          ),
+          status('email', Boolean(smtp), smtp ? { host: smtp.host, fromAddress: smtp.fromAddress } : {}),
+          status(
+            'google',
+            Boolean(google),
+            google ? { type: google.type, calendarId: google.calendarId } : {},
+          ),
+        ];
+      },
+    });
+}

@@ -1,0 +1,115 @@
+import type { Selectable } from 'kysely';
+import type { TenantDb } from '../db/tenant-database.js';
+import type { ConversationsTable, MessagesTable } from './whatsapp.tables.js';
+
+export function toMessage(row: Selectable<MessagesTable>) {
+  return {
+    id: row.id,
+    conversationId: row.conversation_id,
+    direction: row.direction,
+    wamid: row.wamid,
+    type: row.type,
+    body: row.body,
+    status: row.status,
+    errors: row.errors,
+    hasMedia: row.media_id !== null,
+    mediaStored: row.media_key !== null,
+    sentAt: row.sent_at,
+    createdAt: row.created_at,
+  };
+}
+
+function toConversation(row: Selectable<ConversationsTable>) {
+  return {
+    id: row.id,
+    channel: row.channel,
+    phoneNumberId: row.phone_number_id,
+    waId: row.wa_id,
+    contactName: row.contact_name,
+    leadId: row.lead_id,
+    unreadCount: row.unread_count,
+    lastInboundAt: row.last_inbound_at,
+    lastMessageAt: row.last_message_at,
+  };
+}
+
+export async function findConversation(db: TenantDb, id: string) {
+  const row = await db.selectFrom('conversations').selectAll().where('id', '=', id).executeTakeFirst();
+  return row ? toConversation(row) : null;
+}
+
+/** Most recent first, each with its latest message. */
+export async function listConversations(db: TenantDb, page: { limit: number; offset: number }) {
+  const rows = await db
+    .selectFrom('conversations as c')
+    .leftJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom('messages as m')
+          .select(['m.id', 'm.direction', 'm.type', 'm.body', 'm.status'])
+          .whereRef('m.conversation_id', '=', 'c.id')
+          .orderBy('m.created_at', 'desc')
+          .orderBy('m.id', 'desc')
+          .limit(1)
+          .as('last'),
+      (join) => join.onTrue(),
+    )
+    .selectAll('c')
+    .select([
+      'last.id as last_id',
+      'last.direction as last_direction',
+      'last.type as last_type',
+      'last.body as last_body',
+      'last.status as last_status',
+    ])
+    .orderBy('c.last_message_at', (ob) => ob.desc().nullsLast())
+    .orderBy('c.id')
+    .limit(page.limit)
+    .offset(page.offset)
+    .execute();
+  return rows.map((row) => ({
+    ...toConversation(row),
+    lastMessage: row.last_id
+      ? {
+          id: row.last_id,
+          direction: row.last_direction!,
+          type: row.last_type!,
+          body: row.last_body ?? null,
+          status: row.last_status!,
+        }
+      : null,
+  }));
+}
+
+/** Newest first; `before` pages back from a message id. */
+export async function listMessages(
+  db: TenantDb,
+  conversationId: string,
+  page: { limit: number; before?: string },
+) {
+  let query = db
+    .selectFrom('messages')
+    .selectAll()
+    .where('conversation_id', '=', conversationId)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(page.limit + 1);
+  if (page.before) {
+    const cursor = await db
+      .selectFrom('messages')
+      .select(['id', 'created_at'])
+      .where('id', '=', page.before)
+      .where('conversation_id', '=', conversationId)
+      .executeTakeFirst();
+    if (!cursor) return { items: [], nextBefore: null };
+    query = query.where((eb) =>
+      eb.or([
+        eb('created_at', '<', cursor.created_at),
+        eb.and([eb('created_at', '=', cursor.created_at), eb('id', '<', cursor.id)]),
+      ]),
+    );
+  }
+  const rows = await query.execute();
+  const items = rows.slice(0, page.limit).map(toMessage);
+  return { items, nextBefore: rows.length > page.limit ? items[items.length - 1]!.id : null };
+}

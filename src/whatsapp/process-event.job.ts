@@ -1,0 +1,155 @@
+import { z } from 'zod';
+import type { JobContext, JobDefinition } from '../queue/job-types.js';
+import { PermanentJobError } from '../queue/job-types.js';
+import type { InboundMessage } from './inbound-message.js';
+import { storeInboundMessage } from './inbound-store.js';
+import { linkConversationToLead } from './lead-link.js';
+import { downloadMediaJobKind } from './media.job.js';
+import { applyPendingStatuses, applyStatus, outboundStatuses, type AppliedStatus } from './message-status.js';
+import type { StoredEvent } from './webhook-payload.js';
+import { processEventJobKind } from './webhook-receiver.js';
+
+const statusSchema = z.looseObject({
+  id: z.string(),
+  status: z.enum(outboundStatuses),
+  timestamp: z.string(),
+  errors: z.array(z.unknown()).optional(),
+  biz_opaque_callback_data: z.string().optional(),
+});
+
+const valueSchema = z.looseObject({
+  metadata: z.looseObject({ phone_number_id: z.string() }),
+  contacts: z
+    .array(z.looseObject({ wa_id: z.string(), profile: z.looseObject({ name: z.string() }).optional() }))
+    .optional(),
+  messages: z
+    .array(z.looseObject({ id: z.string(), from: z.string(), timestamp: z.string(), type: z.string() }))
+    .optional(),
+  statuses: z.array(z.unknown()).optional(),
+  errors: z.array(z.looseObject({ code: z.number().optional(), title: z.string().optional() })).optional(),
+});
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Turns one stored webhook event into conversations, messages and status changes. */
+export async function processEvent(ctx: JobContext<{ eventId: string }>): Promise<void> {
+  const { db } = ctx.handle;
+  const event = await db
+    .selectFrom('whatsapp_events')
+    .select('payload')
+    .where('id', '=', ctx.job.payload.eventId)
+    .executeTakeFirst();
+  if (!event) throw new PermanentJobError('No such WhatsApp event', 'not_found');
+  for (const change of (event.payload as StoredEvent).changes) {
+    if (change.field !== 'messages') continue;
+    const value = valueSchema.safeParse(change.value);
+    if (!value.success) {
+      ctx.logger.warn({ issues: value.error.issues }, 'whatsapp change with an unexpected shape skipped');
+      continue;
+    }
+    await processValue(ctx, value.data);
+  }
+  await db
+    .updateTable('whatsapp_events')
+    .set({ processed_at: new Date() })
+    .where('id', '=', ctx.job.payload.eventId)
+    .execute();
+}
+
+async function processValue(ctx: JobContext, value: z.infer<typeof valueSchema>): Promise<void> {
+  const { db, tenant } = ctx.handle;
+  const phoneNumberId = value.metadata.phone_number_id;
+  const names = new Map(
+    (value.contacts ?? []).map((contact) => [contact.wa_id, contact.profile?.name ?? null]),
+  );
+
+  for (const message of value.messages ?? []) {
+    const stored = await storeInboundMessage(
+      db,
+      phoneNumberId,
+      message as InboundMessage,
+      names.get(message.from) ?? null,
+    );
+    if (stored.hasMediaToFetch) {
+      await ctx.services.queue.enqueue(
+        tenant.id,
+        downloadMediaJobKind,
+        { messageId: stored.messageId },
+        { idempotencyKey: `whatsapp-media:${stored.messageId}` },
+      );
+    }
+    if (!stored.created) continue;
+    if (!stored.leadId) {
+      const leadId = await linkConversationToLead(ctx, {
+        conversationId: stored.conversationId,
+        waId: message.from,
+        contactName: names.get(message.from) ?? null,
+      });
+      if (leadId)
+        await db
+          .updateTable('conversations')
+          .set({ lead_id: leadId })
+          .where('id', '=', stored.conversationId)
+          .execute();
+    }
+    ctx.services.realtime.emitToTenant(tenant.id, 'message.received', {
+      messageId: stored.messageId,
+      conversationId: stored.conversationId,
+      type: message.type,
+    });
+  }
+
+  for (const raw of value.statuses ?? []) {
+    const parsed = statusSchema.safeParse(raw);
+    if (!parsed.success) {
+      ctx.logger.warn({ status: raw }, 'whatsapp status with an unexpected shape skipped');
+      continue;
+    }
+    const status = parsed.data;
+    let applied: AppliedStatus | null = null;
+    const ourId = status.biz_opaque_callback_data;
+    if (ourId && uuidPattern.test(ourId)) {
+      // The send job may not have stored the wamid yet: our id travels with the message.
+      const claimed = await db
+        .updateTable('messages')
+        .set({ wamid: status.id })
+        .where('id', '=', ourId)
+        .where('direction', '=', 'outbound')
+        .where('wamid', 'is', null)
+        .returning('id')
+        .executeTakeFirst();
+      if (claimed) applied = await applyPendingStatuses(db, status.id);
+    }
+    applied =
+      (await applyStatus(db, {
+        wamid: status.id,
+        status: status.status,
+        at: new Date(Number(status.timestamp) * 1000 || Date.now()),
+        errors: status.errors ?? null,
+      })) ?? applied;
+    if (applied) {
+      ctx.services.realtime.emitToTenant(tenant.id, 'message.status', {
+        ...applied,
+        errors: status.errors ?? null,
+      });
+    }
+  }
+
+  for (const error of value.errors ?? []) {
+    await db
+      .insertInto('whatsapp_errors')
+      .values({
+        phone_number_id: phoneNumberId,
+        code: error.code ?? null,
+        title: error.title ?? null,
+        details: JSON.stringify(error),
+      })
+      .execute();
+    ctx.logger.warn({ error, phoneNumberId }, 'whatsapp reported a system error');
+  }
+}
+
+export const processEventJob: JobDefinition<{ eventId: string }> = {
+  kind: processEventJobKind,
+  handler: processEvent,
+};
