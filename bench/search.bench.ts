@@ -198,9 +198,11 @@ async function main(): Promise<void> {
       );
     }
     const insertedAt = performance.now();
+    console.error(`inserted ${totalLeads} leads in ${((insertedAt - loadStart) / 1000).toFixed(0)} s`);
     for (const index of indexes) await client.query(index.def);
     await client.query(`analyze ${leads}`);
     const loadSeconds = (performance.now() - loadStart) / 1000;
+    console.error(`indexed and analysed after ${loadSeconds.toFixed(0)} s`);
     const indexSeconds = (performance.now() - insertedAt) / 1000;
 
     const time = async (path: string, headers: Record<string, string> = tenant.headers) => {
@@ -239,6 +241,7 @@ async function main(): Promise<void> {
         totals += body.data?.total ?? 0;
       }
       timings.sort((x, y) => x - y);
+      console.error(`measured ${name}`);
       const p95 = percentile(timings, 95);
       if (name.startsWith('GET /')) anchorP95 = p95;
       const average = name.startsWith('GET /') ? '' : Math.round(totals / samples).toLocaleString('en');
