@@ -3,6 +3,7 @@ import { agentsComponent } from '../agents/agents.component.js';
 import { assignmentComponent } from '../assignment/assignment.component.js';
 import { contactsComponent } from '../contacts/contacts.component.js';
 import { healthComponent } from '../health/health.component.js';
+import { importsComponent } from '../imports/imports.component.js';
 import { leadsComponent } from '../leads/leads.component.js';
 import { scoringComponent } from '../scoring/scoring.component.js';
 import { tenantsComponent } from '../tenants/tenants.component.js';
@@ -18,4 +19,5 @@ export const components: Component[] = [
   leadsComponent,
   activityComponent,
   contactsComponent,
+  importsComponent,
 ];
