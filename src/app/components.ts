@@ -4,6 +4,7 @@ import { assignmentComponent } from '../assignment/assignment.component.js';
 import { contactsComponent } from '../contacts/contacts.component.js';
 import { emailComponent } from '../email/email.component.js';
 import { healthComponent } from '../health/health.component.js';
+import { importsComponent } from '../imports/imports.component.js';
 import { leadsComponent } from '../leads/leads.component.js';
 import { meetingsComponent } from '../meetings/meetings.component.js';
 import { queueComponent } from '../queue/queue.component.js';
@@ -23,6 +24,7 @@ export const components: Component[] = [
   leadsComponent,
   activityComponent,
   contactsComponent,
+  importsComponent,
   queueComponent,
   storageComponent,
   whatsappComponent,

@@ -1,9 +1,11 @@
 import type { Insertable } from 'kysely';
 import { recordActivity, type ActivityEntry } from '../activity/activity.repository.js';
 import { assignLead } from '../assignment/assignment-engine.js';
+import { retryOnDeadlock } from '../assignment/retry-on-deadlock.js';
 import { RuleRepository } from '../assignment/rule.repository.js';
 import type { Rule } from '../assignment/rule.schemas.js';
 import type { TenantDb } from '../db/tenant-database.js';
+import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { scoreLead } from '../scoring/lead-score.js';
 import { loadScoringSettings, type ScoringSettings } from '../scoring/scoring-settings.js';
 import type { LeadContext } from './lead-context.js';
@@ -39,8 +41,11 @@ export interface IngestSettings {
   rules: Rule[];
 }
 
-export async function loadIngestSettings(db: TenantDb): Promise<IngestSettings> {
-  const [scoring, rules] = await Promise.all([loadScoringSettings(db), new RuleRepository(db).list(true)]);
+export async function loadIngestSettings(handle: TenantHandle): Promise<IngestSettings> {
+  const [scoring, rules] = await Promise.all([
+    loadScoringSettings(handle.db),
+    new RuleRepository(handle).list(true),
+  ]);
   return { scoring, rules };
 }
 
@@ -56,7 +61,7 @@ export async function ingestLead(
   settings?: IngestSettings,
 ): Promise<IngestResult> {
   const { handle } = ctx;
-  const { scoring, rules } = settings ?? (await loadIngestSettings(handle.db));
+  const { scoring, rules } = settings ?? (await loadIngestSettings(handle));
   const columns = toLeadColumns(input, handle.tenant.defaultCountry);
   const values = {
     ...columns,
@@ -75,26 +80,28 @@ export async function ingestLead(
   if (input.assignedAgentId)
     await assertAgentExists(handle.db, input.assignedAgentId, 'body.assignedAgentId');
 
-  const { row, duplicate, events } = await handle.db.transaction().execute(async (trx) => {
-    for (;;) {
-      const inserted = await trx
-        .insertInto('leads')
-        .values(
-          input.assignedAgentId
-            ? { ...values, assigned_agent_id: input.assignedAgentId, assigned_at: new Date() }
-            : input.assign === false
-              ? { ...values, unassigned_reason: 'assignment_skipped' }
-              : values,
-        )
-        .onConflict((oc) => oc.column('phone').where('archived_at', 'is', null).doNothing())
-        .returningAll()
-        .executeTakeFirst();
-      if (inserted) return createdLead(trx, ctx, inserted, input, rules);
-      const existing = await fillDuplicate(trx, ctx, values, scoring);
-      // The live lead was archived between our insert and our lookup: insert again.
-      if (existing) return existing;
-    }
-  });
+  const { row, duplicate, events } = await retryOnDeadlock(() =>
+    handle.db.transaction().execute(async (trx) => {
+      for (;;) {
+        const inserted = await trx
+          .insertInto('leads')
+          .values(
+            input.assignedAgentId
+              ? { ...values, assigned_agent_id: input.assignedAgentId, assigned_at: new Date() }
+              : input.assign === false
+                ? { ...values, unassigned_reason: 'assignment_skipped' }
+                : values,
+          )
+          .onConflict((oc) => oc.column('phone').where('archived_at', 'is', null).doNothing())
+          .returningAll()
+          .executeTakeFirst();
+        if (inserted) return createdLead(trx, ctx, inserted, input, rules);
+        const existing = await fillDuplicate(trx, ctx, values, scoring);
+        // The live lead was archived between our insert and our lookup: insert again.
+        if (existing) return existing;
+      }
+    }),
+  );
 
   const lead = toLead(row, scoring.hotThreshold);
   ctx.events.publish(events.map((name) => ({ name, tenantId: handle.tenant.id, lead }) satisfies LeadEvent));
