@@ -1,3 +1,4 @@
+import { channelsComponent } from '../channels/channels.component.js';
 import { emailComponent } from '../email/email.component.js';
 import { healthComponent } from '../health/health.component.js';
 import { meetingsComponent } from '../meetings/meetings.component.js';
@@ -14,4 +15,5 @@ export const components: Component[] = [
   whatsappComponent,
   emailComponent,
   meetingsComponent,
+  channelsComponent,
 ];

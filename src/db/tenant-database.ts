@@ -1,10 +1,15 @@
 import type { Kysely } from 'kysely';
+import type { ChannelsTables } from '../channels/channels.tables.js';
 import type { EmailTables } from '../email/email.tables.js';
 import type { MeetingsTables } from '../meetings/meetings.tables.js';
 import type { SettingsTables } from '../settings/settings.tables.js';
 import type { WhatsAppTenantTables } from '../whatsapp/whatsapp.tables.js';
 
 /** Tables of one tenant's schema (`t_<code>`), one interface per owning component. */
-export type TenantDatabase = SettingsTables & WhatsAppTenantTables & EmailTables & MeetingsTables;
+export type TenantDatabase = SettingsTables &
+  WhatsAppTenantTables &
+  EmailTables &
+  MeetingsTables &
+  ChannelsTables;
 
 export type TenantDb = Kysely<TenantDatabase>;
