@@ -1,6 +1,7 @@
 import { activityComponent } from '../activity/activity.component.js';
 import { agentsComponent } from '../agents/agents.component.js';
 import { assignmentComponent } from '../assignment/assignment.component.js';
+import { channelsComponent } from '../channels/channels.component.js';
 import { contactsComponent } from '../contacts/contacts.component.js';
 import { emailComponent } from '../email/email.component.js';
 import { healthComponent } from '../health/health.component.js';
@@ -30,4 +31,5 @@ export const components: Component[] = [
   whatsappComponent,
   emailComponent,
   meetingsComponent,
+  channelsComponent,
 ];

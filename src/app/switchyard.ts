@@ -22,12 +22,12 @@ import { CronScheduler } from '../cron/cron-scheduler.js';
 import { Realtime } from '../realtime/realtime.js';
 import { connectRedis } from '../redis/redis-client.js';
 import { createObjectStore } from '../storage/create-object-store.js';
-import { webhookRawBody } from '../whatsapp/webhook.routes.js';
 import { TenantConnectionManager } from '../tenancy/connection-manager.js';
 import { TenantAdmin } from '../tenants/tenant-admin.js';
 import { TenantSecrets } from '../tenants/tenant-secrets.js';
 import { tenantChangesChannel } from '../tenants/tenant.repository.js';
 import { components } from './components.js';
+import { webhookRawBody } from '../whatsapp/webhook.routes.js';
 import { removeServerInfo, writeServerInfo } from './server-info.js';
 import { buildRouters } from './routes.js';
 import type { AppServices } from './services.js';
@@ -119,7 +119,8 @@ export async function startSwitchyard(
 ): Promise<Switchyard> {
   for (const warning of config.warnings) logger.warn(warning);
   const serveHttp = config.role !== 'worker';
-  const httpServer = serveHttp ? createServer() : undefined;
+  // Idle keep-alive connections outlive a load balancer's (60 s), so it never reuses one we just closed.
+  const httpServer = serveHttp ? createServer({ keepAliveTimeout: 65_000 }) : undefined;
   const services = await openServices(config, logger, { httpServer });
   const stopListening = await services.servers.defaultServer.listen(tenantChangesChannel, (tenantId) => {
     if (tenantId) services.authenticator.invalidateTenant(tenantId);

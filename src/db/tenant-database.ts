@@ -4,6 +4,7 @@ import type { AgentsTables } from '../agents/agents.tables.js';
 import type { AssignmentRulesTables } from '../assignment/assignment-rules.tables.js';
 import type { ContactsTables } from '../contacts/contacts.tables.js';
 import type { LeadsTables } from '../leads/leads.tables.js';
+import type { ChannelsTables } from '../channels/channels.tables.js';
 import type { EmailTables } from '../email/email.tables.js';
 import type { MeetingsTables } from '../meetings/meetings.tables.js';
 import type { SettingsTables } from '../settings/settings.tables.js';
@@ -18,6 +19,7 @@ export type TenantDatabase = SettingsTables &
   ContactsTables &
   WhatsAppTenantTables &
   EmailTables &
-  MeetingsTables;
+  MeetingsTables &
+  ChannelsTables;
 
 export type TenantDb = Kysely<TenantDatabase>;

@@ -1,7 +1,7 @@
 import type { AppServices } from '../app/services.js';
 import type { JobContext, JobDefinition } from '../queue/job-types.js';
 import { PermanentJobError } from '../queue/job-types.js';
-import { recordChannelHealth } from '../whatsapp/channel-health.js';
+import { recordChannelHealth } from '../channels/channel-health.js';
 import { renderTemplate } from './render-template.js';
 import { classifySmtpError, toEmailJobError } from './smtp-errors.js';
 import { fromHeader, smtpTransportsOf } from './smtp-transports.js';

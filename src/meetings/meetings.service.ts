@@ -1,5 +1,6 @@
 import type { Selectable } from 'kysely';
 import type { AppServices } from '../app/services.js';
+import { recordChannelHealth } from '../channels/channel-health.js';
 import { AppError } from '../http/app-error.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { calendarClient, eventIdOf } from './google-calendar.js';
@@ -69,6 +70,7 @@ export async function createMeeting(services: AppServices, handle: TenantHandle,
         },
       },
     });
+    await recordChannelHealth(db, 'google', true);
     const state = await applyEvent(services, handle, meeting.id, event);
     if (state === 'pending') {
       await services.queue.enqueue(
@@ -80,6 +82,7 @@ export async function createMeeting(services: AppServices, handle: TenantHandle,
     }
   } catch (error) {
     const message = (error as Error).message;
+    if (isCredentialError(error)) await recordChannelHealth(db, 'google', false, message);
     await db
       .updateTable('meetings')
       .set({ status: 'failed', error: message, updated_at: new Date() })
@@ -93,5 +96,13 @@ export async function createMeeting(services: AppServices, handle: TenantHandle,
   }
   return toMeeting(
     await db.selectFrom('meetings').selectAll().where('id', '=', meeting.id).executeTakeFirstOrThrow(),
+  );
+}
+
+/** Google refused who we are (revoked refresh token, wrong key), not what we asked. */
+function isCredentialError(error: unknown): boolean {
+  const status = (error as { status?: number; response?: { status?: number } }).response?.status;
+  return (
+    status === 401 || status === 403 || /invalid_grant|unauthorized_client/.test((error as Error).message)
   );
 }

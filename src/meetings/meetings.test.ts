@@ -156,5 +156,13 @@ describe('Google Meet meetings', () => {
       headers: acme.headers,
     });
     expect(stored.body.data.status).toBe('failed');
+    const channels = await t.request('/api/crm/channels', { headers: acme.headers });
+    const google = channels.body.data.find((c: { channel: string }) => c.channel === 'google');
+    expect(google).toMatchObject({
+      configured: true,
+      healthy: false,
+      details: { type: 'oauth', calendarId: 'primary' },
+    });
+    expect(google.lastError).toMatch(/invalid_grant|expired or revoked/);
   });
 });

@@ -51,6 +51,37 @@ export async function tenantsByPhoneNumber(
   return new Map(rows.map((row) => [row.phone_number_id, toTenant(row)]));
 }
 
+/**
+ * Remembers found routes for `ttlMs` (the webhook's hot path then skips the services
+ * database). Unknown numbers are never cached, so a newly registered number routes at
+ * once; a number moved to another tenant may route to the old one for up to `ttlMs`.
+ */
+export class PhoneNumberRouteCache {
+  private readonly routes = new Map<string, { tenant: Tenant; expiresAt: number }>();
+
+  constructor(
+    private readonly platform: PlatformDb,
+    private readonly ttlMs: number,
+  ) {}
+
+  async lookup(phoneNumberIds: string[]): Promise<Map<string, Tenant>> {
+    const now = Date.now();
+    const found = new Map<string, Tenant>();
+    const missing: string[] = [];
+    for (const id of phoneNumberIds) {
+      const cached = this.routes.get(id);
+      if (cached && cached.expiresAt > now) found.set(id, cached.tenant);
+      else missing.push(id);
+    }
+    if (missing.length === 0) return found;
+    for (const [id, tenant] of await tenantsByPhoneNumber(this.platform, missing)) {
+      found.set(id, tenant);
+      if (this.ttlMs > 0) this.routes.set(id, { tenant, expiresAt: now + this.ttlMs });
+    }
+    return found;
+  }
+}
+
 /** Tenants that have at least one routed number (their verify tokens answer the shared webhook). */
 export async function tenantIdsWithNumbers(platform: PlatformDb): Promise<string[]> {
   const rows = await platform.selectFrom('whatsapp_numbers').select('tenant_id').distinct().execute();

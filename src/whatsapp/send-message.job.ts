@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { JobContext, JobDefinition } from '../queue/job-types.js';
 import { PermanentJobError } from '../queue/job-types.js';
-import { recordChannelHealth } from './channel-health.js';
+import { recordChannelHealth } from '../channels/channel-health.js';
 import { GraphApiError } from './graph-api-client.js';
 import { isInvalidTokenError, toJobError } from './graph-errors.js';
 import { applyPendingStatuses } from './message-status.js';

@@ -2,7 +2,7 @@ import type { AppServices } from '../app/services.js';
 import { AppError } from '../http/app-error.js';
 import type { Tenant } from '../tenancy/tenant.js';
 import { findTenantByCode } from '../tenants/tenant.repository.js';
-import { tenantIdsWithNumbers, tenantsByPhoneNumber } from './phone-number-routes.js';
+import { PhoneNumberRouteCache, tenantIdsWithNumbers } from './phone-number-routes.js';
 import { isValidSignature, tokensEqual } from './webhook-signature.js';
 import { splitByPhoneNumber, webhookPayloadSchema, type StoredChange } from './webhook-payload.js';
 
@@ -69,7 +69,7 @@ export async function receiveWebhook(
   const payload = webhookPayloadSchema.parse(json);
   const groups = splitByPhoneNumber(payload);
   const phoneNumberIds = [...groups.keys()].filter((id): id is string => id !== null);
-  const routes = await tenantsByPhoneNumber(services.platform, phoneNumberIds);
+  const routes = await routeCacheOf(services).lookup(phoneNumberIds);
 
   const perTenant = new Map<string, { tenant: Tenant; changes: StoredChange[] }>();
   const unknownPhoneNumberIds: string[] = [];
@@ -107,6 +107,17 @@ export async function receiveWebhook(
     }),
   );
   return { events: perTenant.size, unknownPhoneNumberIds };
+}
+
+const routeCaches = new WeakMap<AppServices, PhoneNumberRouteCache>();
+
+function routeCacheOf(services: AppServices): PhoneNumberRouteCache {
+  let cache = routeCaches.get(services);
+  if (!cache) {
+    cache = new PhoneNumberRouteCache(services.platform, services.config.tenancy.authCacheTtlMs);
+    routeCaches.set(services, cache);
+  }
+  return cache;
 }
 
 async function appSecretsFor(services: AppServices, tenant: Tenant | null): Promise<string[]> {

@@ -1,10 +1,10 @@
 import type { Component } from '../app/component.js';
-import { registerChannelRoutes } from './channels.routes.js';
 import { registerInboxRoutes } from './inbox.routes.js';
 import { downloadMediaJob } from './media.job.js';
 import { processEventJob } from './process-event.job.js';
 import { sendMessageJob } from './send-message.job.js';
 import { syncTemplatesCron, syncTemplatesJob } from './templates.job.js';
+import { registerTemplateRoutes } from './templates.routes.js';
 import { registerWebhookRoutes } from './webhook.routes.js';
 
 export const whatsappComponent: Component = {
@@ -12,7 +12,7 @@ export const whatsappComponent: Component = {
   routes: ({ open, crm }, services) => {
     registerWebhookRoutes(open, services);
     registerInboxRoutes(crm, services);
-    registerChannelRoutes(crm, services);
+    registerTemplateRoutes(crm, services);
   },
   jobs: [processEventJob, downloadMediaJob, sendMessageJob, syncTemplatesJob],
   cron: [syncTemplatesCron],

@@ -75,13 +75,6 @@ export interface WhatsAppTemplatesTable {
   synced_at: UpdatedAt;
 }
 
-export interface ChannelHealthTable {
-  channel: string;
-  healthy: boolean;
-  last_error: string | null;
-  updated_at: UpdatedAt;
-}
-
 export interface WhatsAppTenantTables {
   whatsapp_events: WhatsAppEventsTable;
   conversations: ConversationsTable;
@@ -89,7 +82,6 @@ export interface WhatsAppTenantTables {
   whatsapp_pending_statuses: PendingStatusesTable;
   whatsapp_errors: WhatsAppErrorsTable;
   whatsapp_templates: WhatsAppTemplatesTable;
-  channel_health: ChannelHealthTable;
 }
 
 export interface WhatsAppNumbersTable {

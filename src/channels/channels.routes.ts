@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import type { AppServices } from '../app/services.js';
+import type { ApiRouter } from '../http/api-router.js';
+import { callerOf } from '../http/request-context.js';
+
+const channelStatusSchema = z.object({
+  channel: z.string(),
+  configured: z.boolean(),
+  healthy: z.boolean().nullable(),
+  lastError: z.string().nullable(),
+  checkedAt: z.date().nullable(),
+  details: z.record(z.string(), z.unknown()),
+});
+
+/** The configuration and observed health of the tenant's external channels. */
+export function registerChannelRoutes(router: ApiRouter, services: AppServices): void {
+  router.route({
+    method: 'get',
+    path: '/channels',
+    summary: 'Configuration and health of WhatsApp, email (SMTP) and Google',
+    tag: 'Channels',
+    response: z.array(channelStatusSchema),
+    handler: async ({ req }) => {
+      const { handle } = callerOf(req);
+      const tenantId = handle.tenant.id;
+      const [whatsapp, smtp, google, health] = await Promise.all([
+        services.secrets.read(tenantId, 'whatsapp'),
+        services.secrets.read(tenantId, 'smtp'),
+        services.secrets.read(tenantId, 'google'),
+        handle.db.selectFrom('channel_health').selectAll().execute(),
+      ]);
+      const healthOf = new Map(health.map((row) => [row.channel, row]));
+      const status = (channel: string, configured: boolean, details: Record<string, unknown>) => {
+        const observed = healthOf.get(channel);
+        return {
+          channel,
+          configured,
+          healthy: observed?.healthy ?? null,
+          lastError: observed?.last_error ?? null,
+          checkedAt: observed?.updated_at ?? null,
+          details,
+        };
+      };
+      return [
+        status(
+          'whatsapp',
+          Boolean(whatsapp),
+          whatsapp ? { phoneNumberIds: whatsapp.phoneNumberIds, wabaId: whatsapp.wabaId } : {},
+        ),
+        status('email', Boolean(smtp), smtp ? { host: smtp.host, fromAddress: smtp.fromAddress } : {}),
+        status('google', Boolean(google), google ? { type: google.type, calendarId: google.calendarId } : {}),
+      ];
+    },
+  });
+}
