@@ -1,6 +1,7 @@
 import { activityComponent } from '../activity/activity.component.js';
 import { agentsComponent } from '../agents/agents.component.js';
 import { assignmentComponent } from '../assignment/assignment.component.js';
+import { automationsComponent } from '../automations/automations.component.js';
 import { contactsComponent } from '../contacts/contacts.component.js';
 import { healthComponent } from '../health/health.component.js';
 import { leadsComponent } from '../leads/leads.component.js';
@@ -18,4 +19,5 @@ export const components: Component[] = [
   leadsComponent,
   activityComponent,
   contactsComponent,
+  automationsComponent,
 ];

@@ -2,7 +2,8 @@ import type { Updateable } from 'kysely';
 import { recordActivity, type ActivityEntry } from '../activity/activity.repository.js';
 import { AppError } from '../http/app-error.js';
 import { scoreLead } from '../scoring/lead-score.js';
-import { loadScoringSettings } from '../scoring/scoring-settings.js';
+import { loadScoringSettings, type ScoringSettings } from '../scoring/scoring-settings.js';
+import type { TenantDb } from '../db/tenant-database.js';
 import type { LeadContext } from './lead-context.js';
 import type { LeadEvent } from './lead-events.js';
 import { toLeadColumns } from './lead-fields.js';
@@ -42,12 +43,30 @@ export async function changeLead(
   patch: Omit<PatchLeadInput, never>,
   tagChange: TagChange = {},
 ): Promise<Lead> {
-  const { handle, actor } = ctx;
-  const scoring = await loadScoringSettings(handle.db);
-  if (patch.assignedAgentId)
-    await assertAgentExists(handle.db, patch.assignedAgentId, 'body.assignedAgentId');
+  const scoring = await loadScoringSettings(ctx.handle.db);
+  const { lead, events } = await ctx.handle.db
+    .transaction()
+    .execute((trx) => changeLeadWithin(trx, ctx, idOrRef, patch, tagChange, scoring));
+  ctx.events.publish(events);
+  return lead;
+}
 
-  const result = await handle.db.transaction().execute(async (trx) => {
+/**
+ * `changeLead` inside the caller's transaction (the automations engine applies its actions
+ * in the same transaction as its event record). The caller publishes `events` after its commit.
+ */
+export async function changeLeadWithin(
+  trx: TenantDb,
+  ctx: LeadContext,
+  idOrRef: string,
+  patch: Omit<PatchLeadInput, never>,
+  tagChange: TagChange,
+  scoring: ScoringSettings,
+): Promise<{ lead: Lead; events: LeadEvent[] }> {
+  const { handle, actor } = ctx;
+  if (patch.assignedAgentId) await assertAgentExists(trx, patch.assignedAgentId, 'body.assignedAgentId');
+
+  const result = await (async () => {
     const before = await findLeadRow(trx, idOrRef, { forUpdate: true });
     const columns: Updateable<LeadsTable> = toLeadColumns(patch, handle.tenant.defaultCountry);
     if (tagChange.add || tagChange.remove) {
@@ -110,11 +129,10 @@ export async function changeLead(
     }
     await recordActivity(trx, activity);
     return { row, events: lifecycleEvents(before, row) };
-  });
+  })();
 
   const lead = toLead(result.row, scoring.hotThreshold);
-  ctx.events.publish(result.events.map((event) => ({ ...event, tenantId: handle.tenant.id, lead })));
-  return lead;
+  return { lead, events: result.events.map((event) => ({ ...event, tenantId: handle.tenant.id, lead })) };
 }
 
 function lifecycleEvents(before: LeadRow, after: LeadRow): LeadEvent[] {

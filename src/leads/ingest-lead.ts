@@ -55,8 +55,25 @@ export async function ingestLead(
   input: IngestLeadInput,
   settings?: IngestSettings,
 ): Promise<IngestResult> {
+  const loaded = settings ?? (await loadIngestSettings(ctx.handle.db));
+  const { events, ...result } = await ctx.handle.db
+    .transaction()
+    .execute((trx) => ingestLeadWithin(trx, ctx, input, loaded));
+  ctx.events.publish(events);
+  return result;
+}
+
+/**
+ * `ingestLead` inside the caller's transaction (the automations engine ingests in the
+ * same transaction as its event record). The caller publishes `events` after its commit.
+ */
+export async function ingestLeadWithin(
+  trx: TenantDb,
+  ctx: LeadContext,
+  input: IngestLeadInput,
+  { scoring, rules }: IngestSettings,
+): Promise<IngestResult & { events: LeadEvent[] }> {
   const { handle } = ctx;
-  const { scoring, rules } = settings ?? (await loadIngestSettings(handle.db));
   const columns = toLeadColumns(input, handle.tenant.defaultCountry);
   const values = {
     ...columns,
@@ -72,10 +89,9 @@ export async function ingestLead(
       scoring,
     ),
   } satisfies Insertable<LeadsTable>;
-  if (input.assignedAgentId)
-    await assertAgentExists(handle.db, input.assignedAgentId, 'body.assignedAgentId');
+  if (input.assignedAgentId) await assertAgentExists(trx, input.assignedAgentId, 'body.assignedAgentId');
 
-  const { row, duplicate, events } = await handle.db.transaction().execute(async (trx) => {
+  const { row, duplicate, events } = await (async () => {
     for (;;) {
       const inserted = await trx
         .insertInto('leads')
@@ -94,11 +110,14 @@ export async function ingestLead(
       // The live lead was archived between our insert and our lookup: insert again.
       if (existing) return existing;
     }
-  });
+  })();
 
   const lead = toLead(row, scoring.hotThreshold);
-  ctx.events.publish(events.map((name) => ({ name, tenantId: handle.tenant.id, lead }) satisfies LeadEvent));
-  return { lead, duplicate };
+  return {
+    lead,
+    duplicate,
+    events: events.map((name) => ({ name, tenantId: handle.tenant.id, lead }) satisfies LeadEvent),
+  };
 }
 /** Logs the creation, then assigns: the assignment comes last, as its agent locks last until commit. */
 async function createdLead(
