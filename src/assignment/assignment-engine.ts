@@ -44,19 +44,16 @@ function eligibility(timezone: string, pool: Pool) {
   return { local, inPool, inHours, inTerritory, belowLimit };
 }
 
-function strategyOrder(schema: string, strategy: AssignmentStrategy): RawBuilder<unknown> {
-  const fairness = sql`assignment_seq asc nulls first, id`;
-  switch (strategy) {
-    case 'round_robin':
-      return fairness;
-    case 'weighted':
-      // Smooth weighted round robin: the agent furthest below its share today goes next.
-      return sql`(today_count + 1)::float8 / weight, ${fairness}`;
-    case 'least_loaded':
-      return sql`(select count(*) from ${sql.id(schema, 'leads')} o
-        where o.assigned_agent_id = locked.id and o.archived_at is null
-          and o.status not in ('won', 'lost')), ${fairness}`;
-  }
+/** Least loaded first (open leads), then least recently assigned. */
+function leastLoadedOrder(schema: string): RawBuilder<unknown> {
+  return sql`(select count(*) from ${sql.id(schema, 'leads')} o
+      where o.assigned_agent_id = locked.id and o.archived_at is null
+        and o.status not in ('won', 'lost')), assignment_seq asc nulls first, id`;
+}
+
+/** The sequence that numbers the assignments of one pool: the rule's own, or the fallback's. */
+export function poolSequence(ruleId: string | null): string {
+  return ruleId ? `assignment_rule_${ruleId.replaceAll('-', '')}_seq` : 'assignment_fallback_seq';
 }
 
 /** Who assigns, and what the activity entry says besides the agent and the candidates. */
@@ -66,13 +63,108 @@ interface ActivityTemplate {
 }
 
 /**
- * Assigns the lead to the best eligible agent of the pool in one statement, which also
- * logs the decision. Every eligible agent row is locked `FOR UPDATE` in id order (no
- * deadlocks); a locked row is returned at its newest committed version, so the choice and
- * the daily-limit check see every assignment committed before, and concurrent ingests over
- * the same pool serialise here. Callers commit right after, which releases the locks.
+ * The end of an assignment statement, after a CTE `chosen(id)` that took the agent: count
+ * it in the agent's tenant-local day, log the decision, link the lead.
  */
-async function assignFromPool(
+function recordAssignment(
+  handle: TenantHandle,
+  leadId: string,
+  activity: ActivityTemplate,
+  candidates: RawBuilder<unknown>,
+) {
+  const { schema } = handle;
+  return sql`logged as (
+      insert into ${sql.id(schema, 'lead_activities')} (lead_id, kind, actor, data)
+      select ${leadId}, 'assigned', ${activity.actor}, ${JSON.stringify(activity.data)}::jsonb
+        || jsonb_build_object('agentId', chosen.id, 'candidates', ${candidates})
+      from chosen
+    )
+    update ${sql.id(schema, 'leads')} l set
+      assigned_agent_id = chosen.id, assigned_at = clock_timestamp(), unassigned_reason = null, updated_at = now()
+    from chosen where l.id = ${leadId}
+    returning l.*`;
+}
+
+function countAssignment(handle: TenantHandle, local: RawBuilder<unknown>) {
+  const sequence = `"${handle.schema}".agent_assignment_seq`;
+  return sql`assigned_today = case when a.assigned_date = ${local}::date then a.assigned_today + 1 else 1 end,
+    assigned_date = ${local}::date,
+    last_assigned_at = clock_timestamp(),
+    assignment_seq = nextval(${sequence}::regclass)`;
+}
+
+/**
+ * Gives the lead to `agentId` if that agent is still eligible, in one statement that locks
+ * only that agent's row (rechecked at its newest version, so the daily limit holds under
+ * concurrency) and logs the decision.
+ */
+async function claimAgent(
+  trx: TenantDb,
+  handle: TenantHandle,
+  leadId: string,
+  agentId: string,
+  pool: Pool,
+  activity: ActivityTemplate,
+  candidates: string[],
+): Promise<LeadRow | undefined> {
+  const { local, inHours, inTerritory, belowLimit } = eligibility(handle.tenant.timezone, pool);
+  const result = await sql<LeadRow>`
+    with chosen as (
+      update ${sql.id(handle.schema, 'agents')} a set ${countAssignment(handle, local)}
+      where a.id = ${agentId} and a.active and a.available and ${inHours} and ${inTerritory} and ${belowLimit}
+      returning a.id
+    ),
+    ${recordAssignment(handle, leadId, activity, sql`${JSON.stringify(candidates)}::jsonb`)}`.execute(trx);
+  return result.rows[0];
+}
+
+/**
+ * Round robin and weighted: the pool's sequence hands out tickets, ticket t goes to slot
+ * t mod n of the pool's rotation (agents by id, or the smooth weighted schedule), so
+ * concurrent ingests spread exactly without waiting for each other; each locks only the
+ * agent it takes. An agent that can no longer take leads passes the ticket to the next slot.
+ */
+async function assignByTicket(
+  trx: TenantDb,
+  handle: TenantHandle,
+  leadId: string,
+  pool: Pool,
+  ruleId: string | null,
+  activity: ActivityTemplate,
+): Promise<{ lead: LeadRow; candidates: string[] } | undefined> {
+  const { inPool, inHours, inTerritory, belowLimit } = eligibility(handle.tenant.timezone, pool);
+  const ticketSequence = `"${handle.schema}".${poolSequence(ruleId)}`;
+  const fallbackSequence = `"${handle.schema}".${poolSequence(null)}`;
+  const result = await sql<{ id: string; weight: number; ticket: number }>`
+    with ticket as materialized (
+      select coalesce(nextval(to_regclass(${ticketSequence})), nextval(${fallbackSequence}::regclass)) as n
+    )
+    select a.id, a.weight, ticket.n as ticket
+    from ${sql.id(handle.schema, 'agents')} a cross join ticket
+    where a.active and a.available and ${inPool} and ${inHours} and ${inTerritory} and ${belowLimit}
+    order by a.id`.execute(trx);
+  if (result.rows.length === 0) return undefined;
+  // One ticket per statement (a materialised CTE): every row carries it.
+  const ticket = Number(result.rows[0]!.ticket);
+  const candidates = result.rows.map((row) => row.id);
+  const rotation = pool.strategy === 'weighted' ? weightedRotation(result.rows) : candidates;
+  const tried = new Set<string>();
+  for (let step = 0; step < rotation.length && tried.size < candidates.length; step++) {
+    const agentId = rotation[(ticket + step) % rotation.length]!;
+    if (tried.has(agentId)) continue;
+    tried.add(agentId);
+    const lead = await claimAgent(trx, handle, leadId, agentId, pool, activity, candidates);
+    if (lead) return { lead, candidates };
+  }
+  return undefined;
+}
+
+/**
+ * Least loaded: every eligible agent row is locked `FOR UPDATE` in id order (no deadlocks),
+ * then a second statement (a fresh snapshot, which sees every assignment committed while we
+ * waited) takes the locked agent with the fewest open leads.
+ */
+async function assignLeastLoaded(
   trx: TenantDb,
   handle: TenantHandle,
   leadId: string,
@@ -82,43 +174,47 @@ async function assignFromPool(
   const { schema } = handle;
   const { local, inPool, inHours, inTerritory, belowLimit } = eligibility(handle.tenant.timezone, pool);
   const agents = sql.id(schema, 'agents');
-  const sequence = `"${schema}".agent_assignment_seq`;
-  const result = await sql<LeadRow & { candidates: string[] }>`
-    with locked as materialized (
-      select a.id, a.weight, a.assignment_seq,
-        case when a.assigned_date = ${local}::date then a.assigned_today else 0 end as today_count
-      from ${agents} a
-      where a.active and a.available and ${inPool} and ${inHours} and ${inTerritory} and ${belowLimit}
-      order by a.id
-      for update
-    ),
-    pick as (
-      select id from locked order by ${strategyOrder(schema, pool.strategy)} limit 1
-    ),
+  const eligible = sql`a.active and a.available and ${inPool} and ${inHours} and ${inTerritory} and ${belowLimit}`;
+  const locked = await sql<{ id: string }>`
+    select a.id from ${agents} a where ${eligible} order by a.id for update`.execute(trx);
+  const candidates = locked.rows.map((row) => row.id);
+  if (candidates.length === 0) return undefined;
+  const result = await sql<LeadRow>`
+    with locked as (select a.id, a.assignment_seq from ${agents} a where a.id = any(${candidates}::uuid[]) and ${eligible}),
+    pick as (select id from locked order by ${leastLoadedOrder(schema)} limit 1),
     chosen as (
-      update ${agents} a set
-        assigned_today = case when a.assigned_date = ${local}::date then a.assigned_today + 1 else 1 end,
-        assigned_date = ${local}::date,
-        last_assigned_at = clock_timestamp(),
-        assignment_seq = nextval(${sequence}::regclass)
-      from pick where a.id = pick.id
-      returning a.id
+      update ${agents} a set ${countAssignment(handle, local)} from pick where a.id = pick.id returning a.id
     ),
-    logged as (
-      insert into ${sql.id(schema, 'lead_activities')} (lead_id, kind, actor, data)
-      select ${leadId}, 'assigned', ${activity.actor}, ${JSON.stringify(activity.data)}::jsonb || jsonb_build_object(
-        'agentId', chosen.id,
-        'candidates', (select jsonb_agg(id order by id) from locked))
-      from chosen
-    )
-    update ${sql.id(schema, 'leads')} l set
-      assigned_agent_id = chosen.id, assigned_at = clock_timestamp(), unassigned_reason = null, updated_at = now()
-    from chosen where l.id = ${leadId}
-    returning l.*, (select array_agg(id order by id) from locked) as candidates`.execute(trx);
-  const row = result.rows[0];
-  if (!row) return undefined;
-  const { candidates, ...lead } = row;
-  return { lead, candidates };
+    ${recordAssignment(handle, leadId, activity, sql`${JSON.stringify(candidates)}::jsonb`)}`.execute(trx);
+  const lead = result.rows[0];
+  return lead && { lead, candidates };
+}
+
+const rotations = new Map<string, string[]>();
+
+/**
+ * Smooth weighted round robin (as in nginx) over one cycle of sum(weights) slots: weights
+ * 3:1 give A A B A, so any run of tickets is split in proportion. Cached per pool shape.
+ */
+export function weightedRotation(agents: { id: string; weight: number }[]): string[] {
+  const key = agents.map((agent) => `${agent.id}:${agent.weight}`).join(',');
+  const cached = rotations.get(key);
+  if (cached) return cached;
+  const total = agents.reduce((sum, agent) => sum + agent.weight, 0);
+  const current = agents.map(() => 0);
+  const rotation: string[] = [];
+  for (let slot = 0; slot < total; slot++) {
+    let best = 0;
+    agents.forEach((agent, i) => {
+      current[i]! += agent.weight;
+      if (current[i]! > current[best]!) best = i;
+    });
+    current[best]! -= total;
+    rotation.push(agents[best]!.id);
+  }
+  if (rotations.size >= 200) rotations.clear();
+  rotations.set(key, rotation);
+  return rotation;
 }
 
 /** Why a pool has no eligible agent, from the first condition that leaves nobody. */
@@ -146,7 +242,7 @@ async function previousOwner(trx: TenantDb, lead: LeadRow): Promise<string | und
     .selectFrom('leads')
     .select('assigned_agent_id')
     .where('phone', '=', lead.phone)
-    .where('id', '<>', lead.id)
+    .where('archived_at', 'is not', null)
     .where('assigned_agent_id', 'is not', null)
     .orderBy('created_at', 'desc')
     .limit(1)
@@ -190,12 +286,15 @@ export async function assignLead(
   const owner = rule.sticky ? await previousOwner(trx, lead) : undefined;
   if (owner) {
     const ownerPool = { agentIds: [owner], strategy: rule.strategy, territory };
-    const kept = await assignFromPool(trx, handle, lead.id, ownerPool, template(true));
-    if (kept) return { lead: kept.lead, decision: decision(owner, kept.candidates, true, null) };
+    const kept = await claimAgent(trx, handle, lead.id, owner, ownerPool, template(true), [owner]);
+    if (kept) return { lead: kept, decision: decision(owner, [owner], true, null) };
   }
 
   const pool: Pool = { agentIds: rule.agentIds, strategy: rule.strategy, territory };
-  const assigned = await assignFromPool(trx, handle, lead.id, pool, template(false));
+  const assigned =
+    rule.strategy === 'least_loaded'
+      ? await assignLeastLoaded(trx, handle, lead.id, pool, template(false))
+      : await assignByTicket(trx, handle, lead.id, pool, rule.id || null, template(false));
   if (assigned) {
     return {
       lead: assigned.lead,

@@ -125,6 +125,19 @@ describe('smart assignment', () => {
     expect(Math.abs(light - 0.25)).toBeLessThanOrEqual(0.02);
   });
 
+  it('least loaded: the agent with the fewest open leads goes first', async () => {
+    const { client, ids } = await setup([{ name: 'Busy' }, { name: 'Free' }]);
+    const [busy, free] = ids;
+    await client.post('/assignment-rules', { name: 'load', strategy: 'least_loaded' });
+    for (let i = 0; i < 3; i++)
+      await client.post('/leads', { name: `Old ${i}`, phone: nextPhone(), assignedAgentId: busy });
+    await client.post('/leads', { name: 'Mine', phone: nextPhone(), assignedAgentId: free });
+    const leads = await ingestConcurrently(client, 4);
+    const toFree = leads.filter((lead) => lead.assignedAgentId === free).length;
+    // Busy has 3 open leads, Free 1: Free takes two, then the tie goes to the one assigned longer ago.
+    expect(toFree).toBe(3);
+  });
+
   it('rules: first match wins, territory, language; fallback otherwise', async () => {
     const { client, ids } = await setup([
       { name: 'North', territories: ['Punjab'] },

@@ -1,6 +1,8 @@
 import { sql, type Selectable } from 'kysely';
 import type { TenantDb } from '../db/tenant-database.js';
 import { AppError } from '../http/app-error.js';
+import type { TenantHandle } from '../tenancy/connection-manager.js';
+import { poolSequence } from './assignment-engine.js';
 import type { AssignmentRulesTable } from './assignment-rules.tables.js';
 import type { Rule, RuleInput } from './rule.schemas.js';
 
@@ -35,7 +37,15 @@ function toColumns(input: Partial<RuleInput>) {
 }
 
 export class RuleRepository {
-  constructor(private readonly db: TenantDb) {}
+  private readonly db: TenantDb;
+
+  constructor(private readonly handle: TenantHandle) {
+    this.db = handle.db;
+  }
+
+  private sequenceOf(ruleId: string) {
+    return sql.id(this.handle.schema, poolSequence(ruleId));
+  }
 
   async list(onlyActive = false): Promise<Rule[]> {
     let query = this.db.selectFrom('assignment_rules').selectAll().orderBy('position').orderBy('created_at');
@@ -53,14 +63,18 @@ export class RuleRepository {
     return toRule(row);
   }
 
+  /** Creates the rule with the sequence that numbers its pool's tickets. */
   async create(input: RuleInput): Promise<Rule> {
     await this.assertAgentsExist(input.agentIds);
-    const row = await this.db
-      .insertInto('assignment_rules')
-      .values({ conditions: '{}', ...toColumns(input) } as never)
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    return toRule(row);
+    return this.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .insertInto('assignment_rules')
+        .values({ conditions: '{}', ...toColumns(input) } as never)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await sql`create sequence ${this.sequenceOf(row.id)}`.execute(trx);
+      return toRule(row);
+    });
   }
 
   async update(id: string, input: Partial<RuleInput>): Promise<Rule> {
@@ -76,8 +90,11 @@ export class RuleRepository {
   }
 
   async delete(id: string): Promise<void> {
-    const result = await this.db.deleteFrom('assignment_rules').where('id', '=', id).executeTakeFirst();
-    if (result.numDeletedRows === 0n) throw AppError.notFound('Assignment rule', { id });
+    await this.db.transaction().execute(async (trx) => {
+      const result = await trx.deleteFrom('assignment_rules').where('id', '=', id).executeTakeFirst();
+      if (result.numDeletedRows === 0n) throw AppError.notFound('Assignment rule', { id });
+      await sql`drop sequence if exists ${this.sequenceOf(id)}`.execute(trx);
+    });
   }
 
   private async assertAgentsExist(agentIds: string[] | null | undefined): Promise<void> {

@@ -8,7 +8,7 @@ const tag = 'Assignment rules';
 const idParams = z.object({ id: z.uuid() });
 
 export function registerRuleRoutes(router: ApiRouter): void {
-  const rules = (req: Parameters<typeof callerOf>[0]) => new RuleRepository(callerOf(req).handle.db);
+  const rules = (req: Parameters<typeof callerOf>[0]) => new RuleRepository(callerOf(req).handle);
   router
     .route({
       method: 'post',

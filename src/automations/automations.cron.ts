@@ -50,7 +50,7 @@ export async function fireDueFollowUps(
   handle: TenantHandle,
   tick: Date,
 ): Promise<number> {
-  const settings = await loadEngineSettings(handle.db);
+  const settings = await loadEngineSettings(handle);
   const due = await handle.db
     .selectFrom('leads')
     .select(['id', 'follow_up_at', 'assigned_agent_id'])
@@ -106,7 +106,7 @@ export async function fireDueReminders(
   handle: TenantHandle,
   tick: Date,
 ): Promise<number> {
-  const settings = await loadEngineSettings(handle.db);
+  const settings = await loadEngineSettings(handle);
   let fired = 0;
   for (;;) {
     const outcome = await handle.db.transaction().execute(async (trx) => {

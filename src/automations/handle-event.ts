@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { AppServices } from '../app/services.js';
+import { retryOnDeadlock } from '../assignment/retry-on-deadlock.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import { ingestLeadWithin, loadIngestSettings, type IngestSettings } from '../leads/ingest-lead.js';
 import type { LeadEvent } from '../leads/lead-events.js';
@@ -35,10 +36,10 @@ export interface EngineSettings extends IngestSettings {
   automationRules: AutomationRule[];
 }
 
-export async function loadEngineSettings(db: TenantDb): Promise<EngineSettings> {
+export async function loadEngineSettings(handle: TenantHandle): Promise<EngineSettings> {
   const [ingest, automationRules] = await Promise.all([
-    loadIngestSettings(db),
-    new AutomationRuleRepository(db).list({ active: true }),
+    loadIngestSettings(handle),
+    new AutomationRuleRepository(handle.db).list({ active: true }),
   ]);
   return { ...ingest, automationRules };
 }
@@ -209,10 +210,11 @@ export async function handleEvent(
   event: EngineEvent,
   settings?: EngineSettings,
 ): Promise<EventResult> {
-  const loaded = settings ?? (await loadEngineSettings(handle.db));
-  const { result, leadEvents } = await handle.db
-    .transaction()
-    .execute((trx) => runEventWithin(trx, services, handle, loaded, event));
+  const loaded = settings ?? (await loadEngineSettings(handle));
+  // A deadlock aborts the whole transaction, event row included: running it again is safe.
+  const { result, leadEvents } = await retryOnDeadlock(() =>
+    handle.db.transaction().execute((trx) => runEventWithin(trx, services, handle, loaded, event)),
+  );
   services.leadEvents.publish(leadEvents);
   return result;
 }

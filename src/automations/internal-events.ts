@@ -20,7 +20,7 @@ export async function drainInternalEvents(
   handle: TenantHandle,
   limit = 500,
 ): Promise<{ handled: number; failed: number }> {
-  const settings = await loadEngineSettings(handle.db);
+  const settings = await loadEngineSettings(handle);
   const triggersWithRules = new Set<string>(settings.automationRules.map((rule) => rule.trigger));
   let handled = 0;
   let failed = 0;

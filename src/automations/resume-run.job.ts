@@ -16,7 +16,7 @@ import type { ActionOutcome } from './run.types.js';
 export async function resumeRun(ctx: JobContext<ResumeRunPayload>) {
   const { handle, services } = ctx;
   const { runId, startIndex } = ctx.job.payload;
-  const settings = await loadEngineSettings(handle.db);
+  const settings = await loadEngineSettings(handle);
   const outcome = await handle.db.transaction().execute(async (trx) => {
     await markEngineTransaction(trx);
     const row = await lockRun(trx, runId);

@@ -1,4 +1,5 @@
 import { assignLead } from '../assignment/assignment-engine.js';
+import { retryOnDeadlock } from '../assignment/retry-on-deadlock.js';
 import type { LeadContext } from './lead-context.js';
 import { loadIngestSettings } from './ingest-lead.js';
 import { toLead } from './lead.mapper.js';
@@ -14,7 +15,7 @@ export async function assignPendingLeads(
   limit = 500,
 ): Promise<{ examined: number; assigned: number; stillPending: number }> {
   const { handle, actor } = ctx;
-  const { scoring, rules } = await loadIngestSettings(handle.db);
+  const { scoring, rules } = await loadIngestSettings(handle);
   const pending = await handle.db
     .selectFrom('leads')
     .select('id')
@@ -29,18 +30,20 @@ export async function assignPendingLeads(
 
   let assigned = 0;
   for (const { id } of pending) {
-    const outcome = await handle.db.transaction().execute(async (trx) => {
-      const lead = await selectLeads(trx)
-        .where('id', '=', id)
-        .where('assigned_agent_id', 'is', null)
-        .where('archived_at', 'is', null)
-        .forUpdate()
-        .skipLocked()
-        .executeTakeFirst();
-      if (!lead) return undefined;
-      const result = await assignLead(trx, handle, lead, rules, actor);
-      return result.decision.agentId ? result.lead : undefined;
-    });
+    const outcome = await retryOnDeadlock(() =>
+      handle.db.transaction().execute(async (trx) => {
+        const lead = await selectLeads(trx)
+          .where('id', '=', id)
+          .where('assigned_agent_id', 'is', null)
+          .where('archived_at', 'is', null)
+          .forUpdate()
+          .skipLocked()
+          .executeTakeFirst();
+        if (!lead) return undefined;
+        const result = await assignLead(trx, handle, lead, rules, actor);
+        return result.decision.agentId ? result.lead : undefined;
+      }),
+    );
     if (outcome) {
       assigned++;
       ctx.events.publish([

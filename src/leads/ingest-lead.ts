@@ -1,9 +1,11 @@
 import type { Insertable } from 'kysely';
 import { recordActivity, type ActivityEntry } from '../activity/activity.repository.js';
 import { assignLead } from '../assignment/assignment-engine.js';
+import { retryOnDeadlock } from '../assignment/retry-on-deadlock.js';
 import { RuleRepository } from '../assignment/rule.repository.js';
 import type { Rule } from '../assignment/rule.schemas.js';
 import type { TenantDb } from '../db/tenant-database.js';
+import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { scoreLead } from '../scoring/lead-score.js';
 import { loadScoringSettings, type ScoringSettings } from '../scoring/scoring-settings.js';
 import type { LeadContext } from './lead-context.js';
@@ -39,8 +41,11 @@ export interface IngestSettings {
   rules: Rule[];
 }
 
-export async function loadIngestSettings(db: TenantDb): Promise<IngestSettings> {
-  const [scoring, rules] = await Promise.all([loadScoringSettings(db), new RuleRepository(db).list(true)]);
+export async function loadIngestSettings(handle: TenantHandle): Promise<IngestSettings> {
+  const [scoring, rules] = await Promise.all([
+    loadScoringSettings(handle.db),
+    new RuleRepository(handle).list(true),
+  ]);
   return { scoring, rules };
 }
 
@@ -55,10 +60,10 @@ export async function ingestLead(
   input: IngestLeadInput,
   settings?: IngestSettings,
 ): Promise<IngestResult> {
-  const loaded = settings ?? (await loadIngestSettings(ctx.handle.db));
-  const { events, ...result } = await ctx.handle.db
-    .transaction()
-    .execute((trx) => ingestLeadWithin(trx, ctx, input, loaded));
+  const loaded = settings ?? (await loadIngestSettings(ctx.handle));
+  const { events, ...result } = await retryOnDeadlock(() =>
+    ctx.handle.db.transaction().execute((trx) => ingestLeadWithin(trx, ctx, input, loaded)),
+  );
   ctx.events.publish(events);
   return result;
 }

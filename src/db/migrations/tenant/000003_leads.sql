@@ -39,6 +39,8 @@ create table leads (
 
 -- One live lead per phone: duplicate ingests meet here (INSERT ... ON CONFLICT).
 create unique index leads_live_phone_uq on leads (phone) where archived_at is null;
+-- Sticky ownership looks up the owner of an archived lead with the same phone.
+create index leads_archived_phone_idx on leads (phone) where archived_at is not null;
 create index leads_created_idx on leads (created_at desc, id desc);
 create index leads_updated_idx on leads (updated_at desc, id desc);
 create index leads_score_idx on leads (score desc, id desc);

@@ -14,3 +14,7 @@ create table assignment_rules (
   updated_at timestamptz(3) not null default now()
 );
 create index assignment_rules_position_idx on assignment_rules (position, created_at);
+
+-- Tickets of the fallback pool (each rule gets its own sequence when it is created), so
+-- round robin and weighted rotations spread concurrent assignments exactly.
+create sequence assignment_fallback_seq;
