@@ -12,9 +12,10 @@ import type { TenantHandle } from '../tenancy/connection-manager.js';
  */
 export async function templateExists(handle: TenantHandle, name: string, language: string): Promise<boolean> {
   const table = `"${handle.schema.replaceAll('"', '""')}".whatsapp_templates`;
-  const found = await sql<{ known: boolean | null }>`
-    select case when to_regclass(${table}) is null then null end as known`.execute(handle.db);
-  if (found.rows[0]?.known === null) return true;
+  const found = await sql<{ exists: boolean }>`select to_regclass(${table}) is not null as exists`.execute(
+    handle.db,
+  );
+  if (!found.rows[0]?.exists) return true;
   const row = await sql<{ status: string }>`
     select status from ${sql.id(handle.schema, 'whatsapp_templates')}
     where name = ${name} and language = ${language}`.execute(handle.db);
