@@ -99,6 +99,8 @@ export class AutomationSession {
   readonly runs: RunState[] = [];
   readonly jobs: QueuedJob[] = [];
   readonly cut: (CascadeCut & { runId: string | null })[] = [];
+  /** Delays count from the event, so one run's delayed actions share their times. */
+  private readonly startedAt = Date.now();
 
   constructor(
     private readonly deps: SessionDeps,
@@ -262,7 +264,7 @@ export class AutomationSession {
       return { index, type: action.type, status: 'failed', error: failure };
     }
     const kind = actionJobKinds[action.type];
-    const runAt = new Date(Date.now() + offsetMs);
+    const runAt = new Date(this.startedAt + offsetMs);
     const job = await this.enqueue(kind, payload, runAt, `automation:${run.id}:${index}`);
     run.jobIds.push(job.id);
     this.jobs.push({ id: job.id, kind, runId: run.id, actionIndex: index, runAt: runAt.toISOString() });
@@ -278,7 +280,7 @@ export class AutomationSession {
 
   /** An internal action after a delay: the rest of the run continues in a job at that time. */
   private async scheduleRest(run: RunState, actions: Action[], index: number, offsetMs: number) {
-    const runAt = new Date(Date.now() + offsetMs);
+    const runAt = new Date(this.startedAt + offsetMs);
     const payload: ResumeRunPayload = { runId: run.id, startIndex: index };
     const job = await this.enqueue(resumeRunJobKind, payload, runAt, `automation:${run.id}:resume:${index}`);
     run.jobIds.push(job.id);

@@ -2,24 +2,8 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tenantHandle } from '../testing/job-context.js';
 import { startTestApp, type TestApp, type TestTenant } from '../testing/test-app.js';
+import { issueExampleRule } from './example-rule.fixture.js';
 import { externalTriggers } from './triggers.js';
-
-/** The rule from the issue, verbatim. */
-export const issueExampleRule = {
-  name: 'Tag web forms',
-  trigger: 'form_submitted',
-  conditions: [{ field: 'lead.source', op: 'eq', value: 'website' }],
-  actions: [
-    { type: 'add_tag', tag: 'web-form' },
-    {
-      type: 'send_whatsapp_template',
-      template: 'welcome',
-      language: 'en',
-      variables: ['{{lead.firstName}}'],
-    },
-  ],
-  active: true,
-};
 
 describe('automation rules', () => {
   let t: TestApp;
