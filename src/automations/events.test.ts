@@ -155,6 +155,25 @@ describe('automation events', () => {
     expect(leads).toHaveLength(1);
   });
 
+  it('concurrent events for one new phone create one lead, assigned once (CRM dedupe and assignment)', async () => {
+    const e = await t.createTenant('eventse', { defaultCountry: 'IN' });
+    const agents = await Promise.all(['P', 'Q'].map((name) => crm(e, '/agents', 'POST', { name })));
+    const phone = nextPhone();
+    const n = testDatabaseKind === 'postgres' ? 50 : 10;
+    const responses = await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        fire(e, { trigger: 'form_submitted', phone, createLeadIfMissing: true, variables: { i } }),
+      ),
+    );
+    expect(responses.map((res) => res.status)).toEqual(Array(n).fill(202));
+    expect(responses.filter((res) => res.body.data.leadCreated)).toHaveLength(1);
+    expect(new Set(responses.map((res) => res.body.data.lead.id)).size).toBe(1);
+    const owner = responses[0]!.body.data.lead.assignedAgentId;
+    expect(agents.map((agent) => agent.body.data.id)).toContain(owner);
+    const activity = await crm(e, `/leads/${responses[0]!.body.data.lead.id}/activity`);
+    expect(activity.body.data.filter((entry: any) => entry.kind === 'assigned')).toHaveLength(1);
+  });
+
   it('handles the same eventId once: the second time does nothing and answers the first result', async () => {
     await createRule(a, {
       name: 'Note purchases',
