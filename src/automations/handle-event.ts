@@ -11,7 +11,7 @@ import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { AutomationSession } from './automation-session.js';
 import type { EventResult } from './event.schemas.js';
 import { AutomationRuleRepository } from './rule.repository.js';
-import type { AutomationRule } from './rule.schemas.js';
+import { internalActionTypes, type AutomationRule } from './rule.schemas.js';
 import { tenantInstant } from './tenant-time.js';
 
 /** An event as the engine handles it, whatever fired it (API, CRM activity, cron). */
@@ -150,7 +150,7 @@ export async function runEventWithin(
       status: run.status,
     })),
     actionsApplied: outcomes.filter(
-      (outcome) => !outcome.jobKind && outcome.status !== 'failed' && outcome.type !== 'wait',
+      (outcome) => outcome.status === 'applied' && internalActionTypes.has(outcome.type),
     ),
     failedActions: outcomes.filter((outcome) => outcome.status === 'failed'),
     jobs: session.jobs,
