@@ -4,6 +4,7 @@ import { assignmentComponent } from '../assignment/assignment.component.js';
 import { automationsComponent } from '../automations/automations.component.js';
 import { contactsComponent } from '../contacts/contacts.component.js';
 import { healthComponent } from '../health/health.component.js';
+import { importsComponent } from '../imports/imports.component.js';
 import { leadsComponent } from '../leads/leads.component.js';
 import { scoringComponent } from '../scoring/scoring.component.js';
 import { tenantsComponent } from '../tenants/tenants.component.js';
@@ -19,5 +20,6 @@ export const components: Component[] = [
   leadsComponent,
   activityComponent,
   contactsComponent,
+  importsComponent,
   automationsComponent,
 ];

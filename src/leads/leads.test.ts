@@ -180,4 +180,25 @@ describe('leads', () => {
     expect((await get(a, '/contacts?q=vert')).body.data.total).toBe(1);
     expect((await get(b, `/contacts/${contact.id}`)).status).toBe(404);
   });
+
+  it('documents every CRM route in the OpenAPI document', async () => {
+    const paths = (await t.request('/api/openapi.json')).body.paths;
+    for (const path of [
+      '/api/crm/leads',
+      '/api/crm/leads/{id}',
+      '/api/crm/leads/stats',
+      '/api/crm/leads/assign-pending',
+      '/api/crm/leads/bulk/status',
+      '/api/crm/leads/{id}/notes',
+      '/api/crm/leads/{id}/activity',
+      '/api/crm/leads/{id}/convert',
+      '/api/crm/agents/{id}/availability',
+      '/api/crm/assignment-rules/{id}',
+      '/api/crm/contacts/{id}',
+      '/api/crm/scoring',
+    ]) {
+      expect(paths[path], path).toBeDefined();
+    }
+    expect(paths['/api/crm/leads'].get.tags).toEqual(['Leads']);
+  });
 });

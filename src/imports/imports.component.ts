@@ -1,0 +1,7 @@
+import type { Component } from '../app/component.js';
+import { registerImportRoutes } from './imports.routes.js';
+
+export const importsComponent: Component = {
+  name: 'imports',
+  routes: ({ crm }, services) => registerImportRoutes(crm, services),
+};

@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp, type TestTenant } from '../testing/test-app.js';
+
+describe('CSV lead import', () => {
+  let t: TestApp;
+  let a: TestTenant;
+  const upload = (csv: string | Buffer, query = '', type = 'text/csv') =>
+    t.request(`/api/crm/leads/import${query}`, {
+      headers: { ...a.headers, 'content-type': type },
+      body: csv,
+    });
+  const count = async () =>
+    (await t.request('/api/crm/leads?archived=all', { headers: a.headers })).body.data.total;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    a = await t.createTenant('importer', { defaultCountry: 'IN' });
+    await t.request('/api/crm/agents', { headers: a.headers, body: { name: 'Importer Agent' } });
+  });
+  afterAll(() => t?.close());
+
+  it('imports with BOM, CRLF, quoted commas, empty lines, aliases; reports bad and duplicate rows by line', async () => {
+    const csv =
+      '\uFEFFFull Name,Mobile,E-mail,Company,Tags\r\n' +
+      '"Sharma, Priya",98111 11111,priya@tata.com,"Tata, Steel","hot;vip"\r\n' +
+      '\r\n' +
+      'Rahul Gupta,12,rahul@x.com,,\r\n' +
+      'Sneha Iyer,9833333333,not-an-email,,\r\n' +
+      'Priya again,+91 98111 11111,,,\r\n' +
+      'Vikram Rao,9844444444,,,\r\n';
+    const res = await upload(csv);
+    expect(res.status).toBe(200);
+    expect(res.body.data).toMatchObject({ rows: 5, created: 2, duplicates: 1, failed: 2 });
+    expect(res.body.data.errors).toEqual([
+      { line: 4, reason: expect.stringContaining('phone') },
+      { line: 5, reason: expect.stringContaining('email') },
+    ]);
+    const priya = (await t.request('/api/crm/leads?q=tata', { headers: a.headers })).body.data.items[0];
+    expect(priya).toMatchObject({
+      firstName: 'Sharma,',
+      lastName: 'Priya',
+      phone: '+919811111111',
+      company: 'Tata, Steel',
+      tags: ['hot', 'vip'],
+      assignedAgentId: expect.any(String),
+    });
+  });
+
+  it('accepts a multipart upload, an explicit mapping and assign=false', async () => {
+    const form = new FormData();
+    form.append(
+      'file',
+      new Blob(['Customer,Contact No\nMeera,9855555555\n'], { type: 'text/csv' }),
+      'leads.csv',
+    );
+    const mapping = encodeURIComponent(JSON.stringify({ name: 'Customer', phone: 'Contact No' }));
+    const response = await fetch(`${t.baseUrl}/api/crm/leads/import?assign=false&mapping=${mapping}`, {
+      method: 'POST',
+      headers: a.headers,
+      body: form,
+    });
+    const body = (await response.json()) as any;
+    expect(response.status).toBe(200);
+    expect(body.data).toMatchObject({ rows: 1, created: 1, failed: 0 });
+    const meera = (await t.request('/api/crm/leads?q=meera', { headers: a.headers })).body.data.items[0];
+    expect(meera).toMatchObject({
+      phone: '+919855555555',
+      assignedAgentId: null,
+      unassignedReason: 'assignment_skipped',
+    });
+  });
+
+  it('refuses a broken file before writing anything', async () => {
+    const before = await count();
+    const noPhone = await upload('name,email\nA,a@b.co\n');
+    expect(noPhone.status).toBe(400);
+    expect(noPhone.body.error.code).toBe('invalid_file');
+    expect((await upload('')).status).toBe(400);
+    expect((await upload(Buffer.from([0, 159, 146, 150, 1, 2]))).status).toBe(400);
+    expect((await upload('{"phone": "9866666666"}', '', 'application/json')).status).toBe(415);
+    expect((await upload('phone\n9866666666\n', '', 'application/xml')).status).toBe(415);
+    expect((await upload('x,phone\n1,9866666666\n', '?mapping=%7Bbad')).status).toBe(400);
+    expect(await count()).toBe(before);
+  });
+});
