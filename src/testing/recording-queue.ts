@@ -31,25 +31,24 @@ export async function installRecordingQueue(
     idempotency_key text,
     unique (tenant_id, idempotency_key)
   )`.execute(platform);
-  const queue: JobQueue = {
-    async enqueue(
-      tenantId,
-      kind,
-      payload,
-      options: EnqueueOptions = {},
-      db?: Kysely<any>,
-    ): Promise<EnqueuedJob> {
-      const runAt = options.runAt ?? new Date();
-      const key = options.idempotencyKey ?? null;
-      const { rows } = await sql<{ id: number; created: boolean }>`
+  const enqueue: JobQueue['enqueue'] = async (
+    tenantId,
+    kind,
+    payload,
+    options: EnqueueOptions = {},
+    db?: Kysely<any>,
+  ): Promise<EnqueuedJob> => {
+    const runAt = options.runAt ?? new Date();
+    const key = options.idempotencyKey ?? null;
+    const { rows } = await sql<{ id: number; created: boolean }>`
         insert into platform.test_recorded_jobs (tenant_id, kind, payload, run_at, idempotency_key)
         values (${tenantId}, ${kind}, ${JSON.stringify(payload)}::jsonb, ${runAt}, ${key})
         on conflict (tenant_id, idempotency_key) do update set idempotency_key = excluded.idempotency_key
         returning id, xmax = 0 as created`.execute(db ?? platform);
-      return { id: String(rows[0]!.id), created: rows[0]!.created };
-    },
+    return { id: String(rows[0]!.id), created: rows[0]!.created };
   };
-  t.app.services.queue = queue;
+  // Only `enqueue` is replaced; anything else the real queue offers stays reachable.
+  t.app.services.queue = Object.assign(Object.create(t.app.services.queue) as JobQueue, { enqueue });
   return {
     async jobs(tenantId) {
       const { rows } = await sql<{
