@@ -78,7 +78,13 @@ async function main(): Promise<void> {
     const query = async (text: string) =>
       (await client.query(text.replaceAll('%s', `"${tenant.schema}"`))).rows[0] as Record<string, number>;
     const countEvents = async () => (await query('select count(*)::int as n from %s.automation_events')).n!;
-    const beforeReplays = await countEvents();
+    // autocannon stops counting with requests in flight: let the server finish them.
+    let beforeReplays = await countEvents();
+    for (let settled = -1; settled !== beforeReplays;) {
+      settled = beforeReplays;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      beforeReplays = await countEvents();
+    }
     const replayed = 200;
     let replays = 0;
     const duplicates = await run('/api/automations/events', () => {
