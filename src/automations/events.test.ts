@@ -436,6 +436,63 @@ describe('automation events', () => {
     expect(after.body.data.jobIds).toHaveLength(4);
   });
 
+  it('leaves nothing behind when the transaction fails after a job was enqueued (no job without its run)', async () => {
+    const f = await t.createTenant('eventsf', { defaultCountry: 'IN' });
+    await createRule(f, {
+      name: 'Two hooks',
+      trigger: 'form_submitted',
+      actions: [
+        { type: 'add_tag', tag: 'hooked' },
+        { type: 'call_webhook', url: 'http://127.0.0.1:9/one' },
+        { type: 'call_webhook', url: 'http://127.0.0.1:9/two' },
+      ],
+    });
+    const queue = t.app.services.queue;
+    let calls = 0;
+    // The first enqueue goes through (inside the event's transaction), the second fails.
+    t.app.services.queue = Object.assign(Object.create(queue), {
+      enqueue: (...args: Parameters<typeof queue.enqueue>) => {
+        if (++calls === 2) throw new Error('queue unavailable');
+        return queue.enqueue(...args);
+      },
+    });
+    const phone = nextPhone();
+    try {
+      const res = await fire(f, {
+        trigger: 'form_submitted',
+        phone,
+        createLeadIfMissing: true,
+        eventId: 'atomic-1',
+      });
+      expect(res.status).toBe(500);
+    } finally {
+      t.app.services.queue = queue;
+    }
+    expect(calls).toBe(2);
+    expect(await recorded.jobs(f.tenant.id)).toEqual([]);
+    const handle = await tenantHandle(t, f.tenant.id);
+    expect(await handle.db.selectFrom('leads').select('id').execute()).toEqual([]);
+    expect(await handle.db.selectFrom('automation_events').select('id').execute()).toEqual([]);
+    expect(await handle.db.selectFrom('automation_runs').select('id').execute()).toEqual([]);
+
+    // The same eventId is then handled normally: the failed attempt left no trace to replay.
+    const retried = await fire(f, {
+      trigger: 'form_submitted',
+      phone,
+      createLeadIfMissing: true,
+      eventId: 'atomic-1',
+    });
+    expect(retried.body.data).toMatchObject({
+      duplicate: false,
+      leadCreated: true,
+      lead: { tags: ['hooked'] },
+    });
+    expect((await recorded.jobs(f.tenant.id)).map((job) => job.payload.url)).toEqual([
+      'http://127.0.0.1:9/one',
+      'http://127.0.0.1:9/two',
+    ]);
+  });
+
   it('lists runs with filters and cursor pagination; another tenant sees none of them', async () => {
     const all = await api(a, '/runs?limit=200');
     expect(all.body.data.items.length).toBeGreaterThan(3);
