@@ -1,6 +1,7 @@
 import { activityComponent } from '../activity/activity.component.js';
 import { agentsComponent } from '../agents/agents.component.js';
 import { assignmentComponent } from '../assignment/assignment.component.js';
+import { automationsComponent } from '../automations/automations.component.js';
 import { channelsComponent } from '../channels/channels.component.js';
 import { contactsComponent } from '../contacts/contacts.component.js';
 import { emailComponent } from '../email/email.component.js';
@@ -32,4 +33,5 @@ export const components: Component[] = [
   emailComponent,
   meetingsComponent,
   channelsComponent,
+  automationsComponent,
 ];

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { ActivityTables } from '../activity/activity.tables.js';
 import type { AgentsTables } from '../agents/agents.tables.js';
 import type { AssignmentRulesTables } from '../assignment/assignment-rules.tables.js';
+import type { AutomationsTables } from '../automations/automations.tables.js';
 import type { ContactsTables } from '../contacts/contacts.tables.js';
 import type { LeadsTables } from '../leads/leads.tables.js';
 import type { ChannelsTables } from '../channels/channels.tables.js';
@@ -20,6 +21,7 @@ export type TenantDatabase = SettingsTables &
   WhatsAppTenantTables &
   EmailTables &
   MeetingsTables &
-  ChannelsTables;
+  ChannelsTables &
+  AutomationsTables;
 
 export type TenantDb = Kysely<TenantDatabase>;

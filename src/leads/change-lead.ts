@@ -2,7 +2,8 @@ import type { Updateable } from 'kysely';
 import { recordActivity, type ActivityEntry } from '../activity/activity.repository.js';
 import { AppError } from '../http/app-error.js';
 import { scoreLead } from '../scoring/lead-score.js';
-import { loadScoringSettings } from '../scoring/scoring-settings.js';
+import { loadScoringSettings, type ScoringSettings } from '../scoring/scoring-settings.js';
+import type { TenantDb } from '../db/tenant-database.js';
 import type { LeadContext } from './lead-context.js';
 import type { LeadEvent } from './lead-events.js';
 import { toLeadColumns } from './lead-fields.js';
@@ -42,79 +43,94 @@ export async function changeLead(
   patch: Omit<PatchLeadInput, never>,
   tagChange: TagChange = {},
 ): Promise<Lead> {
+  const scoring = await loadScoringSettings(ctx.handle.db);
+  const { lead, events } = await ctx.handle.db
+    .transaction()
+    .execute((trx) => changeLeadWithin(trx, ctx, idOrRef, patch, tagChange, scoring));
+  ctx.events.publish(events);
+  return lead;
+}
+
+/**
+ * `changeLead` inside the caller's transaction (the automations engine applies its actions
+ * in the same transaction as its event record). The caller publishes `events` after its commit.
+ */
+export async function changeLeadWithin(
+  trx: TenantDb,
+  ctx: LeadContext,
+  idOrRef: string,
+  patch: Omit<PatchLeadInput, never>,
+  tagChange: TagChange,
+  scoring: ScoringSettings,
+): Promise<{ lead: Lead; events: LeadEvent[] }> {
   const { handle, actor } = ctx;
-  const scoring = await loadScoringSettings(handle.db);
-  if (patch.assignedAgentId)
-    await assertAgentExists(handle.db, patch.assignedAgentId, 'body.assignedAgentId');
+  if (patch.assignedAgentId) await assertAgentExists(trx, patch.assignedAgentId, 'body.assignedAgentId');
 
-  const result = await handle.db.transaction().execute(async (trx) => {
-    const before = await findLeadRow(trx, idOrRef, { forUpdate: true });
-    const columns: Updateable<LeadsTable> = toLeadColumns(patch, handle.tenant.defaultCountry);
-    if (tagChange.add || tagChange.remove) {
-      const removed = new Set(tagChange.remove ?? []);
-      columns.tags = [...new Set([...before.tags, ...(tagChange.add ?? [])])].filter(
-        (tag) => !removed.has(tag),
-      );
+  const before = await findLeadRow(trx, idOrRef, { forUpdate: true });
+  const columns: Updateable<LeadsTable> = toLeadColumns(patch, handle.tenant.defaultCountry);
+  if (tagChange.add || tagChange.remove) {
+    const removed = new Set(tagChange.remove ?? []);
+    columns.tags = [...new Set([...before.tags, ...(tagChange.add ?? [])])].filter(
+      (tag) => !removed.has(tag),
+    );
+  }
+  if (patch.status && patch.status !== before.status) {
+    if (terminalStatuses.includes(before.status) && !patch.reopen) {
+      throw new AppError('invalid_status_transition', `A ${before.status} lead must be reopened explicitly`, {
+        status: 409,
+        details: { from: before.status, to: patch.status, hint: 'send "reopen": true' },
+      });
     }
-    if (patch.status && patch.status !== before.status) {
-      if (terminalStatuses.includes(before.status) && !patch.reopen) {
-        throw new AppError(
-          'invalid_status_transition',
-          `A ${before.status} lead must be reopened explicitly`,
-          {
-            status: 409,
-            details: { from: before.status, to: patch.status, hint: 'send "reopen": true' },
-          },
-        );
-      }
-      columns.status = patch.status;
-    }
-    if (patch.assignedAgentId !== undefined && patch.assignedAgentId !== before.assigned_agent_id) {
-      columns.assigned_agent_id = patch.assignedAgentId;
-      columns.assigned_at = patch.assignedAgentId ? new Date() : null;
-      columns.unassigned_reason = patch.assignedAgentId ? null : 'unassigned_manually';
-    }
+    columns.status = patch.status;
+  }
+  if (patch.assignedAgentId !== undefined && patch.assignedAgentId !== before.assigned_agent_id) {
+    columns.assigned_agent_id = patch.assignedAgentId;
+    columns.assigned_at = patch.assignedAgentId ? new Date() : null;
+    columns.unassigned_reason = patch.assignedAgentId ? null : 'unassigned_manually';
+  }
 
-    const changes = Object.entries(columns)
-      .filter(([field]) => field !== 'assigned_at' && field !== 'unassigned_reason')
-      .filter(([field, value]) => comparable(value) !== comparable(before[field as keyof LeadRow]))
-      .map(([field, value]) => ({ field, from: before[field as keyof LeadRow], to: value }));
-    if (changes.length === 0) return { row: before, events: [] as LeadEvent[] };
+  const changes = Object.entries(columns)
+    .filter(([field]) => field !== 'assigned_at' && field !== 'unassigned_reason')
+    .filter(([field, value]) => comparable(value) !== comparable(before[field as keyof LeadRow]))
+    .map(([field, value]) => ({ field, from: before[field as keyof LeadRow], to: value }));
+  const published = (row: LeadRow, events: Omit<LeadEvent, 'tenantId' | 'lead'>[]) => {
+    const lead = toLead(row, scoring.hotThreshold);
+    return {
+      lead,
+      events: events.map((event) => ({ ...event, tenantId: handle.tenant.id, lead }) as LeadEvent),
+    };
+  };
+  if (changes.length === 0) return published(before, []);
 
-    const merged = { ...before, ...columns } as LeadRow;
-    const score = scoreLead(merged, scoring);
-    const row = await trx
-      .updateTable('leads')
-      .set({ ...columns, score, updated_at: new Date() })
-      .where('id', '=', before.id)
-      .returningAll()
-      .executeTakeFirstOrThrow();
+  const merged = { ...before, ...columns } as LeadRow;
+  const score = scoreLead(merged, scoring);
+  const row = await trx
+    .updateTable('leads')
+    .set({ ...columns, score, updated_at: new Date() })
+    .where('id', '=', before.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
 
-    const activity: ActivityEntry[] = changes.map(({ field, from, to }) => ({
+  const activity: ActivityEntry[] = changes.map(({ field, from, to }) => ({
+    leadId: row.id,
+    kind: 'field_changed',
+    actor,
+    data: {
+      field: apiName[field] ?? field,
+      from,
+      to: field === 'custom_fields' ? JSON.parse(to as string) : to,
+    },
+  }));
+  if (score !== before.score) {
+    activity.push({
       leadId: row.id,
       kind: 'field_changed',
       actor,
-      data: {
-        field: apiName[field] ?? field,
-        from,
-        to: field === 'custom_fields' ? JSON.parse(to as string) : to,
-      },
-    }));
-    if (score !== before.score) {
-      activity.push({
-        leadId: row.id,
-        kind: 'field_changed',
-        actor,
-        data: { field: 'score', from: before.score, to: score },
-      });
-    }
-    await recordActivity(trx, activity);
-    return { row, events: lifecycleEvents(before, row) };
-  });
-
-  const lead = toLead(result.row, scoring.hotThreshold);
-  ctx.events.publish(result.events.map((event) => ({ ...event, tenantId: handle.tenant.id, lead })));
-  return lead;
+      data: { field: 'score', from: before.score, to: score },
+    });
+  }
+  await recordActivity(trx, activity);
+  return published(row, lifecycleEvents(before, row));
 }
 
 function lifecycleEvents(before: LeadRow, after: LeadRow): LeadEvent[] {

@@ -60,10 +60,32 @@ export async function ingestLead(
   input: IngestLeadInput,
   settings?: IngestSettings,
 ): Promise<IngestResult> {
-  const { handle } = ctx;
-  const { scoring, rules } = settings ?? (await loadIngestSettings(handle));
-  const columns = toLeadColumns(input, handle.tenant.defaultCountry);
-  const values = {
+  const loaded = settings ?? (await loadIngestSettings(ctx.handle));
+  // Normalised (and the phone validated) before a transaction is opened.
+  const values = leadValues(ctx, input, loaded.scoring);
+  const { events, ...result } = await retryOnDeadlock(() =>
+    ctx.handle.db.transaction().execute((trx) => ingestValues(trx, ctx, values, input, loaded)),
+  );
+  ctx.events.publish(events);
+  return result;
+}
+
+/**
+ * `ingestLead` inside the caller's transaction (the automations engine ingests in the
+ * same transaction as its event record). The caller publishes `events` after its commit.
+ */
+export async function ingestLeadWithin(
+  trx: TenantDb,
+  ctx: LeadContext,
+  input: IngestLeadInput,
+  settings: IngestSettings,
+): Promise<IngestResult & { events: LeadEvent[] }> {
+  return ingestValues(trx, ctx, leadValues(ctx, input, settings.scoring), input, settings);
+}
+
+function leadValues(ctx: LeadContext, input: IngestLeadInput, scoring: ScoringSettings) {
+  const columns = toLeadColumns(input, ctx.handle.tenant.defaultCountry);
+  return {
     ...columns,
     phone: columns.phone!,
     status: input.status,
@@ -77,36 +99,53 @@ export async function ingestLead(
       scoring,
     ),
   } satisfies Insertable<LeadsTable>;
-  if (input.assignedAgentId)
-    await assertAgentExists(handle.db, input.assignedAgentId, 'body.assignedAgentId');
-
-  const { row, duplicate, events } = await retryOnDeadlock(() =>
-    handle.db.transaction().execute(async (trx) => {
-      for (;;) {
-        const inserted = await trx
-          .insertInto('leads')
-          .values(
-            input.assignedAgentId
-              ? { ...values, assigned_agent_id: input.assignedAgentId, assigned_at: new Date() }
-              : input.assign === false
-                ? { ...values, unassigned_reason: 'assignment_skipped' }
-                : values,
-          )
-          .onConflict((oc) => oc.column('phone').where('archived_at', 'is', null).doNothing())
-          .returningAll()
-          .executeTakeFirst();
-        if (inserted) return createdLead(trx, ctx, inserted, input, rules);
-        const existing = await fillDuplicate(trx, ctx, values, scoring);
-        // The live lead was archived between our insert and our lookup: insert again.
-        if (existing) return existing;
-      }
-    }),
-  );
-
-  const lead = toLead(row, scoring.hotThreshold);
-  ctx.events.publish(events.map((name) => ({ name, tenantId: handle.tenant.id, lead }) satisfies LeadEvent));
-  return { lead, duplicate };
 }
+
+async function ingestValues(
+  trx: TenantDb,
+  ctx: LeadContext,
+  values: Insertable<LeadsTable>,
+  input: IngestLeadInput,
+  settings: IngestSettings,
+): Promise<IngestResult & { events: LeadEvent[] }> {
+  if (input.assignedAgentId) await assertAgentExists(trx, input.assignedAgentId, 'body.assignedAgentId');
+  const { row, duplicate, events } = await insertOrFill(trx, ctx, values, input, settings);
+  const lead = toLead(row, settings.scoring.hotThreshold);
+  return {
+    lead,
+    duplicate,
+    events: events.map((name) => ({ name, tenantId: ctx.handle.tenant.id, lead }) satisfies LeadEvent),
+  };
+}
+
+/** Inserts the lead, or (its phone has a live lead) fills that lead's empty fields. */
+async function insertOrFill(
+  trx: TenantDb,
+  ctx: LeadContext,
+  values: Insertable<LeadsTable>,
+  input: IngestLeadInput,
+  { scoring, rules }: IngestSettings,
+): Promise<{ row: LeadRow; duplicate: boolean; events: LeadEvent['name'][] }> {
+  for (;;) {
+    const inserted = await trx
+      .insertInto('leads')
+      .values(
+        input.assignedAgentId
+          ? { ...values, assigned_agent_id: input.assignedAgentId, assigned_at: new Date() }
+          : input.assign === false
+            ? { ...values, unassigned_reason: 'assignment_skipped' }
+            : values,
+      )
+      .onConflict((oc) => oc.column('phone').where('archived_at', 'is', null).doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (inserted) return createdLead(trx, ctx, inserted, input, rules);
+    const existing = await fillDuplicate(trx, ctx, values, scoring);
+    // The live lead was archived between our insert and our lookup: insert again.
+    if (existing) return existing;
+  }
+}
+
 /** Logs the creation, then assigns: the assignment comes last, as its agent locks last until commit. */
 async function createdLead(
   trx: TenantDb,

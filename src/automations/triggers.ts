@@ -1,0 +1,26 @@
+/** Triggers a client fires through `POST /api/automations/events`. */
+export const externalTriggers = [
+  'appointment_confirmed',
+  'product_purchased',
+  'service_enrolled',
+  'form_submitted',
+  'appointment_reminder',
+  'deal_won',
+  'deal_lost',
+  'tag_added',
+  'tag_removed',
+] as const;
+
+/** Triggers only the system fires (lead lifecycle, inbound WhatsApp, due follow-ups). */
+export const internalTriggers = [
+  'lead_created',
+  'lead_assigned',
+  'lead_status_changed',
+  'whatsapp_message_received',
+  'follow_up_due',
+] as const;
+
+export const triggers = [...externalTriggers, ...internalTriggers] as const;
+
+export type ExternalTrigger = (typeof externalTriggers)[number];
+export type Trigger = (typeof triggers)[number];
