@@ -1,0 +1,125 @@
+-- The worker's two hot statements live in functions so that each session plans them once
+-- (PL/pgSQL caches statement plans); planning them on every call cost more than running them.
+
+-- Claims up to p_limit runnable jobs, fair across tenants: a skip scan of the ready index lists
+-- the tenants with waiting jobs, a LATERAL takes each tenant's best few (a tenant with 100,000
+-- jobs costs no more than one with 3), and the candidates are taken by rank within their tenant,
+-- round-robin. Rows another worker is claiming are skipped.
+create function claim_jobs(
+  p_worker text,
+  p_limit integer,
+  p_tenant_cap integer,
+  p_default_lease_ms integer,
+  p_kinds text[],
+  p_lease_ms integer[]
+) returns table (
+  id bigint,
+  kind text,
+  payload jsonb,
+  attempts integer,
+  max_attempts integer,
+  timeout_ms integer,
+  run_at timestamptz,
+  tenant_id uuid,
+  client_code text,
+  tenant_name text,
+  tenant_status text,
+  timezone text,
+  default_country text,
+  data_location text,
+  tenant_created_at timestamptz,
+  tenant_updated_at timestamptz
+) language plpgsql as $$
+#variable_conflict use_column
+begin
+  return query
+  with recursive ready_tenants as (
+    (select r.tenant_id from platform.jobs r where r.status in ('queued', 'failed')
+     order by r.tenant_id limit 1)
+    union all
+    select (select r.tenant_id from platform.jobs r
+            where r.status in ('queued', 'failed') and r.tenant_id > t.tenant_id
+            order by r.tenant_id limit 1)
+    from ready_tenants t where t.tenant_id is not null
+  ),
+  candidates as (
+    select c.id, c.rank
+    from ready_tenants t
+    cross join lateral (
+      select r.id, row_number() over (order by r.priority desc, r.run_at, r.id) as rank
+      from platform.jobs r
+      where r.tenant_id = t.tenant_id and r.status in ('queued', 'failed') and r.run_at <= now()
+      order by r.priority desc, r.run_at, r.id
+      limit case when p_tenant_cap is null then p_limit
+        else greatest(0, least(p_limit, p_tenant_cap - (
+          select count(*) from platform.jobs x where x.tenant_id = t.tenant_id and x.status = 'running')))
+        end
+    ) c
+    where t.tenant_id is not null
+    order by c.rank, c.id
+    limit p_limit
+  ),
+  locked as (
+    -- Primary-key lookups only (a status condition here lets the planner scan the whole ready
+    -- index); the UPDATE below re-checks the status of the row it then holds.
+    select r.id from platform.jobs r
+    where r.id = any(array(select c.id from candidates c))
+    for update of r skip locked
+  )
+  update platform.jobs j set
+    status = 'running',
+    attempts = j.attempts + 1,
+    locked_by = p_worker,
+    started_at = now(),
+    locked_until = now() + coalesce(
+      (select l.ms from unnest(p_kinds, p_lease_ms) as l (kind, ms) where l.kind = j.kind),
+      p_default_lease_ms) * interval '1 millisecond'
+  from locked, platform.tenants t
+  where j.id = locked.id and t.id = j.tenant_id
+    and j.status in ('queued', 'failed') and j.run_at <= now()
+  returning j.id, j.kind, j.payload, j.attempts, j.max_attempts, j.timeout_ms, j.run_at,
+    t.id, t.client_code, t.name, t.status, t.timezone, t.default_country::text, t.data_location,
+    t.created_at, t.updated_at;
+end
+$$;
+
+-- Writes many outcomes at once. Only jobs this worker still holds at the same attempt are
+-- touched: a job whose lease expired and was claimed elsewhere keeps the other run's state.
+create function complete_jobs(
+  p_worker text,
+  p_ids bigint[],
+  p_attempts integer[],
+  p_statuses text[],
+  p_delay_ms integer[],
+  p_errors text[],
+  p_codes text[],
+  p_results text[]
+) returns table (
+  id bigint,
+  tenant_id uuid,
+  kind text,
+  status text,
+  attempts integer,
+  max_attempts integer,
+  last_error text,
+  run_at timestamptz
+) language plpgsql as $$
+#variable_conflict use_column
+begin
+  return query
+  update platform.jobs j set
+    status = v.status,
+    run_at = case when v.status = 'failed' then now() + v.delay_ms * interval '1 millisecond' else j.run_at end,
+    finished_at = case when v.status = 'failed' then null else now() end,
+    locked_by = null,
+    locked_until = null,
+    result = v.result::jsonb,
+    last_error = coalesce(v.error, j.last_error),
+    errors = case when v.error is null then j.errors else j.errors || jsonb_build_array(
+      jsonb_build_object('attempt', j.attempts, 'at', now(), 'error', v.error, 'code', v.code)) end
+  from unnest(p_ids, p_attempts, p_statuses, p_delay_ms, p_errors, p_codes, p_results)
+    as v (id, attempt, status, delay_ms, error, code, result)
+  where j.id = v.id and j.locked_by = p_worker and j.attempts = v.attempt and j.status = 'running'
+  returning j.id, j.tenant_id, j.kind, j.status, j.attempts, j.max_attempts, j.last_error, j.run_at;
+end
+$$;
