@@ -49,8 +49,8 @@ async function handle(payload: BenchPayload): Promise<void> {
   if (payload.sleepMs) await new Promise((resolve) => setTimeout(resolve, payload.sleepMs));
 }
 
-/** Throughput settings for the no-op drain; defaults otherwise (fair: 10 at once everywhere). */
-const concurrency = mode === 'drain' ? Number(process.env.BENCH_DRAIN_CONCURRENCY ?? 100) : fairConcurrency;
+/** Jobs in flight: 10 everywhere, except for the no-op drain (see each system's settings). */
+const concurrency = mode === 'drain' ? 100 : fairConcurrency;
 
 async function prepareSwitchyard(): Promise<() => Promise<void>> {
   const config = loadConfig({
@@ -60,7 +60,8 @@ async function prepareSwitchyard(): Promise<() => Promise<void>> {
     DATA_DIR: mkdtempSync(join(tmpdir(), 'queue-bench-')),
     SECRETS_KEY: randomBytes(32).toString('base64'),
     PLATFORM_ADMIN_TOKEN: randomBytes(24).toString('hex'),
-    WORKER_CONCURRENCY: String(concurrency),
+    // Claims and outcome writes are batched up to the free slots: 1,000 in flight, as pg-boss below.
+    WORKER_CONCURRENCY: String(mode === 'drain' ? 1000 : concurrency),
     DB_POOL_MAX: '10',
   });
   const services = await openServices(config, createLogger({ level: 'silent' }));
