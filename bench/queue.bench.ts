@@ -5,7 +5,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { openProducer } from './queue-bench-producers.js';
@@ -232,13 +232,15 @@ const fmt = (value: number | null | undefined, digits = 0) =>
     ? 'n/a'
     : value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
+/** How many times better Switchyard is; a capped (unfinished) other side gives a lower bound. */
 function ratio(
   ours: number | null | undefined,
   theirs: number | null | undefined,
   higherIsBetter: boolean,
+  cap?: number,
 ): string {
-  if (ours == null || theirs == null)
-    return ours != null && theirs == null ? (higherIsBetter ? '—' : 'only ours finished') : '—';
+  if (ours == null) return '—';
+  if (theirs == null) return cap === undefined ? '—' : `> ${(cap / ours).toFixed(0)}×`;
   const r = higherIsBetter ? ours / theirs : theirs / ours;
   return `${r.toFixed(2)}×`;
 }
@@ -287,24 +289,24 @@ function table(results: Record<SystemName, Partial<Result>>): string {
       capped(s.recoveryMs, recoveryCapMs),
       capped(g.recoveryMs, recoveryCapMs),
       capped(b.recoveryMs, recoveryCapMs),
-      ratio(s.recoveryMs, g.recoveryMs, false),
-      ratio(s.recoveryMs, b.recoveryMs, false),
+      ratio(s.recoveryMs, g.recoveryMs, false, recoveryCapMs),
+      ratio(s.recoveryMs, b.recoveryMs, false, recoveryCapMs),
     ],
     [
       `Tenant B p50 (ms), A has ${fmt(fairBacklog)} queued`,
       capped(s.fairP50, fairCapMs),
       capped(g.fairP50, fairCapMs),
       capped(b.fairP50, fairCapMs),
-      ratio(s.fairP50, g.fairP50, false),
-      ratio(s.fairP50, b.fairP50, false),
+      ratio(s.fairP50, g.fairP50, false, fairCapMs),
+      ratio(s.fairP50, b.fairP50, false, fairCapMs),
     ],
     [
       `Tenant B p99 (ms), A has ${fmt(fairBacklog)} queued`,
       capped(s.fairP99, fairCapMs),
       capped(g.fairP99, fairCapMs),
       capped(b.fairP99, fairCapMs),
-      ratio(s.fairP99, g.fairP99, false),
-      ratio(s.fairP99, b.fairP99, false),
+      ratio(s.fairP99, g.fairP99, false, fairCapMs),
+      ratio(s.fairP99, b.fairP99, false, fairCapMs),
     ],
     [
       `Tenant B jobs started within ${fmt(fairCapMs / 1000)} s (of ${fairProbes})`,
@@ -337,6 +339,7 @@ function writeSection(markdown: string): void {
 
 async function main(): Promise<void> {
   const started = nowNs();
+  const loadAtStart = loadavg()[0]!.toFixed(1);
   const serverVersion = await admin(
     async (client) => (await client.query('show server_version')).rows[0].server_version as string,
   );
@@ -366,7 +369,9 @@ async function main(): Promise<void> {
   writeSection(`## Queue (pnpm bench:queue)
 
 Command: \`pnpm bench:queue\` (Postgres at \`BENCH_DATABASE_URL\`, default \`postgres://postgres@127.0.0.1:5432/postgres\`).
-Machine: ${machine}. Run on ${new Date().toISOString().slice(0, 10)}, ${Math.round(msSince(started) / 1000)} s in all.
+Machine: ${machine}. Run on ${new Date().toISOString().slice(0, 10)}, ${Math.round(msSince(started) / 1000)} s in all;
+load average ${loadAtStart} at the start (the machine is shared), so absolute numbers move from run to
+run: compare the systems within one run.
 
 Each system gets its own fresh database on the same server; producer (this process) and workers
 (child processes) are separate processes; jobs are no-ops unless stated.
