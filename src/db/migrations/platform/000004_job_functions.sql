@@ -77,6 +77,9 @@ create function claim_jobs(
 ) language plpgsql as $$
 #variable_conflict use_column
 begin
+  -- A claim lost in a server crash only leaves its jobs queued, to be claimed again: its commit
+  -- need not wait for the WAL flush (the worker runs this statement in its own transaction).
+  perform set_config('synchronous_commit', 'off', true);
   return query
   with recursive ready_tenants as (
     (select r.tenant_id from platform.jobs r where r.status in ('queued', 'failed')
