@@ -59,6 +59,7 @@ export class JobWorker {
   private readonly runs = new Set<Promise<void>>();
   private pending: Completion[] = [];
   private flushing: Promise<void> | null = null;
+  private flushScheduled = false;
   private claiming: Promise<void> | null = null;
   private claimAgain = false;
   /** The last claim filled every free slot, so more jobs may be waiting. */
@@ -210,7 +211,10 @@ export class JobWorker {
     const run = this.run(entry).finally(() => {
       this.running.delete(job.id);
       this.runs.delete(run);
-      if (this.mayHaveMore) this.wake();
+      // With a backlog, claim again once half the slots are free: one claim per job finished
+      // would shrink every claim to a job or two.
+      const free = this.options.concurrency - this.running.size;
+      if (this.mayHaveMore && free >= Math.ceil(this.options.concurrency / 2)) this.wake();
     });
     this.runs.add(run);
   }
@@ -256,7 +260,14 @@ export class JobWorker {
     }
     if (entry.abandoned) return;
     this.pending.push(completion);
-    void this.flush();
+    // Runs that end in the same turn of the event loop are written together.
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => {
+        this.flushScheduled = false;
+        void this.flush();
+      });
+    }
   }
 
   /** Writes pending outcomes, many per statement; one flush at a time, retried through outages. */

@@ -6,9 +6,10 @@ export const jobsChannel = 'switchyard_jobs';
 export const defaultMaxAttempts = 10;
 
 /**
- * The job queue in the services database (`platform.jobs`). Enqueueing is one statement:
- * an INSERT ... ON CONFLICT on the per-tenant idempotency key (no check-then-insert race)
- * that also NOTIFYs the workers, delivered when the surrounding transaction commits.
+ * The job queue in the services database (`platform.jobs`). Enqueueing is one statement
+ * (`platform.enqueue_jobs`): an INSERT ... ON CONFLICT on the per-tenant idempotency key (no
+ * check-then-insert race) that also NOTIFYs the workers, delivered when the surrounding
+ * transaction commits.
  */
 export class PostgresJobQueue implements JobQueue {
   private readonly definitions: Map<string, JobDefinition>;
@@ -49,38 +50,17 @@ export class PostgresJobQueue implements JobQueue {
     });
 
     const column = <T>(pick: (job: EnqueueRequest) => T) => unique.map(pick);
-    // Ids are drawn up front so that each answer row finds its request again: by id when
-    // inserted, by idempotency key when the key already existed.
     const { rows } = await sql<{ ord: number; id: number; created: boolean }>`
-      with input as (
-        select nextval(pg_get_serial_sequence('platform.jobs', 'id')) as id, i.*
-        from unnest(
-          ${column((job) => job.tenantId)}::uuid[],
-          ${column((job) => job.kind)}::text[],
-          ${column((job) => JSON.stringify(job.payload ?? null))}::text[],
-          ${column((job) => job.options?.priority ?? 0)}::int[],
-          ${column((job) => job.options?.runAt?.toISOString() ?? null)}::timestamptz[],
-          ${column((job) => job.options?.maxAttempts ?? this.definitions.get(job.kind)?.maxAttempts ?? defaultMaxAttempts)}::int[],
-          ${column((job) => job.options?.timeoutMs ?? this.definitions.get(job.kind)?.timeoutMs ?? null)}::int[],
-          ${column((job) => job.options?.idempotencyKey ?? null)}::text[]
-        ) with ordinality as i (tenant_id, kind, payload, priority, run_at, max_attempts, timeout_ms, idempotency_key, ord)
-      ),
-      inserted as (
-        insert into platform.jobs
-          (id, tenant_id, kind, payload, priority, run_at, max_attempts, timeout_ms, idempotency_key)
-        select id, tenant_id, kind, payload::jsonb, priority, coalesce(run_at, now()), max_attempts,
-          timeout_ms, idempotency_key
-        from input
-        on conflict (tenant_id, idempotency_key) where idempotency_key is not null
-          do update set idempotency_key = excluded.idempotency_key
-        returning id, tenant_id, idempotency_key, xmax = 0 as created
-      ),
-      notified as (select pg_notify(${jobsChannel}, '') from inserted where created limit 1)
-      select coalesce(by_id.ord, by_key.ord)::int as ord, r.id, r.created,
-        (select count(*) from notified) as notified
-      from inserted r
-      left join input by_id on by_id.id = r.id
-      left join input by_key on by_key.tenant_id = r.tenant_id and by_key.idempotency_key = r.idempotency_key
+      select * from platform.enqueue_jobs(
+        ${column((job) => job.tenantId)}::uuid[],
+        ${column((job) => job.kind)}::text[],
+        ${column((job) => JSON.stringify(job.payload ?? null))}::text[],
+        ${column((job) => job.options?.priority ?? 0)}::int[],
+        ${column((job) => job.options?.runAt?.toISOString() ?? null)}::timestamptz[],
+        ${column((job) => job.options?.maxAttempts ?? this.definitions.get(job.kind)?.maxAttempts ?? defaultMaxAttempts)}::int[],
+        ${column((job) => job.options?.timeoutMs ?? this.definitions.get(job.kind)?.timeoutMs ?? null)}::int[],
+        ${column((job) => job.options?.idempotencyKey ?? null)}::text[],
+        ${jobsChannel})
     `.execute(db);
     const byOrd = new Map(rows.map((row) => [row.ord - 1, row]));
     return slotOf.map((slot, index) => {

@@ -23,62 +23,12 @@ export interface ClaimRequest {
   leaseMsByKind: Map<string, number>;
 }
 
-/**
- * Claims up to `limit` runnable jobs, fair across tenants: a skip scan of the ready index
- * lists the tenants with waiting jobs, a LATERAL takes each tenant's best few (so a tenant
- * with 100,000 jobs costs no more than one with 3), and the candidates are taken by rank
- * within their tenant, round-robin. Rows another worker is claiming are skipped.
- */
+/** Claims up to `limit` runnable jobs, fair across tenants (see `platform.claim_jobs`). */
 export async function claimJobs(db: Kysely<any>, request: ClaimRequest): Promise<ClaimedJob[]> {
-  const kinds = [...request.leaseMsByKind.keys()];
-  const leases = [...request.leaseMsByKind.values()];
   const { rows } = await sql<ClaimedRow>`
-    with recursive ready_tenants as (
-      (select tenant_id from platform.jobs where status in ('queued', 'failed')
-       order by tenant_id limit 1)
-      union all
-      select (select j.tenant_id from platform.jobs j
-              where j.status in ('queued', 'failed') and j.tenant_id > t.tenant_id
-              order by j.tenant_id limit 1)
-      from ready_tenants t where t.tenant_id is not null
-    ),
-    candidates as (
-      select c.id, c.rank
-      from ready_tenants t
-      cross join lateral (
-        select j.id, row_number() over (order by j.priority desc, j.run_at, j.id) as rank
-        from platform.jobs j
-        where j.tenant_id = t.tenant_id and j.status in ('queued', 'failed') and j.run_at <= now()
-        order by j.priority desc, j.run_at, j.id
-        limit case when ${request.tenantConcurrency}::int is null then ${request.limit}::int
-          else greatest(0, least(${request.limit}::int, ${request.tenantConcurrency}::int - (
-            select count(*) from platform.jobs r where r.tenant_id = t.tenant_id and r.status = 'running')))
-          end
-      ) c
-      where t.tenant_id is not null
-      order by c.rank, c.id
-      limit ${request.limit}::int
-    ),
-    locked as (
-      select j.id from platform.jobs j
-      join candidates c on c.id = j.id
-      where j.status in ('queued', 'failed') and j.run_at <= now()
-      for update of j skip locked
-    )
-    update platform.jobs j set
-      status = 'running',
-      attempts = j.attempts + 1,
-      locked_by = ${request.workerId},
-      started_at = now(),
-      locked_until = now() + coalesce(
-        (select l.ms from unnest(${kinds}::text[], ${leases}::int[]) as l (kind, ms) where l.kind = j.kind),
-        ${request.defaultLeaseMs}::int) * interval '1 millisecond'
-    from locked, platform.tenants t
-    where j.id = locked.id and t.id = j.tenant_id
-    returning j.id, j.kind, j.payload, j.attempts, j.max_attempts, j.timeout_ms, j.run_at,
-      t.id as tenant_id, t.client_code, t.name as tenant_name, t.status as tenant_status, t.timezone,
-      t.default_country, t.data_location, t.created_at as tenant_created_at,
-      t.updated_at as tenant_updated_at
+    select * from platform.claim_jobs(${request.workerId}, ${request.limit}::int,
+      ${request.tenantConcurrency}::int, ${request.defaultLeaseMs}::int,
+      ${[...request.leaseMsByKind.keys()]}::text[], ${[...request.leaseMsByKind.values()]}::int[])
   `.execute(db);
   return rows.map(toClaimedJob);
 }
@@ -146,10 +96,7 @@ export interface CompletedRow {
   run_at: Date;
 }
 
-/**
- * Writes many outcomes at once. Only jobs this worker still holds at the same attempt are
- * touched: a job whose lease expired and was claimed elsewhere keeps the other run's state.
- */
+/** Writes many outcomes in one statement (see `platform.complete_jobs`). */
 export async function completeJobs(
   db: Kysely<any>,
   workerId: string,
@@ -157,27 +104,15 @@ export async function completeJobs(
 ): Promise<CompletedRow[]> {
   const pick = <T>(fn: (c: Completion) => T) => completions.map(fn);
   const { rows } = await sql<CompletedRow>`
-    update platform.jobs j set
-      status = v.status,
-      run_at = case when v.status = 'failed' then now() + v.delay_ms * interval '1 millisecond' else j.run_at end,
-      finished_at = case when v.status = 'failed' then null else now() end,
-      locked_by = null,
-      locked_until = null,
-      result = v.result::jsonb,
-      last_error = coalesce(v.error, j.last_error),
-      errors = case when v.error is null then j.errors else j.errors || jsonb_build_array(
-        jsonb_build_object('attempt', j.attempts, 'at', now(), 'error', v.error, 'code', v.code)) end
-    from unnest(
+    select * from platform.complete_jobs(
+      ${workerId},
       ${pick((c) => c.id)}::bigint[],
       ${pick((c) => c.attempt)}::int[],
       ${pick((c) => c.status)}::text[],
       ${pick((c) => (c.status === 'failed' ? c.delayMs : 0))}::int[],
       ${pick((c) => (c.status === 'succeeded' ? null : c.error))}::text[],
       ${pick((c) => (c.status === 'succeeded' ? null : c.code))}::text[],
-      ${pick((c) => (c.status === 'succeeded' ? serializeResult(c.result) : null))}::text[]
-    ) as v (id, attempt, status, delay_ms, error, code, result)
-    where j.id = v.id and j.locked_by = ${workerId} and j.attempts = v.attempt and j.status = 'running'
-    returning j.id, j.tenant_id, j.kind, j.status, j.attempts, j.max_attempts, j.last_error, j.run_at
+      ${pick((c) => (c.status === 'succeeded' ? serializeResult(c.result) : null))}::text[])
   `.execute(db);
   return rows;
 }
