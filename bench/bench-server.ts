@@ -10,6 +10,8 @@ const root = join(import.meta.dirname, '..');
 export interface BenchServer {
   baseUrl: string;
   database: TestDatabase;
+  /** Headers that authenticate as the platform admin. */
+  adminHeaders: Record<string, string>;
   /** Creates a tenant and returns headers authenticating as it. */
   createTenant(
     code: string,
@@ -65,6 +67,7 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
   return {
     baseUrl,
     database,
+    adminHeaders: { authorization: `Bearer ${adminToken}` },
     async createTenant(code, extra = {}) {
       const response = await fetch(`${baseUrl}/api/platform/tenants`, {
         method: 'POST',
@@ -88,8 +91,4 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
       await database.drop();
     },
   };
-}
-
-export function machine(): string {
-  return `${process.platform}, Node ${process.versions.node}, ${(globalThis as any).navigator?.hardwareConcurrency ?? '?'} cores`;
 }

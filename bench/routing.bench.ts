@@ -3,42 +3,24 @@
  * random over 1,000 tenants (with MAX_CACHED_TENANTS=500, so about half the requests find
  * their tenant evicted and reopen it) against bare GET / in the same run.
  */
-import { randomBytes } from 'node:crypto';
-import { createTestDatabase } from '../src/testing/test-database.js';
+import { startBenchServer } from './bench-server.js';
 import { runLoad, type LoadResult } from './lib/load.js';
 import { describeMachine } from './lib/machine.js';
-import { startServerProcess } from './lib/server-process.js';
 
 const tenantCount = Number(process.env.BENCH_TENANTS ?? 1000);
 const durationSeconds = Number(process.env.BENCH_SECONDS ?? 15);
 const connections = 64;
-const adminToken = randomBytes(24).toString('base64url');
 
-const database = await createTestDatabase(process.env.BENCH_DB === 'pglite' ? 'pglite' : 'postgres');
-const server = await startServerProcess({
-  DATA_DIR: database.dataDir,
-  ...(database.url ? { DATABASE_URL: database.url } : {}),
-  SECRETS_KEY: randomBytes(32).toString('base64'),
-  PLATFORM_ADMIN_TOKEN: adminToken,
-  MAX_CACHED_TENANTS: String(tenantCount / 2),
-  RATE_LIMIT_MAX: '1000000000',
-});
+const server = await startBenchServer({ MAX_CACHED_TENANTS: String(tenantCount / 2) });
 try {
-  const admin = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' };
   const tenants: Record<string, string>[] = [];
   const provisionStarted = performance.now();
   for (let batch = 0; batch < tenantCount; batch += 16) {
     const created = await Promise.all(
-      Array.from({ length: Math.min(16, tenantCount - batch) }, async (_, i) => {
-        const code = `bench${batch + i}`;
-        const response = await fetch(`${server.baseUrl}/api/platform/tenants`, {
-          method: 'POST',
-          headers: admin,
-          body: JSON.stringify({ code, name: `Bench ${code}` }),
-        });
-        const { data } = (await response.json()) as { data: { apiKey: { apiKey: string } } };
-        return { 'x-client-code': code, 'x-api-key': data.apiKey.apiKey };
-      }),
+      Array.from(
+        { length: Math.min(16, tenantCount - batch) },
+        async (_, i) => (await server.createTenant(`bench${batch + i}`)).headers,
+      ),
     );
     tenants.push(...created);
   }
@@ -52,13 +34,15 @@ try {
     durationSeconds,
     pick: () => ({ path: '/api/crm/whoami', headers: tenants[Math.floor(Math.random() * tenants.length)]! }),
   });
-  const stats = (await (await fetch(`${server.baseUrl}/api/platform/stats`, { headers: admin })).json()) as {
+  const stats = (await (
+    await fetch(`${server.baseUrl}/api/platform/stats`, { headers: server.adminHeaders })
+  ).json()) as {
     data: { process: { rssBytes: number }; tenancy: { cachedTenants: number; pools: number } };
   };
 
   const row = (name: string, r: LoadResult) =>
     `| ${name} | ${Math.round(r.requestsPerSecond)} | ${r.p50Ms} | ${r.p99Ms} | ${r.non2xx + r.errors} |`;
-  console.log(`\nMachine: ${await describeMachine(database.url)}`);
+  console.log(`\nMachine: ${await describeMachine(server.database.url)}`);
   console.log(
     `Tenants: ${tenantCount} (provisioned in ${provisionSeconds.toFixed(1)} s), ${connections} connections, ${durationSeconds} s per run\n`,
   );
@@ -72,5 +56,4 @@ try {
   );
 } finally {
   await server.stop();
-  await database.drop();
 }
