@@ -1,8 +1,7 @@
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tenantHandle } from '../testing/job-context.js';
 import { startTestApp, type TestApp, type TestTenant } from '../testing/test-app.js';
-import { issueExampleRule } from './example-rule.fixture.js';
+import { issueExampleRule, syncedTemplate } from './example-rule.fixture.js';
 import { externalTriggers } from './triggers.js';
 
 describe('automation rules', () => {
@@ -17,6 +16,8 @@ describe('automation rules', () => {
     t = await startTestApp();
     a = await t.createTenant('rulesa');
     b = await t.createTenant('rulesb');
+    for (const tenant of [a, b])
+      await syncedTemplate(await tenantHandle(t, tenant.tenant.id), 'welcome', 'en');
   });
   afterAll(() => t?.close());
 
@@ -122,16 +123,15 @@ describe('automation rules', () => {
     expect(paths(update)).toEqual(['body.actions.0.agentId']);
   });
 
-  it('checks WhatsApp templates once the channels table exists: only approved ones pass', async () => {
+  it('accepts only WhatsApp templates synced as APPROVED', async () => {
     const c = await t.createTenant('rulesc');
     const handle = await tenantHandle(t, c.tenant.id);
-    // Before the channels component syncs templates there is nothing to check against.
-    expect((await call(c, '/rules', 'POST', issueExampleRule)).status).toBe(201);
+    const unsynced = await call(c, '/rules', 'POST', issueExampleRule);
+    expect(unsynced.status).toBe(400);
+    expect(paths(unsynced)).toEqual(['body.actions.1.template']);
 
-    await sql`create table ${sql.id(handle.schema, 'whatsapp_templates')} (
-      name text, language text, status text, primary key (name, language))`.execute(handle.db);
-    await sql`insert into ${sql.id(handle.schema, 'whatsapp_templates')} values
-      ('welcome', 'en', 'APPROVED'), ('promo', 'en', 'PENDING')`.execute(handle.db);
+    await syncedTemplate(handle, 'welcome', 'en', 'APPROVED');
+    await syncedTemplate(handle, 'promo', 'en', 'PENDING');
     expect((await call(c, '/rules', 'POST', issueExampleRule)).status).toBe(201);
     for (const [template, language] of [
       ['promo', 'en'],
