@@ -34,13 +34,14 @@ async function tenantCli(db: TestDatabase, args: string[], stdin?: string) {
   }
 }
 
-describe('pnpm tenant (CLI)', () => {
+// Each step spawns a CLI process (tsx + PGlite start-up): slow on a loaded machine, hence the bound.
+describe('pnpm tenant (CLI)', { timeout: 240_000 }, () => {
   const databases: TestDatabase[] = [];
   afterAll(async () => {
     for (const db of databases) await db.drop();
   });
 
-  it('onboards a tenant with the server stopped, then again through the running server', { timeout: 180_000 }, async () => {
+  it('onboards a tenant with the server stopped, then again through the running server', async () => {
     const db = await createTestDatabase();
     databases.push(db);
 
