@@ -30,7 +30,7 @@ export default defineConfig(async () => {
   return {
     test: {
       include: ['src/**/*.test.ts'],
-      testTimeout: 60_000,
+      testTimeout: 120_000,
       hookTimeout: 60_000,
       pool: 'forks',
       projects: [project('pglite'), ...(withPostgres ? [project('postgres')] : [])],
