@@ -40,6 +40,29 @@ export async function waitForStatus(
   return (await jobRow(t, tenantId, id))!;
 }
 
+/**
+ * Waits until the tenant has no job waiting, retrying or running (the jobs those jobs
+ * enqueue included), and answers every job of the tenant, oldest first.
+ */
+export async function waitForIdle(t: TestApp, tenantId: string): Promise<JobRow[]> {
+  const { platform } = t.app.services;
+  await expect
+    .poll(
+      async () =>
+        (
+          await platform
+            .selectFrom('jobs')
+            .select('id')
+            .where('tenant_id', '=', tenantId)
+            .where('status', 'in', ['queued', 'failed', 'running'])
+            .execute()
+        ).length,
+      { timeout: 30_000 },
+    )
+    .toBe(0);
+  return platform.selectFrom('jobs').selectAll().where('tenant_id', '=', tenantId).orderBy('id').execute();
+}
+
 /** A promise with its resolve function, to hold handlers until the test lets them go. */
 export function gate(): { promise: Promise<void>; open: () => void } {
   let open!: () => void;

@@ -228,7 +228,7 @@ describe('WhatsApp webhook', () => {
       waId: customer,
       contactName: 'Kerry Fisher',
       unreadCount: 12,
-      leadId: null,
+      leadId: expect.any(String),
     });
     expect(list.body.data[0].lastMessage).not.toBeNull();
 
