@@ -1,5 +1,7 @@
 import type { Component } from '../app/component.js';
+import { registerCampaignRoutes } from './campaigns.routes.js';
 import { registerEmailRoutes } from './email.routes.js';
+import { expandCampaignJob } from './expand-campaign.job.js';
 import { sendEmailJob } from './send-email.job.js';
 import { registerUnsubscribeRoutes } from './unsubscribe.routes.js';
 
@@ -8,6 +10,7 @@ export const emailComponent: Component = {
   routes: ({ open, crm }, services) => {
     registerUnsubscribeRoutes(open, services);
     registerEmailRoutes(crm, services);
+    registerCampaignRoutes(crm, services);
   },
-  jobs: [sendEmailJob],
+  jobs: [sendEmailJob, expandCampaignJob],
 };

@@ -31,7 +31,7 @@ export const emailMessageSchema = z.object({
   id: z.uuid(),
   to: z.string(),
   templateId: z.uuid().nullable(),
-  status: z.enum(['queued', 'sent', 'failed', 'suppressed']),
+  status: z.enum(['queued', 'sent', 'failed', 'suppressed', 'skipped', 'cancelled']),
   smtpResponse: z.string().nullable(),
   sentAt: z.date().nullable(),
   createdAt: z.date(),

@@ -19,7 +19,8 @@ export interface EmailSuppressionsTable {
   created_at: CreatedAt;
 }
 
-export type EmailStatus = 'queued' | 'sent' | 'failed' | 'suppressed';
+/** `skipped` (a lead without an email address) and `cancelled` only occur in campaigns. */
+export type EmailStatus = 'queued' | 'sent' | 'failed' | 'suppressed' | 'skipped' | 'cancelled';
 
 export interface EmailMessagesTable {
   id: Generated<string>;
@@ -27,6 +28,7 @@ export interface EmailMessagesTable {
   template_id: string | null;
   variables: ColumnType<Record<string, unknown>, string | undefined, string>;
   campaign_id: string | null;
+  lead_id: string | null;
   status: Generated<EmailStatus>;
   smtp_response: string | null;
   provider_message_id: string | null;
@@ -35,7 +37,26 @@ export interface EmailMessagesTable {
   updated_at: UpdatedAt;
 }
 
+export type CampaignStatus = 'scheduled' | 'sending' | 'completed' | 'cancelled';
+
+export interface EmailCampaignsTable {
+  id: Generated<string>;
+  name: string;
+  template_id: string | null;
+  audience: ColumnType<Record<string, unknown>, string, string>;
+  variables: ColumnType<Record<string, unknown>, string, string>;
+  status: Generated<CampaignStatus>;
+  send_at: Date;
+  rate_per_minute: number;
+  expanded_at: Date | null;
+  completed_at: Date | null;
+  cancelled_at: Date | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
 export interface EmailTables {
+  email_campaigns: EmailCampaignsTable;
   email_templates: EmailTemplatesTable;
   email_suppressions: EmailSuppressionsTable;
   email_messages: EmailMessagesTable;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PermanentJobError } from '../queue/job-types.js';
-import { recordJobs, runJob, tenantHandle, type JobRecorder } from '../testing/jobs.js';
+import type { JobWorker } from '../queue/job-worker.js';
+import { startWorker, waitForIdle } from '../queue/queue-test-kit.js';
+import { tenantHandle } from '../testing/jobs.js';
 import { decodeQuotedPrintable, startSmtpSink } from '../testing/smtp-sink.js';
 import { startTestApp, testAdminToken, type TestApp, type TestTenant } from '../testing/test-app.js';
 import { renderTemplate } from './render-template.js';
@@ -13,7 +14,7 @@ describe('email', () => {
   let t: TestApp;
   let smtp: Awaited<ReturnType<typeof startSmtpSink>>;
   let acme: TestTenant;
-  let queue: JobRecorder;
+  let worker: JobWorker;
   let templateId: string;
 
   const setSmtp = (password: string) =>
@@ -36,15 +37,14 @@ describe('email', () => {
       body: { to, templateId, variables },
     });
     expect(queued.status).toBe(202);
-    const job = queue.pending.shift()!;
-    const outcome = await runJob(t, sendEmailJob, job.tenantId, job.payload as { messageId: string }).then(
-      (result) => ({ result, error: undefined }),
-      (error: unknown) => ({ result: undefined, error }),
-    );
+    const job = (await waitForIdle(t, acme.tenant.id)).find(
+      (row) => (row.payload as { messageId: string }).messageId === queued.body.data.id,
+    )!;
+    expect(job.kind).toBe(sendEmailJob.kind);
     const message = await t.request(`/api/crm/email/messages/${queued.body.data.id}`, {
       headers: acme.headers,
     });
-    return { ...outcome, message: message.body.data };
+    return { job, message: message.body.data };
   };
 
   beforeAll(async () => {
@@ -53,11 +53,12 @@ describe('email', () => {
       password: 'right-password',
       rejectRecipients: ['ghost@example.test'],
     });
-    t = await startTestApp({ PUBLIC_BASE_URL: 'https://crm.example.test' });
-    queue = recordJobs(t);
+    t = await startTestApp({ PUBLIC_BASE_URL: 'https://crm.example.test', ROLE: 'web' });
+    worker = await startWorker(t, [sendEmailJob]);
     acme = await t.createTenant('acme');
   });
   afterAll(async () => {
+    await worker?.stop();
     await t?.close();
     await smtp?.close();
   });
@@ -163,8 +164,8 @@ describe('email', () => {
   });
 
   it('sends per recipient with an unsubscribe link that suppresses the address', async () => {
-    const { result, message } = await sendOne('Lead@Example.test', { firstName: 'Jo', company: 'Acme & Co' });
-    expect(result).toEqual({ status: 'sent' });
+    const { job, message } = await sendOne('Lead@Example.test', { firstName: 'Jo', company: 'Acme & Co' });
+    expect(job).toMatchObject({ status: 'succeeded', result: { status: 'sent' } });
     expect(message).toMatchObject({ status: 'sent', to: 'Lead@Example.test' });
     expect(message.smtpResponse).toMatch(/^250/);
     const mail = smtp.received.at(-1)!;
@@ -188,14 +189,14 @@ describe('email', () => {
 
     const before = smtp.received.length;
     const again = await sendOne('lead@example.test', { firstName: 'Jo' });
-    expect(again.result).toEqual({ status: 'suppressed' });
+    expect(again.job).toMatchObject({ status: 'succeeded', result: { status: 'suppressed' } });
     expect(again.message.status).toBe('suppressed');
     expect(smtp.received.length).toBe(before);
   });
 
   it('records a rejected recipient with the SMTP response and suppresses it as bounced', async () => {
-    const { error, message } = await sendOne('ghost@example.test', { firstName: 'Nobody' });
-    expect(error).toBeInstanceOf(PermanentJobError);
+    const { job, message } = await sendOne('ghost@example.test', { firstName: 'Nobody' });
+    expect(job).toMatchObject({ status: 'dead', attempts: 1 });
     expect(message.status).toBe('failed');
     expect(message.smtpResponse).toMatch(/550/);
     const { db } = await tenantHandle(t, acme.tenant.id);

@@ -2,6 +2,7 @@ import type { AppServices } from '../app/services.js';
 import type { JobContext, JobDefinition } from '../queue/job-types.js';
 import { PermanentJobError } from '../queue/job-types.js';
 import { recordChannelHealth } from '../channels/channel-health.js';
+import { reportCampaignProgress } from './campaign-progress.js';
 import { renderTemplate } from './render-template.js';
 import { classifySmtpError, toEmailJobError } from './smtp-errors.js';
 import { fromHeader, smtpTransportsOf } from './smtp-transports.js';
@@ -28,17 +29,18 @@ export async function sendEmail(ctx: JobContext<{ messageId: string }>): Promise
       'email_messages.to_address',
       'email_messages.variables',
       'email_messages.status',
+      'email_messages.campaign_id',
     ])
     .select(['email_templates.subject', 'email_templates.html', 'email_templates.text'])
     .where('email_messages.id', '=', ctx.job.payload.messageId)
     .executeTakeFirst();
   if (!message) throw new PermanentJobError('No such email message', 'not_found');
   if (message.status !== 'queued') return { status: message.status };
-  const record = (
+  const record = async (
     status: 'sent' | 'failed' | 'suppressed',
     extra: { smtp_response?: string; provider_message_id?: string } = {},
-  ) =>
-    db
+  ) => {
+    await db
       .updateTable('email_messages')
       .set({
         status,
@@ -48,6 +50,8 @@ export async function sendEmail(ctx: JobContext<{ messageId: string }>): Promise
       })
       .where('id', '=', message.id)
       .execute();
+    if (message.campaign_id) await reportCampaignProgress(ctx.services, ctx.handle, message.campaign_id);
+  };
 
   const address = message.to_address.toLowerCase();
   const suppressed = await db

@@ -36,7 +36,10 @@ export class SmtpTransports {
     if (cached?.version === version) return cached;
     const secret = await this.services.secrets.read(tenantId, 'smtp');
     if (!secret) return null;
-    if (cached) this.evict(tenantId, cached);
+    // Concurrent first sends: the one that got here first built it; never leak a second pool.
+    const built = this.cache.get(tenantId);
+    if (built?.version === version) return built;
+    if (built) this.evict(tenantId, built);
     const transporter = nodemailer.createTransport({
       pool: true,
       maxConnections: 3,

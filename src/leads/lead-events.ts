@@ -8,13 +8,17 @@ export type LeadEventName =
   | 'lead.unassigned'
   | 'lead.status_changed'
   | 'lead.tags_added'
-  | 'lead.tags_removed';
+  | 'lead.tags_removed'
+  | 'lead.whatsapp_message_received';
 
 export interface LeadEvent {
   name: LeadEventName;
   tenantId: string;
   lead: Lead;
-  /** Event-specific facts: `{ from, to }` for a status change, `{ tags }` for tag changes. */
+  /**
+   * Event-specific facts: `{ from, to }` for a status change, `{ tags }` for tag changes,
+   * `{ conversationId, messageId, type, body }` for a WhatsApp message received.
+   */
   data?: Record<string, unknown>;
 }
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RetryLaterError } from '../queue/job-types.js';
+import type { JobWorker } from '../queue/job-worker.js';
+import { startWorker, waitForIdle } from '../queue/queue-test-kit.js';
 import { FakeGoogleCalendar } from '../testing/fake-google-calendar.js';
-import { recordJobs, runJob, type JobRecorder } from '../testing/jobs.js';
 import { startTestApp, testAdminToken, type TestApp, type TestTenant } from '../testing/test-app.js';
 import { pollConferenceJob } from './poll-conference.job.js';
 
@@ -12,7 +12,7 @@ describe('Google Meet meetings', () => {
   let t: TestApp;
   let calendar: FakeGoogleCalendar;
   let acme: TestTenant;
-  let queue: JobRecorder;
+  let worker: JobWorker;
   const meeting = (extra: Record<string, unknown> = {}) => ({
     leadId,
     title: 'Demo with Jo',
@@ -28,11 +28,13 @@ describe('Google Meet meetings', () => {
     t = await startTestApp({
       GOOGLE_API_ROOT_URL: `${calendar.baseUrl}/`,
       GOOGLE_OAUTH_TOKEN_URL: `${calendar.baseUrl}/token`,
+      ROLE: 'web',
     });
-    queue = recordJobs(t);
+    worker = await startWorker(t, [pollConferenceJob]);
     acme = await t.createTenant('acme');
   });
   afterAll(async () => {
+    await worker?.stop();
     await t?.close();
     await calendar?.close();
   });
@@ -105,20 +107,18 @@ describe('Google Meet meetings', () => {
     });
     expect(res.status).toBe(201);
     expect(res.body.data).toMatchObject({ status: 'pending', hangoutLink: null });
-    const job = queue.pending.shift()!;
-    expect(job).toMatchObject({ kind: 'meetings.poll_conference', payload: { meetingId: res.body.data.id } });
-    expect(job.options.runAt).toBeInstanceOf(Date);
-
-    const first = await runJob(
-      t,
-      pollConferenceJob,
-      job.tenantId,
-      job.payload as { meetingId: string },
-    ).catch((e: unknown) => e);
-    expect(first).toBeInstanceOf(RetryLaterError);
-    expect(await runJob(t, pollConferenceJob, job.tenantId, job.payload as { meetingId: string })).toEqual({
-      state: 'success',
-    });
+    // The worker polls after the delay, is told to wait again, then finds the link.
+    const jobs = await waitForIdle(t, acme.tenant.id);
+    expect(jobs).toMatchObject([
+      {
+        kind: 'meetings.poll_conference',
+        payload: { meetingId: res.body.data.id },
+        status: 'succeeded',
+        attempts: 2,
+        errors: [{ error: 'Meet conference still pending' }],
+        result: { state: 'success' },
+      },
+    ]);
     const ready = await t.request(`/api/crm/meetings/${res.body.data.id}`, { headers: acme.headers });
     expect(ready.body.data.status).toBe('ready');
     expect(ready.body.data.hangoutLink).toMatch(/^https:\/\/meet\.google\.com\//);

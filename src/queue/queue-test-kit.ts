@@ -40,6 +40,28 @@ export async function waitForStatus(
   return (await jobRow(t, tenantId, id))!;
 }
 
+/**
+ * Waits until the tenant has no job waiting, retrying or running (the jobs those jobs
+ * enqueue included), and answers every job of the tenant, oldest first.
+ */
+export async function waitForIdle(t: TestApp, tenantId: string, timeoutMs = 30_000): Promise<JobRow[]> {
+  const { platform } = t.app.services;
+  // A plain loop rather than expect.poll, so hooks (beforeAll) can wait too.
+  for (const deadline = Date.now() + timeoutMs; ;) {
+    const busy = await platform
+      .selectFrom('jobs')
+      .select('id')
+      .where('tenant_id', '=', tenantId)
+      .where('status', 'in', ['queued', 'failed', 'running'])
+      .executeTakeFirst();
+    if (!busy) break;
+    if (Date.now() > deadline)
+      throw new Error(`Jobs of tenant ${tenantId} still pending after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return platform.selectFrom('jobs').selectAll().where('tenant_id', '=', tenantId).orderBy('id').execute();
+}
+
 /** A promise with its resolve function, to hold handlers until the test lets them go. */
 export function gate(): { promise: Promise<void>; open: () => void } {
   let open!: () => void;

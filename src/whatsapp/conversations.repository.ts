@@ -38,7 +38,7 @@ export async function findConversation(db: TenantDb, id: string) {
   return row ? toConversation(row) : null;
 }
 
-/** Most recent first, each with its latest message. */
+/** Most recent first, each with its latest message and the assigned agent of its lead. */
 export async function listConversations(db: TenantDb, page: { limit: number; offset: number }) {
   const rows = await db
     .selectFrom('conversations as c')
@@ -54,8 +54,12 @@ export async function listConversations(db: TenantDb, page: { limit: number; off
           .as('last'),
       (join) => join.onTrue(),
     )
+    .leftJoin('leads as l', 'l.id', 'c.lead_id')
+    .leftJoin('agents as a', 'a.id', 'l.assigned_agent_id')
     .selectAll('c')
     .select([
+      'a.id as agent_id',
+      'a.name as agent_name',
       'last.id as last_id',
       'last.direction as last_direction',
       'last.type as last_type',
@@ -69,6 +73,7 @@ export async function listConversations(db: TenantDb, page: { limit: number; off
     .execute();
   return rows.map((row) => ({
     ...toConversation(row),
+    assignedAgent: row.agent_id ? { id: row.agent_id, name: row.agent_name! } : null,
     lastMessage: row.last_id
       ? {
           id: row.last_id,

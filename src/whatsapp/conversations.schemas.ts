@@ -54,7 +54,8 @@ export const conversationSchema = z.object({
   waId: z.string(),
   contactName: z.string().nullable(),
   leadId: z.uuid().nullable(),
-  /** The lead's assigned agent comes from the CRM core once merged. */
+  /** The agent the conversation's lead is assigned to. */
+  assignedAgent: z.object({ id: z.uuid(), name: z.string() }).nullable(),
   unreadCount: z.number(),
   lastInboundAt: z.date().nullable(),
   lastMessageAt: z.date().nullable(),

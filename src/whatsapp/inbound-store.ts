@@ -7,6 +7,7 @@ export interface StoredInbound {
   messageId: string;
   conversationId: string;
   leadId: string | null;
+  body: string | null;
   hasMediaToFetch: boolean;
 }
 
@@ -75,6 +76,7 @@ export async function storeInboundMessage(
       messageId: row.id,
       conversationId: conversation.id,
       leadId: conversation.lead_id,
+      body: described.body,
       hasMediaToFetch: row.media_id !== null && row.media_key === null,
     };
   });

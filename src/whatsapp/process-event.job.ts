@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import type { Lead } from '../leads/lead.schemas.js';
 import type { JobContext, JobDefinition } from '../queue/job-types.js';
 import { PermanentJobError } from '../queue/job-types.js';
 import type { InboundMessage } from './inbound-message.js';
-import { storeInboundMessage } from './inbound-store.js';
-import { linkConversationToLead } from './lead-link.js';
+import { storeInboundMessage, type StoredInbound } from './inbound-store.js';
+import { linkConversationToLead, loadLead } from './lead-link.js';
 import { downloadMediaJobKind } from './media.job.js';
 import { applyPendingStatuses, applyStatus, outboundStatuses, type AppliedStatus } from './message-status.js';
 import type { StoredEvent } from './webhook-payload.js';
@@ -63,6 +64,12 @@ async function processValue(ctx: JobContext, value: z.infer<typeof valueSchema>)
     (value.contacts ?? []).map((contact) => [contact.wa_id, contact.profile?.name ?? null]),
   );
 
+  const leads = new Map<string, Promise<Lead | null>>();
+  const leadOf = (leadId: string) => {
+    if (!leads.has(leadId)) leads.set(leadId, loadLead(ctx, leadId));
+    return leads.get(leadId)!;
+  };
+
   for (const message of value.messages ?? []) {
     const stored = await storeInboundMessage(
       db,
@@ -78,25 +85,26 @@ async function processValue(ctx: JobContext, value: z.infer<typeof valueSchema>)
         { idempotencyKey: `whatsapp-media:${stored.messageId}` },
       );
     }
+    // Linked even for a redelivered message, in case an earlier attempt failed before linking.
+    const lead = stored.leadId
+      ? undefined
+      : await linkConversationToLead(ctx, {
+          conversationId: stored.conversationId,
+          waId: message.from,
+          contactName: names.get(message.from) ?? null,
+        });
     if (!stored.created) continue;
-    if (!stored.leadId) {
-      const leadId = await linkConversationToLead(ctx, {
-        conversationId: stored.conversationId,
-        waId: message.from,
-        contactName: names.get(message.from) ?? null,
-      });
-      if (leadId)
-        await db
-          .updateTable('conversations')
-          .set({ lead_id: leadId })
-          .where('id', '=', stored.conversationId)
-          .execute();
-    }
     ctx.services.realtime.emitToTenant(tenant.id, 'message.received', {
       messageId: stored.messageId,
       conversationId: stored.conversationId,
       type: message.type,
     });
+    publishMessageReceived(
+      ctx,
+      stored,
+      lead === undefined ? await leadOf(stored.leadId!) : lead,
+      message.type,
+    );
   }
 
   for (const raw of value.statuses ?? []) {
@@ -147,6 +155,19 @@ async function processValue(ctx: JobContext, value: z.infer<typeof valueSchema>)
       .execute();
     ctx.logger.warn({ error, phoneNumberId }, 'whatsapp reported a system error');
   }
+}
+
+/** The `whatsapp_message_received` automation trigger: a lead event, published once per new message. */
+function publishMessageReceived(ctx: JobContext, stored: StoredInbound, lead: Lead | null, type: string) {
+  if (!lead) return;
+  ctx.services.leadEvents.publish([
+    {
+      name: 'lead.whatsapp_message_received',
+      tenantId: ctx.handle.tenant.id,
+      lead,
+      data: { conversationId: stored.conversationId, messageId: stored.messageId, type, body: stored.body },
+    },
+  ]);
 }
 
 export const processEventJob: JobDefinition<{ eventId: string }> = {

@@ -1,8 +1,9 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PermanentJobError, RetryLaterError } from '../queue/job-types.js';
+import type { JobWorker } from '../queue/job-worker.js';
+import { startWorker, waitForIdle, waitForStatus } from '../queue/queue-test-kit.js';
 import { FakeGraphApi } from '../testing/fake-graph-api.js';
-import { recordJobs, runJob, tenantHandle, type JobRecorder } from '../testing/jobs.js';
+import { runJob, tenantHandle } from '../testing/jobs.js';
 import { startTestApp, testAdminToken, type TestApp, type TestTenant } from '../testing/test-app.js';
 import { processEventJob } from './process-event.job.js';
 import { sendMessageJob } from './send-message.job.js';
@@ -17,17 +18,23 @@ describe('WhatsApp sending and templates', () => {
   let t: TestApp;
   let graph: FakeGraphApi;
   let acme: TestTenant;
-  let queue: JobRecorder;
+  let worker: JobWorker;
   let conversationId: string;
 
   const send = (body: unknown) =>
     t.request(`/api/crm/conversations/${conversationId}/messages`, { headers: acme.headers, body });
-  const lastJob = () => queue.pending.shift()!;
+  /** The tenant's jobs once the worker has nothing left to do, newest last. */
+  const settled = () => waitForIdle(t, acme.tenant.id);
+  const sendJobOf = async (messageId: string) =>
+    (await settled()).find(
+      (job) =>
+        job.kind === sendMessageJob.kind && (job.payload as { messageId: string }).messageId === messageId,
+    )!;
 
   beforeAll(async () => {
     graph = await new FakeGraphApi('acme-token').start();
-    t = await startTestApp({ META_APP_SECRET: testAppSecret, META_GRAPH_URL: graph.baseUrl });
-    queue = recordJobs(t);
+    t = await startTestApp({ ROLE: 'web', META_APP_SECRET: testAppSecret, META_GRAPH_URL: graph.baseUrl });
+    worker = await startWorker(t, [processEventJob, sendMessageJob, syncTemplatesJob]);
     acme = await t.createTenant('acme');
     await t.request('/api/platform/tenants/acme/secrets/whatsapp', {
       method: 'PUT',
@@ -45,10 +52,11 @@ describe('WhatsApp sending and templates', () => {
       }),
     );
     await t.request('/api/whatsapp/webhook', { method: 'POST', headers, body });
-    await queue.drain([processEventJob]);
+    await settled();
     conversationId = (await t.request('/api/crm/conversations', { headers: acme.headers })).body.data[0].id;
   });
   afterAll(async () => {
+    await worker?.stop();
     await t?.close();
     await graph?.close();
   });
@@ -74,67 +82,38 @@ describe('WhatsApp sending and templates', () => {
     const late = await send({ type: 'text', text: 'still there?' });
     expect(late.status).toBe(409);
     expect(late.body.error.code).toBe('outside_customer_service_window');
-    expect(queue.pending).toHaveLength(0);
+    expect((await settled()).filter((job) => job.kind === sendMessageJob.kind)).toEqual([]);
     await db.updateTable('conversations').set({ last_inbound_at: new Date() }).execute();
   });
 
   it('maps each Graph API error code to what the send job does next', async () => {
     const cases = [
-      { code: 130429, status: 400, expect: RetryLaterError },
-      { code: 131056, status: 400, expect: RetryLaterError },
-      {
-        code: 131047,
-        status: 400,
-        expect: PermanentJobError,
-        reason: 'template_required',
-        message: /Template required/,
-      },
-      {
-        code: 131026,
-        status: 400,
-        expect: PermanentJobError,
-        reason: 'undeliverable',
-        message: /undeliverable/,
-      },
+      { code: 130429, retried: true },
+      { code: 131056, retried: true },
+      { code: 131047, reason: 'template_required', message: /Template required/ },
+      { code: 131026, reason: 'undeliverable', message: /undeliverable/ },
     ];
     const { db } = await tenantHandle(t, acme.tenant.id);
     for (const testCase of cases) {
+      graph.sendErrors.push({ status: 400, code: testCase.code, message: `error ${testCase.code}` });
       const queued = await send({ type: 'text', text: `case ${testCase.code}` });
       expect(queued.status).toBe(202);
-      const job = lastJob();
-      graph.sendErrors.push({
-        status: testCase.status,
-        code: testCase.code,
-        message: `error ${testCase.code}`,
-      });
-      const error = await runJob(
-        t,
-        sendMessageJob,
-        job.tenantId,
-        job.payload as { messageId: string },
-        2,
-      ).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(testCase.expect);
+      const job = await sendJobOf(queued.body.data.id);
       const message = await db
         .selectFrom('messages')
         .selectAll()
         .where('id', '=', queued.body.data.id)
         .executeTakeFirstOrThrow();
-      if (error instanceof RetryLaterError) {
-        expect(error.delayMs).toBe(4000);
-        expect(message.status).toBe('queued');
-        // The retry succeeds and stores the wamid.
-        await runJob(t, sendMessageJob, job.tenantId, job.payload as { messageId: string }, 3);
-        const sent = await db
-          .selectFrom('messages')
-          .selectAll()
-          .where('id', '=', queued.body.data.id)
-          .executeTakeFirstOrThrow();
-        expect(sent.wamid).toMatch(/^wamid\.SENT/);
-        expect(sent.status).toBe('accepted');
+      if (testCase.retried) {
+        // Retried after the rate-limit back-off, then sent: the wamid is stored.
+        expect(job).toMatchObject({ status: 'succeeded', attempts: 2 });
+        expect(job.errors[0]!.error).toMatch(new RegExp(`rate limit \\(${testCase.code}\\)`));
+        expect(message.wamid).toMatch(/^wamid\.SENT/);
+        expect(message.status).toBe('accepted');
       } else {
-        expect((error as PermanentJobError).code).toBe(testCase.reason);
-        expect((error as Error).message).toMatch(testCase.message!);
+        expect(job).toMatchObject({ status: 'dead', attempts: 1 });
+        expect(job.errors[0]).toMatchObject({ code: testCase.reason });
+        expect(job.last_error).toMatch(testCase.message!);
         expect(message.status).toBe('failed');
         expect(message.errors).toMatchObject([{ code: testCase.code, reason: testCase.reason }]);
       }
@@ -152,14 +131,12 @@ describe('WhatsApp sending and templates', () => {
   });
 
   it('marks the channel unhealthy on an invalid token (190) and healthy again after a success', async () => {
-    const queued = await send({ type: 'text', text: 'token test' });
-    const job = lastJob();
     graph.sendErrors.push({ status: 401, code: 190, message: 'Error validating access token' });
-    const error = await runJob(t, sendMessageJob, job.tenantId, job.payload as { messageId: string }).catch(
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(PermanentJobError);
-    expect((error as PermanentJobError).code).toBe('channel_unhealthy');
+    const queued = await send({ type: 'text', text: 'token test' });
+    expect(await sendJobOf(queued.body.data.id)).toMatchObject({
+      status: 'dead',
+      errors: [{ code: 'channel_unhealthy' }],
+    });
     const channels = await t.request('/api/crm/channels', { headers: acme.headers });
     expect(channels.status).toBe(200);
     expect(channels.body.data.find((c: { channel: string }) => c.channel === 'whatsapp')).toMatchObject({
@@ -173,9 +150,8 @@ describe('WhatsApp sending and templates', () => {
     });
     expect(queued.status).toBe(202);
 
-    await send({ type: 'text', text: 'after fix' });
-    const next = lastJob();
-    await runJob(t, sendMessageJob, next.tenantId, next.payload as { messageId: string });
+    const next = await send({ type: 'text', text: 'after fix' });
+    expect((await sendJobOf(next.body.data.id)).status).toBe('succeeded');
     const healed = await t.request('/api/crm/channels', { headers: acme.headers });
     expect(healed.body.data[0]).toMatchObject({ channel: 'whatsapp', healthy: true, lastError: null });
   });
@@ -222,10 +198,9 @@ describe('WhatsApp sending and templates', () => {
       headers: acme.headers,
     });
     expect(requested.status).toBe(202);
-    const job = lastJob();
-    expect(job.kind).toBe('whatsapp.sync_templates');
     const pagesBefore = graph.requests.filter((r) => r.path.includes('message_templates')).length;
-    expect(await runJob(t, syncTemplatesJob, job.tenantId, {})).toEqual({ templates: 5 });
+    const job = await waitForStatus(t, acme.tenant.id, requested.body.data.jobId, 'succeeded');
+    expect(job).toMatchObject({ kind: 'whatsapp.sync_templates', result: { templates: 5 } });
     const pages = graph.requests.filter((r) => r.path.includes('message_templates')).slice(pagesBefore);
     expect(pages.map((page) => page.path)).toEqual([
       '/v23.0/WABA1/message_templates?limit=100',
@@ -247,7 +222,11 @@ describe('WhatsApp sending and templates', () => {
 
     // A template removed at Meta disappears on the next sync.
     graph.templates = graph.templates.filter((template) => template.id !== '5');
-    await runJob(t, syncTemplatesJob, acme.tenant.id, {});
+    const again = await t.request('/api/crm/whatsapp/templates/sync', {
+      method: 'POST',
+      headers: acme.headers,
+    });
+    await waitForStatus(t, acme.tenant.id, again.body.data.jobId, 'succeeded');
     expect(
       (await t.request('/api/crm/whatsapp/templates', { headers: acme.headers })).body.data,
     ).toHaveLength(4);
@@ -269,8 +248,10 @@ describe('WhatsApp sending and templates', () => {
       template: { name: 'welcome', language: 'en_US', components },
     });
     expect(queued.status).toBe(202);
-    const sendJob = lastJob();
-    await runJob(t, sendMessageJob, sendJob.tenantId, sendJob.payload as { messageId: string });
+    expect(await sendJobOf(queued.body.data.id)).toMatchObject({
+      status: 'succeeded',
+      result: { wamid: expect.stringMatching(/^wamid\.SENT/) },
+    });
     expect(graph.requests.at(-1)?.body).toMatchObject({
       to: customer,
       type: 'template',

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JobWorker } from '../queue/job-worker.js';
+import { startWorker, waitForIdle } from '../queue/queue-test-kit.js';
 import { FakeGraphApi } from '../testing/fake-graph-api.js';
-import { recordJobs, runJob, tenantHandle, type JobRecorder } from '../testing/jobs.js';
+import { runJob, tenantHandle } from '../testing/jobs.js';
 import { startTestApp, testAdminToken, type TestApp, type TestTenant } from '../testing/test-app.js';
 import { downloadMediaJob } from './media.job.js';
 import { processEventJob } from './process-event.job.js';
@@ -30,7 +32,7 @@ describe('WhatsApp webhook', () => {
   let graph: FakeGraphApi;
   let acme: TestTenant;
   let globex: TestTenant;
-  let queue: JobRecorder;
+  let worker: JobWorker | undefined;
   let socket: Socket;
   const realtime: { event: string; payload: any }[] = [];
 
@@ -53,6 +55,27 @@ describe('WhatsApp webhook', () => {
     return Number(row.n);
   };
   const dbOf = async (tenant: TestTenant) => (await tenantHandle(t, tenant.tenant.id)).db;
+  const jobCount = async () =>
+    Number(
+      (
+        await t.app.services.platform
+          .selectFrom('jobs')
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+  /** Runs the processing of the latest stored event directly, while no worker runs. */
+  const processLatestEvent = async (tenant: TestTenant) => {
+    const event = await (
+      await dbOf(tenant)
+    )
+      .selectFrom('whatsapp_events')
+      .select('id')
+      .orderBy('received_at', 'desc')
+      .orderBy('id', 'desc')
+      .executeTakeFirstOrThrow();
+    await runJob(t, processEventJob, tenant.tenant.id, { eventId: event.id });
+  };
 
   beforeAll(async () => {
     graph = await new FakeGraphApi('acme-token').start();
@@ -60,8 +83,9 @@ describe('WhatsApp webhook', () => {
       META_APP_SECRET: testAppSecret,
       META_GRAPH_URL: graph.baseUrl,
       META_VERIFY_TOKEN: 'platform-verify-token',
+      ROLE: 'web',
     });
-    queue = recordJobs(t);
+    worker = await startWorker(t, jobs);
     acme = await t.createTenant('acme');
     globex = await t.createTenant('globex');
     socket = io(t.baseUrl, { auth: { clientCode: 'acme', apiKey: acme.apiKey }, transports: ['websocket'] });
@@ -94,6 +118,7 @@ describe('WhatsApp webhook', () => {
     ).toBe(200);
   });
   afterAll(async () => {
+    await worker?.stop();
     socket?.disconnect();
     await t?.close();
     await graph?.close();
@@ -142,7 +167,7 @@ describe('WhatsApp webhook', () => {
       ],
     });
     const body = metaJson(payload);
-    const before = queue.jobs.length;
+    const before = await jobCount();
     const attempts: Record<string, string>[] = [
       { 'content-type': 'application/json' },
       { 'content-type': 'application/json', 'x-hub-signature-256': sign(body, 'not-the-secret') },
@@ -157,7 +182,7 @@ describe('WhatsApp webhook', () => {
       expect(res.body.error.code).toBe('invalid_signature');
     }
     expect(await count(acme, 'whatsapp_events')).toBe(0);
-    expect(queue.jobs.length).toBe(before);
+    expect(await jobCount()).toBe(before);
   });
 
   it('stores every inbound message type once, even when Meta delivers the batch twice, and fetches media', async () => {
@@ -181,15 +206,16 @@ describe('WhatsApp webhook', () => {
         }),
       ],
     });
+    graph.expiredDownloads = 1;
     for (let delivery = 0; delivery < 2; delivery++) {
       const res = await post(payload);
       expect(res.status).toBe(200);
       expect(res.body.data).toEqual({ events: 1, unknownPhoneNumberIds: [] });
     }
-    graph.expiredDownloads = 1;
-    const outcomes = await queue.drain(jobs);
-    expect(outcomes.filter((outcome) => outcome.error)).toEqual([]);
-    expect(outcomes.filter((o) => o.job.kind === 'whatsapp.download_media')).toHaveLength(5);
+    const done = await waitForIdle(t, acme.tenant.id);
+    expect(done.filter((job) => job.status !== 'succeeded')).toEqual([]);
+    expect(done.filter((job) => job.kind === 'whatsapp.process_event')).toHaveLength(2);
+    expect(done.filter((job) => job.kind === 'whatsapp.download_media')).toHaveLength(5);
 
     const db = await dbOf(acme);
     const messages = await db.selectFrom('messages').selectAll().orderBy('wamid').execute();
@@ -228,7 +254,7 @@ describe('WhatsApp webhook', () => {
       waId: customer,
       contactName: 'Kerry Fisher',
       unreadCount: 12,
-      leadId: null,
+      leadId: expect.any(String),
     });
     expect(list.body.data[0].lastMessage).not.toBeNull();
 
@@ -302,7 +328,8 @@ describe('WhatsApp webhook', () => {
         (line) => line.msg === 'whatsapp webhook changes with no tenant route were acknowledged and dropped',
       ),
     ).toBe(true);
-    await queue.drain(jobs);
+    await waitForIdle(t, acme.tenant.id);
+    await waitForIdle(t, globex.tenant.id);
     const globexDb = await dbOf(globex);
     expect((await globexDb.selectFrom('messages').select('body').execute()).map((m) => m.body)).toEqual([
       'to globex',
@@ -352,7 +379,7 @@ describe('WhatsApp webhook', () => {
   });
 
   it('applies statuses monotonically, keeps a status that arrives before its message, records failures and system errors', async () => {
-    await queue.drain(jobs);
+    await waitForIdle(t, acme.tenant.id);
     const db = await dbOf(acme);
     const conversation = await db
       .selectFrom('conversations')
@@ -364,25 +391,26 @@ describe('WhatsApp webhook', () => {
         headers: acme.headers,
         body: { type: 'text', text },
       });
+    // The fake API numbers its wamids: this send will get wamid.SENT1. Its 'read' is processed
+    // (directly, the worker stopped) before the send job runs.
+    await worker!.stop();
     const first = await sendText('We ship tomorrow');
     expect(first.status).toBe(202);
     expect(first.body.data.status).toBe('queued');
     const firstId = first.body.data.id as string;
 
-    // The fake API numbers its wamids: this send will get wamid.SENT1. Its 'read' is processed before the send job runs.
-    const sendJob = queue.pending.shift()!;
-    expect(sendJob.kind).toBe('whatsapp.send_message');
     await post(
       webhook({
         changes: [change({ phoneNumberId: acmeNumber, statuses: [status('wamid.SENT1', 'read', customer)] })],
       }),
     );
-    await queue.drain(jobs);
+    await processLatestEvent(acme);
     const db2 = await dbOf(acme);
     expect(await db2.selectFrom('whatsapp_pending_statuses').select(['wamid', 'status']).execute()).toEqual([
       { wamid: 'wamid.SENT1', status: 'read' },
     ]);
-    await runJob(t, sendMessageJob, sendJob.tenantId, sendJob.payload as { messageId: string });
+    worker = await startWorker(t, jobs);
+    await waitForIdle(t, acme.tenant.id);
     expect(await db2.selectFrom('whatsapp_pending_statuses').select('wamid').execute()).toEqual([]);
     const sentRequest = graph.requests.find((request) => request.method === 'POST');
     expect(sentRequest?.body).toMatchObject({
@@ -415,14 +443,14 @@ describe('WhatsApp webhook', () => {
         ],
       }),
     );
-    await queue.drain(jobs);
+    await waitForIdle(t, acme.tenant.id);
     expect(
       (await db.selectFrom('messages').select('status').where('id', '=', firstId).executeTakeFirstOrThrow())
         .status,
     ).toBe('read');
 
     const second = await sendText('Are you there?');
-    await queue.drain(jobs);
+    await waitForIdle(t, acme.tenant.id);
     await post(
       webhook({
         changes: [
@@ -441,7 +469,7 @@ describe('WhatsApp webhook', () => {
         ],
       }),
     );
-    await queue.drain(jobs);
+    await waitForIdle(t, acme.tenant.id);
     const failed = await db
       .selectFrom('messages')
       .selectAll()
@@ -462,8 +490,8 @@ describe('WhatsApp webhook', () => {
         ],
       }),
     );
-    const outcomes = await queue.drain(jobs);
-    expect(outcomes.every((outcome) => !outcome.error)).toBe(true);
+    const settled = await waitForIdle(t, acme.tenant.id);
+    expect(settled.filter((job) => job.status !== 'succeeded')).toEqual([]);
     expect(
       await db
         .selectFrom('whatsapp_pending_statuses')
@@ -473,8 +501,8 @@ describe('WhatsApp webhook', () => {
     ).toEqual([{ status: 'delivered' }]);
 
     // A status carrying our id in biz_opaque_callback_data finds a message whose send job has not stored the wamid yet.
+    await worker!.stop();
     const third = await sendText('Opaque');
-    const thirdJob = queue.pending.shift()!;
     await post(
       webhook({
         changes: [
@@ -487,7 +515,7 @@ describe('WhatsApp webhook', () => {
         ],
       }),
     );
-    await queue.drain(jobs);
+    await processLatestEvent(acme);
     expect(
       await db
         .selectFrom('messages')
@@ -498,7 +526,8 @@ describe('WhatsApp webhook', () => {
       wamid: 'wamid.EARLY',
       status: 'delivered',
     });
-    await runJob(t, sendMessageJob, thirdJob.tenantId, thirdJob.payload as { messageId: string });
+    worker = await startWorker(t, jobs);
+    await waitForIdle(t, acme.tenant.id);
     expect(
       await db
         .selectFrom('messages')
@@ -532,7 +561,7 @@ describe('WhatsApp webhook', () => {
 
     const res = await t.request('/api/whatsapp/webhook', { method: 'POST', headers, body });
     expect(res.status).toBe(200);
-    await queue.drain(jobs);
+    await waitForIdle(t, acme.tenant.id);
     expect(await count(acme, 'messages')).toBeGreaterThanOrEqual(1000);
   });
 });
