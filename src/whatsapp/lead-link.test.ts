@@ -147,4 +147,36 @@ describe('WhatsApp sender → CRM lead', () => {
       assignedAgent: null,
     });
   });
+
+  it('fires the whatsapp_message_received automation trigger once per message, also on redelivery', async () => {
+    const rule = await t.request('/api/automations/rules', {
+      headers: acme.headers,
+      body: {
+        name: 'Tag WhatsApp senders',
+        trigger: 'whatsapp_message_received',
+        conditions: [{ field: 'variables.messageBody', op: 'contains', value: 'price' }],
+        actions: [{ type: 'add_tag', tag: 'asked-price' }],
+      },
+    });
+    expect(rule.status).toBe(201);
+    await post('919876500002', 'wamid.PRICE.1', 'What is the price?', 'Kiran Rao');
+    await post('919876500002', 'wamid.PRICE.1', 'What is the price?', 'Kiran Rao'); // Meta redelivers
+    await post('919876500002', 'wamid.PRICE.2', 'Thanks', 'Kiran Rao');
+    const jobs = await waitForIdle(t, acme.tenant.id);
+    expect(jobs.every((job) => job.status === 'succeeded')).toBe(true);
+
+    const lead = await (
+      await db()
+    )
+      .selectFrom('leads')
+      .select(['id', 'tags'])
+      .where('phone', '=', '+919876500002')
+      .executeTakeFirstOrThrow();
+    expect(lead.tags).toEqual(['asked-price']);
+    const runs = await t.request(`/api/automations/runs?ruleId=${rule.body.data.id}`, {
+      headers: acme.headers,
+    });
+    expect(runs.status).toBe(200);
+    expect(runs.body.data.items).toHaveLength(1);
+  });
 });

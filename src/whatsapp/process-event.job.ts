@@ -5,6 +5,7 @@ import { PermanentJobError } from '../queue/job-types.js';
 import type { InboundMessage } from './inbound-message.js';
 import { storeInboundMessage, type StoredInbound } from './inbound-store.js';
 import { linkConversationToLead, loadLead } from './lead-link.js';
+import { fireMessageReceived } from './message-received-trigger.js';
 import { downloadMediaJobKind } from './media.job.js';
 import { applyPendingStatuses, applyStatus, outboundStatuses, type AppliedStatus } from './message-status.js';
 import type { StoredEvent } from './webhook-payload.js';
@@ -93,18 +94,22 @@ async function processValue(ctx: JobContext, value: z.infer<typeof valueSchema>)
           waId: message.from,
           contactName: names.get(message.from) ?? null,
         });
+    const senderLead = lead === undefined ? await leadOf(stored.leadId!) : lead;
+    if (senderLead) {
+      await fireMessageReceived(ctx, senderLead, {
+        id: message.id,
+        type: message.type,
+        body: stored.body,
+        conversationId: stored.conversationId,
+      });
+    }
     if (!stored.created) continue;
     ctx.services.realtime.emitToTenant(tenant.id, 'message.received', {
       messageId: stored.messageId,
       conversationId: stored.conversationId,
       type: message.type,
     });
-    publishMessageReceived(
-      ctx,
-      stored,
-      lead === undefined ? await leadOf(stored.leadId!) : lead,
-      message.type,
-    );
+    publishMessageReceived(ctx, stored, senderLead, message.type);
   }
 
   for (const raw of value.statuses ?? []) {
@@ -157,7 +162,7 @@ async function processValue(ctx: JobContext, value: z.infer<typeof valueSchema>)
   }
 }
 
-/** The `whatsapp_message_received` automation trigger: a lead event, published once per new message. */
+/** A lead event for dashboards and in-process listeners, published once per new message. */
 function publishMessageReceived(ctx: JobContext, stored: StoredInbound, lead: Lead | null, type: string) {
   if (!lead) return;
   ctx.services.leadEvents.publish([
