@@ -1,7 +1,7 @@
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { AppError } from '../http/app-error.js';
+import { templateStatus } from '../whatsapp/templates.repository.js';
 import type { RuleInput } from './rule.schemas.js';
-import { templateExists } from './whatsapp-templates.port.js';
 
 /**
  * Checks what a rule refers to outside itself (agents, WhatsApp templates), so a rule that
@@ -26,7 +26,7 @@ export async function assertRuleReferences(handle: TenantHandle, rule: RuleInput
     }
     if (
       action.type === 'send_whatsapp_template' &&
-      !(await templateExists(handle, action.template, action.language))
+      (await templateStatus(handle.db, action.template, action.language)) !== 'APPROVED'
     ) {
       problems.push({
         path: `body.actions.${index}.template`,

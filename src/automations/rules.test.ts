@@ -1,6 +1,6 @@
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tenantHandle } from '../testing/job-context.js';
+import { syncedTemplate } from '../whatsapp/testing/approved-template.js';
 import { startTestApp, type TestApp, type TestTenant } from '../testing/test-app.js';
 import { issueExampleRule } from './example-rule.fixture.js';
 import { externalTriggers } from './triggers.js';
@@ -17,6 +17,7 @@ describe('automation rules', () => {
     t = await startTestApp();
     a = await t.createTenant('rulesa');
     b = await t.createTenant('rulesb');
+    await syncedTemplate((await tenantHandle(t, a.tenant.id)).db, 'welcome', 'en');
   });
   afterAll(() => t?.close());
 
@@ -122,16 +123,14 @@ describe('automation rules', () => {
     expect(paths(update)).toEqual(['body.actions.0.agentId']);
   });
 
-  it('checks WhatsApp templates once the channels table exists: only approved ones pass', async () => {
+  it('checks WhatsApp templates against the synced ones: only approved ones pass', async () => {
     const c = await t.createTenant('rulesc');
     const handle = await tenantHandle(t, c.tenant.id);
-    // Before the channels component syncs templates there is nothing to check against.
-    expect((await call(c, '/rules', 'POST', issueExampleRule)).status).toBe(201);
+    // Nothing synced yet: the template cannot be known to be approved.
+    expect((await call(c, '/rules', 'POST', issueExampleRule)).status).toBe(400);
 
-    await sql`create table ${sql.id(handle.schema, 'whatsapp_templates')} (
-      name text, language text, status text, primary key (name, language))`.execute(handle.db);
-    await sql`insert into ${sql.id(handle.schema, 'whatsapp_templates')} values
-      ('welcome', 'en', 'APPROVED'), ('promo', 'en', 'PENDING')`.execute(handle.db);
+    await syncedTemplate(handle.db, 'welcome', 'en');
+    await syncedTemplate(handle.db, 'promo', 'en', 'PENDING');
     expect((await call(c, '/rules', 'POST', issueExampleRule)).status).toBe(201);
     for (const [template, language] of [
       ['promo', 'en'],

@@ -4,6 +4,7 @@ import type { TenantHandle } from '../tenancy/connection-manager.js';
 import type { SendMessageBody } from './conversations.schemas.js';
 import { findConversation, toMessage } from './conversations.repository.js';
 import { sendMessageJobKind } from './send-message.job.js';
+import { templateStatus } from './templates.repository.js';
 
 /** Free-form messages are allowed only within 24 hours of the customer's last message. */
 export const customerServiceWindowMs = 24 * 60 * 60 * 1000;
@@ -34,19 +35,14 @@ export async function queueOutboundMessage(
     body = input.text;
   } else {
     const { name, language, components } = input.template;
-    const template = await handle.db
-      .selectFrom('whatsapp_templates')
-      .select('status')
-      .where('name', '=', name)
-      .where('language', '=', language)
-      .executeTakeFirst();
-    if (template?.status !== 'APPROVED') {
+    const status = await templateStatus(handle.db, name, language);
+    if (status !== 'APPROVED') {
       throw new AppError(
         'template_not_approved',
         'No APPROVED template with this name and language (sync templates first)',
         {
           status: 409,
-          details: { name, language, status: template?.status ?? null },
+          details: { name, language, status },
         },
       );
     }
