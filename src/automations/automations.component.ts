@@ -17,7 +17,7 @@ export const automationsComponent: Component = {
     registerEventRoute(automations, '/events', services);
     registerEventRoute(crm, '/automations/events', services);
     registerAutomationRuleRoutes(automations);
-    registerRunRoutes(automations);
+    registerRunRoutes(automations, services);
     registerWebhookSecretRoutes(automations);
   },
   jobs: [callWebhookJob, ...channelActionJobs, resumeRunJob, followUpReminderJob],

@@ -159,6 +159,21 @@ describe('automation channel actions, end to end through the queue', () => {
     expect(message).toMatchObject({ status: 'accepted', lead_id: result.lead.id, wa_id: `91${phone}` });
     const run = await api(acme, `/runs/${result.matchedRules[0].runId}`);
     expect(run.body.data.actions[0].detail).toMatchObject({ messageId });
+    // The run shows its job as the queue has it now.
+    const jobView = {
+      id: job.id,
+      kind: 'automation.send_whatsapp_template',
+      status: 'succeeded',
+      attempts: 1,
+      maxAttempts: 5,
+      lastError: null,
+      errorCode: null,
+      result: { messageId },
+    };
+    expect(run.body.data.jobs).toEqual([
+      { ...jobView, runAt: expect.any(String), finishedAt: expect.any(String), result: done.result },
+    ]);
+    expect(run.body.data.actions[0].job).toMatchObject(jobView);
   });
 
   it('a repeated delivery of the action job sends nothing twice', async () => {
@@ -205,6 +220,16 @@ describe('automation channel actions, end to end through the queue', () => {
     const closed = await waitForStatus(t, acme.tenant.id, text.jobs[0].id, 'dead');
     expect(closed.attempts).toBe(1);
     expect(closed.errors.at(-1)).toMatchObject({ code: 'outside_customer_service_window' });
+    const run = (await api(acme, `/runs/${text.matchedRules[0].runId}`)).body.data;
+    expect(run.jobs).toEqual([
+      expect.objectContaining({
+        id: text.jobs[0].id,
+        status: 'dead',
+        attempts: 1,
+        errorCode: 'outside_customer_service_window',
+        lastError: expect.stringContaining('24 hours'),
+      }),
+    ]);
 
     const { db } = await tenantHandle(t, acme.tenant.id);
     await db

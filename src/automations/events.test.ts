@@ -106,8 +106,15 @@ describe('automation events', () => {
       },
       actions: [
         { index: 0, type: 'add_tag', status: 'applied' },
-        { index: 1, type: 'send_whatsapp_template', status: 'queued', jobId: job.id },
+        {
+          index: 1,
+          type: 'send_whatsapp_template',
+          status: 'queued',
+          jobId: job.id,
+          job: { status: 'queued', attempts: 0 },
+        },
       ],
+      jobs: [{ id: job.id, kind: 'automation.send_whatsapp_template', status: 'queued', attempts: 0 }],
     });
   });
 
@@ -461,6 +468,18 @@ describe('automation events', () => {
       'queued',
     ]);
     expect(after.body.data.jobIds).toHaveLength(4);
+    expect(after.body.data.jobs.find((job: any) => job.id === jobs[2].id)).toMatchObject({
+      kind: resumeRunJobKind,
+      status: 'succeeded',
+      result: { resumed: true },
+    });
+    // A finished job past its retention is pruned from the queue: the run says so.
+    await t.app.services.platform.deleteFrom('jobs').where('id', '=', Number(jobs[2].id)).execute();
+    const pruned = await api(a, `/runs/${run.runId}`);
+    expect(pruned.body.data.jobs.find((job: any) => job.id === jobs[2].id)).toMatchObject({
+      status: 'pruned',
+      attempts: null,
+    });
   });
 
   it('leaves nothing behind when the transaction fails after a job was enqueued (no job without its run)', async () => {
