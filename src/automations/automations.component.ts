@@ -16,7 +16,7 @@ export const automationsComponent: Component = {
     drainOnLeadEvents(services);
     registerEventRoute(automations, '/events', services);
     registerEventRoute(crm, '/automations/events', services);
-    registerAutomationRuleRoutes(automations);
+    registerAutomationRuleRoutes(automations, services);
     registerRunRoutes(automations, services);
     registerWebhookSecretRoutes(automations);
   },

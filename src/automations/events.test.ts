@@ -27,7 +27,8 @@ describe('automation events', () => {
 
   beforeAll(async () => {
     // No worker in the app: jobs stay queued for the assertions; tests that run them start one.
-    t = await startTestApp({ ROLE: 'web' });
+    // Webhook URLs point at this machine (never called: no worker runs them).
+    t = await startTestApp({ ROLE: 'web', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' });
     a = await t.createTenant('eventsa', { defaultCountry: 'IN', timezone: 'Asia/Kolkata' });
     b = await t.createTenant('eventsb', { defaultCountry: 'IN' });
     await syncedTemplate((await tenantHandle(t, a.tenant.id)).db, 'welcome', 'en');
