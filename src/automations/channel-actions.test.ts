@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendEmailJob } from '../email/send-email.job.js';
 import { pollConferenceJob } from '../meetings/poll-conference.job.js';
 import type { JobWorker } from '../queue/job-worker.js';
+import { cancelJob } from '../queue/jobs.repository.js';
+import { PermanentJobError, RetryLaterError } from '../queue/job-types.js';
 import { startWorker, tenantJobs, waitForStatus } from '../queue/queue-test-kit.js';
 import { FakeGoogleCalendar } from '../testing/fake-google-calendar.js';
 import { FakeGraphApi } from '../testing/fake-graph-api.js';
@@ -12,6 +14,7 @@ import { sendMessageJob } from '../whatsapp/send-message.job.js';
 import { syncedTemplate } from '../whatsapp/testing/approved-template.js';
 import { resumeRunJob } from './resume-run.job.js';
 import { channelActionJobs } from './channel-actions.job.js';
+import { createMeetLinkJob } from './meet-action.job.js';
 import { sendWhatsAppTextJob } from './whatsapp-action.job.js';
 
 const admin = { authorization: `Bearer ${testAdminToken}` };
@@ -435,6 +438,45 @@ describe('automation channel actions, end to end through the queue', () => {
       expect(stored.actions.map((action: any) => action.status)).toEqual(['failed', 'skipped']);
     } finally {
       calendar.failConference = false;
+    }
+  });
+
+  it('a conference still pending at the last attempt fails the run instead of leaving it waiting', async () => {
+    calendar.pendingPolls = 1_000;
+    try {
+      await createRule(acme, {
+        name: 'Book a slow call',
+        trigger: 'tag_added',
+        actions: [
+          { type: 'create_meet_link', title: 'Slow', startAt: '2030-04-01T11:00:00Z' },
+          { type: 'add_tag', tag: 'booked' },
+        ],
+      });
+      const result = await fire(acme, { trigger: 'tag_added', phone: nextPhone() });
+      const [job] = result.jobs;
+      // The first attempt created the meeting and waits for its conference: stop the queue's retries.
+      await waitForStatus(t, acme.tenant.id, job.id, 'failed');
+      expect(await cancelJob(t.app.services.platform, acme.tenant.id, Number(job.id))).toBeDefined();
+      const row = (await tenantJobs(t, acme.tenant.id)).find((candidate) => String(candidate.id) === job.id)!;
+      const last = await createMeetLinkJob
+        .handler(
+          await jobContext(t, acme.tenant.id, row.kind, row.payload as any, { attempt: 10, maxAttempts: 10 }),
+        )
+        .catch((error: unknown) => error);
+      expect(last).toBeInstanceOf(RetryLaterError);
+      expect(last).not.toBeInstanceOf(PermanentJobError);
+      const run = (await api(acme, `/runs/${result.matchedRules[0].runId}`)).body.data;
+      expect(run.status).toBe('failed');
+      expect(run.actions).toMatchObject([
+        { status: 'failed', error: { code: 'meeting_not_ready' }, detail: { meetingId: expect.any(String) } },
+        { status: 'skipped' },
+      ]);
+      const { db } = await tenantHandle(t, acme.tenant.id);
+      expect(await db.selectFrom('meetings').select('id').where('title', '=', 'Slow').execute()).toHaveLength(
+        1,
+      );
+    } finally {
+      calendar.pendingPolls = 0;
     }
   });
 });

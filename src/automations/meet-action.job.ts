@@ -25,7 +25,8 @@ type Ctx = JobContext<CreateMeetLinkPayload>;
  * on the action's outcome and, when the actions after it wait for it (they are `scheduled`,
  * see AutomationSession.awaitMeeting), the run is resumed after it, where `{{meet.link}}`
  * renders. A conference Google is still creating is checked again later; a meeting that
- * cannot be made fails the action and skips the actions that waited for it.
+ * cannot be made (or is still not ready at the last attempt) fails the action and skips
+ * the actions that waited for it.
  */
 async function createMeetLink(ctx: Ctx) {
   try {
@@ -45,6 +46,10 @@ async function createMeetLink(ctx: Ctx) {
   } catch (error) {
     const jobError = asJobError(error);
     if (jobError instanceof PermanentJobError) await failAction(ctx, jobError);
+    else if (ctx.job.attempt >= ctx.job.maxAttempts) {
+      // The queue gives up after this attempt: the run must not wait for the meeting forever.
+      await failAction(ctx, new PermanentJobError((jobError as Error).message, 'meeting_not_ready'));
+    }
     throw jobError;
   }
 }
