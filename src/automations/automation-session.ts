@@ -51,6 +51,16 @@ export interface QueuedJob {
   runAt: string;
 }
 
+/** The meeting of the run's latest `create_meet_link`, once its job stored it. */
+export function meetingOf(run: RunState): Record<string, unknown> | null {
+  const outcome = run.outcomes.findLast(
+    (candidate) => candidate.type === 'create_meet_link' && candidate.detail?.link !== undefined,
+  );
+  if (!outcome) return null;
+  const { link, meetingId, start, end } = outcome.detail!;
+  return { link, id: meetingId, start, end };
+}
+
 /** How the lead events of a change map to triggers (and their variables). */
 function triggersOf(event: LeadEvent): { trigger: string; variables: Record<string, unknown> }[] {
   const data = event.data ?? {};
@@ -169,11 +179,12 @@ export class AutomationSession {
     await this.execute(run, actions, startIndex, 0, variables);
   }
 
-  private scope(trigger: string, variables: Record<string, unknown>): TemplateScope {
+  private scope(trigger: string, variables: Record<string, unknown>, run?: RunState): TemplateScope {
     return {
       lead: this.lead as Record<string, unknown> | null,
       variables,
       event: { trigger, phone: this.event.phone, id: this.event.id },
+      meet: run ? meetingOf(run) : null,
     };
   }
 
@@ -201,7 +212,12 @@ export class AutomationSession {
         }
         run.outcomes.push(await this.internal(run, action as InternalAction, index, variables));
       } else {
-        run.outcomes.push(await this.external(run, action as ExternalAction, index, offsetMs, variables));
+        const outcome = await this.external(run, action as ExternalAction, index, offsetMs, variables);
+        run.outcomes.push(outcome);
+        if (action.type === 'create_meet_link' && outcome.status === 'queued' && index + 1 < actions.length) {
+          this.awaitMeeting(run, actions, index + 1);
+          break;
+        }
       }
     }
     if (run.status === 'running') {
@@ -225,7 +241,7 @@ export class AutomationSession {
         { trx, lead, scoring, assignmentRules },
         action,
         this.lead,
-        this.scope(run.trigger, variables),
+        this.scope(run.trigger, variables, run),
       );
       await sql`release savepoint automation_action`.execute(trx);
     } catch (error) {
@@ -253,7 +269,7 @@ export class AutomationSession {
       payload = await externalJobPayload(action, {
         trx: this.deps.trx,
         timezone: this.deps.handle.tenant.timezone,
-        scope: this.scope(run.trigger, variables),
+        scope: this.scope(run.trigger, variables, run),
         lead: this.lead,
         rule: { id: run.ruleId, name: run.ruleName },
         origin: { runId: run.id, ruleId: run.ruleId, actionIndex: index, leadId: this.lead?.id ?? null },
@@ -297,6 +313,25 @@ export class AutomationSession {
         type: actions[rest]!.type,
         status: 'scheduled',
         ...(rest === index ? { jobId: job.id, jobKind: resumeRunJobKind, runAt: runAt.toISOString() } : {}),
+      });
+    }
+    run.status = 'waiting';
+  }
+
+  /**
+   * The actions after a `create_meet_link` wait for its meeting, so they can use its link
+   * (`{{meet.link}}`): they stay `scheduled` without a job, and the meet job, once the
+   * meeting is ready, stores it on its outcome and queues the run's resumption at `index`
+   * (meet-action.job.ts). Chaining is simpler than rendering later payloads lazily: each
+   * action is still rendered once, when it is carried out, with everything it may read.
+   */
+  private awaitMeeting(run: RunState, actions: Action[], index: number) {
+    for (let rest = index; rest < actions.length; rest++) {
+      run.outcomes.push({
+        index: rest,
+        type: actions[rest]!.type,
+        status: 'scheduled',
+        ...(rest === index ? { detail: { awaiting: 'create_meet_link' } } : {}),
       });
     }
     run.status = 'waiting';

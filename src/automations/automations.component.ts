@@ -16,8 +16,8 @@ export const automationsComponent: Component = {
     drainOnLeadEvents(services);
     registerEventRoute(automations, '/events', services);
     registerEventRoute(crm, '/automations/events', services);
-    registerAutomationRuleRoutes(automations);
-    registerRunRoutes(automations);
+    registerAutomationRuleRoutes(automations, services);
+    registerRunRoutes(automations, services);
     registerWebhookSecretRoutes(automations);
   },
   jobs: [callWebhookJob, ...channelActionJobs, resumeRunJob, followUpReminderJob],

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tenantHandle } from '../testing/job-context.js';
-import { installRecordingQueue, type RecordedJob } from '../testing/recording-queue.js';
+import { startWorker, tenantJobs, waitForStatus } from '../queue/queue-test-kit.js';
 import { startTestApp, type TestApp, type TestTenant } from '../testing/test-app.js';
 import {
   assignPendingCron,
@@ -9,19 +9,19 @@ import {
   fireDueReminders,
   internalEventsCron,
 } from './automations.cron.js';
+import { followUpReminderJob, followUpReminderJobKind } from './follow-up-reminder.job.js';
 
 describe('automation cron tasks', () => {
   let t: TestApp;
   let a: TestTenant;
-  let recorded: { jobs(tenantId: string): Promise<RecordedJob[]> };
   const api = (tenant: TestTenant, path: string, method = 'GET', body?: unknown) =>
     t.request(`/api/automations${path}`, { method, headers: tenant.headers, body });
   const crm = (tenant: TestTenant, path: string, method = 'GET', body?: unknown) =>
     t.request(`/api/crm${path}`, { method, headers: tenant.headers, body });
 
   beforeAll(async () => {
-    t = await startTestApp();
-    recorded = await installRecordingQueue(t);
+    // No worker in the app: jobs stay queued for the assertions; tests that run them start one.
+    t = await startTestApp({ ROLE: 'web' });
     a = await t.createTenant('crona', { defaultCountry: 'IN', timezone: 'Asia/Kolkata' });
   });
   afterAll(() => t?.close());
@@ -54,12 +54,24 @@ describe('automation cron tasks', () => {
     expect((await crm(a, `/leads/${due.id}`)).body.data.tags).toEqual(['call-back']);
     expect((await crm(a, `/leads/${future.id}`)).body.data.tags).toEqual([]);
     expect((await crm(a, `/leads/${stale.id}`)).body.data.tags).toEqual([]);
-    const reminders = (await recorded.jobs(a.tenant.id)).filter(
-      (job) => job.kind === 'automation.follow_up_reminder',
+    const reminders = (await tenantJobs(t, a.tenant.id)).filter(
+      (job) => job.kind === followUpReminderJobKind,
     );
-    expect(reminders.map((job) => job.payload)).toEqual([
-      { leadId: due.id, agentId: agent.id, followUpAt: due.followUpAt },
+    expect(reminders.map((job) => [job.payload, job.idempotency_key, job.status])).toEqual([
+      [
+        { leadId: due.id, agentId: agent.id, followUpAt: due.followUpAt },
+        `follow_up:${due.id}:${Date.parse(due.followUpAt)}`,
+        'queued',
+      ],
     ]);
+    // A real worker delivers it to the owner's room.
+    const worker = await startWorker(t, [followUpReminderJob]);
+    try {
+      const done = await waitForStatus(t, a.tenant.id, String(reminders[0]!.id), 'succeeded');
+      expect(done.result).toEqual({ notified: agent.id });
+    } finally {
+      await worker.stop();
+    }
 
     // A new follow-up time is a new reminder.
     await crm(a, `/leads/${due.id}`, 'PATCH', { followUpAt: new Date(now - 60_000).toISOString() });

@@ -1,3 +1,5 @@
+import { lookup } from 'node:dns/promises';
+import { hostname } from 'node:os';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -5,8 +7,8 @@ import { PermanentJobError, RetryLaterError } from '../queue/job-types.js';
 import { jobContext } from '../testing/job-context.js';
 import { startTestApp, type TestApp, type TestTenant } from '../testing/test-app.js';
 import { callWebhook } from './call-webhook.job.js';
-import { channelActionJobs } from './channel-actions.job.js';
 import type { CallWebhookPayload } from './external-actions.js';
+import { internalUrlProblem, isInternalAddress } from './webhook-address.js';
 import { verifySignature } from './webhook-signing.js';
 
 interface Received {
@@ -31,7 +33,8 @@ describe('call_webhook job', () => {
   };
 
   beforeAll(async () => {
-    t = await startTestApp();
+    // The receiver is on this machine: internal addresses are allowed here (see the guard's tests below).
+    t = await startTestApp({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' });
     a = await t.createTenant('hooks');
     server = createServer((req, res) => {
       const chunks: Buffer[] = [];
@@ -117,20 +120,117 @@ describe('call_webhook job', () => {
     expect(refused).toBeInstanceOf(PermanentJobError);
     expect((refused as PermanentJobError).code).toBe('webhook_rejected');
   });
+});
 
-  it('WhatsApp, email and Meet actions fail permanently with channel_not_configured', async () => {
-    expect(channelActionJobs.map((job) => job.kind).sort()).toEqual([
-      'automation.create_meet_link',
-      'automation.send_email',
-      'automation.send_whatsapp_template',
-      'automation.send_whatsapp_text',
-    ]);
-    for (const job of channelActionJobs) {
-      const error = await job
-        .handler(await jobContext(t, a.tenant.id, job.kind, { to: '+918143963821' }))
-        .catch((failure: unknown) => failure);
-      expect(error).toBeInstanceOf(PermanentJobError);
-      expect((error as PermanentJobError).code).toBe('channel_not_configured');
+describe('call_webhook SSRF guard (the default)', () => {
+  let t: TestApp;
+  let a: TestTenant;
+  let server: Server;
+  let port: number;
+  let hits = 0;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    a = await t.createTenant('guarded');
+    server = createServer((_req, res) => {
+      hits++;
+      res.writeHead(204).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server?.close(resolve));
+    await t?.close();
+  });
+
+  const send = async (url: string) =>
+    callWebhook(
+      await jobContext(t, a.tenant.id, 'automation.call_webhook', {
+        runId: '4f0c5f8e-1111-4222-8333-444455556666',
+        ruleId: null,
+        actionIndex: 0,
+        leadId: null,
+        url,
+        headers: {},
+        timeoutMs: 2000,
+        body: {},
+      }),
+    ).catch((error: unknown) => error);
+
+  it('classifies loopback, private, link-local and unique-local addresses, in every spelling', () => {
+    for (const address of [
+      '127.0.0.1',
+      '10.1.2.3',
+      '172.16.5.4',
+      '192.168.1.1',
+      '169.254.169.254',
+      '100.64.0.1',
+      '0.0.0.0',
+      '::1',
+      '::',
+      'fd00::1',
+      'fe80::1',
+      '::ffff:127.0.0.1',
+    ]) {
+      expect(isInternalAddress(address), address).toBe(true);
     }
+    for (const address of ['8.8.8.8', '172.32.0.1', '2606:4700::1111', 'example.com']) {
+      expect(isInternalAddress(address), address).toBe(false);
+    }
+    for (const url of [
+      'http://0x7f000001/hook',
+      'http://2130706433/hook',
+      'http://[::1]:8080/hook',
+      'http://[::ffff:7f00:1]/hook',
+      'http://LOCALHOST/hook',
+      'https://api.localhost/hook',
+      'http://169.254.169.254/latest/meta-data',
+    ]) {
+      expect(internalUrlProblem(url), url).toBeDefined();
+    }
+    expect(internalUrlProblem('https://hooks.example.com/in')).toBeUndefined();
+  });
+
+  it('refuses to save a rule whose webhook URL is an internal literal', async () => {
+    const res = await t.request('/api/automations/rules', {
+      headers: a.headers,
+      body: {
+        name: 'Metadata',
+        trigger: 'form_submitted',
+        actions: [
+          { type: 'add_tag', tag: 'x' },
+          { type: 'call_webhook', url: 'http://169.254.169.254/latest/meta-data' },
+        ],
+      },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details).toEqual([
+      { path: 'body.actions.1.url', message: expect.stringContaining('webhook_address_not_allowed') },
+    ]);
+    const named = await t.request('/api/automations/rules', {
+      headers: a.headers,
+      body: {
+        name: 'Named',
+        trigger: 'form_submitted',
+        actions: [{ type: 'call_webhook', url: 'https://hooks.example.com/in' }],
+      },
+    });
+    expect(named.status).toBe(201);
+  });
+
+  it('refuses at send time an internal literal and a name that resolves to an internal address', async () => {
+    const literal = await send(`http://127.0.0.1:${port}/hook`);
+    expect(literal).toBeInstanceOf(PermanentJobError);
+    expect((literal as PermanentJobError).code).toBe('webhook_address_not_allowed');
+
+    // This machine's own name resolves to one of its internal addresses.
+    const own = hostname();
+    expect(isInternalAddress((await lookup(own)).address)).toBe(true);
+    const resolved = await send(`http://${own}:${port}/hook`);
+    expect(resolved).toBeInstanceOf(PermanentJobError);
+    expect((resolved as PermanentJobError).code).toBe('webhook_address_not_allowed');
+    expect((resolved as Error).message).toContain(own);
+    expect(hits).toBe(0);
   });
 });

@@ -1,6 +1,13 @@
+import { fetch, type Response } from 'undici';
 import type { JobContext, JobDefinition } from '../queue/job-types.js';
 import { PermanentJobError, RetryLaterError } from '../queue/job-types.js';
 import { actionJobKinds, type CallWebhookPayload } from './external-actions.js';
+import {
+  addressRefusal,
+  internalUrlProblem,
+  publicOnlyDispatcher,
+  webhookAddressNotAllowed,
+} from './webhook-address.js';
 import { signatureHeader, signBody, webhookSigningSecret } from './webhook-signing.js';
 
 /** Statuses worth another attempt besides 5xx: timeout and rate limit. */
@@ -18,9 +25,14 @@ function retryAfterMs(header: string | null): number | undefined {
  * POSTs the run's event to the tenant's URL, signed with HMAC-SHA256 over the exact bytes
  * sent. 2xx succeeds; 4xx is permanent (the receiver refuses it) except 408/425/429; 5xx,
  * timeouts and network errors are retried by the queue (429/503 honour Retry-After).
+ * Unless WEBHOOK_ALLOW_PRIVATE_NETWORKS is set, an internal address (the URL's literal, or
+ * any address its name resolves to when connecting) is refused permanently.
  */
 export async function callWebhook(ctx: JobContext<CallWebhookPayload>): Promise<{ status: number }> {
   const { url, headers, timeoutMs, body } = ctx.job.payload;
+  const guarded = !ctx.services.config.webhooks.allowPrivateNetworks;
+  const literal = guarded ? internalUrlProblem(url) : undefined;
+  if (literal) throw new PermanentJobError(`Webhook ${url} refused: ${literal}`, webhookAddressNotAllowed);
   const raw = JSON.stringify(body);
   const secret = await webhookSigningSecret(ctx.handle.db);
   let response: Response;
@@ -38,8 +50,11 @@ export async function callWebhook(ctx: JobContext<CallWebhookPayload>): Promise<
       body: raw,
       redirect: 'manual',
       signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)]),
+      ...(guarded ? { dispatcher: publicOnlyDispatcher } : {}),
     });
   } catch (error) {
+    const refused = addressRefusal(error);
+    if (refused) throw refused;
     const reason =
       error instanceof Error && error.name === 'TimeoutError'
         ? `timed out after ${timeoutMs} ms`

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { conditionHolds } from './conditions.js';
 import { conditionSchema } from './rule.schemas.js';
-import { MissingVariablesError, renderAll, renderTemplate, type TemplateScope } from './template-text.js';
+import {
+  MissingVariablesError,
+  renderAll,
+  renderTemplate,
+  templateProblems,
+  type TemplateScope,
+} from './template-text.js';
 
 const scope: TemplateScope = {
   lead: {
@@ -80,5 +86,15 @@ describe('template rendering', () => {
     expect(() => renderTemplate('{{lead.firstName}}', { ...scope, lead: null })).toThrow(
       MissingVariablesError,
     );
+  });
+
+  it('reads the meeting of an earlier create_meet_link as meet.*, missing until it exists', () => {
+    const link = 'https://meet.google.com/abc-defg-hij';
+    expect(renderTemplate('Join: {{meet.link}}', { ...scope, meet: { link } })).toBe(`Join: ${link}`);
+    expect(() => renderTemplate('Join: {{meet.link}}', scope)).toThrow(MissingVariablesError);
+    expect(templateProblems('{{meet.link}} {{meet.start}}')).toEqual([]);
+    expect(templateProblems('{{meet.url}}')).toEqual([
+      "'meet.url' is not a meeting fact (known: meet.link, meet.id, meet.start, meet.end)",
+    ]);
   });
 });

@@ -27,7 +27,7 @@ export type EventBody = z.infer<typeof eventBodySchema>;
 const outcome = z.object({
   index: z.number().int(),
   type: z.string(),
-  status: z.enum(['applied', 'queued', 'failed', 'scheduled']),
+  status: z.enum(['applied', 'queued', 'failed', 'scheduled', 'skipped']),
   detail: z.record(z.string(), z.unknown()).optional(),
   error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }).optional(),
   jobId: z.string().optional(),

@@ -1,17 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startWorker, tenantJobs, waitForStatus } from '../queue/queue-test-kit.js';
 import { jobContext, tenantHandle } from '../testing/job-context.js';
-import { installRecordingQueue, type RecordedJob } from '../testing/recording-queue.js';
+import { syncedTemplate } from '../whatsapp/testing/approved-template.js';
 import { testDatabaseKind } from '../testing/test-database.js';
 import { startTestApp, type TestApp, type TestTenant } from '../testing/test-app.js';
 import { resumeRunJobKind } from './automation-session.js';
-import { resumeRun } from './resume-run.job.js';
+import { resumeRun, resumeRunJob } from './resume-run.job.js';
 import { issueExampleRule } from './example-rule.fixture.js';
 
 describe('automation events', () => {
   let t: TestApp;
   let a: TestTenant;
   let b: TestTenant;
-  let recorded: { jobs(tenantId: string): Promise<RecordedJob[]> };
   let phoneCounter = 0;
   const nextPhone = () => `98765${String(10_000 + ++phoneCounter).slice(-5)}`;
   const api = (tenant: TestTenant, path: string, method = 'GET', body?: unknown) =>
@@ -26,10 +26,12 @@ describe('automation events', () => {
   const fire = (tenant: TestTenant, body: unknown) => api(tenant, '/events', 'POST', body);
 
   beforeAll(async () => {
-    t = await startTestApp();
-    recorded = await installRecordingQueue(t);
+    // No worker in the app: jobs stay queued for the assertions; tests that run them start one.
+    // Webhook URLs point at this machine (never called: no worker runs them).
+    t = await startTestApp({ ROLE: 'web', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' });
     a = await t.createTenant('eventsa', { defaultCountry: 'IN', timezone: 'Asia/Kolkata' });
     b = await t.createTenant('eventsb', { defaultCountry: 'IN' });
+    await syncedTemplate((await tenantHandle(t, a.tenant.id)).db, 'welcome', 'en');
     await createRule(a, issueExampleRule);
   });
   afterAll(() => t?.close());
@@ -63,8 +65,13 @@ describe('automation events', () => {
     const [job] = result.jobs;
     expect(job.kind).toBe('automation.send_whatsapp_template');
 
-    const jobs = await recorded.jobs(a.tenant.id);
-    const stored = jobs.find((candidate) => candidate.id === job.id)!;
+    const stored = (await tenantJobs(t, a.tenant.id)).find((row) => String(row.id) === job.id)!;
+    expect(stored).toMatchObject({
+      kind: 'automation.send_whatsapp_template',
+      status: 'queued',
+      idempotency_key: `automation:${result.matchedRules[0].runId}:1`,
+    });
+    expect(stored.run_at.toISOString()).toBe(job.runAt);
     expect(stored.payload).toMatchObject({
       to: '+918143963821',
       template: 'welcome',
@@ -100,8 +107,15 @@ describe('automation events', () => {
       },
       actions: [
         { index: 0, type: 'add_tag', status: 'applied' },
-        { index: 1, type: 'send_whatsapp_template', status: 'queued', jobId: job.id },
+        {
+          index: 1,
+          type: 'send_whatsapp_template',
+          status: 'queued',
+          jobId: job.id,
+          job: { status: 'queued', attempts: 0 },
+        },
       ],
+      jobs: [{ id: job.id, kind: 'automation.send_whatsapp_template', status: 'queued', attempts: 0 }],
     });
   });
 
@@ -229,8 +243,8 @@ describe('automation events', () => {
     expect(new Set(responses.map((res) => res.body.data.lead.id))).toEqual(new Set([leadId]));
     const notes = await crm(a, `/leads/${leadId}/notes`);
     expect(notes.body.data).toHaveLength(1);
-    const webhooks = (await recorded.jobs(a.tenant.id)).filter(
-      (job) => job.kind === 'automation.call_webhook' && job.payload.leadId === leadId,
+    const webhooks = (await tenantJobs(t, a.tenant.id)).filter(
+      (job) => job.kind === 'automation.call_webhook' && (job.payload as any).leadId === leadId,
     );
     expect(webhooks).toHaveLength(1);
   });
@@ -418,9 +432,30 @@ describe('automation events', () => {
     expect(Date.parse(jobs[2].runAt)).toBe(Date.parse(jobs[1].runAt));
     expect(res.body.data.lead.tags).not.toContain('followed-up');
 
-    const resumeJob = (await recorded.jobs(a.tenant.id)).find((job) => job.id === jobs[2].id)!;
-    const ctx = await jobContext(t, a.tenant.id, resumeRunJobKind, resumeJob.payload);
-    expect(await resumeRun(ctx)).toMatchObject({ resumed: true });
+    const stored = (await tenantJobs(t, a.tenant.id)).filter((job) =>
+      jobs.some((queued: any) => queued.id === String(job.id)),
+    );
+    expect(stored.map((job) => [job.kind, job.run_at.toISOString(), job.idempotency_key])).toEqual([
+      ['automation.call_webhook', jobs[0].runAt, `automation:${run.runId}:0`],
+      ['automation.call_webhook', jobs[1].runAt, `automation:${run.runId}:2`],
+      [resumeRunJobKind, jobs[2].runAt, `automation:${run.runId}:resume:3`],
+    ]);
+
+    // Thirty minutes pass: the resume job becomes due and a real worker runs it.
+    await t.app.services.platform
+      .updateTable('jobs')
+      .set({ run_at: new Date() })
+      .where('id', '=', Number(jobs[2].id))
+      .execute();
+    const worker = await startWorker(t, [resumeRunJob]);
+    try {
+      const done = await waitForStatus(t, a.tenant.id, jobs[2].id, 'succeeded');
+      expect(done.result).toMatchObject({ resumed: true });
+    } finally {
+      await worker.stop();
+    }
+    // A duplicate delivery of the same job continues nothing.
+    const ctx = await jobContext(t, a.tenant.id, resumeRunJobKind, stored[2]!.payload as any);
     expect(await resumeRun(ctx)).toEqual({ resumed: false, jobIds: [] });
     const lead = await crm(a, `/leads/${res.body.data.lead.id}`);
     expect(lead.body.data.tags).toContain('followed-up');
@@ -434,6 +469,18 @@ describe('automation events', () => {
       'queued',
     ]);
     expect(after.body.data.jobIds).toHaveLength(4);
+    expect(after.body.data.jobs.find((job: any) => job.id === jobs[2].id)).toMatchObject({
+      kind: resumeRunJobKind,
+      status: 'succeeded',
+      result: { resumed: true },
+    });
+    // A finished job past its retention is pruned from the queue: the run says so.
+    await t.app.services.platform.deleteFrom('jobs').where('id', '=', Number(jobs[2].id)).execute();
+    const pruned = await api(a, `/runs/${run.runId}`);
+    expect(pruned.body.data.jobs.find((job: any) => job.id === jobs[2].id)).toMatchObject({
+      status: 'pruned',
+      attempts: null,
+    });
   });
 
   it('leaves nothing behind when the transaction fails after a job was enqueued (no job without its run)', async () => {
@@ -469,7 +516,7 @@ describe('automation events', () => {
       t.app.services.queue = queue;
     }
     expect(calls).toBe(2);
-    expect(await recorded.jobs(f.tenant.id)).toEqual([]);
+    expect(await tenantJobs(t, f.tenant.id)).toEqual([]);
     const handle = await tenantHandle(t, f.tenant.id);
     expect(await handle.db.selectFrom('leads').select('id').execute()).toEqual([]);
     expect(await handle.db.selectFrom('automation_events').select('id').execute()).toEqual([]);
@@ -487,7 +534,7 @@ describe('automation events', () => {
       leadCreated: true,
       lead: { tags: ['hooked'] },
     });
-    expect((await recorded.jobs(f.tenant.id)).map((job) => job.payload.url)).toEqual([
+    expect((await tenantJobs(t, f.tenant.id)).map((job) => (job.payload as any).url)).toEqual([
       'http://127.0.0.1:9/one',
       'http://127.0.0.1:9/two',
     ]);

@@ -1,5 +1,3 @@
-import type { TenantHandle } from '../tenancy/connection-manager.js';
-
 /** The rule from the issue, verbatim. */
 export const issueExampleRule = {
   name: 'Tag web forms',
@@ -16,24 +14,3 @@ export const issueExampleRule = {
   ],
   active: true,
 };
-
-/** Stores a synced WhatsApp template, as the channels' template sync would. */
-export async function syncedTemplate(
-  handle: TenantHandle,
-  name = 'welcome',
-  language = 'en',
-  status = 'APPROVED',
-) {
-  await handle.db
-    .insertInto('whatsapp_templates')
-    .values({
-      name,
-      language,
-      status,
-      template_id: `tpl-${name}-${language}`,
-      category: 'UTILITY',
-      parameter_format: 'POSITIONAL',
-      components: JSON.stringify([]),
-    })
-    .execute();
-}

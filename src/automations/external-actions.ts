@@ -30,6 +30,34 @@ export interface ActionOrigin {
   leadId: string | null;
 }
 
+export interface WhatsAppTemplatePayload extends ActionOrigin {
+  /** E.164. */
+  to: string;
+  template: string;
+  language: string;
+  /** The template's body parameters, in order. */
+  parameters: string[];
+}
+
+export interface WhatsAppTextPayload extends ActionOrigin {
+  to: string;
+  text: string;
+}
+
+export interface SendEmailPayload extends ActionOrigin {
+  to: string;
+  subject: string;
+  /** Plain text. */
+  body: string;
+}
+
+export interface CreateMeetLinkPayload extends ActionOrigin {
+  title: string;
+  startAt: string;
+  durationMinutes: number;
+  attendees: string[];
+}
+
 export interface CallWebhookPayload extends ActionOrigin {
   url: string;
   headers: Record<string, string>;
@@ -64,22 +92,31 @@ export async function externalJobPayload(
 ): Promise<Record<string, unknown>> {
   const { scope, origin } = ctx;
   switch (action.type) {
-    case 'send_whatsapp_template':
-      return {
+    case 'send_whatsapp_template': {
+      const payload: WhatsAppTemplatePayload = {
         ...origin,
         to: whatsappRecipient(ctx),
         template: action.template,
         language: action.language,
         parameters: renderAll(action.variables, scope),
       };
-    case 'send_whatsapp_text':
-      return { ...origin, to: whatsappRecipient(ctx), text: renderTemplate(action.text, scope) };
+      return { ...payload };
+    }
+    case 'send_whatsapp_text': {
+      const payload: WhatsAppTextPayload = {
+        ...origin,
+        to: whatsappRecipient(ctx),
+        text: renderTemplate(action.text, scope),
+      };
+      return { ...payload };
+    }
     case 'send_email': {
       const [subject, body] = renderAll([action.subject, action.body], scope);
       const to = action.to ? renderTemplate(action.to, scope) : ctx.lead?.email;
       if (!to)
         throw new ActionFailure('no_recipient', 'The lead has no email address and the action names none');
-      return { ...origin, to, subject, body };
+      const payload: SendEmailPayload = { ...origin, to, subject: subject!, body: body! };
+      return { ...payload };
     }
     case 'create_meet_link': {
       const [title, startText, ...attendees] = renderAll(
@@ -88,13 +125,14 @@ export async function externalJobPayload(
       );
       const startAt = await tenantInstant(ctx.trx, startText!, ctx.timezone);
       if (!startAt) throw new ActionFailure('invalid_date', `startAt is not an ISO date-time: ${startText}`);
-      return {
+      const payload: CreateMeetLinkPayload = {
         ...origin,
-        title,
+        title: title!,
         startAt: startAt.toISOString(),
         durationMinutes: action.durationMinutes,
         attendees,
       };
+      return { ...payload };
     }
     case 'call_webhook': {
       const payload: CallWebhookPayload = {

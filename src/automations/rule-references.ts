@@ -1,13 +1,19 @@
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { AppError } from '../http/app-error.js';
+import { templateStatus } from '../whatsapp/templates.repository.js';
 import type { RuleInput } from './rule.schemas.js';
-import { templateStatus } from '../whatsapp/template.repository.js';
+import { internalUrlProblem, webhookAddressNotAllowed } from './webhook-address.js';
 
 /**
- * Checks what a rule refers to outside itself (agents, WhatsApp templates), so a rule that
- * could never work is rejected at save time: 400 with the field path of each reference.
+ * Checks what a rule refers to outside itself (agents, WhatsApp templates, webhook hosts),
+ * so a rule that could never work is rejected at save time: 400 with the field path of
+ * each reference.
  */
-export async function assertRuleReferences(handle: TenantHandle, rule: RuleInput): Promise<void> {
+export async function assertRuleReferences(
+  handle: TenantHandle,
+  rule: RuleInput,
+  options: { allowPrivateWebhooks: boolean },
+): Promise<void> {
   const problems: { path: string; message: string }[] = [];
   const agentIds = rule.actions.flatMap((action) =>
     action.type === 'assign' && action.agentId ? [action.agentId] : [],
@@ -23,6 +29,16 @@ export async function assertRuleReferences(handle: TenantHandle, rule: RuleInput
   for (const [index, action] of rule.actions.entries()) {
     if (action.type === 'assign' && action.agentId && !known.has(action.agentId)) {
       problems.push({ path: `body.actions.${index}.agentId`, message: `Unknown agent ${action.agentId}` });
+    }
+    const internal =
+      action.type === 'call_webhook' && !options.allowPrivateWebhooks
+        ? internalUrlProblem(action.url)
+        : undefined;
+    if (internal) {
+      problems.push({
+        path: `body.actions.${index}.url`,
+        message: `${webhookAddressNotAllowed}: ${internal}`,
+      });
     }
     if (
       action.type === 'send_whatsapp_template' &&

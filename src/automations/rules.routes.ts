@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AppServices } from '../app/services.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { AppError } from '../http/app-error.js';
 import { callerOf } from '../http/request-context.js';
@@ -23,7 +24,8 @@ function mergePatch(rule: AutomationRule, patch: Record<string, unknown>) {
   });
 }
 
-export function registerAutomationRuleRoutes(router: ApiRouter): void {
+export function registerAutomationRuleRoutes(router: ApiRouter, services: AppServices): void {
+  const references = { allowPrivateWebhooks: services.config.webhooks.allowPrivateNetworks };
   const rules = (req: Parameters<typeof callerOf>[0]) =>
     new AutomationRuleRepository(callerOf(req).handle.db);
   router
@@ -35,7 +37,7 @@ export function registerAutomationRuleRoutes(router: ApiRouter): void {
       body: ruleInputSchema,
       response: ruleSchema,
       handler: async ({ req, body }) => {
-        await assertRuleReferences(callerOf(req).handle, body);
+        await assertRuleReferences(callerOf(req).handle, body, references);
         return rules(req).create(body);
       },
     })
@@ -76,7 +78,7 @@ export function registerAutomationRuleRoutes(router: ApiRouter): void {
       errors: { 404: 'No such rule' },
       handler: async ({ req, params, body }) => {
         const rule = mergePatch(await rules(req).get(params.id), body);
-        await assertRuleReferences(callerOf(req).handle, rule);
+        await assertRuleReferences(callerOf(req).handle, rule, references);
         return rules(req).replace(params.id, rule);
       },
     })

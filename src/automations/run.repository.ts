@@ -142,3 +142,50 @@ export async function getRunWithEvent(
     .executeTakeFirstOrThrow();
   return { run, event };
 }
+
+/** The detail an action's job stored on its outcome (undefined when none, or no such run). */
+export async function actionDetail(
+  db: TenantDb,
+  runId: string,
+  index: number,
+): Promise<Record<string, unknown> | undefined> {
+  const row = await db
+    .selectFrom('automation_runs')
+    .select(sql<Record<string, unknown> | null>`outcomes -> ${index}::int -> 'detail'`.as('detail'))
+    .where('id', '=', runId)
+    .executeTakeFirst();
+  return row?.detail ?? undefined;
+}
+
+/** Another delivery of the job already recorded what this action did. */
+export class ActionAlreadyRecorded extends Error {
+  constructor() {
+    super('The action already recorded its outcome');
+    this.name = 'ActionAlreadyRecorded';
+  }
+}
+
+/**
+ * Merges `detail` into an action's outcome unless it already holds `key`: called in the
+ * transaction that carries the action out, so the action happens once per run and index
+ * (throws ActionAlreadyRecorded, rolling that transaction back, when it already did).
+ */
+export async function recordActionDetailOnce(
+  trx: TenantDb,
+  runId: string,
+  index: number,
+  key: string,
+  detail: Record<string, unknown>,
+): Promise<void> {
+  const result = await trx
+    .updateTable('automation_runs')
+    .set({
+      outcomes: sql<string>`jsonb_set(outcomes, array[${String(index)}::text, 'detail'],
+        coalesce(outcomes -> ${index}::int -> 'detail', '{}'::jsonb) || ${JSON.stringify(detail)}::jsonb)`,
+      updated_at: new Date(),
+    })
+    .where('id', '=', runId)
+    .where(sql<boolean>`outcomes -> ${index}::int -> 'detail' ->> ${key} is null`)
+    .executeTakeFirst();
+  if (result.numUpdatedRows === 0n) throw new ActionAlreadyRecorded();
+}

@@ -3,7 +3,7 @@ import type { RunStatus } from './automations.tables.js';
 export interface ActionOutcome {
   index: number;
   type: string;
-  status: 'applied' | 'queued' | 'failed' | 'scheduled';
+  status: 'applied' | 'queued' | 'failed' | 'scheduled' | 'skipped';
   detail?: Record<string, unknown>;
   error?: { code: string; message: string; details?: unknown };
   /** The queue job that carries out an external action (its outcome lives in the queue). */

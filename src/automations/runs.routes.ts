@@ -1,7 +1,10 @@
 import { z } from 'zod';
+import type { AppServices } from '../app/services.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { AppError } from '../http/app-error.js';
 import { callerOf } from '../http/request-context.js';
+import { findJobs, type JobRow } from '../queue/jobs.repository.js';
+import { jobStatuses } from '../queue/queue.tables.js';
 import { getRunWithEvent, listRuns, toRunSummary } from './run.repository.js';
 import { triggers } from './triggers.js';
 
@@ -23,6 +26,52 @@ const runSchema = z.object({
   updatedAt: z.date(),
 });
 
+const jobOutcomeSchema = z.object({
+  id: z.string(),
+  kind: z.string().nullable(),
+  status: z.enum([...jobStatuses, 'pruned']).meta({
+    description: 'The job now; `pruned` once a finished job is past the retention period',
+  }),
+  attempts: z.number().int().nullable(),
+  maxAttempts: z.number().int().nullable(),
+  lastError: z.string().nullable(),
+  errorCode: z.string().nullable(),
+  runAt: z.date().nullable(),
+  finishedAt: z.date().nullable(),
+  result: z.unknown(),
+});
+type JobOutcome = z.infer<typeof jobOutcomeSchema>;
+
+/** Where each of the run's jobs stands now, read from the queue (the run stores their ids). */
+function jobOutcome(id: string, row: JobRow | undefined): JobOutcome {
+  if (!row) {
+    return {
+      id,
+      kind: null,
+      status: 'pruned',
+      attempts: null,
+      maxAttempts: null,
+      lastError: null,
+      errorCode: null,
+      runAt: null,
+      finishedAt: null,
+      result: null,
+    };
+  }
+  return {
+    id,
+    kind: row.kind,
+    status: row.status,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    lastError: row.last_error,
+    errorCode: row.errors.at(-1)?.code ?? null,
+    runAt: row.run_at,
+    finishedAt: row.finished_at,
+    result: row.result ?? null,
+  };
+}
+
 const cursor = {
   encode: (run: { created_at: Date; id: string }) =>
     Buffer.from(JSON.stringify([run.created_at.toISOString(), run.id])).toString('base64url'),
@@ -40,7 +89,7 @@ const cursor = {
   },
 };
 
-export function registerRunRoutes(router: ApiRouter): void {
+export function registerRunRoutes(router: ApiRouter, services: AppServices): void {
   router
     .route({
       method: 'get',
@@ -74,7 +123,7 @@ export function registerRunRoutes(router: ApiRouter): void {
       method: 'get',
       path: '/runs/:id',
       tag,
-      summary: 'One run: its event, rule, action outcomes and job ids',
+      summary: "One run: its event, rule, action outcomes and its jobs' current state",
       params: z.object({ id: z.uuid() }),
       response: runSchema.extend({
         event: z.object({
@@ -87,12 +136,23 @@ export function registerRunRoutes(router: ApiRouter): void {
           variables: z.record(z.string(), z.unknown()),
           createdAt: z.date(),
         }),
+        jobs: z.array(jobOutcomeSchema),
       }),
       errors: { 404: 'No such run' },
       handler: async ({ req, params }) => {
-        const { run, event } = await getRunWithEvent(callerOf(req).handle.db, params.id);
+        const { handle } = callerOf(req);
+        const { run, event } = await getRunWithEvent(handle.db, params.id);
+        const rows = await findJobs(services.platform, handle.tenant.id, run.job_ids.map(Number));
+        const byId = new Map(rows.map((row) => [String(row.id), row]));
+        const jobs = run.job_ids.map((id) => jobOutcome(id, byId.get(id)));
+        const summary = toRunSummary(run);
         return {
-          ...toRunSummary(run),
+          ...summary,
+          // Each action's job as it stands now, beside the outcome recorded when it was queued.
+          actions: summary.actions.map((action) =>
+            action.jobId ? { ...action, job: jobs.find((job) => job.id === action.jobId) } : action,
+          ),
+          jobs,
           event: {
             id: event.id,
             trigger: event.trigger,

@@ -1,7 +1,8 @@
 /**
  * `{{placeholder}}` templates in rule actions. A placeholder is an event variable
  * (`{{patientName}}`, `{{variables.patientName}}`), a lead field (`{{lead.firstName}}`,
- * `{{lead.customFields.plan}}`) or an event fact (`{{event.trigger}}`, `{{event.phone}}`).
+ * `{{lead.customFields.plan}}`), an event fact (`{{event.trigger}}`, `{{event.phone}}`) or,
+ * after a `create_meet_link` action of the same rule, its meeting (`{{meet.link}}`).
  */
 const placeholder = /\{\{\s*([^{}]*?)\s*\}\}/g;
 const identifier = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -31,6 +32,9 @@ export const leadFields = [
 ] as const;
 const leadFieldSet = new Set<string>(leadFields);
 const eventFacts = new Set(['trigger', 'phone', 'id']);
+/** What a rule's later actions may read of the meeting its `create_meet_link` created. */
+export const meetFacts = ['link', 'id', 'start', 'end'] as const;
+const meetFactSet = new Set<string>(meetFacts);
 
 /** Why a field path cannot be read, or undefined when it can. */
 export function fieldPathProblem(path: string): string | undefined {
@@ -51,8 +55,12 @@ export function fieldPathProblem(path: string): string | undefined {
       return rest.length === 1 && eventFacts.has(rest[0]!)
         ? undefined
         : `'${path}' is not an event fact (known: event.trigger, event.phone, event.id)`;
+    case 'meet':
+      return rest.length === 1 && meetFactSet.has(rest[0]!)
+        ? undefined
+        : `'${path}' is not a meeting fact (known: ${meetFacts.map((fact) => `meet.${fact}`).join(', ')})`;
     default:
-      return `'${path}' must start with lead., variables. or event., or be a plain variable name`;
+      return `'${path}' must start with lead., variables., event. or meet., or be a plain variable name`;
   }
 }
 
@@ -72,6 +80,8 @@ export interface TemplateScope {
   lead: Record<string, unknown> | null;
   variables: Record<string, unknown>;
   event: { trigger: string; phone: string | null; id: string };
+  /** The meeting of the run's earlier `create_meet_link` action, once it exists. */
+  meet?: Record<string, unknown> | null;
 }
 
 const absent = Symbol('absent');
@@ -89,6 +99,7 @@ function resolve(scope: TemplateScope, path: string): unknown {
   if (root === 'variables') value = scope.variables;
   else if (root === 'lead') value = scope.lead ?? absent;
   else if (root === 'event') value = scope.event;
+  else if (root === 'meet') value = scope.meet ?? absent;
   else return absent;
   for (const part of rest) {
     if (value === null || typeof value !== 'object' || !(part in value)) return absent;

@@ -39,6 +39,11 @@ export interface Config {
   s3?: S3Config;
   meta: { graphUrl: string; appSecret?: string; verifyToken?: string };
   google: { apiRootUrl: string; oauthTokenUrl: string };
+  /** Automation webhooks (`call_webhook`). */
+  webhooks: {
+    /** Allow loopback, private, link-local and unique-local targets (off: SSRF guard). */
+    allowPrivateNetworks: boolean;
+  };
   /** Messages to log once a logger exists (e.g. generated development secrets). */
   warnings: string[];
 }
@@ -136,6 +141,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       verifyToken: env.META_VERIFY_TOKEN,
     },
     google: { apiRootUrl: env.GOOGLE_API_ROOT_URL, oauthTokenUrl: env.GOOGLE_OAUTH_TOKEN_URL },
+    webhooks: { allowPrivateNetworks: env.WEBHOOK_ALLOW_PRIVATE_NETWORKS },
     warnings,
   };
 }

@@ -59,6 +59,7 @@ export const envSchema = z.object({
   META_VERIFY_TOKEN: z.string().min(1).optional(),
   GOOGLE_API_ROOT_URL: z.url().default('https://www.googleapis.com/'),
   GOOGLE_OAUTH_TOKEN_URL: z.url().default('https://oauth2.googleapis.com/token'),
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: booleanFromEnv.default(false),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -1,5 +1,6 @@
-import type { Selectable } from 'kysely';
+import type { Insertable, Selectable } from 'kysely';
 import type { AppServices } from '../app/services.js';
+import type { TenantDb } from '../db/tenant-database.js';
 import { AppError } from '../http/app-error.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import type { EmailMessagesTable, EmailTemplatesTable } from './email.tables.js';
@@ -77,28 +78,50 @@ export async function queueEmail(
     .where('id', '=', input.templateId)
     .executeTakeFirst();
   if (!template) throw AppError.notFound('Email template');
+  return recordEmail(services, handle, {
+    to_address: input.to,
+    template_id: input.templateId,
+    variables: JSON.stringify(input.variables),
+  });
+}
+
+/**
+ * Records an email and queues its send, in one transaction on the default server (else the
+ * send is queued right after commit). `within` runs in that transaction.
+ */
+export async function recordEmail(
+  services: AppServices,
+  handle: TenantHandle,
+  values: Insertable<EmailMessagesTable>,
+  within?: (trx: TenantDb, messageId: string) => Promise<void>,
+) {
   const sameServer = handle.server === services.servers.defaultServer;
-  const enqueue = (messageId: string, trx?: TenantHandle['db']) =>
-    services.queue.enqueue(
-      handle.tenant.id,
-      sendEmailJobKind,
-      { messageId },
-      { idempotencyKey: `email:${messageId}` },
-      trx,
-    );
   const row = await handle.db.transaction().execute(async (trx) => {
     const inserted = await trx
       .insertInto('email_messages')
-      .values({
-        to_address: input.to,
-        template_id: input.templateId,
-        variables: JSON.stringify(input.variables),
-      })
+      .values(values)
       .returningAll()
       .executeTakeFirstOrThrow();
-    if (sameServer) await enqueue(inserted.id, trx);
+    if (sameServer) await enqueueEmailSend(services, handle, inserted.id, trx);
+    await within?.(trx, inserted.id);
     return inserted;
   });
-  if (!sameServer) await enqueue(row.id);
+  if (!sameServer) await enqueueEmailSend(services, handle, row.id);
   return toEmailMessage(row);
+}
+
+/** Queues the send of a recorded email (once per message: idempotent by its id). */
+export function enqueueEmailSend(
+  services: AppServices,
+  handle: TenantHandle,
+  messageId: string,
+  trx?: TenantDb,
+) {
+  return services.queue.enqueue(
+    handle.tenant.id,
+    sendEmailJobKind,
+    { messageId },
+    { idempotencyKey: `email:${messageId}` },
+    trx,
+  );
 }

@@ -26,6 +26,9 @@ export interface EmailMessagesTable {
   id: Generated<string>;
   to_address: string;
   template_id: string | null;
+  /** Inline content (no template): the final subject and plain-text body. */
+  subject: ColumnType<string | null, string | null | undefined, string | null>;
+  body_text: ColumnType<string | null, string | null | undefined, string | null>;
   variables: ColumnType<Record<string, unknown>, string | undefined, string>;
   campaign_id: string | null;
   lead_id: string | null;

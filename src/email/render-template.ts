@@ -9,7 +9,7 @@ function lookup(variables: Record<string, unknown>, path: string): unknown {
   return value;
 }
 
-function escapeHtml(value: string): string {
+export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 }
 

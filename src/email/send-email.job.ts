@@ -3,6 +3,7 @@ import type { JobContext, JobDefinition } from '../queue/job-types.js';
 import { PermanentJobError } from '../queue/job-types.js';
 import { recordChannelHealth } from '../channels/channel-health.js';
 import { reportCampaignProgress } from './campaign-progress.js';
+import { inlineContent } from './inline-content.js';
 import { renderTemplate } from './render-template.js';
 import { classifySmtpError, toEmailJobError } from './smtp-errors.js';
 import { fromHeader, smtpTransportsOf } from './smtp-transports.js';
@@ -30,6 +31,8 @@ export async function sendEmail(ctx: JobContext<{ messageId: string }>): Promise
       'email_messages.variables',
       'email_messages.status',
       'email_messages.campaign_id',
+      'email_messages.subject as inline_subject',
+      'email_messages.body_text as inline_body',
     ])
     .select(['email_templates.subject', 'email_templates.html', 'email_templates.text'])
     .where('email_messages.id', '=', ctx.job.payload.messageId)
@@ -63,7 +66,8 @@ export async function sendEmail(ctx: JobContext<{ messageId: string }>): Promise
     await record('suppressed', { smtp_response: `suppressed: ${suppressed.reason}` });
     return { status: 'suppressed' };
   }
-  if (message.subject === null || message.html === null) {
+  const inline = message.inline_body !== null;
+  if (!inline && (message.subject === null || message.html === null)) {
     await record('failed', { smtp_response: 'template deleted' });
     throw new PermanentJobError('The email template no longer exists', 'template_missing');
   }
@@ -72,13 +76,18 @@ export async function sendEmail(ctx: JobContext<{ messageId: string }>): Promise
 
   const link = unsubscribeUrl(ctx.services, tenant.clientCode, address);
   const variables = { ...message.variables, unsubscribeUrl: link };
+  const content = inline
+    ? inlineContent(message.inline_subject!, message.inline_body!, link)
+    : {
+        subject: renderTemplate(message.subject!, variables),
+        html: renderTemplate(message.html!, variables, true),
+        text: message.text === null ? undefined : renderTemplate(message.text, variables),
+      };
   try {
     const info = await smtp.transporter.sendMail({
       from: fromHeader(smtp.secret),
       to: message.to_address,
-      subject: renderTemplate(message.subject, variables),
-      html: renderTemplate(message.html, variables, true),
-      text: message.text === null ? undefined : renderTemplate(message.text, variables),
+      ...content,
       headers: { 'List-Unsubscribe': `<${link}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
     });
     await record('sent', { smtp_response: info.response, provider_message_id: info.messageId });

@@ -33,6 +33,18 @@ export async function findJob(db: PlatformDb, tenantId: string, id: number): Pro
     .executeTakeFirst();
 }
 
+/** A tenant's jobs with the given ids (those that still exist: finished jobs are pruned). */
+export async function findJobs(db: PlatformDb, tenantId: string, ids: number[]): Promise<JobRow[]> {
+  if (ids.length === 0) return [];
+  return db
+    .selectFrom('jobs')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('id', 'in', ids)
+    .orderBy('id')
+    .execute();
+}
+
 /**
  * A dead or failed job goes back to the queue now with a fresh set of attempts (its error
  * history stays). Answers undefined when the job is not in one of those states.

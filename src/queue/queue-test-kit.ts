@@ -30,6 +30,16 @@ export function jobRow(t: TestApp, tenantId: string, id: string): Promise<JobRow
   return findJob(t.app.services.platform, tenantId, Number(id));
 }
 
+/** A tenant's jobs in the order they were enqueued. */
+export function tenantJobs(t: TestApp, tenantId: string): Promise<JobRow[]> {
+  return t.app.services.platform
+    .selectFrom('jobs')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .orderBy('id')
+    .execute();
+}
+
 export async function waitForStatus(
   t: TestApp,
   tenantId: string,

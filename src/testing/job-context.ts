@@ -1,4 +1,4 @@
-import type { JobContext } from '../queue/job-types.js';
+import type { JobContext, JobDefinition } from '../queue/job-types.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { findTenantById } from '../tenants/tenant.repository.js';
 import type { TestApp } from './test-app.js';
@@ -36,4 +36,16 @@ export async function jobContext<P>(
     signal: options.signal ?? new AbortController().signal,
     services: t.app.services,
   };
+}
+
+/** Runs a job handler once, directly, with a real JobContext. */
+export async function runJob<P>(
+  t: TestApp,
+  definition: JobDefinition<P>,
+  tenantId: string,
+  payload: P,
+  attempt = 1,
+): Promise<unknown> {
+  const options = { attempt, maxAttempts: definition.maxAttempts };
+  return definition.handler(await jobContext(t, tenantId, definition.kind, payload, options));
 }

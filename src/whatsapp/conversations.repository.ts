@@ -118,3 +118,36 @@ export async function listMessages(
   const items = rows.slice(0, page.limit).map(toMessage);
   return { items, nextBefore: rows.length > page.limit ? items[items.length - 1]!.id : null };
 }
+
+/**
+ * The conversation to write to `phone` (E.164) in: the most recent one with that contact,
+ * else a new one on `phoneNumberId` (the tenant's first business number), linked to `leadId`.
+ */
+export async function conversationForRecipient(
+  db: TenantDb,
+  phone: string,
+  phoneNumberId: string,
+  leadId: string | null,
+): Promise<string> {
+  const waId = phone.replace(/^\+/, '');
+  const existing = await db
+    .selectFrom('conversations')
+    .select('id')
+    .where('wa_id', '=', waId)
+    .orderBy('last_message_at', (ob) => ob.desc().nullsLast())
+    .orderBy('created_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  if (existing) return existing.id;
+  const created = await db
+    .insertInto('conversations')
+    .values({ phone_number_id: phoneNumberId, wa_id: waId, lead_id: leadId })
+    .onConflict((conflict) =>
+      conflict.columns(['phone_number_id', 'wa_id']).doUpdateSet((eb) => ({
+        lead_id: eb.fn.coalesce('conversations.lead_id', 'excluded.lead_id'),
+      })),
+    )
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return created.id;
+}

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LeadEvent } from '../leads/lead-events.js';
 import { startWorker, waitForIdle } from '../queue/queue-test-kit.js';
 import type { JobWorker } from '../queue/job-worker.js';
-import { runJob, tenantHandle } from '../testing/jobs.js';
+import { runJob, tenantHandle } from '../testing/job-context.js';
 import { startTestApp, testAdminToken, type TestApp, type TestTenant } from '../testing/test-app.js';
 import { processEventJob } from './process-event.job.js';
 import { change, inbound, signedRequest, testAppSecret, webhook } from './testing/meta-payloads.js';

@@ -1,21 +1,26 @@
 import type { AppServices } from '../app/services.js';
+import type { TenantDb } from '../db/tenant-database.js';
 import { AppError } from '../http/app-error.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import type { SendMessageBody } from './conversations.schemas.js';
 import { findConversation, toMessage } from './conversations.repository.js';
 import { sendMessageJobKind } from './send-message.job.js';
-import { templateStatus } from './template.repository.js';
+import { templateStatus } from './templates.repository.js';
 
 /** Free-form messages are allowed only within 24 hours of the customer's last message. */
 export const customerServiceWindowMs = 24 * 60 * 60 * 1000;
 
-/** Records an outbound message as queued and queues its send job, in one transaction when possible. */
+/**
+ * Records an outbound message as queued and queues its send job, in one transaction when
+ * possible. `within` runs in the message's transaction (a caller records what it caused).
+ */
 export async function queueOutboundMessage(
   services: AppServices,
   handle: TenantHandle,
   conversationId: string,
   input: SendMessageBody,
   now = new Date(),
+  within?: (trx: TenantDb, messageId: string) => Promise<void>,
 ) {
   const conversation = await findConversation(handle.db, conversationId);
   if (!conversation) throw AppError.notFound('Conversation');
@@ -71,18 +76,15 @@ export async function queueOutboundMessage(
       .execute();
     // Same server: the job is queued in the message's transaction, so neither exists without the other.
     if (sameServer) await enqueueSend(services, handle, row.id, trx);
+    await within?.(trx, row.id);
     return row;
   });
   if (!sameServer) await enqueueSend(services, handle, message.id);
   return toMessage(message);
 }
 
-function enqueueSend(
-  services: AppServices,
-  handle: TenantHandle,
-  messageId: string,
-  trx?: TenantHandle['db'],
-) {
+/** Queues the send of a recorded message (once per message: idempotent by its id). */
+export function enqueueSend(services: AppServices, handle: TenantHandle, messageId: string, trx?: TenantDb) {
   return services.queue.enqueue(
     handle.tenant.id,
     sendMessageJobKind,

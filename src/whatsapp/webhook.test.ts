@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobWorker } from '../queue/job-worker.js';
 import { startWorker, waitForIdle } from '../queue/queue-test-kit.js';
 import { FakeGraphApi } from '../testing/fake-graph-api.js';
-import { runJob, tenantHandle } from '../testing/jobs.js';
+import { runJob, tenantHandle } from '../testing/job-context.js';
 import { startTestApp, testAdminToken, type TestApp, type TestTenant } from '../testing/test-app.js';
 import { downloadMediaJob } from './media.job.js';
 import { processEventJob } from './process-event.job.js';
