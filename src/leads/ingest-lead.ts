@@ -1,5 +1,5 @@
-import type { Insertable } from 'kysely';
-import { recordActivity, type ActivityEntry } from '../activity/activity.repository.js';
+import { sql, type Insertable } from 'kysely';
+import { recordActivity } from '../activity/activity.repository.js';
 import { assignLead } from '../assignment/assignment-engine.js';
 import { retryOnDeadlock } from '../assignment/retry-on-deadlock.js';
 import { RuleRepository } from '../assignment/rule.repository.js';
@@ -43,8 +43,8 @@ export interface IngestSettings {
 
 export async function loadIngestSettings(handle: TenantHandle): Promise<IngestSettings> {
   const [scoring, rules] = await Promise.all([
-    loadScoringSettings(handle.db),
-    new RuleRepository(handle).list(true),
+    loadScoringSettings(handle),
+    new RuleRepository(handle).active(),
   ]);
   return { scoring, rules };
 }
@@ -127,18 +127,15 @@ async function insertOrFill(
   { scoring, rules }: IngestSettings,
 ): Promise<{ row: LeadRow; duplicate: boolean; events: LeadEvent['name'][] }> {
   for (;;) {
-    const inserted = await trx
-      .insertInto('leads')
-      .values(
-        input.assignedAgentId
-          ? { ...values, assigned_agent_id: input.assignedAgentId, assigned_at: new Date() }
-          : input.assign === false
-            ? { ...values, unassigned_reason: 'assignment_skipped' }
-            : values,
-      )
-      .onConflict((oc) => oc.column('phone').where('archived_at', 'is', null).doNothing())
-      .returningAll()
-      .executeTakeFirst();
+    const inserted = await insertLogged(
+      trx,
+      input.assignedAgentId
+        ? { ...values, assigned_agent_id: input.assignedAgentId, assigned_at: new Date() }
+        : input.assign === false
+          ? { ...values, unassigned_reason: 'assignment_skipped' }
+          : values,
+      ctx.actor,
+    );
     if (inserted) return createdLead(trx, ctx, inserted, input, rules);
     const existing = await fillDuplicate(trx, ctx, values, scoring);
     // The live lead was archived between our insert and our lookup: insert again.
@@ -146,7 +143,44 @@ async function insertOrFill(
   }
 }
 
-/** Logs the creation, then assigns: the assignment comes last, as its agent locks last until commit. */
+/**
+ * Inserts the lead unless its phone has a live lead, and logs `created` in the same
+ * statement (one round trip).
+ */
+async function insertLogged(
+  trx: TenantDb,
+  values: Insertable<LeadsTable>,
+  actor: string | null,
+): Promise<LeadRow | undefined> {
+  return trx
+    .with('inserted', (db) =>
+      db
+        .insertInto('leads')
+        .values(values)
+        .onConflict((oc) => oc.column('phone').where('archived_at', 'is', null).doNothing())
+        .returningAll(),
+    )
+    .with('logged', (db) =>
+      db
+        .insertInto('lead_activities')
+        .columns(['lead_id', 'kind', 'actor', 'data'])
+        .expression((eb) =>
+          eb
+            .selectFrom('inserted')
+            .select([
+              'inserted.id',
+              sql.lit('created').as('kind'),
+              sql<string | null>`${actor}::text`.as('actor'),
+              sql<string>`jsonb_build_object('source', inserted.source)`.as('data'),
+            ]),
+        ),
+    )
+    .selectFrom('inserted')
+    .selectAll()
+    .executeTakeFirst() as Promise<LeadRow | undefined>;
+}
+
+/** Logs a manual owner, then assigns: the assignment comes last, as its agent locks last until commit. */
 async function createdLead(
   trx: TenantDb,
   ctx: LeadContext,
@@ -155,15 +189,11 @@ async function createdLead(
   rules: Rule[],
 ): Promise<{ row: LeadRow; duplicate: false; events: LeadEvent['name'][] }> {
   const { handle, actor } = ctx;
-  const activity: ActivityEntry[] = [
-    { leadId: row.id, kind: 'created', actor, data: { source: row.source } },
-  ];
   if (input.assignedAgentId) {
     const data = { agentId: input.assignedAgentId, manual: true };
-    activity.push({ leadId: row.id, kind: 'assigned', actor, data });
+    await recordActivity(trx, [{ leadId: row.id, kind: 'assigned', actor, data }]);
+    return { row, duplicate: false, events: ['lead.created', 'lead.assigned'] };
   }
-  await recordActivity(trx, activity);
-  if (input.assignedAgentId) return { row, duplicate: false, events: ['lead.created', 'lead.assigned'] };
   if (input.assign === false) return { row, duplicate: false, events: ['lead.created'] };
   const { lead, decision } = await assignLead(trx, handle, row, rules, actor);
   const assigned = decision.agentId ? 'lead.assigned' : 'lead.unassigned';
