@@ -63,9 +63,26 @@ export async function ingestLead(
   const loaded = settings ?? (await loadIngestSettings(ctx.handle));
   // Normalised (and the phone validated) before a transaction is opened.
   const values = leadValues(ctx, input, loaded.scoring);
-  const { events, ...result } = await retryOnDeadlock(() =>
+  if (input.assign === false && !input.assignedAgentId) {
+    // Nothing follows the insert: one autocommitted statement, no transaction round trips.
+    const row = await insertLogged(
+      ctx.handle.db,
+      { ...values, unassigned_reason: 'assignment_skipped' },
+      ctx.actor,
+    );
+    if (row)
+      return publish(ctx, withEvents(ctx, { row, duplicate: false, events: ['lead.created'] }, loaded));
+  }
+  const outcome = await retryOnDeadlock(() =>
     ctx.handle.db.transaction().execute((trx) => ingestValues(trx, ctx, values, input, loaded)),
   );
+  return publish(ctx, outcome);
+}
+
+function publish(
+  ctx: LeadContext,
+  { events, ...result }: IngestResult & { events: LeadEvent[] },
+): IngestResult {
   ctx.events.publish(events);
   return result;
 }
@@ -109,7 +126,14 @@ async function ingestValues(
   settings: IngestSettings,
 ): Promise<IngestResult & { events: LeadEvent[] }> {
   if (input.assignedAgentId) await assertAgentExists(trx, input.assignedAgentId, 'body.assignedAgentId');
-  const { row, duplicate, events } = await insertOrFill(trx, ctx, values, input, settings);
+  return withEvents(ctx, await insertOrFill(trx, ctx, values, input, settings), settings);
+}
+
+function withEvents(
+  ctx: LeadContext,
+  { row, duplicate, events }: { row: LeadRow; duplicate: boolean; events: LeadEvent['name'][] },
+  settings: IngestSettings,
+): IngestResult & { events: LeadEvent[] } {
   const lead = toLead(row, settings.scoring.hotThreshold);
   return {
     lead,
