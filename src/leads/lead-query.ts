@@ -128,7 +128,7 @@ export async function listLeads(handle: TenantHandle, query: LeadListQuery): Pro
     .selectFrom((db) =>
       db
         .selectFrom('leads')
-        .select('id')
+        .select(sql.lit(1).as('one'))
         .where((eb) => filters(eb, query, hotThreshold))
         .limit(exactTotalCap + 1)
         .as('matching'),
