@@ -34,4 +34,9 @@ describe('lead list total', () => {
     );
     expect(await list('?status=new&limit=5')).toMatchObject({ total: exactTotalCap, totalCapped: false });
   });
+
+  it('says so in the OpenAPI document', async () => {
+    const list = (await t.request('/api/openapi.json')).body.paths['/api/crm/leads'].get;
+    expect(JSON.stringify(list)).toContain('totalCapped');
+  });
 });
