@@ -1,6 +1,6 @@
 import { sql, type Insertable } from 'kysely';
 import { recordActivity } from '../activity/activity.repository.js';
-import { assignLead } from '../assignment/assignment-engine.js';
+import { assignLead, previousOwnerOf } from '../assignment/assignment-engine.js';
 import { retryOnDeadlock } from '../assignment/retry-on-deadlock.js';
 import { RuleRepository } from '../assignment/rule.repository.js';
 import type { Rule } from '../assignment/rule.schemas.js';
@@ -167,15 +167,17 @@ async function insertOrFill(
   }
 }
 
+type InsertedRow = LeadRow & { previous_owner: string | null };
+
 /**
- * Inserts the lead unless its phone has a live lead, and logs `created` in the same
- * statement (one round trip).
+ * Inserts the lead unless its phone has a live lead, logs `created` and looks up the
+ * phone's previous owner for sticky assignment, in one statement (one round trip).
  */
 async function insertLogged(
   trx: TenantDb,
   values: Insertable<LeadsTable>,
   actor: string | null,
-): Promise<LeadRow | undefined> {
+): Promise<InsertedRow | undefined> {
   return trx
     .with('inserted', (db) =>
       db
@@ -201,14 +203,15 @@ async function insertLogged(
     )
     .selectFrom('inserted')
     .selectAll()
-    .executeTakeFirst() as Promise<LeadRow | undefined>;
+    .select(() => previousOwnerOf(trx, sql<string>`inserted.phone`).as('previous_owner'))
+    .executeTakeFirst() as Promise<InsertedRow | undefined>;
 }
 
 /** Logs a manual owner, then assigns: the assignment comes last, as its agent locks last until commit. */
 async function createdLead(
   trx: TenantDb,
   ctx: LeadContext,
-  row: LeadRow,
+  row: InsertedRow,
   input: IngestLeadInput,
   rules: Rule[],
 ): Promise<{ row: LeadRow; duplicate: false; events: LeadEvent['name'][] }> {
@@ -219,7 +222,9 @@ async function createdLead(
     return { row, duplicate: false, events: ['lead.created', 'lead.assigned'] };
   }
   if (input.assign === false) return { row, duplicate: false, events: ['lead.created'] };
-  const { lead, decision } = await assignLead(trx, handle, row, rules, actor);
+  const { lead, decision } = await assignLead(trx, handle, row, rules, actor, {
+    previousOwner: row.previous_owner,
+  });
   const assigned = decision.agentId ? 'lead.assigned' : 'lead.unassigned';
   return { row: lead, duplicate: false, events: ['lead.created', assigned] };
 }
