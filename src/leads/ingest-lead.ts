@@ -65,11 +65,7 @@ export async function ingestLead(
   const values = leadValues(ctx, input, loaded.scoring);
   if (input.assign === false && !input.assignedAgentId) {
     // Nothing follows the insert: one autocommitted statement, no transaction round trips.
-    const row = await insertLogged(
-      ctx.handle.db,
-      { ...values, unassigned_reason: 'assignment_skipped' },
-      ctx.actor,
-    );
+    const row = await insertLogged(ctx.handle.db, rowToInsert(values, input), ctx.actor);
     if (row)
       return publish(ctx, withEvents(ctx, { row, duplicate: false, events: ['lead.created'] }, loaded));
   }
@@ -151,20 +147,19 @@ async function insertOrFill(
   { scoring, rules }: IngestSettings,
 ): Promise<{ row: LeadRow; duplicate: boolean; events: LeadEvent['name'][] }> {
   for (;;) {
-    const inserted = await insertLogged(
-      trx,
-      input.assignedAgentId
-        ? { ...values, assigned_agent_id: input.assignedAgentId, assigned_at: new Date() }
-        : input.assign === false
-          ? { ...values, unassigned_reason: 'assignment_skipped' }
-          : values,
-      ctx.actor,
-    );
+    const inserted = await insertLogged(trx, rowToInsert(values, input), ctx.actor);
     if (inserted) return createdLead(trx, ctx, inserted, input, rules);
     const existing = await fillDuplicate(trx, ctx, values, scoring);
     // The live lead was archived between our insert and our lookup: insert again.
     if (existing) return existing;
   }
+}
+
+/** The new lead's row: with the owner the request names, or marked as not to be assigned. */
+function rowToInsert(values: Insertable<LeadsTable>, input: IngestLeadInput): Insertable<LeadsTable> {
+  if (input.assignedAgentId)
+    return { ...values, assigned_agent_id: input.assignedAgentId, assigned_at: new Date() };
+  return input.assign === false ? { ...values, unassigned_reason: 'assignment_skipped' } : values;
 }
 
 type InsertedRow = LeadRow & { previous_owner: string | null };
