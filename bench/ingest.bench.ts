@@ -61,6 +61,13 @@ async function main(): Promise<void> {
     await client.connect();
     const query = async (text: string) =>
       (await client.query(text.replaceAll('%s', `"${tenant.schema}"`))).rows as Record<string, number>[];
+    // Requests still in flight when autocannon stops commit afterwards (tickets taken in order
+    // commit out of order): check the settled state, not a snapshot in the middle of them.
+    for (let previous = -1; ; await new Promise((resolve) => setTimeout(resolve, 500))) {
+      const [{ n }] = (await query('select count(*)::int as n from %s.leads')) as [{ n: number }];
+      if (n === previous) break;
+      previous = n;
+    }
     const [totals] = await query(`select count(*)::int as leads, count(distinct phone)::int as phones,
       count(*) filter (where unassigned_reason is distinct from 'assignment_skipped')::int as routed,
       count(*) filter (where assigned_agent_id is null

@@ -23,6 +23,7 @@ import { Realtime } from '../realtime/realtime.js';
 import { connectRedis } from '../redis/redis-client.js';
 import { createObjectStore } from '../storage/create-object-store.js';
 import { TenantConnectionManager } from '../tenancy/connection-manager.js';
+import { tenantMemoChannel } from '../tenancy/tenant-memo.js';
 import { TenantAdmin } from '../tenants/tenant-admin.js';
 import { TenantSecrets } from '../tenants/tenant-secrets.js';
 import { tenantChangesChannel } from '../tenants/tenant.repository.js';
@@ -126,6 +127,9 @@ export async function startSwitchyard(
     if (tenantId) services.authenticator.invalidateTenant(tenantId);
     else services.authenticator.invalidateAll();
   });
+  const stopMemoListening = await services.servers.defaultServer.listen(tenantMemoChannel, (payload) =>
+    services.connections.onMemoNotice(payload),
+  );
 
   let port: number | undefined;
   if (httpServer) {
@@ -180,6 +184,7 @@ export async function startSwitchyard(
       await services.realtime.close();
       closeSmtpTransports(services);
       await stopListening();
+      await stopMemoListening();
       await services.redis?.quit().catch(() => undefined);
       await services.servers.close();
       if (httpServer && services.servers.defaultServer.kind === 'pglite') {

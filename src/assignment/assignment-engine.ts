@@ -1,4 +1,4 @@
-import { sql, type RawBuilder } from 'kysely';
+import { sql, type Expression, type RawBuilder } from 'kysely';
 import { recordActivity } from '../activity/activity.repository.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import type { LeadRow } from '../leads/lead.mapper.js';
@@ -236,18 +236,16 @@ async function diagnose(trx: TenantDb, handle: TenantHandle, pool: Pool): Promis
   return 'daily_limit_reached';
 }
 
-/** The previous owner of this phone (from an archived lead), if any. */
-async function previousOwner(trx: TenantDb, lead: LeadRow): Promise<string | undefined> {
-  const row = await trx
-    .selectFrom('leads')
-    .select('assigned_agent_id')
-    .where('phone', '=', lead.phone)
-    .where('archived_at', 'is not', null)
-    .where('assigned_agent_id', 'is not', null)
-    .orderBy('created_at', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  return row?.assigned_agent_id ?? undefined;
+/** The owner of the newest archived lead with this phone (sticky ownership), as a query. */
+export function previousOwnerOf(db: TenantDb, phone: string | Expression<string>) {
+  return db
+    .selectFrom('leads as archived')
+    .select('archived.assigned_agent_id')
+    .where('archived.phone', '=', phone)
+    .where('archived.archived_at', 'is not', null)
+    .where('archived.assigned_agent_id', 'is not', null)
+    .orderBy('archived.created_at', 'desc')
+    .limit(1);
 }
 
 /**
@@ -261,6 +259,8 @@ export async function assignLead(
   lead: LeadRow,
   rules: Rule[],
   actor: string | null,
+  /** The previous owner when the caller already looked it up (see `previousOwnerOf`). */
+  known?: { previousOwner: string | null },
 ): Promise<{ lead: LeadRow; decision: AssignmentDecision }> {
   const rule = chooseRule(rules, lead);
   const decision = (
@@ -283,7 +283,11 @@ export async function assignLead(
     data: { ruleId: rule.id || null, ruleName: rule.name, strategy: rule.strategy, sticky },
   });
 
-  const owner = rule.sticky ? await previousOwner(trx, lead) : undefined;
+  const owner = !rule.sticky
+    ? undefined
+    : known
+      ? known.previousOwner
+      : (await previousOwnerOf(trx, lead.phone).executeTakeFirst())?.assigned_agent_id;
   if (owner) {
     const ownerPool = { agentIds: [owner], strategy: rule.strategy, territory };
     const kept = await claimAgent(trx, handle, lead.id, owner, ownerPool, template(true), [owner]);

@@ -2,6 +2,7 @@ import { sql, type Selectable } from 'kysely';
 import type { TenantDb } from '../db/tenant-database.js';
 import { AppError } from '../http/app-error.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
+import { forgetTenantValue } from '../tenancy/tenant-memo.js';
 import { poolSequence } from './assignment-engine.js';
 import type { AssignmentRulesTable } from './assignment-rules.tables.js';
 import type { Rule, RuleInput } from './rule.schemas.js';
@@ -36,6 +37,8 @@ function toColumns(input: Partial<RuleInput>) {
   return Object.fromEntries(Object.entries(columns).filter(([, value]) => value !== undefined));
 }
 
+const activeRulesKey = 'assignment_rules';
+
 export class RuleRepository {
   private readonly db: TenantDb;
 
@@ -51,6 +54,11 @@ export class RuleRepository {
     let query = this.db.selectFrom('assignment_rules').selectAll().orderBy('position').orderBy('created_at');
     if (onlyActive) query = query.where('active', '=', true);
     return (await query.execute()).map(toRule);
+  }
+
+  /** The active rules in order, memoised per process (every ingest reads them). */
+  active(): Promise<Rule[]> {
+    return this.handle.memo.get(activeRulesKey, () => this.list(true));
   }
 
   async get(id: string): Promise<Rule> {
@@ -73,6 +81,7 @@ export class RuleRepository {
         .returningAll()
         .executeTakeFirstOrThrow();
       await sql`create sequence ${this.sequenceOf(row.id)}`.execute(trx);
+      await forgetTenantValue(trx, this.handle, activeRulesKey);
       return toRule(row);
     });
   }
@@ -86,6 +95,7 @@ export class RuleRepository {
       .returningAll()
       .executeTakeFirst();
     if (!row) throw AppError.notFound('Assignment rule', { id });
+    await forgetTenantValue(this.db, this.handle, activeRulesKey);
     return toRule(row);
   }
 
@@ -94,6 +104,7 @@ export class RuleRepository {
       const result = await trx.deleteFrom('assignment_rules').where('id', '=', id).executeTakeFirst();
       if (result.numDeletedRows === 0n) throw AppError.notFound('Assignment rule', { id });
       await sql`drop sequence if exists ${this.sequenceOf(id)}`.execute(trx);
+      await forgetTenantValue(trx, this.handle, activeRulesKey);
     });
   }
 

@@ -18,7 +18,7 @@ export async function remindFollowUp(ctx: JobContext<FollowUpReminderPayload>) {
   const { leadId, agentId, followUpAt } = ctx.job.payload;
   const row = await selectLeads(ctx.handle.db).where('id', '=', leadId).executeTakeFirst();
   if (!row) throw new PermanentJobError(`No lead ${leadId}`, 'not_found');
-  const lead = toLead(row, (await loadScoringSettings(ctx.handle.db)).hotThreshold);
+  const lead = toLead(row, (await loadScoringSettings(ctx.handle)).hotThreshold);
   ctx.services.realtime.emitToTenantRoom(ctx.handle.tenant.id, agentRoom(agentId), 'lead.follow_up_due', {
     lead,
     followUpAt,

@@ -1,3 +1,4 @@
+import { sql, type SqlBool } from 'kysely';
 import type { AppServices } from '../app/services.js';
 import type { LeadEvent, LeadEventName } from '../leads/lead-events.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
@@ -22,7 +23,7 @@ export async function drainInternalEvents(
 ): Promise<{ handled: number; failed: number }> {
   const settings = await loadEngineSettings(handle);
   const triggersWithRules = new Set<string>(settings.automationRules.map((rule) => rule.trigger));
-  let handled = 0;
+  let handled = await discardUnwatched(handle, [...triggersWithRules], limit);
   let failed = 0;
   let afterId = 0;
   while (handled + failed < limit) {
@@ -71,6 +72,27 @@ export async function drainInternalEvents(
     if (entryId !== undefined) afterId = entryId;
   }
   return { handled, failed };
+}
+
+/**
+ * Entries whose trigger no active rule listens to have nothing to run: deleted in one
+ * statement rather than one transaction each (most tenants watch few triggers).
+ */
+async function discardUnwatched(handle: TenantHandle, watched: string[], limit: number): Promise<number> {
+  const result = await handle.db
+    .deleteFrom('automation_outbox')
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('automation_outbox')
+        .select('id')
+        .where(sql<SqlBool>`trigger <> all(${watched}::text[])`)
+        .orderBy('id')
+        .limit(limit)
+        .forUpdate()
+        .skipLocked(),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
 }
 
 const capturedEvents = new Set<LeadEventName>([

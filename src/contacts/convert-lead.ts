@@ -16,7 +16,7 @@ export async function convertLead(
   idOrRef: string,
 ): Promise<{ contact: Contact; lead: Lead }> {
   const { handle, actor } = ctx;
-  const scoring = await loadScoringSettings(handle.db);
+  const scoring = await loadScoringSettings(handle);
   const result = await handle.db.transaction().execute(async (trx) => {
     const lead = await findLeadRow(trx, idOrRef, { forUpdate: true });
     if (lead.contact_id) {

@@ -43,7 +43,7 @@ export async function changeLead(
   patch: Omit<PatchLeadInput, never>,
   tagChange: TagChange = {},
 ): Promise<Lead> {
-  const scoring = await loadScoringSettings(ctx.handle.db);
+  const scoring = await loadScoringSettings(ctx.handle);
   const { lead, events } = await ctx.handle.db
     .transaction()
     .execute((trx) => changeLeadWithin(trx, ctx, idOrRef, patch, tagChange, scoring));
@@ -151,7 +151,7 @@ function lifecycleEvents(before: LeadRow, after: LeadRow): LeadEvent[] {
 /** Soft delete: the lead leaves lists and frees its phone, its history stays. */
 export async function archiveLead(ctx: LeadContext, idOrRef: string): Promise<Lead> {
   const { handle, actor } = ctx;
-  const scoring = await loadScoringSettings(handle.db);
+  const scoring = await loadScoringSettings(handle);
   const row = await handle.db.transaction().execute(async (trx) => {
     const before = await findLeadRow(trx, idOrRef, { forUpdate: true });
     if (before.archived_at) return before;

@@ -1,6 +1,6 @@
-import type { Insertable } from 'kysely';
-import { recordActivity, type ActivityEntry } from '../activity/activity.repository.js';
-import { assignLead } from '../assignment/assignment-engine.js';
+import { sql, type Insertable } from 'kysely';
+import { recordActivity } from '../activity/activity.repository.js';
+import { assignLead, previousOwnerOf } from '../assignment/assignment-engine.js';
 import { retryOnDeadlock } from '../assignment/retry-on-deadlock.js';
 import { RuleRepository } from '../assignment/rule.repository.js';
 import type { Rule } from '../assignment/rule.schemas.js';
@@ -43,8 +43,8 @@ export interface IngestSettings {
 
 export async function loadIngestSettings(handle: TenantHandle): Promise<IngestSettings> {
   const [scoring, rules] = await Promise.all([
-    loadScoringSettings(handle.db),
-    new RuleRepository(handle).list(true),
+    loadScoringSettings(handle),
+    new RuleRepository(handle).active(),
   ]);
   return { scoring, rules };
 }
@@ -63,9 +63,22 @@ export async function ingestLead(
   const loaded = settings ?? (await loadIngestSettings(ctx.handle));
   // Normalised (and the phone validated) before a transaction is opened.
   const values = leadValues(ctx, input, loaded.scoring);
-  const { events, ...result } = await retryOnDeadlock(() =>
+  if (input.assign === false && !input.assignedAgentId) {
+    // Nothing follows the insert: one autocommitted statement, no transaction round trips.
+    const row = await insertLogged(ctx.handle.db, rowToInsert(values, input), ctx.actor);
+    if (row)
+      return publish(ctx, withEvents(ctx, { row, duplicate: false, events: ['lead.created'] }, loaded));
+  }
+  const outcome = await retryOnDeadlock(() =>
     ctx.handle.db.transaction().execute((trx) => ingestValues(trx, ctx, values, input, loaded)),
   );
+  return publish(ctx, outcome);
+}
+
+function publish(
+  ctx: LeadContext,
+  { events, ...result }: IngestResult & { events: LeadEvent[] },
+): IngestResult {
   ctx.events.publish(events);
   return result;
 }
@@ -109,7 +122,14 @@ async function ingestValues(
   settings: IngestSettings,
 ): Promise<IngestResult & { events: LeadEvent[] }> {
   if (input.assignedAgentId) await assertAgentExists(trx, input.assignedAgentId, 'body.assignedAgentId');
-  const { row, duplicate, events } = await insertOrFill(trx, ctx, values, input, settings);
+  return withEvents(ctx, await insertOrFill(trx, ctx, values, input, settings), settings);
+}
+
+function withEvents(
+  ctx: LeadContext,
+  { row, duplicate, events }: { row: LeadRow; duplicate: boolean; events: LeadEvent['name'][] },
+  settings: IngestSettings,
+): IngestResult & { events: LeadEvent[] } {
   const lead = toLead(row, settings.scoring.hotThreshold);
   return {
     lead,
@@ -127,18 +147,7 @@ async function insertOrFill(
   { scoring, rules }: IngestSettings,
 ): Promise<{ row: LeadRow; duplicate: boolean; events: LeadEvent['name'][] }> {
   for (;;) {
-    const inserted = await trx
-      .insertInto('leads')
-      .values(
-        input.assignedAgentId
-          ? { ...values, assigned_agent_id: input.assignedAgentId, assigned_at: new Date() }
-          : input.assign === false
-            ? { ...values, unassigned_reason: 'assignment_skipped' }
-            : values,
-      )
-      .onConflict((oc) => oc.column('phone').where('archived_at', 'is', null).doNothing())
-      .returningAll()
-      .executeTakeFirst();
+    const inserted = await insertLogged(trx, rowToInsert(values, input), ctx.actor);
     if (inserted) return createdLead(trx, ctx, inserted, input, rules);
     const existing = await fillDuplicate(trx, ctx, values, scoring);
     // The live lead was archived between our insert and our lookup: insert again.
@@ -146,26 +155,71 @@ async function insertOrFill(
   }
 }
 
-/** Logs the creation, then assigns: the assignment comes last, as its agent locks last until commit. */
+/** The new lead's row: with the owner the request names, or marked as not to be assigned. */
+function rowToInsert(values: Insertable<LeadsTable>, input: IngestLeadInput): Insertable<LeadsTable> {
+  if (input.assignedAgentId)
+    return { ...values, assigned_agent_id: input.assignedAgentId, assigned_at: new Date() };
+  return input.assign === false ? { ...values, unassigned_reason: 'assignment_skipped' } : values;
+}
+
+type InsertedRow = LeadRow & { previous_owner: string | null };
+
+/**
+ * Inserts the lead unless its phone has a live lead, logs `created` and looks up the
+ * phone's previous owner for sticky assignment, in one statement (one round trip).
+ */
+async function insertLogged(
+  trx: TenantDb,
+  values: Insertable<LeadsTable>,
+  actor: string | null,
+): Promise<InsertedRow | undefined> {
+  return trx
+    .with('inserted', (db) =>
+      db
+        .insertInto('leads')
+        .values(values)
+        .onConflict((oc) => oc.column('phone').where('archived_at', 'is', null).doNothing())
+        .returningAll(),
+    )
+    .with('logged', (db) =>
+      db
+        .insertInto('lead_activities')
+        .columns(['lead_id', 'kind', 'actor', 'data'])
+        .expression((eb) =>
+          eb
+            .selectFrom('inserted')
+            .select([
+              'inserted.id',
+              sql.lit('created').as('kind'),
+              sql<string | null>`${actor}::text`.as('actor'),
+              sql<string>`jsonb_build_object('source', inserted.source)`.as('data'),
+            ]),
+        ),
+    )
+    .selectFrom('inserted')
+    .selectAll()
+    .select(() => previousOwnerOf(trx, sql<string>`inserted.phone`).as('previous_owner'))
+    .executeTakeFirst() as Promise<InsertedRow | undefined>;
+}
+
+/** Logs a manual owner, then assigns: the assignment comes last, as its agent locks last until commit. */
 async function createdLead(
   trx: TenantDb,
   ctx: LeadContext,
-  row: LeadRow,
+  row: InsertedRow,
   input: IngestLeadInput,
   rules: Rule[],
 ): Promise<{ row: LeadRow; duplicate: false; events: LeadEvent['name'][] }> {
   const { handle, actor } = ctx;
-  const activity: ActivityEntry[] = [
-    { leadId: row.id, kind: 'created', actor, data: { source: row.source } },
-  ];
   if (input.assignedAgentId) {
     const data = { agentId: input.assignedAgentId, manual: true };
-    activity.push({ leadId: row.id, kind: 'assigned', actor, data });
+    await recordActivity(trx, [{ leadId: row.id, kind: 'assigned', actor, data }]);
+    return { row, duplicate: false, events: ['lead.created', 'lead.assigned'] };
   }
-  await recordActivity(trx, activity);
-  if (input.assignedAgentId) return { row, duplicate: false, events: ['lead.created', 'lead.assigned'] };
   if (input.assign === false) return { row, duplicate: false, events: ['lead.created'] };
-  const { lead, decision } = await assignLead(trx, handle, row, rules, actor);
+  const { lead, decision } = await assignLead(trx, handle, row, rules, actor, {
+    previousOwner: row.previous_owner,
+  });
   const assigned = decision.agentId ? 'lead.assigned' : 'lead.unassigned';
   return { row: lead, duplicate: false, events: ['lead.created', assigned] };
 }

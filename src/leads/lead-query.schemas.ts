@@ -56,9 +56,22 @@ export const leadListQuerySchema = z.object({
 });
 export type LeadListQuery = z.infer<typeof leadListQuerySchema>;
 
+/** Counting the matches stops past this many: an exact count of a huge match set costs a scan of it. */
+export const exactTotalCap = 10_000;
+
 export const leadPageSchema = z.object({
   items: z.array(leadSchema),
-  total: z.number().int(),
+  total: z
+    .number()
+    .int()
+    .meta({
+      description: `Number of matching leads, exact up to ${exactTotalCap.toLocaleString('en')}; when more match, it is ${exactTotalCap.toLocaleString('en')} and totalCapped is true`,
+    }),
+  totalCapped: z
+    .boolean()
+    .meta({
+      description: `true when more than ${exactTotalCap.toLocaleString('en')} leads match (total is then the cap)`,
+    }),
   limit: z.number().int(),
   page: z.number().int().nullable(),
   nextCursor: z.string().nullable(),

@@ -3,7 +3,7 @@ import type { TenantDatabase } from '../db/tenant-database.js';
 import { AppError } from '../http/app-error.js';
 import { loadScoringSettings } from '../scoring/scoring-settings.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
-import { leadSortFields, type LeadListQuery } from './lead-query.schemas.js';
+import { exactTotalCap, leadSortFields, type LeadListQuery } from './lead-query.schemas.js';
 import { toLead } from './lead.mapper.js';
 import { selectLeads } from './lead.repository.js';
 import type { Lead } from './lead.schemas.js';
@@ -99,6 +99,7 @@ function filters(eb: Eb, query: LeadListQuery, hotThreshold: number): Expression
 export interface LeadPage {
   items: Lead[];
   total: number;
+  totalCapped: boolean;
   limit: number;
   page: number | null;
   nextCursor: string | null;
@@ -106,7 +107,7 @@ export interface LeadPage {
 
 /** Filtered, searched, sorted page of leads: keyset cursor (or page number) plus the total. */
 export async function listLeads(handle: TenantHandle, query: LeadListQuery): Promise<LeadPage> {
-  const { hotThreshold } = await loadScoringSettings(handle.db);
+  const { hotThreshold } = await loadScoringSettings(handle);
   const column = leadSortFields[query.sort];
   const direction = query.order;
   const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
@@ -124,17 +125,25 @@ export async function listLeads(handle: TenantHandle, query: LeadListQuery): Pro
     page = page.offset((query.page - 1) * query.limit);
   }
   const count = handle.db
-    .selectFrom('leads')
-    .select((eb) => eb.fn.countAll<number>().as('total'))
-    .where((eb) => filters(eb, query, hotThreshold));
+    .selectFrom((db) =>
+      db
+        .selectFrom('leads')
+        .select(sql.lit(1).as('one'))
+        .where((eb) => filters(eb, query, hotThreshold))
+        .limit(exactTotalCap + 1)
+        .as('matching'),
+    )
+    .select((eb) => eb.fn.countAll<number>().as('total'));
 
   const [rows, totalRow] = await Promise.all([page.execute(), count.executeTakeFirstOrThrow()]);
   const items = rows.slice(0, query.limit);
   const last = items.at(-1);
   const nextValue = last && last[column];
+  const counted = Number(totalRow.total);
   return {
     items: items.map((row) => toLead(row, hotThreshold)),
-    total: Number(totalRow.total),
+    total: Math.min(counted, exactTotalCap),
+    totalCapped: counted > exactTotalCap,
     limit: query.limit,
     page: cursor ? null : (query.page ?? 1),
     nextCursor:

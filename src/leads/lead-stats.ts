@@ -25,7 +25,7 @@ export const leadStatsSchema = z.object({
 
 /** Totals over live leads created in the range. */
 export async function leadStats(handle: TenantHandle, range: LeadStatsQuery) {
-  const { hotThreshold } = await loadScoringSettings(handle.db);
+  const { hotThreshold } = await loadScoringSettings(handle);
   const base = () => {
     let query = handle.db.selectFrom('leads').where('leads.archived_at', 'is', null);
     if (range.from) query = query.where('leads.created_at', '>=', range.from);

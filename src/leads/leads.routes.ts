@@ -73,8 +73,11 @@ export function registerLeadRoutes(router: ApiRouter, services: AppServices): vo
       response: leadSchema,
       errors: { 404: 'No such lead' },
       handler: async ({ req, params }) => {
-        const { db } = callerOf(req).handle;
-        const [row, scoring] = await Promise.all([findLeadRow(db, params.id), loadScoringSettings(db)]);
+        const { handle } = callerOf(req);
+        const [row, scoring] = await Promise.all([
+          findLeadRow(handle.db, params.id),
+          loadScoringSettings(handle),
+        ]);
         return toLead(row, scoring.hotThreshold);
       },
     })

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
-import type { TenantDb } from '../db/tenant-database.js';
+import type { TenantHandle } from '../tenancy/connection-manager.js';
+import { forgetTenantValue } from '../tenancy/tenant-memo.js';
 
 const points = z.number().int().min(-100).max(100);
 
@@ -44,8 +45,13 @@ export const defaultScoringSettings: ScoringSettings = {
 
 const settingsKey = 'scoring';
 
-export async function loadScoringSettings(db: TenantDb): Promise<ScoringSettings> {
-  const row = await db
+/** The tenant's weights, memoised per process (read by nearly every lead request). */
+export function loadScoringSettings(handle: TenantHandle): Promise<ScoringSettings> {
+  return handle.memo.get(settingsKey, () => readScoringSettings(handle));
+}
+
+async function readScoringSettings(handle: TenantHandle): Promise<ScoringSettings> {
+  const row = await handle.db
     .selectFrom('settings')
     .select('value')
     .where('key', '=', settingsKey)
@@ -55,12 +61,16 @@ export async function loadScoringSettings(db: TenantDb): Promise<ScoringSettings
     : defaultScoringSettings;
 }
 
-export async function saveScoringSettings(db: TenantDb, settings: ScoringSettings): Promise<ScoringSettings> {
+export async function saveScoringSettings(
+  handle: TenantHandle,
+  settings: ScoringSettings,
+): Promise<ScoringSettings> {
   const value = JSON.stringify(settings);
-  await db
+  await handle.db
     .insertInto('settings')
     .values({ key: settingsKey, value })
     .onConflict((oc) => oc.column('key').doUpdateSet({ value, updated_at: sql<Date>`now()` }))
     .execute();
+  await forgetTenantValue(handle.db, handle, settingsKey);
   return settings;
 }

@@ -12,7 +12,7 @@ export function registerScoringRoutes(router: ApiRouter): void {
       tag,
       summary: "The tenant's lead-scoring weights and hot threshold",
       response: scoringSettingsSchema,
-      handler: ({ req }) => loadScoringSettings(callerOf(req).handle.db),
+      handler: ({ req }) => loadScoringSettings(callerOf(req).handle),
     })
     .route({
       method: 'put',
@@ -22,9 +22,9 @@ export function registerScoringRoutes(router: ApiRouter): void {
       body: scoringSettingsSchema.partial(),
       response: scoringSettingsSchema,
       handler: async ({ req, body }) => {
-        const { db } = callerOf(req).handle;
-        const current = await loadScoringSettings(db);
-        return saveScoringSettings(db, { ...current, ...body });
+        const { handle } = callerOf(req);
+        const current = await loadScoringSettings(handle);
+        return saveScoringSettings(handle, { ...current, ...body });
       },
     });
 }

@@ -5,6 +5,7 @@ import type { ServerRegistry } from '../db/server-registry.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import { LruCache } from './lru-cache.js';
 import { schemaOf, type Tenant } from './tenant.js';
+import { TenantMemo } from './tenant-memo.js';
 
 /** Everything needed to work on one tenant's data. Queries reach the tenant only through `db`. */
 export interface TenantHandle {
@@ -13,6 +14,8 @@ export interface TenantHandle {
   /** Query builder bound to the tenant's schema. */
   readonly db: TenantDb;
   readonly server: DatabaseServer;
+  /** Settings read on nearly every request, kept in process (see tenant-memo.ts). */
+  readonly memo: TenantMemo;
 }
 
 export interface ConnectionManagerDeps {
@@ -57,6 +60,13 @@ export class TenantConnectionManager {
     return pending;
   }
 
+  /** Handles a `tenantMemoChannel` notification; an empty payload (missed notices) clears all. */
+  onMemoNotice(payload: string): void {
+    const [tenantId, key] = payload.split(':');
+    if (!tenantId) for (const handle of this.cache.values()) handle.memo.clear();
+    else this.cache.get(tenantId)?.memo.clear(key);
+  }
+
   /** Forgets a tenant (after it is deleted or moved). */
   forget(tenantId: string): void {
     this.cache.delete(tenantId);
@@ -70,7 +80,13 @@ export class TenantConnectionManager {
     if (applied > 0) {
       this.deps.logger.info({ tenant: tenant.clientCode, schema, applied }, 'tenant schema migrated');
     }
-    return this.remember({ tenant, schema, server, db: server.db.withSchema(schema) as TenantDb });
+    return this.remember({
+      tenant,
+      schema,
+      server,
+      db: server.db.withSchema(schema) as TenantDb,
+      memo: new TenantMemo(),
+    });
   }
 
   private remember(handle: TenantHandle): TenantHandle {

@@ -34,6 +34,10 @@ export class LruCache<K, V> {
     return this.entries.delete(key);
   }
 
+  values(): IterableIterator<V> {
+    return this.entries.values();
+  }
+
   deleteWhere(predicate: (value: V, key: K) => boolean): void {
     for (const [key, value] of [...this.entries]) {
       if (predicate(value, key)) this.entries.delete(key);
