@@ -68,10 +68,9 @@ export async function linkConversationToLead(
 
 /** The lead a conversation is already linked to, as lead events carry it. */
 export async function loadLead(ctx: JobContext, leadId: string): Promise<Lead | null> {
-  const { db } = ctx.handle;
   const [row, scoring] = await Promise.all([
-    selectLeads(db).where('id', '=', leadId).executeTakeFirst(),
-    loadScoringSettings(db),
+    selectLeads(ctx.handle.db).where('id', '=', leadId).executeTakeFirst(),
+    loadScoringSettings(ctx.handle),
   ]);
   return row ? toLead(row, scoring.hotThreshold) : null;
 }
