@@ -83,7 +83,7 @@ export async function ingestLeadWithin(
   return ingestValues(trx, ctx, leadValues(ctx, input, settings.scoring), input, settings);
 }
 
-function leadValues(ctx: LeadContext, input: IngestLeadInput, scoring: ScoringSettings) {
+export function leadValues(ctx: LeadContext, input: IngestLeadInput, scoring: ScoringSettings) {
   const columns = toLeadColumns(input, ctx.handle.tenant.defaultCountry);
   return {
     ...columns,
@@ -119,7 +119,7 @@ async function ingestValues(
 }
 
 /** Inserts the lead, or (its phone has a live lead) fills that lead's empty fields. */
-async function insertOrFill(
+export async function insertOrFill(
   trx: TenantDb,
   ctx: LeadContext,
   values: Insertable<LeadsTable>,
