@@ -155,8 +155,10 @@ export async function importLeads(
   );
 
   const flush = async (lastLine: number, bytes: number) => {
-    const { rows, errors } = batch;
-    batch = { rows: [], errors: [] };
+    const { rows } = batch;
+    // The parser reads ahead: a CSV error past this batch's last line belongs to the next one.
+    const errors = batch.errors.filter((error) => error.line <= lastLine);
+    batch = { rows: [], errors: batch.errors.filter((error) => error.line > lastLine) };
     const start: BatchProgress = {
       rows: rows.length + errors.length,
       created: 0,
@@ -201,6 +203,8 @@ export async function importLeads(
     }
   }
   if (!columns) throw new AppError('invalid_file', 'The file is empty: no CSV header', { status: 400 });
-  if (batch.rows.length + batch.errors.length > 0 || options.commit) await flush(last.lines, last.bytes);
+  if (batch.rows.length + batch.errors.length > 0 || options.commit) {
+    await flush(Math.max(last.lines, ...batch.errors.map((error) => error.line)), last.bytes);
+  }
   return report;
 }
