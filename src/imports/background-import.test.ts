@@ -168,6 +168,26 @@ describe('background CSV import (real queue and worker)', () => {
     expect(existsSync(join(t.config.database.dataDir, 'media', 'tenants', 'bgbroken'))).toBe(false);
   });
 
+  it('reports a line that is not valid CSV with its line number and carries on', async () => {
+    const tenant = await t.createTenant('bgmalformed', { defaultCountry: 'IN' });
+    const file = csvOf(600);
+    const lines = file.csv.split('\r\n');
+    lines[521] = 'Lead "520" unquoted,9811100520,x@example.com'; // row 520, file line 522
+    const accepted = await upload(tenant, lines.join('\r\n'));
+    expect(accepted.status).toBe(202);
+    const done = await finished(tenant, accepted.body.data.id);
+    const failedLines = [...file.failedLines, 522].sort((x, y) => x - y);
+    expect(done).toMatchObject({
+      status: 'completed',
+      total: 600,
+      created: file.created - 1,
+      duplicates: file.duplicates,
+      failed: failedLines.length,
+    });
+    expect(done.errors.map((error: { line: number }) => error.line)).toEqual(failedLines);
+    expect(done.errors.find((error: { line: number }) => error.line === 522).reason).toMatch(/Not valid CSV/);
+  });
+
   it('a retried run continues after the last committed batch without duplicating leads', async () => {
     const tenant = await t.createTenant('bgresume', { defaultCountry: 'IN' });
     const file = csvOf(1200);

@@ -138,6 +138,7 @@ export async function importLeads(
   const afterLine = options.afterLine ?? 0;
   let batch = { rows: [] as Row[], errors: [] as RowError[] };
   const fail = (line: number, reason: string) => batch.errors.push({ line, reason });
+  let lastSkippedLine = 0;
   const parser = source.pipe(
     parse({
       bom: true,
@@ -147,8 +148,11 @@ export async function importLeads(
       relax_column_count: true,
       skip_records_with_error: true,
       on_skip: (error) => {
-        if (error && Number(error.lines) > afterLine)
-          fail(Number(error.lines), `Not valid CSV: ${error.message}`);
+        const line = Number(error?.lines);
+        // One error per line: the parser may report several problems of one record.
+        if (error && line > afterLine && line !== lastSkippedLine)
+          fail(line, `Not valid CSV: ${error.message}`);
+        lastSkippedLine = line;
         return undefined;
       },
     }),
