@@ -148,6 +148,8 @@ describe('background CSV import (real queue and worker)', () => {
     const list = await t.request('/api/crm/imports', { headers: a.headers });
     expect(list.body.data.map((item: { id: string }) => item.id)).toContain(id);
     expect((await getImport(b, id)).status).toBe(404);
+    const paths = Object.keys((await t.request('/api/openapi.json')).body.paths);
+    expect(paths).toEqual(expect.arrayContaining(['/api/crm/imports', '/api/crm/imports/{id}']));
     expect((await t.request('/api/crm/imports', { headers: b.headers })).body.data).toEqual([]);
   });
 
