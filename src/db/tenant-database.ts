@@ -7,6 +7,7 @@ import type { ContactsTables } from '../contacts/contacts.tables.js';
 import type { LeadsTables } from '../leads/leads.tables.js';
 import type { ChannelsTables } from '../channels/channels.tables.js';
 import type { EmailTables } from '../email/email.tables.js';
+import type { ImportsTables } from '../imports/imports.tables.js';
 import type { MeetingsTables } from '../meetings/meetings.tables.js';
 import type { SettingsTables } from '../settings/settings.tables.js';
 import type { WhatsAppTenantTables } from '../whatsapp/whatsapp.tables.js';
@@ -22,6 +23,7 @@ export type TenantDatabase = SettingsTables &
   EmailTables &
   MeetingsTables &
   ChannelsTables &
-  AutomationsTables;
+  AutomationsTables &
+  ImportsTables;
 
 export type TenantDb = Kysely<TenantDatabase>;

@@ -1,16 +1,21 @@
 import { parse } from 'csv-parse';
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
-import { toAppError } from '../http/error-handler.js';
+import { retryOnDeadlock } from '../assignment/retry-on-deadlock.js';
+import type { TenantDb } from '../db/tenant-database.js';
 import { AppError } from '../http/app-error.js';
-import { ingestLead, loadIngestSettings } from '../leads/ingest-lead.js';
+import { toAppError } from '../http/error-handler.js';
+import { ingestLeadsWithin } from '../leads/ingest-batch.js';
+import { ingestLead, loadIngestSettings, type IngestSettings } from '../leads/ingest-lead.js';
 import type { LeadContext } from '../leads/lead-context.js';
-import { ingestLeadSchema } from '../leads/lead.schemas.js';
+import type { LeadEvent } from '../leads/lead-events.js';
+import { ingestLeadSchema, type IngestLeadInput } from '../leads/lead.schemas.js';
 import { mapColumns, rowToInput, type ColumnMap, type LeadColumn } from './csv-columns.js';
+import type { RowError } from './imports.tables.js';
 
-const maxReportedErrors = 1000;
-/** Rows ingested at once: enough to overlap round trips, few enough to keep memory flat. */
-const rowsInFlight = 8;
+export const maxReportedErrors = 1000;
+/** Rows per transaction: big enough to amortise round trips, small enough to keep memory flat. */
+export const importBatchRows = 500;
 
 export const importReportSchema = z.object({
   rows: z.number().int(),
@@ -21,6 +26,31 @@ export const importReportSchema = z.object({
   errors: z.array(z.object({ line: z.number().int(), reason: z.string() })),
 });
 export type ImportReport = z.infer<typeof importReportSchema>;
+
+/** What one batch added, and where in the file it ends. */
+export interface BatchProgress {
+  rows: number;
+  created: number;
+  duplicates: number;
+  failed: number;
+  errors: RowError[];
+  /** The file line of the batch's last record. */
+  lastLine: number;
+  /** Bytes of the file parsed so far. */
+  bytes: number;
+}
+
+export interface ImportOptions {
+  assign: boolean;
+  mapping?: Partial<Record<LeadColumn, string>>;
+  /** Records up to this line were committed by an earlier run: skipped. */
+  afterLine?: number;
+  /** Called inside each batch's transaction, so progress commits with the batch's leads. */
+  commit?: (trx: TenantDb, batch: BatchProgress) => Promise<void>;
+  /** Called after each batch's commit. */
+  committed?: (batch: BatchProgress) => void | Promise<void>;
+  signal?: AbortSignal;
+}
 
 function reasonOf(error: unknown): string {
   const appError = toAppError(error);
@@ -33,23 +63,82 @@ function reasonOf(error: unknown): string {
     : appError.message;
 }
 
+interface Row {
+  line: number;
+  input: IngestLeadInput;
+}
+
 /**
- * Streams a CSV file into leads through the single-lead ingest (same dedupe, scoring and
- * assignment), a few rows at a time with backpressure, so memory stays flat. The header is
- * checked before anything is written; a bad row is reported with its line and never stops
- * the file.
+ * Ingests one batch in one transaction (see `ingestLeadsWithin`), progress included. If the
+ * transaction fails as a whole, the batch is retried row by row, so one row the database
+ * refuses never takes the others down with it.
+ */
+async function ingestBatch(
+  ctx: LeadContext,
+  settings: IngestSettings,
+  rows: Row[],
+  progress: BatchProgress,
+  commit: ImportOptions['commit'],
+): Promise<BatchProgress> {
+  const apply = (batch: BatchProgress, row: Row, outcome: { duplicate: boolean } | { error: unknown }) => {
+    if ('error' in outcome) {
+      batch.failed++;
+      batch.errors.push({ line: row.line, reason: reasonOf(outcome.error) });
+    } else if (outcome.duplicate) batch.duplicates++;
+    else batch.created++;
+  };
+  const copy = (): BatchProgress => ({ ...progress, errors: [...progress.errors] });
+  let events: LeadEvent[] = [];
+  try {
+    const done = await retryOnDeadlock(() =>
+      ctx.handle.db.transaction().execute(async (trx) => {
+        const batch = copy();
+        const result = await ingestLeadsWithin(
+          trx,
+          ctx,
+          rows.map((row) => row.input),
+          settings,
+        );
+        rows.forEach((row, index) => apply(batch, row, result.outcomes[index]!));
+        await commit?.(trx, batch);
+        events = result.events;
+        return batch;
+      }),
+    );
+    ctx.events.publish(events);
+    return done;
+  } catch {
+    // Row by row below: a database-level failure of one row must not fail its neighbours.
+  }
+  const batch = copy();
+  for (const row of rows) {
+    try {
+      apply(batch, row, { duplicate: (await ingestLead(ctx, row.input, settings)).duplicate });
+    } catch (error) {
+      apply(batch, row, { error });
+    }
+  }
+  if (commit) await ctx.handle.db.transaction().execute((trx) => commit(trx, batch));
+  return batch;
+}
+
+/**
+ * Streams a CSV file into leads through the lead ingest (same dedupe, scoring and
+ * assignment), one batch of rows per transaction, with backpressure, so memory stays flat.
+ * The header is checked before anything is written; a bad row is reported with its line and
+ * never stops the file.
  */
 export async function importLeads(
   ctx: LeadContext,
   source: Readable,
-  options: { assign: boolean; mapping?: Partial<Record<LeadColumn, string>> },
+  options: ImportOptions,
 ): Promise<ImportReport> {
   const settings = await loadIngestSettings(ctx.handle);
   const report: ImportReport = { rows: 0, created: 0, duplicates: 0, failed: 0, errors: [] };
-  const fail = (line: number, reason: string) => {
-    report.failed++;
-    if (report.errors.length < maxReportedErrors) report.errors.push({ line, reason });
-  };
+  const afterLine = options.afterLine ?? 0;
+  let batch = { rows: [] as Row[], errors: [] as RowError[] };
+  const fail = (line: number, reason: string) => batch.errors.push({ line, reason });
+  let lastSkippedLine = 0;
   const parser = source.pipe(
     parse({
       bom: true,
@@ -59,57 +148,67 @@ export async function importLeads(
       relax_column_count: true,
       skip_records_with_error: true,
       on_skip: (error) => {
-        if (error) fail(Number(error.lines), `Not valid CSV: ${error.message}`);
+        const line = Number(error?.lines);
+        // One error per line: the parser may report several problems of one record.
+        if (error && line > afterLine && line !== lastSkippedLine)
+          fail(line, `Not valid CSV: ${error.message}`);
+        lastSkippedLine = line;
         return undefined;
       },
     }),
   );
 
-  let columns: ColumnMap | undefined;
-  const inFlight = new Set<Promise<void>>();
-  const samePhone = new Map<string, Promise<void>>();
-  const importRow = async (row: string[], line: number) => {
-    const parsed = ingestLeadSchema.safeParse({ ...rowToInput(row, columns!), assign: options.assign });
-    if (!parsed.success) {
-      fail(line, parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
-      return;
-    }
-    try {
-      const { duplicate } = await ingestLead(ctx, parsed.data, settings);
-      if (duplicate) report.duplicates++;
-      else report.created++;
-    } catch (error) {
-      fail(line, reasonOf(error));
-    }
+  const flush = async (lastLine: number, bytes: number) => {
+    const { rows } = batch;
+    // The parser reads ahead: a CSV error past this batch's last line belongs to the next one.
+    const errors = batch.errors.filter((error) => error.line <= lastLine);
+    batch = { rows: [], errors: batch.errors.filter((error) => error.line > lastLine) };
+    const start: BatchProgress = {
+      rows: rows.length + errors.length,
+      created: 0,
+      duplicates: 0,
+      failed: errors.length,
+      errors,
+      lastLine,
+      bytes,
+    };
+    const done = await ingestBatch(ctx, settings, rows, start, options.commit);
+    done.errors.sort((a, b) => a.line - b.line);
+    report.rows += done.rows;
+    report.created += done.created;
+    report.duplicates += done.duplicates;
+    report.failed += done.failed;
+    report.errors.push(...done.errors.slice(0, maxReportedErrors - report.errors.length));
+    await options.committed?.(done);
   };
 
-  try {
-    for await (const { record, info } of parser as AsyncIterable<{
-      record: string[];
-      info: { lines: number };
-    }>) {
-      if (!columns) {
-        columns = mapColumns(record, options.mapping);
-        continue;
-      }
-      report.rows++;
-      // Rows with the same phone run in file order, so the later one is the duplicate.
-      const key =
-        (columns.phone !== undefined ? record[columns.phone] : '')?.replace(/\D/g, '').slice(-10) ?? '';
-      const line = info.lines;
-      const task: Promise<void> = (samePhone.get(key) ?? Promise.resolve())
-        .then(() => importRow(record, line))
-        .finally(() => {
-          inFlight.delete(task);
-          if (samePhone.get(key) === task) samePhone.delete(key);
-        });
-      samePhone.set(key, task);
-      inFlight.add(task);
-      if (inFlight.size >= rowsInFlight) await Promise.race(inFlight);
+  let columns: ColumnMap | undefined;
+  let last = { lines: afterLine, bytes: 0 };
+  for await (const { record, info } of parser as AsyncIterable<{
+    record: string[];
+    info: { lines: number; bytes: number };
+  }>) {
+    if (!columns) {
+      columns = mapColumns(record, options.mapping);
+      continue;
     }
-  } finally {
-    await Promise.all(inFlight);
+    last = info;
+    if (info.lines <= afterLine) continue;
+    const parsed = ingestLeadSchema.safeParse({ ...rowToInput(record, columns), assign: options.assign });
+    if (parsed.success) batch.rows.push({ line: info.lines, input: parsed.data });
+    else
+      fail(
+        info.lines,
+        parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '),
+      );
+    if (batch.rows.length + batch.errors.length >= importBatchRows) {
+      await flush(info.lines, info.bytes);
+      options.signal?.throwIfAborted();
+    }
   }
   if (!columns) throw new AppError('invalid_file', 'The file is empty: no CSV header', { status: 400 });
+  if (batch.rows.length + batch.errors.length > 0 || options.commit) {
+    await flush(Math.max(last.lines, ...batch.errors.map((error) => error.line)), last.bytes);
+  }
   return report;
 }

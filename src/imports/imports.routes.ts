@@ -3,15 +3,21 @@ import type { Request } from 'express';
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { AppServices } from '../app/services.js';
-import type { ApiRouter } from '../http/api-router.js';
+import { Reply, type ApiRouter } from '../http/api-router.js';
 import { AppError } from '../http/app-error.js';
+import { callerOf } from '../http/request-context.js';
 import { leadContextOf } from '../leads/lead-context.js';
 import { importLeads, importReportSchema } from './import-leads.js';
+import { startBackgroundImport } from './import-upload.js';
+import { findImport, importDetailSchema, importSchema, listImports } from './imports.repository.js';
+
+/** Uploads up to this size (by Content-Length) are imported within the request in `auto` mode. */
+export const syncImportMaxBytes = 256 * 1024;
 
 /** The CSV stream of the request: a `text/csv` body, or the `file` part of a multipart form. */
-async function csvStream(req: Request): Promise<Readable> {
+async function csvStream(req: Request): Promise<{ stream: Readable; fileName?: string }> {
   const type = req.headers['content-type'] ?? '';
-  if (/^(text\/csv|application\/csv|text\/plain)/i.test(type)) return req;
+  if (/^(text\/csv|application\/csv|text\/plain)/i.test(type)) return { stream: req };
   if (!/^multipart\/form-data/i.test(type)) {
     throw new AppError(
       'unsupported_media_type',
@@ -20,8 +26,8 @@ async function csvStream(req: Request): Promise<Readable> {
   }
   return new Promise((resolve, reject) => {
     const form = busboy({ headers: req.headers, limits: { files: 1 } });
-    form.on('file', (name, stream) => {
-      if (name === 'file') resolve(stream);
+    form.on('file', (name, stream, info) => {
+      if (name === 'file') resolve({ stream, fileName: info.filename });
       else stream.resume();
     });
     form.on('error', reject);
@@ -45,6 +51,22 @@ const mappingSchema = z
   .optional()
   .meta({ description: 'Explicit header mapping, JSON: {"phone":"Contact No","name":"Customer"}' });
 
+const importQuery = z.object({
+  assign: z.enum(['true', 'false']).default('true'),
+  mapping: mappingSchema,
+  mode: z
+    .enum(['auto', 'sync', 'background'])
+    .default('auto')
+    .meta({
+      description: `auto: files up to ${syncImportMaxBytes / 1024} KB (by Content-Length) within the request (200 with the report), larger ones in the background (202 with the import to follow at GET /imports/:id)`,
+    }),
+});
+
+const listQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(25),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
 export function registerImportRoutes(router: ApiRouter, services: AppServices): void {
   router.route({
     method: 'post',
@@ -52,15 +74,48 @@ export function registerImportRoutes(router: ApiRouter, services: AppServices): 
     tag: 'Leads',
     summary: 'Import leads from a CSV file (text/csv body or multipart field "file")',
     description:
-      'Streamed; header aliases (phone/mobile/phone_number, name, email, …) or an explicit mapping; every row goes through the same dedupe, scoring and assignment as POST /leads. Bad rows are reported with line numbers; a file without a phone column is refused before anything is written.',
-    query: z.object({ assign: z.enum(['true', 'false']).default('true'), mapping: mappingSchema }),
+      'Streamed; header aliases (phone/mobile/phone_number, name, email, …) or an explicit mapping; every row goes through the same dedupe, scoring and assignment as POST /leads. Bad rows are reported with line numbers; a file without a phone column is refused before anything is written. Large files run in the background: 202 with the import, progress as `import.progress` events and at GET /api/crm/imports/:id.',
+    query: importQuery,
     status: 200,
-    response: importReportSchema,
-    errors: { 415: 'Neither text/csv nor multipart/form-data' },
-    handler: async ({ req, query }) =>
-      importLeads(leadContextOf(req, services), await csvStream(req), {
-        assign: query.assign === 'true',
-        mapping: query.mapping,
-      }),
+    response: z.union([importReportSchema, importSchema]),
+    errors: {
+      415: 'Neither text/csv nor multipart/form-data',
+    },
+    handler: async ({ req, query }) => {
+      const length = Number(req.headers['content-length']);
+      const background =
+        query.mode === 'background' ||
+        (query.mode === 'auto' && !(Number.isFinite(length) && length <= syncImportMaxBytes));
+      const { stream, fileName } = await csvStream(req);
+      const ctx = leadContextOf(req, services);
+      const options = { assign: query.assign === 'true', mapping: query.mapping };
+      if (!background) return importLeads(ctx, stream, options);
+      return new Reply(202, await startBackgroundImport(services, ctx, stream, { ...options, fileName }));
+    },
+  });
+
+  router.route({
+    method: 'get',
+    path: '/imports',
+    tag: 'Leads',
+    summary: 'Background imports, newest first, with their counts',
+    query: listQuery,
+    response: z.array(importSchema),
+    handler: ({ req, query }) => listImports(callerOf(req).handle.db, query),
+  });
+
+  router.route({
+    method: 'get',
+    path: '/imports/:id',
+    tag: 'Leads',
+    summary: 'One background import: status, counts and the first 1,000 row errors with line numbers',
+    params: z.object({ id: z.uuid() }),
+    response: importDetailSchema,
+    errors: { 404: 'No such import' },
+    handler: async ({ req, params }) => {
+      const found = await findImport(callerOf(req).handle.db, params.id);
+      if (!found) throw AppError.notFound('Import');
+      return found;
+    },
   });
 }

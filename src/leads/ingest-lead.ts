@@ -96,7 +96,7 @@ export async function ingestLeadWithin(
   return ingestValues(trx, ctx, leadValues(ctx, input, settings.scoring), input, settings);
 }
 
-function leadValues(ctx: LeadContext, input: IngestLeadInput, scoring: ScoringSettings) {
+export function leadValues(ctx: LeadContext, input: IngestLeadInput, scoring: ScoringSettings) {
   const columns = toLeadColumns(input, ctx.handle.tenant.defaultCountry);
   return {
     ...columns,
@@ -139,7 +139,7 @@ function withEvents(
 }
 
 /** Inserts the lead, or (its phone has a live lead) fills that lead's empty fields. */
-async function insertOrFill(
+export async function insertOrFill(
   trx: TenantDb,
   ctx: LeadContext,
   values: Insertable<LeadsTable>,

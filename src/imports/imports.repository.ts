@@ -1,0 +1,95 @@
+import { sql, type Selectable } from 'kysely';
+import { z } from 'zod';
+import type { TenantDb } from '../db/tenant-database.js';
+import type { BatchProgress } from './import-leads.js';
+import { maxReportedErrors } from './import-leads.js';
+import type { ImportsTable } from './imports.tables.js';
+
+export type ImportRow = Selectable<ImportsTable>;
+
+export const importSchema = z.object({
+  id: z.string(),
+  status: z.enum(['uploading', 'queued', 'running', 'completed', 'failed']),
+  fileName: z.string().nullable(),
+  assign: z.boolean(),
+  /** Data rows read so far (the file's total once completed). */
+  total: z.number().int(),
+  created: z.number().int(),
+  duplicates: z.number().int(),
+  failed: z.number().int(),
+  bytes: z.number().int(),
+  processedBytes: z.number().int(),
+  /** The file line up to which every row is committed. */
+  lastLine: z.number().int(),
+  failure: z.string().nullable(),
+  createdAt: z.date(),
+  startedAt: z.date().nullable(),
+  completedAt: z.date().nullable(),
+});
+export const importDetailSchema = importSchema.extend({
+  /** The first 1,000 row errors, with the file's line numbers. */
+  errors: z.array(z.object({ line: z.number().int(), reason: z.string() })),
+});
+export type Import = z.infer<typeof importSchema>;
+
+export function toImport(row: Omit<ImportRow, 'errors' | 'mapping' | 'actor' | 'chunks'>): Import {
+  return {
+    id: row.id,
+    status: row.status,
+    fileName: row.file_name,
+    assign: row.assign,
+    total: row.total,
+    created: row.created,
+    duplicates: row.duplicates,
+    failed: row.failed,
+    bytes: Number(row.bytes),
+    processedBytes: Number(row.processed_bytes),
+    lastLine: row.last_line,
+    failure: row.failure,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    completedAt: row.completed_at,
+  };
+}
+
+export async function findImportRow(db: TenantDb, id: string): Promise<ImportRow | undefined> {
+  return db.selectFrom('imports').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function findImport(db: TenantDb, id: string) {
+  const row = await findImportRow(db, id);
+  return row && { ...toImport(row), errors: row.errors };
+}
+
+export async function listImports(db: TenantDb, page: { limit: number; offset: number }): Promise<Import[]> {
+  const rows = await db
+    .selectFrom('imports')
+    .selectAll()
+    .orderBy('created_at', 'desc')
+    .orderBy('id')
+    .limit(page.limit)
+    .offset(page.offset)
+    .execute();
+  return rows.map(toImport);
+}
+
+/** Adds a committed batch to the import's counts, in the batch's transaction. */
+export async function addBatchProgress(db: TenantDb, id: string, batch: BatchProgress): Promise<void> {
+  await db
+    .updateTable('imports')
+    .set((eb) => ({
+      total: eb('total', '+', batch.rows),
+      created: eb('created', '+', batch.created),
+      duplicates: eb('duplicates', '+', batch.duplicates),
+      failed: eb('failed', '+', batch.failed),
+      last_line: batch.lastLine,
+      processed_bytes: batch.bytes,
+      // Appended while fewer than 1,000 are kept, then cut to the first 1,000.
+      errors: sql<string>`case when jsonb_array_length(errors) >= ${maxReportedErrors} then errors
+        else (select coalesce(jsonb_agg(e order by n), '[]') from jsonb_array_elements(errors || ${JSON.stringify(batch.errors)}::jsonb)
+          with ordinality as x(e, n) where n <= ${maxReportedErrors}) end`,
+      updated_at: new Date(),
+    }))
+    .where('id', '=', id)
+    .execute();
+}

@@ -1,0 +1,38 @@
+import type { ColumnType, Generated } from 'kysely';
+
+export type ImportStatus = 'uploading' | 'queued' | 'running' | 'completed' | 'failed';
+
+export interface RowError {
+  line: number;
+  reason: string;
+}
+
+type Counter = ColumnType<number, number | undefined, number>;
+
+export interface ImportsTable {
+  id: Generated<string>;
+  status: ColumnType<ImportStatus, ImportStatus | undefined, ImportStatus>;
+  file_name: string | null;
+  actor: string | null;
+  assign: boolean;
+  mapping: ColumnType<Record<string, string>, string | undefined, string>;
+  /** bigint columns come back as strings from node-postgres. */
+  bytes: ColumnType<string | number, number | undefined, number>;
+  chunks: Counter;
+  processed_bytes: ColumnType<string | number, number | undefined, number>;
+  last_line: Counter;
+  total: Counter;
+  created: Counter;
+  duplicates: Counter;
+  failed: Counter;
+  errors: ColumnType<RowError[], string | undefined, string>;
+  failure: string | null;
+  created_at: ColumnType<Date, Date | undefined, never>;
+  started_at: Date | null;
+  completed_at: Date | null;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+export interface ImportsTables {
+  imports: ImportsTable;
+}

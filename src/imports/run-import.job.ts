@@ -1,0 +1,84 @@
+import { AppError } from '../http/app-error.js';
+import type { JobContext, JobDefinition } from '../queue/job-types.js';
+import { PermanentJobError } from '../queue/job-types.js';
+import { importLeads, type BatchProgress } from './import-leads.js';
+import { deleteStoredUpload, readStoredUpload } from './import-upload.js';
+import { addBatchProgress, findImportRow, toImport } from './imports.repository.js';
+
+export const runImportJobKind = 'imports.run';
+export const importProgressEvent = 'import.progress';
+
+export interface RunImportPayload {
+  importId: string;
+}
+
+/**
+ * Ingests a stored upload batch by batch. Each batch commits its leads with the import's
+ * counts and last line, so a retried run skips what is committed and continues; every
+ * commit sends `import.progress` to the tenant's dashboards.
+ */
+export async function runImport(ctx: JobContext<RunImportPayload>) {
+  const { handle, services, job, signal } = ctx;
+  const { importId } = job.payload;
+  const db = handle.db;
+  const row = await findImportRow(db, importId);
+  if (!row) throw new PermanentJobError('No such import', 'not_found');
+  if (row.status === 'completed' || row.status === 'failed') return { status: row.status };
+
+  const emit = async () => {
+    const current = await findImportRow(db, importId);
+    if (current) services.realtime.emitToTenant(handle.tenant.id, importProgressEvent, toImport(current));
+  };
+  const finish = async (status: 'completed' | 'failed', failure: string | null) => {
+    await db
+      .updateTable('imports')
+      .set({ status, failure, completed_at: new Date(), updated_at: new Date() })
+      .where('id', '=', importId)
+      .execute();
+    await deleteStoredUpload(services, handle, importId, row.chunks);
+    await emit();
+  };
+
+  await db
+    .updateTable('imports')
+    .set((eb) => ({
+      status: 'running',
+      started_at: eb.fn.coalesce('started_at', eb.val(new Date())),
+      updated_at: new Date(),
+    }))
+    .where('id', '=', importId)
+    .execute();
+  try {
+    await importLeads(
+      { handle, actor: row.actor, events: services.leadEvents },
+      readStoredUpload(services, handle, importId, row.chunks),
+      {
+        assign: row.assign,
+        mapping: row.mapping,
+        afterLine: row.last_line,
+        signal,
+        commit: (trx, batch: BatchProgress) => addBatchProgress(trx, importId, batch),
+        committed: emit,
+      },
+    );
+  } catch (error) {
+    // A file the header check let through but the parser refuses cannot succeed on a retry.
+    if (error instanceof AppError && error.status < 500) {
+      await finish('failed', error.message);
+      throw new PermanentJobError(error.message, error.code);
+    }
+    if (job.attempt >= job.maxAttempts) await finish('failed', (error as Error).message);
+    throw error;
+  }
+  await finish('completed', null);
+  const done = (await findImportRow(db, importId))!;
+  return { total: done.total, created: done.created, duplicates: done.duplicates, failed: done.failed };
+}
+
+export const runImportJob: JobDefinition<RunImportPayload> = {
+  kind: runImportJobKind,
+  handler: runImport,
+  // A 100,000-row file takes a while; the lease is renewed meanwhile and a retry resumes.
+  timeoutMs: 30 * 60_000,
+  maxAttempts: 5,
+};
