@@ -5,16 +5,13 @@
  * replayed, against the CRM's own POST /api/crm/leads (same assignment) measured in the same
  * run. Invariants are checked on the database afterwards.
  */
-import autocannon, { type Result } from 'autocannon';
-import { cpus } from 'node:os';
+import autocannon from 'autocannon';
 import pg from 'pg';
 import { startBenchServer } from './bench-server.js';
+import { printLoadReport } from './lib/report.js';
 
 const connections = 64;
 const duration = Number(process.env.BENCH_SECONDS ?? 20);
-
-const line = (name: string, result: Result) =>
-  `| ${name} | ${Math.round(result.requests.average).toLocaleString('en')} | ${result.latency.p50} ms | ${result.latency.p99} ms | ${result['2xx']} | ${result.non2xx + result.errors} |`;
 
 async function main(): Promise<void> {
   const server = await startBenchServer({ DB_POOL_MAX: process.env.DB_POOL_MAX ?? '16' });
@@ -117,27 +114,19 @@ async function main(): Promise<void> {
       'one note per event': notes.notes === eventRows.events,
       'no errors': fresh.non2xx + fresh.errors + duplicates.non2xx + duplicates.errors === 0,
     };
-    const ratio = (result: Result) =>
-      `${((result.requests.average / anchor.requests.average) * 100).toFixed(1)} %`;
-    console.log(
-      `\nMachine: ${cpus().length} cores (${cpus()[0]?.model}), Node ${process.versions.node}, Postgres server`,
-    );
-    console.log(
-      `${connections} connections, ${duration} s per row, server in its own process (DB_POOL_MAX 16)\n`,
-    );
-    console.log('| Request | req/s | p50 | p99 | 2xx | errors/non-2xx |');
-    console.log('|---|---|---|---|---|---|');
-    console.log(line('POST /api/crm/leads, round robin over 10 agents (anchor)', anchor));
-    console.log(line('POST /api/automations/events, new lead + 2 rules (3 actions, 1 cascade)', fresh));
-    console.log(
-      line(`POST /api/automations/events, duplicate eventId (${replayed} ids replayed)`, duplicates),
-    );
-    console.log(`\nRatios to the anchor: events ${ratio(fresh)}, duplicate replays ${ratio(duplicates)}`);
     console.log(
       `Events stored: ${eventRows.events}, runs: ${runs.web} + ${runs.tagged}, notes: ${notes.notes}`,
     );
-    for (const [name, ok] of Object.entries(invariants)) console.log(`${ok ? 'OK  ' : 'FAIL'} ${name}`);
-    if (Object.values(invariants).includes(false)) process.exitCode = 1;
+    printLoadReport({
+      connections,
+      durationSeconds: duration,
+      rows: [
+        ['POST /api/crm/leads, round robin over 10 agents (anchor)', anchor],
+        ['POST /api/automations/events, new lead + 2 rules (3 actions, 1 cascade)', fresh],
+        [`POST /api/automations/events, duplicate eventId (${replayed} ids replayed)`, duplicates],
+      ],
+      invariants,
+    });
   } finally {
     await server.stop();
   }

@@ -3,16 +3,13 @@
  * connections, against a bare GET / and an ingest without assignment measured in the same
  * run; the assignment invariants are checked on the database afterwards.
  */
-import autocannon, { type Result } from 'autocannon';
-import { cpus } from 'node:os';
+import autocannon from 'autocannon';
 import pg from 'pg';
 import { startBenchServer } from './bench-server.js';
+import { printLoadReport } from './lib/report.js';
 
 const connections = 64;
 const duration = Number(process.env.BENCH_SECONDS ?? 20);
-
-const line = (name: string, result: Result) =>
-  `| ${name} | ${Math.round(result.requests.average).toLocaleString('en')} | ${result.latency.p50} ms | ${result.latency.p99} ms | ${result['2xx']} | ${result.non2xx + result.errors} |`;
 
 async function main(): Promise<void> {
   const server = await startBenchServer({ DB_POOL_MAX: process.env.DB_POOL_MAX ?? '16' });
@@ -88,25 +85,17 @@ async function main(): Promise<void> {
       "agents' daily counters = their leads": perAgent.every((row) => row.assigned_today === row.leads),
     };
 
-    const ratio = (result: Result) =>
-      `${((result.requests.average / anchor.requests.average) * 100).toFixed(1)} %`;
-    console.log(
-      `\nMachine: ${cpus().length} cores (${cpus()[0]?.model}), Node ${process.versions.node}, Postgres server`,
-    );
-    console.log(
-      `${connections} connections, ${duration} s per row, server in its own process (DB_POOL_MAX 16)\n`,
-    );
-    console.log('| Request | req/s | p50 | p99 | 2xx | errors/non-2xx |');
-    console.log('|---|---|---|---|---|---|');
-    console.log(line('GET / (anchor)', anchor));
-    console.log(line('POST /api/crm/leads, assign=false', unassigned));
-    console.log(line('POST /api/crm/leads, round robin over 10 agents', assigned));
-    console.log(
-      `\nRatios to the anchor: without assignment ${ratio(unassigned)}, with assignment ${ratio(assigned)}`,
-    );
+    printLoadReport({
+      connections,
+      durationSeconds: duration,
+      rows: [
+        ['GET / (anchor)', anchor],
+        ['POST /api/crm/leads, assign=false', unassigned],
+        ['POST /api/crm/leads, round robin over 10 agents', assigned],
+      ],
+      invariants,
+    });
     console.log(`Routed leads: ${routed}, per agent: ${counts.join(', ')} (spread ${spread})`);
-    for (const [name, ok] of Object.entries(invariants)) console.log(`${ok ? 'OK  ' : 'FAIL'} ${name}`);
-    if (Object.values(invariants).includes(false)) process.exitCode = 1;
   } finally {
     await server.stop();
   }
