@@ -19,7 +19,7 @@ export interface AssignmentDecision {
   reason: string | null;
 }
 
-interface Pool {
+export interface Pool {
   agentIds: string[] | null;
   strategy: AssignmentStrategy;
   /** The lead's state when only agents covering it qualify. */
@@ -27,7 +27,7 @@ interface Pool {
 }
 
 /** The eligibility conditions on agent `a`, evaluated against the tenant-local clock. */
-function eligibility(timezone: string, pool: Pool) {
+export function eligibility(timezone: string, pool: Pool) {
   const local = sql`(now() at time zone ${timezone})`;
   const inPool = pool.agentIds ? sql`a.id = any(${pool.agentIds}::uuid[])` : sql`true`;
   const inHours = sql`(a.work_start is null or a.work_end is null or case
@@ -57,7 +57,7 @@ export function poolSequence(ruleId: string | null): string {
 }
 
 /** Who assigns, and what the activity entry says besides the agent and the candidates. */
-interface ActivityTemplate {
+export interface ActivityTemplate {
   actor: string | null;
   data: Record<string, unknown>;
 }
@@ -85,9 +85,14 @@ function recordAssignment(
     returning l.*`;
 }
 
-function countAssignment(handle: TenantHandle, local: RawBuilder<unknown>) {
+/** Counts `leads` (1 unless given) more assignments in the agent's tenant-local day. */
+export function countAssignment(
+  handle: TenantHandle,
+  local: RawBuilder<unknown>,
+  leads: RawBuilder<unknown> = sql`1`,
+) {
   const sequence = `"${handle.schema}".agent_assignment_seq`;
-  return sql`assigned_today = case when a.assigned_date = ${local}::date then a.assigned_today + 1 else 1 end,
+  return sql`assigned_today = case when a.assigned_date = ${local}::date then a.assigned_today + ${leads} else ${leads} end,
     assigned_date = ${local}::date,
     last_assigned_at = clock_timestamp(),
     assignment_seq = nextval(${sequence}::regclass)`;
@@ -248,6 +253,44 @@ export function previousOwnerOf(db: TenantDb, phone: string | Expression<string>
     .limit(1);
 }
 
+type RoutingRule = ReturnType<typeof chooseRule>;
+
+/** The decision a rule made: the agent (or why none), the candidates, whether it was sticky. */
+export function decisionOf(
+  rule: RoutingRule,
+  agentId: string | null,
+  candidates: string[],
+  sticky: boolean,
+  reason: string | null,
+): AssignmentDecision {
+  return {
+    agentId,
+    ruleId: rule.id || null,
+    ruleName: rule.name,
+    strategy: rule.strategy,
+    candidates,
+    sticky,
+    reason,
+  };
+}
+
+/** What an assignment's activity entry records about the rule. */
+export function activityOf(rule: RoutingRule, actor: string | null, sticky: boolean): ActivityTemplate {
+  return {
+    actor,
+    data: { ruleId: rule.id || null, ruleName: rule.name, strategy: rule.strategy, sticky },
+  };
+}
+
+/** The rule's pool for this lead (territory rules only take agents covering its state). */
+export function poolOf(rule: RoutingRule, lead: Pick<LeadRow, 'state'>): Pool {
+  return {
+    agentIds: rule.agentIds,
+    strategy: rule.strategy,
+    territory: rule.matchTerritory ? lead.state : undefined,
+  };
+}
+
 /**
  * Runs the smart assignment for an unassigned lead inside the caller's transaction:
  * the first matching rule decides the pool and strategy; a returning phone goes back to
@@ -263,46 +306,29 @@ export async function assignLead(
   known?: { previousOwner: string | null },
 ): Promise<{ lead: LeadRow; decision: AssignmentDecision }> {
   const rule = chooseRule(rules, lead);
-  const decision = (
-    agentId: string | null,
-    candidates: string[],
-    sticky: boolean,
-    reason: string | null,
-  ) => ({
-    agentId,
-    ruleId: rule.id || null,
-    ruleName: rule.name,
-    strategy: rule.strategy,
-    candidates,
-    sticky,
-    reason,
-  });
-  const territory = rule.matchTerritory ? lead.state : undefined;
-  const template = (sticky: boolean): ActivityTemplate => ({
-    actor,
-    data: { ruleId: rule.id || null, ruleName: rule.name, strategy: rule.strategy, sticky },
-  });
-
+  const pool = poolOf(rule, lead);
   const owner = !rule.sticky
     ? undefined
     : known
       ? known.previousOwner
       : (await previousOwnerOf(trx, lead.phone).executeTakeFirst())?.assigned_agent_id;
   if (owner) {
-    const ownerPool = { agentIds: [owner], strategy: rule.strategy, territory };
-    const kept = await claimAgent(trx, handle, lead.id, owner, ownerPool, template(true), [owner]);
-    if (kept) return { lead: kept, decision: decision(owner, [owner], true, null) };
+    const ownerPool = { ...pool, agentIds: [owner] };
+    const kept = await claimAgent(trx, handle, lead.id, owner, ownerPool, activityOf(rule, actor, true), [
+      owner,
+    ]);
+    if (kept) return { lead: kept, decision: decisionOf(rule, owner, [owner], true, null) };
   }
 
-  const pool: Pool = { agentIds: rule.agentIds, strategy: rule.strategy, territory };
+  const template = activityOf(rule, actor, false);
   const assigned =
     rule.strategy === 'least_loaded'
-      ? await assignLeastLoaded(trx, handle, lead.id, pool, template(false))
-      : await assignByTicket(trx, handle, lead.id, pool, rule.id || null, template(false));
+      ? await assignLeastLoaded(trx, handle, lead.id, pool, template)
+      : await assignByTicket(trx, handle, lead.id, pool, rule.id || null, template);
   if (assigned) {
     return {
       lead: assigned.lead,
-      decision: decision(assigned.lead.assigned_agent_id, assigned.candidates, false, null),
+      decision: decisionOf(rule, assigned.lead.assigned_agent_id, assigned.candidates, false, null),
     };
   }
   const reason = await diagnose(trx, handle, pool);
@@ -312,7 +338,7 @@ export async function assignLead(
     .where('id', '=', lead.id)
     .returningAll()
     .executeTakeFirstOrThrow();
-  const outcome = decision(null, [], false, reason);
+  const outcome = decisionOf(rule, null, [], false, reason);
   await recordActivity(trx, [{ leadId: lead.id, kind: 'unassigned', actor, data: { ...outcome } }]);
   return { lead: unassigned, decision: outcome };
 }

@@ -37,10 +37,7 @@ describe('GroupCommit', () => {
   it('caps a batch at maxBatch and runs keys independently', async () => {
     const { batches, flush, releaseAll } = recordingFlush();
     const commits = new GroupCommit(flush, { maxBatch: 2, maxInFlight: 1 });
-    const results = [
-      ...[1, 2, 3, 4].map((item) => commits.submit('a', item)),
-      commits.submit('b', 9),
-    ];
+    const results = [...[1, 2, 3, 4].map((item) => commits.submit('a', item)), commits.submit('b', 9)];
     await releaseAll();
     expect(await Promise.all(results)).toEqual(['a:1', 'a:2', 'a:3', 'a:4', 'b:9']);
     expect(batches.map((batch) => `${batch.key}${batch.items.join('')}`)).toEqual(['a1', 'b9', 'a23', 'a4']);
@@ -49,7 +46,9 @@ describe('GroupCommit', () => {
   it('rejects only the item its outcome refuses', async () => {
     const { flush, releaseAll } = recordingFlush();
     const commits = new GroupCommit(flush, { maxBatch: 10, maxInFlight: 1 });
-    const results = [1, -2, 3].map((item) => commits.submit('a', item).catch((error: Error) => error.message));
+    const results = [1, -2, 3].map((item) =>
+      commits.submit('a', item).catch((error: Error) => error.message),
+    );
     await releaseAll();
     expect(await Promise.all(results)).toEqual(['a:1', 'bad -2', 'a:3']);
   });

@@ -1,6 +1,6 @@
 import type { Insertable } from 'kysely';
 import { recordActivity } from '../activity/activity.repository.js';
-import { assignLead } from '../assignment/assignment-engine.js';
+import { assignLeads } from '../assignment/batch-assignment.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import { insertOrFill, leadValues, type IngestSettings } from './ingest-lead.js';
 import type { LeadContext } from './lead-context.js';
@@ -10,8 +10,8 @@ import { assertAgentExists } from './lead.repository.js';
 import type { IngestLeadInput } from './lead.schemas.js';
 import type { LeadsTable } from './leads.tables.js';
 
-/** One input's outcome: stored (new or duplicate), or refused with the error (e.g. an invalid phone). */
-export type BatchOutcome = { duplicate: boolean } | { error: unknown };
+/** One input's outcome: stored (new or duplicate) as `row`, or refused with the error (e.g. an invalid phone). */
+export type BatchOutcome = { duplicate: boolean; row: LeadRow } | { error: unknown };
 
 interface Pending {
   index: number;
@@ -24,7 +24,7 @@ interface Pending {
  * but new leads are inserted by one multi-row statement and logged by another. Inputs whose
  * phone already has a live lead, or repeats a phone of this batch, then go through the
  * single-lead path in input order, so a later row fills the empty fields of the earlier one.
- * Assignment runs per new lead (the engine's row locks keep it race-free). The caller
+ * New leads are assigned together (`assignLeads`: race-free as for one lead). The caller
  * publishes `events` after its commit.
  */
 export async function ingestLeadsWithin(
@@ -81,18 +81,21 @@ export async function ingestLeadsWithin(
     const lead = toLead(row, settings.scoring.hotThreshold);
     for (const name of names) events.push({ name, tenantId, lead });
   };
+  const toAssign: LeadRow[] = [];
   for (const pending of fresh) {
     const row = insertedByPhone.get(pending.values.phone);
     if (!row) {
       later.push(pending);
       continue;
     }
-    outcomes[pending.index] = { duplicate: false };
-    if (pending.input.assign === false) {
-      emit(['lead.created'], row);
-      continue;
-    }
-    const { lead, decision } = await assignLead(trx, ctx.handle, row, settings.rules, ctx.actor);
+    outcomes[pending.index] = { duplicate: false, row };
+    if (pending.input.assign === false) emit(['lead.created'], row);
+    else toAssign.push(row);
+  }
+  const assignments = await assignLeads(trx, ctx.handle, toAssign, settings.rules, ctx.actor);
+  const indexOf = new Map(fresh.map((pending) => [pending.values.phone, pending.index]));
+  for (const { lead, decision } of assignments) {
+    outcomes[indexOf.get(lead.phone)!] = { duplicate: false, row: lead };
     emit(['lead.created', decision.agentId ? 'lead.assigned' : 'lead.unassigned'], lead);
   }
 
@@ -100,7 +103,7 @@ export async function ingestLeadsWithin(
   for (const { index, input, values } of later) {
     if (input.assignedAgentId) await assertAgentExists(trx, input.assignedAgentId, 'assignedAgentId');
     const result = await insertOrFill(trx, ctx, values, input, settings);
-    outcomes[index] = { duplicate: result.duplicate };
+    outcomes[index] = { duplicate: result.duplicate, row: result.row };
     emit(result.events, result.row);
   }
   return { outcomes, events };

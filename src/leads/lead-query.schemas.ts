@@ -67,11 +67,9 @@ export const leadPageSchema = z.object({
     .meta({
       description: `Number of matching leads, exact up to ${exactTotalCap.toLocaleString('en')}; when more match, it is ${exactTotalCap.toLocaleString('en')} and totalCapped is true`,
     }),
-  totalCapped: z
-    .boolean()
-    .meta({
-      description: `true when more than ${exactTotalCap.toLocaleString('en')} leads match (total is then the cap)`,
-    }),
+  totalCapped: z.boolean().meta({
+    description: `true when more than ${exactTotalCap.toLocaleString('en')} leads match (total is then the cap)`,
+  }),
   limit: z.number().int(),
   page: z.number().int().nullable(),
   nextCursor: z.string().nullable(),

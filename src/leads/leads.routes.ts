@@ -5,8 +5,8 @@ import { callerOf } from '../http/request-context.js';
 import { loadScoringSettings } from '../scoring/scoring-settings.js';
 import { assignPendingLeads } from './assign-pending.js';
 import { archiveLead, changeLead, deleteLead } from './change-lead.js';
-import { ingestLead } from './ingest-lead.js';
 import { leadContextOf } from './lead-context.js';
+import { LeadIntake } from './lead-intake.js';
 import { leadPageSchema, leadListQuerySchema } from './lead-query.schemas.js';
 import { listLeads } from './lead-query.js';
 import { leadStats, leadStatsQuerySchema, leadStatsSchema } from './lead-stats.js';
@@ -17,6 +17,7 @@ import { ingestLeadSchema, leadIdParams, leadSchema, patchLeadSchema } from './l
 const tag = 'Leads';
 
 export function registerLeadRoutes(router: ApiRouter, services: AppServices): void {
+  const intake = new LeadIntake();
   router
     .route({
       method: 'post',
@@ -28,7 +29,7 @@ export function registerLeadRoutes(router: ApiRouter, services: AppServices): vo
       body: ingestLeadSchema,
       response: z.object({ lead: leadSchema, duplicate: z.boolean() }),
       handler: async ({ req, body }) => {
-        const result = await ingestLead(leadContextOf(req, services), body);
+        const result = await intake.ingest(leadContextOf(req, services), body);
         return new Reply(result.duplicate ? 200 : 201, result);
       },
     })
