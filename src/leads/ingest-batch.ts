@@ -1,6 +1,7 @@
 import type { Insertable } from 'kysely';
-import { recordActivity } from '../activity/activity.repository.js';
-import { assignLeads } from '../assignment/batch-assignment.js';
+import { recordActivity, type ActivityEntry } from '../activity/activity.repository.js';
+import { assignLead } from '../assignment/assignment-engine.js';
+import { claimAgentsFor, releaseClaims, type ClaimedAgent } from '../assignment/batch-assignment.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import { insertOrFill, leadValues, type IngestSettings } from './ingest-lead.js';
 import type { LeadContext } from './lead-context.js';
@@ -21,11 +22,11 @@ interface Pending {
 
 /**
  * Ingests many leads inside the caller's transaction with the same rules as `ingestLead`,
- * but new leads are inserted by one multi-row statement and logged by another. Inputs whose
+ * but agents are claimed for the new leads first (`claimAgentsFor`), so that one multi-row
+ * statement inserts them with their owners, and another logs them. Inputs whose
  * phone already has a live lead, or repeats a phone of this batch, then go through the
  * single-lead path in input order, so a later row fills the empty fields of the earlier one.
- * New leads are assigned together (`assignLeads`: race-free as for one lead). The caller
- * publishes `events` after its commit.
+ * The caller publishes `events` after its commit.
  */
 export async function ingestLeadsWithin(
   trx: TenantDb,
@@ -51,29 +52,32 @@ export async function ingestLeadsWithin(
     seenPhones.add(values.phone);
   });
 
+  const routable = fresh.filter(({ input }) => input.assign !== false);
+  const { claims, previousOwners } = await claimAgentsFor(
+    trx,
+    ctx.handle,
+    routable.map(({ values }) => ({
+      phone: values.phone,
+      state: values.state ?? null,
+      city: values.city ?? null,
+      source: values.source ?? null,
+      language: values.language ?? null,
+      tags: values.tags ?? [],
+    })),
+    settings.rules,
+    ctx.actor,
+  );
+  const claimOf = new Map(routable.map((pending, i) => [pending, claims[i]]));
   const inserted =
     fresh.length === 0
       ? []
       : await trx
           .insertInto('leads')
-          .values(
-            fresh.map(({ input, values }) =>
-              input.assign === false ? { ...values, unassigned_reason: 'assignment_skipped' } : values,
-            ),
-          )
+          .values(fresh.map((pending) => rowToInsert(pending, claimOf.get(pending))))
           .onConflict((oc) => oc.column('phone').where('archived_at', 'is', null).doNothing())
           .returningAll()
           .execute();
   const insertedByPhone = new Map(inserted.map((row) => [row.phone, row]));
-  await recordActivity(
-    trx,
-    inserted.map((row) => ({
-      leadId: row.id,
-      kind: 'created',
-      actor: ctx.actor,
-      data: { source: row.source },
-    })),
-  );
 
   const tenantId = ctx.handle.tenant.id;
   const events: LeadEvent[] = [];
@@ -81,21 +85,34 @@ export async function ingestLeadsWithin(
     const lead = toLead(row, settings.scoring.hotThreshold);
     for (const name of names) events.push({ name, tenantId, lead });
   };
-  const toAssign: LeadRow[] = [];
+  const activities: ActivityEntry[] = [];
+  const released: string[] = [];
+  const unclaimed: LeadRow[] = [];
   for (const pending of fresh) {
     const row = insertedByPhone.get(pending.values.phone);
+    const claim = claimOf.get(pending);
     if (!row) {
+      if (claim) released.push(claim.agentId);
       later.push(pending);
       continue;
     }
     outcomes[pending.index] = { duplicate: false, row };
-    if (pending.input.assign === false) emit(['lead.created'], row);
-    else toAssign.push(row);
+    activities.push({ leadId: row.id, kind: 'created', actor: ctx.actor, data: { source: row.source } });
+    if (claim) {
+      activities.push({ leadId: row.id, kind: 'assigned', ...claim.activity });
+      emit(['lead.created', 'lead.assigned'], row);
+    } else if (pending.input.assign === false) emit(['lead.created'], row);
+    else unclaimed.push(row);
   }
-  const assignments = await assignLeads(trx, ctx.handle, toAssign, settings.rules, ctx.actor);
+  await recordActivity(trx, activities);
+  await releaseClaims(trx, ctx.handle, released);
   const indexOf = new Map(fresh.map((pending) => [pending.values.phone, pending.index]));
-  for (const { lead, decision } of assignments) {
-    outcomes[indexOf.get(lead.phone)!] = { duplicate: false, row: lead };
+  for (const row of unclaimed) {
+    const previousOwner = previousOwners.get(row.phone) ?? null;
+    const { lead, decision } = await assignLead(trx, ctx.handle, row, settings.rules, ctx.actor, {
+      previousOwner,
+    });
+    outcomes[indexOf.get(row.phone)!] = { duplicate: false, row: lead };
     emit(['lead.created', decision.agentId ? 'lead.assigned' : 'lead.unassigned'], lead);
   }
 
@@ -107,4 +124,10 @@ export async function ingestLeadsWithin(
     emit(result.events, result.row);
   }
   return { outcomes, events };
+}
+
+/** The new lead's row: with the agent claimed for it, or marked as not to be assigned. */
+function rowToInsert({ input, values }: Pending, claim: ClaimedAgent | undefined): Insertable<LeadsTable> {
+  if (claim) return { ...values, assigned_agent_id: claim.agentId, assigned_at: new Date() };
+  return input.assign === false ? { ...values, unassigned_reason: 'assignment_skipped' } : values;
 }

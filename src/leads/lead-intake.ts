@@ -21,7 +21,7 @@ interface Submission {
 export class LeadIntake {
   private readonly commits = new GroupCommit<Submission, IngestResult>(
     (_key, submissions) => this.write(submissions),
-    { maxBatch: 200, maxInFlight: 1 },
+    { maxBatch: 200, maxInFlight: 2 },
   );
 
   ingest(ctx: LeadContext, input: IngestLeadInput): Promise<IngestResult> {
