@@ -8,7 +8,8 @@ import { loadEngineSettings, runEventWithin } from './handle-event.js';
 /**
  * Internal triggers from ordinary CRM activity (lead created, assigned, status changed,
  * tags) are captured by a trigger on `leads` into `automation_outbox`, in the transaction
- * that changes the lead (migration 000022). We chose that over enqueueing from the CRM's
+ * that changes the lead (migration 000022; since 000024 only the triggers an active rule
+ * listens to). We chose that over enqueueing from the CRM's
  * use cases or from a LeadEvents listener: a listener runs after commit (a crash in
  * between loses the event), and enqueueing in each CRM use case would miss any future
  * code path that changes leads (bulk edits, imports). The outbox is drained here, one
@@ -110,10 +111,15 @@ const capturedEvents = new Set<LeadEventName>([
 export function drainOnLeadEvents(services: AppServices): () => void {
   const running = new Map<string, { again: boolean }>();
   const drain = async (tenantId: string) => {
-    const tenant = await findTenantById(services.platform, tenantId);
-    if (!tenant) return;
-    const handle = await services.connections.resolve(tenant);
-    await drainInternalEvents(services, handle);
+    let handle = services.connections.cached(tenantId);
+    if (!handle) {
+      const tenant = await findTenantById(services.platform, tenantId);
+      if (!tenant) return;
+      handle = await services.connections.resolve(tenant);
+    }
+    // The outbox holds only watched events (migration 000024): mostly there is nothing to do.
+    const pending = await handle.db.selectFrom('automation_outbox').select('id').limit(1).executeTakeFirst();
+    if (pending) await drainInternalEvents(services, handle);
   };
   return services.leadEvents.subscribe(async ({ name, tenantId }) => {
     if (!capturedEvents.has(name)) return;

@@ -44,6 +44,11 @@ export class TenantConnectionManager {
     return this.cache.size;
   }
 
+  /** The tenant's handle if it is open, without a lookup of the tenant. */
+  cached(tenantId: string): TenantHandle | undefined {
+    return this.cache.get(tenantId);
+  }
+
   async resolve(tenant: Tenant): Promise<TenantHandle> {
     const cached = this.cache.get(tenant.id);
     if (cached) {
