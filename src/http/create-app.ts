@@ -28,6 +28,8 @@ export function createHttpApp(options: HttpOptions): Express {
     pinoHttp({
       logger: options.logger,
       genReqId: requestId,
+      // req.log carries only the request id; the request itself is serialised when a line is written.
+      quietReqLogger: true,
       serializers: {
         req: (req: { id: string; method: string; url: string }) => ({
           id: req.id,
