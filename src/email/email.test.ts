@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobWorker } from '../queue/job-worker.js';
 import { startWorker, waitForIdle } from '../queue/queue-test-kit.js';
-import { tenantHandle } from '../testing/job-context.js';
+import { runJob, tenantHandle } from '../testing/job-context.js';
 import { decodeQuotedPrintable, startSmtpSink } from '../testing/smtp-sink.js';
 import { startTestApp, testAdminToken, type TestApp, type TestTenant } from '../testing/test-app.js';
 import { renderTemplate } from './render-template.js';
@@ -209,5 +209,47 @@ describe('email', () => {
     ).toEqual({
       reason: 'bounced',
     });
+  });
+
+  it('marks a message failed with the reason when its last attempt fails, never queued forever', async () => {
+    const queued = await t.request('/api/crm/email/messages', {
+      headers: acme.headers,
+      body: { to: 'late@example.test', templateId, variables: {} },
+    });
+    expect(queued.status).toBe(202);
+    // The worker's first attempt may run meanwhile; the SMTP server is up, so stop it first.
+    await worker.stop();
+    const unreachable = await startSmtpSink({ user: 'mailer', password: 'right-password' });
+    await unreachable.close();
+    const { db } = await tenantHandle(t, acme.tenant.id);
+    await db
+      .updateTable('email_messages')
+      .set({ status: 'queued' })
+      .where('id', '=', queued.body.data.id)
+      .execute();
+    await t.request('/api/platform/tenants/acme/secrets/smtp', {
+      method: 'PUT',
+      headers: admin,
+      body: {
+        host: '127.0.0.1',
+        port: unreachable.port,
+        secure: false,
+        user: 'mailer',
+        password: 'right-password',
+        fromName: 'Acme Sales',
+        fromAddress: 'sales@acme.test',
+      },
+    });
+    const payload = { messageId: queued.body.data.id };
+    // Not the last attempt: retried later, still queued.
+    await expect(runJob(t, sendEmailJob, acme.tenant.id, payload, 1)).rejects.toThrow();
+    const message = () =>
+      t.request(`/api/crm/email/messages/${queued.body.data.id}`, { headers: acme.headers });
+    expect((await message()).body.data.status).toBe('queued');
+    await expect(
+      runJob(t, sendEmailJob, acme.tenant.id, payload, sendEmailJob.maxAttempts),
+    ).rejects.toThrow();
+    expect((await message()).body.data).toMatchObject({ status: 'failed', smtpResponse: expect.any(String) });
+    expect((await message()).body.data.smtpResponse).not.toBe('');
   });
 });

@@ -1,6 +1,7 @@
 import type { AppServices } from '../app/services.js';
 import type { JobContext, JobDefinition } from '../queue/job-types.js';
 import { PermanentJobError } from '../queue/job-types.js';
+import { isFinalFailure } from '../queue/retry-policy.js';
 import { recordChannelHealth } from '../channels/channel-health.js';
 import { reportCampaignProgress } from './campaign-progress.js';
 import { inlineContent } from './inline-content.js';
@@ -109,8 +110,31 @@ export async function sendEmail(ctx: JobContext<{ messageId: string }>): Promise
   }
 }
 
+/**
+ * A send whose job gives up (a permanent error, or its last attempt failed) leaves its
+ * message `failed` with the reason, never `queued` forever, and its campaign's progress told.
+ */
+async function failQueuedMessage(ctx: JobContext<{ messageId: string }>, error: unknown): Promise<void> {
+  const reason = error instanceof Error ? error.message : String(error);
+  const failed = await ctx.handle.db
+    .updateTable('email_messages')
+    .set({ status: 'failed', smtp_response: reason, updated_at: new Date() })
+    .where('id', '=', ctx.job.payload.messageId)
+    .where('status', '=', 'queued')
+    .returning('campaign_id')
+    .executeTakeFirst();
+  if (failed?.campaign_id) await reportCampaignProgress(ctx.services, ctx.handle, failed.campaign_id);
+}
+
 export const sendEmailJob: JobDefinition<{ messageId: string }> = {
   kind: sendEmailJobKind,
-  handler: sendEmail,
+  handler: async (ctx) => {
+    try {
+      return await sendEmail(ctx);
+    } catch (error) {
+      if (isFinalFailure(error, ctx.job)) await failQueuedMessage(ctx, error);
+      throw error;
+    }
+  },
   maxAttempts: 6,
 };

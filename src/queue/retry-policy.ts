@@ -29,6 +29,11 @@ export type FailureOutcome =
   | { status: 'dead'; error: string; code: string }
   | { status: 'failed'; error: string; code: string; delayMs: number };
 
+/** Whether a run that threw `error` was the job's last: it goes to `dead`, not back to the queue. */
+export function isFinalFailure(error: unknown, job: { attempt: number; maxAttempts: number }): boolean {
+  return error instanceof PermanentJobError || job.attempt >= job.maxAttempts;
+}
+
 /** What becomes of a job whose attempt `attempt` (1-based) of `maxAttempts` threw `error`. */
 export function failureOutcome(
   error: unknown,
@@ -43,8 +48,7 @@ export function failureOutcome(
       : error instanceof RetryLaterError
         ? 'retry_later'
         : 'handler_error';
-  if (error instanceof PermanentJobError) return { status: 'dead', error: message, code };
-  if (attempt >= maxAttempts) return { status: 'dead', error: message, code };
+  if (isFinalFailure(error, { attempt, maxAttempts })) return { status: 'dead', error: message, code };
   const delayMs = error instanceof RetryLaterError ? error.delayMs : retryDelayMs(attempt, policy);
   return { status: 'failed', error: message, code, delayMs };
 }
