@@ -4,47 +4,108 @@ import { findCampaign } from './campaign.repository.js';
 
 export const campaignProgressEvent = 'campaign.progress';
 
+/** Progress events of a campaign that is still sending go out at most this often per process. */
+const progressIntervalMs = 1000;
+
 /**
  * After an expansion page or a recipient's outcome: marks the campaign completed once it
  * is fully expanded and no recipient is left queued, and sends its counts to dashboards.
- * The campaign row is locked meanwhile, so concurrent reports go out in the order of the
- * states they describe (the last event is never an older state).
+ * Counting a campaign's recipients after each of their outcomes made a large campaign
+ * quadratic, so while it is sending a recipient's outcome only schedules a count (one per
+ * second per campaign); a state change (`immediate`, or the campaign just completed) sends
+ * one now. Each campaign's events go out one at a time, in the order of the states they describe.
  */
 export async function reportCampaignProgress(
   services: AppServices,
   handle: TenantHandle,
   campaignId: string,
+  { immediate = true }: { immediate?: boolean } = {},
 ): Promise<void> {
-  await handle.db.transaction().execute(async (trx) => {
-    const locked = await trx
-      .selectFrom('email_campaigns')
-      .select('id')
-      .where('id', '=', campaignId)
-      .forUpdate()
-      .executeTakeFirst();
-    if (!locked) return;
-    await trx
-      .updateTable('email_campaigns')
-      .set({ status: 'completed', completed_at: new Date(), updated_at: new Date() })
-      .where('id', '=', campaignId)
-      .where('status', '=', 'sending')
-      .where('expanded_at', 'is not', null)
-      .where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom('email_messages')
-              .select('id')
-              .where('campaign_id', '=', campaignId)
-              .where('status', '=', 'queued'),
-          ),
+  const completed = await handle.db
+    .updateTable('email_campaigns')
+    .set({ status: 'completed', completed_at: new Date(), updated_at: new Date() })
+    .where('id', '=', campaignId)
+    .where('status', '=', 'sending')
+    .where('expanded_at', 'is not', null)
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('email_messages')
+            .select('id')
+            .where('campaign_id', '=', campaignId)
+            .where('status', '=', 'queued'),
         ),
-      )
-      .execute();
-    const campaign = (await findCampaign(trx, campaignId))!;
-    services.realtime.emitToTenant(handle.tenant.id, campaignProgressEvent, {
-      campaignId,
-      status: campaign.status,
-      progress: campaign.progress,
+      ),
+    )
+    .returning('id')
+    .executeTakeFirst();
+  const emitter = emitterOf(services);
+  if (immediate || completed) await emitter.now(handle, campaignId);
+  else emitter.soon(handle, campaignId);
+}
+
+class ProgressEmitter {
+  private readonly campaigns = new Map<string, { chain: Promise<void>; timer?: NodeJS.Timeout }>();
+
+  constructor(private readonly services: AppServices) {}
+
+  now(handle: TenantHandle, campaignId: string): Promise<void> {
+    const entry = this.entry(campaignId);
+    clearTimeout(entry.timer);
+    entry.timer = undefined;
+    return this.emit(handle, campaignId);
+  }
+
+  soon(handle: TenantHandle, campaignId: string): void {
+    const entry = this.entry(campaignId);
+    if (entry.timer) return;
+    entry.timer = setTimeout(() => {
+      entry.timer = undefined;
+      void this.emit(handle, campaignId);
+    }, progressIntervalMs).unref();
+  }
+
+  private entry(campaignId: string) {
+    let entry = this.campaigns.get(campaignId);
+    if (!entry) {
+      entry = { chain: Promise.resolve() };
+      this.campaigns.set(campaignId, entry);
+    }
+    return entry;
+  }
+
+  /** Queues the event behind the campaign's previous one; a failure is logged, never thrown. */
+  private emit(handle: TenantHandle, campaignId: string): Promise<void> {
+    const entry = this.entry(campaignId);
+    const settled = entry.chain
+      .then(async () => {
+        const campaign = await findCampaign(handle.db, campaignId);
+        if (!campaign) return;
+        this.services.realtime.emitToTenant(handle.tenant.id, campaignProgressEvent, {
+          campaignId,
+          status: campaign.status,
+          progress: campaign.progress,
+        });
+      })
+      .catch((error: unknown) => {
+        this.services.logger.warn({ err: error, campaignId }, 'campaign progress event failed');
+      });
+    entry.chain = settled;
+    void settled.then(() => {
+      // Nothing queued behind this event: forget the campaign.
+      if (entry.chain === settled && !entry.timer) this.campaigns.delete(campaignId);
     });
-  });
+    return settled;
+  }
+}
+
+const emitters = new WeakMap<AppServices, ProgressEmitter>();
+
+function emitterOf(services: AppServices): ProgressEmitter {
+  let emitter = emitters.get(services);
+  if (!emitter) {
+    emitter = new ProgressEmitter(services);
+    emitters.set(services, emitter);
+  }
+  return emitter;
 }

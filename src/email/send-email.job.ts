@@ -54,7 +54,9 @@ export async function sendEmail(ctx: JobContext<{ messageId: string }>): Promise
       })
       .where('id', '=', message.id)
       .execute();
-    if (message.campaign_id) await reportCampaignProgress(ctx.services, ctx.handle, message.campaign_id);
+    if (message.campaign_id) {
+      await reportCampaignProgress(ctx.services, ctx.handle, message.campaign_id, { immediate: false });
+    }
   };
 
   const address = message.to_address.toLowerCase();
@@ -123,7 +125,9 @@ async function failQueuedMessage(ctx: JobContext<{ messageId: string }>, error: 
     .where('status', '=', 'queued')
     .returning('campaign_id')
     .executeTakeFirst();
-  if (failed?.campaign_id) await reportCampaignProgress(ctx.services, ctx.handle, failed.campaign_id);
+  if (failed?.campaign_id) {
+    await reportCampaignProgress(ctx.services, ctx.handle, failed.campaign_id, { immediate: false });
+  }
 }
 
 export const sendEmailJob: JobDefinition<{ messageId: string }> = {
