@@ -184,6 +184,8 @@ export async function importLeads(
 
   let columns: ColumnMap | undefined;
   let last = { lines: afterLine, bytes: 0 };
+  // One batch is written while the next is parsed; batches still commit one after the other.
+  let writing: Promise<void> = Promise.resolve();
   for await (const { record, info } of parser as AsyncIterable<{
     record: string[];
     info: { lines: number; bytes: number };
@@ -202,10 +204,14 @@ export async function importLeads(
         parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '),
       );
     if (batch.rows.length + batch.errors.length >= importBatchRows) {
-      await flush(info.lines, info.bytes);
+      await writing;
       options.signal?.throwIfAborted();
+      writing = flush(info.lines, info.bytes);
+      // Awaited before the next batch or at the end; until then a failure must not count as unhandled.
+      writing.catch(() => undefined);
     }
   }
+  await writing;
   if (!columns) throw new AppError('invalid_file', 'The file is empty: no CSV header', { status: 400 });
   if (batch.rows.length + batch.errors.length > 0 || options.commit) {
     await flush(Math.max(last.lines, ...batch.errors.map((error) => error.line)), last.bytes);
