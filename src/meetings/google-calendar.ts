@@ -1,6 +1,7 @@
 import { google, type calendar_v3 } from 'googleapis';
 import type { AppServices } from '../app/services.js';
 import type { SecretValue } from '../tenants/secret-kinds.js';
+import { serviceAccountToken } from './service-account-token.js';
 
 export type GoogleSecret = SecretValue<'google'>;
 
@@ -18,12 +19,9 @@ export function calendarClient(services: AppServices, secret: GoogleSecret): cal
     });
     auth.setCredentials({ refresh_token: secret.refreshToken });
   } else {
-    auth = new google.auth.JWT({
-      email: secret.clientEmail,
-      key: secret.privateKey,
-      scopes: [calendarScope],
-      subject: secret.subject,
-    });
+    auth = new google.auth.OAuth2();
+    // Called for the first token and again whenever it is about to expire.
+    auth.refreshHandler = () => serviceAccountToken(secret, oauthTokenUrl, calendarScope);
   }
   return google.calendar({ version: 'v3', auth, rootUrl: apiRootUrl });
 }

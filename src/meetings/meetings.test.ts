@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobWorker } from '../queue/job-worker.js';
 import { startWorker, waitForIdle } from '../queue/queue-test-kit.js';
@@ -164,5 +165,47 @@ describe('Google Meet meetings', () => {
       details: { type: 'oauth', calendarId: 'primary' },
     });
     expect(google.lastError).toMatch(/invalid_grant|expired or revoked/);
+  });
+
+  it('acts as the delegated user through a service account (JWT bearer grant, signed with its key)', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    calendar.serviceAccounts.set('meet-bot@acme-project.iam.gserviceaccount.com', publicKey);
+    const delegated = await t.createTenant('delegated');
+    const setKey = (key: string) =>
+      t.request('/api/platform/tenants/delegated/secrets/google', {
+        method: 'PUT',
+        headers: admin,
+        body: {
+          type: 'service_account',
+          clientEmail: 'meet-bot@acme-project.iam.gserviceaccount.com',
+          privateKey: key,
+          subject: 'sales@delegated.test',
+          calendarId: 'primary',
+        },
+      });
+    expect((await setKey(privateKey.export({ type: 'pkcs8', format: 'pem' }) as string)).status).toBe(200);
+    const res = await t.request('/api/crm/meetings', { headers: delegated.headers, body: meeting() });
+    expect(res.status).toBe(201);
+    expect(res.body.data.hangoutLink).toMatch(/^https:\/\/meet\.google\.com\//);
+    const exchange = calendar.requests.filter((r) => r.path === '/token').at(-1)!;
+    expect(exchange.body.grant_type).toBe('urn:ietf:params:oauth:grant-type:jwt-bearer');
+    const claims = JSON.parse(Buffer.from(exchange.body.assertion.split('.')[1], 'base64url').toString());
+    expect(claims).toMatchObject({
+      iss: 'meet-bot@acme-project.iam.gserviceaccount.com',
+      sub: 'sales@delegated.test',
+      scope: 'https://www.googleapis.com/auth/calendar.events',
+    });
+    const insert = calendar.requests.filter((r) => r.path.startsWith('/calendar/v3/')).at(-1)!;
+    expect(insert.authorization).toBe('Bearer access-sa-sales@delegated.test');
+
+    // A key Google does not know (rotated, revoked): 502, the channel marked unhealthy.
+    const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    await setKey(other.export({ type: 'pkcs8', format: 'pem' }) as string);
+    const refused = await t.request('/api/crm/meetings', { headers: delegated.headers, body: meeting() });
+    expect(refused.status).toBe(502);
+    const channels = await t.request('/api/crm/channels', { headers: delegated.headers });
+    const google = channels.body.data.find((c: { channel: string }) => c.channel === 'google');
+    expect(google).toMatchObject({ healthy: false });
+    expect(google.lastError).toMatch(/invalid_grant|Invalid JWT Signature/);
   });
 });

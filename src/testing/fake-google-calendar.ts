@@ -1,3 +1,4 @@
+import { verify, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -14,6 +15,8 @@ export class FakeGoogleCalendar {
   pendingPolls = 0;
   failConference = false;
   refreshTokens = new Set<string>();
+  /** Service accounts' public keys by client email, for the JWT bearer grant. */
+  serviceAccounts = new Map<string, KeyObject>();
   private readonly polls = new Map<string, number>();
   private server!: Server;
   baseUrl = '';
@@ -51,6 +54,9 @@ export class FakeGoogleCalendar {
       body,
     });
 
+    if (url.pathname === '/token' && body?.grant_type === 'urn:ietf:params:oauth:grant-type:jwt-bearer') {
+      return this.jwtBearerGrant(String(body.assertion), `${this.baseUrl}/token`);
+    }
     if (url.pathname === '/token') {
       if (body?.grant_type !== 'refresh_token' || !this.refreshTokens.has(body.refresh_token)) {
         return {
@@ -140,6 +146,29 @@ export class FakeGoogleCalendar {
             }
           : {}),
       },
+    };
+  }
+
+  /** Google's service-account token exchange: an RS256 assertion signed by a known account. */
+  private jwtBearerGrant(assertion: string, audience: string): { status: number; body: unknown } {
+    const refuse = (description: string) => ({
+      status: 400,
+      body: { error: 'invalid_grant', error_description: description },
+    });
+    const [header, claims, signature] = assertion.split('.');
+    if (!header || !claims || !signature) return refuse('Malformed assertion');
+    const decode = (part: string) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+    const { alg } = decode(header);
+    const { iss, sub, aud, scope, exp } = decode(claims);
+    const key = this.serviceAccounts.get(iss);
+    if (alg !== 'RS256' || !key) return refuse('Invalid JWT: unknown issuer or algorithm');
+    const signed = Buffer.from(`${header}.${claims}`);
+    if (!verify('RSA-SHA256', signed, key, Buffer.from(signature, 'base64url')))
+      return refuse('Invalid JWT Signature.');
+    if (aud !== audience || !sub || !scope || exp * 1000 < Date.now()) return refuse('Invalid JWT claims');
+    return {
+      status: 200,
+      body: { access_token: `access-sa-${sub}`, expires_in: 3599, token_type: 'Bearer' },
     };
   }
 }
