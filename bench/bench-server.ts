@@ -17,6 +17,8 @@ export interface BenchServer {
     code: string,
     extra?: Record<string, unknown>,
   ): Promise<{ headers: Record<string, string>; schema: string }>;
+  /** Starts `server.ts` with ROLE=worker on the same database and secrets key; answers its stop. */
+  startWorker(env?: Record<string, string>): () => Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -38,23 +40,32 @@ async function freePort(): Promise<number> {
 export async function startBenchServer(env: Record<string, string> = {}): Promise<BenchServer> {
   const database = await createTestDatabase('postgres');
   const port = await freePort();
-  const child: ChildProcess = spawn(join(root, 'node_modules/.bin/tsx'), ['server.ts'], {
-    cwd: root,
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: {
-      ...process.env,
-      NODE_ENV: 'production',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      LOG_LEVEL: 'warn',
-      DATABASE_URL: database.url!,
-      DATA_DIR: database.dataDir,
-      SECRETS_KEY: randomBytes(32).toString('base64'),
-      PLATFORM_ADMIN_TOKEN: adminToken,
-      RATE_LIMIT_MAX: '100000000',
-      ...env,
-    },
-  });
+  const serverEnv = {
+    ...process.env,
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: database.url!,
+    DATA_DIR: database.dataDir,
+    SECRETS_KEY: randomBytes(32).toString('base64'),
+    PLATFORM_ADMIN_TOKEN: adminToken,
+    RATE_LIMIT_MAX: '100000000',
+    ...env,
+  };
+  const start = (extra: Record<string, string>) =>
+    spawn(join(root, 'node_modules/.bin/tsx'), ['server.ts'], {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...serverEnv, ...extra },
+    });
+  const stopProcess = async (running: ChildProcess) => {
+    if (running.exitCode !== null) return;
+    const exited = new Promise((resolve) => running.once('exit', resolve));
+    running.kill('SIGTERM');
+    await exited;
+  };
+  const child = start({});
   const baseUrl = `http://127.0.0.1:${port}`;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -85,9 +96,12 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
         schema: `t_${code}`,
       };
     },
+    startWorker(extra = {}) {
+      const worker = start({ ...extra, ROLE: 'worker' });
+      return () => stopProcess(worker);
+    },
     async stop() {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
+      await stopProcess(child);
       await database.drop();
     },
   };

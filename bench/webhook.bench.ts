@@ -1,15 +1,15 @@
 /**
- * pnpm bench:webhook [--db postgres|pglite] [--requests 6000] [--concurrency 32]
+ * pnpm bench:webhook — signed WhatsApp webhook deliveries (3 of 4 carry an inbound message, 1 of 4 a
+ * status, every 5th also a status for the other tenant; unique Meta message ids; two tenants) posted
+ * by autocannon, 64 connections, to `server.ts` in its own process (web role), against bare `GET /`
+ * in the same run. Then a worker process (`ROLE=worker`) drains the queue: the time until every
+ * stored event is processed. Last, the exactly-once check on the database.
  *
- * Signed WhatsApp webhook POSTs (a mix of inbound messages and statuses for two tenants)
- * against bare `GET /` in the same run: accepted/s and p50/p99 latency, then the time to
- * process every stored event, and a check that each message is stored exactly once.
- *
- * The process runs in the web role during the load (jobs wait in the Postgres queue); a
- * real job worker then drains them, which is the processing time reported.
+ * BENCH_SECONDS: the anchor's duration (default 20); BENCH_WEBHOOKS: deliveries sent (default 40,000),
+ * a fixed number so that every one of them is answered before the check.
  */
-import { parseArgs } from 'node:util';
-import { processEventJob } from '../src/whatsapp/process-event.job.js';
+import autocannon from 'autocannon';
+import pg from 'pg';
 import {
   change,
   inbound,
@@ -18,175 +18,147 @@ import {
   testAppSecret,
   webhook,
 } from '../src/whatsapp/testing/meta-payloads.js';
-import { JobWorker } from '../src/queue/job-worker.js';
-import { createTestDatabase } from '../src/testing/test-database.js';
-import { startTestApp, testAdminToken } from '../src/testing/test-app.js';
+import { startBenchServer } from './bench-server.js';
+import { printLoadReport } from './lib/report.js';
 
-const { values } = parseArgs({
-  options: {
-    db: { type: 'string', default: 'postgres' },
-    requests: { type: 'string', default: '6000' },
-    concurrency: { type: 'string', default: '32' },
-  },
-});
-const total = Number(values.requests);
-const concurrency = Number(values.concurrency);
+const connections = 64;
+const duration = Number(process.env.BENCH_SECONDS ?? 20);
+const deliveries = Number(process.env.BENCH_WEBHOOKS ?? 40_000);
+const numbers = ['1000001', '2000002'];
+const tenantCodes = ['benchwa_a', 'benchwa_b'];
 
-interface Run {
-  name: string;
-  ok: number;
-  failed: number;
-  seconds: number;
-  latencies: number[];
-}
-
-async function load(name: string, send: (i: number) => Promise<Response>): Promise<Run> {
-  const latencies: number[] = [];
-  let next = 0;
-  let ok = 0;
-  let failed = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      for (let i = next++; i < total; i = next++) {
-        const t0 = performance.now();
-        const response = await send(i);
-        await response.arrayBuffer();
-        latencies.push(performance.now() - t0);
-        if (response.ok) ok++;
-        else failed++;
-      }
-    }),
-  );
-  return { name, ok, failed, seconds: (performance.now() - started) / 1000, latencies };
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-function report(run: Run) {
-  const sorted = [...run.latencies].sort((a, b) => a - b);
-  return {
-    name: run.name,
-    ok: run.ok,
-    failed: run.failed,
-    perSecond: Math.round(run.ok / run.seconds),
-    p50ms: Number(percentile(sorted, 50).toFixed(2)),
-    p99ms: Number(percentile(sorted, 99).toFixed(2)),
-  };
-}
-
-const database = await createTestDatabase(values.db as 'postgres' | 'pglite');
-const t = await startTestApp(
-  { META_APP_SECRET: testAppSecret, LOG_LEVEL: 'warn', RATE_LIMIT_MAX: '1000000', ROLE: 'web' },
-  database,
-);
-
-/** Polls the queue until no job waits, retries or runs; answers the count of each final status. */
-async function drained(): Promise<Record<string, number>> {
-  for (;;) {
-    const rows = await t.app.services.platform
-      .selectFrom('jobs')
-      .select(['status', (eb) => eb.fn.countAll<string>().as('n')])
-      .groupBy('status')
-      .execute();
-    const counts = Object.fromEntries(rows.map((row) => [row.status, Number(row.n)]));
-    if (!counts.queued && !counts.failed && !counts.running) return counts;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-try {
-  const numbers = ['1000001', '2000002'];
-  for (const [index, code] of ['bench_a', 'bench_b'].entries()) {
-    await t.createTenant(code);
-    const res = await t.request(`/api/platform/tenants/${code}/secrets/whatsapp`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${testAdminToken}` },
-      body: { phoneNumberIds: [numbers[index]], wabaId: 'W', accessToken: 'x', verifyToken: 'v' },
-    });
-    if (res.status !== 200) throw new Error(res.text);
-  }
-
-  // Realistic mix: 3 of 4 deliveries carry a message, 1 of 4 a status; every 5th spans both tenants.
-  const bodies = Array.from({ length: total }, (_, i) => {
-    const own = numbers[i % 2]!;
-    const changes = [
-      i % 4 === 3
-        ? change({ phoneNumberId: own, statuses: [status(`wamid.OUT${i}`, 'delivered', '34600000000')] })
-        : change({
-            phoneNumberId: own,
-            messages: [inbound(`wamid.IN${i}`, `34600${i % 500}`, 'text', { text: { body: `hello ${i}` } })],
-          }),
-    ];
-    if (i % 5 === 0) {
-      changes.push(
-        change({
-          phoneNumberId: numbers[(i + 1) % 2]!,
-          statuses: [status(`wamid.OUTX${i}`, 'read', '34600000001')],
+/** Delivery `n` of the mix, and how many inbound messages it carries. */
+function delivery(n: number): { body: string; headers: Record<string, string>; messages: number } {
+  const own = numbers[n % 2]!;
+  const isStatus = n % 4 === 3;
+  const changes = [
+    isStatus
+      ? change({ phoneNumberId: own, statuses: [status(`wamid.OUT${n}`, 'delivered', '34600000000')] })
+      : change({
+          phoneNumberId: own,
+          messages: [inbound(`wamid.IN${n}`, `34600${n % 500}`, 'text', { text: { body: `hello ${n}` } })],
         }),
-      );
-    }
-    return signedRequest(webhook({ changes }));
-  });
-  const expectedMessages = bodies.filter((_, i) => i % 4 !== 3).length;
-
-  // Warm-up, then the anchor and the webhook run.
-  await load('warm-up', () => fetch(`${t.baseUrl}/`));
-  const bare = await load('GET /', () => fetch(`${t.baseUrl}/`));
-  const hooks = await load('POST /api/whatsapp/webhook (signed)', (i) =>
-    fetch(`${t.baseUrl}/api/whatsapp/webhook`, {
-      method: 'POST',
-      headers: bodies[i]!.headers,
-      body: bodies[i]!.body,
-    }),
-  );
-
-  const processingStarted = performance.now();
-  const worker = new JobWorker(t.app.services, [processEventJob], {
-    ...t.config.queue,
-    shutdownGraceMs: t.config.shutdownTimeoutMs,
-  });
-  await worker.start();
-  const outcomes = await drained();
-  const processingSeconds = (performance.now() - processingStarted) / 1000;
-  await worker.stop();
-  const jobs = Object.values(outcomes).reduce((sum, n) => sum + n, 0);
-  const failures = jobs - (outcomes.succeeded ?? 0);
-  let stored = 0;
-  for (const code of ['bench_a', 'bench_b']) {
-    const tenant = await t.app.services.tenantAdmin.requireTenant(code);
-    const handle = await t.app.services.connections.resolve(tenant);
-    const row = await handle.db
-      .selectFrom('messages')
-      .select((eb) => eb.fn.countAll<string>().as('n'))
-      .executeTakeFirstOrThrow();
-    stored += Number(row.n);
+  ];
+  if (n % 5 === 0) {
+    changes.push(
+      change({
+        phoneNumberId: numbers[(n + 1) % 2]!,
+        statuses: [status(`wamid.OUTX${n}`, 'read', '34600000001')],
+      }),
+    );
   }
-
-  const anchor = report(bare);
-  const result = report(hooks);
-  console.log(
-    JSON.stringify(
-      {
-        database: values.db,
-        requests: total,
-        concurrency,
-        anchor,
-        webhook: { ...result, ratioToAnchor: Number((result.perSecond / anchor.perSecond).toFixed(3)) },
-        processing: {
-          jobs,
-          failures,
-          seconds: Number(processingSeconds.toFixed(2)),
-          eventsPerSecond: Math.round(jobs / processingSeconds),
-        },
-        messages: { expected: expectedMessages, stored, lostOrDuplicated: expectedMessages - stored },
-      },
-      null,
-      2,
-    ),
-  );
-} finally {
-  await t.close();
-  await database.drop();
+  return { ...signedRequest(webhook({ changes })), messages: isStatus ? 0 : 1 };
 }
+
+async function main(): Promise<void> {
+  const server = await startBenchServer({
+    DB_POOL_MAX: process.env.DB_POOL_MAX ?? '16',
+    META_APP_SECRET: testAppSecret,
+    ROLE: 'web',
+  });
+  try {
+    for (const [index, code] of tenantCodes.entries()) {
+      await server.createTenant(code);
+      const response = await fetch(`${server.baseUrl}/api/platform/tenants/${code}/secrets/whatsapp`, {
+        method: 'PUT',
+        headers: { ...server.adminHeaders, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          phoneNumberIds: [numbers[index]],
+          wabaId: 'W',
+          accessToken: 'x',
+          verifyToken: 'v',
+        }),
+      });
+      if (response.status !== 200) throw new Error(await response.text());
+    }
+
+    await autocannon({ url: `${server.baseUrl}/`, connections, duration: 3 }); // warm-up
+    const anchor = await autocannon({ url: `${server.baseUrl}/`, connections, duration });
+    let sent = 0;
+    let messagesSent = 0;
+    const hooks = await autocannon({
+      url: `${server.baseUrl}/api/whatsapp/webhook`,
+      connections,
+      amount: deliveries,
+      requests: [
+        {
+          method: 'POST',
+          setupRequest: (request) => {
+            const { body, headers, messages } = delivery(sent++);
+            messagesSent += messages;
+            return { ...request, headers, body };
+          },
+        },
+      ],
+    });
+
+    const stopWorker = server.startWorker();
+    const client = new pg.Client({ connectionString: server.database.url });
+    await client.connect();
+    const count = async (text: string) => ((await client.query(text)).rows[0] as { n: number }).n;
+    while (
+      (await count(
+        `select count(*)::int as n from platform.jobs where status in ('queued', 'running', 'failed')`,
+      )) > 0
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await stopWorker();
+    // From the first job's start to the last one's end: the worker process's boot is not counted.
+    const processingSeconds = Number(
+      (
+        await client.query(
+          `select extract(epoch from max(finished_at) - min(started_at)) as s from platform.jobs`,
+        )
+      ).rows[0].s,
+    );
+
+    const union = (select: (schema: string) => string) =>
+      tenantCodes.map((code) => select(`"t_${code}"`)).join(' union all ');
+    const events = await count(
+      `select count(*)::int as n from (${union((s) => `select id from ${s}.whatsapp_events`)}) e`,
+    );
+    const jobs = await count(
+      `select count(*)::int as n from platform.jobs where kind = 'whatsapp.process_event'`,
+    );
+    const succeeded = await count(
+      `select count(*)::int as n from platform.jobs where kind = 'whatsapp.process_event' and status = 'succeeded'`,
+    );
+    const messages = await count(
+      `select count(*)::int as n from (${union((s) => `select id from ${s}.messages`)}) m`,
+    );
+    // Every Meta id (message or status) in the stored events, to find one stored twice.
+    const storedIds = `${union(
+      (s) => `select coalesce(item->>'id', '') as id from ${s}.whatsapp_events,
+        jsonb_array_elements(payload->'changes') c,
+        jsonb_array_elements(coalesce(c->'value'->'messages', '[]') || coalesce(c->'value'->'statuses', '[]')) item`,
+    )}`;
+    const ids = await count(`select count(*)::int as n from (${storedIds}) i`);
+    const distinctIds = await count(`select count(distinct id)::int as n from (${storedIds}) i`);
+    await client.end();
+
+    printLoadReport({
+      connections,
+      durationSeconds: duration,
+      rows: [
+        ['GET / (anchor)', anchor],
+        [`POST /api/whatsapp/webhook, signed, ${deliveries.toLocaleString('en')} deliveries`, hooks],
+      ],
+      invariants: {
+        'every delivery answered 200': hooks['2xx'] === sent && hooks.non2xx + hooks.errors === 0,
+        'messages stored = messages sent': messages === messagesSent,
+        'no Meta id stored twice': ids === distinctIds,
+        'every stored event processed once': jobs === events && succeeded === events,
+      },
+    });
+    console.log(
+      `Webhook row: ${hooks.duration.toFixed(1)} s for ${sent} deliveries (${messagesSent} messages). ` +
+        `Processing by one worker process: ${events} events in ${processingSeconds.toFixed(1)} s ` +
+        `(${Math.round(events / processingSeconds)} events/s).`,
+    );
+  } finally {
+    await server.stop();
+  }
+}
+
+await main();
