@@ -26,6 +26,7 @@ export function mapPostgresError(error: unknown): unknown {
     case '23514':
     case '23502':
     case '22P02':
+    case '22P05':
     case '22001':
     case '22003':
     case '22007':

@@ -9,7 +9,7 @@ import { fireMessageReceived } from './message-received-trigger.js';
 import { downloadMediaJobKind } from './media.job.js';
 import { applyPendingStatuses, applyStatus, outboundStatuses, type AppliedStatus } from './message-status.js';
 import type { StoredEvent } from './webhook-payload.js';
-import { processEventJobKind } from './webhook-receiver.js';
+import { processEventJobKind } from './webhook-event-store.js';
 
 const statusSchema = z.looseObject({
   id: z.string(),

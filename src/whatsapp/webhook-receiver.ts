@@ -2,11 +2,11 @@ import type { AppServices } from '../app/services.js';
 import { AppError } from '../http/app-error.js';
 import type { Tenant } from '../tenancy/tenant.js';
 import { findTenantByCode } from '../tenants/tenant.repository.js';
+import { LruCache } from '../tenancy/lru-cache.js';
 import { PhoneNumberRouteCache, tenantIdsWithNumbers } from './phone-number-routes.js';
+import { WebhookEventStore } from './webhook-event-store.js';
 import { isValidSignature, tokensEqual } from './webhook-signature.js';
 import { splitByPhoneNumber, webhookPayloadSchema, type StoredChange } from './webhook-payload.js';
-
-export const processEventJobKind = 'whatsapp.process_event';
 
 export interface ReceivedWebhook {
   /** Tenant events stored and queued. */
@@ -43,87 +43,85 @@ export async function verifySubscription(
 }
 
 /**
- * Verifies a delivery's signature over its raw bytes, splits it by phone number, stores
- * each tenant's share durably in that tenant's schema and queues its processing.
- * Nothing is stored unless the signature is valid.
+ * Receives webhook deliveries: verifies each one's signature over its raw bytes, splits it by
+ * phone number, and answers once each tenant's share is committed in that tenant's schema with
+ * its processing job. Nothing is stored unless the signature is valid.
  */
-export async function receiveWebhook(
-  services: AppServices,
-  rawBody: Buffer,
-  signature: string | undefined,
-  clientCode?: string,
-): Promise<ReceivedWebhook> {
-  const ownTenant = clientCode ? await findTenantByCode(services.platform, clientCode.toLowerCase()) : null;
-  if (clientCode && !ownTenant) throw AppError.notFound('Tenant');
-  const secrets = await appSecretsFor(services, ownTenant);
-  if (!isValidSignature(rawBody, signature, secrets)) {
-    throw new AppError('invalid_signature', 'Missing or invalid X-Hub-Signature-256', { status: 401 });
+export class WebhookReceiver {
+  private readonly routes: PhoneNumberRouteCache;
+  /** Tenant and app secret of each own-path client code, read (and decrypted) once per TTL. */
+  private readonly ownApps = new LruCache<string, OwnApp>(10_000);
+  private readonly events: WebhookEventStore;
+
+  constructor(private readonly services: AppServices) {
+    this.routes = new PhoneNumberRouteCache(services.platform, services.config.tenancy.authCacheTtlMs);
+    this.events = new WebhookEventStore(services);
   }
 
-  let json: unknown;
-  try {
-    json = JSON.parse(rawBody.toString('utf8'));
-  } catch {
-    throw new AppError('invalid_json', 'The request body is not valid JSON');
-  }
-  const payload = webhookPayloadSchema.parse(json);
-  const groups = splitByPhoneNumber(payload);
-  const phoneNumberIds = [...groups.keys()].filter((id): id is string => id !== null);
-  const routes = await routeCacheOf(services).lookup(phoneNumberIds);
-
-  const perTenant = new Map<string, { tenant: Tenant; changes: StoredChange[] }>();
-  const unknownPhoneNumberIds: string[] = [];
-  for (const [phoneNumberId, changes] of groups) {
-    const tenant = phoneNumberId === null ? ownTenant : routes.get(phoneNumberId);
-    if (!tenant || (ownTenant && tenant.id !== ownTenant.id)) {
-      if (phoneNumberId) unknownPhoneNumberIds.push(phoneNumberId);
-      continue;
+  async receive(
+    rawBody: Buffer,
+    signature: string | undefined,
+    clientCode?: string,
+  ): Promise<ReceivedWebhook> {
+    const { services } = this;
+    const own = clientCode ? await this.ownApp(clientCode.toLowerCase()) : null;
+    const platformSecret = services.config.meta.appSecret;
+    const appSecret = own ? (own.appSecret ?? platformSecret) : platformSecret;
+    if (!isValidSignature(rawBody, signature, appSecret ? [appSecret] : [])) {
+      throw new AppError('invalid_signature', 'Missing or invalid X-Hub-Signature-256', { status: 401 });
     }
-    const share = perTenant.get(tenant.id) ?? { tenant, changes: [] };
-    share.changes.push(...changes);
-    perTenant.set(tenant.id, share);
-  }
-  if (unknownPhoneNumberIds.length > 0 || groups.has(null)) {
-    services.logger.warn(
-      { unknownPhoneNumberIds, accountLevelChanges: groups.get(null)?.length ?? 0, clientCode },
-      'whatsapp webhook changes with no tenant route were acknowledged and dropped',
-    );
-  }
+    const ownTenant = own?.tenant ?? null;
 
-  await Promise.all(
-    [...perTenant.values()].map(async ({ tenant, changes }) => {
-      const handle = await services.connections.resolve(tenant);
-      const { id } = await handle.db
-        .insertInto('whatsapp_events')
-        .values({ payload: JSON.stringify({ changes }) })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      await services.queue.enqueue(
-        tenant.id,
-        processEventJobKind,
-        { eventId: id },
-        { idempotencyKey: `whatsapp-event:${id}` },
+    let json: unknown;
+    try {
+      json = JSON.parse(rawBody.toString('utf8'));
+    } catch {
+      throw new AppError('invalid_json', 'The request body is not valid JSON');
+    }
+    const groups = splitByPhoneNumber(webhookPayloadSchema.parse(json));
+    const phoneNumberIds = [...groups.keys()].filter((id): id is string => id !== null);
+    const routes = await this.routes.lookup(phoneNumberIds);
+
+    const perTenant = new Map<string, { tenant: Tenant; changes: StoredChange[] }>();
+    const unknownPhoneNumberIds: string[] = [];
+    for (const [phoneNumberId, changes] of groups) {
+      const tenant = phoneNumberId === null ? ownTenant : routes.get(phoneNumberId);
+      if (!tenant || (ownTenant && tenant.id !== ownTenant.id)) {
+        if (phoneNumberId) unknownPhoneNumberIds.push(phoneNumberId);
+        continue;
+      }
+      const share = perTenant.get(tenant.id) ?? { tenant, changes: [] };
+      share.changes.push(...changes);
+      perTenant.set(tenant.id, share);
+    }
+    if (unknownPhoneNumberIds.length > 0 || groups.has(null)) {
+      services.logger.warn(
+        { unknownPhoneNumberIds, accountLevelChanges: groups.get(null)?.length ?? 0, clientCode },
+        'whatsapp webhook changes with no tenant route were acknowledged and dropped',
       );
-    }),
-  );
-  return { events: perTenant.size, unknownPhoneNumberIds };
-}
+    }
 
-const routeCaches = new WeakMap<AppServices, PhoneNumberRouteCache>();
-
-function routeCacheOf(services: AppServices): PhoneNumberRouteCache {
-  let cache = routeCaches.get(services);
-  if (!cache) {
-    cache = new PhoneNumberRouteCache(services.platform, services.config.tenancy.authCacheTtlMs);
-    routeCaches.set(services, cache);
+    await Promise.all(
+      [...perTenant.values()].map(({ tenant, changes }) => this.events.store(tenant, changes)),
+    );
+    return { events: perTenant.size, unknownPhoneNumberIds };
   }
-  return cache;
+
+  private async ownApp(clientCode: string): Promise<OwnApp> {
+    const cached = this.ownApps.get(clientCode);
+    const ttlMs = this.services.config.tenancy.authCacheTtlMs;
+    if (cached && Date.now() - cached.loadedAt < ttlMs) return cached;
+    const tenant = await findTenantByCode(this.services.platform, clientCode);
+    if (!tenant) throw AppError.notFound('Tenant');
+    const secret = await this.services.secrets.read(tenant.id, 'whatsapp');
+    const app = { tenant, appSecret: secret?.appSecret, loadedAt: Date.now() };
+    if (ttlMs > 0) this.ownApps.set(clientCode, app);
+    return app;
+  }
 }
 
-async function appSecretsFor(services: AppServices, tenant: Tenant | null): Promise<string[]> {
-  const platformSecret = services.config.meta.appSecret;
-  if (!tenant) return platformSecret ? [platformSecret] : [];
-  const secret = await services.secrets.read(tenant.id, 'whatsapp');
-  const appSecret = secret?.appSecret ?? platformSecret;
-  return appSecret ? [appSecret] : [];
+interface OwnApp {
+  tenant: Tenant;
+  appSecret: string | undefined;
+  loadedAt: number;
 }

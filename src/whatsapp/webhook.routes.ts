@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AppServices } from '../app/services.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { AppError } from '../http/app-error.js';
-import { receiveWebhook, verifySubscription } from './webhook-receiver.js';
+import { WebhookReceiver, verifySubscription } from './webhook-receiver.js';
 
 export const webhookPath = '/api/whatsapp/webhook';
 
@@ -21,6 +21,7 @@ const verifyQuery = z.object({
 const clientCodeParams = z.object({ clientCode: z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]{1,39}$/) });
 
 export function registerWebhookRoutes(router: ApiRouter, services: AppServices): void {
+  const receiver = new WebhookReceiver(services);
   for (const path of [webhookPath, `${webhookPath}/:clientCode`]) {
     const params = path.endsWith(':clientCode') ? clientCodeParams : z.object({});
     router
@@ -52,12 +53,7 @@ export function registerWebhookRoutes(router: ApiRouter, services: AppServices):
         errors: { 401: 'Missing or invalid signature', 413: 'Payload over 3 MB' },
         handler: async ({ params: { clientCode }, req }) => {
           if (!Buffer.isBuffer(req.body)) throw new AppError('invalid_data', 'Expected a request body');
-          return receiveWebhook(
-            services,
-            req.body,
-            req.get('x-hub-signature-256'),
-            clientCode as string | undefined,
-          );
+          return receiver.receive(req.body, req.get('x-hub-signature-256'), clientCode as string | undefined);
         },
       });
   }
