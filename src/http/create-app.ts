@@ -2,10 +2,9 @@ import cors from 'cors';
 import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
-import { pinoHttp } from 'pino-http';
+import { accessLog } from './access-log.js';
 import type { ApiRouter } from './api-router.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
-import { requestId } from './request-id.js';
 
 export interface HttpOptions {
   logger: Logger;
@@ -24,23 +23,7 @@ export function createHttpApp(options: HttpOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', options.trustProxy);
-  app.use(
-    pinoHttp({
-      logger: options.logger,
-      genReqId: requestId,
-      // req.log carries only the request id; the request itself is serialised when a line is written.
-      quietReqLogger: true,
-      serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({
-          id: req.id,
-          method: req.method,
-          url: req.url,
-        }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
-    }),
-  );
+  app.use(accessLog(options.logger));
   app.use(helmet());
   app.use(cors({ origin: options.corsOrigins.includes('*') ? true : options.corsOrigins }));
   for (const raw of options.rawRoutes ?? []) app.use(raw.path, raw.handler);

@@ -36,9 +36,11 @@ export function notFoundHandler(): RequestHandler {
 export function errorHandler(options: { logger: Logger; exposeStack: boolean }): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const appError = toAppError(error);
-    const log = req.log ?? options.logger;
     if (appError.status >= 500) {
-      log[appError.isCatastrophic ? 'fatal' : 'error']({ err: error, requestId: req.id }, 'request failed');
+      options.logger[appError.isCatastrophic ? 'fatal' : 'error'](
+        { err: error, requestId: req.id },
+        'request failed',
+      );
     }
     if (res.headersSent) return;
     const details =
