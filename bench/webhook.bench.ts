@@ -73,24 +73,34 @@ async function main(): Promise<void> {
     }
 
     await autocannon({ url: `${server.baseUrl}/`, connections, duration: 3 }); // warm-up
-    const anchor = await autocannon({ url: `${server.baseUrl}/`, connections, duration });
+    // Server CPU per request: steadier than req/s when other work shares the cores.
+    const cpuMsPerRequest = async (run: () => Promise<autocannon.Result>) => {
+      const before = server.cpuSeconds();
+      const result = await run();
+      return { result, cpuMs: ((server.cpuSeconds() - before) * 1000) / result.requests.total };
+    };
+    const { result: anchor, cpuMs: anchorCpuMs } = await cpuMsPerRequest(() =>
+      autocannon({ url: `${server.baseUrl}/`, connections, duration }),
+    );
     let sent = 0;
     let messagesSent = 0;
-    const hooks = await autocannon({
-      url: `${server.baseUrl}/api/whatsapp/webhook`,
-      connections,
-      amount: deliveries,
-      requests: [
-        {
-          method: 'POST',
-          setupRequest: (request) => {
-            const { body, headers, messages } = delivery(sent++);
-            messagesSent += messages;
-            return { ...request, headers, body };
+    const { result: hooks, cpuMs: hooksCpuMs } = await cpuMsPerRequest(() =>
+      autocannon({
+        url: `${server.baseUrl}/api/whatsapp/webhook`,
+        connections,
+        amount: deliveries,
+        requests: [
+          {
+            method: 'POST',
+            setupRequest: (request) => {
+              const { body, headers, messages } = delivery(sent++);
+              messagesSent += messages;
+              return { ...request, headers, body };
+            },
           },
-        },
-      ],
-    });
+        ],
+      }),
+    );
 
     const stopWorker = server.startWorker();
     const client = new pg.Client({ connectionString: server.database.url });
@@ -152,7 +162,8 @@ async function main(): Promise<void> {
       },
     });
     console.log(
-      `Webhook row: ${hooks.duration.toFixed(1)} s for ${sent} deliveries (${messagesSent} messages). ` +
+      `Server CPU per request: GET / ${anchorCpuMs.toFixed(3)} ms, webhook ${hooksCpuMs.toFixed(3)} ms.\n` +
+        `Webhook row: ${hooks.duration.toFixed(1)} s for ${sent} deliveries (${messagesSent} messages). ` +
         `Processing by one worker process: ${events} events in ${processingSeconds.toFixed(1)} s ` +
         `(${Math.round(events / processingSeconds)} events/s).`,
     );
