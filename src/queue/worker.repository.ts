@@ -11,7 +11,6 @@ export interface ClaimedJob {
   attempt: number;
   maxAttempts: number;
   timeoutMs: number | null;
-  runAt: Date;
 }
 
 export interface ClaimRequest {
@@ -30,7 +29,18 @@ export async function claimJobs(db: Kysely<any>, request: ClaimRequest): Promise
       ${request.tenantConcurrency}::int, ${request.defaultLeaseMs}::int,
       ${[...request.leaseMsByKind.keys()]}::text[], ${[...request.leaseMsByKind.values()]}::int[])
   `.execute(db);
-  return rows.map(toClaimedJob);
+  // The tenant's columns come with its first job only; its other jobs share the object.
+  const tenants = new Map<string, Tenant>();
+  for (const row of rows) if (row.client_code !== null) tenants.set(row.tenant_id, toTenant(row));
+  return rows.map((row) => ({
+    id: row.id,
+    kind: row.kind,
+    payload: row.payload,
+    attempt: row.attempts,
+    maxAttempts: row.max_attempts,
+    timeoutMs: row.timeout_ms,
+    tenant: tenants.get(row.tenant_id)!,
+  }));
 }
 
 interface ClaimedRow {
@@ -40,9 +50,8 @@ interface ClaimedRow {
   attempts: number;
   max_attempts: number;
   timeout_ms: number | null;
-  run_at: Date;
   tenant_id: string;
-  client_code: string;
+  client_code: string | null;
   tenant_name: string;
   tenant_status: Tenant['status'];
   timezone: string;
@@ -52,26 +61,17 @@ interface ClaimedRow {
   tenant_updated_at: Date;
 }
 
-function toClaimedJob(row: ClaimedRow): ClaimedJob {
+function toTenant(row: ClaimedRow): Tenant {
   return {
-    id: row.id,
-    kind: row.kind,
-    payload: row.payload,
-    attempt: row.attempts,
-    maxAttempts: row.max_attempts,
-    timeoutMs: row.timeout_ms,
-    runAt: row.run_at,
-    tenant: {
-      id: row.tenant_id,
-      clientCode: row.client_code,
-      name: row.tenant_name,
-      status: row.tenant_status,
-      timezone: row.timezone,
-      defaultCountry: row.default_country.trim(),
-      dataLocation: row.data_location,
-      createdAt: row.tenant_created_at,
-      updatedAt: row.tenant_updated_at,
-    },
+    id: row.tenant_id,
+    clientCode: row.client_code!,
+    name: row.tenant_name,
+    status: row.tenant_status,
+    timezone: row.timezone,
+    defaultCountry: row.default_country.trim(),
+    dataLocation: row.data_location,
+    createdAt: row.tenant_created_at,
+    updatedAt: row.tenant_updated_at,
   };
 }
 
@@ -92,8 +92,10 @@ export interface CompletedRow {
   status: JobStatus;
   attempts: number;
   max_attempts: number;
+  /** Only for failures. */
   last_error: string | null;
-  run_at: Date;
+  /** Only for a retry (status failed). */
+  run_at: Date | null;
 }
 
 /** Writes many outcomes in one statement (see `platform.complete_jobs`). */
