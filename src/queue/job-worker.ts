@@ -25,7 +25,7 @@ export interface WorkerOptions {
    * claim is on its way while this process runs the previous batch. Their leases are held and
    * renewed like those of running jobs; they are released at shutdown.
    */
-  prefetch?: number;
+  prefetch: number;
   /** Poll period when no NOTIFY arrives (JOB_POLL_MS); expired leases are swept at the same pace. */
   pollMs: number;
   /** Lease of kinds that do not set their own (JOB_LEASE_MS). */
@@ -90,7 +90,7 @@ export class JobWorker {
       definitions.flatMap((d) => (d.leaseMs === undefined ? [] : [[d.kind, d.leaseMs] as const])),
     );
     this.retryPolicy = options.retryPolicy ?? defaultRetryPolicy;
-    this.capacity = options.concurrency + (options.prefetch ?? options.concurrency);
+    this.capacity = options.concurrency + options.prefetch;
     this.logger = services.logger.child({ worker: this.id });
   }
 
@@ -172,16 +172,18 @@ export class JobWorker {
   private async claimLoop(): Promise<void> {
     try {
       for (let room = this.room; room > 0 && !this.stopped; room = this.room) {
+        // At most a slot's worth per claim: the first batch starts while the next is claimed.
+        const limit = Math.min(room, this.options.concurrency);
         const jobs = await claimJobs(this.db, {
           workerId: this.id,
-          limit: room,
+          limit,
           tenantConcurrency: this.options.tenantConcurrency,
           defaultLeaseMs: this.options.leaseMs,
           leaseMsByKind: this.leaseMsByKind,
         });
         this.claimFailures = 0;
         this.waiting.push(...jobs);
-        this.mayHaveMore = jobs.length === room;
+        this.mayHaveMore = jobs.length === limit;
         if (!this.mayHaveMore || !this.roomForBatch) {
           this.fillSlots();
           return;
@@ -214,7 +216,7 @@ export class JobWorker {
 
   private async heartbeat(): Promise<void> {
     const entries = [...this.running.values()].filter((entry) => !entry.abandoned);
-    const waiting = this.waiting;
+    const waiting = [...this.waiting];
     if (entries.length === 0 && waiting.length === 0) return;
     try {
       const held = await renewLeases(this.db, this.id, [
@@ -227,10 +229,10 @@ export class JobWorker {
         entry.controller.abort(new Error('lease lost'));
         this.logger.warn({ jobId: entry.job.id }, 'lease lost; the job will run elsewhere');
       }
-      const lost = waiting.filter((job) => !held.has(job.id));
-      if (lost.length > 0) {
-        this.waiting = this.waiting.filter((job) => !lost.includes(job));
-        this.logger.warn({ jobIds: lost.map((job) => job.id) }, 'lease lost before the job started');
+      const lost = new Set(waiting.filter((job) => !held.has(job.id)));
+      if (lost.size > 0) {
+        this.waiting = this.waiting.filter((job) => !lost.has(job));
+        this.logger.warn({ jobIds: [...lost].map((job) => job.id) }, 'lease lost before the job started');
       }
     } catch (error) {
       this.logger.warn({ err: error }, 'renewing leases failed');
@@ -272,7 +274,11 @@ export class JobWorker {
     // A child logger costs more than a no-op job (bindings are serialized and redacted): made on first use.
     let logger: Logger | undefined;
     const jobLogger = () =>
-      (logger ??= this.logger.child({ jobId: String(job.id), kind: job.kind, tenant: job.tenant.clientCode }));
+      (logger ??= this.logger.child({
+        jobId: String(job.id),
+        kind: job.kind,
+        tenant: job.tenant.clientCode,
+      }));
     let completion: Completion;
     try {
       if (!definition) {
