@@ -13,8 +13,8 @@ import {
   releaseJobs,
   renewLeases,
   type ClaimedJob,
-  type CompletedRow,
   type Completion,
+  type WrittenOutcome,
 } from './worker.repository.js';
 
 export interface WorkerOptions {
@@ -279,6 +279,7 @@ export class JobWorker {
         kind: job.kind,
         tenant: job.tenant.clientCode,
       }));
+    const identity = { id: job.id, attempt: job.attempt, tenantId: job.tenant.id, kind: job.kind };
     let completion: Completion;
     try {
       if (!definition) {
@@ -303,10 +304,10 @@ export class JobWorker {
         services: this.services,
       };
       const result = await withTimeout(definition.handler(context), timeoutMs, controller);
-      completion = { id: job.id, attempt: job.attempt, status: 'succeeded', result };
+      completion = { ...identity, status: 'succeeded', result };
     } catch (error) {
       const outcome = failureOutcome(error, job.attempt, job.maxAttempts, this.retryPolicy);
-      completion = { id: job.id, attempt: job.attempt, ...outcome };
+      completion = { ...identity, ...outcome };
       if (!entry.abandoned) {
         const level = outcome.status === 'dead' ? 'error' : 'warn';
         jobLogger()[level]({ err: error, attempt: job.attempt, outcome: outcome.status }, 'job failed');
@@ -331,9 +332,9 @@ export class JobWorker {
       while (this.pending.length > 0) {
         const batch = this.pending.splice(0, maxCompletionBatch);
         try {
-          const rows = await completeJobs(this.db, this.id, batch);
+          const written = await completeJobs(this.db, this.id, batch);
           failures = 0;
-          this.announce(rows);
+          this.announce(written);
         } catch (error) {
           this.pending.unshift(...batch);
           failures++;
@@ -348,36 +349,36 @@ export class JobWorker {
     return this.flushing;
   }
 
-  private announce(rows: CompletedRow[]): void {
-    for (const row of rows) {
-      const base = { id: String(row.id), kind: row.kind, status: row.status, attempts: row.attempts };
-      if (row.status === 'succeeded') {
-        this.services.realtime.emitToTenant(row.tenant_id, 'job.finished', base);
+  private announce(written: WrittenOutcome[]): void {
+    for (const { completion: c, retryAt } of written) {
+      const base = { id: String(c.id), kind: c.kind, status: c.status, attempts: c.attempt };
+      if (c.status === 'succeeded') {
+        this.services.realtime.emitToTenant(c.tenantId, 'job.finished', base);
       } else {
-        this.services.realtime.emitToTenant(row.tenant_id, 'job.failed', {
-          ...base,
-          error: row.last_error,
-          retryAt: row.status === 'failed' ? row.run_at : null,
-        });
+        this.services.realtime.emitToTenant(c.tenantId, 'job.failed', { ...base, error: c.error, retryAt });
       }
     }
   }
 }
 
-async function withTimeout<T>(work: Promise<T>, timeoutMs: number, controller: AbortController): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
+function withTimeout<T>(work: Promise<T>, timeoutMs: number, controller: AbortController): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
       const error = new JobTimeoutError(timeoutMs);
       controller.abort(error);
       reject(error);
     }, timeoutMs);
+    work.then(
+      (result) => {
+        clearTimeout(timer);
+        resolve(result);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
   });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,6 +1,5 @@
 import { sql, type Kysely } from 'kysely';
 import type { Tenant } from '../tenancy/tenant.js';
-import type { JobStatus } from './queue.tables.js';
 
 /** A job a worker holds the lease of, with its tenant (fetched in the same statement). */
 export interface ClaimedJob {
@@ -75,27 +74,23 @@ function toTenant(row: ClaimedRow): Tenant {
   };
 }
 
-/** The outcome of one run, written with others in one statement. */
+/** The outcome of one run, written with others in one statement; tenant and kind are the job's. */
 export type Completion = {
   id: number;
   attempt: number;
+  tenantId: string;
+  kind: string;
 } & (
   | { status: 'succeeded'; result: unknown }
   | { status: 'failed'; error: string; code: string; delayMs: number }
   | { status: 'dead'; error: string; code: string }
 );
 
-export interface CompletedRow {
-  id: number;
-  tenant_id: string;
-  kind: string;
-  status: JobStatus;
-  attempts: number;
-  max_attempts: number;
-  /** Only for failures. */
-  last_error: string | null;
-  /** Only for a retry (status failed). */
-  run_at: Date | null;
+/** An outcome written (its job was still held by this worker at the same attempt). */
+export interface WrittenOutcome {
+  completion: Completion;
+  /** When a failed job runs again; null for a finished one. */
+  retryAt: Date | null;
 }
 
 /** Writes many outcomes in one statement (see `platform.complete_jobs`). */
@@ -103,9 +98,9 @@ export async function completeJobs(
   db: Kysely<any>,
   workerId: string,
   completions: Completion[],
-): Promise<CompletedRow[]> {
+): Promise<WrittenOutcome[]> {
   const pick = <T>(fn: (c: Completion) => T) => completions.map(fn);
-  const { rows } = await sql<CompletedRow>`
+  const { rows } = await sql<{ ord: number; run_at: Date | null }>`
     select * from platform.complete_jobs(
       ${workerId},
       ${pick((c) => c.id)}::bigint[],
@@ -116,7 +111,7 @@ export async function completeJobs(
       ${pick((c) => (c.status === 'succeeded' ? null : c.code))}::text[],
       ${pick((c) => (c.status === 'succeeded' ? serializeResult(c.result) : null))}::text[])
   `.execute(db);
-  return rows;
+  return rows.map((row) => ({ completion: completions[row.ord - 1]!, retryAt: row.run_at }));
 }
 
 function serializeResult(result: unknown): string | null {

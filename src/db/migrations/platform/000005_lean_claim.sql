@@ -1,8 +1,8 @@
 -- Leaner answers for the drain (issue 4): a claim of 1,000 jobs of one tenant sent that tenant's
 -- row 1,000 times, and the worker parsed three timestamps per job it never used. Now the tenant's
--- columns come on its first job of the claim only (null on the others), run_at is gone, and a
--- completion's run_at is only sent for a retry (the one case the worker reports it). Claimed jobs
--- come in round-robin order, since a worker claiming ahead of its free slots starts them in order.
+-- columns come on its first job of the claim only (null on the others) and run_at is gone. Claimed
+-- jobs come in round-robin order, since a worker claiming ahead of its free slots starts them in
+-- order.
 drop function claim_jobs(text, integer, integer, integer, text[], integer[]);
 
 create function claim_jobs(
@@ -95,7 +95,11 @@ begin
 end
 $$;
 
-create or replace function complete_jobs(
+-- Answers only which outcomes were written (their 1-based position in the arrays) and, for a
+-- retry, when it runs: the worker knows the rest of each job.
+drop function complete_jobs(text, bigint[], integer[], text[], integer[], text[], text[], text[]);
+
+create function complete_jobs(
   p_worker text,
   p_ids bigint[],
   p_attempts integer[],
@@ -104,16 +108,7 @@ create or replace function complete_jobs(
   p_errors text[],
   p_codes text[],
   p_results text[]
-) returns table (
-  id bigint,
-  tenant_id uuid,
-  kind text,
-  status text,
-  attempts integer,
-  max_attempts integer,
-  last_error text,
-  run_at timestamptz
-) language plpgsql as $$
+) returns table (ord integer, run_at timestamptz) language plpgsql as $$
 #variable_conflict use_column
 begin
   return query
@@ -128,10 +123,8 @@ begin
     errors = case when v.error is null then j.errors else j.errors || jsonb_build_array(
       jsonb_build_object('attempt', j.attempts, 'at', now(), 'error', v.error, 'code', v.code)) end
   from unnest(p_ids, p_attempts, p_statuses, p_delay_ms, p_errors, p_codes, p_results)
-    as v (id, attempt, status, delay_ms, error, code, result)
+    with ordinality as v (id, attempt, status, delay_ms, error, code, result, ord)
   where j.id = v.id and j.locked_by = p_worker and j.attempts = v.attempt and j.status = 'running'
-  returning j.id, j.tenant_id, j.kind, j.status, j.attempts, j.max_attempts,
-    case when j.status = 'succeeded' then null else j.last_error end,
-    case when j.status = 'failed' then j.run_at end;
+  returning v.ord::integer, case when j.status = 'failed' then j.run_at end;
 end
 $$;
