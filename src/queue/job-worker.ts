@@ -182,7 +182,7 @@ export class JobWorker {
           leaseMsByKind: this.leaseMsByKind,
         });
         this.claimFailures = 0;
-        this.waiting.push(...jobs);
+        this.addWaiting(jobs);
         this.mayHaveMore = jobs.length === limit;
         if (!this.mayHaveMore || !this.roomForBatch) {
           this.fillSlots();
@@ -241,6 +241,24 @@ export class JobWorker {
 
   private leaseMsOf(job: ClaimedJob): number {
     return this.leaseMsByKind.get(job.kind) ?? this.options.leaseMs;
+  }
+
+  /**
+   * Queues claimed jobs for a slot. A tenant with nothing waiting gets its first job in ahead of
+   * the others: a job arriving for a quiet tenant does not wait behind another's claimed backlog.
+   */
+  private addWaiting(jobs: ClaimedJob[]): void {
+    const waitingTenants = new Set(this.waiting.map((job) => job.tenant.id));
+    const ahead: ClaimedJob[] = [];
+    const behind: ClaimedJob[] = [];
+    for (const job of jobs) {
+      if (waitingTenants.has(job.tenant.id)) behind.push(job);
+      else {
+        waitingTenants.add(job.tenant.id);
+        ahead.push(job);
+      }
+    }
+    this.waiting = [...ahead, ...this.waiting, ...behind];
   }
 
   /** Moves waiting jobs into free slots. */
