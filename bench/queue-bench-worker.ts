@@ -60,7 +60,8 @@ async function prepareSwitchyard(): Promise<() => Promise<void>> {
     DATA_DIR: mkdtempSync(join(tmpdir(), 'queue-bench-')),
     SECRETS_KEY: randomBytes(32).toString('base64'),
     PLATFORM_ADMIN_TOKEN: randomBytes(24).toString('hex'),
-    // Claims and outcome writes are batched up to the free slots: 1,000 in flight, as pg-boss below.
+    // Claims of up to 1,000 jobs (one more batch claimed ahead, the JOB_PREFETCH default), outcome
+    // writes batched: as pg-boss's batches below.
     WORKER_CONCURRENCY: String(mode === 'drain' ? 1000 : concurrency),
     DB_POOL_MAX: '10',
   });

@@ -402,8 +402,9 @@ Scenarios and configurations:
 - **Bulk enqueue**: ${fmt(drainJobs)} jobs in chunks of 5,000 (Switchyard \`enqueueMany\`, graphile-worker
   \`addJobs\`, pg-boss \`insert\`).
 - **Drain**: the ${fmt(drainJobs)} queued jobs, one worker process, timed from its start to the last
-  recorded completion (the database is polled for the backlog only once every job has started). Switchyard: \`WORKER_CONCURRENCY=1000\` (claims and outcome writes are batched up
-  to the free slots). graphile-worker: concurrency 100, \`localQueue.size\` 500, \`completeJobBatchDelay\` 0,
+  recorded completion (the database is polled for the backlog only once every job has started). Switchyard: \`WORKER_CONCURRENCY=1000\` and the default
+  \`JOB_PREFETCH\` (= concurrency): claims of up to 1,000 jobs, the next one sent while the worker runs
+  the previous batch; outcome writes batched. graphile-worker: concurrency 100, \`localQueue.size\` 500, \`completeJobBatchDelay\` 0,
   \`failJobBatchDelay\` 0. pg-boss: \`batchSize\` 500, \`localConcurrency\` 2, \`burstWhenBatchFull\`.
 - **Latency**: ${latencyJobs} jobs sent one at a time 5 ms apart from the producer process; lag from just
   before the enqueue call to the handler's start in the worker process (shared monotonic clock). All

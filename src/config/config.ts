@@ -27,6 +27,7 @@ export interface Config {
   shutdownTimeoutMs: number;
   queue: {
     concurrency: number;
+    prefetch: number;
     pollMs: number;
     leaseMs: number;
     timeoutMs: number;
@@ -117,6 +118,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     queue: {
       concurrency: env.WORKER_CONCURRENCY,
+      prefetch: env.JOB_PREFETCH ?? env.WORKER_CONCURRENCY,
       pollMs: env.JOB_POLL_MS,
       leaseMs: env.JOB_LEASE_MS,
       timeoutMs: env.JOB_TIMEOUT_MS,

@@ -42,6 +42,7 @@ export const envSchema = z.object({
   AUTH_CACHE_TTL_MS: z.coerce.number().int().min(0).default(5000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(10),
+  JOB_PREFETCH: z.coerce.number().int().min(0).max(10_000).optional(),
   JOB_POLL_MS: z.coerce.number().int().min(10).default(2000),
   JOB_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
   JOB_TIMEOUT_MS: z.coerce.number().int().min(10).default(900_000),

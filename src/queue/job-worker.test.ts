@@ -314,6 +314,58 @@ describe('job queue and worker', () => {
     }
   });
 
+  it('claims ahead of its free slots, keeps those leases renewed, and releases them unrun at stop', async () => {
+    const release = gate();
+    const started: string[] = [];
+    worker = await startWorker(
+      t,
+      [
+        {
+          kind: 'ahead',
+          leaseMs: 200,
+          handler: async ({ job }) => {
+            started.push(job.id);
+            await release.promise;
+          },
+        },
+      ],
+      { concurrency: 1, prefetch: 2 },
+    );
+    const jobs = await queue().enqueueMany(
+      Array.from({ length: 4 }, (_, n) => ({ tenantId: a.tenant.id, kind: 'ahead', payload: n })),
+    );
+    const held = async () =>
+      (await Promise.all(jobs.map((job) => jobRow(t, a.tenant.id, job.id)))).filter(
+        (row) => row!.status === 'running',
+      );
+    await expect.poll(async () => (await held()).length).toBe(3);
+    expect(started).toEqual([jobs[0]!.id]);
+    const firstLeases = (await held()).map((row) => row!.locked_until!.getTime());
+    // Long after those leases would have expired (the worker sweeps expired leases every 100 ms).
+    const dbNow = async () =>
+      (await sql<{ now: Date }>`select now()`.execute(t.app.services.platform)).rows[0]!.now;
+    await expect
+      .poll(dbNow, { timeout: 10_000 })
+      .toSatisfy((now: Date) => now.getTime() > Math.max(...firstLeases) + 500);
+    const stillHeld = await held();
+    expect(stillHeld.map((row) => row!.attempts)).toEqual([1, 1, 1]);
+    expect(stillHeld.every((row) => row!.locked_by === worker!.id)).toBe(true);
+
+    const stopping = worker.stop();
+    release.open();
+    await stopping;
+    worker = undefined;
+    const rows = await Promise.all(jobs.map((job) => jobRow(t, a.tenant.id, job.id)));
+    expect(started).toEqual([jobs[0]!.id]);
+    expect(rows.map((row) => [row!.status, row!.attempts])).toEqual([
+      ['succeeded', 1],
+      ['queued', 0],
+      ['queued', 0],
+      ['queued', 0],
+    ]);
+    await t.app.services.platform.deleteFrom('jobs').where('kind', '=', 'ahead').execute();
+  });
+
   it('shuts down gracefully: lets quick jobs finish and releases the rest unharmed', async () => {
     const quick = gate();
     const signals: AbortSignal[] = [];

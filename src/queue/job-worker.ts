@@ -13,13 +13,19 @@ import {
   releaseJobs,
   renewLeases,
   type ClaimedJob,
-  type CompletedRow,
   type Completion,
+  type WrittenOutcome,
 } from './worker.repository.js';
 
 export interface WorkerOptions {
   /** Jobs run at once by this worker (WORKER_CONCURRENCY). */
   concurrency: number;
+  /**
+   * Jobs claimed ahead, waiting for a free slot (JOB_PREFETCH, default `concurrency`): the next
+   * claim is on its way while this process runs the previous batch. Their leases are held and
+   * renewed like those of running jobs; they are released at shutdown.
+   */
+  prefetch: number;
   /** Poll period when no NOTIFY arrives (JOB_POLL_MS); expired leases are swept at the same pace. */
   pollMs: number;
   /** Lease of kinds that do not set their own (JOB_LEASE_MS). */
@@ -56,6 +62,9 @@ export class JobWorker {
   private readonly retryPolicy: RetryPolicy;
   private readonly logger: Logger;
   private readonly running = new Map<number, RunningJob>();
+  /** Claimed jobs waiting for a slot, oldest claim first. */
+  private waiting: ClaimedJob[] = [];
+  private readonly capacity: number;
   private readonly runs = new Set<Promise<void>>();
   private pending: Completion[] = [];
   private flushing: Promise<void> | null = null;
@@ -81,6 +90,7 @@ export class JobWorker {
       definitions.flatMap((d) => (d.leaseMs === undefined ? [] : [[d.kind, d.leaseMs] as const])),
     );
     this.retryPolicy = options.retryPolicy ?? defaultRetryPolicy;
+    this.capacity = options.concurrency + options.prefetch;
     this.logger = services.logger.child({ worker: this.id });
   }
 
@@ -107,6 +117,9 @@ export class JobWorker {
     clearTimeout(this.retryTimer);
     await this.unlisten?.().catch(() => undefined);
     await this.claiming;
+    const unstarted = this.waiting;
+    this.waiting = [];
+    await this.release(unstarted.map((job) => job.id));
     await Promise.race([Promise.allSettled([...this.runs]), sleep(this.options.shutdownGraceMs)]);
     const unfinished = [...this.running.values()];
     for (const entry of unfinished) {
@@ -114,15 +127,17 @@ export class JobWorker {
       entry.controller.abort(new Error('worker shutting down'));
     }
     await Promise.race([this.flush(), sleep(this.options.shutdownGraceMs)]);
-    if (unfinished.length > 0) {
-      const ids = unfinished.map((entry) => entry.job.id);
-      const released = await releaseJobs(this.db, this.id, ids).catch((error: unknown) => {
-        this.logger.warn({ err: error, ids }, 'could not release jobs; their leases will expire');
-        return 0;
-      });
-      this.logger.info({ released }, 'released unfinished jobs');
-    }
+    await this.release(unfinished.map((entry) => entry.job.id));
     this.logger.info('job worker stopped');
+  }
+
+  private async release(ids: number[]): Promise<void> {
+    if (ids.length === 0) return;
+    const released = await releaseJobs(this.db, this.id, ids).catch((error: unknown) => {
+      this.logger.warn({ err: error, ids }, 'could not release jobs; their leases will expire');
+      return 0;
+    });
+    this.logger.info({ released }, 'released unfinished jobs');
   }
 
   /** Asks for a claim soon; claims never overlap, a request during one runs another after it. */
@@ -141,22 +156,41 @@ export class JobWorker {
     });
   }
 
+  /** Room for more claimed jobs: free slots plus the prefetch buffer's free places. */
+  private get room(): number {
+    return this.capacity - this.running.size - this.waiting.length;
+  }
+
+  /**
+   * With a backlog, claim again once half the room is free: one claim per job finished would
+   * shrink every claim to a job or two.
+   */
+  private get roomForBatch(): boolean {
+    return this.room >= Math.ceil(this.capacity / 2);
+  }
+
   private async claimLoop(): Promise<void> {
     try {
-      while (!this.stopped) {
-        const free = this.options.concurrency - this.running.size;
-        if (free <= 0) return;
+      for (let room = this.room; room > 0 && !this.stopped; room = this.room) {
+        // At most a slot's worth per claim: the first batch starts while the next is claimed.
+        const limit = Math.min(room, this.options.concurrency);
         const jobs = await claimJobs(this.db, {
           workerId: this.id,
-          limit: free,
+          limit,
           tenantConcurrency: this.options.tenantConcurrency,
           defaultLeaseMs: this.options.leaseMs,
           leaseMsByKind: this.leaseMsByKind,
         });
         this.claimFailures = 0;
-        for (const job of jobs) this.startRun(job);
-        this.mayHaveMore = jobs.length === free;
-        if (!this.mayHaveMore) return;
+        this.addWaiting(jobs);
+        this.mayHaveMore = jobs.length === limit;
+        if (!this.mayHaveMore || !this.roomForBatch) {
+          this.fillSlots();
+          return;
+        }
+        // A backlog: the next claim (the loop's next turn) is sent first, and this batch starts
+        // on the next turn of the event loop, so the database claims while this process runs.
+        setImmediate(() => this.fillSlots());
       }
     } catch (error) {
       this.claimFailures++;
@@ -182,28 +216,63 @@ export class JobWorker {
 
   private async heartbeat(): Promise<void> {
     const entries = [...this.running.values()].filter((entry) => !entry.abandoned);
-    if (entries.length === 0) return;
+    const waiting = [...this.waiting];
+    if (entries.length === 0 && waiting.length === 0) return;
     try {
-      const held = await renewLeases(
-        this.db,
-        this.id,
-        entries.map((entry) => ({ id: entry.job.id, leaseMs: entry.leaseMs })),
-      );
+      const held = await renewLeases(this.db, this.id, [
+        ...entries.map((entry) => ({ id: entry.job.id, leaseMs: entry.leaseMs })),
+        ...waiting.map((job) => ({ id: job.id, leaseMs: this.leaseMsOf(job) })),
+      ]);
       for (const entry of entries) {
         if (held.has(entry.job.id) || !this.running.has(entry.job.id)) continue;
         entry.abandoned = true;
         entry.controller.abort(new Error('lease lost'));
         this.logger.warn({ jobId: entry.job.id }, 'lease lost; the job will run elsewhere');
       }
+      const lost = new Set(waiting.filter((job) => !held.has(job.id)));
+      if (lost.size > 0) {
+        this.waiting = this.waiting.filter((job) => !lost.has(job));
+        this.logger.warn({ jobIds: [...lost].map((job) => job.id) }, 'lease lost before the job started');
+      }
     } catch (error) {
       this.logger.warn({ err: error }, 'renewing leases failed');
     }
   }
 
+  private leaseMsOf(job: ClaimedJob): number {
+    return this.leaseMsByKind.get(job.kind) ?? this.options.leaseMs;
+  }
+
+  /**
+   * Queues claimed jobs for a slot. A tenant with nothing waiting gets its first job in ahead of
+   * the others: a job arriving for a quiet tenant does not wait behind another's claimed backlog.
+   */
+  private addWaiting(jobs: ClaimedJob[]): void {
+    const waitingTenants = new Set(this.waiting.map((job) => job.tenant.id));
+    const ahead: ClaimedJob[] = [];
+    const behind: ClaimedJob[] = [];
+    for (const job of jobs) {
+      if (waitingTenants.has(job.tenant.id)) behind.push(job);
+      else {
+        waitingTenants.add(job.tenant.id);
+        ahead.push(job);
+      }
+    }
+    this.waiting = [...ahead, ...this.waiting, ...behind];
+  }
+
+  /** Moves waiting jobs into free slots. */
+  private fillSlots(): void {
+    if (this.stopped) return;
+    const free = this.options.concurrency - this.running.size;
+    if (free <= 0 || this.waiting.length === 0) return;
+    for (const job of this.waiting.splice(0, free)) this.startRun(job);
+  }
+
   private startRun(job: ClaimedJob): void {
     const entry: RunningJob = {
       job,
-      leaseMs: this.leaseMsByKind.get(job.kind) ?? this.options.leaseMs,
+      leaseMs: this.leaseMsOf(job),
       controller: new AbortController(),
       abandoned: false,
     };
@@ -211,10 +280,8 @@ export class JobWorker {
     const run = this.run(entry).finally(() => {
       this.running.delete(job.id);
       this.runs.delete(run);
-      // With a backlog, claim again once half the slots are free: one claim per job finished
-      // would shrink every claim to a job or two.
-      const free = this.options.concurrency - this.running.size;
-      if (this.mayHaveMore && free >= Math.ceil(this.options.concurrency / 2)) this.wake();
+      this.fillSlots();
+      if (this.mayHaveMore && this.roomForBatch) this.wake();
     });
     this.runs.add(run);
   }
@@ -222,11 +289,15 @@ export class JobWorker {
   private async run(entry: RunningJob): Promise<void> {
     const { job, controller } = entry;
     const definition = this.definitions.get(job.kind);
-    const logger = this.logger.child({
-      jobId: String(job.id),
-      kind: job.kind,
-      tenant: job.tenant.clientCode,
-    });
+    // A child logger costs more than a no-op job (bindings are serialized and redacted): made on first use.
+    let logger: Logger | undefined;
+    const jobLogger = () =>
+      (logger ??= this.logger.child({
+        jobId: String(job.id),
+        kind: job.kind,
+        tenant: job.tenant.clientCode,
+      }));
+    const identity = { id: job.id, attempt: job.attempt, tenantId: job.tenant.id, kind: job.kind };
     let completion: Completion;
     try {
       if (!definition) {
@@ -244,18 +315,20 @@ export class JobWorker {
           maxAttempts: job.maxAttempts,
         },
         handle,
-        logger,
+        get logger() {
+          return jobLogger();
+        },
         signal: controller.signal,
         services: this.services,
       };
       const result = await withTimeout(definition.handler(context), timeoutMs, controller);
-      completion = { id: job.id, attempt: job.attempt, status: 'succeeded', result };
+      completion = { ...identity, status: 'succeeded', result };
     } catch (error) {
       const outcome = failureOutcome(error, job.attempt, job.maxAttempts, this.retryPolicy);
-      completion = { id: job.id, attempt: job.attempt, ...outcome };
+      completion = { ...identity, ...outcome };
       if (!entry.abandoned) {
         const level = outcome.status === 'dead' ? 'error' : 'warn';
-        logger[level]({ err: error, attempt: job.attempt, outcome: outcome.status }, 'job failed');
+        jobLogger()[level]({ err: error, attempt: job.attempt, outcome: outcome.status }, 'job failed');
       }
     }
     if (entry.abandoned) return;
@@ -277,9 +350,9 @@ export class JobWorker {
       while (this.pending.length > 0) {
         const batch = this.pending.splice(0, maxCompletionBatch);
         try {
-          const rows = await completeJobs(this.db, this.id, batch);
+          const written = await completeJobs(this.db, this.id, batch);
           failures = 0;
-          this.announce(rows);
+          this.announce(written);
         } catch (error) {
           this.pending.unshift(...batch);
           failures++;
@@ -294,36 +367,36 @@ export class JobWorker {
     return this.flushing;
   }
 
-  private announce(rows: CompletedRow[]): void {
-    for (const row of rows) {
-      const base = { id: String(row.id), kind: row.kind, status: row.status, attempts: row.attempts };
-      if (row.status === 'succeeded') {
-        this.services.realtime.emitToTenant(row.tenant_id, 'job.finished', base);
+  private announce(written: WrittenOutcome[]): void {
+    for (const { completion: c, retryAt } of written) {
+      const base = { id: String(c.id), kind: c.kind, status: c.status, attempts: c.attempt };
+      if (c.status === 'succeeded') {
+        this.services.realtime.emitToTenant(c.tenantId, 'job.finished', base);
       } else {
-        this.services.realtime.emitToTenant(row.tenant_id, 'job.failed', {
-          ...base,
-          error: row.last_error,
-          retryAt: row.status === 'failed' ? row.run_at : null,
-        });
+        this.services.realtime.emitToTenant(c.tenantId, 'job.failed', { ...base, error: c.error, retryAt });
       }
     }
   }
 }
 
-async function withTimeout<T>(work: Promise<T>, timeoutMs: number, controller: AbortController): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
+function withTimeout<T>(work: Promise<T>, timeoutMs: number, controller: AbortController): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
       const error = new JobTimeoutError(timeoutMs);
       controller.abort(error);
       reject(error);
     }, timeoutMs);
+    work.then(
+      (result) => {
+        clearTimeout(timer);
+        resolve(result);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
   });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function sleep(ms: number): Promise<void> {

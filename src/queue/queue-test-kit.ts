@@ -8,6 +8,7 @@ import type { JobStatus } from './queue.tables.js';
 /** Test-only helpers: a worker with the given handlers, and waiting for a job's state. */
 export const fastWorkerOptions: WorkerOptions = {
   concurrency: 5,
+  prefetch: 5,
   pollMs: 100,
   leaseMs: 30_000,
   timeoutMs: 60_000,

@@ -1,6 +1,5 @@
 import { sql, type Kysely } from 'kysely';
 import type { Tenant } from '../tenancy/tenant.js';
-import type { JobStatus } from './queue.tables.js';
 
 /** A job a worker holds the lease of, with its tenant (fetched in the same statement). */
 export interface ClaimedJob {
@@ -11,7 +10,6 @@ export interface ClaimedJob {
   attempt: number;
   maxAttempts: number;
   timeoutMs: number | null;
-  runAt: Date;
 }
 
 export interface ClaimRequest {
@@ -30,7 +28,18 @@ export async function claimJobs(db: Kysely<any>, request: ClaimRequest): Promise
       ${request.tenantConcurrency}::int, ${request.defaultLeaseMs}::int,
       ${[...request.leaseMsByKind.keys()]}::text[], ${[...request.leaseMsByKind.values()]}::int[])
   `.execute(db);
-  return rows.map(toClaimedJob);
+  // The tenant's columns come with its first job only; its other jobs share the object.
+  const tenants = new Map<string, Tenant>();
+  for (const row of rows) if (row.client_code !== null) tenants.set(row.tenant_id, toTenant(row));
+  return rows.map((row) => ({
+    id: row.id,
+    kind: row.kind,
+    payload: row.payload,
+    attempt: row.attempts,
+    maxAttempts: row.max_attempts,
+    timeoutMs: row.timeout_ms,
+    tenant: tenants.get(row.tenant_id)!,
+  }));
 }
 
 interface ClaimedRow {
@@ -40,9 +49,8 @@ interface ClaimedRow {
   attempts: number;
   max_attempts: number;
   timeout_ms: number | null;
-  run_at: Date;
   tenant_id: string;
-  client_code: string;
+  client_code: string | null;
   tenant_name: string;
   tenant_status: Tenant['status'];
   timezone: string;
@@ -52,48 +60,37 @@ interface ClaimedRow {
   tenant_updated_at: Date;
 }
 
-function toClaimedJob(row: ClaimedRow): ClaimedJob {
+function toTenant(row: ClaimedRow): Tenant {
   return {
-    id: row.id,
-    kind: row.kind,
-    payload: row.payload,
-    attempt: row.attempts,
-    maxAttempts: row.max_attempts,
-    timeoutMs: row.timeout_ms,
-    runAt: row.run_at,
-    tenant: {
-      id: row.tenant_id,
-      clientCode: row.client_code,
-      name: row.tenant_name,
-      status: row.tenant_status,
-      timezone: row.timezone,
-      defaultCountry: row.default_country.trim(),
-      dataLocation: row.data_location,
-      createdAt: row.tenant_created_at,
-      updatedAt: row.tenant_updated_at,
-    },
+    id: row.tenant_id,
+    clientCode: row.client_code!,
+    name: row.tenant_name,
+    status: row.tenant_status,
+    timezone: row.timezone,
+    defaultCountry: row.default_country.trim(),
+    dataLocation: row.data_location,
+    createdAt: row.tenant_created_at,
+    updatedAt: row.tenant_updated_at,
   };
 }
 
-/** The outcome of one run, written with others in one statement. */
+/** The outcome of one run, written with others in one statement; tenant and kind are the job's. */
 export type Completion = {
   id: number;
   attempt: number;
+  tenantId: string;
+  kind: string;
 } & (
   | { status: 'succeeded'; result: unknown }
   | { status: 'failed'; error: string; code: string; delayMs: number }
   | { status: 'dead'; error: string; code: string }
 );
 
-export interface CompletedRow {
-  id: number;
-  tenant_id: string;
-  kind: string;
-  status: JobStatus;
-  attempts: number;
-  max_attempts: number;
-  last_error: string | null;
-  run_at: Date;
+/** An outcome written (its job was still held by this worker at the same attempt). */
+export interface WrittenOutcome {
+  completion: Completion;
+  /** When a failed job runs again; null for a finished one. */
+  retryAt: Date | null;
 }
 
 /** Writes many outcomes in one statement (see `platform.complete_jobs`). */
@@ -101,9 +98,9 @@ export async function completeJobs(
   db: Kysely<any>,
   workerId: string,
   completions: Completion[],
-): Promise<CompletedRow[]> {
+): Promise<WrittenOutcome[]> {
   const pick = <T>(fn: (c: Completion) => T) => completions.map(fn);
-  const { rows } = await sql<CompletedRow>`
+  const { rows } = await sql<{ ord: number; run_at: Date | null }>`
     select * from platform.complete_jobs(
       ${workerId},
       ${pick((c) => c.id)}::bigint[],
@@ -114,7 +111,7 @@ export async function completeJobs(
       ${pick((c) => (c.status === 'succeeded' ? null : c.code))}::text[],
       ${pick((c) => (c.status === 'succeeded' ? serializeResult(c.result) : null))}::text[])
   `.execute(db);
-  return rows;
+  return rows.map((row) => ({ completion: completions[row.ord - 1]!, retryAt: row.run_at }));
 }
 
 function serializeResult(result: unknown): string | null {

@@ -90,7 +90,11 @@ export class Realtime {
   }
 
   emitToTenant(tenantId: string, event: string, payload: unknown): void {
-    this.io.to(tenantRoom(tenantId)).emit(event, payload);
+    const room = tenantRoom(tenantId);
+    // Without Redis only this process's clients can hear it: with none in the room, skip encoding
+    // the packet (a draining worker emits once per job).
+    if (this.adapterClients.length === 0 && !this.io.of('/').adapter.rooms.has(room)) return;
+    this.io.to(room).emit(event, payload);
   }
 
   /** Lets clients `subscribe:<kind>` to a sub-room of their tenant when `check` allows it. */
