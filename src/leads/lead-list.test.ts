@@ -100,6 +100,8 @@ describe('lead list, search, bulk and stats', () => {
     expect(await names('city=Pune,Chennai')).toEqual(['Rahul', 'Sneha']);
     expect(await names('tags=urgent,enterprise')).toEqual(['Priya', 'Rahul', 'Sneha']);
     expect(await names('tags=hot,urgent&tagsMode=all')).toEqual(['Rahul']);
+    expect(await names('tags=urgent&city=PUNE,chennai')).toEqual(['Rahul', 'Sneha']);
+    expect(await names('tags=enterprise&city=pune')).toEqual([]);
     expect(await names('scoreMin=70&scoreMax=90')).toEqual(['Rahul', 'Sneha']);
     expect(await names('hot=true')).toEqual(['Priya', 'Rahul', 'Sneha']);
     expect(await names('createdTo=2024-12-31')).toEqual(['Vikram']);
@@ -133,6 +135,16 @@ describe('lead list, search, bulk and stats', () => {
     expect(second.body.data.nextCursor).toBeNull();
     const seen = [...first.body.data.items, ...second.body.data.items].map((lead: any) => lead.id);
     expect(new Set(seen).size).toBe(4);
+
+    const tagged = await get('/leads?tags=urgent,enterprise&city=Pune,chennai,MUMBAI&sort=score&limit=2');
+    expect(tagged.body.data.total).toBe(3);
+    const taggedNext = await get(
+      `/leads?tags=urgent,enterprise&city=Pune,chennai,MUMBAI&sort=score&limit=2&cursor=${tagged.body.data.nextCursor}`,
+    );
+    expect(taggedNext.body.data.nextCursor).toBeNull();
+    const taggedScores = [...tagged.body.data.items, ...taggedNext.body.data.items].map((lead: any) => lead.score);
+    expect(taggedScores).toHaveLength(3);
+    expect([...taggedScores].sort((x, y) => y - x)).toEqual(taggedScores);
 
     const byDate = await get('/leads?limit=2');
     const next = await get(`/leads?limit=2&cursor=${byDate.body.data.nextCursor}`);
