@@ -142,7 +142,9 @@ describe('lead list, search, bulk and stats', () => {
       `/leads?tags=urgent,enterprise&city=Pune,chennai,MUMBAI&sort=score&limit=2&cursor=${tagged.body.data.nextCursor}`,
     );
     expect(taggedNext.body.data.nextCursor).toBeNull();
-    const taggedScores = [...tagged.body.data.items, ...taggedNext.body.data.items].map((lead: any) => lead.score);
+    const taggedScores = [...tagged.body.data.items, ...taggedNext.body.data.items].map(
+      (lead: any) => lead.score,
+    );
     expect(taggedScores).toHaveLength(3);
     expect([...taggedScores].sort((x, y) => y - x)).toEqual(taggedScores);
 
