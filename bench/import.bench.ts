@@ -134,10 +134,21 @@ async function plainInsert(databaseUrl: string, phones: string[]): Promise<numbe
   }
 }
 
+/**
+ * The server's V8 heap limit. In a container Node sizes its heap from the memory limit; on this
+ * 24 GiB machine it would pick about 4 GiB and let garbage pile up before collecting it, which
+ * the RSS would count as growth. 512 MiB is what a 1–2 GiB instance runs with.
+ */
+const heapMb = process.env.BENCH_HEAP_MB ?? '512';
+
 async function main(): Promise<void> {
-  const server = await startBenchServer({ DB_POOL_MAX: process.env.DB_POOL_MAX ?? '16' });
+  const server = await startBenchServer({
+    DB_POOL_MAX: process.env.DB_POOL_MAX ?? '16',
+    NODE_OPTIONS: `--max-old-space-size=${heapMb}`,
+  });
   try {
     console.log(`\nMachine: ${await describeMachine(server.database.url)}`);
+    console.log(`Server heap limit: --max-old-space-size=${heapMb} (BENCH_HEAP_MB)`);
     console.log(
       `Load average before: ${loadavg()
         .map((n) => n.toFixed(2))
