@@ -4,6 +4,7 @@ import type { LeadEvent, LeadEventName } from '../leads/lead-events.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { findTenantById } from '../tenants/tenant.repository.js';
 import { loadEngineSettings, runEventWithin } from './handle-event.js';
+import { AutomationRuleRepository } from './rule.repository.js';
 
 /**
  * Internal triggers from ordinary CRM activity (lead created, assigned, status changed,
@@ -96,6 +97,17 @@ async function discardUnwatched(handle: TenantHandle, watched: string[], limit: 
   return Number(result.numDeletedRows);
 }
 
+/** The triggers the outbox captures (migration 000024), when an active rule watches them. */
+const outboxTriggers = [
+  'lead_created',
+  'lead_assigned',
+  'lead_status_changed',
+  'deal_won',
+  'deal_lost',
+  'tag_added',
+  'tag_removed',
+];
+
 const capturedEvents = new Set<LeadEventName>([
   'lead.created',
   'lead.assigned',
@@ -117,7 +129,9 @@ export function drainOnLeadEvents(services: AppServices): () => void {
       if (!tenant) return;
       handle = await services.connections.resolve(tenant);
     }
-    // The outbox holds only watched events (migration 000024): mostly there is nothing to do.
+    // The outbox holds only what active rules watch (migration 000024): mostly nothing.
+    const watched = await new AutomationRuleRepository(handle).watchedTriggers();
+    if (!outboxTriggers.some((trigger) => watched.has(trigger))) return;
     const pending = await handle.db.selectFrom('automation_outbox').select('id').limit(1).executeTakeFirst();
     if (pending) await drainInternalEvents(services, handle);
   };

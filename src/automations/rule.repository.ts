@@ -1,6 +1,8 @@
 import type { Selectable } from 'kysely';
 import type { TenantDb } from '../db/tenant-database.js';
 import { AppError } from '../http/app-error.js';
+import type { TenantHandle } from '../tenancy/connection-manager.js';
+import { forgetTenantValue } from '../tenancy/tenant-memo.js';
 import type { AutomationRulesTable } from './automations.tables.js';
 import type { Action, AutomationRule, Condition, RuleInput } from './rule.schemas.js';
 import type { Trigger } from './triggers.js';
@@ -34,8 +36,27 @@ function toColumns(input: RuleInput) {
   };
 }
 
+const watchedTriggersKey = 'automation_watched_triggers';
+
 export class AutomationRuleRepository {
-  constructor(private readonly db: TenantDb) {}
+  private readonly db: TenantDb;
+
+  constructor(private readonly handle: TenantHandle) {
+    this.db = handle.db;
+  }
+
+  /** The triggers active rules listen to, memoised (cleared by every rule write, in every process). */
+  watchedTriggers(): Promise<Set<string>> {
+    return this.handle.memo.get(watchedTriggersKey, async () => {
+      const rows = await this.db
+        .selectFrom('automation_rules')
+        .select('trigger')
+        .distinct()
+        .where('active', '=', true)
+        .execute();
+      return new Set(rows.map((row) => row.trigger));
+    });
+  }
 
   async create(input: RuleInput): Promise<AutomationRule> {
     const row = await this.db
@@ -43,7 +64,12 @@ export class AutomationRuleRepository {
       .values(toColumns(input))
       .returningAll()
       .executeTakeFirstOrThrow();
+    await this.forgetWatched();
     return toRule(row);
+  }
+
+  private forgetWatched(): Promise<void> {
+    return forgetTenantValue(this.db, this.handle, watchedTriggersKey);
   }
 
   async list(filter: { trigger?: string; active?: boolean } = {}): Promise<AutomationRule[]> {
@@ -71,11 +97,13 @@ export class AutomationRuleRepository {
       .returningAll()
       .executeTakeFirst();
     if (!row) throw AppError.notFound('Automation rule', { id });
+    await this.forgetWatched();
     return toRule(row);
   }
 
   async delete(id: string): Promise<void> {
     const result = await this.db.deleteFrom('automation_rules').where('id', '=', id).executeTakeFirst();
     if (Number(result.numDeletedRows) === 0) throw AppError.notFound('Automation rule', { id });
+    await this.forgetWatched();
   }
 }

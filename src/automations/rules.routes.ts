@@ -26,8 +26,7 @@ function mergePatch(rule: AutomationRule, patch: Record<string, unknown>) {
 
 export function registerAutomationRuleRoutes(router: ApiRouter, services: AppServices): void {
   const references = { allowPrivateWebhooks: services.config.webhooks.allowPrivateNetworks };
-  const rules = (req: Parameters<typeof callerOf>[0]) =>
-    new AutomationRuleRepository(callerOf(req).handle.db);
+  const rules = (req: Parameters<typeof callerOf>[0]) => new AutomationRuleRepository(callerOf(req).handle);
   router
     .route({
       method: 'post',
