@@ -1,5 +1,6 @@
 import type { AppServices } from '../app/services.js';
 import { AppError } from '../http/app-error.js';
+import { transactionWithJobs } from '../queue/transaction-with-jobs.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { reportCampaignProgress } from './campaign-progress.js';
 import { findCampaign } from './campaign.repository.js';
@@ -33,16 +34,7 @@ export async function createCampaign(
 
   const now = new Date();
   const sendAt = input.sendAt && input.sendAt > now ? input.sendAt : now;
-  const sameServer = handle.server === services.servers.defaultServer;
-  const enqueue = (campaignId: string, trx?: TenantHandle['db']) =>
-    services.queue.enqueue(
-      handle.tenant.id,
-      expandCampaignJobKind,
-      { campaignId, batch: 0 },
-      { runAt: sendAt, idempotencyKey: expandJobKey(campaignId, 0) },
-      trx,
-    );
-  const id = await handle.db.transaction().execute(async (trx) => {
+  const id = await transactionWithJobs(services, handle, async (trx, queue) => {
     const row = await trx
       .insertInto('email_campaigns')
       .values({
@@ -55,10 +47,14 @@ export async function createCampaign(
       })
       .returning('id')
       .executeTakeFirstOrThrow();
-    if (sameServer) await enqueue(row.id, trx);
+    queue({
+      tenantId: handle.tenant.id,
+      kind: expandCampaignJobKind,
+      payload: { campaignId: row.id, batch: 0 },
+      options: { runAt: sendAt, idempotencyKey: expandJobKey(row.id, 0) },
+    });
     return row.id;
   });
-  if (!sameServer) await enqueue(id);
   return (await findCampaign(handle.db, id))!;
 }
 

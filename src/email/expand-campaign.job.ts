@@ -3,6 +3,7 @@ import { listLeads } from '../leads/lead-query.js';
 import type { Lead } from '../leads/lead.schemas.js';
 import type { EnqueueRequest, JobContext, JobDefinition } from '../queue/job-types.js';
 import { PermanentJobError } from '../queue/job-types.js';
+import { transactionWithJobs } from '../queue/transaction-with-jobs.js';
 import { batchRunAt, batchSizeOf } from './campaign-batches.js';
 import { reportCampaignProgress } from './campaign-progress.js';
 import { campaignAudienceSchema } from './campaign.schemas.js';
@@ -95,7 +96,6 @@ export async function expandCampaign(ctx: JobContext<ExpandCampaignPayload>) {
     };
   });
 
-  const sameServer = handle.server === services.servers.defaultServer;
   const runAt = batchRunAt(startAt, batch, campaign.rate_per_minute);
   const jobsOf = (queued: string[]): EnqueueRequest[] => [
     ...queued.map((messageId) => ({
@@ -116,7 +116,7 @@ export async function expandCampaign(ctx: JobContext<ExpandCampaignPayload>) {
       : []),
   ];
 
-  const outcome = await handle.db.transaction().execute(async (trx) => {
+  const outcome = await transactionWithJobs(services, handle, async (trx, queue) => {
     // Serialised with cancel: nothing is added to a campaign once it is cancelled.
     const locked = await trx
       .selectFrom('email_campaigns')
@@ -160,11 +160,10 @@ export async function expandCampaign(ctx: JobContext<ExpandCampaignPayload>) {
               .where('status', '=', 'queued')
               .execute()
           ).map((row) => row.id);
-    if (sameServer) await services.queue.enqueueMany(jobsOf(queued), trx);
+    queue(...jobsOf(queued));
     return { queued, recipients: inserted.length };
   });
   if (!outcome) return { batch, recipients: 0, status: 'cancelled' };
-  if (!sameServer) await services.queue.enqueueMany(jobsOf(outcome.queued));
   await reportCampaignProgress(services, handle, campaignId);
   return { batch, recipients: outcome.recipients, queued: outcome.queued.length };
 }

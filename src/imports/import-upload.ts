@@ -7,6 +7,7 @@ import { tenantKey } from '../storage/object-store.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { mapColumns, type LeadColumn } from './csv-columns.js';
 import { findImportRow, toImport, type Import } from './imports.repository.js';
+import { transactionWithJobs } from '../queue/transaction-with-jobs.js';
 import { runImportJobKind } from './run-import.job.js';
 
 /** Size of the stored parts of an upload (the header must fit in the first one). */
@@ -129,23 +130,18 @@ export async function startBackgroundImport(
     throw error;
   }
 
-  const sameServer = handle.server === services.servers.defaultServer;
-  const enqueue = (db?: Parameters<AppServices['queue']['enqueue']>[4]) =>
-    services.queue.enqueue(
-      handle.tenant.id,
-      runImportJobKind,
-      { importId: id },
-      { idempotencyKey: `import:${id}` },
-      db,
-    );
-  await handle.db.transaction().execute(async (trx) => {
+  await transactionWithJobs(services, handle, async (trx, queue) => {
     await trx
       .updateTable('imports')
       .set({ status: 'queued', chunks: stored, bytes, updated_at: new Date() })
       .where('id', '=', id)
       .execute();
-    if (sameServer) await enqueue(trx);
+    queue({
+      tenantId: handle.tenant.id,
+      kind: runImportJobKind,
+      payload: { importId: id },
+      options: { idempotencyKey: `import:${id}` },
+    });
   });
-  if (!sameServer) await enqueue();
   return toImport((await findImportRow(handle.db, id))!);
 }

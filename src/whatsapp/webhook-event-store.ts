@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AppServices } from '../app/services.js';
 import { GroupCommit, type BatchItemOutcome } from '../db/group-commit.js';
+import { transactionWithJobs } from '../queue/transaction-with-jobs.js';
 import type { Tenant } from '../tenancy/tenant.js';
 import type { StoredChange } from './webhook-payload.js';
 
@@ -45,14 +46,10 @@ export class WebhookEventStore {
       payload: { eventId: id },
       options: { idempotencyKey: `whatsapp-event:${id}` },
     }));
-    // A tenant on a dedicated server cannot share the jobs' transaction: its jobs follow the commit
-    // (a failure there leaves events unanswered, so Meta redelivers; processing is idempotent).
-    const sameServer = handle.server === services.servers.defaultServer;
-    await handle.db.transaction().execute(async (trx) => {
+    await transactionWithJobs(services, handle, async (trx, queue) => {
       await trx.insertInto('whatsapp_events').values(rows).execute();
-      if (sameServer) await services.queue.enqueueMany(jobs, trx);
+      queue(...jobs);
     });
-    if (!sameServer) await services.queue.enqueueMany(jobs);
     return rows.map(({ id }) => ({ ok: id }));
   }
 }
