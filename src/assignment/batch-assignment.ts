@@ -144,11 +144,17 @@ async function claimPoolByTickets(
     planned.push({ index, agentId });
   });
 
-  const wanted = [...counts.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+  const wanted = [...counts.entries()];
+  // Concurrent batches (two in flight, or several web processes) claim overlapping agents: the
+  // rows are locked in id order first, or the update would lock them in scan order and deadlock.
   const { rows: chosen } = await sql<{ id: string }>`
+    with locked as materialized (
+      select id from ${sql.id(schema, 'agents')} where id = any(${wanted.map(([id]) => id)}::uuid[])
+      order by id for no key update
+    )
     update ${sql.id(schema, 'agents')} a set ${countAssignment(handle, local, sql`w.leads`)}
-    from unnest(${wanted.map(([id]) => id)}::uuid[], ${wanted.map(([, count]) => count)}::int[]) as w (id, leads)
-    where a.id = w.id and a.active and a.available and ${inHours} and ${inTerritory}
+    from locked, unnest(${wanted.map(([id]) => id)}::uuid[], ${wanted.map(([, count]) => count)}::int[]) as w (id, leads)
+    where a.id = locked.id and a.id = w.id and a.active and a.available and ${inHours} and ${inTerritory}
       and (a.daily_limit = 0 or a.daily_limit >= w.leads
         + case when a.assigned_date = ${local}::date then a.assigned_today else 0 end)
     returning a.id`.execute(trx);

@@ -148,6 +148,49 @@ describe('LeadIntake (group-committed ingest)', () => {
     expect(stored.map((row) => row.phone).sort()).toEqual(['+14155550400', '+14155550401', '+14155550403']);
   });
 
+  it('lets several intakes (web processes) write at once without deadlocks or lost tickets', async () => {
+    const team = await t.createTenant(undefined, { defaultCountry: 'US' });
+    for (let i = 0; i < 8; i++) {
+      const res = await t.request('/api/crm/agents', { headers: team.headers, body: { name: `Rep ${i}` } });
+      expect(res.status).toBe(201);
+    }
+    const teamHandle = (await t.app.services.authenticator.authenticate(team.tenant.clientCode, team.apiKey))
+      .handle;
+    const deadlocks = async () =>
+      (
+        await sql<{ n: number }>`select deadlocks::int as n from pg_stat_database
+          where datname = current_database()`.execute(teamHandle.db)
+      ).rows[0]!.n;
+    const before = await deadlocks();
+    const intakes = Array.from({ length: 4 }, () => new LeadIntake());
+    let n = 0;
+    for (let round = 0; round < 6; round++) {
+      const results = await Promise.all(
+        intakes.flatMap((intake) =>
+          Array.from({ length: 25 }, () =>
+            intake.ingest({ handle: teamHandle, actor: 'node-key', events: t.app.services.leadEvents }, {
+              name: `Parallel ${n}`,
+              phone: `+1415666${String(n++).padStart(4, '0')}`,
+            } as IngestLeadInput),
+          ),
+        ),
+      );
+      expect(results.every((result) => result.lead.assignedAgentId !== null)).toBe(true);
+    }
+    // A deadlock is retried, but the tickets its attempt took are gone: the rotation skips agents.
+    expect(await deadlocks()).toBe(before);
+    const counts = await teamHandle.db
+      .selectFrom('agents')
+      .leftJoin('leads', 'leads.assigned_agent_id', 'agents.id')
+      .select(['agents.assigned_today', sql<number>`count(leads.id)::int`.as('n')])
+      .groupBy('agents.id')
+      .execute();
+    const perAgent = counts.map((row) => row.n);
+    expect(perAgent.reduce((sum, count) => sum + count, 0)).toBe(n);
+    expect(Math.max(...perAgent) - Math.min(...perAgent)).toBeLessThanOrEqual(1);
+    for (const row of counts) expect(row.assigned_today).toBe(row.n);
+  });
+
   it('gives a returning phone in a batch back to its previous owner', async () => {
     const intake = new LeadIntake();
     const phones = ['+14155550500', '+14155550501', '+14155550502'];
