@@ -1,7 +1,6 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
-import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import { platformAuth } from '../auth/platform-auth.js';
-import { tenantRateLimit } from '../auth/rate-limit.js';
+import { MemoryWindows, RedisWindows, tenantRateLimit } from '../auth/rate-limit.js';
 import { requireScope, tenantAuth } from '../auth/tenant-auth.js';
 import { ApiRouter } from '../http/api-router.js';
 import type { Routers } from './component.js';
@@ -11,14 +10,10 @@ import type { AppServices } from './services.js';
 /** Builds the route families and lets every component register its routes on them. */
 export function buildRouters(services: AppServices, registry: OpenAPIRegistry): ApiRouter[] {
   const { config, redis } = services;
+  const { windowMs } = config.rateLimit;
   const rateLimiter = tenantRateLimit({
     ...config.rateLimit,
-    store: redis
-      ? new RedisStore({
-          prefix: 'switchyard:rl:',
-          sendCommand: (...args: string[]) => redis.sendCommand(args) as Promise<RedisReply>,
-        })
-      : undefined,
+    windows: redis ? new RedisWindows(redis, windowMs) : new MemoryWindows(windowMs),
   });
   const tenantFamily = (base: string, tag: string, scope: 'crm' | 'automations') =>
     new ApiRouter(base, registry, {

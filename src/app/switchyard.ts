@@ -28,7 +28,6 @@ import { TenantAdmin } from '../tenants/tenant-admin.js';
 import { TenantSecrets } from '../tenants/tenant-secrets.js';
 import { tenantChangesChannel } from '../tenants/tenant.repository.js';
 import { components } from './components.js';
-import { webhookRawBody } from '../whatsapp/webhook.routes.js';
 import { removeServerInfo, writeServerInfo } from './server-info.js';
 import { buildRouters } from './routes.js';
 import type { AppServices } from './services.js';
@@ -136,20 +135,19 @@ export async function startSwitchyard(
     const registry = createOpenApiRegistry();
     const routers = buildRouters(services, registry);
     const document = buildOpenApiDocument(registry);
-    const app = createHttpApp({
+    const listener = createHttpApp({
       logger,
       corsOrigins: config.http.corsOrigins,
       bodyLimit: config.http.bodyLimit,
       trustProxy: config.http.trustProxy,
       exposeStack: config.nodeEnv === 'development',
       routers,
-      rawRoutes: [webhookRawBody],
       extra: [
         { path: '/api/openapi.json', handler: (_req, res) => void res.json(document) },
         { path: '/api/docs', handler: [...swaggerUi.serve, swaggerUi.setup(document)] },
       ],
     });
-    httpServer.on('request', app);
+    httpServer.on('request', listener);
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);
       httpServer.listen(config.port, config.host, () => resolve());

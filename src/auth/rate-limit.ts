@@ -1,24 +1,80 @@
 import type { RequestHandler } from 'express';
-import { rateLimit, type RateLimitInfo, type Store } from 'express-rate-limit';
 import { failure } from '../http/envelope.js';
+import { sendJson } from '../http/send-json.js';
+import type { RedisClient } from '../redis/redis-client.js';
 
-/** Per-tenant request budget; the count lives in Redis when configured so every node shares it. */
-export function tenantRateLimit(options: { windowMs: number; max: number; store?: Store }): RequestHandler {
-  return rateLimit({
-    windowMs: options.windowMs,
-    limit: options.max,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    store: options.store,
-    keyGenerator: (req) => req.caller?.handle.tenant.id ?? 'anonymous',
-    handler: (req, res) => {
-      const info = (req as typeof req & { rateLimit?: RateLimitInfo }).rateLimit;
-      const resetTime = info?.resetTime?.getTime() ?? Date.now() + options.windowMs;
-      const retryAfterSeconds = Math.max(1, Math.ceil((resetTime - Date.now()) / 1000));
-      res.setHeader('Retry-After', String(retryAfterSeconds));
-      res
-        .status(429)
-        .json(failure('rate_limited', 'Too many requests for this tenant', { retryAfterSeconds }));
-    },
-  });
+/** Counts a key's requests in fixed windows: how many so far in this one, and when it ends. */
+export interface RequestWindows {
+  hit(key: string): Promise<{ count: number; resetAt: number }> | { count: number; resetAt: number };
+}
+
+/** One process's windows (a single node, or no Redis). */
+export class MemoryWindows implements RequestWindows {
+  private readonly windows = new Map<string, { count: number; resetAt: number }>();
+
+  constructor(private readonly windowMs: number) {}
+
+  hit(key: string) {
+    const now = Date.now();
+    let window = this.windows.get(key);
+    if (!window || window.resetAt <= now) {
+      if (this.windows.size > 10_000) this.forgetEnded(now);
+      window = { count: 0, resetAt: now + this.windowMs };
+      this.windows.set(key, window);
+    }
+    window.count++;
+    return { count: window.count, resetAt: window.resetAt };
+  }
+
+  private forgetEnded(now: number): void {
+    for (const [key, window] of this.windows) if (window.resetAt <= now) this.windows.delete(key);
+  }
+}
+
+// Counts and starts the window's clock on the first hit, atomically; answers the count and ms left.
+const hitScript = `local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return { count, redis.call('PTTL', KEYS[1]) }`;
+
+/** Windows shared by every node through Redis. */
+export class RedisWindows implements RequestWindows {
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly windowMs: number,
+    private readonly prefix = 'switchyard:rl:',
+  ) {}
+
+  async hit(key: string) {
+    const [count, msLeft] = (await this.redis.sendCommand([
+      'EVAL',
+      hitScript,
+      '1',
+      this.prefix + key,
+      String(this.windowMs),
+    ])) as [number, number];
+    return { count, resetAt: Date.now() + Math.max(msLeft, 0) };
+  }
+}
+
+/**
+ * Per-tenant request budget with the IETF draft-8 `RateLimit` headers; over it, 429 with
+ * `Retry-After`. Node's request and response only, so hot routes run it without Express.
+ */
+export function tenantRateLimit(options: { windowMs: number; max: number; windows: RequestWindows }) {
+  const windowSeconds = Math.ceil(options.windowMs / 1000);
+  const policy = `"tenant"; q=${options.max}; w=${windowSeconds}`;
+  const limiter: RequestHandler = async (req, res, next) => {
+    const { count, resetAt } = await options.windows.hit(req.caller?.handle.tenant.id ?? 'anonymous');
+    const secondsLeft = Math.max(1, Math.ceil((resetAt - Date.now()) / 1000));
+    res.setHeader('RateLimit-Policy', policy);
+    res.setHeader('RateLimit', `"tenant"; r=${Math.max(options.max - count, 0)}; t=${secondsLeft}`);
+    if (count <= options.max) return next();
+    res.setHeader('Retry-After', String(secondsLeft));
+    sendJson(
+      res,
+      429,
+      failure('rate_limited', 'Too many requests for this tenant', { retryAfterSeconds: secondsLeft }),
+    );
+  };
+  return limiter;
 }

@@ -1,11 +1,15 @@
 import type { RequestHandler } from 'express';
 import { AppError } from '../http/app-error.js';
+import { singleHeader } from '../http/single-header.js';
 import type { ApiKeyAuthenticator } from './api-key-authenticator.js';
 
 /** Authenticates tenant routes and attaches the caller (tenant handle + key) to the request. */
 export function tenantAuth(authenticator: ApiKeyAuthenticator): RequestHandler {
   return async (req, _res, next) => {
-    req.caller = await authenticator.authenticate(req.header('x-client-code'), req.header('x-api-key'));
+    req.caller = await authenticator.authenticate(
+      singleHeader(req, 'x-client-code'),
+      singleHeader(req, 'x-api-key'),
+    );
     next();
   };
 }

@@ -17,6 +17,7 @@ export function registerEventRoute(router: ApiRouter, path: string, services: Ap
     body: eventBodySchema,
     response: eventResultSchema,
     status: 202,
+    hot: true,
     handler: async ({ req, body }) => {
       const { handle } = callerOf(req);
       const phone = body.phone ? normalisePhone(body.phone, handle.tenant.defaultCountry) : null;

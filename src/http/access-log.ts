@@ -24,7 +24,7 @@ export function accessLog(logger: Logger): RequestHandler {
       if (!logger.isLevelEnabled(level)) return;
       logger[level](
         {
-          req: { id: req.id, method: req.method, url: req.originalUrl },
+          req: { id: req.id, method: req.method, url: req.originalUrl ?? req.url },
           res: { statusCode: res.statusCode },
           responseTime: Date.now() - started,
         },

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { AppError } from './app-error.js';
 import { errorEnvelopeSchema, success, successSchema } from './envelope.js';
 import { securityRequirement, type Security } from './openapi.js';
+import { sendJson } from './send-json.js';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 type AnyObject = z.ZodObject<z.ZodRawShape>;
@@ -40,6 +41,14 @@ export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z
   status?: number;
   /** Extra error statuses worth documenting beyond the router's defaults. */
   errors?: Record<number, string>;
+  /**
+   * Served by `HotRoutes`, without Express, for the routes called at volume. Its handler (and
+   * the router's middleware) may use only Node's `req`/`res`, `req.body`, `req.params`,
+   * `req.query` and `callerOf(req)`, and answer by returning its data.
+   */
+  hot?: boolean;
+  /** The body arrives as raw bytes up to this size (e.g. `'3mb'`) instead of parsed JSON. */
+  rawBody?: string;
   handler: (input: RouteInput<z.infer<P>, z.infer<Q>, z.infer<B>>) => Promise<unknown>;
 }
 
@@ -54,12 +63,23 @@ const defaultErrors: Record<Security, Record<number, string>> = {
   platform: { 400: 'Invalid input', 401: 'Missing or invalid platform admin token' },
 };
 
+/** A route as the HTTP app mounts it: its full path and the handlers after the body parser. */
+export interface MountedRoute {
+  method: Method;
+  path: string;
+  handlers: RequestHandler[];
+  hot: boolean;
+  rawBody?: string;
+}
+
 /**
  * An Express router whose routes validate their input with zod, answer in the envelope,
  * and register themselves in the OpenAPI document, from one definition.
  */
 export class ApiRouter {
   readonly express = Router();
+  /** Every route, for the app to mount raw-body parsers and hot routes. */
+  readonly mounted: MountedRoute[] = [];
 
   constructor(
     readonly base: string,
@@ -71,7 +91,7 @@ export class ApiRouter {
 
   route<P extends AnyObject, Q extends AnyObject, B extends z.ZodType>(spec: RouteSpec<P, Q, B>): this {
     const status = spec.status ?? (spec.method === 'post' ? 201 : 200);
-    this.express[spec.method](spec.path, async (req, res) => {
+    const handle: RequestHandler = async (req, res) => {
       const input = parseInput(spec, req);
       const result = await spec.handler({ ...input, req, res } as RouteInput<
         z.infer<P>,
@@ -79,8 +99,16 @@ export class ApiRouter {
         z.infer<B>
       >);
       if (res.headersSent) return;
-      if (result instanceof Reply) res.status(result.status).json(success(result.data));
-      else res.status(status).json(success(result ?? null));
+      if (result instanceof Reply) sendJson(res, result.status, success(result.data));
+      else sendJson(res, status, success(result ?? null));
+    };
+    this.express[spec.method](spec.path, handle);
+    this.mounted.push({
+      method: spec.method,
+      path: this.base + spec.path,
+      handlers: [...(this.options.middleware ?? []), handle],
+      hot: spec.hot ?? false,
+      rawBody: spec.rawBody,
     });
     this.registry.registerPath(this.describe(spec, status));
     return this;

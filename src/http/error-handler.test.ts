@@ -1,4 +1,5 @@
 import { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -19,7 +20,7 @@ describe('error handler', () => {
         throw new Error('database password is hunter2');
       },
     });
-    const app = createHttpApp({
+    const listener = createHttpApp({
       logger: pino({ level: 'silent' }),
       corsOrigins: ['*'],
       bodyLimit: '1kb',
@@ -27,7 +28,7 @@ describe('error handler', () => {
       exposeStack,
       routers: [router],
     });
-    const server = app.listen(0);
+    const server = createServer(listener).listen(0);
     await new Promise((resolve) => server.once('listening', resolve));
     close = () => server.close();
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

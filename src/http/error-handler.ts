@@ -4,6 +4,7 @@ import { ZodError } from 'zod';
 import { mapPostgresError } from '../db/postgres-errors.js';
 import { AppError } from './app-error.js';
 import { failure } from './envelope.js';
+import { sendJson } from './send-json.js';
 
 /** Errors raised by body parsing (body-parser sets `type` and `status`). */
 const bodyParserErrors: Record<string, () => AppError> = {
@@ -47,6 +48,6 @@ export function errorHandler(options: { logger: Logger; exposeStack: boolean }):
       options.exposeStack && appError.status >= 500 && error instanceof Error
         ? { stack: error.stack }
         : appError.details;
-    res.status(appError.status).json(failure(appError.code, appError.message, details));
+    sendJson(res, appError.status, failure(appError.code, appError.message, details));
   };
 }

@@ -39,6 +39,46 @@ describe('HTTP core', () => {
     expect(res.body.error.code).toBe('payload_too_large');
   });
 
+  it('answers hot routes (served without Express) with the same headers and errors as the rest', async () => {
+    const tenant = await t.createTenant('hotpath', { defaultCountry: 'US' });
+    const hot = await t.request('/api/crm/leads', {
+      headers: { ...tenant.headers, origin: 'https://dash.example.com', 'x-request-id': 'hot-1' },
+      body: { name: 'Hot Path', phone: '+14155550123' },
+    });
+    const cold = await t.request('/api/crm/whoami', {
+      headers: { ...tenant.headers, origin: 'https://dash.example.com' },
+    });
+    expect(hot.status).toBe(201);
+    expect(hot.headers.get('x-request-id')).toBe('hot-1');
+    for (const header of [
+      'content-type',
+      'x-content-type-options',
+      'content-security-policy',
+      'strict-transport-security',
+      'access-control-allow-origin',
+      'ratelimit-policy',
+    ]) {
+      expect(hot.headers.get(header), header).toBe(cold.headers.get(header));
+    }
+    const malformed = await t.request('/api/crm/leads', {
+      headers: { ...tenant.headers, 'content-type': 'application/json' },
+      body: '{"name": ',
+    });
+    expect([malformed.status, malformed.body.error.code]).toEqual([400, 'invalid_json']);
+    const large = await t.request('/api/crm/leads', {
+      headers: tenant.headers,
+      body: { name: 'x'.repeat(4096), phone: '+14155550124' },
+    });
+    expect([large.status, large.body.error.code]).toEqual([413, 'payload_too_large']);
+    const anonymous = await t.request('/api/crm/leads', { body: { name: 'No key', phone: '+14155550125' } });
+    expect([anonymous.status, anonymous.body.success]).toEqual([401, false]);
+    const invalid = await t.request('/api/crm/leads', { headers: tenant.headers, body: { phone: '12' } });
+    expect([invalid.status, invalid.body.error.code]).toEqual([400, 'validation_failed']);
+    // A CORS preflight is not a hot route: Express answers it.
+    const preflight = await fetch(`${t.baseUrl}/api/crm/leads`, { method: 'OPTIONS' });
+    expect(preflight.status).toBe(204);
+  });
+
   it('answers an unknown route with a 404 envelope', async () => {
     const res = await t.request('/no/such/route');
     expect(res.status).toBe(404);

@@ -1,22 +1,8 @@
-import { connect } from 'node:net';
 import { io as connectClient, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp, type TestTenant } from '../testing/test-app.js';
 import { testDatabaseKind } from '../testing/test-database.js';
-
-const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-async function redisReachable(): Promise<boolean> {
-  const { hostname, port } = new URL(redisUrl);
-  return new Promise<boolean>((resolve) => {
-    const socket = connect(Number(port || 6379), hostname);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
+import { redisForTests, testRedisUrl } from '../testing/test-redis.js';
 
 /** A connected dashboard client that records every event it receives. */
 async function dashboard(app: TestApp, tenant: TestTenant) {
@@ -117,16 +103,10 @@ describe.runIf(testDatabaseKind === 'postgres')('realtime across instances (Redi
   let socket: Socket | undefined;
 
   beforeAll(async () => {
-    available = await redisReachable();
-    if (!available) {
-      if (process.env.CI === 'true') throw new Error(`Redis is required in CI (${redisUrl})`);
-      console.warn(
-        `\n!!! Redis is not reachable at ${redisUrl}: the cross-instance realtime test is SKIPPED.\n`,
-      );
-      return;
-    }
-    first = await startTestApp({ REDIS_URL: redisUrl });
-    second = await startTestApp({ REDIS_URL: redisUrl }, first.database);
+    available = await redisForTests('the cross-instance realtime test');
+    if (!available) return;
+    first = await startTestApp({ REDIS_URL: testRedisUrl });
+    second = await startTestApp({ REDIS_URL: testRedisUrl }, first.database);
   });
   afterAll(async () => {
     socket?.close();

@@ -28,6 +28,7 @@ export function registerLeadRoutes(router: ApiRouter, services: AppServices): vo
         '201 with the new lead; 200 with `duplicate: true` and the existing lead when the phone already has a live lead (its empty fields are filled).',
       body: ingestLeadSchema,
       response: z.object({ lead: leadSchema, duplicate: z.boolean() }),
+      hot: true,
       handler: async ({ req, body }) => {
         const result = await intake.ingest(leadContextOf(req, services), body);
         return new Reply(result.duplicate ? 200 : 201, result);

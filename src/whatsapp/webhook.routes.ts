@@ -1,17 +1,11 @@
-import express from 'express';
 import { z } from 'zod';
 import type { AppServices } from '../app/services.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { AppError } from '../http/app-error.js';
+import { singleHeader } from '../http/single-header.js';
 import { WebhookReceiver, verifySubscription } from './webhook-receiver.js';
 
 export const webhookPath = '/api/whatsapp/webhook';
-
-/** Meta sends up to 3 MB; the signature needs the exact bytes, so this parser runs before JSON's. */
-export const webhookRawBody = {
-  path: webhookPath,
-  handler: express.raw({ type: () => true, limit: '3mb' }),
-};
 
 const verifyQuery = z.object({
   'hub.mode': z.string().optional(),
@@ -51,9 +45,16 @@ export function registerWebhookRoutes(router: ApiRouter, services: AppServices):
         status: 200,
         response: z.object({ events: z.number(), unknownPhoneNumberIds: z.array(z.string()) }),
         errors: { 401: 'Missing or invalid signature', 413: 'Payload over 3 MB' },
+        // Meta sends up to 3 MB; the signature is over the exact bytes.
+        rawBody: '3mb',
+        hot: true,
         handler: async ({ params: { clientCode }, req }) => {
           if (!Buffer.isBuffer(req.body)) throw new AppError('invalid_data', 'Expected a request body');
-          return receiver.receive(req.body, req.get('x-hub-signature-256'), clientCode as string | undefined);
+          return receiver.receive(
+            req.body,
+            singleHeader(req, 'x-hub-signature-256'),
+            clientCode as string | undefined,
+          );
         },
       });
   }
