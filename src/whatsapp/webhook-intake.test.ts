@@ -77,7 +77,7 @@ describe('WhatsApp webhook intake under concurrency', () => {
       const res = await t.request(`/api/platform/tenants/${code}/secrets/whatsapp`, {
         method: 'PUT',
         headers: { authorization: `Bearer ${testAdminToken}` },
-        body: { wabaId: 'W', phoneNumberIds: [number], accessToken: 'x', verifyToken: 'v' },
+        body: { wabaId: `WABA-${code}`, phoneNumberIds: [number], accessToken: 'x', verifyToken: 'v' },
       });
       expect(res.status).toBe(200);
     }

@@ -90,6 +90,13 @@ export interface WhatsAppNumbersTable {
   created_at: CreatedAt;
 }
 
+export interface WhatsAppBusinessAccountsTable {
+  waba_id: string;
+  tenant_id: string;
+  created_at: CreatedAt;
+}
+
 export interface WhatsAppPlatformTables {
   whatsapp_numbers: WhatsAppNumbersTable;
+  whatsapp_business_accounts: WhatsAppBusinessAccountsTable;
 }
