@@ -73,6 +73,10 @@ export interface WhatsAppTemplatesTable {
   parameter_format: string | null;
   components: Json<unknown[]>;
   synced_at: UpdatedAt;
+  status_reason: string | null;
+  status_info: Json<Record<string, unknown>> | null;
+  quality_score: string | null;
+  status_webhook_at: Date | null;
 }
 
 export interface WhatsAppTenantTables {
