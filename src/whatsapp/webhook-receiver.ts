@@ -3,6 +3,7 @@ import { AppError } from '../http/app-error.js';
 import type { Tenant } from '../tenancy/tenant.js';
 import { findTenantByCode } from '../tenants/tenant.repository.js';
 import { LruCache } from '../tenancy/lru-cache.js';
+import { mayContainNul, replaceNulCharacters } from './nul-characters.js';
 import { tenantIdsWithNumbers } from './phone-number-routes.js';
 import { WebhookEventStore } from './webhook-event-store.js';
 import { isValidSignature, tokensEqual } from './webhook-signature.js';
@@ -83,6 +84,7 @@ export class WebhookReceiver {
     } catch {
       throw new AppError('invalid_json', 'The request body is not valid JSON');
     }
+    if (mayContainNul(rawBody)) json = replaceNulCharacters(json);
     const split = splitByRoute(webhookPayloadSchema.parse(json));
     const routes = await this.routes.lookup({
       phoneNumber: [...split.byPhoneNumber.keys()],
