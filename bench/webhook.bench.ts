@@ -64,7 +64,7 @@ async function main(): Promise<void> {
         headers: { ...server.adminHeaders, 'content-type': 'application/json' },
         body: JSON.stringify({
           phoneNumberIds: [numbers[index]],
-          wabaId: 'W',
+          wabaId: `WABA-${code}`,
           accessToken: 'x',
           verifyToken: 'v',
         }),

@@ -5,6 +5,7 @@ import { AppError } from '../http/app-error.js';
 import type { TenantConnectionManager } from '../tenancy/connection-manager.js';
 import type { Tenant } from '../tenancy/tenant.js';
 import { registerPhoneNumbers } from '../whatsapp/phone-number-routes.js';
+import { registerWaba } from '../whatsapp/waba-routes.js';
 import { maskSecretValue, secretSchemas, type SecretKind } from './secret-kinds.js';
 import type { TenantSecrets } from './tenant-secrets.js';
 import {
@@ -187,7 +188,10 @@ export class TenantAdmin {
     const tenant = await this.requireTenant(code);
     const row = await this.deps.platform.transaction().execute(async (trx) => {
       const row = await this.deps.secrets.write(tenant.id, kind, parsed, trx);
-      if (kind === 'whatsapp') await registerPhoneNumbers(trx, tenant.id, parsed.phoneNumberIds as string[]);
+      if (kind === 'whatsapp') {
+        await registerPhoneNumbers(trx, tenant.id, parsed.phoneNumberIds as string[]);
+        await registerWaba(trx, tenant.id, parsed.wabaId as string);
+      }
       await announceTenantChange(trx, tenant.id);
       return row;
     });

@@ -1,7 +1,5 @@
 import type { PlatformDb } from '../db/platform-database.js';
 import { AppError } from '../http/app-error.js';
-import type { Tenant } from '../tenancy/tenant.js';
-import { toTenant } from '../tenants/tenant.repository.js';
 
 /**
  * Makes `phoneNumberIds` the tenant's numbers in the route table (inside the caller's
@@ -32,53 +30,6 @@ export async function registerPhoneNumbers(
     throw new AppError('conflict', 'A WhatsApp phone number id already belongs to another tenant', {
       details: { phoneNumberIds: taken.map((row) => row.phone_number_id) },
     });
-  }
-}
-
-/** The tenant each known phone number id routes to; unknown ids are absent. */
-export async function tenantsByPhoneNumber(
-  platform: PlatformDb,
-  phoneNumberIds: string[],
-): Promise<Map<string, Tenant>> {
-  if (phoneNumberIds.length === 0) return new Map();
-  const rows = await platform
-    .selectFrom('whatsapp_numbers')
-    .innerJoin('tenants', 'tenants.id', 'whatsapp_numbers.tenant_id')
-    .selectAll('tenants')
-    .select('whatsapp_numbers.phone_number_id')
-    .where('whatsapp_numbers.phone_number_id', 'in', phoneNumberIds)
-    .execute();
-  return new Map(rows.map((row) => [row.phone_number_id, toTenant(row)]));
-}
-
-/**
- * Remembers found routes for `ttlMs` (the webhook's hot path then skips the services
- * database). Unknown numbers are never cached, so a newly registered number routes at
- * once; a number moved to another tenant may route to the old one for up to `ttlMs`.
- */
-export class PhoneNumberRouteCache {
-  private readonly routes = new Map<string, { tenant: Tenant; expiresAt: number }>();
-
-  constructor(
-    private readonly platform: PlatformDb,
-    private readonly ttlMs: number,
-  ) {}
-
-  async lookup(phoneNumberIds: string[]): Promise<Map<string, Tenant>> {
-    const now = Date.now();
-    const found = new Map<string, Tenant>();
-    const missing: string[] = [];
-    for (const id of phoneNumberIds) {
-      const cached = this.routes.get(id);
-      if (cached && cached.expiresAt > now) found.set(id, cached.tenant);
-      else missing.push(id);
-    }
-    if (missing.length === 0) return found;
-    for (const [id, tenant] of await tenantsByPhoneNumber(this.platform, missing)) {
-      found.set(id, tenant);
-      if (this.ttlMs > 0) this.routes.set(id, { tenant, expiresAt: now + this.ttlMs });
-    }
-    return found;
   }
 }
 

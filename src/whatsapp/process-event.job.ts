@@ -8,6 +8,7 @@ import { linkConversationToLead, loadLead } from './lead-link.js';
 import { fireMessageReceived } from './message-received-trigger.js';
 import { downloadMediaJobKind } from './media.job.js';
 import { applyPendingStatuses, applyStatus, outboundStatuses, type AppliedStatus } from './message-status.js';
+import { applyAccountChange } from './template-webhooks.js';
 import type { StoredEvent } from './webhook-payload.js';
 import { processEventJobKind } from './webhook-event-store.js';
 
@@ -43,7 +44,10 @@ export async function processEvent(ctx: JobContext<{ eventId: string }>): Promis
     .executeTakeFirst();
   if (!event) throw new PermanentJobError('No such WhatsApp event', 'not_found');
   for (const change of (event.payload as StoredEvent).changes) {
-    if (change.field !== 'messages') continue;
+    if (change.field !== 'messages') {
+      await applyAccountChange(ctx, change);
+      continue;
+    }
     const value = valueSchema.safeParse(change.value);
     if (!value.success) {
       ctx.logger.warn({ issues: value.error.issues }, 'whatsapp change with an unexpected shape skipped');

@@ -3,6 +3,7 @@ import type { CronDefinition } from '../cron/cron-types.js';
 import type { JobContext, JobDefinition } from '../queue/job-types.js';
 import { toJobError } from './graph-errors.js';
 import { tenantIdsWithNumbers } from './phone-number-routes.js';
+import { replaceTemplates } from './templates.repository.js';
 import { requireWhatsAppChannel } from './whatsapp-config.js';
 
 export const syncTemplatesJobKind = 'whatsapp.sync_templates';
@@ -10,31 +11,14 @@ export const syncTemplatesJobKind = 'whatsapp.sync_templates';
 /** Replaces the tenant's copy of its WABA's message templates with what Meta lists now. */
 export async function syncTemplates(ctx: JobContext): Promise<{ templates: number }> {
   const { secret, client } = await requireWhatsAppChannel(ctx.services, ctx.handle.tenant.id);
+  const listedAt = new Date();
   let templates;
   try {
     templates = await client.listTemplates(secret.wabaId);
   } catch (error) {
     throw toJobError(error, ctx.job.attempt);
   }
-  const syncedAt = new Date();
-  await ctx.handle.db.transaction().execute(async (trx) => {
-    for (const template of templates) {
-      const values = {
-        template_id: template.id,
-        status: template.status,
-        category: template.category ?? null,
-        parameter_format: template.parameter_format ?? null,
-        components: JSON.stringify(template.components ?? []),
-        synced_at: syncedAt,
-      };
-      await trx
-        .insertInto('whatsapp_templates')
-        .values({ name: template.name, language: template.language, ...values })
-        .onConflict((conflict) => conflict.columns(['name', 'language']).doUpdateSet(values))
-        .execute();
-    }
-    await trx.deleteFrom('whatsapp_templates').where('synced_at', '<', syncedAt).execute();
-  });
+  await replaceTemplates(ctx.handle.db, templates, listedAt);
   return { templates: templates.length };
 }
 

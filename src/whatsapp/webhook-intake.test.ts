@@ -77,7 +77,7 @@ describe('WhatsApp webhook intake under concurrency', () => {
       const res = await t.request(`/api/platform/tenants/${code}/secrets/whatsapp`, {
         method: 'PUT',
         headers: { authorization: `Bearer ${testAdminToken}` },
-        body: { wabaId: 'W', phoneNumberIds: [number], accessToken: 'x', verifyToken: 'v' },
+        body: { wabaId: `WABA-${code}`, phoneNumberIds: [number], accessToken: 'x', verifyToken: 'v' },
       });
       expect(res.status).toBe(200);
     }
@@ -129,11 +129,32 @@ describe('WhatsApp webhook intake under concurrency', () => {
     }
   });
 
+  it('accepts a signed delivery with NUL characters, storing and processing it once without them', async () => {
+    const wamid = 'wamid.NUL\u0000ID';
+    const payload = webhook({ changes: [text(acmeNumber, wamid, 'before\u0000after \u0000')] });
+    const res = await post(payload);
+    expect(res.status).toBe(200);
+    expect(res.body.data.events).toBe(1);
+
+    const jobs = await waitForIdle(t, acme.tenant.id);
+    expect(jobs.filter((job) => job.status !== 'succeeded')).toEqual([]);
+    const { db } = await tenantHandle(t, acme.tenant.id);
+    const messages = await db
+      .selectFrom('messages')
+      .select(['wamid', 'body'])
+      .where('wamid', 'like', 'wamid.NUL%')
+      .execute();
+    expect(messages).toEqual([{ wamid: 'wamid.NUL\uFFFDID', body: 'before\uFFFDafter \uFFFD' }]);
+    expect(await eventsWith(acme, 'wamid.NUL\uFFFDID')).toBe(1);
+  });
+
   it('refuses a bad delivery in a concurrent burst without failing the others', async () => {
     const wamids = Array.from({ length: 20 }, (_, i) => `wamid.BURST${String(i).padStart(2, '0')}`);
-    // A NUL character is valid JSON but cannot be stored in jsonb: only its own transaction fails.
+    // A lone surrogate is valid JSON but malformed UTF-16, which jsonb refuses: only its own
+    // transaction fails. A NUL beside it is replaced and stored like any other delivery.
+    const bodies: Record<number, string> = { 7: 'lone \ud800 surrogate', 12: 'nul \u0000 inside' };
     const payloads = wamids.map((wamid, i) => ({
-      payload: webhook({ changes: [text(acmeNumber, wamid, i === 7 ? 'nul \u0000 inside' : undefined)] }),
+      payload: webhook({ changes: [text(acmeNumber, wamid, bodies[i])] }),
       durable: [[acme, wamid]] as [TestTenant, string][],
     }));
     const unsigned = metaJson(webhook({ changes: [text(acmeNumber, 'wamid.BURST.UNSIGNED')] }));
@@ -152,6 +173,9 @@ describe('WhatsApp webhook intake under concurrency', () => {
     await waitForIdle(t, acme.tenant.id);
     expect(await storedWamids(acme, 'wamid.BURST')).toEqual(wamids.filter((_, i) => i !== 7));
     expect(await eventsWith(acme, wamids[7]!)).toBe(0);
+    const { db } = await tenantHandle(t, acme.tenant.id);
+    const withNul = await db.selectFrom('messages').select('body').where('wamid', '=', wamids[12]!).execute();
+    expect(withNul).toEqual([{ body: 'nul \uFFFD inside' }]);
   });
 
   it('retries a batch that fails as a whole share by share, in one tenant transaction each', async () => {
@@ -162,7 +186,7 @@ describe('WhatsApp webhook intake under concurrency', () => {
     const outcomes = await Promise.allSettled(
       wamids.map((wamid, i) =>
         store.store(tenant, [
-          { field: 'messages', value: text(acmeNumber, wamid, i === 9 ? '\u0000' : 'ok').value },
+          { field: 'messages', value: text(acmeNumber, wamid, i === 9 ? '\ud800' : 'ok').value },
         ]),
       ),
     );

@@ -6,6 +6,8 @@ export const webhookPayloadSchema = z.object({
   entry: z.array(
     z.object({
       id: z.string().optional(),
+      // Only informative: a delivery is never refused over it.
+      time: z.number().optional().catch(undefined),
       changes: z.array(
         z.object({
           field: z.string(),
@@ -23,6 +25,8 @@ export type WebhookPayload = z.infer<typeof webhookPayloadSchema>;
 /** One change as stored for a tenant: what the processing job reads. */
 export interface StoredChange {
   entryId?: string;
+  /** Meta's `entry.time` (Unix seconds), sent with account-level changes. */
+  entryTime?: number;
   field: string;
   value: Record<string, unknown>;
 }
@@ -31,19 +35,37 @@ export interface StoredEvent {
   changes: StoredChange[];
 }
 
-/**
- * Splits a batch by `value.metadata.phone_number_id`. Changes without a phone number
- * (account-level fields such as template status updates) are grouped under `null`.
- */
-export function splitByPhoneNumber(payload: WebhookPayload): Map<string | null, StoredChange[]> {
-  const groups = new Map<string | null, StoredChange[]>();
+/** A delivery's changes, grouped by what routes each to its tenant. */
+export interface SplitChanges {
+  /** Changes about a number's messages, by `value.metadata.phone_number_id`. */
+  byPhoneNumber: Map<string, StoredChange[]>;
+  /**
+   * Account-level changes (template status, quality, category, …), which carry no phone
+   * number, by `entry.id`: the WhatsApp Business Account id (null when the entry has none).
+   */
+  byWaba: Map<string | null, StoredChange[]>;
+}
+
+export function splitByRoute(payload: WebhookPayload): SplitChanges {
+  const split: SplitChanges = { byPhoneNumber: new Map(), byWaba: new Map() };
   for (const entry of payload.entry) {
     for (const change of entry.changes) {
-      const phoneNumberId = change.value.metadata?.phone_number_id ?? null;
-      const group = groups.get(phoneNumberId) ?? [];
-      group.push({ entryId: entry.id, field: change.field, value: change.value });
-      groups.set(phoneNumberId, group);
+      const stored: StoredChange = {
+        entryId: entry.id,
+        entryTime: entry.time,
+        field: change.field,
+        value: change.value,
+      };
+      const phoneNumberId = change.value.metadata?.phone_number_id;
+      if (phoneNumberId === undefined) append(split.byWaba, entry.id ?? null, stored);
+      else append(split.byPhoneNumber, phoneNumberId, stored);
     }
   }
-  return groups;
+  return split;
+}
+
+function append<K>(groups: Map<K, StoredChange[]>, key: K, change: StoredChange): void {
+  const group = groups.get(key);
+  if (group) group.push(change);
+  else groups.set(key, [change]);
 }

@@ -3,16 +3,21 @@ import { AppError } from '../http/app-error.js';
 import type { Tenant } from '../tenancy/tenant.js';
 import { findTenantByCode } from '../tenants/tenant.repository.js';
 import { LruCache } from '../tenancy/lru-cache.js';
-import { PhoneNumberRouteCache, tenantIdsWithNumbers } from './phone-number-routes.js';
+import { mayContainNul, replaceNulCharacters } from './nul-characters.js';
+import { tenantIdsWithNumbers } from './phone-number-routes.js';
 import { WebhookEventStore } from './webhook-event-store.js';
 import { isValidSignature, tokensEqual } from './webhook-signature.js';
-import { splitByPhoneNumber, webhookPayloadSchema, type StoredChange } from './webhook-payload.js';
+import { splitByRoute, webhookPayloadSchema } from './webhook-payload.js';
+import { WebhookRouteCache } from './webhook-route-cache.js';
+import { routeChanges } from './webhook-routing.js';
 
 export interface ReceivedWebhook {
   /** Tenant events stored and queued. */
   events: number;
   /** Phone number ids nobody owns (logged, acknowledged). */
   unknownPhoneNumberIds: string[];
+  /** WhatsApp Business Account ids of account-level changes nobody owns (logged, acknowledged). */
+  unknownWabaIds: string[];
 }
 
 /**
@@ -44,17 +49,18 @@ export async function verifySubscription(
 
 /**
  * Receives webhook deliveries: verifies each one's signature over its raw bytes, splits it by
- * phone number, and answers once each tenant's share is committed in that tenant's schema with
- * its processing job. Nothing is stored unless the signature is valid.
+ * phone number (account-level changes by WABA), and answers once each tenant's share is
+ * committed in that tenant's schema with its processing job. Nothing is stored unless the
+ * signature is valid.
  */
 export class WebhookReceiver {
-  private readonly routes: PhoneNumberRouteCache;
+  private readonly routes: WebhookRouteCache;
   /** Tenant and app secret of each own-path client code, read (and decrypted) once per TTL. */
   private readonly ownApps = new LruCache<string, OwnApp>(10_000);
   private readonly events: WebhookEventStore;
 
   constructor(private readonly services: AppServices) {
-    this.routes = new PhoneNumberRouteCache(services.platform, services.config.tenancy.authCacheTtlMs);
+    this.routes = new WebhookRouteCache(services.platform, services.config.tenancy.authCacheTtlMs);
     this.events = new WebhookEventStore(services);
   }
 
@@ -78,33 +84,22 @@ export class WebhookReceiver {
     } catch {
       throw new AppError('invalid_json', 'The request body is not valid JSON');
     }
-    const groups = splitByPhoneNumber(webhookPayloadSchema.parse(json));
-    const phoneNumberIds = [...groups.keys()].filter((id): id is string => id !== null);
-    const routes = await this.routes.lookup(phoneNumberIds);
-
-    const perTenant = new Map<string, { tenant: Tenant; changes: StoredChange[] }>();
-    const unknownPhoneNumberIds: string[] = [];
-    for (const [phoneNumberId, changes] of groups) {
-      const tenant = phoneNumberId === null ? ownTenant : routes.get(phoneNumberId);
-      if (!tenant || (ownTenant && tenant.id !== ownTenant.id)) {
-        if (phoneNumberId) unknownPhoneNumberIds.push(phoneNumberId);
-        continue;
-      }
-      const share = perTenant.get(tenant.id) ?? { tenant, changes: [] };
-      share.changes.push(...changes);
-      perTenant.set(tenant.id, share);
-    }
-    if (unknownPhoneNumberIds.length > 0 || groups.has(null)) {
+    if (mayContainNul(rawBody)) json = replaceNulCharacters(json);
+    const split = splitByRoute(webhookPayloadSchema.parse(json));
+    const routes = await this.routes.lookup({
+      phoneNumber: [...split.byPhoneNumber.keys()],
+      waba: [...split.byWaba.keys()].filter((id): id is string => id !== null),
+    });
+    const { shares, unknownPhoneNumberIds, unknownWabaIds, dropped } = routeChanges(split, routes, ownTenant);
+    if (dropped > 0) {
       services.logger.warn(
-        { unknownPhoneNumberIds, accountLevelChanges: groups.get(null)?.length ?? 0, clientCode },
+        { unknownPhoneNumberIds, unknownWabaIds, droppedChanges: dropped, clientCode },
         'whatsapp webhook changes with no tenant route were acknowledged and dropped',
       );
     }
 
-    await Promise.all(
-      [...perTenant.values()].map(({ tenant, changes }) => this.events.store(tenant, changes)),
-    );
-    return { events: perTenant.size, unknownPhoneNumberIds };
+    await Promise.all(shares.map(({ tenant, changes }) => this.events.store(tenant, changes)));
+    return { events: shares.length, unknownPhoneNumberIds, unknownWabaIds };
   }
 
   private async ownApp(clientCode: string): Promise<OwnApp> {

@@ -43,7 +43,11 @@ export function registerWebhookRoutes(router: ApiRouter, services: AppServices):
         tag: 'WhatsApp',
         params,
         status: 200,
-        response: z.object({ events: z.number(), unknownPhoneNumberIds: z.array(z.string()) }),
+        response: z.object({
+          events: z.number(),
+          unknownPhoneNumberIds: z.array(z.string()),
+          unknownWabaIds: z.array(z.string()),
+        }),
         errors: { 401: 'Missing or invalid signature', 413: 'Payload over 3 MB' },
         // Meta sends up to 3 MB; the signature is over the exact bytes.
         rawBody: '3mb',

@@ -24,6 +24,8 @@ import {
 const admin = { authorization: `Bearer ${testAdminToken}` };
 const acmeNumber = '1000001';
 const globexNumber = '2000002';
+const acmeWaba = '102290129340398';
+const globexWaba = '102290129340399';
 const customer = '34600111222';
 const jobs = [processEventJob, downloadMediaJob, sendMessageJob];
 
@@ -94,11 +96,12 @@ describe('WhatsApp webhook', () => {
       socket.once('connect', resolve);
       socket.once('connect_error', reject);
     });
-    const base = { wabaId: '102290129340398', graphApiVersion: 'v23.0' };
+    const base = { graphApiVersion: 'v23.0' };
     expect(
       (
         await setWhatsApp('acme', {
           ...base,
+          wabaId: acmeWaba,
           phoneNumberIds: [acmeNumber],
           accessToken: 'acme-token',
           verifyToken: 'acme-verify',
@@ -109,6 +112,7 @@ describe('WhatsApp webhook', () => {
       (
         await setWhatsApp('globex', {
           ...base,
+          wabaId: globexWaba,
           phoneNumberIds: [globexNumber],
           accessToken: 'globex-token',
           verifyToken: 'globex-verify',
@@ -210,7 +214,7 @@ describe('WhatsApp webhook', () => {
     for (let delivery = 0; delivery < 2; delivery++) {
       const res = await post(payload);
       expect(res.status).toBe(200);
-      expect(res.body.data).toEqual({ events: 1, unknownPhoneNumberIds: [] });
+      expect(res.body.data).toEqual({ events: 1, unknownPhoneNumberIds: [], unknownWabaIds: [] });
     }
     const done = await waitForIdle(t, acme.tenant.id);
     expect(done.filter((job) => job.status !== 'succeeded')).toEqual([]);
@@ -322,7 +326,7 @@ describe('WhatsApp webhook', () => {
     );
     const res = await post(payload);
     expect(res.status).toBe(200);
-    expect(res.body.data).toEqual({ events: 2, unknownPhoneNumberIds: ['9999999'] });
+    expect(res.body.data).toEqual({ events: 2, unknownPhoneNumberIds: ['9999999'], unknownWabaIds: [] });
     expect(
       t.logs.some(
         (line) => line.msg === 'whatsapp webhook changes with no tenant route were acknowledged and dropped',
@@ -375,6 +379,7 @@ describe('WhatsApp webhook', () => {
     expect((await post(foreign, '/api/whatsapp/webhook/globex', 'globex-own-app-secret')).body.data).toEqual({
       events: 0,
       unknownPhoneNumberIds: [acmeNumber],
+      unknownWabaIds: [],
     });
   });
 

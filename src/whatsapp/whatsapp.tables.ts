@@ -73,6 +73,10 @@ export interface WhatsAppTemplatesTable {
   parameter_format: string | null;
   components: Json<unknown[]>;
   synced_at: UpdatedAt;
+  status_reason: string | null;
+  status_info: Json<Record<string, unknown>> | null;
+  quality_score: string | null;
+  status_webhook_at: Date | null;
 }
 
 export interface WhatsAppTenantTables {
@@ -90,6 +94,13 @@ export interface WhatsAppNumbersTable {
   created_at: CreatedAt;
 }
 
+export interface WhatsAppBusinessAccountsTable {
+  waba_id: string;
+  tenant_id: string;
+  created_at: CreatedAt;
+}
+
 export interface WhatsAppPlatformTables {
   whatsapp_numbers: WhatsAppNumbersTable;
+  whatsapp_business_accounts: WhatsAppBusinessAccountsTable;
 }

@@ -121,10 +121,66 @@ export function change({ phoneNumberId, messages, statuses, errors, contactName 
   };
 }
 
-export function webhook(...entries: { wabaId?: string; changes: ReturnType<typeof change>[] }[]) {
+export interface TemplateSpec {
+  /** A JSON number, as Meta sends it. */
+  id: number;
+  name: string;
+  language: string;
+}
+
+const templateFields = (template: TemplateSpec) => ({
+  message_template_id: template.id,
+  message_template_name: template.name,
+  message_template_language: template.language,
+});
+
+/** Account-level changes: Meta sends them for the WABA in `entry.id`, without a phone number. */
+export function templateStatusUpdate(
+  event: string,
+  template: TemplateSpec,
+  extra: Record<string, unknown> = {},
+) {
+  return {
+    field: 'message_template_status_update',
+    value: {
+      event,
+      ...templateFields(template),
+      reason: 'NONE',
+      message_template_category: 'MARKETING',
+      ...extra,
+    },
+  };
+}
+
+export function templateQualityUpdate(template: TemplateSpec, previous: string, next: string) {
+  return {
+    field: 'message_template_quality_update',
+    value: { previous_quality_score: previous, new_quality_score: next, ...templateFields(template) },
+  };
+}
+
+export function templateCategoryUpdate(template: TemplateSpec, previous: string, next: string) {
+  return {
+    field: 'template_category_update',
+    value: { ...templateFields(template), previous_category: previous, new_category: next },
+  };
+}
+
+interface WebhookEntry {
+  wabaId?: string;
+  /** Unix seconds; Meta sends it with account-level changes. */
+  time?: number;
+  changes: { field: string; value: Record<string, unknown> }[];
+}
+
+export function webhook(...entries: WebhookEntry[]) {
   return {
     object: 'whatsapp_business_account',
-    entry: entries.map((entry) => ({ id: entry.wabaId ?? '102290129340398', changes: entry.changes })),
+    entry: entries.map(({ wabaId, time, changes }) => ({
+      id: wabaId ?? '102290129340398',
+      ...(time === undefined ? {} : { time }),
+      changes,
+    })),
   };
 }
 
