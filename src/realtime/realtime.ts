@@ -90,11 +90,7 @@ export class Realtime {
   }
 
   emitToTenant(tenantId: string, event: string, payload: unknown): void {
-    const room = tenantRoom(tenantId);
-    // Without Redis only this process's clients can hear it: with none in the room, skip encoding
-    // the packet (a draining worker emits once per job).
-    if (this.adapterClients.length === 0 && !this.io.of('/').adapter.rooms.has(room)) return;
-    this.io.to(room).emit(event, payload);
+    this.emitToRoom(tenantRoom(tenantId), event, payload);
   }
 
   /** Lets clients `subscribe:<kind>` to a sub-room of their tenant when `check` allows it. */
@@ -104,7 +100,14 @@ export class Realtime {
 
   /** Emits to a tenant's sub-room, e.g. `agent:<agentId>`. */
   emitToTenantRoom(tenantId: string, room: string, event: string, payload: unknown): void {
-    this.io.to(subRoom(tenantId, room)).emit(event, payload);
+    this.emitToRoom(subRoom(tenantId, room), event, payload);
+  }
+
+  private emitToRoom(room: string, event: string, payload: unknown): void {
+    // Without Redis only this process's clients can hear it: with none in the room, skip encoding
+    // the packet (every ingested lead emits to its agent's room; a draining worker once per job).
+    if (this.adapterClients.length === 0 && !this.io.of('/').adapter.rooms.has(room)) return;
+    this.io.to(room).emit(event, payload);
   }
 
   async close(): Promise<void> {
