@@ -1,10 +1,11 @@
+import { webhookClient } from './testing/webhook-client.js';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobWorker } from '../queue/job-worker.js';
 import { startWorker, waitForIdle } from '../queue/queue-test-kit.js';
 import { FakeGraphApi } from '../testing/fake-graph-api.js';
 import { tenantHandle } from '../testing/job-context.js';
-import { startTestApp, testAdminToken, type TestApp, type TestTenant } from '../testing/test-app.js';
+import { startTestApp, type TestApp, type TestTenant } from '../testing/test-app.js';
 import { issueExampleRule } from '../automations/example-rule.fixture.js';
 import { processEventJob } from './process-event.job.js';
 import { sendMessageJob } from './send-message.job.js';
@@ -13,7 +14,6 @@ import { replaceTemplates } from './templates.repository.js';
 import {
   change,
   inbound,
-  signedRequest,
   templateCategoryUpdate,
   templateQualityUpdate,
   templateStatusUpdate,
@@ -22,7 +22,6 @@ import {
   type TemplateSpec,
 } from './testing/meta-payloads.js';
 
-const admin = { authorization: `Bearer ${testAdminToken}` };
 const acmeNumber = '1000001';
 const globexNumber = '2000002';
 const acmeWaba = '102290129340398';
@@ -41,16 +40,7 @@ describe('WhatsApp template webhooks routed by WABA', () => {
   const sockets: Socket[] = [];
   const realtime: Record<string, { event: string; payload: any }[]> = { acme: [], globex: [] };
 
-  const setWhatsApp = (code: string, value: Record<string, unknown>) =>
-    t.request(`/api/platform/tenants/${code}/secrets/whatsapp`, {
-      method: 'PUT',
-      headers: admin,
-      body: value,
-    });
-  const post = (payload: unknown, path = '/api/whatsapp/webhook', secret = testAppSecret) => {
-    const { body, headers } = signedRequest(payload, secret);
-    return t.request(path, { method: 'POST', headers, body });
-  };
+  const { setWhatsApp, post } = webhookClient(() => t);
   const settled = async () => {
     for (const tenant of [acme, globex]) {
       const jobs = await waitForIdle(t, tenant.tenant.id);

@@ -1,3 +1,4 @@
+import { webhookClient } from './testing/webhook-client.js';
 import { randomBytes } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -5,7 +6,7 @@ import type { JobWorker } from '../queue/job-worker.js';
 import { startWorker, waitForIdle } from '../queue/queue-test-kit.js';
 import { FakeGraphApi } from '../testing/fake-graph-api.js';
 import { runJob, tenantHandle } from '../testing/job-context.js';
-import { startTestApp, testAdminToken, type TestApp, type TestTenant } from '../testing/test-app.js';
+import { startTestApp, type TestApp, type TestTenant } from '../testing/test-app.js';
 import { downloadMediaJob } from './media.job.js';
 import { processEventJob } from './process-event.job.js';
 import { sendMessageJob } from './send-message.job.js';
@@ -21,7 +22,6 @@ import {
   webhook,
 } from './testing/meta-payloads.js';
 
-const admin = { authorization: `Bearer ${testAdminToken}` };
 const acmeNumber = '1000001';
 const globexNumber = '2000002';
 const acmeWaba = '102290129340398';
@@ -38,16 +38,7 @@ describe('WhatsApp webhook', () => {
   let socket: Socket;
   const realtime: { event: string; payload: any }[] = [];
 
-  const setWhatsApp = (code: string, value: Record<string, unknown>) =>
-    t.request(`/api/platform/tenants/${code}/secrets/whatsapp`, {
-      method: 'PUT',
-      headers: admin,
-      body: value,
-    });
-  const post = (payload: unknown, path = '/api/whatsapp/webhook', secret = testAppSecret) => {
-    const { body, headers } = signedRequest(payload, secret);
-    return t.request(path, { method: 'POST', headers, body });
-  };
+  const { setWhatsApp, post } = webhookClient(() => t);
   const count = async (tenant: TestTenant, table: 'whatsapp_events' | 'messages' | 'conversations') => {
     const { db } = await tenantHandle(t, tenant.tenant.id);
     const row = await db
