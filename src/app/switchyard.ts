@@ -50,11 +50,7 @@ export async function openDefaultServer(config: Config, logger: Logger): Promise
 }
 
 /** Builds the services of one process: database, platform schema, tenancy, auth. */
-export async function openServices(
-  config: Config,
-  logger: Logger,
-  options: { httpServer?: HttpServer } = {},
-): Promise<AppServices> {
+export async function openServices(config: Config, logger: Logger): Promise<AppServices> {
   const defaultServer = await openDefaultServer(config, logger);
   try {
     await migrateSchema(defaultServer.db, platformSchema, loadMigrations('platform'));
@@ -81,7 +77,6 @@ export async function openServices(
     });
     const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
     const realtime = await Realtime.create({
-      httpServer: options.httpServer,
       authenticator,
       corsOrigins: config.http.corsOrigins,
       redis,
@@ -121,7 +116,7 @@ export async function startSwitchyard(
   const serveHttp = config.role !== 'worker';
   // Idle keep-alive connections outlive a load balancer's (60 s), so it never reuses one we just closed.
   const httpServer = serveHttp ? createServer({ keepAliveTimeout: 65_000 }) : undefined;
-  const services = await openServices(config, logger, { httpServer });
+  const services = await openServices(config, logger);
   const stopListening = await services.servers.defaultServer.listen(tenantChangesChannel, (tenantId) => {
     if (tenantId) services.authenticator.invalidateTenant(tenantId);
     else services.authenticator.invalidateAll();
@@ -148,6 +143,7 @@ export async function startSwitchyard(
       ],
     });
     httpServer.on('request', listener);
+    services.realtime.attach(httpServer);
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);
       httpServer.listen(config.port, config.host, () => resolve());

@@ -5,10 +5,14 @@ import { testDatabaseKind } from '../testing/test-database.js';
 import { redisForTests, testRedisUrl } from '../testing/test-redis.js';
 
 /** A connected dashboard client that records every event it receives. */
-async function dashboard(app: TestApp, tenant: TestTenant) {
+async function dashboard(
+  app: TestApp,
+  tenant: TestTenant,
+  transports: ('websocket' | 'polling')[] = ['websocket'],
+) {
   const socket = connectClient(app.baseUrl, {
     auth: { clientCode: tenant.tenant.clientCode, apiKey: tenant.apiKey },
-    transports: ['websocket'],
+    transports,
     forceNew: true,
   });
   const received: { event: string; lead: any }[] = [];
@@ -69,6 +73,13 @@ describe('realtime lead events', () => {
     expect(leadIdsOf(clientB)).toEqual(new Set([leadB.id]));
     expect(clientA.received.map(({ event }) => event)).toEqual(['lead.created', 'lead.assigned']);
     expect(clientA.received[1]!.lead).toMatchObject({ ref: leadA.ref, assignedAgentId: expect.any(String) });
+  });
+
+  it("serves clients on HTTP long-polling, the browser client's first transport", async () => {
+    const client = await dashboard(t, a, ['polling']);
+    sockets.push(client.socket);
+    const lead = (await ingest(t, a, '+14155550103')).body.data.lead;
+    await client.waitFor(({ event, lead: sent }) => event === 'lead.created' && sent.id === lead.id);
   });
 
   it("lets an agent's client join its own room, never another tenant's agent", async () => {

@@ -24,15 +24,13 @@ export class Realtime {
   private readonly adapterClients: RedisClient[] = [];
   private readonly subscriptionChecks = new Map<string, SubscriptionCheck>();
 
-  private constructor(
-    io: Server,
-    private readonly attached: boolean,
-  ) {
+  private attached = false;
+
+  private constructor(io: Server) {
     this.io = io;
   }
 
   static async create(options: {
-    httpServer?: HttpServer;
     authenticator: ApiKeyAuthenticator;
     corsOrigins: string[];
     redis?: RedisClient;
@@ -40,7 +38,7 @@ export class Realtime {
   }): Promise<Realtime> {
     const origin = options.corsOrigins.includes('*') ? true : options.corsOrigins;
     const io = new Server({ cors: { origin }, serveClient: false });
-    const realtime = new Realtime(io, options.httpServer !== undefined);
+    const realtime = new Realtime(io);
     if (options.redis) {
       const pub = options.redis.duplicate();
       const sub = options.redis.duplicate();
@@ -85,8 +83,17 @@ export class Realtime {
           });
       });
     });
-    if (options.httpServer) io.attach(options.httpServer);
     return realtime;
+  }
+
+  /**
+   * Serves Socket.IO on the HTTP server. Call it after the server's own request listener is
+   * registered: Engine.IO takes the listeners present at attach time and calls them for every
+   * request but its own; one added later would also answer (404) Socket.IO's polling requests.
+   */
+  attach(httpServer: HttpServer): void {
+    this.io.attach(httpServer);
+    this.attached = true;
   }
 
   emitToTenant(tenantId: string, event: string, payload: unknown): void {
