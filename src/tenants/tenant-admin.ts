@@ -4,8 +4,7 @@ import type { PlatformDb } from '../db/platform-database.js';
 import { AppError } from '../http/app-error.js';
 import type { TenantConnectionManager } from '../tenancy/connection-manager.js';
 import type { Tenant } from '../tenancy/tenant.js';
-import { registerPhoneNumbers } from '../whatsapp/phone-number-routes.js';
-import { registerWaba } from '../whatsapp/waba-routes.js';
+import { registerWhatsAppRoutes } from '../whatsapp/route-registration.js';
 import { maskSecretValue, secretSchemas, type SecretKind } from './secret-kinds.js';
 import type { TenantSecrets } from './tenant-secrets.js';
 import {
@@ -189,8 +188,7 @@ export class TenantAdmin {
     const row = await this.deps.platform.transaction().execute(async (trx) => {
       const row = await this.deps.secrets.write(tenant.id, kind, parsed, trx);
       if (kind === 'whatsapp') {
-        await registerPhoneNumbers(trx, tenant.id, parsed.phoneNumberIds as string[]);
-        await registerWaba(trx, tenant.id, parsed.wabaId as string);
+        await registerWhatsAppRoutes(trx, tenant.id, parsed as { phoneNumberIds: string[]; wabaId: string });
       }
       await announceTenantChange(trx, tenant.id);
       return row;
