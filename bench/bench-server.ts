@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../src/testing/test-database.js';
+import { startCpuMeasurement, type CpuPerRequest } from './lib/cpu.js';
 
 const adminToken = 'bench-platform-admin-token-0123456789';
 const root = join(import.meta.dirname, '..');
@@ -18,8 +18,8 @@ export interface BenchServer {
     code: string,
     extra?: Record<string, unknown>,
   ): Promise<{ headers: Record<string, string>; schema: string }>;
-  /** CPU seconds (user + system) the server's processes have used so far (Linux /proc). */
-  cpuSeconds(): number;
+  /** Starts measuring CPU (Linux /proc); the answer divides what each side used by the requests. */
+  measureCpu(): (requests: number) => CpuPerRequest;
   /** Starts `server.ts` with ROLE=worker on the same database and secrets key; answers its stop. */
   startWorker(env?: Record<string, string>): () => Promise<void>;
   stop(): Promise<void>;
@@ -34,20 +34,6 @@ async function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
-}
-
-/** CPU seconds of a process and its descendants (tsx runs the server in a child process). */
-function treeCpuSeconds(pid: number): number {
-  const ticksPerSecond = 100;
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  let seconds = (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    const children = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
-    for (const child of children ? children.split(' ') : []) seconds += treeCpuSeconds(Number(child));
-  }
-  return seconds;
 }
 
 /**
@@ -113,7 +99,7 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
         schema: `t_${code}`,
       };
     },
-    cpuSeconds: () => treeCpuSeconds(child.pid!),
+    measureCpu: () => startCpuMeasurement(child.pid!),
     startWorker(extra = {}) {
       const worker = start({ ...extra, ROLE: 'worker' });
       return () => stopProcess(worker);

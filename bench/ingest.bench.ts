@@ -6,6 +6,7 @@
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { startBenchServer } from './bench-server.js';
+import { formatCpu } from './lib/cpu.js';
 import { printLoadReport } from './lib/report.js';
 
 const connections = 64;
@@ -50,9 +51,15 @@ async function main(): Promise<void> {
       });
 
     await autocannon({ url: `${server.baseUrl}/`, connections, duration: 3 }); // warm-up
-    const anchor = await autocannon({ url: `${server.baseUrl}/`, connections, duration });
-    const unassigned = await ingest({ assign: false });
-    const assigned = await ingest({});
+    // CPU per request of the server, Postgres and autocannon: where the two cores go.
+    const measured = async (run: () => Promise<autocannon.Result>) => {
+      const cpuPerRequest = server.measureCpu();
+      const result = await run();
+      return { result, cpu: cpuPerRequest(result.requests.total) };
+    };
+    const anchor = await measured(() => autocannon({ url: `${server.baseUrl}/`, connections, duration }));
+    const unassigned = await measured(() => ingest({ assign: false }));
+    const assigned = await measured(() => ingest({}));
 
     const client = new pg.Client({ connectionString: server.database.url });
     await client.connect();
@@ -78,7 +85,7 @@ async function main(): Promise<void> {
     const invariants = {
       // Requests in flight when the clock stops may be stored without being counted.
       'every 201 stored, nothing beyond what was sent':
-        leads! >= unassigned['2xx'] + assigned['2xx'] && leads! <= sent,
+        leads! >= unassigned.result['2xx'] + assigned.result['2xx'] && leads! <= sent,
       'no duplicate phone': phones === leads,
       'no routed lead left unassigned': lost === 0,
       'round-robin spread <= 1': spread <= 1,
@@ -89,12 +96,16 @@ async function main(): Promise<void> {
       connections,
       durationSeconds: duration,
       rows: [
-        ['GET / (anchor)', anchor],
-        ['POST /api/crm/leads, assign=false', unassigned],
-        ['POST /api/crm/leads, round robin over 10 agents', assigned],
+        ['GET / (anchor)', anchor.result],
+        ['POST /api/crm/leads, assign=false', unassigned.result],
+        ['POST /api/crm/leads, round robin over 10 agents', assigned.result],
       ],
       invariants,
     });
+    console.log(
+      `CPU per request: GET / ${formatCpu(anchor.cpu)}; assign=false ${formatCpu(unassigned.cpu)}; ` +
+        `round robin ${formatCpu(assigned.cpu)}`,
+    );
     console.log(`Routed leads: ${routed}, per agent: ${counts.join(', ')} (spread ${spread})`);
   } finally {
     await server.stop();

@@ -220,6 +220,8 @@ async function main(): Promise<void> {
       'search: phone fragment (8 digits)': () =>
         `/api/crm/leads?q=${String(Math.floor(Math.random() * totalLeads)).padStart(8, '0')}`,
       'search: email prefix': () => `/api/crm/leads?q=user${Math.floor(Math.random() * totalLeads)}%40`,
+      'search: broad term (an email domain)': () =>
+        `/api/crm/leads?q=${pick(['gmail', 'yahoo', 'acme', 'tata', 'zoho'])}`,
       'search: company + number': () =>
         `/api/crm/leads?q=${pick(companies)}%20${Math.floor(Math.random() * 997)}`,
       'list: status + state': () =>
@@ -248,7 +250,7 @@ async function main(): Promise<void> {
       if (name.startsWith('GET /')) anchorP95 = p95;
       const average = name.startsWith('GET /') ? '' : Math.round(totals / samples).toLocaleString('en');
       results.push(
-        `| ${name} | ${average} | ${percentile(timings, 50).toFixed(1)} ms | ${p95.toFixed(1)} ms | ${(p95 / anchorP95).toFixed(1)}× |`,
+        `| ${name} | ${average} | ${percentile(timings, 50).toFixed(1)} ms | ${p95.toFixed(1)} ms | ${(p95 / anchorP95).toFixed(1)}× | ${percentile(timings, 99).toFixed(1)} ms |`,
       );
     }
 
@@ -258,8 +260,8 @@ async function main(): Promise<void> {
     console.log(
       `${totalLeads.toLocaleString('en')} leads in one tenant, loaded in ${loadSeconds.toFixed(0)} s (index rebuild ${indexSeconds.toFixed(0)} s); ${samples} sequential requests per row, page size 50, total count included\n`,
     );
-    console.log('| Request | avg total matches | p50 | p95 | p95 / anchor p95 |');
-    console.log('|---|---|---|---|---|');
+    console.log('| Request | avg total matches | p50 | p95 | p95 / anchor p95 | p99 |');
+    console.log('|---|---|---|---|---|---|');
     for (const row of results) console.log(row);
   } finally {
     await client.end().catch(() => undefined);

@@ -19,6 +19,7 @@ import {
   webhook,
 } from '../src/whatsapp/testing/meta-payloads.js';
 import { startBenchServer } from './bench-server.js';
+import { formatCpu } from './lib/cpu.js';
 import { printLoadReport } from './lib/report.js';
 
 const connections = 64;
@@ -73,9 +74,9 @@ async function main(): Promise<void> {
     }
 
     await autocannon({ url: `${server.baseUrl}/`, connections, duration: 3 }); // warm-up
-    // Server CPU per request: steadier than req/s when other work shares the cores.
-    const cpuMsPerRequest = async (options: autocannon.Options) => {
-      const before = server.cpuSeconds();
+    // CPU per request (server, Postgres, load generator): steadier than req/s when other work shares the cores.
+    const measured = async (options: autocannon.Options) => {
+      const cpuPerRequest = server.measureCpu();
       const started = performance.now();
       let lastResponse = started;
       const result = await new Promise<autocannon.Result>((resolve, reject) => {
@@ -86,10 +87,10 @@ async function main(): Promise<void> {
         result,
         // Until the last answer: autocannon ends a fixed-amount run on its next whole-second tick.
         seconds: (lastResponse - started) / 1000,
-        cpuMs: ((server.cpuSeconds() - before) * 1000) / result.requests.total,
+        cpu: cpuPerRequest(result.requests.total),
       };
     };
-    const { result: anchor, cpuMs: anchorCpuMs } = await cpuMsPerRequest({
+    const { result: anchor, cpu: anchorCpu } = await measured({
       url: `${server.baseUrl}/`,
       connections,
       duration,
@@ -99,8 +100,8 @@ async function main(): Promise<void> {
     const {
       result: hooks,
       seconds: hooksSeconds,
-      cpuMs: hooksCpuMs,
-    } = await cpuMsPerRequest({
+      cpu: hooksCpu,
+    } = await measured({
       url: `${server.baseUrl}/api/whatsapp/webhook`,
       connections,
       amount: deliveries,
@@ -180,7 +181,7 @@ async function main(): Promise<void> {
       },
     });
     console.log(
-      `Server CPU per request: GET / ${anchorCpuMs.toFixed(3)} ms, webhook ${hooksCpuMs.toFixed(3)} ms.\n` +
+      `CPU per request: GET / ${formatCpu(anchorCpu)}; webhook ${formatCpu(hooksCpu)}.\n` +
         `Webhook row: ${hooksSeconds.toFixed(2)} s for ${sent} deliveries (${messagesSent} messages). ` +
         `Processing by one worker process: ${events} events in ${processingSeconds.toFixed(1)} s ` +
         `(${Math.round(events / processingSeconds)} events/s).`,

@@ -9,6 +9,7 @@ import { selectLeads } from './lead.repository.js';
 import type { Lead } from './lead.schemas.js';
 
 type Eb = ExpressionBuilder<TenantDatabase, 'leads'>;
+type Where = (eb: Eb) => Expression<SqlBool>;
 
 interface Cursor {
   v: string | number;
@@ -105,41 +106,106 @@ export interface LeadPage {
   nextCursor: string | null;
 }
 
-/** Filtered, searched, sorted page of leads: keyset cursor (or page number) plus the total. */
-export async function listLeads(handle: TenantHandle, query: LeadListQuery): Promise<LeadPage> {
-  const { hotThreshold } = await loadScoringSettings(handle);
-  const column = leadSortFields[query.sort];
-  const direction = query.order;
-  const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
+interface PageOrder {
+  column: (typeof leadSortFields)[keyof typeof leadSortFields];
+  direction: 'asc' | 'desc';
+  cursor: Cursor | undefined;
+  /** Rows to skip (page mode); 0 with a cursor. */
+  offset: number;
+}
 
-  let page = selectLeads(handle.db)
-    .where((eb) => filters(eb, query, hotThreshold))
+/** The keyset condition "after the cursor" on `column`, `id` of whatever the query selects from. */
+function afterCursor({ column, direction, cursor }: PageOrder, columnRef: string) {
+  if (!cursor) return sql<SqlBool>`true`;
+  const value = column === 'created_at' || column === 'updated_at' ? new Date(cursor.v) : cursor.v;
+  const op = sql.raw(direction === 'desc' ? '<' : '>');
+  return sql<SqlBool>`(${sql.ref(columnRef)}, id) ${op} (${value}, ${cursor.id})`;
+}
+
+/**
+ * Past this many matches a search pages by walking the sort index, which then finds its page after
+ * a few hundred rows; below it, collecting and sorting the whole match set costs less.
+ */
+const searchMatchSetLimit = 2_000;
+
+/**
+ * A search's page sorted out of its whole match set, in one statement, when it has at most
+ * `searchMatchSetLimit` matches (else null). The planner cannot tell how many leads a search term
+ * matches and, when it guesses too many, walks the sort index filtering row by row: a first + last
+ * name search with 500 matches walked 85,000 rows in 150–280 ms instead of 15 ms.
+ */
+async function searchPage(handle: TenantHandle, where: Where, order: PageOrder, limit: number) {
+  const { column, direction } = order;
+  const matches = handle.db
+    .selectFrom('leads')
+    .select(['id', sql.ref(column).as('sort_value')])
+    .where(where)
+    .limit(searchMatchSetLimit + 1);
+  const dir = sql.raw(direction);
+  const { rows } = await sql<{ matched: number; ids: string[] }>`
+    with matches as materialized ${matches}
+    select (select count(*) from matches)::int as matched,
+      array(select id from matches where ${afterCursor(order, 'sort_value')}
+            order by sort_value ${dir}, id ${dir} limit ${limit + 1} offset ${order.offset}) as ids`.execute(
+    handle.db,
+  );
+  const { matched, ids } = rows[0]!;
+  if (matched > searchMatchSetLimit) return null;
+  if (ids.length === 0) return [];
+  const byId = new Map(
+    (await selectLeads(handle.db).where('id', 'in', ids).execute()).map((row) => [row.id, row]),
+  );
+  return ids.map((id) => byId.get(id)!);
+}
+
+/** A page walked in sort order. */
+function walkPage(handle: TenantHandle, where: Where, order: PageOrder, limit: number) {
+  const { column, direction } = order;
+  return selectLeads(handle.db)
+    .where(where)
+    .$if(order.cursor !== undefined, (qb) => qb.where(afterCursor(order, column)))
     .orderBy(column, direction)
     .orderBy('id', direction)
-    .limit(query.limit + 1);
-  if (cursor) {
-    const value = column === 'created_at' || column === 'updated_at' ? new Date(cursor.v) : cursor.v;
-    const op = sql.raw(direction === 'desc' ? '<' : '>');
-    page = page.where(sql<SqlBool>`(${sql.ref(column)}, id) ${op} (${value}, ${cursor.id})`);
-  } else if (query.page) {
-    page = page.offset((query.page - 1) * query.limit);
-  }
-  const count = handle.db
+    .limit(limit + 1)
+    .$if(order.offset > 0, (qb) => qb.offset(order.offset))
+    .execute();
+}
+
+/** The number of matches, counted up to one past `exactTotalCap`. */
+async function countMatches(handle: TenantHandle, where: Where): Promise<number> {
+  const { total } = await handle.db
     .selectFrom((db) =>
       db
         .selectFrom('leads')
         .select(sql.lit(1).as('one'))
-        .where((eb) => filters(eb, query, hotThreshold))
+        .where(where)
         .limit(exactTotalCap + 1)
         .as('matching'),
     )
-    .select((eb) => eb.fn.countAll<number>().as('total'));
+    .select((eb) => eb.fn.countAll<number>().as('total'))
+    .executeTakeFirstOrThrow();
+  return Number(total);
+}
 
-  const [rows, totalRow] = await Promise.all([page.execute(), count.executeTakeFirstOrThrow()]);
+/** Filtered, searched, sorted page of leads: keyset cursor (or page number) plus the total. */
+export async function listLeads(handle: TenantHandle, query: LeadListQuery): Promise<LeadPage> {
+  const { hotThreshold } = await loadScoringSettings(handle);
+  const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
+  const order: PageOrder = {
+    column: leadSortFields[query.sort],
+    direction: query.order,
+    cursor,
+    offset: cursor || !query.page ? 0 : (query.page - 1) * query.limit,
+  };
+  const where: Where = (eb) => filters(eb, query, hotThreshold);
+  const walk = () => walkPage(handle, where, order, query.limit);
+  const page = query.q
+    ? searchPage(handle, where, order, query.limit).then((rows) => rows ?? walk())
+    : walk();
+  const [rows, counted] = await Promise.all([page, countMatches(handle, where)]);
   const items = rows.slice(0, query.limit);
   const last = items.at(-1);
-  const nextValue = last && last[column];
-  const counted = Number(totalRow.total);
+  const nextValue = last && last[order.column];
   return {
     items: items.map((row) => toLead(row, hotThreshold)),
     total: Math.min(counted, exactTotalCap),

@@ -33,6 +33,31 @@ describe('lead list total', () => {
       handle.db,
     );
     expect(await list('?status=new&limit=5')).toMatchObject({ total: exactTotalCap, totalCapped: false });
+
+    // A search matching more than the cap pages like the plain list; one matching fewer (998
+    // phones start with +14150000 once 4 is deleted) reads its whole match set, sorted and paged
+    // the same way (cursor and page numbers).
+    const refs = (page: any) => page.items.map((lead: any) => lead.ref);
+    const broad = await list('?q=%2B1415&limit=5&sort=ref&order=desc');
+    expect(broad).toMatchObject({ total: exactTotalCap, totalCapped: true });
+    expect(refs(broad)).toEqual(refs(await list('?limit=5&sort=ref&order=desc')));
+    const wide = await list('?q=%2B1415000&limit=3&sort=ref&order=desc'); // phones 1 to 9,999
+    expect(wide).toMatchObject({ total: 9_998, totalCapped: false });
+    expect(refs(wide)).toEqual(['LD-109999', 'LD-109998', 'LD-109997']);
+    const walked: string[] = [];
+    let cursor = '';
+    do {
+      const page = await list(`?q=%2B14150000&limit=200&sort=ref&order=asc${cursor}`);
+      expect(page).toMatchObject({ total: 998, totalCapped: false });
+      walked.push(...refs(page));
+      cursor = page.nextCursor ? `&cursor=${page.nextCursor}` : '';
+    } while (cursor);
+    expect(walked).toHaveLength(998);
+    expect(walked).toEqual([...walked].sort((x, y) => Number(x.slice(3)) - Number(y.slice(3))));
+    expect(refs(await list('?q=%2B14150000&limit=200&page=3&sort=ref&order=asc'))).toEqual(
+      walked.slice(400, 600),
+    );
+    expect(refs(await list('?q=%2B14150000&limit=200&page=6&sort=ref&order=asc'))).toEqual([]);
   });
 
   it('says so in the OpenAPI document', async () => {
