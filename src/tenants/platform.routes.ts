@@ -13,6 +13,7 @@ import {
   tenantSchema,
 } from './tenant.schemas.js';
 
+const secretKind = z.enum(secretKinds as [SecretKind, ...SecretKind[]]);
 const codeParams = z.object({ code: clientCodeSchema });
 
 /** Onboarding over HTTP (`/api/platform`), the same operations as `pnpm tenant`. */
@@ -87,11 +88,20 @@ export function registerPlatformTenantRoutes(router: ApiRouter, { tenantAdmin }:
       path: '/tenants/:code/secrets/:kind',
       summary: 'Set (replace) a tenant secret; the answer is masked',
       description: `Kinds: ${secretKinds.join(', ')}. The body is the secret's JSON, validated per kind.`,
-      params: codeParams.extend({ kind: z.enum(secretKinds as [SecretKind, ...SecretKind[]]) }),
+      params: codeParams.extend({ kind: secretKind }),
       body: z.record(z.string(), z.unknown()),
       response: secretSummarySchema,
       errors: { 404: 'No such tenant' },
       handler: ({ params, body }) => tenantAdmin.setSecret(params.code, params.kind, body),
+    })
+    .route({
+      method: 'delete',
+      path: '/tenants/:code/secrets/:kind',
+      summary: 'Remove a tenant secret (disconnects the channel; WhatsApp numbers and WABA are freed)',
+      params: codeParams.extend({ kind: secretKind }),
+      response: z.object({ kind: secretKind, removed: z.literal(true) }),
+      errors: { 404: 'No such tenant, or it has no secret of this kind' },
+      handler: ({ params }) => tenantAdmin.removeSecret(params.code, params.kind),
     })
     .route({
       method: 'post',

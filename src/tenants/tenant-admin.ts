@@ -4,7 +4,7 @@ import type { PlatformDb } from '../db/platform-database.js';
 import { AppError } from '../http/app-error.js';
 import type { TenantConnectionManager } from '../tenancy/connection-manager.js';
 import type { Tenant } from '../tenancy/tenant.js';
-import { registerWhatsAppRoutes } from '../whatsapp/route-registration.js';
+import { registerWhatsAppRoutes, releaseWhatsAppRoutes } from '../whatsapp/route-registration.js';
 import { maskSecretValue, secretSchemas, type SecretKind } from './secret-kinds.js';
 import type { TenantSecrets } from './tenant-secrets.js';
 import {
@@ -194,6 +194,18 @@ export class TenantAdmin {
       return row;
     });
     return { kind, keyId: row.key_id, value: maskSecretValue(parsed), updatedAt: row.updated_at };
+  }
+
+  /** Disconnects a channel or store: the secret is deleted and, for WhatsApp, its routes freed. */
+  async removeSecret(code: string, kind: SecretKind): Promise<{ kind: SecretKind; removed: true }> {
+    const tenant = await this.requireTenant(code);
+    await this.deps.platform.transaction().execute(async (trx) => {
+      if (!(await this.deps.secrets.remove(tenant.id, kind, trx)))
+        throw AppError.notFound('Secret', { kind });
+      if (kind === 'whatsapp') await releaseWhatsAppRoutes(trx, tenant.id);
+      await announceTenantChange(trx, tenant.id);
+    });
+    return { kind, removed: true };
   }
 
   rotateSecretsKey(): Promise<{ resealed: number; currentKeyId: string }> {

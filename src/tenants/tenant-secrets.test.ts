@@ -83,6 +83,52 @@ describe('tenant secrets', () => {
     }
   });
 
+  it('removes a secret: the channel is disconnected and its WhatsApp numbers free for another tenant', async () => {
+    const t = await startTestApp();
+    try {
+      const { tenant: acme } = await t.createTenant('acme');
+      await t.createTenant('globex');
+      const secret = (code: string, kind: string, method: string, body?: unknown) =>
+        t.request(`/api/platform/tenants/${code}/secrets/${kind}`, { method, headers: admin, body });
+      expect((await secret('acme', 'whatsapp', 'PUT', whatsapp)).status).toBe(200);
+      expect(
+        (
+          await secret('acme', 'smtp', 'PUT', {
+            host: 'mail.acme.test',
+            port: 25,
+            fromAddress: 'a@acme.test',
+          })
+        ).status,
+      ).toBe(200);
+      expect((await secret('globex', 'whatsapp', 'PUT', whatsapp)).status).toBe(409);
+
+      const removed = await secret('acme', 'whatsapp', 'DELETE');
+      expect(removed.status).toBe(200);
+      expect(removed.body).toEqual({ success: true, data: { kind: 'whatsapp', removed: true } });
+      expect(await t.app.services.secrets.read(acme.id, 'whatsapp')).toBeNull();
+      const routes = async (table: 'whatsapp_numbers' | 'whatsapp_business_accounts') =>
+        t.app.services.platform
+          .selectFrom(table)
+          .select('tenant_id')
+          .where('tenant_id', '=', acme.id)
+          .execute();
+      expect(await routes('whatsapp_numbers')).toEqual([]);
+      expect(await routes('whatsapp_business_accounts')).toEqual([]);
+      expect((await secret('globex', 'whatsapp', 'PUT', whatsapp)).status).toBe(200);
+      // Other kinds stay; removing what is not there is a 404, an unknown kind a 400.
+      expect(await t.app.services.secrets.read(acme.id, 'smtp')).toMatchObject({ host: 'mail.acme.test' });
+      const again = await secret('acme', 'whatsapp', 'DELETE');
+      expect(again.status).toBe(404);
+      expect(again.body.error.code).toBe('not_found');
+      expect((await secret('acme', 'carrier-pigeon', 'DELETE')).status).toBe(400);
+      expect((await secret('nobody', 'smtp', 'DELETE')).status).toBe(404);
+      expect((await secret('acme', 'smtp', 'DELETE')).status).toBe(200);
+      expect(await t.app.services.secrets.read(acme.id, 'smtp')).toBeNull();
+    } finally {
+      await t.close();
+    }
+  });
+
   it('rotates SECRETS_KEY: old secrets stay readable, then are re-sealed under the new key', async () => {
     const db = await createTestDatabase();
     databases.push(db);

@@ -52,6 +52,16 @@ export class TenantSecrets {
       .executeTakeFirstOrThrow();
   }
 
+  /** Deletes a secret, inside the caller's transaction when given one; answers whether there was one. */
+  async remove(tenantId: string, kind: SecretKind, db: PlatformDb = this.platform): Promise<boolean> {
+    const deleted = await db
+      .deleteFrom('tenant_secrets')
+      .where('tenant_id', '=', tenantId)
+      .where('kind', '=', kind)
+      .executeTakeFirst();
+    return deleted.numDeletedRows > 0n;
+  }
+
   /** Re-seals every secret not sealed with the current SECRETS_KEY. */
   async rotate(): Promise<{ resealed: number; currentKeyId: string }> {
     const { currentKeyId } = this.secretBox;

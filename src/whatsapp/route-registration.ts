@@ -41,6 +41,12 @@ export async function registerWhatsAppRoutes(
   await claimRoutes(trx, businessAccounts, tenantId, [config.wabaId]);
 }
 
+/** Frees the tenant's numbers and WABA for other tenants (its `whatsapp` secret is being removed). */
+export async function releaseWhatsAppRoutes(trx: PlatformDb, tenantId: string): Promise<void> {
+  await claimRoutes(trx, phoneNumbers, tenantId, []);
+  await claimRoutes(trx, businessAccounts, tenantId, []);
+}
+
 /** The tenant's routes in `route` become exactly `ids`; answers by throwing when another tenant holds one. */
 async function claimRoutes(
   trx: PlatformDb,
