@@ -100,7 +100,10 @@ export function registerPlatformTenantRoutes(router: ApiRouter, { tenantAdmin }:
       summary: 'Remove a tenant secret (disconnects the channel; WhatsApp numbers and WABA are freed)',
       params: codeParams.extend({ kind: secretKind }),
       response: z.object({ kind: secretKind, removed: z.literal(true) }),
-      errors: { 404: 'No such tenant, or it has no secret of this kind' },
+      errors: {
+        404: 'No such tenant, or it has no secret of this kind',
+        409: 'The database secret (it names where the tenant data lives)',
+      },
       handler: ({ params }) => tenantAdmin.removeSecret(params.code, params.kind),
     })
     .route({

@@ -199,6 +199,13 @@ export class TenantAdmin {
   /** Disconnects a channel or store: the secret is deleted and, for WhatsApp, its routes freed. */
   async removeSecret(code: string, kind: SecretKind): Promise<{ kind: SecretKind; removed: true }> {
     const tenant = await this.requireTenant(code);
+    if (kind === 'database') {
+      // The tenant's data lives on that server: without the secret it would open an empty schema elsewhere.
+      throw new AppError(
+        'conflict',
+        "A tenant's database secret cannot be removed: it names where its data lives",
+      );
+    }
     await this.deps.platform.transaction().execute(async (trx) => {
       if (!(await this.deps.secrets.remove(tenant.id, kind, trx)))
         throw AppError.notFound('Secret', { kind });

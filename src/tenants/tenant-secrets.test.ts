@@ -121,6 +121,7 @@ describe('tenant secrets', () => {
       expect(again.status).toBe(404);
       expect(again.body.error.code).toBe('not_found');
       expect((await secret('acme', 'carrier-pigeon', 'DELETE')).status).toBe(400);
+      expect((await secret('acme', 'database', 'DELETE')).status).toBe(409);
       expect((await secret('nobody', 'smtp', 'DELETE')).status).toBe(404);
       expect((await secret('acme', 'smtp', 'DELETE')).status).toBe(200);
       expect(await t.app.services.secrets.read(acme.id, 'smtp')).toBeNull();

@@ -21,6 +21,7 @@ Commands:
   create-key --code <code> --label <label> [--scopes crm,automations]
   revoke-key --code <code> --key-id <uuid>
   set-secret --code <code> --kind <${secretKinds.join('|')}> --file <path.json | ->
+  remove-secret --code <code> --kind <${secretKinds.join('|')}>
   rotate-secrets-key
 
 Works whether or not the server is running (see README: "Onboarding").`;
@@ -46,6 +47,14 @@ function required(flags: Flags, name: keyof Flags): string {
   const value = flags[name];
   if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} is required`);
   return value;
+}
+
+function secretKind(flags: Flags): SecretKind {
+  const kind = required(flags, 'kind');
+  if (!secretKinds.includes(kind as SecretKind)) {
+    throw new UsageError(`--kind must be one of ${secretKinds.join(', ')}`);
+  }
+  return kind as SecretKind;
 }
 
 class UsageError extends Error {}
@@ -79,10 +88,7 @@ async function run(command: string, flags: Flags, admin: TenantAdminPort): Promi
     case 'revoke-key':
       return admin.revokeKey(required(flags, 'code'), required(flags, 'key-id'));
     case 'set-secret': {
-      const kind = required(flags, 'kind');
-      if (!secretKinds.includes(kind as SecretKind)) {
-        throw new UsageError(`--kind must be one of ${secretKinds.join(', ')}`);
-      }
+      const kind = secretKind(flags);
       const file = required(flags, 'file');
       const text = readFileSync(file === '-' ? 0 : file, 'utf8');
       let value: unknown;
@@ -91,8 +97,10 @@ async function run(command: string, flags: Flags, admin: TenantAdminPort): Promi
       } catch {
         throw new UsageError(`${file === '-' ? 'stdin' : file} is not valid JSON`);
       }
-      return admin.setSecret(required(flags, 'code'), kind as SecretKind, value);
+      return admin.setSecret(required(flags, 'code'), kind, value);
     }
+    case 'remove-secret':
+      return admin.removeSecret(required(flags, 'code'), secretKind(flags));
     case 'rotate-secrets-key':
       return admin.rotateSecretsKey();
     default:

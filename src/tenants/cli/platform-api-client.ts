@@ -49,6 +49,7 @@ export function platformApiClient(baseUrl: string, adminToken: string): TenantAd
     createKey: (code, input) => call('POST', `${tenant(code)}/keys`, input),
     revokeKey: (code, keyId) => call('DELETE', `${tenant(code)}/keys/${encodeURIComponent(keyId)}`),
     setSecret: (code, kind, value) => call('PUT', `${tenant(code)}/secrets/${kind}`, value),
+    removeSecret: (code, kind) => call('DELETE', `${tenant(code)}/secrets/${kind}`),
     rotateSecretsKey: () => call('POST', '/secrets/rotate'),
   };
 }

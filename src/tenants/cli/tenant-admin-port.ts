@@ -13,5 +13,6 @@ export interface TenantAdminPort {
   createKey(code: string, input: CreateKeyInput): Promise<IssuedKey>;
   revokeKey(code: string, keyId: string): Promise<ApiKeySummary>;
   setSecret(code: string, kind: SecretKind, value: unknown): Promise<SecretSummary>;
+  removeSecret(code: string, kind: SecretKind): Promise<{ kind: SecretKind; removed: true }>;
   rotateSecretsKey(): Promise<{ resealed: number; currentKeyId: string }>;
 }

@@ -123,6 +123,11 @@ describe('pnpm tenant (CLI)', { timeout: 240_000 }, () => {
       const details = JSON.parse(shown.stdout);
       expect(details.apiKeys).toHaveLength(2);
       expect(details.secrets.map((s: { kind: string }) => s.kind)).toEqual(['database', 'smtp']);
+
+      const removed = await tenantCli(db, ['remove-secret', '--code', 'acme', '--kind', 'smtp', '--json']);
+      expect(JSON.parse(removed.stdout)).toEqual({ kind: 'smtp', removed: true });
+      const after = JSON.parse((await tenantCli(db, ['show', '--code', 'acme', '--json'])).stdout);
+      expect(after.secrets.map((s: { kind: string }) => s.kind)).toEqual(['database']);
     } finally {
       await t.close();
     }
