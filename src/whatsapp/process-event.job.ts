@@ -34,16 +34,35 @@ const valueSchema = z.looseObject({
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Turns one stored webhook event into conversations, messages and status changes. */
-export async function processEvent(ctx: JobContext<{ eventId: string }>): Promise<void> {
+/** `eventId`: a job queued before events were batched into one job per write. */
+type ProcessEventsPayload = { eventIds: string[] } | { eventId: string };
+
+/**
+ * Turns stored webhook events (one write's batch) into conversations, messages and status changes,
+ * in order. Each event is marked processed on its own, so a retried job skips those done before it
+ * failed (processing an event again would be harmless, only slower: every write is idempotent).
+ */
+export async function processEvents(ctx: JobContext<ProcessEventsPayload>): Promise<void> {
   const { db } = ctx.handle;
-  const event = await db
+  const { payload } = ctx.job;
+  const ids = 'eventIds' in payload ? payload.eventIds : [payload.eventId];
+  const events = await db
     .selectFrom('whatsapp_events')
-    .select('payload')
-    .where('id', '=', ctx.job.payload.eventId)
-    .executeTakeFirst();
-  if (!event) throw new PermanentJobError('No such WhatsApp event', 'not_found');
-  for (const change of (event.payload as StoredEvent).changes) {
+    .select(['id', 'payload', 'processed_at'])
+    .where('id', 'in', ids)
+    .execute();
+  const byId = new Map(events.map((event) => [event.id, event]));
+  for (const id of ids) {
+    const event = byId.get(id);
+    if (event && !event.processed_at) await processEvent(ctx, id, event.payload as StoredEvent);
+  }
+  const missing = ids.filter((id) => !byId.has(id));
+  if (missing.length > 0)
+    throw new PermanentJobError(`No such WhatsApp event: ${missing.join(', ')}`, 'not_found');
+}
+
+async function processEvent(ctx: JobContext, id: string, event: StoredEvent): Promise<void> {
+  for (const change of event.changes) {
     if (change.field !== 'messages') {
       await applyAccountChange(ctx, change);
       continue;
@@ -55,10 +74,10 @@ export async function processEvent(ctx: JobContext<{ eventId: string }>): Promis
     }
     await processValue(ctx, value.data);
   }
-  await db
+  await ctx.handle.db
     .updateTable('whatsapp_events')
     .set({ processed_at: new Date() })
-    .where('id', '=', ctx.job.payload.eventId)
+    .where('id', '=', id)
     .execute();
 }
 
@@ -179,7 +198,7 @@ function publishMessageReceived(ctx: JobContext, stored: StoredInbound, lead: Le
   ]);
 }
 
-export const processEventJob: JobDefinition<{ eventId: string }> = {
+export const processEventJob: JobDefinition<ProcessEventsPayload> = {
   kind: processEventJobKind,
-  handler: processEvent,
+  handler: processEvents,
 };

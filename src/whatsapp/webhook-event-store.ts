@@ -13,10 +13,10 @@ interface Share {
 }
 
 /**
- * Stores each tenant's share of a webhook delivery as a `whatsapp_events` row with its
+ * Stores each tenant's share of a webhook delivery as a `whatsapp_events` row, processed by a
  * `whatsapp.process_event` job, and resolves only once both are committed. Concurrent shares
  * for one tenant go out together (GroupCommit): one transaction, one multi-row INSERT and one
- * enqueue for the batch, instead of two autocommits per delivery.
+ * job for the batch, instead of two autocommits per delivery.
  */
 export class WebhookEventStore {
   private readonly commits: GroupCommit<Share, string>;
@@ -38,17 +38,17 @@ export class WebhookEventStore {
     const { services } = this;
     const tenant = shares[0]!.tenant;
     const handle = await services.connections.resolve(tenant);
-    // Ids made here, so the jobs can name their events without reading the INSERT back.
+    // Ids made here, so the job can name its events without reading the INSERT back.
     const rows = shares.map(({ changes }) => ({ id: randomUUID(), payload: JSON.stringify({ changes }) }));
-    const jobs = rows.map(({ id }) => ({
-      tenantId: tenant.id,
-      kind: processEventJobKind,
-      payload: { eventId: id },
-      options: { idempotencyKey: `whatsapp-event:${id}` },
-    }));
+    const eventIds = rows.map(({ id }) => id);
     await transactionWithJobs(services, handle, async (trx, queue) => {
       await trx.insertInto('whatsapp_events').values(rows).execute();
-      queue(...jobs);
+      queue({
+        tenantId: tenant.id,
+        kind: processEventJobKind,
+        payload: { eventIds },
+        options: { idempotencyKey: `whatsapp-events:${eventIds[0]}` },
+      });
     });
     return rows.map(({ id }) => ({ ok: id }));
   }

@@ -1,5 +1,5 @@
 import { webhookClient } from './testing/webhook-client.js';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobWorker } from '../queue/job-worker.js';
@@ -289,6 +289,45 @@ describe('WhatsApp webhook', () => {
       headers: acme.headers,
     });
     expect(read.body.data.unreadCount).toBe(0);
+  });
+
+  it("processes a job's events in order, skips those already processed, and refuses a missing one", async () => {
+    const db = await dbOf(acme);
+    const done = await db
+      .selectFrom('whatsapp_events')
+      .select(['id', 'processed_at'])
+      .where('processed_at', 'is not', null)
+      .executeTakeFirstOrThrow();
+    const fresh = await db
+      .insertInto('whatsapp_events')
+      .values({
+        payload: JSON.stringify({
+          changes: [
+            change({
+              phoneNumberId: acmeNumber,
+              messages: [inbound('wamid.batch-1', '34600999888', 'text', { text: { body: 'one' } })],
+            }),
+          ],
+        }),
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const missing = randomUUID();
+
+    const run = runJob(t, processEventJob, acme.tenant.id, { eventIds: [fresh.id, done.id, missing] });
+    await expect(run).rejects.toMatchObject({
+      name: 'PermanentJobError',
+      message: expect.stringContaining(missing),
+    });
+    const events = await db.selectFrom('whatsapp_events').select(['id', 'processed_at']).execute();
+    expect(events.find((event) => event.id === done.id)?.processed_at).toEqual(done.processed_at);
+    expect(events.find((event) => event.id === fresh.id)?.processed_at).toBeInstanceOf(Date);
+    const stored = await db
+      .selectFrom('messages')
+      .select('body')
+      .where('wamid', '=', 'wamid.batch-1')
+      .execute();
+    expect(stored).toHaveLength(1);
   });
 
   it('splits a batch across tenants, acknowledges unknown numbers, and checks tenant app secrets', async () => {
