@@ -9,6 +9,7 @@
 import { loadavg } from 'node:os';
 import pg from 'pg';
 import { startBenchServer, type BenchServer } from './bench-server.js';
+import { formatCpu, type CpuPerRequest } from './lib/cpu.js';
 import { describeMachine } from './lib/machine.js';
 
 const rows = Number(process.env.BENCH_ROWS ?? 100_000);
@@ -45,6 +46,8 @@ interface RunResult {
   rssBaseMiB: number;
   rssPeakMiB: number;
   result: { total: number; created: number; duplicates: number; failed: number; status: string };
+  /** Per row; "load generator" is this process (upload and polling). */
+  cpu: CpuPerRequest;
 }
 
 async function runImport(
@@ -77,6 +80,7 @@ async function runImport(
   })();
 
   const started = performance.now();
+  const cpuPerRow = server.measureCpu();
   const accepted = await json(`${server.baseUrl}/api/crm/leads/import?assign=${assign}`, {
     method: 'POST',
     headers: { ...tenant.headers, 'content-type': 'text/csv' },
@@ -94,7 +98,8 @@ async function runImport(
   const seconds = (performance.now() - started) / 1000;
   sampling = false;
   await sampler;
-  return { seconds, rssBaseMiB: base / 2 ** 20, rssPeakMiB: peak / 2 ** 20, result: state };
+  const cpu = cpuPerRow(state.total);
+  return { seconds, rssBaseMiB: base / 2 ** 20, rssPeakMiB: peak / 2 ** 20, result: state, cpu };
 }
 
 /** The anchor: the same rows as multi-row INSERTs of 1,000 into a scratch table, one connection. */
@@ -167,6 +172,7 @@ async function main(): Promise<void> {
     console.log(
       `| plain multi-row INSERT into a scratch table (anchor) | ${rows} | ${anchorSeconds.toFixed(2)} s | ${Math.round(anchorRate).toLocaleString('en')} | 1 | – | – |`,
     );
+    const cpuLines: string[] = [];
     const report = (
       name: string,
       count: number,
@@ -183,6 +189,9 @@ async function main(): Promise<void> {
         run.result.created === count - expected.invalid - expected.repeated &&
         run.result.duplicates === expected.repeated &&
         run.result.failed === expected.invalid;
+      cpuLines.push(
+        `${name}: ${((run.seconds * 1000) / count).toFixed(3)} ms per row in wall time; CPU per row ${formatCpu(run.cpu)}`,
+      );
       if (!ok) {
         console.log(`FAIL ${name}: counts do not match the generated file`);
         process.exitCode = 1;
@@ -196,6 +205,7 @@ async function main(): Promise<void> {
       small,
       await runImport(server, 'benchimportrr', small.csv, true),
     );
+    console.log(`\n${cpuLines.join('\n')}`);
     console.log(
       `\nLoad average after: ${loadavg()
         .map((n) => n.toFixed(2))
