@@ -163,11 +163,11 @@ function walkPage(handle: TenantHandle, where: Where, order: PageOrder, limit: n
   const { column, direction } = order;
   return selectLeads(handle.db)
     .where(where)
-    .$if(order.cursor !== undefined, (qb) => qb.where(afterCursor(order, column)))
+    .where(afterCursor(order, column))
     .orderBy(column, direction)
     .orderBy('id', direction)
     .limit(limit + 1)
-    .$if(order.offset > 0, (qb) => qb.offset(order.offset))
+    .offset(order.offset)
     .execute();
 }
 

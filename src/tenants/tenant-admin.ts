@@ -29,6 +29,12 @@ export interface IssuedKey {
   apiKey: string;
 }
 
+/** What removing a secret answers. */
+export interface RemovedSecret {
+  kind: SecretKind;
+  removed: true;
+}
+
 export interface SecretSummary {
   kind: string;
   keyId: string;
@@ -197,7 +203,7 @@ export class TenantAdmin {
   }
 
   /** Disconnects a channel or store: the secret is deleted and, for WhatsApp, its routes freed. */
-  async removeSecret(code: string, kind: SecretKind): Promise<{ kind: SecretKind; removed: true }> {
+  async removeSecret(code: string, kind: SecretKind): Promise<RemovedSecret> {
     const tenant = await this.requireTenant(code);
     if (kind === 'database') {
       // The tenant's data lives on that server: without the secret it would open an empty schema elsewhere.

@@ -1,6 +1,6 @@
 import type { Tenant } from '../../tenancy/tenant.js';
 import type { ApiKeySummary } from '../tenant.repository.js';
-import type { IssuedKey, SecretSummary, TenantDetails } from '../tenant-admin.js';
+import type { IssuedKey, RemovedSecret, SecretSummary, TenantDetails } from '../tenant-admin.js';
 import type { CreateKeyInput, CreateTenantInput } from '../tenant.schemas.js';
 import type { SecretKind } from '../secret-kinds.js';
 
@@ -13,6 +13,6 @@ export interface TenantAdminPort {
   createKey(code: string, input: CreateKeyInput): Promise<IssuedKey>;
   revokeKey(code: string, keyId: string): Promise<ApiKeySummary>;
   setSecret(code: string, kind: SecretKind, value: unknown): Promise<SecretSummary>;
-  removeSecret(code: string, kind: SecretKind): Promise<{ kind: SecretKind; removed: true }>;
+  removeSecret(code: string, kind: SecretKind): Promise<RemovedSecret>;
   rotateSecretsKey(): Promise<{ resealed: number; currentKeyId: string }>;
 }
