@@ -92,7 +92,7 @@ async function previousOwners(trx: TenantDb, phones: string[]): Promise<Map<stri
     .selectFrom('leads')
     .distinctOn('phone')
     .select(['phone', 'assigned_agent_id'])
-    .where('phone', 'in', phones)
+    .where('phone', '=', sql<string>`any(${phones}::text[])`)
     .where('archived_at', 'is not', null)
     .where('assigned_agent_id', 'is not', null)
     .orderBy('phone')

@@ -7,7 +7,7 @@ import { insertOrFill, leadValues, type IngestSettings } from './ingest-lead.js'
 import type { LeadContext } from './lead-context.js';
 import type { LeadEvent } from './lead-events.js';
 import { toLead, type LeadRow } from './lead.mapper.js';
-import { assertAgentExists } from './lead.repository.js';
+import { assertAgentExists, insertNewLeads } from './lead.repository.js';
 import type { IngestLeadInput } from './lead.schemas.js';
 import type { LeadsTable } from './leads.tables.js';
 
@@ -71,12 +71,10 @@ export async function ingestLeadsWithin(
   const inserted =
     fresh.length === 0
       ? []
-      : await trx
-          .insertInto('leads')
-          .values(fresh.map((pending) => rowToInsert(pending, claimOf.get(pending))))
-          .onConflict((oc) => oc.column('phone').where('archived_at', 'is', null).doNothing())
-          .returningAll()
-          .execute();
+      : await insertNewLeads(
+          trx,
+          fresh.map((pending) => rowToInsert(pending, claimOf.get(pending))),
+        );
   const insertedByPhone = new Map(inserted.map((row) => [row.phone, row]));
 
   const tenantId = ctx.handle.tenant.id;

@@ -4,7 +4,7 @@ import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { startTestApp, type TestApp, type TestTenant } from '../testing/test-app.js';
 import type { LeadEvent } from './lead-events.js';
 import { LeadIntake } from './lead-intake.js';
-import type { IngestLeadInput } from './lead.schemas.js';
+import type { IngestLeadInput, Lead } from './lead.schemas.js';
 
 /**
  * LeadIntake sends the first submission at once and every submission made while it is
@@ -122,6 +122,45 @@ describe('LeadIntake (group-committed ingest)', () => {
     const published = events.filter((event) => routed.some((lead) => lead.id === event.lead.id));
     expect(published.filter((event) => event.name === 'lead.created')).toHaveLength(25);
     expect(published.filter((event) => event.name === 'lead.assigned')).toHaveLength(25);
+  });
+
+  it('stores every field of a batched lead as a lead ingested alone stores it', async () => {
+    const full = (phone: string): Partial<IngestLeadInput> => ({
+      firstName: 'Ines',
+      lastName: 'O\'Neil "Q"',
+      phone,
+      email: 'Ines@Acme.example',
+      company: 'Acme, Inc.',
+      source: 'referral',
+      city: 'Oakland',
+      state: 'CA',
+      pincode: '94601',
+      language: 'es',
+      status: 'qualified',
+      tags: ['enterprise', 'hot', 'enterprise'],
+      followUpAt: new Date('2026-12-01T09:30:00.123Z'),
+      customFields: { budget: 12000, nested: { quote: 'a "b" \\ c', list: [1, null] } },
+    });
+    const bare = (phone: string): Partial<IngestLeadInput> => ({ phone });
+    const leadsOf = async (inputs: Partial<IngestLeadInput>[]) =>
+      (await burst(new LeadIntake(), inputs)).map(
+        (result) => (result as PromiseFulfilledResult<Awaited<ReturnType<LeadIntake['ingest']>>>).value.lead,
+      );
+    // Two batches are in flight at once: in a burst of four, the first two go alone, the others as a batch.
+    const numbers = (from: number) => [0, 1, 2, 3].map((i) => `+1415555${from + i}`);
+    const [alone, , batched] = await leadsOf(numbers(1500).map(full));
+    const [bareAlone, , bareBatched] = await leadsOf(numbers(1600).map(bare));
+    const comparable = (lead: Lead) =>
+      Object.fromEntries(Object.entries(lead).filter(([key]) => !perLead.includes(key)));
+    const perLead = ['id', 'ref', 'phone', 'assignedAgentId', 'assignedAt', 'createdAt', 'updatedAt'];
+    expect(comparable(batched)).toEqual(comparable(alone));
+    expect(batched).toMatchObject({
+      tags: ['enterprise', 'hot'],
+      customFields: { budget: 12000, nested: { quote: 'a "b" \\ c', list: [1, null] } },
+      status: 'qualified',
+    });
+    expect(comparable(bareBatched)).toEqual(comparable(bareAlone));
+    expect(bareBatched).toMatchObject({ status: 'new', tags: [], customFields: {}, followUpAt: null });
   });
 
   it('fails only the lead the database refuses, the rest of its batch is stored', async () => {

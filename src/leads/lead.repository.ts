@@ -1,6 +1,8 @@
+import { sql, type Insertable } from 'kysely';
 import type { TenantDb } from '../db/tenant-database.js';
 import { AppError } from '../http/app-error.js';
 import type { LeadRow } from './lead.mapper.js';
+import type { LeadsTable } from './leads.tables.js';
 
 const leadColumns = [
   'id',
@@ -28,6 +30,55 @@ const leadColumns = [
   'created_at',
   'updated_at',
 ] as const;
+
+/**
+ * The columns a new lead is written with: the type each is read as from the JSON recordset,
+ * and, where a key may be absent (read as null), the table's default spelled out.
+ * `custom_fields` arrives as JSON text, as Kysely writes it.
+ */
+const newLeadColumns: [column: keyof LeadsTable, type: string, selected?: string][] = [
+  ['first_name', 'text'],
+  ['last_name', 'text'],
+  ['phone', 'text'],
+  ['email', 'text'],
+  ['company', 'text'],
+  ['source', 'text'],
+  ['city', 'text'],
+  ['state', 'text'],
+  ['pincode', 'text'],
+  ['language', 'text'],
+  ['status', 'text', `coalesce(status, 'new')`],
+  ['tags', 'text[]', `coalesce(tags, '{}')`],
+  ['score', 'int', 'coalesce(score, 0)'],
+  ['follow_up_at', 'timestamptz'],
+  ['custom_fields', 'text', `coalesce(custom_fields::jsonb, '{}')`],
+  ['assigned_agent_id', 'uuid'],
+  ['assigned_at', 'timestamptz'],
+  ['unassigned_reason', 'text'],
+];
+const selectedNewLeadColumns = sql.raw(
+  newLeadColumns.map(([column, , selected]) => selected ?? column).join(', '),
+);
+const newLeadRecordset = sql.raw(newLeadColumns.map(([column, type]) => `${column} ${type}`).join(', '));
+
+/**
+ * Inserts many new leads, skipping those whose phone already has a live lead, and returns
+ * the inserted rows. The rows travel as one JSON parameter, so the statement's text is the
+ * same for any number of leads: Postgres parses and plans a few columns, not hundreds of
+ * parameters (2.6 ms of Postgres CPU per batch of ~20 leads with a VALUES list).
+ */
+export async function insertNewLeads(db: TenantDb, rows: Insertable<LeadsTable>[]): Promise<LeadRow[]> {
+  return db
+    .insertInto('leads')
+    .columns(newLeadColumns.map(([column]) => column))
+    .expression(
+      sql`select ${selectedNewLeadColumns}
+        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r (${newLeadRecordset})`,
+    )
+    .onConflict((oc) => oc.column('phone').where('archived_at', 'is', null).doNothing())
+    .returning(leadColumns)
+    .execute();
+}
 
 export function selectLeads(db: TenantDb) {
   return db.selectFrom('leads').select(leadColumns);
