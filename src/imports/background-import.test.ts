@@ -218,7 +218,7 @@ describe('background CSV import (real queue and worker)', () => {
   });
 
   it.skipIf(process.env.TEST_DB === 'pglite')(
-    '100,000 rows, sent without a mode (auto picks the background) [postgres only: 97 s on PGlite against 31 s on Postgres on the shared 2-core machine]',
+    '100,000 rows, sent without a mode (auto picks the background) [postgres only: PGlite, one connection in WASM, takes minutes]',
     async () => {
       const tenant = await t.createTenant('bgbig', { defaultCountry: 'IN' });
       const file = csvOf(100_000);

@@ -5,7 +5,12 @@ import { retryOnDeadlock } from '../assignment/retry-on-deadlock.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import { AppError } from '../http/app-error.js';
 import { toAppError } from '../http/error-handler.js';
-import { ingestLeadsWithin } from '../leads/ingest-batch.js';
+import {
+  ingestLeadsWithin,
+  prepareLeads,
+  type BatchOverlap,
+  type PreparedLead,
+} from '../leads/ingest-batch.js';
 import { ingestLead, loadIngestSettings, type IngestSettings } from '../leads/ingest-lead.js';
 import type { LeadContext } from '../leads/lead-context.js';
 import type { LeadEvent } from '../leads/lead-events.js';
@@ -40,15 +45,15 @@ export interface BatchProgress {
   bytes: number;
 }
 
-export interface ImportOptions {
+export interface ImportOptions<Committed = void> {
   assign: boolean;
   mapping?: Partial<Record<LeadColumn, string>>;
   /** Records up to this line were committed by an earlier run: skipped. */
   afterLine?: number;
   /** Called inside each batch's transaction, so progress commits with the batch's leads. */
-  commit?: (trx: TenantDb, batch: BatchProgress) => Promise<void>;
-  /** Called after each batch's commit. */
-  committed?: (batch: BatchProgress) => void | Promise<void>;
+  commit?: (trx: TenantDb, batch: BatchProgress) => Promise<Committed>;
+  /** Called after each batch's commit, in file order, with what its `commit` returned. */
+  committed?: (batch: BatchProgress, value: Committed | undefined) => void | Promise<void>;
   signal?: AbortSignal;
 }
 
@@ -68,18 +73,32 @@ interface Row {
   input: IngestLeadInput;
 }
 
+/** A batch being written, as the batch after it sees it. */
+interface WrittenBatch {
+  /** Settles when its first transaction ends: resolves if that committed, rejects otherwise. */
+  committed: Promise<void>;
+  /** Resolves when the batch is committed and reported; rejects if the import must stop. */
+  finished: Promise<void>;
+  phones: ReadonlySet<string>;
+}
+
 /**
- * Ingests one batch in one transaction (see `ingestLeadsWithin`), progress included. If the
- * transaction fails as a whole, the batch is retried row by row, so one row the database
- * refuses never takes the others down with it.
+ * Ingests one batch in one transaction (see `ingestLeadsWithin`), progress included. After
+ * `previous`, it overlaps that batch's first transaction (`BatchOverlap`) and commits after
+ * it. If that did not commit, or this transaction fails, the batch is written again alone
+ * once `previous` is finished (a deadlock may be retried), then row by row, so one row the
+ * database refuses never takes the others down with it. A batch waiting for `previous`
+ * holds a connection: it waits only for a transaction that needs no other connection.
  */
-async function ingestBatch(
+async function ingestBatch<Committed>(
   ctx: LeadContext,
   settings: IngestSettings,
   rows: Row[],
+  leads: PreparedLead[],
   progress: BatchProgress,
-  commit: ImportOptions['commit'],
-): Promise<BatchProgress> {
+  commit: ImportOptions<Committed>['commit'],
+  order: { previous: WrittenBatch | undefined; committed: Settle },
+): Promise<{ batch: BatchProgress; value: Committed | undefined }> {
   const apply = (batch: BatchProgress, row: Row, outcome: { duplicate: boolean } | { error: unknown }) => {
     if ('error' in outcome) {
       batch.failed++;
@@ -88,25 +107,30 @@ async function ingestBatch(
     else batch.created++;
   };
   const copy = (): BatchProgress => ({ ...progress, errors: [...progress.errors] });
-  let events: LeadEvent[] = [];
-  try {
-    const done = await retryOnDeadlock(() =>
-      ctx.handle.db.transaction().execute(async (trx) => {
-        const batch = copy();
-        const result = await ingestLeadsWithin(
-          trx,
-          ctx,
-          rows.map((row) => row.input),
-          settings,
-        );
-        rows.forEach((row, index) => apply(batch, row, result.outcomes[index]!));
-        await commit?.(trx, batch);
-        events = result.events;
-        return batch;
-      }),
-    );
+  const write = async (overlap?: BatchOverlap) => {
+    let events: LeadEvent[] = [];
+    const done = await ctx.handle.db.transaction().execute(async (trx) => {
+      const batch = copy();
+      const result = await ingestLeadsWithin(trx, ctx, leads, settings, overlap);
+      rows.forEach((row, index) => apply(batch, row, result.outcomes[index]!));
+      const value = await commit?.(trx, batch);
+      events = result.events;
+      return { batch, value };
+    });
     ctx.events.publish(events);
     return done;
+  };
+  const { previous, committed } = order;
+  try {
+    const done = await write(previous && { heldPhones: previous.phones, previous: previous.committed });
+    committed.resolve();
+    return done;
+  } catch (error) {
+    committed.reject(error);
+  }
+  await previous?.finished;
+  try {
+    return await retryOnDeadlock(() => write());
   } catch {
     // Row by row below: a database-level failure of one row must not fail its neighbours.
   }
@@ -118,8 +142,23 @@ async function ingestBatch(
       apply(batch, row, { error });
     }
   }
-  if (commit) await ctx.handle.db.transaction().execute((trx) => commit(trx, batch));
-  return batch;
+  const value = commit && (await ctx.handle.db.transaction().execute((trx) => commit(trx, batch)));
+  return { batch, value };
+}
+
+/** A promise settled from outside. */
+interface Settle {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+function settle(): Settle {
+  const settled = {} as Settle;
+  settled.promise = new Promise<void>((resolve, reject) => Object.assign(settled, { resolve, reject }));
+  // Awaited only by a batch overlapping this one, if any.
+  settled.promise.catch(() => undefined);
+  return settled;
 }
 
 /**
@@ -128,10 +167,10 @@ async function ingestBatch(
  * The header is checked before anything is written; a bad row is reported with its line and
  * never stops the file.
  */
-export async function importLeads(
+export async function importLeads<Committed>(
   ctx: LeadContext,
   source: Readable,
-  options: ImportOptions,
+  options: ImportOptions<Committed>,
 ): Promise<ImportReport> {
   const settings = await loadIngestSettings(ctx.handle);
   const report: ImportReport = { rows: 0, created: 0, duplicates: 0, failed: 0, errors: [] };
@@ -158,7 +197,11 @@ export async function importLeads(
     }),
   );
 
-  const flush = async (lastLine: number, bytes: number) => {
+  /**
+   * Starts writing the rows gathered so far. Two batches are written at once: one inserts its
+   * new leads while the one before it finishes, then commits and is reported after it.
+   */
+  const flush = (lastLine: number, bytes: number, previous: WrittenBatch | undefined): WrittenBatch => {
     const { rows } = batch;
     // The parser reads ahead: a CSV error past this batch's last line belongs to the next one.
     const errors = batch.errors.filter((error) => error.line <= lastLine);
@@ -172,49 +215,75 @@ export async function importLeads(
       lastLine,
       bytes,
     };
-    const done = await ingestBatch(ctx, settings, rows, start, options.commit);
-    done.errors.sort((a, b) => a.line - b.line);
-    report.rows += done.rows;
-    report.created += done.created;
-    report.duplicates += done.duplicates;
-    report.failed += done.failed;
-    report.errors.push(...done.errors.slice(0, maxReportedErrors - report.errors.length));
-    await options.committed?.(done);
+    const leads = prepareLeads(
+      ctx,
+      rows.map((row) => row.input),
+      settings,
+    );
+    const committed = settle();
+    const finished = (async () => {
+      const { batch: done, value } = await ingestBatch(ctx, settings, rows, leads, start, options.commit, {
+        previous,
+        committed,
+      });
+      // Reports stay in file order.
+      await previous?.finished;
+      done.errors.sort((a, b) => a.line - b.line);
+      report.rows += done.rows;
+      report.created += done.created;
+      report.duplicates += done.duplicates;
+      report.failed += done.failed;
+      report.errors.push(...done.errors.slice(0, maxReportedErrors - report.errors.length));
+      await options.committed?.(done, value);
+    })();
+    // Awaited by the next batch or at the end; until then a failure must not count as unhandled.
+    finished.catch(() => undefined);
+    const phones = new Set(leads.flatMap((lead) => ('values' in lead ? [lead.values.phone] : [])));
+    return { committed: committed.promise, finished, phones };
   };
 
   let columns: ColumnMap | undefined;
   let last = { lines: afterLine, bytes: 0 };
-  // One batch is written while the next is parsed; batches still commit one after the other.
-  let writing: Promise<void> = Promise.resolve();
-  for await (const { record, info } of parser as AsyncIterable<{
-    record: string[];
-    info: { lines: number; bytes: number };
-  }>) {
-    if (!columns) {
-      columns = mapColumns(record, options.mapping);
-      continue;
+  // Batches are parsed while others are written; they commit one after the other.
+  let writing: WrittenBatch | undefined;
+  let beforeWriting: Promise<void> | undefined;
+  const startBatch = async (lastLine: number, bytes: number) => {
+    // At most two batches at once: the one before the last must be done.
+    await beforeWriting;
+    options.signal?.throwIfAborted();
+    beforeWriting = writing?.finished;
+    writing = flush(lastLine, bytes, writing);
+  };
+  try {
+    for await (const { record, info } of parser as AsyncIterable<{
+      record: string[];
+      info: { lines: number; bytes: number };
+    }>) {
+      if (!columns) {
+        columns = mapColumns(record, options.mapping);
+        continue;
+      }
+      last = info;
+      if (info.lines <= afterLine) continue;
+      const parsed = ingestLeadSchema.safeParse({ ...rowToInput(record, columns), assign: options.assign });
+      if (parsed.success) batch.rows.push({ line: info.lines, input: parsed.data });
+      else
+        fail(
+          info.lines,
+          parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '),
+        );
+      if (batch.rows.length + batch.errors.length >= importBatchRows)
+        await startBatch(info.lines, info.bytes);
     }
-    last = info;
-    if (info.lines <= afterLine) continue;
-    const parsed = ingestLeadSchema.safeParse({ ...rowToInput(record, columns), assign: options.assign });
-    if (parsed.success) batch.rows.push({ line: info.lines, input: parsed.data });
-    else
-      fail(
-        info.lines,
-        parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '),
-      );
-    if (batch.rows.length + batch.errors.length >= importBatchRows) {
-      await writing;
-      options.signal?.throwIfAborted();
-      writing = flush(info.lines, info.bytes);
-      // Awaited before the next batch or at the end; until then a failure must not count as unhandled.
-      writing.catch(() => undefined);
+    if (!columns) throw new AppError('invalid_file', 'The file is empty: no CSV header', { status: 400 });
+    if (batch.rows.length + batch.errors.length > 0 || options.commit) {
+      await startBatch(Math.max(last.lines, ...batch.errors.map((error) => error.line)), last.bytes);
     }
+  } catch (error) {
+    // A batch still being written must settle first: a retried run resumes after what it commits.
+    await writing?.finished.catch(() => undefined);
+    throw error;
   }
-  await writing;
-  if (!columns) throw new AppError('invalid_file', 'The file is empty: no CSV header', { status: 400 });
-  if (batch.rows.length + batch.errors.length > 0 || options.commit) {
-    await flush(Math.max(last.lines, ...batch.errors.map((error) => error.line)), last.bytes);
-  }
+  await writing?.finished;
   return report;
 }

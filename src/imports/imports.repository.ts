@@ -74,8 +74,9 @@ export async function listImports(db: TenantDb, page: { limit: number; offset: n
 }
 
 /** Adds a committed batch to the import's counts, in the batch's transaction. */
-export async function addBatchProgress(db: TenantDb, id: string, batch: BatchProgress): Promise<void> {
-  await db
+/** Adds a batch's counts and errors to the import; returns the import as it now is. */
+export async function addBatchProgress(db: TenantDb, id: string, batch: BatchProgress): Promise<ImportRow> {
+  return db
     .updateTable('imports')
     .set((eb) => ({
       total: eb('total', '+', batch.rows),
@@ -91,5 +92,6 @@ export async function addBatchProgress(db: TenantDb, id: string, batch: BatchPro
       updated_at: new Date(),
     }))
     .where('id', '=', id)
-    .execute();
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }

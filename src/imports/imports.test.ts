@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { tenantHandle } from '../testing/job-context.js';
 import { startTestApp, type TestApp, type TestTenant } from '../testing/test-app.js';
+import { importBatchRows } from './import-leads.js';
 
 describe('CSV lead import', () => {
   let t: TestApp;
@@ -68,6 +71,73 @@ describe('CSV lead import', () => {
       assignedAgentId: null,
       unassignedReason: 'assignment_skipped',
     });
+  });
+
+  /** `rows` data rows (line = index + 2); `phoneOf` picks each row's phone index. */
+  const fileOf = (rows: number, phoneOf: (i: number) => number, extra: (i: number) => string = () => '') =>
+    ['Name,Mobile,Email']
+      .concat(
+        Array.from(
+          { length: rows },
+          (_, i) => `Row ${i},97${String(phoneOf(i)).padStart(8, '0')},${extra(i)}`,
+        ),
+      )
+      .join('\n');
+
+  it('handles phones repeated across batches written at once as duplicates, in file order', async () => {
+    const tenant = await t.createTenant('importrepeat', { defaultCountry: 'IN' });
+    const rows = importBatchRows * 2 + 100;
+    // Row 600 and row 1,050 repeat row 10's phone; the first email given (row 600's) fills the lead.
+    const repeats = new Set([importBatchRows + 100, importBatchRows * 2 + 50]);
+    const csv = fileOf(
+      rows,
+      (i) => (repeats.has(i) ? 10 : i),
+      (i) => (repeats.has(i) ? `row${i}@example.com` : ''),
+    );
+    const res = await t.request('/api/crm/leads/import?mode=sync&assign=false', {
+      headers: { ...tenant.headers, 'content-type': 'text/csv' },
+      body: csv,
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.data).toMatchObject({ rows, created: rows - 2, duplicates: 2, failed: 0 });
+    const { db } = await tenantHandle(t, tenant.tenant.id);
+    const lead = await db
+      .selectFrom('leads')
+      .select(['id', 'first_name', 'email'])
+      .where('phone', '=', '+919700000010')
+      .execute();
+    expect(lead).toEqual([
+      { id: expect.any(String), first_name: 'Row', email: `row${importBatchRows + 100}@example.com` },
+    ]);
+    const logged = await db
+      .selectFrom('lead_activities')
+      .select('kind')
+      .where('lead_id', '=', lead[0]!.id)
+      .orderBy('id')
+      .execute();
+    expect(logged.map((entry) => entry.kind)).toEqual(['created', 'duplicate', 'duplicate']);
+  });
+
+  it('a batch the database refuses as a whole goes row by row; the batch written beside it waits and is kept', async () => {
+    const tenant = await t.createTenant('importrefused', { defaultCountry: 'IN' });
+    const { db, schema } = await tenantHandle(t, tenant.tenant.id);
+    // A rule the database enforces and the API does not know: one row of the first batch breaks it.
+    await sql`alter table ${sql.id(schema, 'leads')} add constraint test_refused
+      check (last_name is distinct from 'Refused')`.execute(db);
+    const rows = importBatchRows * 3;
+    const csv = fileOf(rows, (i) => i).replace('Row 7,', 'Row Refused,');
+    const res = await t.request('/api/crm/leads/import?mode=sync&assign=false', {
+      headers: { ...tenant.headers, 'content-type': 'text/csv' },
+      body: csv,
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.data).toMatchObject({ rows, created: rows - 1, duplicates: 0, failed: 1 });
+    expect(res.body.data.errors).toEqual([{ line: 9, reason: expect.any(String) }]);
+    const stored = await db
+      .selectFrom('leads')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .executeTakeFirstOrThrow();
+    expect(Number(stored.n)).toBe(rows - 1);
   });
 
   it('refuses a broken file before writing anything', async () => {

@@ -3,7 +3,7 @@ import type { JobContext, JobDefinition } from '../queue/job-types.js';
 import { PermanentJobError } from '../queue/job-types.js';
 import { importLeads, type BatchProgress } from './import-leads.js';
 import { deleteStoredUpload, readStoredUpload } from './import-upload.js';
-import { addBatchProgress, findImportRow, toImport } from './imports.repository.js';
+import { addBatchProgress, findImportRow, toImport, type ImportRow } from './imports.repository.js';
 
 export const runImportJobKind = 'imports.run';
 export const importProgressEvent = 'import.progress';
@@ -25,10 +25,10 @@ export async function runImport(ctx: JobContext<RunImportPayload>) {
   if (!row) throw new PermanentJobError('No such import', 'not_found');
   if (row.status === 'completed' || row.status === 'failed') return { status: row.status };
 
-  const emit = async () => {
-    const current = await findImportRow(db, importId);
+  const emitRow = (current: ImportRow | undefined) => {
     if (current) services.realtime.emitToTenant(handle.tenant.id, importProgressEvent, toImport(current));
   };
+  const emit = async () => emitRow(await findImportRow(db, importId));
   const finish = async (status: 'completed' | 'failed', failure: string | null) => {
     await db
       .updateTable('imports')
@@ -58,7 +58,8 @@ export async function runImport(ctx: JobContext<RunImportPayload>) {
         afterLine: row.last_line,
         signal,
         commit: (trx, batch: BatchProgress) => addBatchProgress(trx, importId, batch),
-        committed: emit,
+        // The import as its batch left it: the next batch may have committed since.
+        committed: (_batch, current) => emitRow(current),
       },
     );
   } catch (error) {

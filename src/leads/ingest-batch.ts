@@ -14,10 +14,42 @@ import type { LeadsTable } from './leads.tables.js';
 /** One input's outcome: stored (new or duplicate) as `row`, or refused with the error (e.g. an invalid phone). */
 export type BatchOutcome = { duplicate: boolean; row: LeadRow } | { error: unknown };
 
+type LeadValues = Insertable<LeadsTable> & { phone: string };
+
+/** An input with its normalised, scored column values, or the error that refused it. */
+export type PreparedLead =
+  { input: IngestLeadInput; values: LeadValues } | { input: IngestLeadInput; error: unknown };
+
+/** Normalises and scores inputs (CPU only): done before a batch's transaction opens. */
+export function prepareLeads(
+  ctx: LeadContext,
+  inputs: IngestLeadInput[],
+  settings: IngestSettings,
+): PreparedLead[] {
+  return inputs.map((input) => {
+    try {
+      return { input, values: leadValues(ctx, input, settings.scoring) };
+    } catch (error) {
+      return { input, error };
+    }
+  });
+}
+
+/**
+ * How a batch may overlap the batch opened before it (an import writes two at once): its new
+ * leads are inserted while the other is still open, everything else waits for that one's commit.
+ */
+export interface BatchOverlap {
+  /** Phones of the other batch: rows with one of them wait, or the two could wait on each other. */
+  heldPhones: ReadonlySet<string>;
+  /** Resolves when the other batch has committed; rejects if it failed, failing this one too. */
+  previous: Promise<void>;
+}
+
 interface Pending {
   index: number;
   input: IngestLeadInput;
-  values: Insertable<LeadsTable> & { phone: string };
+  values: LeadValues;
 }
 
 /**
@@ -26,33 +58,36 @@ interface Pending {
  * statement inserts them with their owners, and another logs them. Inputs whose
  * phone already has a live lead, or repeats a phone of this batch, then go through the
  * single-lead path in input order, so a later row fills the empty fields of the earlier one.
+ * With `overlap`, only the insert of new leads not to be assigned runs before the other
+ * batch's commit: claims and fills lock rows (agents, existing leads) the other may hold.
  * The caller publishes `events` after its commit.
  */
 export async function ingestLeadsWithin(
   trx: TenantDb,
   ctx: LeadContext,
-  inputs: IngestLeadInput[],
+  leads: PreparedLead[],
   settings: IngestSettings,
+  overlap?: BatchOverlap,
 ): Promise<{ outcomes: BatchOutcome[]; events: LeadEvent[] }> {
   const outcomes: BatchOutcome[] = [];
   const fresh: Pending[] = [];
   const later: Pending[] = [];
   const seenPhones = new Set<string>();
-  inputs.forEach((input, index) => {
-    let values: Pending['values'];
-    try {
-      values = leadValues(ctx, input, settings.scoring);
-    } catch (error) {
-      outcomes[index] = { error };
+  leads.forEach((lead, index) => {
+    if ('error' in lead) {
+      outcomes[index] = { error: lead.error };
       return;
     }
-    const pending = { index, input, values };
-    if (input.assignedAgentId || seenPhones.has(values.phone)) later.push(pending);
+    const pending = { index, ...lead };
+    const { phone } = lead.values;
+    if (lead.input.assignedAgentId || seenPhones.has(phone) || overlap?.heldPhones.has(phone))
+      later.push(pending);
     else fresh.push(pending);
-    seenPhones.add(values.phone);
+    seenPhones.add(phone);
   });
 
   const routable = fresh.filter(({ input }) => input.assign !== false);
+  if (routable.length > 0) await overlap?.previous;
   const { claims, previousOwners } = await claimAgentsFor(
     trx,
     ctx.handle,
@@ -103,6 +138,7 @@ export async function ingestLeadsWithin(
     else unclaimed.push(row);
   }
   await recordActivity(trx, activities);
+  await overlap?.previous;
   await releaseClaims(trx, ctx.handle, released);
   const indexOf = new Map(fresh.map((pending) => [pending.values.phone, pending.index]));
   for (const row of unclaimed) {

@@ -1,6 +1,6 @@
 import { GroupCommit, type BatchItemOutcome } from '../db/group-commit.js';
 import { retryOnDeadlock } from '../assignment/retry-on-deadlock.js';
-import { ingestLeadsWithin } from './ingest-batch.js';
+import { ingestLeadsWithin, prepareLeads } from './ingest-batch.js';
 import { ingestLead, loadIngestSettings, type IngestResult } from './ingest-lead.js';
 import type { LeadContext } from './lead-context.js';
 import { toLead } from './lead.mapper.js';
@@ -32,15 +32,13 @@ export class LeadIntake {
     const { ctx } = submissions[0]!;
     const settings = await loadIngestSettings(ctx.handle);
     if (submissions.length === 1) return [{ ok: await ingestLead(ctx, submissions[0]!.input, settings) }];
+    const leads = prepareLeads(
+      ctx,
+      submissions.map((submission) => submission.input),
+      settings,
+    );
     const { outcomes, events } = await retryOnDeadlock(() =>
-      ctx.handle.db.transaction().execute((trx) =>
-        ingestLeadsWithin(
-          trx,
-          ctx,
-          submissions.map((submission) => submission.input),
-          settings,
-        ),
-      ),
+      ctx.handle.db.transaction().execute((trx) => ingestLeadsWithin(trx, ctx, leads, settings)),
     );
     ctx.events.publish(events);
     return outcomes.map((outcome) =>
