@@ -1,5 +1,7 @@
 const deadlockDetected = '40P01';
 
+export const isDeadlock = (error: unknown) => (error as { code?: string } | null)?.code === deadlockDetected;
+
 /**
  * Runs a transaction again when Postgres aborted it to break a deadlock. Assignments lock
  * one agent row at a time; two transactions passing a ticket on between agents that both
@@ -10,7 +12,7 @@ export async function retryOnDeadlock<T>(work: () => Promise<T>, attempts = 3): 
     try {
       return await work();
     } catch (error) {
-      if (attempt >= attempts || (error as { code?: string }).code !== deadlockDetected) throw error;
+      if (attempt >= attempts || !isDeadlock(error)) throw error;
     }
   }
 }

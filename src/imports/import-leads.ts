@@ -1,7 +1,7 @@
 import { parse } from 'csv-parse';
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
-import { retryOnDeadlock } from '../assignment/retry-on-deadlock.js';
+import { isDeadlock, retryOnDeadlock } from '../assignment/retry-on-deadlock.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import { AppError } from '../http/app-error.js';
 import { toAppError } from '../http/error-handler.js';
@@ -82,23 +82,20 @@ interface WrittenBatch {
   phones: ReadonlySet<string>;
 }
 
+type Written<Committed> = { batch: BatchProgress; value: Committed | undefined };
+
 /**
- * Ingests one batch in one transaction (see `ingestLeadsWithin`), progress included. After
- * `previous`, it overlaps that batch's first transaction (`BatchOverlap`) and commits after
- * it. If that did not commit, or this transaction fails, the batch is written again alone
- * once `previous` is finished (a deadlock may be retried), then row by row, so one row the
- * database refuses never takes the others down with it. A batch waiting for `previous`
- * holds a connection: it waits only for a transaction that needs no other connection.
+ * Writes one batch: `write` in one transaction (see `ingestLeadsWithin`), progress included;
+ * `rowByRow` each row on its own, so one row the database refuses never takes the others down.
  */
-async function ingestBatch<Committed>(
+function batchWriter<Committed>(
   ctx: LeadContext,
   settings: IngestSettings,
   rows: Row[],
   leads: PreparedLead[],
   progress: BatchProgress,
   commit: ImportOptions<Committed>['commit'],
-  order: { previous: WrittenBatch | undefined; committed: Settle },
-): Promise<{ batch: BatchProgress; value: Committed | undefined }> {
+) {
   const apply = (batch: BatchProgress, row: Row, outcome: { duplicate: boolean } | { error: unknown }) => {
     if ('error' in outcome) {
       batch.failed++;
@@ -107,7 +104,7 @@ async function ingestBatch<Committed>(
     else batch.created++;
   };
   const copy = (): BatchProgress => ({ ...progress, errors: [...progress.errors] });
-  const write = async (overlap?: BatchOverlap) => {
+  const write = async (overlap?: BatchOverlap): Promise<Written<Committed>> => {
     let events: LeadEvent[] = [];
     const done = await ctx.handle.db.transaction().execute(async (trx) => {
       const batch = copy();
@@ -120,45 +117,19 @@ async function ingestBatch<Committed>(
     ctx.events.publish(events);
     return done;
   };
-  const { previous, committed } = order;
-  try {
-    const done = await write(previous && { heldPhones: previous.phones, previous: previous.committed });
-    committed.resolve();
-    return done;
-  } catch (error) {
-    committed.reject(error);
-  }
-  await previous?.finished;
-  try {
-    return await retryOnDeadlock(() => write());
-  } catch {
-    // Row by row below: a database-level failure of one row must not fail its neighbours.
-  }
-  const batch = copy();
-  for (const row of rows) {
-    try {
-      apply(batch, row, { duplicate: (await ingestLead(ctx, row.input, settings)).duplicate });
-    } catch (error) {
-      apply(batch, row, { error });
+  const rowByRow = async (): Promise<Written<Committed>> => {
+    const batch = copy();
+    for (const row of rows) {
+      try {
+        apply(batch, row, { duplicate: (await ingestLead(ctx, row.input, settings)).duplicate });
+      } catch (error) {
+        apply(batch, row, { error });
+      }
     }
-  }
-  const value = commit && (await ctx.handle.db.transaction().execute((trx) => commit(trx, batch)));
-  return { batch, value };
-}
-
-/** A promise settled from outside. */
-interface Settle {
-  promise: Promise<void>;
-  resolve: () => void;
-  reject: (error: unknown) => void;
-}
-
-function settle(): Settle {
-  const settled = {} as Settle;
-  settled.promise = new Promise<void>((resolve, reject) => Object.assign(settled, { resolve, reject }));
-  // Awaited only by a batch overlapping this one, if any.
-  settled.promise.catch(() => undefined);
-  return settled;
+    const value = commit && (await ctx.handle.db.transaction().execute((trx) => commit(trx, batch)));
+    return { batch, value };
+  };
+  return { write, rowByRow };
 }
 
 /**
@@ -220,11 +191,24 @@ export async function importLeads<Committed>(
       rows.map((row) => row.input),
       settings,
     );
-    const committed = settle();
+    const writer = batchWriter(ctx, settings, rows, leads, start, options.commit);
+    // Overlaps the batch before (`BatchOverlap`): waits only for its first transaction, which needs
+    // no second connection, while this one holds a connection.
+    const first = writer.write(previous && { heldPhones: previous.phones, previous: previous.committed });
+    const committed = first.then(() => undefined);
+    // Awaited only by the batch after this one, if any.
+    committed.catch(() => undefined);
     const finished = (async () => {
-      const { batch: done, value } = await ingestBatch(ctx, settings, rows, leads, start, options.commit, {
-        previous,
-        committed,
+      const { batch: done, value } = await first.catch(async (error: unknown) => {
+        // Written again alone once the batch before is done, if that one (or a deadlock) failed
+        // this attempt; a failure of its own goes row by row.
+        await previous?.finished;
+        const previousFailed = await previous?.committed.then(
+          () => false,
+          () => true,
+        );
+        if (!previousFailed && !isDeadlock(error)) return writer.rowByRow();
+        return retryOnDeadlock(() => writer.write()).catch(() => writer.rowByRow());
       });
       // Reports stay in file order.
       await previous?.finished;
@@ -239,7 +223,7 @@ export async function importLeads<Committed>(
     // Awaited by the next batch or at the end; until then a failure must not count as unhandled.
     finished.catch(() => undefined);
     const phones = new Set(leads.flatMap((lead) => ('values' in lead ? [lead.values.phone] : [])));
-    return { committed: committed.promise, finished, phones };
+    return { committed, finished, phones };
   };
 
   let columns: ColumnMap | undefined;
