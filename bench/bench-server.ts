@@ -48,7 +48,8 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
     NODE_ENV: 'production',
     HOST: '127.0.0.1',
     PORT: String(port),
-    LOG_LEVEL: 'warn',
+    // Errors only, shown: a crash or a 5xx is seen in the bench's output, the access lines are not.
+    LOG_LEVEL: 'error',
     DATABASE_URL: database.url!,
     DATA_DIR: database.dataDir,
     SECRETS_KEY: randomBytes(32).toString('base64'),
@@ -59,7 +60,7 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
   const start = (extra: Record<string, string>) =>
     spawn(join(root, 'node_modules/.bin/tsx'), ['server.ts'], {
       cwd: root,
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: ['ignore', 'inherit', 'inherit'],
       env: { ...serverEnv, ...extra },
     });
   const stopProcess = async (running: ChildProcess) => {

@@ -11,8 +11,9 @@ declare module 'node:http' {
 
 /**
  * Gives each request its id (echoed in `x-request-id`) and writes one line when the response
- * ends: info, error for a 5xx or an aborted response. No child logger is built per request, so
- * a level that drops the line (LOG_LEVEL=warn) costs nothing beyond the id.
+ * ends: info, error for a 5xx, warn for a response cut off before it ended (the client hung
+ * up, or the server broke the socket). No child logger is built per request, so a level that
+ * drops the line (LOG_LEVEL=warn) costs nothing beyond the id.
  */
 export function accessLog(logger: Logger): RequestHandler {
   return (req, res, next) => {
@@ -20,7 +21,7 @@ export function accessLog(logger: Logger): RequestHandler {
     const started = Date.now();
     res.once('close', () => {
       const completed = res.writableFinished;
-      const level = completed && res.statusCode < 500 ? 'info' : 'error';
+      const level = res.statusCode >= 500 ? 'error' : completed ? 'info' : 'warn';
       if (!logger.isLevelEnabled(level)) return;
       logger[level](
         {
