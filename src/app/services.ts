@@ -10,6 +10,7 @@ import type { RedisClient } from '../redis/redis-client.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { TenantConnectionManager } from '../tenancy/connection-manager.js';
 import type { TenantAdmin } from '../tenants/tenant-admin.js';
+import type { TenantChanges } from '../tenants/tenant-changes.js';
 import type { TenantSecrets } from '../tenants/tenant-secrets.js';
 
 /** The long-lived objects of one process, built once at start-up and handed to every component. */
@@ -23,6 +24,8 @@ export interface AppServices {
   connections: TenantConnectionManager;
   tenantAdmin: TenantAdmin;
   authenticator: ApiKeyAuthenticator;
+  /** Tenants changed in any process: caches of tenant data drop them at once. */
+  tenantChanges: TenantChanges;
   realtime: Realtime;
   queue: JobQueue;
   redis?: RedisClient;

@@ -25,6 +25,7 @@ import { createObjectStore } from '../storage/create-object-store.js';
 import { TenantConnectionManager } from '../tenancy/connection-manager.js';
 import { tenantMemoChannel } from '../tenancy/tenant-memo.js';
 import { TenantAdmin } from '../tenants/tenant-admin.js';
+import { TenantChanges } from '../tenants/tenant-changes.js';
 import { TenantSecrets } from '../tenants/tenant-secrets.js';
 import { tenantChangesChannel } from '../tenants/tenant.repository.js';
 import { components } from './components.js';
@@ -69,10 +70,12 @@ export async function openServices(config: Config, logger: Logger): Promise<AppS
       },
     });
     const tenantAdmin = new TenantAdmin({ platform, secrets, connections });
+    const tenantChanges = new TenantChanges();
     const authenticator = new ApiKeyAuthenticator({
       platform,
       connections,
       cacheTtlMs: config.tenancy.authCacheTtlMs,
+      changes: tenantChanges,
       logger,
     });
     const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
@@ -91,6 +94,7 @@ export async function openServices(config: Config, logger: Logger): Promise<AppS
       connections,
       tenantAdmin,
       authenticator,
+      tenantChanges,
       realtime,
       redis,
       leadEvents: new LeadEvents(logger),
@@ -117,10 +121,9 @@ export async function startSwitchyard(
   // Idle keep-alive connections outlive a load balancer's (60 s), so it never reuses one we just closed.
   const httpServer = serveHttp ? createServer({ keepAliveTimeout: 65_000 }) : undefined;
   const services = await openServices(config, logger);
-  const stopListening = await services.servers.defaultServer.listen(tenantChangesChannel, (tenantId) => {
-    if (tenantId) services.authenticator.invalidateTenant(tenantId);
-    else services.authenticator.invalidateAll();
-  });
+  const stopListening = await services.servers.defaultServer.listen(tenantChangesChannel, (tenantId) =>
+    services.tenantChanges.changed(tenantId || null),
+  );
   const stopMemoListening = await services.servers.defaultServer.listen(tenantMemoChannel, (payload) =>
     services.connections.onMemoNotice(payload),
   );

@@ -7,6 +7,7 @@ import type { TenantCaller } from '../http/request-context.js';
 import type { TenantConnectionManager } from '../tenancy/connection-manager.js';
 import type { Tenant } from '../tenancy/tenant.js';
 import { LruCache } from '../tenancy/lru-cache.js';
+import type { TenantChanges } from '../tenants/tenant-changes.js';
 import { toTenant } from '../tenants/tenant.repository.js';
 import type { ApiKeysTable } from '../tenants/tenant.tables.js';
 
@@ -24,8 +25,8 @@ const lastUsedWriteIntervalMs = 60_000;
 /**
  * Verifies `x-client-code` + `x-api-key`. Every failure (unknown code, unknown key, key of
  * another tenant, revoked key) is the same 401, so tenants cannot be enumerated. Verified
- * keys are cached briefly; a NOTIFY on tenant changes (suspension, revocation) drops
- * them in every process at once.
+ * keys are cached briefly; a tenant change (suspension, revocation: a NOTIFY to every
+ * process) drops that tenant's keys at once.
  */
 export class ApiKeyAuthenticator {
   private readonly cache = new LruCache<string, KeyRecord>(10_000);
@@ -36,9 +37,14 @@ export class ApiKeyAuthenticator {
       platform: PlatformDb;
       connections: TenantConnectionManager;
       cacheTtlMs: number;
+      changes: TenantChanges;
       logger: Logger;
     },
-  ) {}
+  ) {
+    deps.changes.subscribe((tenantId) =>
+      tenantId ? this.cache.deleteWhere((record) => record.tenant.id === tenantId) : this.cache.clear(),
+    );
+  }
 
   async authenticate(clientCode: string | undefined, apiKey: string | undefined): Promise<TenantCaller> {
     if (!clientCode || !apiKey) {
@@ -65,18 +71,10 @@ export class ApiKeyAuthenticator {
     return { handle, apiKey: { id: record.key.id, label: record.key.label, scopes: record.key.scopes } };
   }
 
-  /** Forgets cached keys of a tenant (called on the tenant-change notification). */
-  invalidateTenant(tenantId: string): void {
-    this.cache.deleteWhere((record) => record.tenant.id === tenantId);
-  }
-
-  invalidateAll(): void {
-    this.cache.clear();
-  }
-
   private async lookup(prefix: string): Promise<KeyRecord | null> {
     const cached = this.cache.get(prefix);
     if (cached && Date.now() - cached.loadedAt < this.deps.cacheTtlMs) return cached;
+    const version = this.deps.changes.version;
     const row = await this.deps.platform
       .selectFrom('api_keys as k')
       .innerJoin('tenants as t', 't.id', 'k.tenant_id')
@@ -109,7 +107,7 @@ export class ApiKeyAuthenticator {
       }),
       loadedAt: Date.now(),
     };
-    this.cache.set(prefix, record);
+    if (version === this.deps.changes.version) this.cache.set(prefix, record);
     return record;
   }
 

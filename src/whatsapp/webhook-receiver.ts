@@ -55,13 +55,17 @@ export async function verifySubscription(
  */
 export class WebhookReceiver {
   private readonly routes: WebhookRouteCache;
-  /** Tenant and app secret of each own-path client code, read (and decrypted) once per TTL. */
+  /** Tenant and app secret of each own-path client code, read (and decrypted) once per TTL or change. */
   private readonly ownApps = new LruCache<string, OwnApp>(10_000);
   private readonly events: WebhookEventStore;
 
   constructor(private readonly services: AppServices) {
-    this.routes = new WebhookRouteCache(services.platform, services.config.tenancy.authCacheTtlMs);
+    const { platform, config, tenantChanges } = services;
+    this.routes = new WebhookRouteCache(platform, config.tenancy.authCacheTtlMs, tenantChanges);
     this.events = new WebhookEventStore(services);
+    tenantChanges.subscribe((tenantId) =>
+      tenantId ? this.ownApps.deleteWhere((app) => app.tenant.id === tenantId) : this.ownApps.clear(),
+    );
   }
 
   async receive(
@@ -106,11 +110,12 @@ export class WebhookReceiver {
     const cached = this.ownApps.get(clientCode);
     const ttlMs = this.services.config.tenancy.authCacheTtlMs;
     if (cached && Date.now() - cached.loadedAt < ttlMs) return cached;
+    const version = this.services.tenantChanges.version;
     const tenant = await findTenantByCode(this.services.platform, clientCode);
     if (!tenant) throw AppError.notFound('Tenant');
     const secret = await this.services.secrets.read(tenant.id, 'whatsapp');
     const app = { tenant, appSecret: secret?.appSecret, loadedAt: Date.now() };
-    if (ttlMs > 0) this.ownApps.set(clientCode, app);
+    if (ttlMs > 0 && version === this.services.tenantChanges.version) this.ownApps.set(clientCode, app);
     return app;
   }
 }

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { PlatformDb } from '../db/platform-database.js';
 import type { Tenant } from '../tenancy/tenant.js';
+import type { TenantChanges } from '../tenants/tenant-changes.js';
 import { toTenant } from '../tenants/tenant.repository.js';
 
 /** What routes a webhook change: its phone number, or for an account-level change its WABA. */
@@ -40,7 +41,8 @@ export async function findRoutes(platform: PlatformDb, ids: RouteIds): Promise<R
 /**
  * Remembers found routes for `ttlMs` (the webhook's hot path then skips the services
  * database). Unknown ids are never cached, so a newly registered number or WABA routes at
- * once; one moved to another tenant may route to the old one for up to `ttlMs`.
+ * once; a tenant's routes are forgotten when it changes, so one moved to another tenant or
+ * removed stops routing to the old one as soon as the change is announced.
  */
 export class WebhookRouteCache {
   private readonly cached: Record<RouteKind, Map<string, { tenant: Tenant; expiresAt: number }>> = {
@@ -51,7 +53,19 @@ export class WebhookRouteCache {
   constructor(
     private readonly platform: PlatformDb,
     private readonly ttlMs: number,
-  ) {}
+    private readonly changes: TenantChanges,
+  ) {
+    changes.subscribe((tenantId) => this.forget(tenantId));
+  }
+
+  /** Drops the routes to `tenantId`, or every route for `null`. */
+  private forget(tenantId: string | null): void {
+    for (const kind of routeKinds) {
+      for (const [id, { tenant }] of this.cached[kind]) {
+        if (tenantId === null || tenant.id === tenantId) this.cached[kind].delete(id);
+      }
+    }
+  }
 
   async lookup(ids: RouteIds): Promise<Routes> {
     const now = Date.now();
@@ -65,11 +79,13 @@ export class WebhookRouteCache {
       }
     }
     if (missing.phoneNumber.length === 0 && missing.waba.length === 0) return found;
+    const version = this.changes.version;
     const fetched = await findRoutes(this.platform, missing);
+    const cache = this.ttlMs > 0 && version === this.changes.version;
     for (const kind of routeKinds) {
       for (const [id, tenant] of fetched[kind]) {
         found[kind].set(id, tenant);
-        if (this.ttlMs > 0) this.cached[kind].set(id, { tenant, expiresAt: now + this.ttlMs });
+        if (cache) this.cached[kind].set(id, { tenant, expiresAt: now + this.ttlMs });
       }
     }
     return found;
