@@ -1,5 +1,6 @@
-import { CompiledQuery, sql } from 'kysely';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryPlan } from '../testing/query-plan.js';
 import { startTestApp, type TestApp } from '../testing/test-app.js';
 import { previousOwnerOf } from './assignment-engine.js';
 
@@ -33,11 +34,7 @@ describe('previousOwnerOf', () => {
 
     const lookup = previousOwnerOf(handle.db, phone);
     expect(await lookup.executeTakeFirst()).toEqual({ assigned_agent_id: second });
-    const { sql: text, parameters } = lookup.compile();
-    const explained = await handle.db.executeQuery<{ 'QUERY PLAN': unknown }>(
-      CompiledQuery.raw(`explain (format json) ${text}`, [...parameters]),
-    );
-    const plan = JSON.stringify(explained.rows[0]!['QUERY PLAN']);
+    const plan = await queryPlan(handle.db, lookup);
     expect(plan).toContain('"Index Name":"leads_archived_phone_idx"');
     expect(plan).not.toContain('leads_created_idx');
     expect(plan).not.toContain('"Node Type":"Sort"');

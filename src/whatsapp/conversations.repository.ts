@@ -130,14 +130,7 @@ export async function conversationForRecipient(
   leadId: string | null,
 ): Promise<string> {
   const waId = phone.replace(/^\+/, '');
-  const existing = await db
-    .selectFrom('conversations')
-    .select('id')
-    .where('wa_id', '=', waId)
-    .orderBy('last_message_at', (ob) => ob.desc().nullsLast())
-    .orderBy('created_at', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+  const existing = await latestConversationWith(db, waId).executeTakeFirst();
   if (existing) return existing.id;
   const created = await db
     .insertInto('conversations')
@@ -150,4 +143,15 @@ export async function conversationForRecipient(
     .returning('id')
     .executeTakeFirstOrThrow();
   return created.id;
+}
+
+/** The most recent conversation with a contact (`wa_id`: the phone without `+`), as a query. */
+export function latestConversationWith(db: TenantDb, waId: string) {
+  return db
+    .selectFrom('conversations')
+    .select('id')
+    .where('wa_id', '=', waId)
+    .orderBy('last_message_at', (ob) => ob.desc().nullsLast())
+    .orderBy('created_at', 'desc')
+    .limit(1);
 }
