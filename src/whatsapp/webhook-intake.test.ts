@@ -1,19 +1,11 @@
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobWorker } from '../queue/job-worker.js';
 import { startWorker, waitForIdle } from '../queue/queue-test-kit.js';
 import { tenantHandle } from '../testing/job-context.js';
 import { startTestApp, testAdminToken, type TestApp, type TestTenant } from '../testing/test-app.js';
 import { processEventJob } from './process-event.job.js';
-import {
-  change,
-  inbound,
-  metaJson,
-  sign,
-  signedRequest,
-  testAppSecret,
-  webhook,
-} from './testing/meta-payloads.js';
+import { metaJson, sign, signedRequest, testAppSecret, webhook } from './testing/meta-payloads.js';
+import { storedEventsWith, textChange } from './testing/stored-events.js';
 import { WebhookEventStore } from './webhook-event-store.js';
 
 const acmeNumber = '1000001';
@@ -26,24 +18,12 @@ describe('WhatsApp webhook intake under concurrency', () => {
   let globex: TestTenant;
   let worker: JobWorker;
 
-  const text = (phoneNumberId: string, wamid: string, body = `hello ${wamid}`) =>
-    change({ phoneNumberId, messages: [inbound(wamid, '34600111222', 'text', { text: { body } })] });
+  const text = textChange;
   const post = (payload: unknown) => {
     const { body, headers } = signedRequest(payload);
     return t.request('/api/whatsapp/webhook', { method: 'POST', headers, body });
   };
-  /** Stored events of the tenant that carry `wamid`. */
-  const eventsWith = async (tenant: TestTenant, wamid: string) => {
-    const { db } = await tenantHandle(t, tenant.tenant.id);
-    const row = await db
-      .selectFrom('whatsapp_events')
-      .select((eb) => eb.fn.countAll<string>().as('n'))
-      .where(
-        sql<boolean>`payload @> ${JSON.stringify({ changes: [{ value: { messages: [{ id: wamid }] } }] })}::jsonb`,
-      )
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
-  };
+  const eventsWith = (tenant: TestTenant, wamid: string) => storedEventsWith(t, tenant, wamid);
   const storedWamids = async (tenant: TestTenant, prefix: string) => {
     const { db } = await tenantHandle(t, tenant.tenant.id);
     const rows = await db

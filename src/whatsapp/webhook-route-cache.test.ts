@@ -1,8 +1,7 @@
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tenantHandle } from '../testing/job-context.js';
 import { startTestApp, testAdminToken, type TestApp, type TestTenant } from '../testing/test-app.js';
-import { change, inbound, webhook } from './testing/meta-payloads.js';
+import { webhook } from './testing/meta-payloads.js';
+import { storedEventsWith, textChange } from './testing/stored-events.js';
 import { webhookClient } from './testing/webhook-client.js';
 
 const movingNumber = '3000003';
@@ -16,25 +15,8 @@ describe('WebhookRouteCache and tenant changes', () => {
   const { setWhatsApp, post } = webhookClient(() => t);
 
   const text = (phoneNumberId: string, wamid: string) =>
-    webhook({
-      changes: [
-        change({
-          phoneNumberId,
-          messages: [inbound(wamid, '34600111222', 'text', { text: { body: wamid } })],
-        }),
-      ],
-    });
-  const eventsWith = async (tenant: TestTenant, wamid: string) => {
-    const { db } = await tenantHandle(t, tenant.tenant.id);
-    const row = await db
-      .selectFrom('whatsapp_events')
-      .select((eb) => eb.fn.countAll<string>().as('n'))
-      .where(
-        sql<boolean>`payload @> ${JSON.stringify({ changes: [{ value: { messages: [{ id: wamid }] } }] })}::jsonb`,
-      )
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
-  };
+    webhook({ changes: [textChange(phoneNumberId, wamid)] });
+  const eventsWith = (tenant: TestTenant, wamid: string) => storedEventsWith(t, tenant, wamid);
   /** Resolves once every process-wide change notice for these tenants has been delivered here. */
   const announced = (tenants: TestTenant[]) =>
     new Promise<void>((resolve) => {
