@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tenantHandle } from '../testing/job-context.js';
 import { queryPlan } from '../testing/query-plan.js';
 import { startTestApp, type TestApp } from '../testing/test-app.js';
 import { previousOwnerOf } from './assignment-engine.js';
@@ -14,10 +15,7 @@ describe('previousOwnerOf', () => {
 
   it("finds the newest archived lead's owner with one index probe, before `leads` has statistics", async () => {
     const tenant = await t.createTenant(undefined, { defaultCountry: 'US' });
-    const { handle } = await t.app.services.authenticator.authenticate(
-      tenant.tenant.clientCode,
-      tenant.apiKey,
-    );
+    const handle = await tenantHandle(t, tenant.tenant.id);
     const agents = sql.id(handle.schema, 'agents');
     const leads = sql.id(handle.schema, 'leads');
     const { rows } = await sql<{ id: string }>`insert into ${agents} (name)

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tenantHandle } from '../testing/job-context.js';
 import { queryPlan } from '../testing/query-plan.js';
 import { startTestApp, type TestApp } from '../testing/test-app.js';
 import { conversationForRecipient, latestConversationWith } from './conversations.repository.js';
@@ -14,10 +15,7 @@ describe('conversationForRecipient', () => {
 
   it('writes in the most recent conversation with the contact, found with one index probe, else opens one', async () => {
     const tenant = await t.createTenant();
-    const { handle } = await t.app.services.authenticator.authenticate(
-      tenant.tenant.clientCode,
-      tenant.apiKey,
-    );
+    const handle = await tenantHandle(t, tenant.tenant.id);
     const conversations = sql.id(handle.schema, 'conversations');
     await sql`insert into ${conversations} (phone_number_id, wa_id, last_message_at)
       select '1000001', '3460' || lpad(i::text, 7, '0'), now() - i * interval '1 minute'
