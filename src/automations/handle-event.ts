@@ -39,7 +39,7 @@ export interface EngineSettings extends IngestSettings {
 export async function loadEngineSettings(handle: TenantHandle): Promise<EngineSettings> {
   const [ingest, automationRules] = await Promise.all([
     loadIngestSettings(handle),
-    new AutomationRuleRepository(handle).list({ active: true }),
+    new AutomationRuleRepository(handle).active(),
   ]);
   return { ...ingest, automationRules };
 }

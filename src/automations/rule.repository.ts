@@ -36,7 +36,7 @@ function toColumns(input: RuleInput) {
   };
 }
 
-const watchedTriggersKey = 'automation_watched_triggers';
+const activeRulesKey = 'automation_active_rules';
 
 export class AutomationRuleRepository {
   private readonly db: TenantDb;
@@ -45,17 +45,17 @@ export class AutomationRuleRepository {
     this.db = handle.db;
   }
 
-  /** The triggers active rules listen to, memoised (cleared by every rule write, in every process). */
-  watchedTriggers(): Promise<Set<string>> {
-    return this.handle.memo.get(watchedTriggersKey, async () => {
-      const rows = await this.db
-        .selectFrom('automation_rules')
-        .select('trigger')
-        .distinct()
-        .where('active', '=', true)
-        .execute();
-      return new Set(rows.map((row) => row.trigger));
-    });
+  /**
+   * The active rules, oldest first, memoised: every event reads them, and every rule write clears
+   * them here at once and in every other process at its commit.
+   */
+  active(): Promise<AutomationRule[]> {
+    return this.handle.memo.get(activeRulesKey, () => this.list({ active: true }));
+  }
+
+  /** The triggers active rules listen to. */
+  async watchedTriggers(): Promise<Set<string>> {
+    return new Set((await this.active()).map((rule) => rule.trigger));
   }
 
   async create(input: RuleInput): Promise<AutomationRule> {
@@ -64,12 +64,12 @@ export class AutomationRuleRepository {
       .values(toColumns(input))
       .returningAll()
       .executeTakeFirstOrThrow();
-    await this.forgetWatched();
+    await this.forgetActive();
     return toRule(row);
   }
 
-  private forgetWatched(): Promise<void> {
-    return forgetTenantValue(this.db, this.handle, watchedTriggersKey);
+  private forgetActive(): Promise<void> {
+    return forgetTenantValue(this.db, this.handle, activeRulesKey);
   }
 
   async list(filter: { trigger?: string; active?: boolean } = {}): Promise<AutomationRule[]> {
@@ -97,13 +97,13 @@ export class AutomationRuleRepository {
       .returningAll()
       .executeTakeFirst();
     if (!row) throw AppError.notFound('Automation rule', { id });
-    await this.forgetWatched();
+    await this.forgetActive();
     return toRule(row);
   }
 
   async delete(id: string): Promise<void> {
     const result = await this.db.deleteFrom('automation_rules').where('id', '=', id).executeTakeFirst();
     if (Number(result.numDeletedRows) === 0) throw AppError.notFound('Automation rule', { id });
-    await this.forgetWatched();
+    await this.forgetActive();
   }
 }

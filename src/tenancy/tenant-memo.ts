@@ -12,7 +12,7 @@ const maxAgeMs = 60_000;
 
 /**
  * A tenant's rarely written values that nearly every request reads (scoring weights,
- * assignment rules), kept in process. Concurrent first reads share one load.
+ * assignment rules, automation rules), kept in process. Concurrent first reads share one load.
  */
 export class TenantMemo {
   private readonly entries = new Map<string, { value: Promise<unknown>; loadedAt: number }>();
