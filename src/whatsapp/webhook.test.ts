@@ -479,10 +479,22 @@ describe('WhatsApp webhook', () => {
       }),
     );
     await waitForIdle(t, acme.tenant.id);
-    expect(
+    const statusOfFirst = async () =>
       (await db.selectFrom('messages').select('status').where('id', '=', firstId).executeTakeFirstOrThrow())
-        .status,
-    ).toBe('read');
+        .status;
+    expect(await statusOfFirst()).toBe('read');
+    // A voice message's 'played' comes after 'read', and a late 'read' does not undo it.
+    for (const value of ['played', 'read'] as const) {
+      await post(
+        webhook({
+          changes: [
+            change({ phoneNumberId: acmeNumber, statuses: [status('wamid.SENT1', value, customer)] }),
+          ],
+        }),
+      );
+      await waitForIdle(t, acme.tenant.id);
+      expect(await statusOfFirst()).toBe('played');
+    }
 
     const second = await sendText('Are you there?');
     await waitForIdle(t, acme.tenant.id);
