@@ -6,7 +6,7 @@ import { AppError } from '../http/app-error.js';
 import type { TenantCaller } from '../http/request-context.js';
 import type { TenantConnectionManager } from '../tenancy/connection-manager.js';
 import type { Tenant } from '../tenancy/tenant.js';
-import { LruCache } from '../tenancy/lru-cache.js';
+import { TenantCache } from '../tenants/tenant-cache.js';
 import type { TenantChanges } from '../tenants/tenant-changes.js';
 import { toTenant } from '../tenants/tenant.repository.js';
 import type { ApiKeysTable } from '../tenants/tenant.tables.js';
@@ -14,7 +14,6 @@ import type { ApiKeysTable } from '../tenants/tenant.tables.js';
 interface KeyRecord {
   tenant: Tenant;
   key: Selectable<ApiKeysTable>;
-  loadedAt: number;
 }
 
 const invalidCredentials = () => new AppError('unauthorized', 'Invalid client code or API key');
@@ -29,7 +28,7 @@ const lastUsedWriteIntervalMs = 60_000;
  * process) drops that tenant's keys at once.
  */
 export class ApiKeyAuthenticator {
-  private readonly cache = new LruCache<string, KeyRecord>(10_000);
+  private readonly cache: TenantCache<string, KeyRecord>;
   private readonly lastUsedWrites = new Map<string, number>();
 
   constructor(
@@ -41,9 +40,11 @@ export class ApiKeyAuthenticator {
       logger: Logger;
     },
   ) {
-    deps.changes.subscribe((tenantId) =>
-      tenantId ? this.cache.deleteWhere((record) => record.tenant.id === tenantId) : this.cache.clear(),
-    );
+    this.cache = new TenantCache(deps.changes, {
+      ttlMs: deps.cacheTtlMs,
+      max: 10_000,
+      tenantOf: (record) => record.tenant.id,
+    });
   }
 
   async authenticate(clientCode: string | undefined, apiKey: string | undefined): Promise<TenantCaller> {
@@ -71,10 +72,11 @@ export class ApiKeyAuthenticator {
     return { handle, apiKey: { id: record.key.id, label: record.key.label, scopes: record.key.scopes } };
   }
 
-  private async lookup(prefix: string): Promise<KeyRecord | null> {
-    const cached = this.cache.get(prefix);
-    if (cached && Date.now() - cached.loadedAt < this.deps.cacheTtlMs) return cached;
-    const version = this.deps.changes.version;
+  private lookup(prefix: string): Promise<KeyRecord | null> {
+    return this.cache.getOrLoad(prefix, () => this.read(prefix));
+  }
+
+  private async read(prefix: string): Promise<KeyRecord | null> {
     const row = await this.deps.platform
       .selectFrom('api_keys as k')
       .innerJoin('tenants as t', 't.id', 'k.tenant_id')
@@ -92,7 +94,7 @@ export class ApiKeyAuthenticator {
       .where('k.prefix', '=', prefix)
       .executeTakeFirst();
     if (!row) return null;
-    const record: KeyRecord = {
+    return {
       key: row,
       tenant: toTenant({
         id: row.tenant_id,
@@ -105,10 +107,7 @@ export class ApiKeyAuthenticator {
         created_at: row.tenant_created_at,
         updated_at: row.tenant_updated_at,
       }),
-      loadedAt: Date.now(),
     };
-    if (version === this.deps.changes.version) this.cache.set(prefix, record);
-    return record;
   }
 
   private touch(keyId: string): void {

@@ -10,10 +10,7 @@ export class TenantChanges {
   private readonly listeners = new Set<TenantChangeListener>();
   private seen = 0;
 
-  /**
-   * Counts the changes seen. A cache reads it before looking a tenant up and keeps what it
-   * read only if it has not moved: a change that overtook the read may have made it stale.
-   */
+  /** Counts the changes seen (`TenantCache` keeps a read only if no change overtook it). */
   get version(): number {
     return this.seen;
   }

@@ -1,8 +1,8 @@
 import type { AppServices } from '../app/services.js';
 import { AppError } from '../http/app-error.js';
 import type { Tenant } from '../tenancy/tenant.js';
+import { TenantCache } from '../tenants/tenant-cache.js';
 import { findTenantByCode } from '../tenants/tenant.repository.js';
-import { LruCache } from '../tenancy/lru-cache.js';
 import { mayContainNul, replaceNulCharacters } from './nul-characters.js';
 import { tenantIdsWithNumbers } from './phone-number-routes.js';
 import { WebhookEventStore } from './webhook-event-store.js';
@@ -56,16 +56,18 @@ export async function verifySubscription(
 export class WebhookReceiver {
   private readonly routes: WebhookRouteCache;
   /** Tenant and app secret of each own-path client code, read (and decrypted) once per TTL or change. */
-  private readonly ownApps = new LruCache<string, OwnApp>(10_000);
+  private readonly ownApps: TenantCache<string, OwnApp>;
   private readonly events: WebhookEventStore;
 
   constructor(private readonly services: AppServices) {
     const { platform, config, tenantChanges } = services;
     this.routes = new WebhookRouteCache(platform, config.tenancy.authCacheTtlMs, tenantChanges);
+    this.ownApps = new TenantCache(tenantChanges, {
+      ttlMs: config.tenancy.authCacheTtlMs,
+      max: 10_000,
+      tenantOf: (app) => app.tenant.id,
+    });
     this.events = new WebhookEventStore(services);
-    tenantChanges.subscribe((tenantId) =>
-      tenantId ? this.ownApps.deleteWhere((app) => app.tenant.id === tenantId) : this.ownApps.clear(),
-    );
   }
 
   async receive(
@@ -106,22 +108,17 @@ export class WebhookReceiver {
     return { events: shares.length, unknownPhoneNumberIds, unknownWabaIds };
   }
 
-  private async ownApp(clientCode: string): Promise<OwnApp> {
-    const cached = this.ownApps.get(clientCode);
-    const ttlMs = this.services.config.tenancy.authCacheTtlMs;
-    if (cached && Date.now() - cached.loadedAt < ttlMs) return cached;
-    const version = this.services.tenantChanges.version;
-    const tenant = await findTenantByCode(this.services.platform, clientCode);
-    if (!tenant) throw AppError.notFound('Tenant');
-    const secret = await this.services.secrets.read(tenant.id, 'whatsapp');
-    const app = { tenant, appSecret: secret?.appSecret, loadedAt: Date.now() };
-    if (ttlMs > 0 && version === this.services.tenantChanges.version) this.ownApps.set(clientCode, app);
-    return app;
+  private ownApp(clientCode: string): Promise<OwnApp> {
+    return this.ownApps.getOrLoad(clientCode, async () => {
+      const tenant = await findTenantByCode(this.services.platform, clientCode);
+      if (!tenant) throw AppError.notFound('Tenant');
+      const secret = await this.services.secrets.read(tenant.id, 'whatsapp');
+      return { tenant, appSecret: secret?.appSecret };
+    });
   }
 }
 
 interface OwnApp {
   tenant: Tenant;
   appSecret: string | undefined;
-  loadedAt: number;
 }

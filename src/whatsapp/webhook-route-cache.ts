@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { PlatformDb } from '../db/platform-database.js';
 import type { Tenant } from '../tenancy/tenant.js';
+import { TenantCache } from '../tenants/tenant-cache.js';
 import type { TenantChanges } from '../tenants/tenant-changes.js';
 import { toTenant } from '../tenants/tenant.repository.js';
 
@@ -45,47 +46,35 @@ export async function findRoutes(platform: PlatformDb, ids: RouteIds): Promise<R
  * removed stops routing to the old one as soon as the change is announced.
  */
 export class WebhookRouteCache {
-  private readonly cached: Record<RouteKind, Map<string, { tenant: Tenant; expiresAt: number }>> = {
-    phoneNumber: new Map(),
-    waba: new Map(),
-  };
+  private readonly cached: Record<RouteKind, TenantCache<string, Tenant>>;
 
   constructor(
     private readonly platform: PlatformDb,
-    private readonly ttlMs: number,
-    private readonly changes: TenantChanges,
+    ttlMs: number,
+    changes: TenantChanges,
   ) {
-    changes.subscribe((tenantId) => this.forget(tenantId));
-  }
-
-  /** Drops the routes to `tenantId`, or every route for `null`. */
-  private forget(tenantId: string | null): void {
-    for (const kind of routeKinds) {
-      for (const [id, { tenant }] of this.cached[kind]) {
-        if (tenantId === null || tenant.id === tenantId) this.cached[kind].delete(id);
-      }
-    }
+    const cache = () =>
+      new TenantCache<string, Tenant>(changes, { ttlMs, max: 100_000, tenantOf: (tenant) => tenant.id });
+    this.cached = { phoneNumber: cache(), waba: cache() };
   }
 
   async lookup(ids: RouteIds): Promise<Routes> {
-    const now = Date.now();
     const found = noRoutes();
     const missing: RouteIds = { phoneNumber: [], waba: [] };
     for (const kind of routeKinds) {
       for (const id of ids[kind]) {
-        const hit = this.cached[kind].get(id);
-        if (hit && hit.expiresAt > now) found[kind].set(id, hit.tenant);
+        const tenant = this.cached[kind].get(id);
+        if (tenant) found[kind].set(id, tenant);
         else missing[kind].push(id);
       }
     }
     if (missing.phoneNumber.length === 0 && missing.waba.length === 0) return found;
-    const version = this.changes.version;
+    const readStart = this.cached.phoneNumber.readStart(); // both kinds follow the same changes
     const fetched = await findRoutes(this.platform, missing);
-    const cache = this.ttlMs > 0 && version === this.changes.version;
     for (const kind of routeKinds) {
       for (const [id, tenant] of fetched[kind]) {
         found[kind].set(id, tenant);
-        if (cache) this.cached[kind].set(id, { tenant, expiresAt: now + this.ttlMs });
+        this.cached[kind].set(id, tenant, readStart);
       }
     }
     return found;
