@@ -1,10 +1,9 @@
 /**
  * Queue benchmark (`pnpm bench:queue`): Switchyard's Postgres queue side by side with
  * graphile-worker and pg-boss, each in its own fresh database on the same local server,
- * no-op jobs. Prints a table and writes the `## Queue (pnpm bench:queue)` section of BENCHMARKS.md.
+ * no-op jobs. Prints the machine and a markdown table (BENCHMARKS.md, "Job queue", says how to read it).
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -332,20 +331,6 @@ function table(results: Record<SystemName, Partial<Result>>): string {
   return [header, divider, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
 }
 
-function writeSection(markdown: string): void {
-  const file = join(import.meta.dirname, '..', 'BENCHMARKS.md');
-  const heading = '## Queue (pnpm bench:queue)';
-  const existing = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
-  const start = existing.indexOf(heading);
-  let next = start < 0 ? -1 : existing.indexOf('\n## ', start + heading.length);
-  if (next < 0) next = existing.length;
-  const updated =
-    start < 0
-      ? `${existing.trimEnd()}\n\n${markdown}\n`
-      : `${existing.slice(0, start)}${markdown}\n${existing.slice(next).replace(/^\n+/, '\n')}`;
-  writeFileSync(file, updated);
-}
-
 async function main(): Promise<void> {
   const started = nowNs();
   const loadAtStart = loadavg()[0]!.toFixed(1);
@@ -378,47 +363,11 @@ async function main(): Promise<void> {
     await fairness(system, results[system]);
     console.log(results[system]);
   }
-  const output = table(results);
-  console.log(`\n${output}\n`);
-  if (activeSystems.length < systems.length || scenarios.size < 3) return;
   const machine = `${cpus().length} cores (${cpus()[0]?.model.trim()}), PostgreSQL ${serverVersion}, Node ${process.versions.node}`;
-  writeSection(`## Queue (pnpm bench:queue)
-
-Command: \`pnpm bench:queue\` (Postgres at \`BENCH_DATABASE_URL\`, default \`postgres://postgres@127.0.0.1:5432/postgres\`).
-Machine: ${machine}. Run on ${new Date().toISOString().slice(0, 10)}, ${Math.round(msSince(started) / 1000)} s in all;
-load average ${loadAtStart} at the start (the machine is shared), so absolute numbers move from run to
-run: compare the systems within one run.
-
-Each system gets its own fresh database on the same server; producer (this process) and workers
-(child processes) are separate processes; jobs are no-ops unless stated. Bulk enqueue, drain and
-latency run twice, the systems in opposite orders, and each system keeps its better round.
-
-${output}
-
-Ratios are "times better" for Switchyard (> 1× means Switchyard is faster or quicker), against the
-other system measured in the same run.
-
-Scenarios and configurations:
-- **Bulk enqueue**: ${fmt(drainJobs)} jobs in chunks of 5,000 (Switchyard \`enqueueMany\`, graphile-worker
-  \`addJobs\`, pg-boss \`insert\`).
-- **Drain**: the ${fmt(drainJobs)} queued jobs, one worker process, timed from its start to the last
-  recorded completion (the database is polled for the backlog only once every job has started). Switchyard: \`WORKER_CONCURRENCY=1000\` and the default
-  \`JOB_PREFETCH\` (= concurrency): claims of up to 1,000 jobs, the next one sent while the worker runs
-  the previous batch; outcome writes batched. graphile-worker: concurrency 100, \`localQueue.size\` 500, \`completeJobBatchDelay\` 0,
-  \`failJobBatchDelay\` 0. pg-boss: \`batchSize\` 500, \`localConcurrency\` 2, \`burstWhenBatchFull\`.
-- **Latency**: ${latencyJobs} jobs sent one at a time 5 ms apart from the producer process; lag from just
-  before the enqueue call to the handler's start in the worker process (shared monotonic clock). All
-  three with LISTEN/NOTIFY (pg-boss: \`useListenNotify\` and a \`notify\` queue), concurrency 10.
-- **Crash recovery**: a worker takes a job and is killed with SIGKILL; a second worker starts at once;
-  time from the kill to the job's second start. Defaults: Switchyard lease 30 s + poll 2 s; pg-boss with
-  \`heartbeatSeconds: 10\` (the minimum; without it the job waits for \`expireInSeconds\`, 15 min);
-  graphile-worker releases a dead worker's lock after 4 h. Capped at ${recoveryCapMs / 1000} s.
-- **Fairness**: ${fmt(fairBacklog)} jobs of tenant A (20 ms each) queued, concurrency 10; ${fairProbes} jobs of
-  tenant B sent 20 ms apart; their enqueue→start lag. graphile-worker and pg-boss have no notion of
-  tenant (one task / queue, FIFO by priority), so B waits behind A's backlog; probes that did not start
-  within ${fairCapMs / 1000} s after the last one count as slower than the cap.
-`);
-  console.log('BENCHMARKS.md updated');
+  console.log(
+    `\nMachine: ${machine}; ${Math.round(msSince(started) / 1000)} s in all, load average ${loadAtStart} at the start\n`,
+  );
+  console.log(table(results));
 }
 
 main().then(
