@@ -17,7 +17,7 @@ import {
   status,
   testAppSecret,
   webhook,
-} from '../src/whatsapp/testing/meta-payloads.js';
+} from '../src/whatsapp/index.js';
 import { startBenchServer } from './bench-server.js';
 import { formatCpu } from './lib/cpu.js';
 import { printLoadReport } from './lib/report.js';

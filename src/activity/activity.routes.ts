@@ -2,8 +2,8 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import type { ApiRouter } from '../http/api-router.js';
 import { callerOf } from '../http/request-context.js';
-import { findLeadRow } from '../leads/lead.repository.js';
-import { leadIdParams } from '../leads/lead.schemas.js';
+import { findLeadRow } from '../leads/index.js';
+import { leadIdParams } from '../leads/index.js';
 
 const tag = 'Lead activity';
 

@@ -21,3 +21,7 @@ export interface ActivityTables {
   lead_activities: LeadActivitiesTable;
   lead_notes: LeadNotesTable;
 }
+
+declare module '../db/tenant-database.js' {
+  interface TenantDatabase extends ActivityTables {}
+}

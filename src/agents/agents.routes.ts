@@ -2,8 +2,8 @@ import { z } from 'zod';
 import type { AppServices } from '../app/services.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { callerOf } from '../http/request-context.js';
-import { assignPendingLeads } from '../leads/assign-pending.js';
-import { leadContextOf } from '../leads/lead-context.js';
+import { assignPendingLeads } from '../leads/index.js';
+import { leadContextOf } from '../leads/index.js';
 import { AgentRepository, becameMoreEligible } from './agent.repository.js';
 import {
   agentInputSchema,

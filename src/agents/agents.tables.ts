@@ -30,3 +30,7 @@ export interface AgentsTable {
 export interface AgentsTables {
   agents: AgentsTable;
 }
+
+declare module '../db/tenant-database.js' {
+  interface TenantDatabase extends AgentsTables {}
+}

@@ -10,7 +10,7 @@ import type { RedisClient } from '../redis/redis-client.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { TenantConnectionManager } from '../tenancy/connection-manager.js';
 import type { TenantAdmin } from '../tenants/tenant-admin.js';
-import type { TenantChanges } from '../tenants/tenant-changes.js';
+import type { TenantChanges } from '../tenancy/tenant-changes.js';
 import type { TenantSecrets } from '../tenants/tenant-secrets.js';
 
 /** The long-lived objects of one process, built once at start-up and handed to every component. */

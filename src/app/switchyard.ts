@@ -25,8 +25,9 @@ import { createObjectStore } from '../storage/create-object-store.js';
 import { TenantConnectionManager } from '../tenancy/connection-manager.js';
 import { tenantMemoChannel } from '../tenancy/tenant-memo.js';
 import { TenantAdmin } from '../tenants/tenant-admin.js';
-import { TenantChanges } from '../tenants/tenant-changes.js';
+import { TenantChanges } from '../tenancy/tenant-changes.js';
 import { TenantSecrets } from '../tenants/tenant-secrets.js';
+import { whatsappSecretHook } from '../whatsapp/webhook/route-registration.js';
 import { tenantChangesChannel } from '../tenants/tenant.repository.js';
 import { components } from './components.js';
 import { removeServerInfo, writeServerInfo } from './server-info.js';
@@ -69,7 +70,12 @@ export async function openServices(config: Config, logger: Logger): Promise<AppS
         return secret.url;
       },
     });
-    const tenantAdmin = new TenantAdmin({ platform, secrets, connections });
+    const tenantAdmin = new TenantAdmin({
+      platform,
+      secrets,
+      connections,
+      secretHooks: { whatsapp: whatsappSecretHook },
+    });
     const tenantChanges = new TenantChanges();
     const authenticator = new ApiKeyAuthenticator({
       platform,

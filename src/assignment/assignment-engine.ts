@@ -1,11 +1,13 @@
-import { sql, type Expression, type RawBuilder } from 'kysely';
-import { recordActivity } from '../activity/activity.repository.js';
-import type { TenantDb } from '../db/tenant-database.js';
-import type { LeadRow } from '../leads/lead.mapper.js';
+import { sql, type Expression, type RawBuilder, type Selectable } from 'kysely';
+import { recordActivity } from '../activity/index.js';
+import type { TenantDatabase, TenantDb } from '../db/tenant-database.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import type { AssignmentStrategy } from './assignment-rules.tables.js';
 import { chooseRule } from './rule-matching.js';
 import type { Rule } from './rule.schemas.js';
+
+/** A lead as the engine reads it (its search columns left out). */
+type LeadRow = Omit<Selectable<TenantDatabase['leads']>, 'search_text' | 'search_vector'>;
 
 export interface AssignmentDecision {
   agentId: string | null;

@@ -28,3 +28,7 @@ export interface AssignmentRulesTable {
 export interface AssignmentRulesTables {
   assignment_rules: AssignmentRulesTable;
 }
+
+declare module '../db/tenant-database.js' {
+  interface TenantDatabase extends AssignmentRulesTables {}
+}

@@ -6,10 +6,10 @@ import { AppError } from '../http/app-error.js';
 import type { TenantCaller } from '../http/request-context.js';
 import type { TenantConnectionManager } from '../tenancy/connection-manager.js';
 import type { Tenant } from '../tenancy/tenant.js';
-import { TenantCache } from '../tenants/tenant-cache.js';
-import type { TenantChanges } from '../tenants/tenant-changes.js';
-import { toTenant } from '../tenants/tenant.repository.js';
-import type { ApiKeysTable } from '../tenants/tenant.tables.js';
+import { TenantCache } from '../tenancy/tenant-cache.js';
+import type { TenantChanges } from '../tenancy/tenant-changes.js';
+import { toTenant } from '../tenants/index.js';
+import type { ApiKeysTable } from '../tenancy/tenant.tables.js';
 
 interface KeyRecord {
   tenant: Tenant;

@@ -75,3 +75,7 @@ export interface AutomationsTables {
   automation_outbox: AutomationOutboxTable;
   automation_reminders: AutomationRemindersTable;
 }
+
+declare module '../db/tenant-database.js' {
+  interface TenantDatabase extends AutomationsTables {}
+}

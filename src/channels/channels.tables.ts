@@ -11,3 +11,7 @@ export interface ChannelHealthTable {
 export interface ChannelsTables {
   channel_health: ChannelHealthTable;
 }
+
+declare module '../db/tenant-database.js' {
+  interface TenantDatabase extends ChannelsTables {}
+}

@@ -1,7 +1,7 @@
 import { sql, type Selectable, type Updateable } from 'kysely';
 import type { TenantDb } from '../db/tenant-database.js';
 import { AppError } from '../http/app-error.js';
-import { normalisePhone } from '../leads/phone.js';
+import { normalisePhone } from '../leads/index.js';
 import type { Contact, ContactInput } from './contact.schemas.js';
 import type { ContactsTable } from './contacts.tables.js';
 

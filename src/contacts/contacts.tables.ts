@@ -19,3 +19,7 @@ export interface ContactsTable {
 export interface ContactsTables {
   contacts: ContactsTable;
 }
+
+declare module '../db/tenant-database.js' {
+  interface TenantDatabase extends ContactsTables {}
+}

@@ -1,10 +1,10 @@
-import { recordActivity } from '../activity/activity.repository.js';
+import { recordActivity } from '../activity/index.js';
 import { AppError } from '../http/app-error.js';
-import type { LeadContext } from '../leads/lead-context.js';
-import { toLead } from '../leads/lead.mapper.js';
-import { findLeadRow } from '../leads/lead.repository.js';
-import type { Lead } from '../leads/lead.schemas.js';
-import { loadScoringSettings } from '../scoring/scoring-settings.js';
+import type { LeadContext } from '../leads/index.js';
+import { toLead } from '../leads/index.js';
+import { findLeadRow } from '../leads/index.js';
+import type { Lead } from '../leads/index.js';
+import { loadScoringSettings } from '../scoring/index.js';
 import { toContact } from './contact.repository.js';
 import type { Contact } from './contact.schemas.js';
 

@@ -1,11 +1,12 @@
 import type { Kysely } from 'kysely';
-import type { QueueTables } from '../queue/queue.tables.js';
-import type { TenantTables } from '../tenants/tenant.tables.js';
-import type { WhatsAppPlatformTables } from '../whatsapp/whatsapp.tables.js';
 
 export const platformSchema = 'platform';
 
-/** Tables of the services database (schema `platform`), one interface per owning component. */
-export type PlatformDatabase = TenantTables & QueueTables & WhatsAppPlatformTables;
+/**
+ * Tables of the services database (schema `platform`). Empty here: their owners (the queue, the
+ * tenant registry, WhatsApp's routes) add them from their `*.tables.ts` by declaration merging.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface PlatformDatabase {}
 
 export type PlatformDb = Kysely<PlatformDatabase>;

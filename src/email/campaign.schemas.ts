@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { leadListQuerySchema } from '../leads/lead-query.schemas.js';
+import { leadListQuerySchema } from '../leads/index.js';
 
 /** The leads list's filters, without its paging and sorting. */
 export const campaignAudienceSchema = leadListQuerySchema.omit({

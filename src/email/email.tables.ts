@@ -64,3 +64,7 @@ export interface EmailTables {
   email_suppressions: EmailSuppressionsTable;
   email_messages: EmailMessagesTable;
 }
+
+declare module '../db/tenant-database.js' {
+  interface TenantDatabase extends EmailTables {}
+}

@@ -1,6 +1,6 @@
 import type { Insertable } from 'kysely';
-import { listLeads } from '../leads/lead-query.js';
-import type { Lead } from '../leads/lead.schemas.js';
+import { listLeads } from '../leads/index.js';
+import type { Lead } from '../leads/index.js';
 import type { EnqueueRequest, JobContext, JobDefinition } from '../queue/job-types.js';
 import { PermanentJobError } from '../queue/job-types.js';
 import { transactionWithJobs } from '../queue/transaction-with-jobs.js';

@@ -2,7 +2,7 @@ import type { AppServices } from '../app/services.js';
 import type { JobContext, JobDefinition } from '../queue/job-types.js';
 import { PermanentJobError } from '../queue/job-types.js';
 import { isFinalFailure } from '../queue/retry-policy.js';
-import { recordChannelHealth } from '../channels/channel-health.js';
+import { recordChannelHealth } from '../channels/index.js';
 import { reportCampaignProgress } from './campaign-progress.js';
 import { inlineContent } from './inline-content.js';
 import { renderTemplate } from './render-template.js';

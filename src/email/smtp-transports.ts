@@ -1,6 +1,6 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { AppServices } from '../app/services.js';
-import type { SecretValue } from '../tenants/secret-kinds.js';
+import type { SecretValue } from '../tenants/index.js';
 
 export type SmtpSecret = SecretValue<'smtp'>;
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { AppServices } from '../app/services.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { AppError } from '../http/app-error.js';
-import { findTenantByCode } from '../tenants/tenant.repository.js';
+import { findTenantByCode } from '../tenants/index.js';
 import { UnsubscribeTokens } from './unsubscribe-token.js';
 
 const page = (message: string) =>

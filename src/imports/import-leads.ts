@@ -1,20 +1,15 @@
 import { parse } from 'csv-parse';
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
-import { isDeadlock, retryOnDeadlock } from '../assignment/retry-on-deadlock.js';
+import { isDeadlock, retryOnDeadlock } from '../assignment/index.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import { AppError } from '../http/app-error.js';
 import { toAppError } from '../http/error-handler.js';
-import {
-  ingestLeadsWithin,
-  prepareLeads,
-  type BatchOverlap,
-  type PreparedLead,
-} from '../leads/ingest-batch.js';
-import { ingestLead, loadIngestSettings, type IngestSettings } from '../leads/ingest-lead.js';
-import type { LeadContext } from '../leads/lead-context.js';
-import type { LeadEvent } from '../leads/lead-events.js';
-import { ingestLeadSchema, type IngestLeadInput } from '../leads/lead.schemas.js';
+import { ingestLeadsWithin, prepareLeads, type BatchOverlap, type PreparedLead } from '../leads/index.js';
+import { ingestLead, loadIngestSettings, type IngestSettings } from '../leads/index.js';
+import type { LeadContext } from '../leads/index.js';
+import type { LeadEvent } from '../leads/index.js';
+import { ingestLeadSchema, type IngestLeadInput } from '../leads/index.js';
 import { mapColumns, rowToInput, type ColumnMap, type LeadColumn } from './csv-columns.js';
 import type { RowError } from './imports.tables.js';
 

@@ -2,7 +2,7 @@ import { parse } from 'csv-parse/sync';
 import { Readable } from 'node:stream';
 import type { AppServices } from '../app/services.js';
 import { AppError } from '../http/app-error.js';
-import type { LeadContext } from '../leads/lead-context.js';
+import type { LeadContext } from '../leads/index.js';
 import { tenantKey } from '../storage/object-store.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { mapColumns, type LeadColumn } from './csv-columns.js';

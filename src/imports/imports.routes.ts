@@ -6,7 +6,7 @@ import type { AppServices } from '../app/services.js';
 import { Reply, type ApiRouter } from '../http/api-router.js';
 import { AppError } from '../http/app-error.js';
 import { callerOf } from '../http/request-context.js';
-import { leadContextOf } from '../leads/lead-context.js';
+import { leadContextOf } from '../leads/index.js';
 import { importLeads, importReportSchema } from './import-leads.js';
 import { startBackgroundImport } from './import-upload.js';
 import { findImport, importDetailSchema, importSchema, listImports } from './imports.repository.js';

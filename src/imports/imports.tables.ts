@@ -36,3 +36,7 @@ export interface ImportsTable {
 export interface ImportsTables {
   imports: ImportsTable;
 }
+
+declare module '../db/tenant-database.js' {
+  interface TenantDatabase extends ImportsTables {}
+}

@@ -1,5 +1,5 @@
-import { assignLead } from '../assignment/assignment-engine.js';
-import { retryOnDeadlock } from '../assignment/retry-on-deadlock.js';
+import { assignLead } from '../assignment/index.js';
+import { retryOnDeadlock } from '../assignment/index.js';
 import type { LeadContext } from './lead-context.js';
 import { loadIngestSettings } from './ingest-lead.js';
 import { toLead } from './lead.mapper.js';

@@ -1,8 +1,8 @@
 import type { Updateable } from 'kysely';
-import { recordActivity, type ActivityEntry } from '../activity/activity.repository.js';
+import { recordActivity, type ActivityEntry } from '../activity/index.js';
 import { AppError } from '../http/app-error.js';
-import { scoreLead } from '../scoring/lead-score.js';
-import { loadScoringSettings, type ScoringSettings } from '../scoring/scoring-settings.js';
+import { scoreLead } from '../scoring/index.js';
+import { loadScoringSettings, type ScoringSettings } from '../scoring/index.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import type { LeadContext } from './lead-context.js';
 import type { LeadEvent } from './lead-events.js';

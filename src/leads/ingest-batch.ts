@@ -1,7 +1,7 @@
 import type { Insertable } from 'kysely';
-import { recordActivity, type ActivityEntry } from '../activity/activity.repository.js';
-import { assignLead } from '../assignment/assignment-engine.js';
-import { claimAgentsFor, releaseClaims, type ClaimedAgent } from '../assignment/batch-assignment.js';
+import { recordActivity, type ActivityEntry } from '../activity/index.js';
+import { assignLead } from '../assignment/index.js';
+import { claimAgentsFor, releaseClaims, type ClaimedAgent } from '../assignment/index.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import { insertOrFill, leadValues, type IngestSettings } from './ingest-lead.js';
 import type { LeadContext } from './lead-context.js';

@@ -1,5 +1,5 @@
 import { GroupCommit, type BatchItemOutcome } from '../db/group-commit.js';
-import { retryOnDeadlock } from '../assignment/retry-on-deadlock.js';
+import { retryOnDeadlock } from '../assignment/index.js';
 import { ingestLeadsWithin, prepareLeads } from './ingest-batch.js';
 import { ingestLead, loadIngestSettings, type IngestResult } from './ingest-lead.js';
 import type { LeadContext } from './lead-context.js';

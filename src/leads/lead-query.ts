@@ -1,7 +1,7 @@
 import { sql, type ExpressionBuilder, type Expression, type SqlBool } from 'kysely';
 import type { TenantDatabase } from '../db/tenant-database.js';
 import { AppError } from '../http/app-error.js';
-import { loadScoringSettings } from '../scoring/scoring-settings.js';
+import { loadScoringSettings } from '../scoring/index.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { exactTotalCap, leadSortFields, type LeadListQuery } from './lead-query.schemas.js';
 import { toLead } from './lead.mapper.js';

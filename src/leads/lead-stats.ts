@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
-import { loadScoringSettings } from '../scoring/scoring-settings.js';
+import { loadScoringSettings } from '../scoring/index.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 
 export const leadStatsQuerySchema = z.object({

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { AppServices } from '../app/services.js';
 import { Reply, type ApiRouter } from '../http/api-router.js';
 import { callerOf } from '../http/request-context.js';
-import { loadScoringSettings } from '../scoring/scoring-settings.js';
+import { loadScoringSettings } from '../scoring/index.js';
 import { assignPendingLeads } from './assign-pending.js';
 import { archiveLead, changeLead, deleteLead } from './change-lead.js';
 import { leadContextOf } from './lead-context.js';

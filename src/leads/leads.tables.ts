@@ -35,3 +35,7 @@ export interface LeadsTable {
 export interface LeadsTables {
   leads: LeadsTable;
 }
+
+declare module '../db/tenant-database.js' {
+  interface TenantDatabase extends LeadsTables {}
+}

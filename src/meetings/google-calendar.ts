@@ -1,9 +1,8 @@
 import { google, type calendar_v3 } from 'googleapis';
 import type { AppServices } from '../app/services.js';
-import type { SecretValue } from '../tenants/secret-kinds.js';
-import { serviceAccountToken } from './service-account-token.js';
+import { serviceAccountToken, type GoogleSecret } from './service-account-token.js';
 
-export type GoogleSecret = SecretValue<'google'>;
+export type { GoogleSecret };
 
 const calendarScope = 'https://www.googleapis.com/auth/calendar.events';
 

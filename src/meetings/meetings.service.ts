@@ -1,6 +1,6 @@
 import type { Selectable } from 'kysely';
 import type { AppServices } from '../app/services.js';
-import { recordChannelHealth } from '../channels/channel-health.js';
+import { recordChannelHealth } from '../channels/index.js';
 import { AppError } from '../http/app-error.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { calendarClient, eventIdOf } from './google-calendar.js';

@@ -23,3 +23,7 @@ export interface MeetingsTable {
 export interface MeetingsTables {
   meetings: MeetingsTable;
 }
+
+declare module '../db/tenant-database.js' {
+  interface TenantDatabase extends MeetingsTables {}
+}

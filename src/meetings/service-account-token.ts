@@ -1,5 +1,7 @@
 import { sign } from 'node:crypto';
-import type { GoogleSecret } from './google-calendar.js';
+import type { SecretValue } from '../tenants/index.js';
+
+export type GoogleSecret = SecretValue<'google'>;
 
 type ServiceAccount = Extract<GoogleSecret, { type: 'service_account' }>;
 

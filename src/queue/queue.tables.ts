@@ -45,3 +45,7 @@ export interface QueueTables {
   jobs: JobsTable;
   cron_ticks: CronTicksTable;
 }
+
+declare module '../db/platform-database.js' {
+  interface PlatformDatabase extends QueueTables {}
+}

@@ -9,3 +9,7 @@ export interface SettingsTable {
 export interface SettingsTables {
   settings: SettingsTable;
 }
+
+declare module '../db/tenant-database.js' {
+  interface TenantDatabase extends SettingsTables {}
+}

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
-import type { TenantHandle } from './connection-manager.js';
+import type { TenantDb } from '../db/tenant-database.js';
+import type { Tenant } from './tenant.js';
 
 /** NOTIFY channel for "a tenant's memoised value changed"; payload `<tenantId>:<key>`. */
 export const tenantMemoChannel = 'switchyard_tenant_memo';
@@ -43,8 +44,8 @@ export class TenantMemo {
  * included, which also drops a value a concurrent reader loaded before the commit.
  */
 export async function forgetTenantValue(
-  db: TenantHandle['db'],
-  handle: TenantHandle,
+  db: TenantDb,
+  handle: { tenant: Tenant; memo: TenantMemo },
   key: string,
 ): Promise<void> {
   await sql`select pg_notify(${tenantMemoChannel}, ${`${handle.tenant.id}:${key}`})`.execute(db);

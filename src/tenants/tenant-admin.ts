@@ -4,7 +4,6 @@ import type { PlatformDb } from '../db/platform-database.js';
 import { AppError } from '../http/app-error.js';
 import type { TenantConnectionManager } from '../tenancy/connection-manager.js';
 import type { Tenant } from '../tenancy/tenant.js';
-import { registerWhatsAppRoutes, releaseWhatsAppRoutes } from '../whatsapp/route-registration.js';
 import { maskSecretValue, secretSchemas, type SecretKind } from './secret-kinds.js';
 import type { TenantSecrets } from './tenant-secrets.js';
 import {
@@ -42,6 +41,16 @@ export interface SecretSummary {
   updatedAt: Date;
 }
 
+/**
+ * What a channel does inside the transaction that stores or removes its secret (WhatsApp claims
+ * and frees its numbers' routes), given by the composition root so that this component does not
+ * import the channel.
+ */
+export interface SecretHook {
+  written(trx: PlatformDb, tenantId: string, value: Record<string, unknown>): Promise<void>;
+  removed(trx: PlatformDb, tenantId: string): Promise<void>;
+}
+
 export interface TenantDetails extends Tenant {
   apiKeys: ApiKeySummary[];
   secrets: SecretSummary[];
@@ -54,6 +63,7 @@ export class TenantAdmin {
       platform: PlatformDb;
       secrets: TenantSecrets;
       connections: TenantConnectionManager;
+      secretHooks?: Partial<Record<SecretKind, SecretHook>>;
     },
   ) {}
 
@@ -193,9 +203,7 @@ export class TenantAdmin {
     const tenant = await this.requireTenant(code);
     const row = await this.deps.platform.transaction().execute(async (trx) => {
       const row = await this.deps.secrets.write(tenant.id, kind, parsed, trx);
-      if (kind === 'whatsapp') {
-        await registerWhatsAppRoutes(trx, tenant.id, parsed as { phoneNumberIds: string[]; wabaId: string });
-      }
+      await this.deps.secretHooks?.[kind]?.written(trx, tenant.id, parsed);
       await announceTenantChange(trx, tenant.id);
       return row;
     });
@@ -215,7 +223,7 @@ export class TenantAdmin {
     await this.deps.platform.transaction().execute(async (trx) => {
       if (!(await this.deps.secrets.remove(tenant.id, kind, trx)))
         throw AppError.notFound('Secret', { kind });
-      if (kind === 'whatsapp') await releaseWhatsAppRoutes(trx, tenant.id);
+      await this.deps.secretHooks?.[kind]?.removed(trx, tenant.id);
       await announceTenantChange(trx, tenant.id);
     });
     return { kind, removed: true };

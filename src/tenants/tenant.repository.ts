@@ -1,7 +1,7 @@
 import { sql, type Selectable } from 'kysely';
 import type { PlatformDb } from '../db/platform-database.js';
 import type { Tenant } from '../tenancy/tenant.js';
-import type { ApiKeysTable, TenantsTable } from './tenant.tables.js';
+import type { ApiKeysTable, TenantsTable } from '../tenancy/tenant.tables.js';
 
 export const tenantChangesChannel = 'switchyard_tenant_changed';
 

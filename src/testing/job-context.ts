@@ -1,6 +1,6 @@
 import type { JobContext, JobDefinition } from '../queue/job-types.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
-import { findTenantById } from '../tenants/tenant.repository.js';
+import { findTenantById } from '../tenants/index.js';
 import type { TestApp } from './test-app.js';
 
 /** The tenant's handle, as a job or cron task gets it (through the connection manager). */

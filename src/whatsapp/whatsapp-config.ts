@@ -1,6 +1,6 @@
 import type { AppServices } from '../app/services.js';
 import { PermanentJobError } from '../queue/job-types.js';
-import type { SecretValue } from '../tenants/secret-kinds.js';
+import type { SecretValue } from '../tenants/index.js';
 import { GraphApiClient } from './graph-api-client.js';
 
 export type WhatsAppSecret = SecretValue<'whatsapp'>;

@@ -1,11 +1,11 @@
 import type { Component } from '../app/component.js';
-import { registerInboxRoutes } from './inbox.routes.js';
-import { downloadMediaJob } from './media.job.js';
-import { processEventJob } from './process-event.job.js';
-import { sendMessageJob } from './send-message.job.js';
-import { syncTemplatesCron, syncTemplatesJob } from './templates.job.js';
-import { registerTemplateRoutes } from './templates.routes.js';
-import { registerWebhookRoutes } from './webhook.routes.js';
+import { registerInboxRoutes } from './inbox/inbox.routes.js';
+import { downloadMediaJob } from './inbound/media.job.js';
+import { processEventJob } from './inbound/process-event.job.js';
+import { sendMessageJob } from './sending/send-message.job.js';
+import { syncTemplatesCron, syncTemplatesJob } from './templates/templates.job.js';
+import { registerTemplateRoutes } from './templates/templates.routes.js';
+import { registerWebhookRoutes } from './webhook/webhook.routes.js';
 
 export const whatsappComponent: Component = {
   name: 'whatsapp',

@@ -104,3 +104,11 @@ export interface WhatsAppPlatformTables {
   whatsapp_numbers: WhatsAppNumbersTable;
   whatsapp_business_accounts: WhatsAppBusinessAccountsTable;
 }
+
+declare module '../db/tenant-database.js' {
+  interface TenantDatabase extends WhatsAppTenantTables {}
+}
+
+declare module '../db/platform-database.js' {
+  interface PlatformDatabase extends WhatsAppPlatformTables {}
+}

@@ -1,0 +1,7 @@
+// The assignment component's public surface: other folders import from here only.
+export { assignLead, previousOwnerOf } from './assignment-engine.js';
+export { claimAgentsFor, releaseClaims } from './batch-assignment.js';
+export type { ClaimedAgent } from './batch-assignment.js';
+export { isDeadlock, retryOnDeadlock } from './retry-on-deadlock.js';
+export { RuleRepository } from './rule.repository.js';
+export type { Rule } from './rule.schemas.js';

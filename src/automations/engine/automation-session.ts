@@ -1,0 +1,356 @@
+import { sql } from 'kysely';
+import type { AppServices } from '../../app/services.js';
+import type { Rule as AssignmentRule } from '../../assignment/index.js';
+import { mapPostgresError } from '../../db/postgres-errors.js';
+import type { TenantDb } from '../../db/tenant-database.js';
+import { AppError } from '../../http/app-error.js';
+import type { LeadEvent } from '../../leads/index.js';
+import type { Lead } from '../../leads/index.js';
+import type { ScoringSettings } from '../../scoring/index.js';
+import type { TenantHandle } from '../../tenancy/connection-manager.js';
+import { ActionFailure } from '../actions/action-failure.js';
+import { conditionsHold } from '../rules/conditions.js';
+import { actionJobKinds, externalJobPayload, type ExternalAction } from '../actions/external-actions.js';
+import { applyInternalAction, type InternalAction } from './internal-actions.js';
+import { insertRun, saveRun } from '../runs/run.repository.js';
+import type { ActionOutcome, CascadeCut, RunState } from '../runs/run.types.js';
+import { internalActionTypes, type Action, type AutomationRule } from '../rules/rule.schemas.js';
+import { MissingVariablesError, type TemplateScope } from './template-text.js';
+
+/** Cascades deeper than this are cut (a rule that re-fires its own trigger would loop forever). */
+export const maxCascadeDepth = 5;
+
+export const resumeRunJobKind = 'automation.resume_run';
+export interface ResumeRunPayload {
+  runId: string;
+  startIndex: number;
+}
+
+export interface SessionDeps {
+  services: AppServices;
+  handle: TenantHandle;
+  /** The one transaction of the event: event record, runs, lead changes and job enqueues. */
+  trx: TenantDb;
+  scoring: ScoringSettings;
+  assignmentRules: AssignmentRule[];
+  /** The tenant's active automation rules. */
+  rules: AutomationRule[];
+}
+
+export interface SessionEvent {
+  id: string;
+  phone: string | null;
+  leadId?: string | null;
+}
+
+export interface QueuedJob {
+  id: string;
+  kind: string;
+  runId: string;
+  actionIndex: number;
+  runAt: string;
+}
+
+/** The meeting of the run's latest `create_meet_link`, once its job stored it. */
+export function meetingOf(run: RunState): Record<string, unknown> | null {
+  const outcome = run.outcomes.findLast(
+    (candidate) => candidate.type === 'create_meet_link' && candidate.detail?.link !== undefined,
+  );
+  if (!outcome) return null;
+  const { link, meetingId, start, end } = outcome.detail!;
+  return { link, id: meetingId, start, end };
+}
+
+/** How the lead events of a change map to triggers (and their variables). */
+function triggersOf(event: LeadEvent): { trigger: string; variables: Record<string, unknown> }[] {
+  const data = event.data ?? {};
+  switch (event.name) {
+    case 'lead.created':
+      return [{ trigger: 'lead_created', variables: {} }];
+    case 'lead.assigned':
+      return [{ trigger: 'lead_assigned', variables: { agentId: event.lead.assignedAgentId } }];
+    case 'lead.status_changed': {
+      const fired = [{ trigger: 'lead_status_changed', variables: { from: data.from, to: data.to } }];
+      if (data.to === 'won' || data.to === 'lost')
+        fired.push({ trigger: `deal_${data.to}`, variables: { ...fired[0]!.variables } });
+      return fired;
+    }
+    case 'lead.tags_added':
+      return (data.tags as string[]).map((tag) => ({ trigger: 'tag_added', variables: { tag } }));
+    case 'lead.tags_removed':
+      return (data.tags as string[]).map((tag) => ({ trigger: 'tag_removed', variables: { tag } }));
+    default:
+      return [];
+  }
+}
+
+function failureOf(error: unknown): ActionOutcome['error'] | undefined {
+  if (error instanceof ActionFailure)
+    return { code: error.code, message: error.message, details: error.details };
+  if (error instanceof MissingVariablesError) {
+    return { code: error.code, message: error.message, details: { missing: error.missing } };
+  }
+  const mapped = mapPostgresError(error);
+  if (mapped instanceof AppError && mapped.status < 500) {
+    return { code: mapped.code, message: mapped.message, details: mapped.details };
+  }
+  return undefined;
+}
+
+/**
+ * Runs the rules of one event inside its transaction: matching rules in order, each rule's
+ * actions in order. Internal actions change the lead at once (each in a savepoint, so a
+ * failed action is recorded and undone without undoing the others) and fire the triggers
+ * their changes imply, depth-limited. External actions become queue jobs in the same
+ * transaction. Lead events are kept for publishing after commit.
+ */
+export class AutomationSession {
+  readonly leadEvents: LeadEvent[] = [];
+  readonly runs: RunState[] = [];
+  readonly jobs: QueuedJob[] = [];
+  readonly cut: (CascadeCut & { runId: string | null })[] = [];
+  /** Delays count from the event, so one run's delayed actions share their times. */
+  private readonly startedAt = Date.now();
+
+  constructor(
+    private readonly deps: SessionDeps,
+    private readonly event: SessionEvent,
+    public lead: Lead | null,
+  ) {}
+
+  /** Runs the rules of `trigger` (only `onlyRuleId` when given) at cascade `depth`. */
+  async fire(
+    trigger: string,
+    variables: Record<string, unknown>,
+    depth: number,
+    parent?: RunState,
+    onlyRuleId?: string,
+  ): Promise<void> {
+    const rules = this.deps.rules.filter(
+      (rule) => rule.trigger === trigger && (!onlyRuleId || rule.id === onlyRuleId),
+    );
+    if (rules.length === 0) return;
+    if (depth > maxCascadeDepth) {
+      const cut = { trigger, depth, variables };
+      parent?.cascadeCut.push(cut);
+      this.cut.push({ ...cut, runId: parent?.id ?? null });
+      return;
+    }
+    for (const rule of rules) {
+      if (!conditionsHold(rule.conditions, this.scope(trigger, variables))) continue;
+      const run = await insertRun(this.deps.trx, {
+        eventId: this.event.id,
+        ruleId: rule.id,
+        ruleName: rule.name,
+        trigger,
+        depth,
+        leadId: this.lead?.id ?? null,
+        actions: rule.actions,
+        variables,
+      });
+      this.runs.push(run);
+      await this.execute(run, rule.actions, 0, (rule.delayMinutes ?? 0) * 60_000, variables);
+    }
+  }
+
+  /** Fires the triggers implied by lead changes (ingest, or a CRM change) one level deeper. */
+  async fireLeadEvents(
+    events: LeadEvent[],
+    variables: Record<string, unknown>,
+    depth: number,
+    parent?: RunState,
+  ): Promise<string[]> {
+    this.leadEvents.push(...events);
+    const fired: string[] = [];
+    for (const event of events) {
+      for (const { trigger, variables: own } of triggersOf(event)) {
+        fired.push(trigger);
+        await this.fire(trigger, { ...variables, ...own }, depth, parent);
+      }
+    }
+    return fired;
+  }
+
+  /** Continues a run that waited (a `wait` before an internal action, or a delayed rule). */
+  async resume(run: RunState, actions: Action[], startIndex: number, variables: Record<string, unknown>) {
+    this.runs.push(run);
+    run.status = 'running';
+    run.outcomes = run.outcomes.slice(0, startIndex);
+    await this.execute(run, actions, startIndex, 0, variables);
+  }
+
+  private scope(trigger: string, variables: Record<string, unknown>, run?: RunState): TemplateScope {
+    return {
+      lead: this.lead as Record<string, unknown> | null,
+      variables,
+      event: { trigger, phone: this.event.phone, id: this.event.id },
+      meet: run ? meetingOf(run) : null,
+    };
+  }
+
+  private async execute(
+    run: RunState,
+    actions: Action[],
+    start: number,
+    offsetMs: number,
+    variables: Record<string, unknown>,
+  ): Promise<void> {
+    for (let index = start; index < actions.length; index++) {
+      const action = actions[index]!;
+      if (action.type === 'wait') {
+        offsetMs += action.minutes * 60_000;
+        run.outcomes.push({
+          index,
+          type: action.type,
+          status: 'applied',
+          detail: { minutes: action.minutes },
+        });
+      } else if (internalActionTypes.has(action.type)) {
+        if (offsetMs > 0) {
+          await this.scheduleRest(run, actions, index, offsetMs);
+          break;
+        }
+        run.outcomes.push(await this.internal(run, action as InternalAction, index, variables));
+      } else {
+        const outcome = await this.external(run, action as ExternalAction, index, offsetMs, variables);
+        run.outcomes.push(outcome);
+        if (action.type === 'create_meet_link' && outcome.status === 'queued' && index + 1 < actions.length) {
+          this.awaitMeeting(run, actions, index + 1);
+          break;
+        }
+      }
+    }
+    if (run.status === 'running') {
+      run.status = run.outcomes.some((outcome) => outcome.status === 'failed') ? 'failed' : 'succeeded';
+    }
+    await saveRun(this.deps.trx, run, this.lead?.id ?? null);
+  }
+
+  private async internal(
+    run: RunState,
+    action: InternalAction,
+    index: number,
+    variables: Record<string, unknown>,
+  ): Promise<ActionOutcome> {
+    const { trx, handle, services, scoring, assignmentRules } = this.deps;
+    const lead = { handle, actor: `automation: ${run.ruleName}`, events: services.leadEvents };
+    await sql`savepoint automation_action`.execute(trx);
+    let result: Awaited<ReturnType<typeof applyInternalAction>>;
+    try {
+      result = await applyInternalAction(
+        { trx, lead, scoring, assignmentRules },
+        action,
+        this.lead,
+        this.scope(run.trigger, variables, run),
+      );
+      await sql`release savepoint automation_action`.execute(trx);
+    } catch (error) {
+      const failure = failureOf(error);
+      if (!failure) throw error;
+      await sql`rollback to savepoint automation_action`.execute(trx);
+      return { index, type: action.type, status: 'failed', error: failure };
+    }
+    this.lead = result.lead;
+    const outcome: ActionOutcome = { index, type: action.type, status: 'applied', detail: result.detail };
+    const triggered = await this.fireLeadEvents(result.events, variables, run.depth + 1, run);
+    if (triggered.length > 0) outcome.triggered = triggered;
+    return outcome;
+  }
+
+  private async external(
+    run: RunState,
+    action: ExternalAction,
+    index: number,
+    offsetMs: number,
+    variables: Record<string, unknown>,
+  ): Promise<ActionOutcome> {
+    let payload: Record<string, unknown>;
+    try {
+      payload = await externalJobPayload(action, {
+        trx: this.deps.trx,
+        timezone: this.deps.handle.tenant.timezone,
+        scope: this.scope(run.trigger, variables, run),
+        lead: this.lead,
+        rule: { id: run.ruleId, name: run.ruleName },
+        origin: { runId: run.id, ruleId: run.ruleId, actionIndex: index, leadId: this.lead?.id ?? null },
+      });
+    } catch (error) {
+      const failure = failureOf(error);
+      if (!failure) throw error;
+      return { index, type: action.type, status: 'failed', error: failure };
+    }
+    const kind = actionJobKinds[action.type];
+    const runAt = new Date(this.startedAt + offsetMs);
+    const job = await this.enqueue(kind, payload, runAt, `automation:${run.id}:${index}`);
+    run.jobIds.push(job.id);
+    this.jobs.push({ id: job.id, kind, runId: run.id, actionIndex: index, runAt: runAt.toISOString() });
+    return {
+      index,
+      type: action.type,
+      status: 'queued',
+      jobId: job.id,
+      jobKind: kind,
+      runAt: runAt.toISOString(),
+    };
+  }
+
+  /** An internal action after a delay: the rest of the run continues in a job at that time. */
+  private async scheduleRest(run: RunState, actions: Action[], index: number, offsetMs: number) {
+    const runAt = new Date(this.startedAt + offsetMs);
+    const payload: ResumeRunPayload = { runId: run.id, startIndex: index };
+    const job = await this.enqueue(resumeRunJobKind, payload, runAt, `automation:${run.id}:resume:${index}`);
+    run.jobIds.push(job.id);
+    this.jobs.push({
+      id: job.id,
+      kind: resumeRunJobKind,
+      runId: run.id,
+      actionIndex: index,
+      runAt: runAt.toISOString(),
+    });
+    for (let rest = index; rest < actions.length; rest++) {
+      run.outcomes.push({
+        index: rest,
+        type: actions[rest]!.type,
+        status: 'scheduled',
+        ...(rest === index ? { jobId: job.id, jobKind: resumeRunJobKind, runAt: runAt.toISOString() } : {}),
+      });
+    }
+    run.status = 'waiting';
+  }
+
+  /**
+   * The actions after a `create_meet_link` wait for its meeting, so they can use its link
+   * (`{{meet.link}}`): they stay `scheduled` without a job, and the meet job, once the
+   * meeting is ready, stores it on its outcome and queues the run's resumption at `index`
+   * (meet-action.job.ts). Chaining is simpler than rendering later payloads lazily: each
+   * action is still rendered once, when it is carried out, with everything it may read.
+   */
+  private awaitMeeting(run: RunState, actions: Action[], index: number) {
+    for (let rest = index; rest < actions.length; rest++) {
+      run.outcomes.push({
+        index: rest,
+        type: actions[rest]!.type,
+        status: 'scheduled',
+        ...(rest === index ? { detail: { awaiting: 'create_meet_link' } } : {}),
+      });
+    }
+    run.status = 'waiting';
+  }
+
+  /**
+   * Enqueues in the event's transaction, so the job exists exactly when the run does. A
+   * tenant on a dedicated server cannot share a transaction with the queue (in the
+   * services database): its jobs are enqueued on their own, idempotently by key.
+   */
+  private enqueue(kind: string, payload: unknown, runAt: Date, idempotencyKey: string) {
+    const { services, handle, trx } = this.deps;
+    const sameServer = handle.server === services.servers.defaultServer;
+    return services.queue.enqueue(
+      handle.tenant.id,
+      kind,
+      payload,
+      { runAt, idempotencyKey },
+      sameServer ? trx : undefined,
+    );
+  }
+}

@@ -1,0 +1,220 @@
+import { sql } from 'kysely';
+import type { AppServices } from '../../app/services.js';
+import { retryOnDeadlock } from '../../assignment/index.js';
+import type { TenantDb } from '../../db/tenant-database.js';
+import { ingestLeadWithin, loadIngestSettings, type IngestSettings } from '../../leads/index.js';
+import type { LeadEvent } from '../../leads/index.js';
+import { toLead } from '../../leads/index.js';
+import { findLeadRow, selectLeads } from '../../leads/index.js';
+import type { IngestLeadInput, Lead } from '../../leads/index.js';
+import type { TenantHandle } from '../../tenancy/connection-manager.js';
+import { AutomationSession } from './automation-session.js';
+import type { EventResult } from './event.schemas.js';
+import { AutomationRuleRepository } from '../rules/rule.repository.js';
+import { internalActionTypes, type AutomationRule } from '../rules/rule.schemas.js';
+import { tenantInstant } from './tenant-time.js';
+
+/** An event as the engine handles it, whatever fired it (API, CRM activity, cron). */
+export interface EngineEvent {
+  trigger: string;
+  source: 'api' | 'internal' | 'cron';
+  /** Idempotency key, namespaced by source (`api:<eventId>`); null for none. */
+  key: string | null;
+  clientEventId?: string | null;
+  /** E.164 (already normalised). */
+  phone?: string | null;
+  leadId?: string | null;
+  variables: Record<string, unknown>;
+  /** Ingest the lead by phone (CRM dedupe and assignment) with these fields. */
+  createLead?: Omit<IngestLeadInput, 'phone'> | null;
+  /** Run this rule only (a scheduled reminder belongs to one rule). */
+  onlyRuleId?: string;
+}
+
+/** Assignment rules and scoring (for the CRM use cases) and the active automation rules. */
+export interface EngineSettings extends IngestSettings {
+  automationRules: AutomationRule[];
+}
+
+export async function loadEngineSettings(handle: TenantHandle): Promise<EngineSettings> {
+  const [ingest, automationRules] = await Promise.all([
+    loadIngestSettings(handle),
+    new AutomationRuleRepository(handle).active(),
+  ]);
+  return { ...ingest, automationRules };
+}
+
+/**
+ * Lead changes made by the engine are cascaded inline; this transaction-local flag keeps
+ * the outbox trigger (migration 000022) from capturing them a second time.
+ */
+export async function markEngineTransaction(trx: TenantDb): Promise<void> {
+  await sql`select set_config('switchyard.automations_inline', 'on', true)`.execute(trx);
+}
+
+/**
+ * Handles one event inside the caller's transaction. The event row is inserted first with
+ * INSERT ... ON CONFLICT DO NOTHING on its key: a concurrent duplicate waits on the unique
+ * index until this transaction ends, then finds the row and replays the stored answer.
+ * Lead events are returned for publishing after commit.
+ */
+export async function runEventWithin(
+  trx: TenantDb,
+  services: AppServices,
+  handle: TenantHandle,
+  settings: EngineSettings,
+  event: EngineEvent,
+): Promise<{ result: EventResult; leadEvents: LeadEvent[] }> {
+  await markEngineTransaction(trx);
+  const inserted = await trx
+    .insertInto('automation_events')
+    .values({
+      event_key: event.key,
+      trigger: event.trigger,
+      source: event.source,
+      phone: event.phone ?? null,
+      variables: JSON.stringify(event.variables),
+    })
+    .onConflict((oc) => oc.column('event_key').where('event_key', 'is not', null).doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  if (!inserted) {
+    const first = await trx
+      .selectFrom('automation_events')
+      .select('result')
+      .where('event_key', '=', event.key)
+      .executeTakeFirstOrThrow();
+    return { result: { ...(first.result as EventResult), duplicate: true }, leadEvents: [] };
+  }
+
+  const ctx = { handle, actor: `automation: ${event.trigger}`, events: services.leadEvents };
+  let lead: Lead | null = null;
+  let ingested: { duplicate: boolean; events: LeadEvent[] } | undefined;
+  if (event.createLead && event.phone) {
+    const input = { ...event.createLead, phone: event.phone };
+    const { lead: created, ...rest } = await ingestLeadWithin(trx, ctx, input, settings);
+    lead = created;
+    ingested = rest;
+  } else if (event.leadId) {
+    lead = toLead(await findLeadRow(trx, event.leadId), settings.scoring.hotThreshold);
+  } else if (event.phone) {
+    const row = await selectLeads(trx)
+      .where('phone', '=', event.phone)
+      .where('archived_at', 'is', null)
+      .executeTakeFirst();
+    lead = row ? toLead(row, settings.scoring.hotThreshold) : null;
+  }
+  if (lead)
+    await trx
+      .updateTable('automation_events')
+      .set({ lead_id: lead.id })
+      .where('id', '=', inserted.id)
+      .execute();
+
+  const session = new AutomationSession(
+    {
+      services,
+      handle,
+      trx,
+      scoring: settings.scoring,
+      assignmentRules: settings.rules,
+      rules: settings.automationRules,
+    },
+    { id: inserted.id, phone: event.phone ?? lead?.phone ?? null },
+    lead,
+  );
+  // The lead came into being before the event happened to it: its own triggers go first.
+  if (ingested) await session.fireLeadEvents(ingested.events, event.variables, 1);
+  await session.fire(event.trigger, event.variables, 0, undefined, event.onlyRuleId);
+  const remindersScheduled =
+    event.source === 'api'
+      ? await scheduleReminders(trx, handle, settings, inserted.id, event, session.lead)
+      : [];
+
+  const outcomes = session.runs.flatMap((run) =>
+    run.outcomes.map((outcome) => ({ ...outcome, runId: run.id })),
+  );
+  const result: EventResult = {
+    eventId: inserted.id,
+    clientEventId: event.clientEventId ?? null,
+    trigger: event.trigger,
+    duplicate: false,
+    lead: session.lead as Record<string, unknown> | null,
+    leadCreated: ingested !== undefined && !ingested.duplicate,
+    matchedRules: session.runs.map((run) => ({
+      runId: run.id,
+      ruleId: run.ruleId,
+      ruleName: run.ruleName,
+      trigger: run.trigger,
+      depth: run.depth,
+      status: run.status,
+    })),
+    actionsApplied: outcomes.filter(
+      (outcome) => outcome.status === 'applied' && internalActionTypes.has(outcome.type),
+    ),
+    failedActions: outcomes.filter((outcome) => outcome.status === 'failed'),
+    jobs: session.jobs,
+    cascadeCut: session.cut,
+    remindersScheduled,
+  };
+  await trx
+    .updateTable('automation_events')
+    .set({ result: JSON.stringify(result) })
+    .where('id', '=', inserted.id)
+    .execute();
+  return { result, leadEvents: session.leadEvents };
+}
+
+/**
+ * An event carrying an appointment time schedules each active `appointment_reminder`
+ * rule's reminder (N minutes before); the reminders cron fires them when due.
+ */
+async function scheduleReminders(
+  trx: TenantDb,
+  handle: TenantHandle,
+  settings: EngineSettings,
+  eventId: string,
+  event: EngineEvent,
+  lead: Lead | null,
+): Promise<{ ruleId: string; fireAt: string }[]> {
+  const scheduled: { ruleId: string; fireAt: string }[] = [];
+  for (const rule of settings.automationRules) {
+    if (rule.trigger !== 'appointment_reminder' || event.trigger === 'appointment_reminder') continue;
+    const value = event.variables[rule.appointmentTimeVariable ?? 'appointmentAt'];
+    if (typeof value !== 'string') continue;
+    const at = await tenantInstant(trx, value, handle.tenant.timezone);
+    if (!at) continue;
+    const fireAt = new Date(at.getTime() - (rule.reminderMinutesBefore ?? 0) * 60_000);
+    if (fireAt.getTime() <= Date.now()) continue;
+    await trx
+      .insertInto('automation_reminders')
+      .values({
+        rule_id: rule.id,
+        source_event_id: eventId,
+        lead_id: lead?.id ?? null,
+        phone: event.phone ?? lead?.phone ?? null,
+        variables: JSON.stringify(event.variables),
+        fire_at: fireAt,
+      })
+      .onConflict((oc) => oc.columns(['rule_id', 'source_event_id']).doNothing())
+      .execute();
+    scheduled.push({ ruleId: rule.id, fireAt: fireAt.toISOString() });
+  }
+  return scheduled;
+}
+
+/** Handles one event in its own transaction and publishes the lead events after commit. */
+export async function handleEvent(
+  services: AppServices,
+  handle: TenantHandle,
+  event: EngineEvent,
+  settings?: EngineSettings,
+): Promise<EventResult> {
+  const loaded = settings ?? (await loadEngineSettings(handle));
+  // A deadlock aborts the whole transaction, event row included: running it again is safe.
+  const { result, leadEvents } = await retryOnDeadlock(() =>
+    handle.db.transaction().execute((trx) => runEventWithin(trx, services, handle, loaded, event)),
+  );
+  services.leadEvents.publish(leadEvents);
+  return result;
+}

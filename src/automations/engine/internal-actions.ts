@@ -1,0 +1,169 @@
+import { recordActivity } from '../../activity/index.js';
+import { assignLead } from '../../assignment/index.js';
+import type { Rule as AssignmentRule } from '../../assignment/index.js';
+import type { TenantDb } from '../../db/tenant-database.js';
+import { changeLeadWithin } from '../../leads/index.js';
+import type { LeadContext } from '../../leads/index.js';
+import type { LeadEvent } from '../../leads/index.js';
+import { toLead } from '../../leads/index.js';
+import { findLeadRow } from '../../leads/index.js';
+import type { Lead } from '../../leads/index.js';
+import type { ScoringSettings } from '../../scoring/index.js';
+import { ActionFailure } from '../actions/action-failure.js';
+import type { Action } from '../rules/rule.schemas.js';
+import { renderTemplate, type TemplateScope } from './template-text.js';
+import { tenantInstant } from './tenant-time.js';
+
+export type InternalAction = Extract<
+  Action,
+  { type: 'set_status' | 'add_tag' | 'remove_tag' | 'assign' | 'add_note' | 'set_follow_up' | 'change_score' }
+>;
+
+export interface InternalActionDeps {
+  trx: TenantDb;
+  lead: LeadContext;
+  scoring: ScoringSettings;
+  assignmentRules: AssignmentRule[];
+}
+
+export interface InternalActionResult {
+  lead: Lead;
+  detail: Record<string, unknown>;
+  /** Lifecycle events of the change: cascaded to rules, published after commit. */
+  events: LeadEvent[];
+}
+
+/**
+ * Applies one internal action to the event's lead inside the engine's transaction, through
+ * the CRM core's own use cases (change-lead, assignment engine), so the activity log,
+ * scoring and assignment bookkeeping are the same as for a change made in the CRM.
+ */
+export async function applyInternalAction(
+  deps: InternalActionDeps,
+  action: InternalAction,
+  current: Lead | null,
+  scope: TemplateScope,
+): Promise<InternalActionResult> {
+  if (!current) throw new ActionFailure('no_lead', 'The event has no lead to act on');
+  const { trx, lead: ctx, scoring } = deps;
+  const change = (
+    patch: Parameters<typeof changeLeadWithin>[3],
+    tags: { add?: string[]; remove?: string[] } = {},
+  ) => changeLeadWithin(trx, ctx, current.id, patch, tags, scoring);
+
+  switch (action.type) {
+    case 'set_status': {
+      const { lead, events } = await change({ status: action.status, reopen: action.reopen });
+      return { lead, events, detail: { from: current.status, to: lead.status } };
+    }
+    case 'add_tag':
+    case 'remove_tag': {
+      const tags = action.type === 'add_tag' ? { add: [action.tag] } : { remove: [action.tag] };
+      const { lead, events } = await change({}, tags);
+      return { lead, events, detail: { tag: action.tag, changed: events.length > 0 } };
+    }
+    case 'assign':
+      return action.agentId ? assignTo(deps, current, action.agentId) : assignByRules(deps, current);
+    case 'add_note': {
+      const body = renderTemplate(action.body, scope);
+      const note = await trx
+        .insertInto('lead_notes')
+        .values({ lead_id: current.id, body, author: ctx.actor })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return { lead: current, events: [], detail: { noteId: note.id } };
+    }
+    case 'set_follow_up': {
+      const at =
+        action.afterMinutes !== undefined
+          ? new Date(Date.now() + action.afterMinutes * 60_000)
+          : await followUpAt(deps, renderTemplate(action.at!, scope));
+      const { lead, events } = await change({ followUpAt: at });
+      return { lead, events, detail: { followUpAt: at.toISOString() } };
+    }
+    case 'change_score':
+      return changeScore(deps, current, action.by);
+  }
+}
+
+async function followUpAt(deps: InternalActionDeps, text: string): Promise<Date> {
+  const at = await tenantInstant(deps.trx, text, deps.lead.handle.tenant.timezone);
+  if (!at) throw new ActionFailure('invalid_date', `Not an ISO date-time: ${text}`);
+  return at;
+}
+
+async function assignTo(
+  deps: InternalActionDeps,
+  current: Lead,
+  agentId: string,
+): Promise<InternalActionResult> {
+  const { lead, events } = await changeLeadWithin(
+    deps.trx,
+    deps.lead,
+    current.id,
+    { assignedAgentId: agentId },
+    {},
+    deps.scoring,
+  );
+  return { lead, events, detail: { agentId, from: current.assignedAgentId } };
+}
+
+/** The CRM's assignment engine, for a lead nobody owns yet (an owned lead keeps its owner). */
+async function assignByRules(deps: InternalActionDeps, current: Lead): Promise<InternalActionResult> {
+  if (current.assignedAgentId) {
+    return { lead: current, events: [], detail: { agentId: current.assignedAgentId, alreadyAssigned: true } };
+  }
+  const { trx, lead: ctx } = deps;
+  const row = await findLeadRow(trx, current.id, { forUpdate: true });
+  const { lead: assigned, decision } = await assignLead(
+    trx,
+    ctx.handle,
+    row,
+    deps.assignmentRules,
+    ctx.actor,
+  );
+  if (!decision.agentId) {
+    throw new ActionFailure('no_agent_available', 'No agent can take the lead now', {
+      reason: decision.reason,
+    });
+  }
+  const lead = toLead(assigned, deps.scoring.hotThreshold);
+  return {
+    lead,
+    events: [{ name: 'lead.assigned', tenantId: ctx.handle.tenant.id, lead }],
+    detail: { agentId: decision.agentId, ruleName: decision.ruleName, strategy: decision.strategy },
+  };
+}
+
+/**
+ * A manual adjustment of the rule-based score (clamped to 0–100), logged like any field
+ * change. The CRM recomputes the score from its weights on the lead's next field change.
+ */
+async function changeScore(
+  deps: InternalActionDeps,
+  current: Lead,
+  by: number,
+): Promise<InternalActionResult> {
+  const { trx, lead: ctx, scoring } = deps;
+  const score = Math.min(100, Math.max(0, current.score + by));
+  const row = await trx
+    .updateTable('leads')
+    .set({ score, updated_at: new Date() })
+    .where('id', '=', current.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await recordActivity(trx, [
+    {
+      leadId: current.id,
+      kind: 'field_changed',
+      actor: ctx.actor,
+      data: { field: 'score', from: current.score, to: score },
+    },
+  ]);
+  const lead = toLead(row, scoring.hotThreshold);
+  return {
+    lead,
+    events: [{ name: 'lead.updated', tenantId: ctx.handle.tenant.id, lead }],
+    detail: { from: current.score, to: score },
+  };
+}

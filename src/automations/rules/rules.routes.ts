@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import type { AppServices } from '../../app/services.js';
+import type { ApiRouter } from '../../http/api-router.js';
+import { AppError } from '../../http/app-error.js';
+import { callerOf } from '../../http/request-context.js';
+import { assertRuleReferences } from './rule-references.js';
+import { AutomationRuleRepository } from './rule.repository.js';
+import { rulePatchSchema, ruleInputSchema, ruleSchema, type AutomationRule } from './rule.schemas.js';
+import { triggers } from './triggers.js';
+
+const tag = 'Automation rules';
+const idParams = z.object({ id: z.uuid() });
+
+/** The stored rule with a patch applied, validated again as a whole rule. */
+function mergePatch(rule: AutomationRule, patch: Record<string, unknown>) {
+  const { id: _id, createdAt: _createdAt, updatedAt: _updatedAt, ...current } = rule;
+  const merged = ruleInputSchema.safeParse({ ...current, ...patch });
+  if (merged.success) return merged.data;
+  throw new AppError('validation_failed', 'The request is not valid', {
+    details: merged.error.issues.map((issue) => ({
+      path: ['body', ...issue.path.map(String)].join('.'),
+      message: issue.message,
+    })),
+  });
+}
+
+export function registerAutomationRuleRoutes(router: ApiRouter, services: AppServices): void {
+  const references = { allowPrivateWebhooks: services.config.webhooks.allowPrivateNetworks };
+  const rules = (req: Parameters<typeof callerOf>[0]) => new AutomationRuleRepository(callerOf(req).handle);
+  router
+    .route({
+      method: 'post',
+      path: '/rules',
+      tag,
+      summary: 'Create an automation rule: trigger + conditions + ordered actions',
+      body: ruleInputSchema,
+      response: ruleSchema,
+      handler: async ({ req, body }) => {
+        await assertRuleReferences(callerOf(req).handle, body, references);
+        return rules(req).create(body);
+      },
+    })
+    .route({
+      method: 'get',
+      path: '/rules',
+      tag,
+      summary: 'List automation rules (oldest first, the order they run in)',
+      query: z.object({
+        trigger: z.enum(triggers).optional(),
+        active: z.enum(['true', 'false']).optional(),
+      }),
+      response: z.array(ruleSchema),
+      handler: ({ req, query }) =>
+        rules(req).list({
+          trigger: query.trigger,
+          active: query.active === undefined ? undefined : query.active === 'true',
+        }),
+    })
+    .route({
+      method: 'get',
+      path: '/rules/:id',
+      tag,
+      summary: 'Show an automation rule',
+      params: idParams,
+      response: ruleSchema,
+      errors: { 404: 'No such rule' },
+      handler: ({ req, params }) => rules(req).get(params.id),
+    })
+    .route({
+      method: 'patch',
+      path: '/rules/:id',
+      tag,
+      summary: 'Update an automation rule (the result is validated as a whole rule)',
+      params: idParams,
+      body: rulePatchSchema,
+      response: ruleSchema,
+      errors: { 404: 'No such rule' },
+      handler: async ({ req, params, body }) => {
+        const rule = mergePatch(await rules(req).get(params.id), body);
+        await assertRuleReferences(callerOf(req).handle, rule, references);
+        return rules(req).replace(params.id, rule);
+      },
+    })
+    .route({
+      method: 'delete',
+      path: '/rules/:id',
+      tag,
+      summary: 'Delete an automation rule (its past runs stay)',
+      params: idParams,
+      response: z.object({ id: z.uuid(), deleted: z.literal(true) }),
+      errors: { 404: 'No such rule' },
+      handler: async ({ req, params }) => {
+        await rules(req).delete(params.id);
+        return { id: params.id, deleted: true as const };
+      },
+    });
+}

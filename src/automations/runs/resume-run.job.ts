@@ -1,0 +1,54 @@
+import type { JobContext, JobDefinition } from '../../queue/job-types.js';
+import { PermanentJobError } from '../../queue/job-types.js';
+import { toLead } from '../../leads/index.js';
+import { selectLeads } from '../../leads/index.js';
+import { AutomationSession, resumeRunJobKind, type ResumeRunPayload } from '../engine/automation-session.js';
+import { loadEngineSettings, markEngineTransaction } from '../engine/handle-event.js';
+import { lockRun, runStateOf } from './run.repository.js';
+import type { Action } from '../rules/rule.schemas.js';
+import type { ActionOutcome } from './run.types.js';
+
+/**
+ * Continues a run after its `wait` (or its rule's delay) at the first internal action,
+ * in one transaction like the event itself. The run row is locked and the action must
+ * still be `scheduled`, so a retried or duplicated job continues the run once.
+ */
+export async function resumeRun(ctx: JobContext<ResumeRunPayload>) {
+  const { handle, services } = ctx;
+  const { runId, startIndex } = ctx.job.payload;
+  const settings = await loadEngineSettings(handle);
+  const outcome = await handle.db.transaction().execute(async (trx) => {
+    await markEngineTransaction(trx);
+    const row = await lockRun(trx, runId);
+    if (!row) throw new PermanentJobError(`No automation run ${runId}`, 'not_found');
+    if ((row.outcomes as ActionOutcome[])[startIndex]?.status !== 'scheduled') {
+      return { resumed: false, jobIds: [], leadEvents: [] };
+    }
+    const event = await trx
+      .selectFrom('automation_events')
+      .select(['id', 'phone'])
+      .where('id', '=', row.event_id)
+      .executeTakeFirstOrThrow();
+    const leadRow = row.lead_id
+      ? await selectLeads(trx).where('id', '=', row.lead_id).executeTakeFirst()
+      : undefined;
+    const session = new AutomationSession(
+      {
+        services,
+        handle,
+        trx,
+        scoring: settings.scoring,
+        assignmentRules: settings.rules,
+        rules: settings.automationRules,
+      },
+      { id: event.id, phone: event.phone },
+      leadRow ? toLead(leadRow, settings.scoring.hotThreshold) : null,
+    );
+    await session.resume(runStateOf(row), row.rule_actions as Action[], startIndex, row.variables);
+    return { resumed: true, jobIds: session.jobs.map((job) => job.id), leadEvents: session.leadEvents };
+  });
+  services.leadEvents.publish(outcome.leadEvents);
+  return { resumed: outcome.resumed, jobIds: outcome.jobIds };
+}
+
+export const resumeRunJob: JobDefinition<ResumeRunPayload> = { kind: resumeRunJobKind, handler: resumeRun };

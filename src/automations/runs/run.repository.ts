@@ -1,0 +1,191 @@
+import { sql, type Selectable } from 'kysely';
+import type { TenantDb } from '../../db/tenant-database.js';
+import { AppError } from '../../http/app-error.js';
+import type { AutomationEventsTable, AutomationRunsTable, RunStatus } from '../automations.tables.js';
+import type { Action } from '../rules/rule.schemas.js';
+import type { ActionOutcome, CascadeCut, RunState } from './run.types.js';
+
+export async function insertRun(
+  trx: TenantDb,
+  run: {
+    eventId: string;
+    ruleId: string;
+    ruleName: string;
+    trigger: string;
+    depth: number;
+    leadId: string | null;
+    actions: Action[];
+    variables: Record<string, unknown>;
+  },
+): Promise<RunState> {
+  const row = await trx
+    .insertInto('automation_runs')
+    .values({
+      event_id: run.eventId,
+      rule_id: run.ruleId,
+      rule_name: run.ruleName,
+      trigger: run.trigger,
+      depth: run.depth,
+      lead_id: run.leadId,
+      variables: JSON.stringify(run.variables),
+      status: 'running',
+      rule_actions: JSON.stringify(run.actions),
+      outcomes: '[]',
+      cascade_cut: '[]',
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return {
+    id: row.id,
+    ruleId: run.ruleId,
+    ruleName: run.ruleName,
+    trigger: run.trigger,
+    depth: run.depth,
+    status: 'running',
+    outcomes: [],
+    jobIds: [],
+    cascadeCut: [],
+  };
+}
+
+export async function saveRun(trx: TenantDb, run: RunState, leadId: string | null): Promise<void> {
+  await trx
+    .updateTable('automation_runs')
+    .set({
+      status: run.status,
+      outcomes: JSON.stringify(run.outcomes),
+      job_ids: run.jobIds,
+      cascade_cut: JSON.stringify(run.cascadeCut),
+      lead_id: leadId,
+      updated_at: new Date(),
+    })
+    .where('id', '=', run.id)
+    .execute();
+}
+
+export type RunRow = Selectable<AutomationRunsTable>;
+
+/** A run locked for update (a resumed run is continued once). */
+export async function lockRun(trx: TenantDb, id: string): Promise<RunRow | undefined> {
+  return trx.selectFrom('automation_runs').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+export function runStateOf(row: RunRow): RunState {
+  return {
+    id: row.id,
+    ruleId: row.rule_id,
+    ruleName: row.rule_name,
+    trigger: row.trigger,
+    depth: row.depth,
+    status: row.status,
+    outcomes: row.outcomes as ActionOutcome[],
+    jobIds: row.job_ids,
+    cascadeCut: row.cascade_cut as CascadeCut[],
+  };
+}
+
+export interface RunFilter {
+  ruleId?: string;
+  trigger?: string;
+  status?: RunStatus;
+  /** Keyset cursor: the last run of the previous page. */
+  after?: { createdAt: Date; id: string };
+  limit: number;
+}
+
+export function toRunSummary(row: RunRow) {
+  return {
+    id: row.id,
+    eventId: row.event_id,
+    ruleId: row.rule_id,
+    ruleName: row.rule_name,
+    trigger: row.trigger,
+    depth: row.depth,
+    leadId: row.lead_id,
+    status: row.status,
+    actions: row.outcomes as ActionOutcome[],
+    jobIds: row.job_ids,
+    cascadeCut: row.cascade_cut as CascadeCut[],
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** Newest first. */
+export async function listRuns(db: TenantDb, filter: RunFilter): Promise<RunRow[]> {
+  let query = db
+    .selectFrom('automation_runs')
+    .selectAll()
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(filter.limit);
+  if (filter.ruleId) query = query.where('rule_id', '=', filter.ruleId);
+  if (filter.trigger) query = query.where('trigger', '=', filter.trigger);
+  if (filter.status) query = query.where('status', '=', filter.status);
+  if (filter.after) {
+    const { createdAt, id } = filter.after;
+    query = query.where(sql<boolean>`(created_at, id) < (${createdAt}, ${id}::uuid)`);
+  }
+  return query.execute();
+}
+
+export async function getRunWithEvent(
+  db: TenantDb,
+  id: string,
+): Promise<{ run: RunRow; event: Selectable<AutomationEventsTable> }> {
+  const run = await db.selectFrom('automation_runs').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!run) throw AppError.notFound('Automation run', { id });
+  const event = await db
+    .selectFrom('automation_events')
+    .selectAll()
+    .where('id', '=', run.event_id)
+    .executeTakeFirstOrThrow();
+  return { run, event };
+}
+
+/** The detail an action's job stored on its outcome (undefined when none, or no such run). */
+export async function actionDetail(
+  db: TenantDb,
+  runId: string,
+  index: number,
+): Promise<Record<string, unknown> | undefined> {
+  const row = await db
+    .selectFrom('automation_runs')
+    .select(sql<Record<string, unknown> | null>`outcomes -> ${index}::int -> 'detail'`.as('detail'))
+    .where('id', '=', runId)
+    .executeTakeFirst();
+  return row?.detail ?? undefined;
+}
+
+/** Another delivery of the job already recorded what this action did. */
+export class ActionAlreadyRecorded extends Error {
+  constructor() {
+    super('The action already recorded its outcome');
+    this.name = 'ActionAlreadyRecorded';
+  }
+}
+
+/**
+ * Merges `detail` into an action's outcome unless it already holds `key`: called in the
+ * transaction that carries the action out, so the action happens once per run and index
+ * (throws ActionAlreadyRecorded, rolling that transaction back, when it already did).
+ */
+export async function recordActionDetailOnce(
+  trx: TenantDb,
+  runId: string,
+  index: number,
+  key: string,
+  detail: Record<string, unknown>,
+): Promise<void> {
+  const result = await trx
+    .updateTable('automation_runs')
+    .set({
+      outcomes: sql<string>`jsonb_set(outcomes, array[${String(index)}::text, 'detail'],
+        coalesce(outcomes -> ${index}::int -> 'detail', '{}'::jsonb) || ${JSON.stringify(detail)}::jsonb)`,
+      updated_at: new Date(),
+    })
+    .where('id', '=', runId)
+    .where(sql<boolean>`outcomes -> ${index}::int -> 'detail' ->> ${key} is null`)
+    .executeTakeFirst();
+  if (result.numUpdatedRows === 0n) throw new ActionAlreadyRecorded();
+}

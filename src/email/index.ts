@@ -1,0 +1,2 @@
+// The email component's public surface: other folders import from here only.
+export { enqueueEmailSend, recordEmail } from './email.service.js';

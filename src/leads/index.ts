@@ -1,0 +1,18 @@
+// The leads component's public surface: other folders import from here only.
+export { assignPendingLeads } from './assign-pending.js';
+export { changeLeadWithin } from './change-lead.js';
+export { ingestLeadsWithin, prepareLeads } from './ingest-batch.js';
+export type { BatchOverlap, PreparedLead } from './ingest-batch.js';
+export { ingestLead, ingestLeadWithin, loadIngestSettings } from './ingest-lead.js';
+export type { IngestSettings } from './ingest-lead.js';
+export { leadContextOf } from './lead-context.js';
+export type { LeadContext } from './lead-context.js';
+export type { LeadEvent, LeadEventName } from './lead-events.js';
+export { leadListQuerySchema } from './lead-query.schemas.js';
+export { listLeads } from './lead-query.js';
+export { agentRoom } from './lead-realtime.js';
+export { toLead } from './lead.mapper.js';
+export { findLeadRow, selectLeads } from './lead.repository.js';
+export { ingestLeadSchema, leadIdParams, leadSchema, leadStatuses } from './lead.schemas.js';
+export type { IngestLeadInput, Lead } from './lead.schemas.js';
+export { normalisePhone } from './phone.js';

@@ -1,0 +1,76 @@
+import { sql } from 'kysely';
+import { toAppError } from '../../http/error-handler.js';
+import { ingestLead } from '../../leads/index.js';
+import type { LeadContext } from '../../leads/index.js';
+import { toLead } from '../../leads/index.js';
+import { selectLeads } from '../../leads/index.js';
+import { normalisePhone } from '../../leads/index.js';
+import { ingestLeadSchema, type Lead } from '../../leads/index.js';
+import type { JobContext } from '../../queue/job-types.js';
+import { loadScoringSettings } from '../../scoring/index.js';
+
+export interface ConversationContact {
+  conversationId: string;
+  /** The sender's WhatsApp id: the international number without `+`. */
+  waId: string;
+  contactName: string | null;
+}
+
+/** The actor written to the activity log of leads WhatsApp creates. */
+export const whatsappActor = 'whatsapp';
+
+/**
+ * The conversation's lead: found by the sender's phone, or created with source `whatsapp`
+ * through the CRM's ingest use case (same dedupe, scoring, assignment and lead events).
+ * Two jobs linking the same new sender at once end on the same lead: the ingest dedupe is
+ * the phone's unique index, and the conversation keeps the first lead id stored.
+ * A sender whose wa_id is not a valid phone number is left without a lead.
+ */
+export async function linkConversationToLead(
+  ctx: JobContext,
+  contact: ConversationContact,
+): Promise<Lead | null> {
+  let phone: string;
+  try {
+    // A wa_id is always international (no `+`); the tenant's country only reads other forms.
+    phone = normalisePhone(`+${contact.waId}`, ctx.handle.tenant.defaultCountry);
+  } catch {
+    return null;
+  }
+  const parsed = ingestLeadSchema.safeParse({
+    phone,
+    name: contact.contactName?.trim().slice(0, 240) || undefined,
+    source: 'whatsapp',
+  });
+  if (!parsed.success) return null;
+  const leadContext: LeadContext = {
+    handle: ctx.handle,
+    actor: whatsappActor,
+    events: ctx.services.leadEvents,
+  };
+  let lead: Lead;
+  try {
+    ({ lead } = await ingestLead(leadContext, parsed.data));
+  } catch (error) {
+    if (toAppError(error).status >= 500) throw error;
+    ctx.logger.warn({ waId: contact.waId, err: error }, 'whatsapp sender not linked to a lead');
+    return null;
+  }
+  const linked = await ctx.handle.db
+    .updateTable('conversations')
+    .set({ lead_id: sql<string>`coalesce(lead_id, ${lead.id})`, updated_at: new Date() })
+    .where('id', '=', contact.conversationId)
+    .returning('lead_id')
+    .executeTakeFirstOrThrow();
+  if (linked.lead_id === lead.id) return lead;
+  return loadLead(ctx, linked.lead_id!);
+}
+
+/** The lead a conversation is already linked to, as lead events carry it. */
+export async function loadLead(ctx: JobContext, leadId: string): Promise<Lead | null> {
+  const [row, scoring] = await Promise.all([
+    selectLeads(ctx.handle.db).where('id', '=', leadId).executeTakeFirst(),
+    loadScoringSettings(ctx.handle),
+  ]);
+  return row ? toLead(row, scoring.hotThreshold) : null;
+}

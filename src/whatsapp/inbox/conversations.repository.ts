@@ -1,0 +1,157 @@
+import type { Selectable } from 'kysely';
+import type { TenantDb } from '../../db/tenant-database.js';
+import type { ConversationsTable, MessagesTable } from '../whatsapp.tables.js';
+
+export function toMessage(row: Selectable<MessagesTable>) {
+  return {
+    id: row.id,
+    conversationId: row.conversation_id,
+    direction: row.direction,
+    wamid: row.wamid,
+    type: row.type,
+    body: row.body,
+    status: row.status,
+    errors: row.errors,
+    hasMedia: row.media_id !== null,
+    mediaStored: row.media_key !== null,
+    sentAt: row.sent_at,
+    createdAt: row.created_at,
+  };
+}
+
+function toConversation(row: Selectable<ConversationsTable>) {
+  return {
+    id: row.id,
+    channel: row.channel,
+    phoneNumberId: row.phone_number_id,
+    waId: row.wa_id,
+    contactName: row.contact_name,
+    leadId: row.lead_id,
+    unreadCount: row.unread_count,
+    lastInboundAt: row.last_inbound_at,
+    lastMessageAt: row.last_message_at,
+  };
+}
+
+export async function findConversation(db: TenantDb, id: string) {
+  const row = await db.selectFrom('conversations').selectAll().where('id', '=', id).executeTakeFirst();
+  return row ? toConversation(row) : null;
+}
+
+/** Most recent first, each with its latest message and the assigned agent of its lead. */
+export async function listConversations(db: TenantDb, page: { limit: number; offset: number }) {
+  const rows = await db
+    .selectFrom('conversations as c')
+    .leftJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom('messages as m')
+          .select(['m.id', 'm.direction', 'm.type', 'm.body', 'm.status'])
+          .whereRef('m.conversation_id', '=', 'c.id')
+          .orderBy('m.created_at', 'desc')
+          .orderBy('m.id', 'desc')
+          .limit(1)
+          .as('last'),
+      (join) => join.onTrue(),
+    )
+    .leftJoin('leads as l', 'l.id', 'c.lead_id')
+    .leftJoin('agents as a', 'a.id', 'l.assigned_agent_id')
+    .selectAll('c')
+    .select([
+      'a.id as agent_id',
+      'a.name as agent_name',
+      'last.id as last_id',
+      'last.direction as last_direction',
+      'last.type as last_type',
+      'last.body as last_body',
+      'last.status as last_status',
+    ])
+    .orderBy('c.last_message_at', (ob) => ob.desc().nullsLast())
+    .orderBy('c.id')
+    .limit(page.limit)
+    .offset(page.offset)
+    .execute();
+  return rows.map((row) => ({
+    ...toConversation(row),
+    assignedAgent: row.agent_id ? { id: row.agent_id, name: row.agent_name! } : null,
+    lastMessage: row.last_id
+      ? {
+          id: row.last_id,
+          direction: row.last_direction!,
+          type: row.last_type!,
+          body: row.last_body ?? null,
+          status: row.last_status!,
+        }
+      : null,
+  }));
+}
+
+/** Newest first; `before` pages back from a message id. */
+export async function listMessages(
+  db: TenantDb,
+  conversationId: string,
+  page: { limit: number; before?: string },
+) {
+  let query = db
+    .selectFrom('messages')
+    .selectAll()
+    .where('conversation_id', '=', conversationId)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(page.limit + 1);
+  if (page.before) {
+    const cursor = await db
+      .selectFrom('messages')
+      .select(['id', 'created_at'])
+      .where('id', '=', page.before)
+      .where('conversation_id', '=', conversationId)
+      .executeTakeFirst();
+    if (!cursor) return { items: [], nextBefore: null };
+    query = query.where((eb) =>
+      eb.or([
+        eb('created_at', '<', cursor.created_at),
+        eb.and([eb('created_at', '=', cursor.created_at), eb('id', '<', cursor.id)]),
+      ]),
+    );
+  }
+  const rows = await query.execute();
+  const items = rows.slice(0, page.limit).map(toMessage);
+  return { items, nextBefore: rows.length > page.limit ? items[items.length - 1]!.id : null };
+}
+
+/**
+ * The conversation to write to `phone` (E.164) in: the most recent one with that contact,
+ * else a new one on `phoneNumberId` (the tenant's first business number), linked to `leadId`.
+ */
+export async function conversationForRecipient(
+  db: TenantDb,
+  phone: string,
+  phoneNumberId: string,
+  leadId: string | null,
+): Promise<string> {
+  const waId = phone.replace(/^\+/, '');
+  const existing = await latestConversationWith(db, waId).executeTakeFirst();
+  if (existing) return existing.id;
+  const created = await db
+    .insertInto('conversations')
+    .values({ phone_number_id: phoneNumberId, wa_id: waId, lead_id: leadId })
+    .onConflict((conflict) =>
+      conflict.columns(['phone_number_id', 'wa_id']).doUpdateSet((eb) => ({
+        lead_id: eb.fn.coalesce('conversations.lead_id', 'excluded.lead_id'),
+      })),
+    )
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return created.id;
+}
+
+/** The most recent conversation with a contact (`wa_id`: the phone without `+`), as a query. */
+export function latestConversationWith(db: TenantDb, waId: string) {
+  return db
+    .selectFrom('conversations')
+    .select('id')
+    .where('wa_id', '=', waId)
+    .orderBy('last_message_at', (ob) => ob.desc().nullsLast())
+    .orderBy('created_at', 'desc')
+    .limit(1);
+}

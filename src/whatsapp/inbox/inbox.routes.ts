@@ -1,0 +1,109 @@
+import { z } from 'zod';
+import type { AppServices } from '../../app/services.js';
+import type { ApiRouter } from '../../http/api-router.js';
+import { AppError } from '../../http/app-error.js';
+import { callerOf } from '../../http/request-context.js';
+import {
+  conversationSchema,
+  idParams,
+  listConversationsQuery,
+  listMessagesQuery,
+  messageSchema,
+  sendMessageBody,
+} from './conversations.schemas.js';
+import { findConversation, listConversations, listMessages } from './conversations.repository.js';
+import { queueOutboundMessage } from '../sending/outbound.service.js';
+
+const mediaUrlTtlSeconds = 300;
+
+/** The WhatsApp inbox: conversations, their messages, sending, and media links. */
+export function registerInboxRoutes(router: ApiRouter, services: AppServices): void {
+  router
+    .route({
+      method: 'get',
+      path: '/conversations',
+      summary: 'Conversations, most recent first, with the last message and unread count',
+      tag: 'Conversations',
+      query: listConversationsQuery,
+      response: z.array(conversationSchema),
+      handler: ({ req, query }) => listConversations(callerOf(req).handle.db, query),
+    })
+    .route({
+      method: 'get',
+      path: '/conversations/:id/messages',
+      summary: 'Messages of a conversation, newest first; pass nextBefore as before for the next page',
+      tag: 'Conversations',
+      params: idParams,
+      query: listMessagesQuery,
+      response: z.object({ items: z.array(messageSchema), nextBefore: z.uuid().nullable() }),
+      errors: { 404: 'No such conversation' },
+      handler: async ({ req, params, query }) => {
+        const { db } = callerOf(req).handle;
+        if (!(await findConversation(db, params.id))) throw AppError.notFound('Conversation');
+        return listMessages(db, params.id, query);
+      },
+    })
+    .route({
+      method: 'post',
+      path: '/conversations/:id/read',
+      summary: 'Mark a conversation read (unread count back to 0)',
+      tag: 'Conversations',
+      params: idParams,
+      status: 200,
+      response: z.object({ id: z.uuid(), unreadCount: z.number() }),
+      errors: { 404: 'No such conversation' },
+      handler: async ({ req, params }) => {
+        const row = await callerOf(req)
+          .handle.db.updateTable('conversations')
+          .set({ unread_count: 0, updated_at: new Date() })
+          .where('id', '=', params.id)
+          .returning(['id', 'unread_count'])
+          .executeTakeFirst();
+        if (!row) throw AppError.notFound('Conversation');
+        return { id: row.id, unreadCount: row.unread_count };
+      },
+    })
+    .route({
+      method: 'post',
+      path: '/conversations/:id/messages',
+      summary: 'Send a text (within 24 h of the last inbound message) or an approved template',
+      tag: 'Conversations',
+      params: idParams,
+      body: sendMessageBody,
+      status: 202,
+      response: messageSchema,
+      errors: {
+        404: 'No such conversation',
+        409: 'outside_customer_service_window or template_not_approved',
+      },
+      handler: ({ req, params, body }) =>
+        queueOutboundMessage(services, callerOf(req).handle, params.id, body),
+    })
+    .route({
+      method: 'get',
+      path: '/messages/:id/media',
+      summary: "A short-lived URL of a message's stored media",
+      tag: 'Conversations',
+      params: idParams,
+      response: z.object({ url: z.string(), mimeType: z.string().nullable(), expiresInSeconds: z.number() }),
+      errors: { 404: 'No such message, or its media is not stored yet' },
+      handler: async ({ req, params }) => {
+        const message = await callerOf(req)
+          .handle.db.selectFrom('messages')
+          .select(['media_key', 'media_mime_type'])
+          .where('id', '=', params.id)
+          .executeTakeFirst();
+        if (!message) throw AppError.notFound('Message');
+        if (!message.media_key) {
+          throw new AppError('media_not_available', 'This message has no stored media (yet)', {
+            status: 404,
+          });
+        }
+        return {
+          url: await services.storage.presignGet(message.media_key, mediaUrlTtlSeconds),
+          mimeType: message.media_mime_type,
+          expiresInSeconds: mediaUrlTtlSeconds,
+        };
+      },
+    });
+}

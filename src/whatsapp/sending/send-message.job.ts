@@ -1,0 +1,93 @@
+import { sql } from 'kysely';
+import type { JobContext, JobDefinition } from '../../queue/job-types.js';
+import { PermanentJobError } from '../../queue/job-types.js';
+import { recordChannelHealth } from '../../channels/index.js';
+import { GraphApiError } from '../graph-api-client.js';
+import { isInvalidTokenError, toJobError } from '../graph-errors.js';
+import { applyPendingStatuses } from '../inbound/message-status.js';
+import { requireWhatsAppChannel } from '../whatsapp-config.js';
+
+export const sendMessageJobKind = 'whatsapp.send_message';
+
+/**
+ * Sends one queued outbound message through the Cloud API and stores its wamid, so the
+ * webhook's statuses find it. A message that already has a wamid is never sent twice.
+ */
+export async function sendMessage(ctx: JobContext<{ messageId: string }>): Promise<{ wamid: string }> {
+  const { db, tenant } = ctx.handle;
+  const message = await db
+    .selectFrom('messages')
+    .innerJoin('conversations', 'conversations.id', 'messages.conversation_id')
+    .select([
+      'messages.id',
+      'messages.wamid',
+      'messages.direction',
+      'messages.content',
+      'messages.conversation_id',
+    ])
+    .select(['conversations.wa_id', 'conversations.phone_number_id'])
+    .where('messages.id', '=', ctx.job.payload.messageId)
+    .executeTakeFirst();
+  if (!message || message.direction !== 'outbound') {
+    throw new PermanentJobError('No outbound message with this id', 'not_found');
+  }
+  if (message.wamid) return { wamid: message.wamid };
+
+  const { client } = await requireWhatsAppChannel(ctx.services, tenant.id);
+  let wamid: string;
+  try {
+    ({ wamid } = await client.sendMessage(message.phone_number_id, message.wa_id, {
+      ...message.content,
+      biz_opaque_callback_data: message.id,
+    }));
+  } catch (error) {
+    const jobError = toJobError(error, ctx.job.attempt);
+    if (isInvalidTokenError(error)) {
+      await recordChannelHealth(db, 'whatsapp', false, (error as Error).message);
+    }
+    if (jobError instanceof PermanentJobError) {
+      const providerError =
+        error instanceof GraphApiError
+          ? { code: error.code, message: error.message }
+          : { message: jobError.message };
+      await db
+        .updateTable('messages')
+        .set({
+          status: 'failed',
+          errors: JSON.stringify([{ ...providerError, reason: jobError.code }]),
+          updated_at: new Date(),
+        })
+        .where('id', '=', message.id)
+        .execute();
+      ctx.services.realtime.emitToTenant(tenant.id, 'message.status', {
+        messageId: message.id,
+        conversationId: message.conversation_id,
+        status: 'failed',
+        errors: [{ ...providerError, reason: jobError.code }],
+      });
+    }
+    throw jobError;
+  }
+
+  await db
+    .updateTable('messages')
+    .set({
+      wamid: sql<string>`coalesce(wamid, ${wamid})`,
+      status: sql`case when status = 'queued' then 'accepted' else status end`,
+      sent_at: new Date(),
+      updated_at: new Date(),
+    })
+    .where('id', '=', message.id)
+    .execute();
+  const caughtUp = await applyPendingStatuses(db, wamid);
+  if (caughtUp)
+    ctx.services.realtime.emitToTenant(tenant.id, 'message.status', { ...caughtUp, errors: null });
+  await recordChannelHealth(db, 'whatsapp', true);
+  return { wamid };
+}
+
+export const sendMessageJob: JobDefinition<{ messageId: string }> = {
+  kind: sendMessageJobKind,
+  handler: sendMessage,
+  maxAttempts: 10,
+};
