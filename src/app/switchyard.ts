@@ -6,7 +6,7 @@ import { ApiKeyAuthenticator } from '../auth/api-key-authenticator.js';
 import type { Config } from '../config/config.js';
 import { SecretBox } from '../crypto/secret-box.js';
 import type { DatabaseServer } from '../db/database-server.js';
-import { loadMigrations, migrateSchema } from '../db/migrate.js';
+import { loadSchemaChanges, migrateSchema } from '../db/migrate.js';
 import { platformSchema, type PlatformDb } from '../db/platform-database.js';
 import { openPGliteServer } from '../db/pglite-server.js';
 import { openPostgresServer } from '../db/postgres-server.js';
@@ -55,7 +55,7 @@ export async function openDefaultServer(config: Config, logger: Logger): Promise
 export async function openServices(config: Config, logger: Logger): Promise<AppServices> {
   const defaultServer = await openDefaultServer(config, logger);
   try {
-    await migrateSchema(defaultServer.db, platformSchema, loadMigrations('platform'));
+    await migrateSchema(defaultServer.db, platformSchema, loadSchemaChanges('platform'));
     const servers = new ServerRegistry(defaultServer, { poolMax: config.database.poolMax, logger });
     const platform = defaultServer.db.withSchema(platformSchema) as PlatformDb;
     const secretBox = new SecretBox(config.secrets.currentKey, config.secrets.previousKeys);

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { DatabaseServer } from '../db/database-server.js';
-import { loadMigrations, migrateSchema } from '../db/migrate.js';
+import { loadSchemaChanges, migrateSchema } from '../db/migrate.js';
 import type { ServerRegistry } from '../db/server-registry.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import { LruCache } from './lru-cache.js';
@@ -81,7 +81,7 @@ export class TenantConnectionManager {
     const url = tenant.dataLocation === 'dedicated' ? await this.deps.dedicatedUrlOf(tenant) : null;
     const server = this.deps.servers.serverFor(url);
     const schema = schemaOf(tenant.clientCode);
-    const applied = await migrateSchema(server.db, schema, loadMigrations('tenant'));
+    const applied = await migrateSchema(server.db, schema, loadSchemaChanges('tenant'));
     if (applied > 0) {
       this.deps.logger.info({ tenant: tenant.clientCode, schema, applied }, 'tenant schema migrated');
     }
