@@ -1,3 +1,4 @@
+import { stopOnSignalsAndFaults } from './src/app/process-signals.js';
 import { startSwitchyard } from './src/app/switchyard.js';
 import { loadConfig } from './src/config/config.js';
 import { ConfigError } from './src/config/config-error.js';
@@ -14,23 +15,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const app = await startSwitchyard(config);
-  const { logger } = app.services;
-  const shutdown = (signal: string) => {
-    logger.info({ signal }, 'signal received');
-    const forced = setTimeout(() => process.exit(1), config.shutdownTimeoutMs + 5000).unref();
-    app.stop().then(
-      () => {
-        clearTimeout(forced);
-        process.exit(0);
-      },
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  stopOnSignalsAndFaults(app, { logger: app.services.logger, shutdownTimeoutMs: config.shutdownTimeoutMs });
 }
 
 main().catch((error: unknown) => {

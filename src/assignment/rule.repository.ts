@@ -114,9 +114,9 @@ export class RuleRepository {
     const known = new Set(found.map((row) => row.id));
     const missing = agentIds.filter((id) => !known.has(id));
     if (missing.length > 0) {
-      throw new AppError('validation_failed', 'The request is not valid', {
-        details: [{ path: 'body.agentIds', message: `Unknown agents: ${missing.join(', ')}` }],
-      });
+      throw AppError.invalidFields([
+        { path: 'body.agentIds', message: `Unknown agents: ${missing.join(', ')}` },
+      ]);
     }
   }
 }

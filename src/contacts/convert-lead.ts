@@ -28,10 +28,7 @@ export async function convertLead(
       throw new AppError(
         'invalid_status_transition',
         'Only a qualified (or later) lead can become a contact',
-        {
-          status: 409,
-          details: { status: lead.status, allowed: convertibleStatuses },
-        },
+        { details: { status: lead.status, allowed: convertibleStatuses } },
       );
     }
     const contact = await trx

@@ -1,5 +1,5 @@
 import type { AppServices } from '../app/services.js';
-import { AppError } from '../http/app-error.js';
+import { AppError, fieldIssues } from '../http/app-error.js';
 import { transactionWithJobs } from '../queue/transaction-with-jobs.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { reportCampaignProgress } from './campaign-progress.js';
@@ -18,12 +18,7 @@ export async function createCampaign(
 ) {
   const audience = campaignAudienceSchema.strict().safeParse(input.audience);
   if (!audience.success) {
-    throw new AppError('validation_failed', 'The request is not valid', {
-      details: audience.error.issues.map((issue) => ({
-        path: ['body', 'audience', ...issue.path].join('.'),
-        message: issue.message,
-      })),
-    });
+    throw AppError.invalidFields(fieldIssues('body.audience', audience.error));
   }
   const template = await handle.db
     .selectFrom('email_templates')
@@ -84,7 +79,6 @@ export async function cancelCampaign(services: AppServices, handle: TenantHandle
     const campaign = await findCampaign(handle.db, id);
     if (!campaign) throw AppError.notFound('Campaign');
     throw new AppError('campaign_finished', `This campaign is already ${campaign.status}`, {
-      status: 409,
       details: { status: campaign.status },
     });
   }

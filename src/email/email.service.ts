@@ -37,10 +37,7 @@ export function toEmailMessage(row: Selectable<EmailMessagesTable>) {
 /** Sends a fixed test message right away, so a tenant can check its SMTP settings. */
 export async function sendTestEmail(services: AppServices, handle: TenantHandle, to: string) {
   const smtp = await smtpTransportsOf(services).forTenant(handle.tenant.id);
-  if (!smtp)
-    throw new AppError('channel_not_configured', 'No SMTP settings: set the smtp secret first', {
-      status: 409,
-    });
+  if (!smtp) throw new AppError('channel_not_configured', 'No SMTP settings: set the smtp secret first');
   try {
     const info = await smtp.transporter.sendMail({
       from: fromHeader(smtp.secret),
@@ -56,7 +53,6 @@ export async function sendTestEmail(services: AppServices, handle: TenantHandle,
   } catch (error) {
     const failure = classifySmtpError(error);
     throw new AppError('smtp_error', `The SMTP server refused: ${failure.response}`, {
-      status: 502,
       details: {
         authFailed: failure.authFailed,
         recipientRejected: failure.recipientRejected,

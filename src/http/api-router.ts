@@ -1,7 +1,7 @@
 import type { OpenAPIRegistry, RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
-import { AppError } from './app-error.js';
+import { AppError, fieldIssues, type FieldIssue } from './app-error.js';
 import { errorEnvelopeSchema, success, successSchema } from './envelope.js';
 import { securityRequirement, type Security } from './openapi.js';
 import { sendJson } from './send-json.js';
@@ -146,21 +146,19 @@ export class ApiRouter {
 }
 
 function parseInput(spec: RouteSpec<AnyObject, AnyObject, z.ZodType>, req: Request) {
-  const issues: { path: string; message: string }[] = [];
+  const issues: FieldIssue[] = [];
   const part = <S extends z.ZodType | undefined>(name: string, schema: S, value: unknown) => {
     if (!schema) return value;
     const result = schema.safeParse(value ?? {});
     if (result.success) return result.data;
-    for (const issue of result.error.issues) {
-      issues.push({ path: [name, ...issue.path.map(String)].join('.'), message: issue.message });
-    }
+    issues.push(...fieldIssues(name, result.error));
     return undefined;
   };
   const params = part('params', spec.params, req.params);
   const query = part('query', spec.query, req.query);
   const body = part('body', spec.body, req.body);
   if (issues.length > 0) {
-    throw new AppError('validation_failed', 'The request is not valid', { details: issues });
+    throw AppError.invalidFields(issues);
   }
   return { params, query, body };
 }

@@ -1,10 +1,14 @@
 import { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import express from 'express';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { ApiRouter } from './api-router.js';
+import { AppError } from './app-error.js';
 import { createHttpApp } from './create-app.js';
+import { errorHandler } from './error-handler.js';
 
 describe('error handler', () => {
   let close: (() => void) | undefined;
@@ -51,5 +55,56 @@ describe('error handler', () => {
     const base = await serve(true);
     const body = (await (await fetch(`${base}/t/boom`)).json()) as { error: { details: { stack: string } } };
     expect(body.error.details.stack).toContain('database password');
+  });
+});
+
+describe('error mapping', () => {
+  let close: (() => void) | undefined;
+  afterEach(() => close?.());
+
+  async function serve(handler: () => never, onCatastrophic?: (error: unknown) => void) {
+    const app = express();
+    app.get('/fail', handler);
+    app.use(errorHandler({ logger: pino({ level: 'silent' }), exposeStack: false, onCatastrophic }));
+    const server = createServer(app).listen(0);
+    await new Promise((resolve) => server.once('listening', resolve));
+    close = () => server.close();
+    const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/fail`);
+    return { status: res.status, body: (await res.json()) as { error: { code: string; details?: unknown } } };
+  }
+
+  it('names the fields of a request body a service parsed as body.x, as the router names its own', async () => {
+    const res = await serve(
+      () => z.object({ host: z.string(), port: z.number() }).parse({ port: 'x' }) as never,
+    );
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('validation_failed');
+    expect((res.body.error.details as { path: string }[]).map((issue) => issue.path).sort()).toEqual([
+      'body.host',
+      'body.port',
+    ]);
+  });
+
+  it('answers a catastrophic error with a 500 and hands it to the process-level handler', async () => {
+    const raised: unknown[] = [];
+    const broken = new AppError('internal_error', 'The pool is poisoned', { isCatastrophic: true });
+    const res = await serve(
+      () => {
+        throw broken;
+      },
+      (error) => raised.push(error),
+    );
+    expect(res.status).toBe(500);
+    expect(res.body.error.code).toBe('internal_error');
+    expect(raised).toEqual([broken]);
+
+    const ordinary = await serve(
+      () => {
+        throw new Error('an ordinary failure');
+      },
+      (error) => raised.push(error),
+    );
+    expect(ordinary.status).toBe(500);
+    expect(raised).toEqual([broken]);
   });
 });

@@ -2,7 +2,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { ZodError } from 'zod';
 import { mapPostgresError } from '../db/postgres-errors.js';
-import { AppError } from './app-error.js';
+import { AppError, fieldIssues } from './app-error.js';
 import { failure } from './envelope.js';
 import { sendJson } from './send-json.js';
 
@@ -12,29 +12,43 @@ const bodyParserErrors: Record<string, () => AppError> = {
   'entity.too.large': () => new AppError('payload_too_large', 'The request body is too large'),
   'encoding.unsupported': () => new AppError('unsupported_media_type', 'Unsupported content encoding'),
   'charset.unsupported': () => new AppError('unsupported_media_type', 'Unsupported charset'),
-  'request.aborted': () => new AppError('invalid_data', 'The request was aborted', { status: 400 }),
+  'request.aborted': () => new AppError('invalid_data', 'The request was aborted'),
 };
 
+/** Any thrown value as the AppError a client sees: the one mapping of AppError, zod, body-parser and Postgres errors. */
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
-  if (error instanceof ZodError) {
-    return new AppError('validation_failed', 'The request is not valid', {
-      details: error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
-    });
-  }
+  // The router validates params, query and body itself and names the part; a ZodError that
+  // escapes a handler is a service parsing (part of) the request body, e.g. a secret's fields.
+  if (error instanceof ZodError) return AppError.invalidFields(fieldIssues('body', error));
   const bodyError = bodyParserErrors[(error as { type?: string } | null)?.type ?? ''];
   if (bodyError) return bodyError();
   const mapped = mapPostgresError(error);
   if (mapped instanceof AppError) return mapped;
-  return new AppError('internal_error', 'Internal server error', { cause: error, isCatastrophic: false });
+  return new AppError('internal_error', 'Internal server error', { cause: error });
 }
 
 export function notFoundHandler(): RequestHandler {
   return (req, _res, next) => next(new AppError('not_found', `No route for ${req.method} ${req.path}`));
 }
 
+/**
+ * A catastrophic error leaves the request as an uncaught exception, so the process-level
+ * handler (app/process-signals.ts) stops the process the one way it stops on any fault.
+ */
+function raiseUncaught(error: unknown): void {
+  setImmediate(() => {
+    throw error;
+  });
+}
+
 /** The one place errors become responses. Stack traces appear only in development. */
-export function errorHandler(options: { logger: Logger; exposeStack: boolean }): ErrorRequestHandler {
+export function errorHandler(options: {
+  logger: Logger;
+  exposeStack: boolean;
+  onCatastrophic?: (error: unknown) => void;
+}): ErrorRequestHandler {
+  const onCatastrophic = options.onCatastrophic ?? raiseUncaught;
   return (error, req, res, _next) => {
     const appError = toAppError(error);
     if (appError.status >= 500) {
@@ -43,11 +57,13 @@ export function errorHandler(options: { logger: Logger; exposeStack: boolean }):
         'request failed',
       );
     }
-    if (res.headersSent) return;
-    const details =
-      options.exposeStack && appError.status >= 500 && error instanceof Error
-        ? { stack: error.stack }
-        : appError.details;
-    sendJson(res, appError.status, failure(appError.code, appError.message, details));
+    if (!res.headersSent) {
+      const details =
+        options.exposeStack && appError.status >= 500 && error instanceof Error
+          ? { stack: error.stack }
+          : appError.details;
+      sendJson(res, appError.status, failure(appError.code, appError.message, details));
+    }
+    if (appError.isCatastrophic) onCatastrophic(error);
   };
 }

@@ -64,7 +64,6 @@ export function mapColumns(header: string[], explicit: Partial<Record<LeadColumn
       const index = positions.get(normalise(wanted));
       if (index === undefined) {
         throw new AppError('invalid_file', `The mapped column "${wanted}" is not in the header`, {
-          status: 400,
           details: { field, header },
         });
       }
@@ -78,10 +77,7 @@ export function mapColumns(header: string[], explicit: Partial<Record<LeadColumn
     throw new AppError(
       'invalid_file',
       'The file has no phone column (expected a CSV header such as "phone" or "mobile")',
-      {
-        status: 400,
-        details: { header: header.slice(0, 50) },
-      },
+      { details: { header: header.slice(0, 50) } },
     );
   }
   return map;

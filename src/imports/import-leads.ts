@@ -254,7 +254,7 @@ export async function importLeads<Committed>(
       if (batch.rows.length + batch.errors.length >= importBatchRows)
         await startBatch(info.lines, info.bytes);
     }
-    if (!columns) throw new AppError('invalid_file', 'The file is empty: no CSV header', { status: 400 });
+    if (!columns) throw new AppError('invalid_file', 'The file is empty: no CSV header');
     if (batch.rows.length + batch.errors.length > 0 || options.commit) {
       await startBatch(Math.max(last.lines, ...batch.errors.map((error) => error.line)), last.bytes);
     }

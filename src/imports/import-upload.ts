@@ -65,9 +65,7 @@ export async function deleteStoredUpload(
 function checkHeader(first: Buffer, mapping: Partial<Record<LeadColumn, string>> | undefined): void {
   const end = first.indexOf(0x0a);
   if (end < 0 && first.length >= partBytes) {
-    throw new AppError('invalid_file', 'The first line is not a CSV header (no line break in 1 MB)', {
-      status: 400,
-    });
+    throw new AppError('invalid_file', 'The first line is not a CSV header (no line break in 1 MB)');
   }
   let header: string[] | undefined;
   try {
@@ -77,9 +75,9 @@ function checkHeader(first: Buffer, mapping: Partial<Record<LeadColumn, string>>
       relax_column_count: true,
     }) as string[][];
   } catch (error) {
-    throw new AppError('invalid_file', `Not a CSV file: ${(error as Error).message}`, { status: 400 });
+    throw new AppError('invalid_file', `Not a CSV file: ${(error as Error).message}`);
   }
-  if (!header) throw new AppError('invalid_file', 'The file is empty: no CSV header', { status: 400 });
+  if (!header) throw new AppError('invalid_file', 'The file is empty: no CSV header');
   mapColumns(header, mapping);
 }
 
@@ -97,7 +95,7 @@ export async function startBackgroundImport(
   const { handle } = ctx;
   const parts = partsOf(source);
   const first = await parts.next();
-  if (first.done) throw new AppError('invalid_file', 'The file is empty: no CSV header', { status: 400 });
+  if (first.done) throw new AppError('invalid_file', 'The file is empty: no CSV header');
   checkHeader(first.value, options.mapping);
 
   const { id } = await handle.db

@@ -31,9 +31,7 @@ async function csvStream(req: Request): Promise<{ stream: Readable; fileName?: s
       else stream.resume();
     });
     form.on('error', reject);
-    form.on('close', () =>
-      reject(new AppError('invalid_file', 'The form has no "file" field', { status: 400 })),
-    );
+    form.on('close', () => reject(new AppError('invalid_file', 'The form has no "file" field')));
     req.pipe(form);
   });
 }

@@ -77,7 +77,6 @@ export async function changeLeadWithin(
   if (patch.status && patch.status !== before.status) {
     if (terminalStatuses.includes(before.status) && !patch.reopen) {
       throw new AppError('invalid_status_transition', `A ${before.status} lead must be reopened explicitly`, {
-        status: 409,
         details: { from: before.status, to: patch.status, hint: 'send "reopen": true' },
       });
     }

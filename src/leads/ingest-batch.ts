@@ -152,7 +152,7 @@ export async function ingestLeadsWithin(
 
   later.sort((a, b) => a.index - b.index);
   for (const { index, input, values } of later) {
-    if (input.assignedAgentId) await assertAgentExists(trx, input.assignedAgentId, 'assignedAgentId');
+    if (input.assignedAgentId) await assertAgentExists(trx, input.assignedAgentId, 'body.assignedAgentId');
     const result = await insertOrFill(trx, ctx, values, input, settings);
     outcomes[index] = { duplicate: result.duplicate, row: result.row };
     emit(result.events, result.row);

@@ -179,6 +179,10 @@ describe('LeadIntake (group-committed ingest)', () => {
       'fulfilled',
     ]);
     expect((results[2] as PromiseRejectedResult).reason.status).toBe(400);
+    // The same path a lead ingested alone reports: where the field was in the request.
+    expect((results[2] as PromiseRejectedResult).reason.details).toEqual([
+      { path: 'body.assignedAgentId', message: `Unknown agent ${unknownAgent}` },
+    ]);
     const stored = await handle.db
       .selectFrom('leads')
       .select('phone')

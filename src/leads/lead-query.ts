@@ -26,9 +26,7 @@ function decodeCursor(raw: string): Cursor {
   } catch {
     // falls through to the error below
   }
-  throw new AppError('validation_failed', 'The request is not valid', {
-    details: [{ path: 'query.cursor', message: 'Not a cursor returned by this API' }],
-  });
+  throw AppError.invalidFields([{ path: 'query.cursor', message: 'Not a cursor returned by this API' }]);
 }
 
 const likePattern = (text: string) => `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;

@@ -103,8 +103,6 @@ export async function findLeadRow(
 export async function assertAgentExists(db: TenantDb, agentId: string, field: string): Promise<void> {
   const agent = await db.selectFrom('agents').select('id').where('id', '=', agentId).executeTakeFirst();
   if (!agent) {
-    throw new AppError('validation_failed', 'The request is not valid', {
-      details: [{ path: field, message: `Unknown agent ${agentId}` }],
-    });
+    throw AppError.invalidFields([{ path: field, message: `Unknown agent ${agentId}` }]);
   }
 }

@@ -5,9 +5,9 @@ import { AppError } from '../http/app-error.js';
 export function normalisePhone(raw: string, defaultCountry: string, field = 'body.phone'): string {
   const parsed = parsePhoneNumberFromString(raw, defaultCountry.toUpperCase() as CountryCode);
   if (!parsed?.isValid()) {
-    throw new AppError('validation_failed', 'The request is not valid', {
-      details: [{ path: field, message: `Not a valid phone number for ${defaultCountry}: ${raw}` }],
-    });
+    throw AppError.invalidFields([
+      { path: field, message: `Not a valid phone number for ${defaultCountry}: ${raw}` },
+    ]);
   }
   return parsed.number;
 }

@@ -35,9 +35,7 @@ export function toMeeting(row: Selectable<MeetingsTable>) {
 export async function createMeeting(services: AppServices, handle: TenantHandle, input: CreateMeetingInput) {
   const secret = await services.secrets.read(handle.tenant.id, 'google');
   if (!secret)
-    throw new AppError('channel_not_configured', 'No Google credentials: set the google secret first', {
-      status: 409,
-    });
+    throw new AppError('channel_not_configured', 'No Google credentials: set the google secret first');
   const { db } = handle;
   const meeting = await db
     .insertInto('meetings')
@@ -89,7 +87,6 @@ export async function createMeeting(services: AppServices, handle: TenantHandle,
       .where('id', '=', meeting.id)
       .execute();
     throw new AppError('provider_error', `Google Calendar refused the meeting: ${message}`, {
-      status: 502,
       details: { meetingId: meeting.id },
       cause: error,
     });

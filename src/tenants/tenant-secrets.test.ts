@@ -69,8 +69,8 @@ describe('tenant secrets', () => {
       expect(bad.status).toBe(400);
       expect(bad.body.error.code).toBe('validation_failed');
       expect(bad.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual([
-        'fromAddress',
-        'port',
+        'body.fromAddress',
+        'body.port',
       ]);
       const unknownKind = await t.request('/api/platform/tenants/acme/secrets/ftp', {
         method: 'PUT',

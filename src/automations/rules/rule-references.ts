@@ -51,8 +51,6 @@ export async function assertRuleReferences(
     }
   }
   if (problems.length > 0) {
-    throw new AppError('validation_failed', 'The rule refers to things that do not exist', {
-      details: problems,
-    });
+    throw AppError.invalidFields(problems, 'The rule refers to things that do not exist');
   }
 }

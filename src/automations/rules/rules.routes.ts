@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AppServices } from '../../app/services.js';
 import type { ApiRouter } from '../../http/api-router.js';
-import { AppError } from '../../http/app-error.js';
+import { AppError, fieldIssues } from '../../http/app-error.js';
 import { callerOf } from '../../http/request-context.js';
 import { assertRuleReferences } from './rule-references.js';
 import { AutomationRuleRepository } from './rule.repository.js';
@@ -16,12 +16,7 @@ function mergePatch(rule: AutomationRule, patch: Record<string, unknown>) {
   const { id: _id, createdAt: _createdAt, updatedAt: _updatedAt, ...current } = rule;
   const merged = ruleInputSchema.safeParse({ ...current, ...patch });
   if (merged.success) return merged.data;
-  throw new AppError('validation_failed', 'The request is not valid', {
-    details: merged.error.issues.map((issue) => ({
-      path: ['body', ...issue.path.map(String)].join('.'),
-      message: issue.message,
-    })),
-  });
+  throw AppError.invalidFields(fieldIssues('body', merged.error));
 }
 
 export function registerAutomationRuleRoutes(router: ApiRouter, services: AppServices): void {

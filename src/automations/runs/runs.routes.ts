@@ -82,9 +82,7 @@ const cursor = {
       if (Number.isNaN(at.getTime()) || !z.uuid().safeParse(id).success) throw new Error('bad cursor');
       return { createdAt: at, id };
     } catch {
-      throw new AppError('validation_failed', 'The request is not valid', {
-        details: [{ path: 'query.cursor', message: 'Not a cursor from a previous page' }],
-      });
+      throw AppError.invalidFields([{ path: 'query.cursor', message: 'Not a cursor from a previous page' }]);
     }
   },
 };

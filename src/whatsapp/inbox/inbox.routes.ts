@@ -95,9 +95,7 @@ export function registerInboxRoutes(router: ApiRouter, services: AppServices): v
           .executeTakeFirst();
         if (!message) throw AppError.notFound('Message');
         if (!message.media_key) {
-          throw new AppError('media_not_available', 'This message has no stored media (yet)', {
-            status: 404,
-          });
+          throw new AppError('media_not_available', 'This message has no stored media (yet)');
         }
         return {
           url: await services.storage.presignGet(message.media_key, mediaUrlTtlSeconds),

@@ -33,7 +33,7 @@ export async function queueOutboundMessage(
       throw new AppError(
         'outside_customer_service_window',
         'More than 24 hours since the customer last wrote: send an approved template instead',
-        { status: 409, details: { lastInboundAt: conversation.lastInboundAt } },
+        { details: { lastInboundAt: conversation.lastInboundAt } },
       );
     }
     content = { type: 'text', text: { body: input.text, preview_url: input.previewUrl } };
@@ -45,10 +45,7 @@ export async function queueOutboundMessage(
       throw new AppError(
         'template_not_approved',
         'No APPROVED template with this name and language (sync templates first)',
-        {
-          status: 409,
-          details: { name, language, status },
-        },
+        { details: { name, language, status } },
       );
     }
     content = { type: 'template', template: { name, language: { code: language }, components } };

@@ -80,7 +80,7 @@ export class WebhookReceiver {
     const platformSecret = services.config.meta.appSecret;
     const appSecret = own ? (own.appSecret ?? platformSecret) : platformSecret;
     if (!isValidSignature(rawBody, signature, appSecret ? [appSecret] : [])) {
-      throw new AppError('invalid_signature', 'Missing or invalid X-Hub-Signature-256', { status: 401 });
+      throw new AppError('invalid_signature', 'Missing or invalid X-Hub-Signature-256');
     }
     const ownTenant = own?.tenant ?? null;
 

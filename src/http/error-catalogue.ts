@@ -1,0 +1,56 @@
+/**
+ * Every error code the API answers, with its HTTP status and what it means to a client.
+ * The list is closed: `ErrorCode` is exactly these keys and `AppError` takes its status
+ * from here, so a code means the same status everywhere. A case that needs another status
+ * needs its own code (add it here, with a line that says when a client sees it).
+ */
+export const errorCatalogue = {
+  validation_failed: {
+    status: 400,
+    meaning: 'A field is not valid; details name each as body.x, query.x or params.x',
+  },
+  invalid_json: { status: 400, meaning: 'The request body is not valid JSON' },
+  invalid_data: { status: 400, meaning: 'A value does not fit its field, or the body could not be read' },
+  invalid_file: { status: 400, meaning: 'The uploaded file is not a CSV this import can read' },
+  unauthorized: { status: 401, meaning: 'Credentials are missing or wrong' },
+  invalid_signature: { status: 401, meaning: 'A webhook signature is missing or does not match' },
+  forbidden: { status: 403, meaning: 'The caller may not do this (scope, suspended tenant, expired link)' },
+  not_found: { status: 404, meaning: 'No such route or record' },
+  media_not_available: { status: 404, meaning: 'The message exists but has no stored media (yet)' },
+  conflict: { status: 409, meaning: 'The change collides with the current state (taken value, reference)' },
+  invalid_status_transition: {
+    status: 409,
+    meaning: 'The record is in a status this change cannot start from',
+  },
+  channel_not_configured: {
+    status: 409,
+    meaning: 'The tenant has not set up the channel (SMTP, Google) this needs',
+  },
+  outside_customer_service_window: {
+    status: 409,
+    meaning: 'WhatsApp free text is allowed only within 24 hours of the last inbound message',
+  },
+  template_not_approved: {
+    status: 409,
+    meaning: 'No approved WhatsApp template with this name and language',
+  },
+  campaign_finished: { status: 409, meaning: 'The campaign has already finished or been cancelled' },
+  payload_too_large: { status: 413, meaning: 'The request body exceeds the size limit' },
+  unsupported_media_type: { status: 415, meaning: 'The content type or encoding is not accepted here' },
+  rate_limited: {
+    status: 429,
+    meaning: 'Too many requests for this tenant; retry after details.retryAfterSeconds',
+  },
+  internal_error: { status: 500, meaning: 'An unexpected failure on our side' },
+  provider_error: { status: 502, meaning: 'An external provider (e.g. Google Calendar) refused the request' },
+  smtp_error: { status: 502, meaning: "The tenant's SMTP server refused the message" },
+  service_unavailable: { status: 503, meaning: 'A database or service this needs is not reachable' },
+} as const satisfies Record<string, { status: number; meaning: string }>;
+
+export type ErrorCode = keyof typeof errorCatalogue;
+
+export const errorCodes = Object.keys(errorCatalogue) as [ErrorCode, ...ErrorCode[]];
+
+export function statusOf(code: ErrorCode): number {
+  return errorCatalogue[code].status;
+}
