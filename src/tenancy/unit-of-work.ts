@@ -42,6 +42,8 @@ export interface UnitOfWorkOptions {
  * a transaction on the services' server that commits right after the tenant's and is rolled
  * back with it (jobs never point at rolled-back rows, and the caller still gets their ids).
  * Recorded events are published after the commit, once, never for an attempt that failed.
+ * `work` touches only the tenant's data through `trx`: a dedicated tenant's unit holds a
+ * services connection from its first enqueue (PGlite has only one) until it commits.
  */
 export async function inTenantTransaction<T, E = never>(
   deps: UnitOfWorkDeps<E>,
