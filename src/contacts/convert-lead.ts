@@ -5,6 +5,7 @@ import { toLead } from '../leads/index.js';
 import { findLeadRow } from '../leads/index.js';
 import type { Lead } from '../leads/index.js';
 import { loadScoringSettings } from '../scoring/index.js';
+import { inTenantTransaction } from '../tenancy/unit-of-work.js';
 import { toContact } from './contact.repository.js';
 import type { Contact } from './contact.schemas.js';
 
@@ -17,7 +18,7 @@ export async function convertLead(
 ): Promise<{ contact: Contact; lead: Lead }> {
   const { handle, actor } = ctx;
   const scoring = await loadScoringSettings(handle);
-  const result = await handle.db.transaction().execute(async (trx) => {
+  return inTenantTransaction({ leadEvents: ctx.events }, handle, async ({ trx, publish }) => {
     const lead = await findLeadRow(trx, idOrRef, { forUpdate: true });
     if (lead.contact_id) {
       throw new AppError('conflict', 'This lead is already a contact', {
@@ -55,8 +56,8 @@ export async function convertLead(
     await recordActivity(trx, [
       { leadId: lead.id, kind: 'converted', actor, data: { contactId: contact.id } },
     ]);
-    return { contact: toContact(contact), lead: toLead(updated, scoring.hotThreshold) };
+    const converted = toLead(updated, scoring.hotThreshold);
+    publish({ name: 'lead.updated', tenantId: handle.tenant.id, lead: converted });
+    return { contact: toContact(contact), lead: converted };
   });
-  ctx.events.publish([{ name: 'lead.updated', tenantId: handle.tenant.id, lead: result.lead }]);
-  return result;
 }

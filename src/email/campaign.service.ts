@@ -1,15 +1,15 @@
 import type { AppServices } from '../app/services.js';
 import { AppError, fieldIssues } from '../http/app-error.js';
-import { transactionWithJobs } from '../queue/transaction-with-jobs.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
+import { inTenantTransaction } from '../tenancy/unit-of-work.js';
 import { reportCampaignProgress } from './campaign-progress.js';
 import { findCampaign } from './campaign.repository.js';
 import { campaignAudienceSchema, type CreateCampaignInput } from './campaign.schemas.js';
 import { expandCampaignJobKind, expandJobKey } from './expand-campaign.job.js';
 
 /**
- * Stores a campaign and queues the expansion of its first batch at its send time (in one
- * transaction on the default server). The audience is checked as the leads list checks it.
+ * Stores a campaign and queues the expansion of its first batch at its send time (one unit
+ * of work). The audience is checked as the leads list checks it.
  */
 export async function createCampaign(
   services: AppServices,
@@ -29,7 +29,7 @@ export async function createCampaign(
 
   const now = new Date();
   const sendAt = input.sendAt && input.sendAt > now ? input.sendAt : now;
-  const id = await transactionWithJobs(services, handle, async (trx, queue) => {
+  const id = await inTenantTransaction(services, handle, async ({ trx, enqueue }) => {
     const row = await trx
       .insertInto('email_campaigns')
       .values({
@@ -42,7 +42,7 @@ export async function createCampaign(
       })
       .returning('id')
       .executeTakeFirstOrThrow();
-    queue({
+    await enqueue({
       tenantId: handle.tenant.id,
       kind: expandCampaignJobKind,
       payload: { campaignId: row.id, batch: 0 },

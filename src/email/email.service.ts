@@ -2,7 +2,9 @@ import type { Insertable, Selectable } from 'kysely';
 import type { AppServices } from '../app/services.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import { AppError } from '../http/app-error.js';
+import type { EnqueueRequest } from '../queue/job-types.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
+import { inTenantTransaction } from '../tenancy/unit-of-work.js';
 import type { EmailMessagesTable, EmailTemplatesTable } from './email.tables.js';
 import { templateVariables } from './render-template.js';
 import { sendEmailJobKind } from './send-email.job.js';
@@ -82,8 +84,8 @@ export async function queueEmail(
 }
 
 /**
- * Records an email and queues its send, in one transaction on the default server (else the
- * send is queued right after commit). `within` runs in that transaction.
+ * Records an email and queues its send in one unit of work (the job exists exactly when the
+ * email does). `within` runs in its transaction.
  */
 export async function recordEmail(
   services: AppServices,
@@ -91,33 +93,28 @@ export async function recordEmail(
   values: Insertable<EmailMessagesTable>,
   within?: (trx: TenantDb, messageId: string) => Promise<void>,
 ) {
-  const sameServer = handle.server === services.servers.defaultServer;
-  const row = await handle.db.transaction().execute(async (trx) => {
+  const row = await inTenantTransaction(services, handle, async ({ trx, enqueue }) => {
     const inserted = await trx
       .insertInto('email_messages')
       .values(values)
       .returningAll()
       .executeTakeFirstOrThrow();
-    if (sameServer) await enqueueEmailSend(services, handle, inserted.id, trx);
+    await enqueue(emailSendJobOf(handle, inserted.id));
     await within?.(trx, inserted.id);
     return inserted;
   });
-  if (!sameServer) await enqueueEmailSend(services, handle, row.id);
   return toEmailMessage(row);
 }
 
-/** Queues the send of a recorded email (once per message: idempotent by its id). */
-export function enqueueEmailSend(
-  services: AppServices,
-  handle: TenantHandle,
-  messageId: string,
-  trx?: TenantDb,
-) {
-  return services.queue.enqueue(
-    handle.tenant.id,
-    sendEmailJobKind,
-    { messageId },
-    { idempotencyKey: `email:${messageId}` },
-    trx,
-  );
+/** The send job of a recorded email (once per message: idempotent by its id). */
+const emailSendJobOf = (handle: TenantHandle, messageId: string): EnqueueRequest => ({
+  tenantId: handle.tenant.id,
+  kind: sendEmailJobKind,
+  payload: { messageId },
+  options: { idempotencyKey: `email:${messageId}` },
+});
+
+/** Queues the send of an email recorded earlier. */
+export function enqueueEmailSend(services: AppServices, handle: TenantHandle, messageId: string) {
+  return services.queue.enqueueMany([emailSendJobOf(handle, messageId)]);
 }

@@ -3,7 +3,7 @@ import { listLeads } from '../leads/index.js';
 import type { Lead } from '../leads/index.js';
 import type { EnqueueRequest, JobContext, JobDefinition } from '../queue/job-types.js';
 import { PermanentJobError } from '../queue/job-types.js';
-import { transactionWithJobs } from '../queue/transaction-with-jobs.js';
+import { inTenantTransaction } from '../tenancy/unit-of-work.js';
 import { batchRunAt, batchSizeOf } from './campaign-batches.js';
 import { reportCampaignProgress } from './campaign-progress.js';
 import { campaignAudienceSchema } from './campaign.schemas.js';
@@ -116,7 +116,7 @@ export async function expandCampaign(ctx: JobContext<ExpandCampaignPayload>) {
       : []),
   ];
 
-  const outcome = await transactionWithJobs(services, handle, async (trx, queue) => {
+  const outcome = await inTenantTransaction(services, handle, async ({ trx, enqueue }) => {
     // Serialised with cancel: nothing is added to a campaign once it is cancelled.
     const locked = await trx
       .selectFrom('email_campaigns')
@@ -160,7 +160,7 @@ export async function expandCampaign(ctx: JobContext<ExpandCampaignPayload>) {
               .where('status', '=', 'queued')
               .execute()
           ).map((row) => row.id);
-    queue(...jobsOf(queued));
+    await enqueue(...jobsOf(queued));
     return { queued, recipients: inserted.length };
   });
   if (!outcome) return { batch, recipients: 0, status: 'cancelled' };

@@ -1,15 +1,15 @@
 import { parse } from 'csv-parse';
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
-import { isDeadlock, retryOnDeadlock } from '../assignment/index.js';
+import { isDeadlock } from '../db/retry-on-deadlock.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import { AppError } from '../http/app-error.js';
 import { toAppError } from '../http/error-handler.js';
 import { ingestLeadsWithin, prepareLeads, type BatchOverlap, type PreparedLead } from '../leads/index.js';
 import { ingestLead, loadIngestSettings, type IngestSettings } from '../leads/index.js';
 import type { LeadContext } from '../leads/index.js';
-import type { LeadEvent } from '../leads/index.js';
 import { ingestLeadSchema, type IngestLeadInput } from '../leads/index.js';
+import { inTenantTransaction } from '../tenancy/unit-of-work.js';
 import { mapColumns, rowToInput, type ColumnMap, type LeadColumn } from './csv-columns.js';
 import type { RowError } from './imports.tables.js';
 
@@ -99,19 +99,21 @@ function batchWriter<Committed>(
     else batch.created++;
   };
   const copy = (): BatchProgress => ({ ...progress, errors: [...progress.errors] });
-  const write = async (overlap?: BatchOverlap): Promise<Written<Committed>> => {
-    let events: LeadEvent[] = [];
-    const done = await ctx.handle.db.transaction().execute(async (trx) => {
-      const batch = copy();
-      const result = await ingestLeadsWithin(trx, ctx, leads, settings, overlap);
-      rows.forEach((row, index) => apply(batch, row, result.outcomes[index]!));
-      const value = await commit?.(trx, batch);
-      events = result.events;
-      return { batch, value };
-    });
-    ctx.events.publish(events);
-    return done;
-  };
+  /** `attempts` 1: a deadlock of the overlapped first write is retried alone, after the batch before. */
+  const write = (overlap?: BatchOverlap, attempts?: number): Promise<Written<Committed>> =>
+    inTenantTransaction(
+      { leadEvents: ctx.events },
+      ctx.handle,
+      async ({ trx, publish }) => {
+        const batch = copy();
+        const result = await ingestLeadsWithin(trx, ctx, leads, settings, overlap);
+        rows.forEach((row, index) => apply(batch, row, result.outcomes[index]!));
+        const value = await commit?.(trx, batch);
+        publish(...result.events);
+        return { batch, value };
+      },
+      { attempts },
+    );
   const rowByRow = async (): Promise<Written<Committed>> => {
     const batch = copy();
     for (const row of rows) {
@@ -189,7 +191,8 @@ export async function importLeads<Committed>(
     const writer = batchWriter(ctx, settings, rows, leads, start, options.commit);
     // Overlaps the batch before (`BatchOverlap`): waits only for its first transaction, which needs
     // no second connection, while this one holds a connection.
-    const first = writer.write(previous && { heldPhones: previous.phones, previous: previous.committed });
+    const overlap = previous && { heldPhones: previous.phones, previous: previous.committed };
+    const first = writer.write(overlap, 1);
     const committed = first.then(() => undefined);
     // Awaited only by the batch after this one, if any.
     committed.catch(() => undefined);
@@ -203,7 +206,7 @@ export async function importLeads<Committed>(
           () => true,
         );
         if (!previousFailed && !isDeadlock(error)) return writer.rowByRow();
-        return retryOnDeadlock(() => writer.write()).catch(() => writer.rowByRow());
+        return writer.write().catch(() => writer.rowByRow());
       });
       // Reports stay in file order.
       await previous?.finished;

@@ -7,7 +7,7 @@ import { tenantKey } from '../storage/object-store.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { mapColumns, type LeadColumn } from './csv-columns.js';
 import { findImportRow, toImport, type Import } from './imports.repository.js';
-import { transactionWithJobs } from '../queue/transaction-with-jobs.js';
+import { inTenantTransaction } from '../tenancy/unit-of-work.js';
 import { runImportJobKind } from './run-import.job.js';
 
 /** Size of the stored parts of an upload (the header must fit in the first one). */
@@ -128,13 +128,13 @@ export async function startBackgroundImport(
     throw error;
   }
 
-  await transactionWithJobs(services, handle, async (trx, queue) => {
+  await inTenantTransaction(services, handle, async ({ trx, enqueue }) => {
     await trx
       .updateTable('imports')
       .set({ status: 'queued', chunks: stored, bytes, updated_at: new Date() })
       .where('id', '=', id)
       .execute();
-    queue({
+    await enqueue({
       tenantId: handle.tenant.id,
       kind: runImportJobKind,
       payload: { importId: id },

@@ -1,9 +1,9 @@
 import { assignLead } from '../assignment/index.js';
-import { retryOnDeadlock } from '../assignment/index.js';
 import type { LeadContext } from './lead-context.js';
 import { loadIngestSettings } from './ingest-lead.js';
 import { toLead } from './lead.mapper.js';
 import { selectLeads } from './lead.repository.js';
+import { inTenantTransaction } from '../tenancy/unit-of-work.js';
 
 /**
  * Gives waiting unassigned leads (oldest first) to agents who can take them now. Each lead
@@ -30,26 +30,25 @@ export async function assignPendingLeads(
 
   let assigned = 0;
   for (const { id } of pending) {
-    const outcome = await retryOnDeadlock(() =>
-      handle.db.transaction().execute(async (trx) => {
-        const lead = await selectLeads(trx)
-          .where('id', '=', id)
-          .where('assigned_agent_id', 'is', null)
-          .where('archived_at', 'is', null)
-          .forUpdate()
-          .skipLocked()
-          .executeTakeFirst();
-        if (!lead) return undefined;
-        const result = await assignLead(trx, handle, lead, rules, actor);
-        return result.decision.agentId ? result.lead : undefined;
-      }),
-    );
-    if (outcome) {
-      assigned++;
-      ctx.events.publish([
-        { name: 'lead.assigned', tenantId: handle.tenant.id, lead: toLead(outcome, scoring.hotThreshold) },
-      ]);
-    }
+    const given = await inTenantTransaction({ leadEvents: ctx.events }, handle, async ({ trx, publish }) => {
+      const lead = await selectLeads(trx)
+        .where('id', '=', id)
+        .where('assigned_agent_id', 'is', null)
+        .where('archived_at', 'is', null)
+        .forUpdate()
+        .skipLocked()
+        .executeTakeFirst();
+      if (!lead) return false;
+      const result = await assignLead(trx, handle, lead, rules, actor);
+      if (!result.decision.agentId) return false;
+      publish({
+        name: 'lead.assigned',
+        tenantId: handle.tenant.id,
+        lead: toLead(result.lead, scoring.hotThreshold),
+      });
+      return true;
+    });
+    if (given) assigned++;
   }
   return { examined: pending.length, assigned, stillPending: pending.length - assigned };
 }

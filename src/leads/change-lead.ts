@@ -4,6 +4,7 @@ import { AppError } from '../http/app-error.js';
 import { scoreLead } from '../scoring/index.js';
 import { loadScoringSettings, type ScoringSettings } from '../scoring/index.js';
 import type { TenantDb } from '../db/tenant-database.js';
+import { inTenantTransaction } from '../tenancy/unit-of-work.js';
 import type { LeadContext } from './lead-context.js';
 import type { LeadEvent } from './lead-events.js';
 import { toLeadColumns } from './lead-fields.js';
@@ -44,11 +45,11 @@ export async function changeLead(
   tagChange: TagChange = {},
 ): Promise<Lead> {
   const scoring = await loadScoringSettings(ctx.handle);
-  const { lead, events } = await ctx.handle.db
-    .transaction()
-    .execute((trx) => changeLeadWithin(trx, ctx, idOrRef, patch, tagChange, scoring));
-  ctx.events.publish(events);
-  return lead;
+  return inTenantTransaction({ leadEvents: ctx.events }, ctx.handle, async ({ trx, publish }) => {
+    const { lead, events } = await changeLeadWithin(trx, ctx, idOrRef, patch, tagChange, scoring);
+    publish(...events);
+    return lead;
+  });
 }
 
 /**
@@ -151,21 +152,22 @@ function lifecycleEvents(before: LeadRow, after: LeadRow): LeadEvent[] {
 export async function archiveLead(ctx: LeadContext, idOrRef: string): Promise<Lead> {
   const { handle, actor } = ctx;
   const scoring = await loadScoringSettings(handle);
-  const row = await handle.db.transaction().execute(async (trx) => {
+  return inTenantTransaction({ leadEvents: ctx.events }, handle, async ({ trx, publish }) => {
     const before = await findLeadRow(trx, idOrRef, { forUpdate: true });
-    if (before.archived_at) return before;
-    const archived = await trx
-      .updateTable('leads')
-      .set({ archived_at: new Date(), updated_at: new Date() })
-      .where('id', '=', before.id)
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    await recordActivity(trx, [{ leadId: before.id, kind: 'archived', actor }]);
-    return archived;
+    let row = before;
+    if (!before.archived_at) {
+      row = await trx
+        .updateTable('leads')
+        .set({ archived_at: new Date(), updated_at: new Date() })
+        .where('id', '=', before.id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await recordActivity(trx, [{ leadId: before.id, kind: 'archived', actor }]);
+    }
+    const lead = toLead(row, scoring.hotThreshold);
+    publish({ name: 'lead.updated', tenantId: handle.tenant.id, lead });
+    return lead;
   });
-  const lead = toLead(row, scoring.hotThreshold);
-  ctx.events.publish([{ name: 'lead.updated', tenantId: handle.tenant.id, lead }]);
-  return lead;
 }
 
 export async function deleteLead(ctx: LeadContext, idOrRef: string): Promise<{ id: string; deleted: true }> {

@@ -1,11 +1,11 @@
 import { sql, type Insertable } from 'kysely';
 import { recordActivity } from '../activity/index.js';
 import { assignLead, previousOwnerOf } from '../assignment/index.js';
-import { retryOnDeadlock } from '../assignment/index.js';
 import { RuleRepository } from '../assignment/index.js';
 import type { Rule } from '../assignment/index.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
+import { inTenantTransaction } from '../tenancy/unit-of-work.js';
 import { scoreLead } from '../scoring/index.js';
 import { loadScoringSettings, type ScoringSettings } from '../scoring/index.js';
 import type { LeadContext } from './lead-context.js';
@@ -66,21 +66,21 @@ export async function ingestLead(
   if (input.assign === false && !input.assignedAgentId) {
     // Nothing follows the insert: one autocommitted statement, no transaction round trips.
     const row = await insertLogged(ctx.handle.db, rowToInsert(values, input), ctx.actor);
-    if (row)
-      return publish(ctx, withEvents(ctx, { row, duplicate: false, events: ['lead.created'] }, loaded));
+    if (row) {
+      const { events, ...result } = withEvents(
+        ctx,
+        { row, duplicate: false, events: ['lead.created'] },
+        loaded,
+      );
+      ctx.events.publish(events);
+      return result;
+    }
   }
-  const outcome = await retryOnDeadlock(() =>
-    ctx.handle.db.transaction().execute((trx) => ingestValues(trx, ctx, values, input, loaded)),
-  );
-  return publish(ctx, outcome);
-}
-
-function publish(
-  ctx: LeadContext,
-  { events, ...result }: IngestResult & { events: LeadEvent[] },
-): IngestResult {
-  ctx.events.publish(events);
-  return result;
+  return inTenantTransaction({ leadEvents: ctx.events }, ctx.handle, async ({ trx, publish }) => {
+    const { events, ...result } = await ingestValues(trx, ctx, values, input, loaded);
+    publish(...events);
+    return result;
+  });
 }
 
 /**

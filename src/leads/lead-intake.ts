@@ -1,5 +1,5 @@
 import { GroupCommit, type BatchItemOutcome } from '../db/group-commit.js';
-import { retryOnDeadlock } from '../assignment/index.js';
+import { inTenantTransaction } from '../tenancy/unit-of-work.js';
 import { ingestLeadsWithin, prepareLeads } from './ingest-batch.js';
 import { ingestLead, loadIngestSettings, type IngestResult } from './ingest-lead.js';
 import type { LeadContext } from './lead-context.js';
@@ -37,10 +37,15 @@ export class LeadIntake {
       submissions.map((submission) => submission.input),
       settings,
     );
-    const { outcomes, events } = await retryOnDeadlock(() =>
-      ctx.handle.db.transaction().execute((trx) => ingestLeadsWithin(trx, ctx, leads, settings)),
+    const outcomes = await inTenantTransaction(
+      { leadEvents: ctx.events },
+      ctx.handle,
+      async ({ trx, publish }) => {
+        const { outcomes, events } = await ingestLeadsWithin(trx, ctx, leads, settings);
+        publish(...events);
+        return outcomes;
+      },
     );
-    ctx.events.publish(events);
     return outcomes.map((outcome) =>
       'error' in outcome
         ? outcome

@@ -5,6 +5,7 @@ import type { MeetingsTable } from '../../meetings/index.js';
 import { pollDelayMs } from '../../meetings/index.js';
 import type { JobContext, JobDefinition } from '../../queue/job-types.js';
 import { PermanentJobError, RetryLaterError } from '../../queue/job-types.js';
+import { inTenantTransaction } from '../../tenancy/unit-of-work.js';
 import { resumeRunJobKind, type ResumeRunPayload } from '../engine/automation-session.js';
 import { asJobError, channelNotConfigured } from './channel-action-errors.js';
 import { actionJobKinds, type CreateMeetLinkPayload } from './external-actions.js';
@@ -92,8 +93,7 @@ async function meetingOfAction(ctx: Ctx): Promise<string> {
 async function continueRun(ctx: Ctx, meeting: Selectable<MeetingsTable>) {
   const { services, handle } = ctx;
   const { runId, actionIndex } = ctx.job.payload;
-  const sameServer = handle.server === services.servers.defaultServer;
-  const resumeJobId = await handle.db.transaction().execute(async (trx) => {
+  const resumeJobId = await inTenantTransaction(services, handle, async ({ trx, enqueue }) => {
     const row = await lockRun(trx, runId);
     if (!row) throw new PermanentJobError(`No automation run ${runId}`, 'not_found');
     const run = runStateOf(row);
@@ -108,15 +108,14 @@ async function continueRun(ctx: Ctx, meeting: Selectable<MeetingsTable>) {
     const next = run.outcomes[actionIndex + 1];
     if (next?.status === 'scheduled' && next.detail?.awaiting === 'create_meet_link' && !next.jobId) {
       const payload: ResumeRunPayload = { runId, startIndex: actionIndex + 1 };
-      const job = await services.queue.enqueue(
-        handle.tenant.id,
-        resumeRunJobKind,
+      const [job] = await enqueue({
+        tenantId: handle.tenant.id,
+        kind: resumeRunJobKind,
         payload,
-        { idempotencyKey: `automation:${runId}:resume:${actionIndex + 1}` },
-        sameServer ? trx : undefined,
-      );
-      Object.assign(next, { jobId: job.id, jobKind: resumeRunJobKind, runAt: new Date().toISOString() });
-      run.jobIds.push(job.id);
+        options: { idempotencyKey: `automation:${runId}:resume:${actionIndex + 1}` },
+      });
+      Object.assign(next, { jobId: job!.id, jobKind: resumeRunJobKind, runAt: new Date().toISOString() });
+      run.jobIds.push(job!.id);
     }
     await saveRun(trx, run, row.lead_id);
     return next?.jobId ?? null;

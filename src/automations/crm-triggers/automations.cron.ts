@@ -3,6 +3,7 @@ import type { AppServices } from '../../app/services.js';
 import type { CronDefinition } from '../../cron/cron-types.js';
 import { assignPendingLeads } from '../../leads/index.js';
 import type { TenantHandle } from '../../tenancy/connection-manager.js';
+import { inTenantTransaction } from '../../tenancy/unit-of-work.js';
 import { toTenant } from '../../tenants/index.js';
 import { followUpReminderJobKind, type FollowUpReminderPayload } from './follow-up-reminder.job.js';
 import { loadEngineSettings, runEventWithin } from '../engine/handle-event.js';
@@ -68,34 +69,31 @@ export async function fireDueFollowUps(
   for (const lead of due) {
     const at = lead.follow_up_at!;
     const key = followUpKey(lead.id, at);
-    const leadEvents = await handle.db.transaction().execute(async (trx) => {
-      const { result, leadEvents } = await runEventWithin(trx, services, handle, settings, {
+    const ran = await inTenantTransaction(services, handle, async (unit) => {
+      const result = await runEventWithin(unit, services, handle, settings, {
         trigger: 'follow_up_due',
         source: 'cron',
         key,
         leadId: lead.id,
         variables: { followUpAt: at.toISOString() },
       });
-      if (result.duplicate) return [];
+      if (result.duplicate) return false;
       if (lead.assigned_agent_id) {
         const payload: FollowUpReminderPayload = {
           leadId: lead.id,
           agentId: lead.assigned_agent_id,
           followUpAt: at.toISOString(),
         };
-        const sameServer = handle.server === services.servers.defaultServer;
-        await services.queue.enqueue(
-          handle.tenant.id,
-          followUpReminderJobKind,
+        await unit.enqueue({
+          tenantId: handle.tenant.id,
+          kind: followUpReminderJobKind,
           payload,
-          { idempotencyKey: key },
-          sameServer ? trx : undefined,
-        );
+          options: { idempotencyKey: key },
+        });
       }
-      fired++;
-      return leadEvents;
+      return true;
     });
-    services.leadEvents.publish(leadEvents);
+    if (ran) fired++;
   }
   return fired;
 }
@@ -109,7 +107,8 @@ export async function fireDueReminders(
   const settings = await loadEngineSettings(handle);
   let fired = 0;
   for (;;) {
-    const outcome = await handle.db.transaction().execute(async (trx) => {
+    const outcome = await inTenantTransaction(services, handle, async (unit) => {
+      const { trx } = unit;
       const reminder = await trx
         .selectFrom('automation_reminders')
         .selectAll()
@@ -126,7 +125,7 @@ export async function fireDueReminders(
         .set({ fired_at: new Date() })
         .where('id', '=', reminder.id)
         .execute();
-      return runEventWithin(trx, services, handle, settings, {
+      return runEventWithin(unit, services, handle, settings, {
         trigger: 'appointment_reminder',
         source: 'cron',
         key: `reminder:${reminder.id}`,
@@ -137,7 +136,6 @@ export async function fireDueReminders(
       });
     });
     if (!outcome) return fired;
-    services.leadEvents.publish(outcome.leadEvents);
     fired++;
   }
 }

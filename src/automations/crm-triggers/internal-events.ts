@@ -1,7 +1,8 @@
 import { sql, type SqlBool } from 'kysely';
 import type { AppServices } from '../../app/services.js';
-import type { LeadEvent, LeadEventName } from '../../leads/index.js';
+import type { LeadEventName } from '../../leads/index.js';
 import type { TenantHandle } from '../../tenancy/connection-manager.js';
+import { inTenantTransaction } from '../../tenancy/unit-of-work.js';
 import { findTenantById } from '../../tenants/index.js';
 import { loadEngineSettings, runEventWithin } from '../engine/handle-event.js';
 import { AutomationRuleRepository } from '../rules/rule.repository.js';
@@ -31,7 +32,8 @@ export async function drainInternalEvents(
   while (handled + failed < limit) {
     let entryId: number | undefined;
     try {
-      const outcome = await handle.db.transaction().execute(async (trx) => {
+      const outcome = await inTenantTransaction(services, handle, async (unit) => {
+        const { trx } = unit;
         const entry = await trx
           .selectFrom('automation_outbox')
           .selectAll()
@@ -44,23 +46,23 @@ export async function drainInternalEvents(
         if (!entry) return undefined;
         entryId = entry.id;
         await trx.deleteFrom('automation_outbox').where('id', '=', entry.id).execute();
-        if (!triggersWithRules.has(entry.trigger)) return { leadEvents: [] as LeadEvent[] };
+        if (!triggersWithRules.has(entry.trigger)) return 'discarded';
         const lead = await trx
           .selectFrom('leads')
           .select('id')
           .where('id', '=', entry.lead_id)
           .executeTakeFirst();
-        if (!lead) return { leadEvents: [] as LeadEvent[] };
-        return runEventWithin(trx, services, handle, settings, {
+        if (!lead) return 'discarded';
+        await runEventWithin(unit, services, handle, settings, {
           trigger: entry.trigger,
           source: 'internal',
           key: null,
           leadId: entry.lead_id,
           variables: entry.variables,
         });
+        return 'handled';
       });
       if (!outcome) break;
-      services.leadEvents.publish(outcome.leadEvents);
       handled++;
     } catch (error) {
       // Left in the outbox for the next sweep; this pass moves past it.

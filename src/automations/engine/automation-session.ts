@@ -2,12 +2,12 @@ import { sql } from 'kysely';
 import type { AppServices } from '../../app/services.js';
 import type { Rule as AssignmentRule } from '../../assignment/index.js';
 import { mapPostgresError } from '../../db/postgres-errors.js';
-import type { TenantDb } from '../../db/tenant-database.js';
 import { AppError } from '../../http/app-error.js';
 import type { LeadEvent } from '../../leads/index.js';
 import type { Lead } from '../../leads/index.js';
 import type { ScoringSettings } from '../../scoring/index.js';
 import type { TenantHandle } from '../../tenancy/connection-manager.js';
+import type { TenantUnitOfWork } from '../../tenancy/unit-of-work.js';
 import { ActionFailure } from '../actions/action-failure.js';
 import { conditionsHold } from '../rules/conditions.js';
 import { actionJobKinds, externalJobPayload, type ExternalAction } from '../actions/external-actions.js';
@@ -29,8 +29,8 @@ export interface ResumeRunPayload {
 export interface SessionDeps {
   services: AppServices;
   handle: TenantHandle;
-  /** The one transaction of the event: event record, runs, lead changes and job enqueues. */
-  trx: TenantDb;
+  /** The one unit of work of the event: event record, runs, lead changes, jobs and lead events. */
+  unit: TenantUnitOfWork<LeadEvent>;
   scoring: ScoringSettings;
   assignmentRules: AssignmentRule[];
   /** The tenant's active automation rules. */
@@ -101,11 +101,10 @@ function failureOf(error: unknown): ActionOutcome['error'] | undefined {
  * Runs the rules of one event inside its transaction: matching rules in order, each rule's
  * actions in order. Internal actions change the lead at once (each in a savepoint, so a
  * failed action is recorded and undone without undoing the others) and fire the triggers
- * their changes imply, depth-limited. External actions become queue jobs in the same
- * transaction. Lead events are kept for publishing after commit.
+ * their changes imply, depth-limited. External actions become queue jobs of the same unit
+ * of work, which also publishes the lead events after its commit.
  */
 export class AutomationSession {
-  readonly leadEvents: LeadEvent[] = [];
   readonly runs: RunState[] = [];
   readonly jobs: QueuedJob[] = [];
   readonly cut: (CascadeCut & { runId: string | null })[] = [];
@@ -138,7 +137,7 @@ export class AutomationSession {
     }
     for (const rule of rules) {
       if (!conditionsHold(rule.conditions, this.scope(trigger, variables))) continue;
-      const run = await insertRun(this.deps.trx, {
+      const run = await insertRun(this.deps.unit.trx, {
         eventId: this.event.id,
         ruleId: rule.id,
         ruleName: rule.name,
@@ -160,7 +159,7 @@ export class AutomationSession {
     depth: number,
     parent?: RunState,
   ): Promise<string[]> {
-    this.leadEvents.push(...events);
+    this.deps.unit.publish(...events);
     const fired: string[] = [];
     for (const event of events) {
       for (const { trigger, variables: own } of triggersOf(event)) {
@@ -223,7 +222,7 @@ export class AutomationSession {
     if (run.status === 'running') {
       run.status = run.outcomes.some((outcome) => outcome.status === 'failed') ? 'failed' : 'succeeded';
     }
-    await saveRun(this.deps.trx, run, this.lead?.id ?? null);
+    await saveRun(this.deps.unit.trx, run, this.lead?.id ?? null);
   }
 
   private async internal(
@@ -232,7 +231,8 @@ export class AutomationSession {
     index: number,
     variables: Record<string, unknown>,
   ): Promise<ActionOutcome> {
-    const { trx, handle, services, scoring, assignmentRules } = this.deps;
+    const { handle, services, scoring, assignmentRules } = this.deps;
+    const { trx } = this.deps.unit;
     const lead = { handle, actor: `automation: ${run.ruleName}`, events: services.leadEvents };
     await sql`savepoint automation_action`.execute(trx);
     let result: Awaited<ReturnType<typeof applyInternalAction>>;
@@ -267,7 +267,7 @@ export class AutomationSession {
     let payload: Record<string, unknown>;
     try {
       payload = await externalJobPayload(action, {
-        trx: this.deps.trx,
+        trx: this.deps.unit.trx,
         timezone: this.deps.handle.tenant.timezone,
         scope: this.scope(run.trigger, variables, run),
         lead: this.lead,
@@ -337,20 +337,15 @@ export class AutomationSession {
     run.status = 'waiting';
   }
 
-  /**
-   * Enqueues in the event's transaction, so the job exists exactly when the run does. A
-   * tenant on a dedicated server cannot share a transaction with the queue (in the
-   * services database): its jobs are enqueued on their own, idempotently by key.
-   */
-  private enqueue(kind: string, payload: unknown, runAt: Date, idempotencyKey: string) {
-    const { services, handle, trx } = this.deps;
-    const sameServer = handle.server === services.servers.defaultServer;
-    return services.queue.enqueue(
-      handle.tenant.id,
+  /** Enqueues in the event's unit of work, so the job exists exactly when the run does. */
+  private async enqueue(kind: string, payload: unknown, runAt: Date, idempotencyKey: string) {
+    const tenantId = this.deps.handle.tenant.id;
+    const [job] = await this.deps.unit.enqueue({
+      tenantId,
       kind,
       payload,
-      { runAt, idempotencyKey },
-      sameServer ? trx : undefined,
-    );
+      options: { runAt, idempotencyKey },
+    });
+    return job!;
   }
 }

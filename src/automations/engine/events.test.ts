@@ -498,9 +498,9 @@ describe('automation events', () => {
     let calls = 0;
     // The first enqueue goes through (inside the event's transaction), the second fails.
     t.app.services.queue = Object.assign(Object.create(queue), {
-      enqueue: (...args: Parameters<typeof queue.enqueue>) => {
+      enqueueMany: (...args: Parameters<typeof queue.enqueueMany>) => {
         if (++calls === 2) throw new Error('queue unavailable');
-        return queue.enqueue(...args);
+        return queue.enqueueMany(...args);
       },
     });
     const phone = nextPhone();

@@ -1,6 +1,5 @@
 import { sql } from 'kysely';
 import type { AppServices } from '../../app/services.js';
-import { retryOnDeadlock } from '../../assignment/index.js';
 import type { TenantDb } from '../../db/tenant-database.js';
 import { ingestLeadWithin, loadIngestSettings, type IngestSettings } from '../../leads/index.js';
 import type { LeadEvent } from '../../leads/index.js';
@@ -8,6 +7,7 @@ import { toLead } from '../../leads/index.js';
 import { findLeadRow, selectLeads } from '../../leads/index.js';
 import type { IngestLeadInput, Lead } from '../../leads/index.js';
 import type { TenantHandle } from '../../tenancy/connection-manager.js';
+import { inTenantTransaction, type TenantUnitOfWork } from '../../tenancy/unit-of-work.js';
 import { AutomationSession } from './automation-session.js';
 import type { EventResult } from './event.schemas.js';
 import { AutomationRuleRepository } from '../rules/rule.repository.js';
@@ -53,18 +53,18 @@ export async function markEngineTransaction(trx: TenantDb): Promise<void> {
 }
 
 /**
- * Handles one event inside the caller's transaction. The event row is inserted first with
+ * Handles one event inside the caller's unit of work. The event row is inserted first with
  * INSERT ... ON CONFLICT DO NOTHING on its key: a concurrent duplicate waits on the unique
  * index until this transaction ends, then finds the row and replays the stored answer.
- * Lead events are returned for publishing after commit.
  */
 export async function runEventWithin(
-  trx: TenantDb,
+  unit: TenantUnitOfWork<LeadEvent>,
   services: AppServices,
   handle: TenantHandle,
   settings: EngineSettings,
   event: EngineEvent,
-): Promise<{ result: EventResult; leadEvents: LeadEvent[] }> {
+): Promise<EventResult> {
+  const { trx } = unit;
   await markEngineTransaction(trx);
   const inserted = await trx
     .insertInto('automation_events')
@@ -84,7 +84,7 @@ export async function runEventWithin(
       .select('result')
       .where('event_key', '=', event.key)
       .executeTakeFirstOrThrow();
-    return { result: { ...(first.result as EventResult), duplicate: true }, leadEvents: [] };
+    return { ...(first.result as EventResult), duplicate: true };
   }
 
   const ctx = { handle, actor: `automation: ${event.trigger}`, events: services.leadEvents };
@@ -115,7 +115,7 @@ export async function runEventWithin(
     {
       services,
       handle,
-      trx,
+      unit,
       scoring: settings.scoring,
       assignmentRules: settings.rules,
       rules: settings.automationRules,
@@ -162,7 +162,7 @@ export async function runEventWithin(
     .set({ result: JSON.stringify(result) })
     .where('id', '=', inserted.id)
     .execute();
-  return { result, leadEvents: session.leadEvents };
+  return result;
 }
 
 /**
@@ -203,7 +203,7 @@ async function scheduleReminders(
   return scheduled;
 }
 
-/** Handles one event in its own transaction and publishes the lead events after commit. */
+/** Handles one event in its own unit of work (lead events published after its commit). */
 export async function handleEvent(
   services: AppServices,
   handle: TenantHandle,
@@ -212,9 +212,7 @@ export async function handleEvent(
 ): Promise<EventResult> {
   const loaded = settings ?? (await loadEngineSettings(handle));
   // A deadlock aborts the whole transaction, event row included: running it again is safe.
-  const { result, leadEvents } = await retryOnDeadlock(() =>
-    handle.db.transaction().execute((trx) => runEventWithin(trx, services, handle, loaded, event)),
+  return inTenantTransaction(services, handle, (unit) =>
+    runEventWithin(unit, services, handle, loaded, event),
   );
-  services.leadEvents.publish(leadEvents);
-  return result;
 }

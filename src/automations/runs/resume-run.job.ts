@@ -2,6 +2,7 @@ import type { JobContext, JobDefinition } from '../../queue/job-types.js';
 import { PermanentJobError } from '../../queue/job-types.js';
 import { toLead } from '../../leads/index.js';
 import { selectLeads } from '../../leads/index.js';
+import { inTenantTransaction } from '../../tenancy/unit-of-work.js';
 import { AutomationSession, resumeRunJobKind, type ResumeRunPayload } from '../engine/automation-session.js';
 import { loadEngineSettings, markEngineTransaction } from '../engine/handle-event.js';
 import { lockRun, runStateOf } from './run.repository.js';
@@ -17,12 +18,13 @@ export async function resumeRun(ctx: JobContext<ResumeRunPayload>) {
   const { handle, services } = ctx;
   const { runId, startIndex } = ctx.job.payload;
   const settings = await loadEngineSettings(handle);
-  const outcome = await handle.db.transaction().execute(async (trx) => {
+  return inTenantTransaction(services, handle, async (unit) => {
+    const { trx } = unit;
     await markEngineTransaction(trx);
     const row = await lockRun(trx, runId);
     if (!row) throw new PermanentJobError(`No automation run ${runId}`, 'not_found');
     if ((row.outcomes as ActionOutcome[])[startIndex]?.status !== 'scheduled') {
-      return { resumed: false, jobIds: [], leadEvents: [] };
+      return { resumed: false, jobIds: [] as string[] };
     }
     const event = await trx
       .selectFrom('automation_events')
@@ -36,7 +38,7 @@ export async function resumeRun(ctx: JobContext<ResumeRunPayload>) {
       {
         services,
         handle,
-        trx,
+        unit,
         scoring: settings.scoring,
         assignmentRules: settings.rules,
         rules: settings.automationRules,
@@ -45,10 +47,8 @@ export async function resumeRun(ctx: JobContext<ResumeRunPayload>) {
       leadRow ? toLead(leadRow, settings.scoring.hotThreshold) : null,
     );
     await session.resume(runStateOf(row), row.rule_actions as Action[], startIndex, row.variables);
-    return { resumed: true, jobIds: session.jobs.map((job) => job.id), leadEvents: session.leadEvents };
+    return { resumed: true, jobIds: session.jobs.map((job) => job.id) };
   });
-  services.leadEvents.publish(outcome.leadEvents);
-  return { resumed: outcome.resumed, jobIds: outcome.jobIds };
 }
 
 export const resumeRunJob: JobDefinition<ResumeRunPayload> = { kind: resumeRunJobKind, handler: resumeRun };

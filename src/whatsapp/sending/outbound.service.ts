@@ -1,7 +1,9 @@
 import type { AppServices } from '../../app/services.js';
 import type { TenantDb } from '../../db/tenant-database.js';
 import { AppError } from '../../http/app-error.js';
+import type { EnqueueRequest } from '../../queue/job-types.js';
 import type { TenantHandle } from '../../tenancy/connection-manager.js';
+import { inTenantTransaction } from '../../tenancy/unit-of-work.js';
 import type { SendMessageBody } from '../inbox/conversations.schemas.js';
 import { findConversation, toMessage } from '../inbox/conversations.repository.js';
 import { sendMessageJobKind } from './send-message.job.js';
@@ -11,8 +13,9 @@ import { templateStatus } from '../templates/templates.repository.js';
 export const customerServiceWindowMs = 24 * 60 * 60 * 1000;
 
 /**
- * Records an outbound message as queued and queues its send job, in one transaction when
- * possible. `within` runs in the message's transaction (a caller records what it caused).
+ * Records an outbound message as queued and queues its send job, in one unit of work (the
+ * job exists exactly when the message does). `within` runs in the message's transaction (a
+ * caller records what it caused).
  */
 export async function queueOutboundMessage(
   services: AppServices,
@@ -52,8 +55,7 @@ export async function queueOutboundMessage(
     body = `[template ${name}]`;
   }
 
-  const sameServer = handle.server === services.servers.defaultServer;
-  const message = await handle.db.transaction().execute(async (trx) => {
+  const message = await inTenantTransaction(services, handle, async ({ trx, enqueue }) => {
     const row = await trx
       .insertInto('messages')
       .values({
@@ -71,22 +73,22 @@ export async function queueOutboundMessage(
       .set({ last_message_at: now, updated_at: now })
       .where('id', '=', conversation.id)
       .execute();
-    // Same server: the job is queued in the message's transaction, so neither exists without the other.
-    if (sameServer) await enqueueSend(services, handle, row.id, trx);
+    await enqueue(sendJobOf(handle, row.id));
     await within?.(trx, row.id);
     return row;
   });
-  if (!sameServer) await enqueueSend(services, handle, message.id);
   return toMessage(message);
 }
 
-/** Queues the send of a recorded message (once per message: idempotent by its id). */
-export function enqueueSend(services: AppServices, handle: TenantHandle, messageId: string, trx?: TenantDb) {
-  return services.queue.enqueue(
-    handle.tenant.id,
-    sendMessageJobKind,
-    { messageId },
-    { idempotencyKey: `whatsapp-send:${messageId}` },
-    trx,
-  );
+/** The send job of a recorded message (once per message: idempotent by its id). */
+const sendJobOf = (handle: TenantHandle, messageId: string): EnqueueRequest => ({
+  tenantId: handle.tenant.id,
+  kind: sendMessageJobKind,
+  payload: { messageId },
+  options: { idempotencyKey: `whatsapp-send:${messageId}` },
+});
+
+/** Queues the send of a message recorded earlier. */
+export function enqueueSend(services: AppServices, handle: TenantHandle, messageId: string) {
+  return services.queue.enqueueMany([sendJobOf(handle, messageId)]);
 }

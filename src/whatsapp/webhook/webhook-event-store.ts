@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { AppServices } from '../../app/services.js';
 import { GroupCommit, type BatchItemOutcome } from '../../db/group-commit.js';
-import { transactionWithJobs } from '../../queue/transaction-with-jobs.js';
 import type { Tenant } from '../../tenancy/tenant.js';
+import { inTenantTransaction } from '../../tenancy/unit-of-work.js';
 import type { StoredChange } from './webhook-payload.js';
 
 export const processEventJobKind = 'whatsapp.process_event';
@@ -41,9 +41,9 @@ export class WebhookEventStore {
     // Ids made here, so the job can name its events without reading the INSERT back.
     const rows = shares.map(({ changes }) => ({ id: randomUUID(), payload: JSON.stringify({ changes }) }));
     const eventIds = rows.map(({ id }) => id);
-    await transactionWithJobs(services, handle, async (trx, queue) => {
+    await inTenantTransaction(services, handle, async ({ trx, enqueue }) => {
       await trx.insertInto('whatsapp_events').values(rows).execute();
-      queue({
+      await enqueue({
         tenantId: tenant.id,
         kind: processEventJobKind,
         payload: { eventIds },
