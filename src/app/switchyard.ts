@@ -11,7 +11,6 @@ import { platformSchema, type PlatformDb } from '../db/platform-database.js';
 import { openPGliteServer } from '../db/pglite-server.js';
 import { openPostgresServer } from '../db/postgres-server.js';
 import { ServerRegistry } from '../db/server-registry.js';
-import { closeSmtpTransports } from '../email/smtp-transports.js';
 import { createHttpApp } from '../http/create-app.js';
 import { buildOpenApiDocument, createOpenApiRegistry } from '../http/openapi.js';
 import { LeadEvents } from '../leads/lead-events.js';
@@ -28,7 +27,9 @@ import { TenantAdmin } from '../tenants/tenant-admin.js';
 import { TenantChanges } from '../tenants/tenant-changes.js';
 import { TenantSecrets } from '../tenants/tenant-secrets.js';
 import { tenantChangesChannel } from '../tenants/tenant.repository.js';
+import { startComponents } from './component-lifecycle.js';
 import { components } from './components.js';
+import { ProcessResources } from './process-resources.js';
 import { removeServerInfo, writeServerInfo } from './server-info.js';
 import { buildRouters } from './routes.js';
 import type { AppServices } from './services.js';
@@ -83,6 +84,7 @@ export async function openServices(config: Config, logger: Logger): Promise<AppS
       authenticator,
       corsOrigins: config.http.corsOrigins,
       redis,
+      redisKey: config.realtimeRedisKey,
       logger,
     });
     return {
@@ -100,6 +102,7 @@ export async function openServices(config: Config, logger: Logger): Promise<AppS
       leadEvents: new LeadEvents(logger),
       storage: createObjectStore(config),
       queue: new PostgresJobQueue(defaultServer.db, componentJobs()),
+      resources: new ProcessResources(),
     };
   } catch (error) {
     await defaultServer.close();
@@ -127,6 +130,8 @@ export async function startSwitchyard(
   const stopMemoListening = await services.servers.defaultServer.listen(tenantMemoChannel, (payload) =>
     services.connections.onMemoNotice(payload),
   );
+  // Every role: a worker's jobs change leads too, and its events must reach dashboards.
+  const stopComponents = await startComponents(components, services);
 
   let port: number | undefined;
   if (httpServer) {
@@ -178,8 +183,8 @@ export async function startSwitchyard(
       if (httpServer) await closeHttpServer(httpServer, config.shutdownTimeoutMs);
       await cron?.stop();
       await worker?.stop();
+      await stopComponents();
       await services.realtime.close();
-      closeSmtpTransports(services);
       await stopListening();
       await stopMemoListening();
       await services.redis?.quit().catch(() => undefined);
