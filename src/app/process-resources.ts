@@ -1,3 +1,5 @@
+import type { Stop } from './component.js';
+
 /**
  * Names a per-process resource of type `T` (a connection pool, a timer-driven emitter) that
  * one component's `start` provides and the rest of that component uses.
@@ -15,11 +17,14 @@ export class ResourceKey<T> {
 export class ProcessResources {
   private readonly values = new Map<object, unknown>();
 
-  /** Makes `value` the process's `key` until the returned function withdraws it. */
-  provide<T>(key: ResourceKey<T>, value: T): () => void {
+  /** Makes `value` the process's `key` until the returned `Stop` withdraws it, then `close`s it. */
+  provide<T>(key: ResourceKey<T>, value: T, close?: (value: T) => void | Promise<void>): Stop {
     if (this.values.has(key)) throw new Error(`${key.name} is already provided in this process`);
     this.values.set(key, value);
-    return () => void this.values.delete(key);
+    return async () => {
+      this.values.delete(key);
+      await close?.(value);
+    };
   }
 
   get<T>(key: ResourceKey<T>): T {

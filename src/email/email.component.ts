@@ -9,16 +9,13 @@ import { registerUnsubscribeRoutes } from './unsubscribe.routes.js';
 
 export const emailComponent: Component = {
   name: 'email',
-  start: (services) => {
-    const transports = new SmtpTransports(services);
-    const progress = new CampaignProgress(services);
-    return stopAll(
-      () => transports.close(),
-      services.resources.provide(smtpTransportsKey, transports),
-      () => progress.stop(),
-      services.resources.provide(campaignProgressKey, progress),
-    );
-  },
+  start: (services) =>
+    stopAll(
+      services.resources.provide(smtpTransportsKey, new SmtpTransports(services), (pools) => pools.close()),
+      services.resources.provide(campaignProgressKey, new CampaignProgress(services), (progress) =>
+        progress.stop(),
+      ),
+    ),
   routes: ({ open, crm }, services) => {
     registerUnsubscribeRoutes(open, services);
     registerEmailRoutes(crm, services);
