@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../src/testing/test-database.js';
+import { testRedisUrl } from '../src/testing/test-redis.js';
 import { startCpuMeasurement, type CpuPerRequest } from './lib/cpu.js';
 
 const adminToken = 'bench-platform-admin-token-0123456789';
@@ -20,7 +21,7 @@ export interface BenchServer {
   ): Promise<{ headers: Record<string, string>; schema: string }>;
   /** Starts measuring CPU (Linux /proc); the answer divides what each side used by the requests. */
   measureCpu(): (requests: number) => CpuPerRequest;
-  /** Starts `server.ts` with ROLE=worker on the same database and secrets key; answers its stop. */
+  /** Starts `server.ts` with ROLE=worker (and Redis) on the same database and secrets key; answers its stop. */
   startWorker(env?: Record<string, string>): () => Promise<void>;
   stop(): Promise<void>;
 }
@@ -102,7 +103,8 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
     },
     measureCpu: () => startCpuMeasurement(child.pid!),
     startWorker(extra = {}) {
-      const worker = start({ ...extra, ROLE: 'worker' });
+      // A worker's events reach dashboards only through Redis: it does not start without it.
+      const worker = start({ REDIS_URL: testRedisUrl, ...extra, ROLE: 'worker' });
       return () => stopProcess(worker);
     },
     async stop() {

@@ -15,15 +15,33 @@ export interface Routers {
   open: ApiRouter;
 }
 
+/** Undoes what a component's `start` did: listeners off, timers cleared, resources closed. */
+export type Stop = () => void | Promise<void>;
+
 /**
  * A business component plugs into the process here, so wiring it means adding it to the
  * list in components.ts and nothing else.
  */
 export interface Component {
   name: string;
+  /**
+   * Wires what this process needs whatever its role (web, worker or all): event listeners,
+   * realtime subscriptions, timers, per-process resources (`services.resources`). Runs after
+   * the services open and before routes are served or jobs claimed; the returned `Stop` runs
+   * at shutdown, components in reverse order, after the worker and HTTP server stopped.
+   */
+  start?(services: AppServices): Stop | void | Promise<Stop | void>;
+  /** Declares routes only (web role); anything that must also run in a worker belongs in `start`. */
   routes?(routers: Routers, services: AppServices): void;
   /** Job kinds this component handles (run by the worker role). */
   jobs?: JobDefinition[];
   /** Recurring tasks (scheduled by the worker role). */
   cron?: CronDefinition[];
+}
+
+/** One `Stop` for several, run in reverse order (the last thing started stops first). */
+export function stopAll(...stops: Stop[]): Stop {
+  return async () => {
+    for (const stop of [...stops].reverse()) await stop();
+  };
 }

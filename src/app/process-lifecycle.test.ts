@@ -1,41 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startServerProcess as startServer } from '../testing/server-process.js';
 import { createTestDatabase, testDatabaseKind, type TestDatabase } from '../testing/test-database.js';
-
-const root = join(import.meta.dirname, '../..');
-const tsx = join(root, 'node_modules/.bin/tsx');
-
-interface Started {
-  child: ChildProcess;
-  exit: Promise<{ code: number | null; stderr: string }>;
-  /** Resolves with the port once the process logs that it listens; rejects if it exits first. */
-  listening: Promise<number>;
-}
-
-function startServer(env: Record<string, string>): Started {
-  const child = spawn(tsx, [join(root, 'server.ts')], {
-    env: { ...process.env, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  const exit = new Promise<{ code: number | null; stderr: string }>((resolve) =>
-    child.once('exit', (code) => resolve({ code, stderr })),
-  );
-  const listening = new Promise<number>((resolve, reject) => {
-    let buffer = '';
-    child.stdout!.on('data', (chunk) => {
-      buffer += chunk;
-      for (const line of buffer.split('\n')) {
-        if (line.includes('"msg":"listening"')) resolve(JSON.parse(line).port);
-      }
-    });
-    void exit.then(({ code, stderr: err }) => reject(new Error(`exited with ${code}: ${err}`)));
-  });
-  listening.catch(() => undefined); // awaited only by tests that expect the process to come up
-  return { child, exit, listening };
-}
 
 describe('process lifecycle', () => {
   const databases: TestDatabase[] = [];

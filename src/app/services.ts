@@ -12,6 +12,7 @@ import type { TenantConnectionManager } from '../tenancy/connection-manager.js';
 import type { TenantAdmin } from '../tenants/tenant-admin.js';
 import type { TenantChanges } from '../tenancy/tenant-changes.js';
 import type { TenantSecrets } from '../tenants/tenant-secrets.js';
+import type { ProcessResources } from './process-resources.js';
 
 /** The long-lived objects of one process, built once at start-up and handed to every component. */
 export interface AppServices {
@@ -33,4 +34,6 @@ export interface AppServices {
   leadEvents: LeadEvents;
   /** Media and files: the platform S3/R2 bucket, or DATA_DIR/media. */
   storage: ObjectStore;
+  /** What components started for this process (see `Component.start`), by typed key. */
+  resources: ProcessResources;
 }

@@ -11,7 +11,6 @@ import { platformSchema, type PlatformDb } from '../db/platform-database.js';
 import { openPGliteServer } from '../db/pglite-server.js';
 import { openPostgresServer } from '../db/postgres-server.js';
 import { ServerRegistry } from '../db/server-registry.js';
-import { closeSmtpTransports } from '../email/smtp-transports.js';
 import { createHttpApp } from '../http/create-app.js';
 import { buildOpenApiDocument, createOpenApiRegistry } from '../http/openapi.js';
 import { LeadEvents } from '../leads/lead-events.js';
@@ -29,7 +28,9 @@ import { TenantChanges } from '../tenancy/tenant-changes.js';
 import { TenantSecrets } from '../tenants/tenant-secrets.js';
 import { whatsappSecretHook } from '../whatsapp/webhook/route-registration.js';
 import { tenantChangesChannel } from '../tenants/tenant.repository.js';
+import { startComponents } from './component-lifecycle.js';
 import { components } from './components.js';
+import { ProcessResources } from './process-resources.js';
 import { removeServerInfo, writeServerInfo } from './server-info.js';
 import { buildRouters } from './routes.js';
 import type { AppServices } from './services.js';
@@ -89,6 +90,7 @@ export async function openServices(config: Config, logger: Logger): Promise<AppS
       authenticator,
       corsOrigins: config.http.corsOrigins,
       redis,
+      redisKey: config.realtimeRedisKey,
       logger,
     });
     return {
@@ -106,6 +108,7 @@ export async function openServices(config: Config, logger: Logger): Promise<AppS
       leadEvents: new LeadEvents(logger),
       storage: createObjectStore(config),
       queue: new PostgresJobQueue(defaultServer.db, componentJobs()),
+      resources: new ProcessResources(),
     };
   } catch (error) {
     await defaultServer.close();
@@ -133,6 +136,8 @@ export async function startSwitchyard(
   const stopMemoListening = await services.servers.defaultServer.listen(tenantMemoChannel, (payload) =>
     services.connections.onMemoNotice(payload),
   );
+  // Every role: a worker's jobs change leads too, and its events must reach dashboards.
+  const stopComponents = await startComponents(components, services);
 
   let port: number | undefined;
   if (httpServer) {
@@ -184,8 +189,8 @@ export async function startSwitchyard(
       if (httpServer) await closeHttpServer(httpServer, config.shutdownTimeoutMs);
       await cron?.stop();
       await worker?.stop();
+      await stopComponents();
       await services.realtime.close();
-      closeSmtpTransports(services);
       await stopListening();
       await stopMemoListening();
       await services.redis?.quit().catch(() => undefined);

@@ -12,8 +12,8 @@ import { registerWebhookSecretRoutes } from './actions/webhook-secret.routes.js'
 
 export const automationsComponent: Component = {
   name: 'automations',
+  start: (services) => drainOnLeadEvents(services),
   routes: ({ automations, crm }, services) => {
-    drainOnLeadEvents(services);
     registerEventRoute(automations, '/events', services);
     registerEventRoute(crm, '/automations/events', services);
     registerAutomationRuleRoutes(automations, services);

@@ -45,6 +45,19 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('requires REDIS_URL with ROLE=worker, and warns about a production web process without it', () => {
+    expect(problemsOf({ ROLE: 'worker', DATA_DIR: tempDir() })).toEqual([
+      expect.stringMatching(/^REDIS_URL: required with ROLE=worker/),
+    ]);
+    expect(problemsOf({ ROLE: 'worker', REDIS_URL: 'redis://127.0.0.1:6379', DATA_DIR: tempDir() })).toEqual(
+      [],
+    );
+    const production = { NODE_ENV: 'production', SECRETS_KEY: Buffer.alloc(32, 1).toString('base64') };
+    const web = { ...production, ROLE: 'web', PLATFORM_ADMIN_TOKEN: 'a'.repeat(24), DATA_DIR: tempDir() };
+    expect(loadConfig(web).warnings).toEqual([expect.stringMatching(/REDIS_URL is not set with ROLE=web/)]);
+    expect(loadConfig({ ...web, REDIS_URL: 'redis://127.0.0.1:6379' }).warnings).toEqual([]);
+  });
+
   it('rejects a SECRETS_KEY that is not 32 bytes', () => {
     expect(problemsOf({ SECRETS_KEY: 'c2hvcnQ=', DATA_DIR: tempDir() })[0]).toMatch(
       /^SECRETS_KEY: must be 32 bytes/,

@@ -21,6 +21,8 @@ export interface Config {
   secrets: { currentKey: Buffer; previousKeys: Buffer[] };
   platformAdminToken: string;
   redisUrl?: string;
+  /** The Socket.IO Redis adapter's channel prefix. */
+  realtimeRedisKey: string;
   http: { corsOrigins: string[]; bodyLimit: string; trustProxy: boolean };
   rateLimit: { windowMs: number; max: number };
   tenancy: { maxCachedTenants: number; authCacheTtlMs: number };
@@ -75,6 +77,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (s3Vars.some(Boolean) && !s3Vars.every(Boolean)) {
     problems.push('S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY: set all three or none');
   }
+  checkSplitRoles(env, problems, warnings);
   if (problems.length > 0) throw new ConfigError(problems);
 
   let secretsKey = currentKey;
@@ -105,6 +108,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     secrets: { currentKey: secretsKey, previousKeys: previousKeys.filter((key) => key !== null) },
     platformAdminToken: adminToken,
     redisUrl: env.REDIS_URL,
+    realtimeRedisKey: env.REALTIME_REDIS_KEY,
     http: {
       corsOrigins: env.CORS_ORIGINS,
       bodyLimit: env.BODY_LIMIT,
@@ -146,6 +150,23 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     webhooks: { allowPrivateNetworks: env.WEBHOOK_ALLOW_PRIVATE_NETWORKS },
     warnings,
   };
+}
+
+/**
+ * A worker's realtime events (leads its jobs and cron create or change) reach dashboards,
+ * whose sockets are on web processes, only through Redis: a worker without it would drop
+ * them all, so it does not start. A web process without Redis hears only its own events:
+ * right alone (development, tests), wrong beside a worker, so production warns.
+ */
+function checkSplitRoles(env: Env, problems: string[], warnings: string[]): void {
+  if (env.REDIS_URL) return;
+  if (env.ROLE === 'worker') {
+    problems.push('REDIS_URL: required with ROLE=worker (its events reach dashboards through Redis)');
+  } else if (env.ROLE === 'web' && env.NODE_ENV === 'production') {
+    warnings.push(
+      'REDIS_URL is not set with ROLE=web: dashboards here hear only this process, never a worker. Set REDIS_URL on every process of a split deployment.',
+    );
+  }
 }
 
 function decodeKey(name: string, value: string, problems: string[]): Buffer | null {

@@ -30,6 +30,7 @@ export const envSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
     .optional(),
+  REALTIME_REDIS_KEY: z.string().min(1).default('socket.io'),
   CORS_ORIGINS: commaList.default(['*']),
   BODY_LIMIT: z
     .string()

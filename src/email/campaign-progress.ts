@@ -1,8 +1,12 @@
+import { ResourceKey } from '../app/process-resources.js';
 import type { AppServices } from '../app/services.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { findCampaign } from './campaign.repository.js';
 
 export const campaignProgressEvent = 'campaign.progress';
+
+/** The process's progress emitter, started and stopped by the email component. */
+export const campaignProgressKey = new ResourceKey<CampaignProgress>('email.campaignProgress');
 
 /** Progress events of a campaign that is still sending go out at most this often per process. */
 const progressIntervalMs = 1000;
@@ -39,15 +43,16 @@ export async function reportCampaignProgress(
     )
     .returning('id')
     .executeTakeFirst();
-  const emitter = emitterOf(services);
+  const emitter = services.resources.get(campaignProgressKey);
   if (immediate || completed) await emitter.now(handle, campaignId);
   else emitter.soon(handle, campaignId);
 }
 
-class ProgressEmitter {
+/** Per process: each campaign's chain of events and its pending count, for `reportCampaignProgress`. */
+export class CampaignProgress {
   private readonly campaigns = new Map<string, { chain: Promise<void>; timer?: NodeJS.Timeout }>();
 
-  constructor(private readonly services: AppServices) {}
+  constructor(private readonly services: Pick<AppServices, 'realtime' | 'logger'>) {}
 
   now(handle: TenantHandle, campaignId: string): Promise<void> {
     const entry = this.entry(campaignId);
@@ -63,6 +68,16 @@ class ProgressEmitter {
       entry.timer = undefined;
       void this.emit(handle, campaignId);
     }, progressIntervalMs).unref();
+  }
+
+  /** Drops the counts not sent yet and waits for the events under way. */
+  async stop(): Promise<void> {
+    const entries = [...this.campaigns.values()];
+    for (const entry of entries) {
+      clearTimeout(entry.timer);
+      entry.timer = undefined;
+    }
+    await Promise.allSettled(entries.map((entry) => entry.chain));
   }
 
   private entry(campaignId: string) {
@@ -97,15 +112,4 @@ class ProgressEmitter {
     });
     return settled;
   }
-}
-
-const emitters = new WeakMap<AppServices, ProgressEmitter>();
-
-function emitterOf(services: AppServices): ProgressEmitter {
-  let emitter = emitters.get(services);
-  if (!emitter) {
-    emitter = new ProgressEmitter(services);
-    emitters.set(services, emitter);
-  }
-  return emitter;
 }

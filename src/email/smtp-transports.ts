@@ -1,4 +1,5 @@
 import nodemailer, { type Transporter } from 'nodemailer';
+import { ResourceKey } from '../app/process-resources.js';
 import type { AppServices } from '../app/services.js';
 import type { SecretValue } from '../tenants/index.js';
 
@@ -66,20 +67,11 @@ export class SmtpTransports {
   }
 }
 
-const perProcess = new WeakMap<object, SmtpTransports>();
+/** The process's transport cache, started and closed by the email component. */
+export const smtpTransportsKey = new ResourceKey<SmtpTransports>('email.smtpTransports');
 
-/** The process's transport cache (one per AppServices). */
-export function smtpTransportsOf(services: AppServices): SmtpTransports {
-  let transports = perProcess.get(services);
-  if (!transports) {
-    transports = new SmtpTransports(services);
-    perProcess.set(services, transports);
-  }
-  return transports;
-}
-
-export function closeSmtpTransports(services: AppServices): void {
-  perProcess.get(services)?.close();
+export function smtpTransportsOf(services: Pick<AppServices, 'resources'>): SmtpTransports {
+  return services.resources.get(smtpTransportsKey);
 }
 
 export function fromHeader(secret: SmtpSecret): string {

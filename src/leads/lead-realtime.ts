@@ -5,9 +5,12 @@ const dashboardEvents = new Set(['lead.created', 'lead.updated', 'lead.assigned'
 
 export const agentRoom = (agentId: string) => `agent:${agentId}`;
 
-/** Forwards lead events to the tenant's dashboards, and assignments to the agent's own room. */
-export function forwardLeadEventsToRealtime(events: LeadEvents, realtime: Realtime): void {
-  events.subscribe(({ name, tenantId, lead }) => {
+/**
+ * Forwards lead events to the tenant's dashboards, and assignments to the agent's own room,
+ * until the returned function unsubscribes.
+ */
+export function forwardLeadEventsToRealtime(events: LeadEvents, realtime: Realtime): () => void {
+  return events.subscribe(({ name, tenantId, lead }) => {
     if (!dashboardEvents.has(name)) return;
     realtime.emitToTenant(tenantId, name, lead);
     if (name === 'lead.assigned' && lead.assignedAgentId) {

@@ -34,6 +34,8 @@ export class Realtime {
     authenticator: ApiKeyAuthenticator;
     corsOrigins: string[];
     redis?: RedisClient;
+    /** The adapter's channel prefix: deployments (or test runs) sharing one Redis use their own. */
+    redisKey?: string;
     logger: Logger;
   }): Promise<Realtime> {
     const origin = options.corsOrigins.includes('*') ? true : options.corsOrigins;
@@ -47,7 +49,7 @@ export class Realtime {
       }
       await Promise.all([pub.connect(), sub.connect()]);
       realtime.adapterClients.push(pub, sub);
-      io.adapter(createAdapter(pub, sub));
+      io.adapter(createAdapter(pub, sub, { key: options.redisKey }));
     }
     io.use(async (socket, next) => {
       const auth = socket.handshake.auth as { clientCode?: string; apiKey?: string };
@@ -100,9 +102,12 @@ export class Realtime {
     this.emitToRoom(tenantRoom(tenantId), event, payload);
   }
 
-  /** Lets clients `subscribe:<kind>` to a sub-room of their tenant when `check` allows it. */
-  allowSubscription(kind: string, check: SubscriptionCheck): void {
+  /** Lets clients `subscribe:<kind>` to a sub-room of their tenant when `check` allows it, until withdrawn. */
+  allowSubscription(kind: string, check: SubscriptionCheck): () => void {
     this.subscriptionChecks.set(kind, check);
+    return () => {
+      if (this.subscriptionChecks.get(kind) === check) this.subscriptionChecks.delete(kind);
+    };
   }
 
   /** Emits to a tenant's sub-room, e.g. `agent:<agentId>`. */

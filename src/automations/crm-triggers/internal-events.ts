@@ -121,9 +121,10 @@ const capturedEvents = new Set<LeadEventName>([
 /**
  * Drains a tenant's outbox as soon as this process publishes a lead event that may have
  * filled it: one drain per tenant at a time, and one more if events came in meanwhile.
+ * The returned function unsubscribes and waits for the drains under way.
  */
-export function drainOnLeadEvents(services: AppServices): () => void {
-  const running = new Map<string, { again: boolean }>();
+export function drainOnLeadEvents(services: AppServices): () => Promise<void> {
+  const running = new Map<string, { again: boolean; done: Promise<void> }>();
   const drain = async (tenantId: string) => {
     let handle = services.connections.cached(tenantId);
     if (!handle) {
@@ -137,22 +138,30 @@ export function drainOnLeadEvents(services: AppServices): () => void {
     const pending = await handle.db.selectFrom('automation_outbox').select('id').limit(1).executeTakeFirst();
     if (pending) await drainInternalEvents(services, handle);
   };
-  return services.leadEvents.subscribe(async ({ name, tenantId }) => {
+  const drainWhileAsked = async (tenantId: string, state: { again: boolean }) => {
+    try {
+      while (state.again) {
+        state.again = false;
+        await drain(tenantId);
+      }
+    } finally {
+      running.delete(tenantId);
+    }
+  };
+  const unsubscribe = services.leadEvents.subscribe(({ name, tenantId }) => {
     if (!capturedEvents.has(name)) return;
     const state = running.get(tenantId);
     if (state) {
       state.again = true;
       return;
     }
-    const current = { again: true };
+    const current = { again: true, done: Promise.resolve() };
     running.set(tenantId, current);
-    try {
-      while (current.again) {
-        current.again = false;
-        await drain(tenantId);
-      }
-    } finally {
-      running.delete(tenantId);
-    }
+    current.done = drainWhileAsked(tenantId, current);
+    return current.done;
   });
+  return async () => {
+    unsubscribe();
+    await Promise.allSettled([...running.values()].map((state) => state.done));
+  };
 }

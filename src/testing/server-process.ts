@@ -1,0 +1,71 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '../..');
+const tsx = join(root, 'node_modules/.bin/tsx');
+
+export type LogLine = Record<string, unknown> & { msg?: string };
+
+export interface ServerProcess {
+  child: ChildProcess;
+  /** Every JSON log line the process wrote to stdout so far. */
+  logs: LogLine[];
+  exit: Promise<{ code: number | null; stderr: string }>;
+  /** Resolves with the port once the process logs that it listens; rejects if it exits first. */
+  listening: Promise<number>;
+  /** Resolves with the first log line whose `msg` is `msg`; rejects if the process exits first. */
+  logged(msg: string): Promise<LogLine>;
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** Runs `server.ts` as a child process (as deployed), on loopback and a free port. */
+export function startServerProcess(env: Record<string, string>): ServerProcess {
+  const child = spawn(tsx, [join(root, 'server.ts')], {
+    env: { ...process.env, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const exit = new Promise<{ code: number | null; stderr: string }>((resolve) =>
+    child.once('exit', (code) => resolve({ code, stderr })),
+  );
+  const logs: LogLine[] = [];
+  const waiting: { msg: string; resolve: (line: LogLine) => void }[] = [];
+  let buffer = '';
+  child.stdout!.on('data', (chunk) => {
+    buffer += chunk;
+    const lines = buffer.split('\n');
+    buffer = lines.pop()!;
+    for (const text of lines) {
+      let line: LogLine;
+      try {
+        line = JSON.parse(text) as LogLine;
+      } catch {
+        continue;
+      }
+      logs.push(line);
+      for (const waiter of waiting.filter((entry) => entry.msg === line.msg)) waiter.resolve(line);
+    }
+  });
+  const logged = (msg: string) =>
+    new Promise<LogLine>((resolve, reject) => {
+      const seen = logs.find((line) => line.msg === msg);
+      if (seen) return resolve(seen);
+      waiting.push({ msg, resolve });
+      void exit.then(({ code, stderr: err }) => reject(new Error(`exited with ${code}: ${err}`)));
+    });
+  const listening = logged('listening').then((line) => line.port as number);
+  listening.catch(() => undefined); // awaited only by tests that expect the process to come up
+  return {
+    child,
+    logs,
+    exit,
+    listening,
+    logged,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return (await exit).code;
+    },
+  };
+}
