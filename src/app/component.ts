@@ -1,7 +1,10 @@
 import type { CronDefinition } from '../cron/cron-types.js';
 import type { ApiRouter } from '../http/api-router.js';
 import type { JobDefinition } from '../queue/job-types.js';
+import type { Stop } from './process-resources.js';
 import type { AppServices } from './services.js';
+
+export type { Stop };
 
 /** The shared routers, one per route family; each applies its family's authentication. */
 export interface Routers {
@@ -14,9 +17,6 @@ export interface Routers {
   /** Root, no authentication (health, webhooks, unsubscribe links): routes authenticate themselves. */
   open: ApiRouter;
 }
-
-/** Undoes what a component's `start` did: listeners off, timers cleared, resources closed. */
-export type Stop = () => void | Promise<void>;
 
 /**
  * A business component plugs into the process here, so wiring it means adding it to the

@@ -1,4 +1,5 @@
-import type { Stop } from './component.js';
+/** Undoes what a component's `start` did: listeners off, timers cleared, resources closed. */
+export type Stop = () => void | Promise<void>;
 
 /**
  * Names a per-process resource of type `T` (a connection pool, a timer-driven emitter) that
