@@ -6,11 +6,17 @@ import type { TenantDb } from '../db/tenant-database.js';
 import { AppError } from '../http/app-error.js';
 import type { LeadEvent } from '../leads/lead-events.js';
 import type { Lead } from '../leads/lead.schemas.js';
+import type { JobKind, JobPayloads } from '../queue/job-types.js';
 import type { ScoringSettings } from '../scoring/scoring-settings.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { ActionFailure } from './action-failure.js';
 import { conditionsHold } from './conditions.js';
-import { actionJobKinds, externalJobPayload, type ExternalAction } from './external-actions.js';
+import {
+  actionJobKinds,
+  externalJobPayload,
+  type ExternalAction,
+  type ExternalJobPayload,
+} from './external-actions.js';
 import { applyInternalAction, type InternalAction } from './internal-actions.js';
 import { insertRun, saveRun } from './run.repository.js';
 import type { ActionOutcome, CascadeCut, RunState } from './run.types.js';
@@ -20,11 +26,8 @@ import { MissingVariablesError, type TemplateScope } from './template-text.js';
 /** Cascades deeper than this are cut (a rule that re-fires its own trigger would loop forever). */
 export const maxCascadeDepth = 5;
 
-export const resumeRunJobKind = 'automation.resume_run';
-export interface ResumeRunPayload {
-  runId: string;
-  startIndex: number;
-}
+export const resumeRunJobKind = 'automation.resume_run' as const satisfies JobKind;
+export type ResumeRunPayload = JobPayloads['automation.resume_run'];
 
 export interface SessionDeps {
   services: AppServices;
@@ -264,7 +267,7 @@ export class AutomationSession {
     offsetMs: number,
     variables: Record<string, unknown>,
   ): Promise<ActionOutcome> {
-    let payload: Record<string, unknown>;
+    let payload: ExternalJobPayload;
     try {
       payload = await externalJobPayload(action, {
         trx: this.deps.trx,
@@ -342,7 +345,7 @@ export class AutomationSession {
    * tenant on a dedicated server cannot share a transaction with the queue (in the
    * services database): its jobs are enqueued on their own, idempotently by key.
    */
-  private enqueue(kind: string, payload: unknown, runAt: Date, idempotencyKey: string) {
+  private enqueue<K extends JobKind>(kind: K, payload: JobPayloads[K], runAt: Date, idempotencyKey: string) {
     const { services, handle, trx } = this.deps;
     const sameServer = handle.server === services.servers.defaultServer;
     return services.queue.enqueue(

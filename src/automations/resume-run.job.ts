@@ -1,8 +1,9 @@
-import type { JobContext, JobDefinition } from '../queue/job-types.js';
+import type { AppServices } from '../app/services.js';
+import type { JobContext } from '../queue/job-types.js';
 import { PermanentJobError } from '../queue/job-types.js';
 import { toLead } from '../leads/lead.mapper.js';
 import { selectLeads } from '../leads/lead.repository.js';
-import { AutomationSession, resumeRunJobKind, type ResumeRunPayload } from './automation-session.js';
+import { AutomationSession, type ResumeRunPayload } from './automation-session.js';
 import { loadEngineSettings, markEngineTransaction } from './handle-event.js';
 import { lockRun, runStateOf } from './run.repository.js';
 import type { Action } from './rule.schemas.js';
@@ -13,7 +14,7 @@ import type { ActionOutcome } from './run.types.js';
  * in one transaction like the event itself. The run row is locked and the action must
  * still be `scheduled`, so a retried or duplicated job continues the run once.
  */
-export async function resumeRun(ctx: JobContext<ResumeRunPayload>) {
+export async function resumeRun(ctx: JobContext<ResumeRunPayload, AppServices>) {
   const { handle, services } = ctx;
   const { runId, startIndex } = ctx.job.payload;
   const settings = await loadEngineSettings(handle);
@@ -50,5 +51,3 @@ export async function resumeRun(ctx: JobContext<ResumeRunPayload>) {
   services.leadEvents.publish(outcome.leadEvents);
   return { resumed: outcome.resumed, jobIds: outcome.jobIds };
 }
-
-export const resumeRunJob: JobDefinition<ResumeRunPayload> = { kind: resumeRunJobKind, handler: resumeRun };

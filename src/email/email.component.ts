@@ -1,8 +1,7 @@
 import type { Component } from '../app/component.js';
 import { registerCampaignRoutes } from './campaigns.routes.js';
 import { registerEmailRoutes } from './email.routes.js';
-import { expandCampaignJob } from './expand-campaign.job.js';
-import { sendEmailJob } from './send-email.job.js';
+import { emailJobs } from './email.jobs.js';
 import { registerUnsubscribeRoutes } from './unsubscribe.routes.js';
 
 export const emailComponent: Component = {
@@ -12,5 +11,5 @@ export const emailComponent: Component = {
     registerEmailRoutes(crm, services);
     registerCampaignRoutes(crm, services);
   },
-  jobs: [sendEmailJob, expandCampaignJob],
+  jobs: emailJobs,
 };

@@ -303,6 +303,7 @@ export class JobWorker {
       if (!definition) {
         throw new PermanentJobError(`No handler is registered for job kind '${job.kind}'`, 'unknown_kind');
       }
+      const payload = parsePayload(definition, job.payload);
       const timeoutMs = job.timeoutMs ?? definition.timeoutMs ?? this.options.timeoutMs;
       const handle = await this.services.connections.resolve(job.tenant);
       const context: JobContext = {
@@ -310,7 +311,7 @@ export class JobWorker {
           id: String(job.id),
           tenantId: job.tenant.id,
           kind: job.kind,
-          payload: job.payload,
+          payload,
           attempt: job.attempt,
           maxAttempts: job.maxAttempts,
         },
@@ -377,6 +378,19 @@ export class JobWorker {
       }
     }
   }
+}
+
+/** The payload as the kind's schema reads it; one that does not parse can never succeed. */
+function parsePayload(definition: JobDefinition, payload: unknown): unknown {
+  const parsed = definition.payload.safeParse(payload);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map(
+    (issue) => `${issue.path.join('.') || '(payload)'}: ${issue.message}`,
+  );
+  throw new PermanentJobError(
+    `Invalid payload for job kind '${definition.kind}': ${issues.join('; ')}`,
+    'invalid_payload',
+  );
 }
 
 function withTimeout<T>(work: Promise<T>, timeoutMs: number, controller: AbortController): Promise<T> {

@@ -1,11 +1,9 @@
 import type { Component } from '../app/component.js';
 import { registerInboxRoutes } from './inbox.routes.js';
-import { downloadMediaJob } from './media.job.js';
-import { processEventJob } from './process-event.job.js';
-import { sendMessageJob } from './send-message.job.js';
-import { syncTemplatesCron, syncTemplatesJob } from './templates.job.js';
+import { syncTemplatesCron } from './templates.job.js';
 import { registerTemplateRoutes } from './templates.routes.js';
 import { registerWebhookRoutes } from './webhook.routes.js';
+import { whatsappJobs } from './whatsapp.jobs.js';
 
 export const whatsappComponent: Component = {
   name: 'whatsapp',
@@ -14,6 +12,6 @@ export const whatsappComponent: Component = {
     registerInboxRoutes(crm, services);
     registerTemplateRoutes(crm, services);
   },
-  jobs: [processEventJob, downloadMediaJob, sendMessageJob, syncTemplatesJob],
+  jobs: whatsappJobs,
   cron: [syncTemplatesCron],
 };
