@@ -8,7 +8,7 @@ import { syncTemplates } from './templates.job.js';
 /** The job contract of the WhatsApp component: its kinds, their payloads and handlers. */
 
 export const processEventPayload = z.union([
-  z.object({ eventIds: z.array(z.string()).min(1) }),
+  z.object({ eventIds: z.array(z.string()) }),
   /** A job queued before events were batched into one job per write. */
   z.object({ eventId: z.string() }),
 ]);
