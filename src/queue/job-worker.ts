@@ -47,6 +47,9 @@ interface RunningJob {
   abandoned: boolean;
 }
 
+/** A kind this worker runs: its handler gets this process's services. */
+type ServedJob = JobDefinition<any, AppServices>;
+
 const maxCompletionBatch = 2000;
 const maxBackoffMs = 10_000;
 
@@ -57,7 +60,7 @@ const maxBackoffMs = 10_000;
  */
 export class JobWorker {
   readonly id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  private readonly definitions: Map<string, JobDefinition>;
+  private readonly definitions: Map<string, ServedJob>;
   private readonly leaseMsByKind: Map<string, number>;
   private readonly retryPolicy: RetryPolicy;
   private readonly logger: Logger;
@@ -82,7 +85,7 @@ export class JobWorker {
 
   constructor(
     private readonly services: AppServices,
-    definitions: JobDefinition[],
+    definitions: ServedJob[],
     private readonly options: WorkerOptions,
   ) {
     this.definitions = new Map(definitions.map((definition) => [definition.kind, definition]));
@@ -306,7 +309,7 @@ export class JobWorker {
       const payload = parsePayload(definition, job.payload);
       const timeoutMs = job.timeoutMs ?? definition.timeoutMs ?? this.options.timeoutMs;
       const handle = await this.services.connections.resolve(job.tenant);
-      const context: JobContext = {
+      const context: JobContext<unknown, AppServices> = {
         job: {
           id: String(job.id),
           tenantId: job.tenant.id,
