@@ -1,4 +1,6 @@
 /** What the queue benchmark's producer and worker processes agree on. */
+import { z } from 'zod';
+
 export type SystemName = 'switchyard' | 'graphile-worker' | 'pg-boss';
 export const systems: SystemName[] = ['switchyard', 'graphile-worker', 'pg-boss'];
 
@@ -9,13 +11,15 @@ export const systems: SystemName[] = ['switchyard', 'graphile-worker', 'pg-boss'
  */
 export type WorkerMode = 'drain' | 'latency' | 'fair' | 'hold' | 'recover';
 
-export interface BenchPayload {
+/** Switchyard's worker reads it as it reads every payload, so the benchmark counts that cost. */
+export const benchPayload = z.object({
   /** process.hrtime.bigint() at enqueue, as a string: the monotonic clock is shared by processes. */
-  sent?: string;
-  tenant?: 'A' | 'B';
-  sleepMs?: number;
-  hold?: boolean;
-}
+  sent: z.string().optional(),
+  tenant: z.enum(['A', 'B']).optional(),
+  sleepMs: z.number().optional(),
+  hold: z.boolean().optional(),
+});
+export type BenchPayload = z.infer<typeof benchPayload>;
 
 export type WorkerMessage =
   | { type: 'prepared' }

@@ -16,6 +16,7 @@ import { JobWorker } from '../src/queue/job-worker.js';
 import {
   benchKind,
   fairConcurrency,
+  benchPayload,
   type BenchPayload,
   type SystemName,
   type WorkerMessage,
@@ -68,7 +69,7 @@ async function prepareSwitchyard(): Promise<() => Promise<void>> {
   const services = await openServices(config, createLogger({ level: 'silent' }));
   const worker = new JobWorker(
     services,
-    [{ kind: benchKind, handler: ({ job }) => handle(job.payload as BenchPayload) }],
+    [{ kind: benchKind, payload: benchPayload, handler: ({ job }) => handle(job.payload) }],
     { ...config.queue, shutdownGraceMs: 1000 },
   );
   return () => worker.start();

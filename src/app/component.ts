@@ -33,8 +33,12 @@ export interface Component {
   start?(services: AppServices): Stop | void | Promise<Stop | void>;
   /** Declares routes only (web role); anything that must also run in a worker belongs in `start`. */
   routes?(routers: Routers, services: AppServices): void;
-  /** Job kinds this component handles (run by the worker role). */
-  jobs?: JobDefinition[];
+  /**
+   * Job kinds this component handles (run by the worker role): the list its `<component>.jobs.ts`
+   * contract exports. Each handler names the services it needs; this type checks that the
+   * process's services have them.
+   */
+  jobs?: JobDefinition<any, AppServices>[];
   /** Recurring tasks (scheduled by the worker role). */
   cron?: CronDefinition[];
 }

@@ -8,7 +8,7 @@ import { createTestDatabase, testDatabaseKind, type TestDatabase } from '../test
 import { resumeRunJobKind } from './engine/automation-session.js';
 import { fireDueFollowUps } from './crm-triggers/automations.cron.js';
 import { followUpReminderJobKind } from './crm-triggers/follow-up-reminder.job.js';
-import { createMeetLinkJob } from './actions/meet-action.job.js';
+import { createMeetLinkJob } from './automations.jobs.js';
 import { recordActionDetailOnce } from './runs/run.repository.js';
 
 /**

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pruneJobsTask } from '../queue/queue.cron.js';
+import { untypedQueue } from '../queue/queue-test-kit.js';
 import { startTestApp, type TestApp } from '../testing/test-app.js';
 import { CronScheduler } from './cron-scheduler.js';
 import type { CronDefinition } from './cron-types.js';
@@ -58,7 +59,7 @@ describe('cron', () => {
 
   it('prunes finished jobs past the retention, and nothing else', async () => {
     const { tenant } = await t.createTenant('acme');
-    const queue = t.app.services.queue;
+    const queue = untypedQueue(t);
     const [old, recent, waiting, oldDead] = await queue.enqueueMany(
       ['old', 'recent', 'waiting', 'old-dead'].map((name) => ({
         tenantId: tenant.id,

@@ -4,8 +4,8 @@ import type { JobWorker } from '../queue/job-worker.js';
 import { startWorker, waitForIdle } from '../queue/queue-test-kit.js';
 import { decodeQuotedPrintable, startSmtpSink } from '../testing/smtp-sink.js';
 import { startTestApp, testAdminToken, type TestApp, type TestTenant } from '../testing/test-app.js';
-import { expandCampaignJob } from './expand-campaign.job.js';
-import { sendEmailJob, unsubscribeUrl } from './send-email.job.js';
+import { unsubscribeUrl } from './send-email.job.js';
+import { expandCampaignJob, sendEmailJob } from './email.jobs.js';
 
 const admin = { authorization: `Bearer ${testAdminToken}` };
 

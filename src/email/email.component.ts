@@ -2,10 +2,9 @@ import { stopAll, type Component } from '../app/component.js';
 import { CampaignProgress, campaignProgressKey } from './campaign-progress.js';
 import { registerCampaignRoutes } from './campaigns.routes.js';
 import { registerEmailRoutes } from './email.routes.js';
-import { expandCampaignJob } from './expand-campaign.job.js';
-import { sendEmailJob } from './send-email.job.js';
-import { SmtpTransports, smtpTransportsKey } from './smtp-transports.js';
+import { emailJobs } from './email.jobs.js';
 import { registerUnsubscribeRoutes } from './unsubscribe.routes.js';
+import { SmtpTransports, smtpTransportsKey } from './smtp-transports.js';
 
 export const emailComponent: Component = {
   name: 'email',
@@ -21,5 +20,5 @@ export const emailComponent: Component = {
     registerEmailRoutes(crm, services);
     registerCampaignRoutes(crm, services);
   },
-  jobs: [sendEmailJob, expandCampaignJob],
+  jobs: emailJobs,
 };

@@ -5,8 +5,8 @@ import { runJob, tenantHandle } from '../testing/job-context.js';
 import { decodeQuotedPrintable, startSmtpSink } from '../testing/smtp-sink.js';
 import { startTestApp, testAdminToken, type TestApp, type TestTenant } from '../testing/test-app.js';
 import { renderTemplate } from './render-template.js';
-import { sendEmailJob } from './send-email.job.js';
 import { smtpTransportsOf } from './smtp-transports.js';
+import { sendEmailJob } from './email.jobs.js';
 
 const admin = { authorization: `Bearer ${testAdminToken}` };
 

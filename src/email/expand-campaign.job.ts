@@ -1,7 +1,8 @@
 import type { Insertable } from 'kysely';
+import type { AppServices } from '../app/services.js';
 import { listLeads } from '../leads/index.js';
 import type { Lead } from '../leads/index.js';
-import type { EnqueueRequest, JobContext, JobDefinition } from '../queue/job-types.js';
+import type { EnqueueRequest, JobContext, JobKind, JobPayloads } from '../queue/job-types.js';
 import { PermanentJobError } from '../queue/job-types.js';
 import { inTenantTransaction } from '../tenancy/unit-of-work.js';
 import { batchRunAt, batchSizeOf } from './campaign-batches.js';
@@ -10,17 +11,7 @@ import { campaignAudienceSchema } from './campaign.schemas.js';
 import type { EmailMessagesTable } from './email.tables.js';
 import { sendEmailJobKind } from './send-email.job.js';
 
-export const expandCampaignJobKind = 'email.expand_campaign';
-
-export interface ExpandCampaignPayload {
-  campaignId: string;
-  /** The batch this run expands (0 first). */
-  batch: number;
-  /** The leads list cursor of this batch (none for the first). */
-  cursor?: string;
-  /** When batch 0 started sending (ms), the origin of every batch's send time. */
-  startAt?: number;
-}
+export const expandCampaignJobKind = 'email.expand_campaign' as const satisfies JobKind;
 
 export const expandJobKey = (campaignId: string, batch: number) => `email-campaign:${campaignId}:${batch}`;
 
@@ -48,7 +39,7 @@ function recipientVariables(campaign: Record<string, unknown>, lead: Lead): Reco
  * recorded as such and get no job. Re-running a batch adds nothing (unique recipient rows,
  * idempotent job keys); a cancelled campaign stops expanding.
  */
-export async function expandCampaign(ctx: JobContext<ExpandCampaignPayload>) {
+export async function expandCampaign(ctx: JobContext<JobPayloads['email.expand_campaign'], AppServices>) {
   const { handle, services, job } = ctx;
   const { campaignId, batch, cursor } = job.payload;
   const campaign = await handle.db
@@ -167,8 +158,3 @@ export async function expandCampaign(ctx: JobContext<ExpandCampaignPayload>) {
   await reportCampaignProgress(services, handle, campaignId);
   return { batch, recipients: outcome.recipients, queued: outcome.queued.length };
 }
-
-export const expandCampaignJob: JobDefinition<ExpandCampaignPayload> = {
-  kind: expandCampaignJobKind,
-  handler: expandCampaign,
-};

@@ -1,5 +1,5 @@
 import type { AppServices } from '../app/services.js';
-import type { JobContext, JobDefinition } from '../queue/job-types.js';
+import type { JobContext, JobKind, JobPayloads } from '../queue/job-types.js';
 import { PermanentJobError } from '../queue/job-types.js';
 import { isFinalFailure } from '../queue/retry-policy.js';
 import { recordChannelHealth } from '../channels/index.js';
@@ -10,7 +10,10 @@ import { classifySmtpError, toEmailJobError } from './smtp-errors.js';
 import { fromHeader, smtpTransportsOf } from './smtp-transports.js';
 import { UnsubscribeTokens } from './unsubscribe-token.js';
 
-export const sendEmailJobKind = 'email.send';
+export const sendEmailJobKind = 'email.send' as const satisfies JobKind;
+
+/** Email's handlers hand the services to per-process resources keyed on the services object. */
+type SendEmailContext = JobContext<JobPayloads['email.send'], AppServices>;
 
 export function unsubscribeUrl(services: AppServices, clientCode: string, address: string): string {
   const token = new UnsubscribeTokens(services.config.secrets.currentKey).create(clientCode, address);
@@ -21,7 +24,7 @@ export function unsubscribeUrl(services: AppServices, clientCode: string, addres
  * Sends one recipient's email: skipped when the address is suppressed, rendered from its
  * template with the recipient's variables plus `unsubscribeUrl`, and its outcome recorded.
  */
-export async function sendEmail(ctx: JobContext<{ messageId: string }>): Promise<{ status: string }> {
+export async function sendEmail(ctx: SendEmailContext): Promise<{ status: string }> {
   const { db, tenant } = ctx.handle;
   const message = await db
     .selectFrom('email_messages')
@@ -116,7 +119,7 @@ export async function sendEmail(ctx: JobContext<{ messageId: string }>): Promise
  * A send whose job gives up (a permanent error, or its last attempt failed) leaves its
  * message `failed` with the reason, never `queued` forever, and its campaign's progress told.
  */
-async function failQueuedMessage(ctx: JobContext<{ messageId: string }>, error: unknown): Promise<void> {
+async function failQueuedMessage(ctx: SendEmailContext, error: unknown): Promise<void> {
   const reason = error instanceof Error ? error.message : String(error);
   const failed = await ctx.handle.db
     .updateTable('email_messages')
@@ -130,15 +133,12 @@ async function failQueuedMessage(ctx: JobContext<{ messageId: string }>, error: 
   }
 }
 
-export const sendEmailJob: JobDefinition<{ messageId: string }> = {
-  kind: sendEmailJobKind,
-  handler: async (ctx) => {
-    try {
-      return await sendEmail(ctx);
-    } catch (error) {
-      if (isFinalFailure(error, ctx.job)) await failQueuedMessage(ctx, error);
-      throw error;
-    }
-  },
-  maxAttempts: 6,
-};
+/** The `email.send` handler: a send that gives up leaves its message `failed`. */
+export async function sendEmailOrFailMessage(ctx: SendEmailContext): Promise<{ status: string }> {
+  try {
+    return await sendEmail(ctx);
+  } catch (error) {
+    if (isFinalFailure(error, ctx.job)) await failQueuedMessage(ctx, error);
+    throw error;
+  }
+}

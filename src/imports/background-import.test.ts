@@ -5,10 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppServices } from '../app/services.js';
 import type { JobDefinition } from '../queue/job-types.js';
 import type { JobWorker } from '../queue/job-worker.js';
-import { startWorker, waitForIdle } from '../queue/queue-test-kit.js';
+import { startWorker, waitForIdle, waitForStatus } from '../queue/queue-test-kit.js';
 import { tenantHandle } from '../testing/job-context.js';
 import { startTestApp, type TestApp, type TestTenant } from '../testing/test-app.js';
-import { importProgressEvent, runImportJob } from './run-import.job.js';
+import { runImportJob } from './imports.jobs.js';
+import { importProgressEvent } from './run-import.job.js';
 
 /**
  * `rows` data rows after a `Name,Mobile,Email` header; row i is on line i + 2. Every row
@@ -158,6 +159,15 @@ describe('background CSV import (real queue and worker)', () => {
     const paths = Object.keys((await t.request('/api/openapi.json')).body.paths);
     expect(paths).toEqual(expect.arrayContaining(['/api/crm/imports', '/api/crm/imports/{id}']));
     expect((await t.request('/api/crm/imports', { headers: b.headers })).body.data).toEqual([]);
+  });
+
+  it('sends an import job whose payload its contract refuses to the dead letters', async () => {
+    // @ts-expect-error the typed queue refuses it at compile time too: importId is a string
+    const { id } = await t.app.services.queue.enqueue(b.tenant.id, 'imports.run', { importId: 42 });
+    const row = await waitForStatus(t, b.tenant.id, id, 'dead');
+    expect(row.attempts).toBe(1);
+    expect(row.errors[0]!.code).toBe('invalid_payload');
+    expect(row.last_error).toMatch(/^Invalid payload for job kind 'imports.run': importId: /);
   });
 
   it('refuses a broken file with 400 before storing or writing anything', async () => {

@@ -8,7 +8,6 @@ import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { mapColumns, type LeadColumn } from './csv-columns.js';
 import { findImportRow, toImport, type Import } from './imports.repository.js';
 import { inTenantTransaction } from '../tenancy/unit-of-work.js';
-import { runImportJobKind } from './run-import.job.js';
 
 /** Size of the stored parts of an upload (the header must fit in the first one). */
 const partBytes = 1024 * 1024;
@@ -35,7 +34,7 @@ async function* partsOf(source: Readable): AsyncGenerator<Buffer> {
 
 /** The stored upload, part after part, as one stream. */
 export function readStoredUpload(
-  services: AppServices,
+  services: Pick<AppServices, 'storage'>,
   handle: TenantHandle,
   importId: string,
   parts: number,
@@ -52,7 +51,7 @@ export function readStoredUpload(
 }
 
 export async function deleteStoredUpload(
-  services: AppServices,
+  services: Pick<AppServices, 'storage'>,
   handle: TenantHandle,
   importId: string,
   parts: number,
@@ -136,7 +135,7 @@ export async function startBackgroundImport(
       .execute();
     await enqueue({
       tenantId: handle.tenant.id,
-      kind: runImportJobKind,
+      kind: 'imports.run',
       payload: { importId: id },
       options: { idempotencyKey: `import:${id}` },
     });

@@ -1,23 +1,24 @@
+import type { AppServices } from '../app/services.js';
 import { AppError } from '../http/app-error.js';
-import type { JobContext, JobDefinition } from '../queue/job-types.js';
+import type { JobContext, JobPayloads } from '../queue/job-types.js';
 import { PermanentJobError } from '../queue/job-types.js';
 import { importLeads, type BatchProgress } from './import-leads.js';
 import { deleteStoredUpload, readStoredUpload } from './import-upload.js';
 import { addBatchProgress, findImportRow, toImport, type ImportRow } from './imports.repository.js';
 
-export const runImportJobKind = 'imports.run';
 export const importProgressEvent = 'import.progress';
 
-export interface RunImportPayload {
-  importId: string;
-}
+type RunImportContext = JobContext<
+  JobPayloads['imports.run'],
+  Pick<AppServices, 'realtime' | 'leadEvents' | 'storage'>
+>;
 
 /**
  * Ingests a stored upload batch by batch. Each batch commits its leads with the import's
  * counts and last line, so a retried run skips what is committed and continues; every
  * commit sends `import.progress` to the tenant's dashboards.
  */
-export async function runImport(ctx: JobContext<RunImportPayload>) {
+export async function runImport(ctx: RunImportContext) {
   const { handle, services, job, signal } = ctx;
   const { importId } = job.payload;
   const db = handle.db;
@@ -75,11 +76,3 @@ export async function runImport(ctx: JobContext<RunImportPayload>) {
   const done = (await findImportRow(db, importId))!;
   return { total: done.total, created: done.created, duplicates: done.duplicates, failed: done.failed };
 }
-
-export const runImportJob: JobDefinition<RunImportPayload> = {
-  kind: runImportJobKind,
-  handler: runImport,
-  // A 100,000-row file takes a while; the lease is renewed meanwhile and a retry resumes.
-  timeoutMs: 30 * 60_000,
-  maxAttempts: 5,
-};

@@ -7,7 +7,10 @@ export type { GoogleSecret };
 const calendarScope = 'https://www.googleapis.com/auth/calendar.events';
 
 /** A Calendar v3 client for the tenant's Google credentials (OAuth refresh token or delegated service account). */
-export function calendarClient(services: AppServices, secret: GoogleSecret): calendar_v3.Calendar {
+export function calendarClient(
+  services: Pick<AppServices, 'config'>,
+  secret: GoogleSecret,
+): calendar_v3.Calendar {
   const { apiRootUrl, oauthTokenUrl } = services.config.google;
   let auth;
   if (secret.type === 'oauth') {

@@ -11,7 +11,7 @@ export function conferenceStateOf(event: calendar_v3.Schema$Event): ConferenceSt
 
 /** Records what Calendar says about the meeting's event; emits `meeting.created` once the link exists. */
 export async function applyEvent(
-  services: AppServices,
+  services: Pick<AppServices, 'realtime'>,
   handle: TenantHandle,
   meetingId: string,
   event: calendar_v3.Schema$Event,

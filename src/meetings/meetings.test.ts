@@ -4,7 +4,7 @@ import type { JobWorker } from '../queue/job-worker.js';
 import { startWorker, waitForIdle } from '../queue/queue-test-kit.js';
 import { FakeGoogleCalendar } from '../testing/fake-google-calendar.js';
 import { startTestApp, testAdminToken, type TestApp, type TestTenant } from '../testing/test-app.js';
-import { pollConferenceJob } from './poll-conference.job.js';
+import { pollConferenceJob } from './meetings.jobs.js';
 
 const admin = { authorization: `Bearer ${testAdminToken}` };
 const leadId = '6f1c2a4e-1b7d-4c2e-9a41-5b2d7c9e0f11';

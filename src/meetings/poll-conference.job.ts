@@ -1,13 +1,19 @@
-import type { JobContext, JobDefinition } from '../queue/job-types.js';
+import type { AppServices } from '../app/services.js';
+import type { JobContext, JobKind, JobPayloads } from '../queue/job-types.js';
 import { PermanentJobError, RetryLaterError } from '../queue/job-types.js';
 import { calendarClient } from './google-calendar.js';
 import { applyEvent } from './meeting-conference.js';
 
-export const pollConferenceJobKind = 'meetings.poll_conference';
+export const pollConferenceJobKind = 'meetings.poll_conference' as const satisfies JobKind;
 export const pollDelayMs = 2000;
 
 /** Asks Calendar again until the Meet conference of a pending meeting is created or has failed. */
-export async function pollConference(ctx: JobContext<{ meetingId: string }>): Promise<{ state: string }> {
+type PollConferenceContext = JobContext<
+  JobPayloads['meetings.poll_conference'],
+  Pick<AppServices, 'secrets' | 'config' | 'realtime'>
+>;
+
+export async function pollConference(ctx: PollConferenceContext): Promise<{ state: string }> {
   const { db, tenant } = ctx.handle;
   const meeting = await db
     .selectFrom('meetings')
@@ -28,9 +34,3 @@ export async function pollConference(ctx: JobContext<{ meetingId: string }>): Pr
   if (state === 'pending') throw new RetryLaterError('Meet conference still pending', pollDelayMs);
   return { state };
 }
-
-export const pollConferenceJob: JobDefinition<{ meetingId: string }> = {
-  kind: pollConferenceJobKind,
-  handler: pollConference,
-  maxAttempts: 30,
-};

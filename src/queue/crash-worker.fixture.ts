@@ -2,6 +2,7 @@
  * A worker process for the crash test: it runs `crash.hold` jobs by announcing the job on
  * stdout and then hanging, so that the test can SIGKILL it while it holds the lease.
  */
+import { z } from 'zod';
 import { openServices } from '../app/switchyard.js';
 import { loadConfig } from '../config/config.js';
 import { createLogger } from '../logging/logger.js';
@@ -15,6 +16,7 @@ const worker = new JobWorker(
   [
     {
       kind: 'crash.hold',
+      payload: z.unknown(),
       handler: ({ job }) => {
         process.stdout.write(`${JSON.stringify({ claimed: job.id, worker: worker.id })}\n`);
         return new Promise(() => undefined);

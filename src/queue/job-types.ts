@@ -1,7 +1,22 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { AppServices } from '../app/services.js';
+import type { ZodType } from 'zod';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
+
+/**
+ * Every job kind and its payload type. Empty here: each component adds its kinds from its
+ * contract file (`<component>.jobs.ts`) by declaration merging, so the queue knows every kind's
+ * payload without importing a component:
+ *
+ *     declare module '../queue/job-types.js' {
+ *       interface JobPayloads { 'email.send': z.infer<typeof sendEmailPayload> }
+ *     }
+ */
+// Empty on purpose: declaration merging needs an interface, and the components fill it.
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface JobPayloads {}
+
+export type JobKind = keyof JobPayloads & string;
 
 export interface EnqueueOptions {
   /** When the job becomes runnable (default now). */
@@ -25,10 +40,10 @@ export interface JobQueue {
    * Adds a job for a tenant. Pass `db` (a transaction on the default server) to enqueue in
    * the same transaction as the data change that causes the job.
    */
-  enqueue(
+  enqueue<K extends JobKind>(
     tenantId: string,
-    kind: string,
-    payload: unknown,
+    kind: K,
+    payload: JobPayloads[K],
     options?: EnqueueOptions,
     db?: Kysely<any>,
   ): Promise<EnqueuedJob>;
@@ -36,7 +51,26 @@ export interface JobQueue {
   enqueueMany(jobs: EnqueueRequest[], db?: Kysely<any>): Promise<EnqueuedJob[]>;
 }
 
-export interface EnqueueRequest {
+/** A job to add, of any kind; its payload typed by its kind. */
+export type EnqueueRequest = {
+  [K in JobKind]: { tenantId: string; kind: K; payload: JobPayloads[K]; options?: EnqueueOptions };
+}[JobKind];
+
+/**
+ * One request of kind `K`. Where the kind is a type parameter TypeScript cannot narrow the union
+ * above, so generic code builds its requests here: the kind and its payload still agree.
+ */
+export function jobRequest<K extends JobKind>(
+  tenantId: string,
+  kind: K,
+  payload: JobPayloads[K],
+  options?: EnqueueOptions,
+): EnqueueRequest {
+  return { tenantId, kind, payload, options } as EnqueueRequest;
+}
+
+/** A job as the queue stores it, whatever its kind (what the typed requests reduce to). */
+export interface StoredEnqueueRequest {
   tenantId: string;
   kind: string;
   payload: unknown;
@@ -53,25 +87,42 @@ export interface Job<P = unknown> {
   maxAttempts: number;
 }
 
-export interface JobContext<P = unknown> {
+/**
+ * What a handler gets for one run. `services` is typed as the dependencies the handler names
+ * (`D`, e.g. `Pick<AppServices, 'secrets' | 'realtime'>`), not the whole services object: the
+ * component's `jobs` list is checked against the services the worker has.
+ */
+export interface JobContext<P = unknown, D = unknown> {
   job: Job<P>;
   /** The job's tenant, resolved through the connection manager. */
   handle: TenantHandle;
   logger: Logger;
   /** Aborted on timeout or shutdown. */
   signal: AbortSignal;
-  services: AppServices;
+  services: D;
 }
 
-/** What a component declares to handle one kind of job. */
-export interface JobDefinition<P = any> {
+/**
+ * One job kind's contract, as a component's `<component>.jobs.ts` declares it: the kind, the
+ * schema its payload must parse with (checked when the worker claims the job: a payload that does
+ * not parse goes to the dead letters, never into the handler) and the handler.
+ */
+export interface JobDefinition<P = any, D = any> {
   kind: string;
-  handler: (ctx: JobContext<P>) => Promise<unknown>;
+  payload: ZodType<P>;
+  handler: (ctx: JobContext<P, D>) => Promise<unknown>;
   /** Lease held while running, renewed by heartbeat (default 30 s). */
   leaseMs?: number;
   maxAttempts?: number;
   /** Default timeout of this kind's runs (an enqueue option overrides it). */
   timeoutMs?: number;
+}
+
+/** A job contract whose kind is registered in `JobPayloads` with the payload its schema gives. */
+export function defineJob<K extends JobKind, D>(
+  definition: JobDefinition<JobPayloads[K], D> & { kind: K },
+): JobDefinition<JobPayloads[K], D> {
+  return definition;
 }
 
 /** Thrown by a handler when retrying cannot help (bad payload, provider says never). */

@@ -1,9 +1,10 @@
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { startTestApp, type TestApp, type TestTenant } from '../testing/test-app.js';
 import { PermanentJobError, RetryLaterError, type JobContext } from './job-types.js';
 import type { JobWorker } from './job-worker.js';
-import { gate, jobRow, startWorker, waitForStatus } from './queue-test-kit.js';
+import { gate, jobRow, startWorker, untypedQueue, waitForStatus } from './queue-test-kit.js';
 
 describe('job queue and worker', () => {
   let t: TestApp;
@@ -22,7 +23,7 @@ describe('job queue and worker', () => {
   });
   afterAll(() => t?.close());
 
-  const queue = () => t.app.services.queue;
+  const queue = () => untypedQueue(t);
 
   describe('enqueue', () => {
     it('returns the existing job for a repeated idempotency key, also under concurrency', async () => {
@@ -135,7 +136,7 @@ describe('job queue and worker', () => {
     // The queue of this app knows no such kind, so the default comes from a queue that does.
     const { PostgresJobQueue } = await import('./postgres-job-queue.js');
     const knowing = new PostgresJobQueue(t.app.services.servers.defaultServer.db, [
-      { kind: 'second-time-lucky', maxAttempts: 2, handler: async () => undefined },
+      { kind: 'second-time-lucky', maxAttempts: 2 },
     ]);
     const { id } = await knowing.enqueue(a.tenant.id, 'second-time-lucky', {});
     const row = await waitForStatus(t, a.tenant.id, id, 'succeeded');
@@ -185,6 +186,29 @@ describe('job queue and worker', () => {
     expect(row.attempts).toBe(1);
     expect(row.last_error).toBe("No handler is registered for job kind 'no-such-kind'");
     expect(row.errors[0]!.code).toBe('unknown_kind');
+  });
+
+  it('sends a payload its kind does not parse to the dead letters, never into the handler; a valid one runs', async () => {
+    const handled: unknown[] = [];
+    worker = await startWorker(t, [
+      {
+        kind: 'typed',
+        payload: z.object({ to: z.string(), lines: z.array(z.object({ n: z.number() })) }),
+        handler: async ({ job }) => {
+          handled.push(job.payload);
+          return 'sent';
+        },
+      },
+    ]);
+    const bad = await queue().enqueue(a.tenant.id, 'typed', { to: 7, lines: [{ n: 1 }, { n: 'two' }] });
+    const good = await queue().enqueue(a.tenant.id, 'typed', { to: 'x', lines: [{ n: 1 }], extra: true });
+    const dead = await waitForStatus(t, a.tenant.id, bad.id, 'dead');
+    expect(dead.attempts).toBe(1);
+    expect(dead.errors).toEqual([expect.objectContaining({ attempt: 1, code: 'invalid_payload' })]);
+    expect(dead.last_error).toMatch(/^Invalid payload for job kind 'typed': to: [^;]+; lines\.1\.n: [^;]+$/);
+    expect((await waitForStatus(t, a.tenant.id, good.id, 'succeeded')).result).toBe('sent');
+    // The handler gets the payload as the schema reads it (keys it does not declare dropped).
+    expect(handled).toEqual([{ to: 'x', lines: [{ n: 1 }] }]);
   });
 
   it('aborts the signal of a run that exceeds its timeout and counts the attempt as failed', async () => {

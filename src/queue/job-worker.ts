@@ -47,6 +47,9 @@ interface RunningJob {
   abandoned: boolean;
 }
 
+/** A kind this worker runs: its handler gets this process's services. */
+type ServedJob = JobDefinition<any, AppServices>;
+
 const maxCompletionBatch = 2000;
 const maxBackoffMs = 10_000;
 
@@ -57,7 +60,7 @@ const maxBackoffMs = 10_000;
  */
 export class JobWorker {
   readonly id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  private readonly definitions: Map<string, JobDefinition>;
+  private readonly definitions: Map<string, ServedJob>;
   private readonly leaseMsByKind: Map<string, number>;
   private readonly retryPolicy: RetryPolicy;
   private readonly logger: Logger;
@@ -82,7 +85,7 @@ export class JobWorker {
 
   constructor(
     private readonly services: AppServices,
-    definitions: JobDefinition[],
+    definitions: ServedJob[],
     private readonly options: WorkerOptions,
   ) {
     this.definitions = new Map(definitions.map((definition) => [definition.kind, definition]));
@@ -303,14 +306,15 @@ export class JobWorker {
       if (!definition) {
         throw new PermanentJobError(`No handler is registered for job kind '${job.kind}'`, 'unknown_kind');
       }
+      const payload = parsePayload(definition, job.payload);
       const timeoutMs = job.timeoutMs ?? definition.timeoutMs ?? this.options.timeoutMs;
       const handle = await this.services.connections.resolve(job.tenant);
-      const context: JobContext = {
+      const context: JobContext<unknown, AppServices> = {
         job: {
           id: String(job.id),
           tenantId: job.tenant.id,
           kind: job.kind,
-          payload: job.payload,
+          payload,
           attempt: job.attempt,
           maxAttempts: job.maxAttempts,
         },
@@ -377,6 +381,19 @@ export class JobWorker {
       }
     }
   }
+}
+
+/** The payload as the kind's schema reads it; one that does not parse can never succeed. */
+function parsePayload(definition: JobDefinition, payload: unknown): unknown {
+  const parsed = definition.payload.safeParse(payload);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map(
+    (issue) => `${issue.path.join('.') || '(payload)'}: ${issue.message}`,
+  );
+  throw new PermanentJobError(
+    `Invalid payload for job kind '${definition.kind}': ${issues.join('; ')}`,
+    'invalid_payload',
+  );
 }
 
 function withTimeout<T>(work: Promise<T>, timeoutMs: number, controller: AbortController): Promise<T> {

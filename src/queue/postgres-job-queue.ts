@@ -1,23 +1,28 @@
 import { sql, type Kysely } from 'kysely';
-import type { EnqueuedJob, EnqueueRequest, JobDefinition, JobQueue } from './job-types.js';
+import type { EnqueuedJob, JobDefinition, JobQueue, StoredEnqueueRequest } from './job-types.js';
 
 export const jobsChannel = 'switchyard_jobs';
 
 export const defaultMaxAttempts = 10;
+
+type KindDefaults = Pick<JobDefinition, 'kind' | 'maxAttempts' | 'timeoutMs'>;
 
 /**
  * The job queue in the services database (`platform.jobs`). Enqueueing is one statement
  * (`platform.enqueue_jobs`): an INSERT ... ON CONFLICT on the per-tenant idempotency key (no
  * check-then-insert race) that also NOTIFYs the workers, delivered when the surrounding
  * transaction commits.
+ *
+ * Its own methods take any kind and payload (the queue's tests use kinds no component declares);
+ * the app reaches it as a `JobQueue`, typed by kind.
  */
 export class PostgresJobQueue implements JobQueue {
-  private readonly definitions: Map<string, JobDefinition>;
+  private readonly definitions: Map<string, KindDefaults>;
 
   /** `definitions` give each kind its default attempts and timeout. */
   constructor(
     private readonly db: Kysely<any>,
-    definitions: JobDefinition[] = [],
+    definitions: KindDefaults[] = [],
   ) {
     this.definitions = new Map(definitions.map((definition) => [definition.kind, definition]));
   }
@@ -26,18 +31,18 @@ export class PostgresJobQueue implements JobQueue {
     tenantId: string,
     kind: string,
     payload: unknown,
-    options: EnqueueRequest['options'] = {},
+    options: StoredEnqueueRequest['options'] = {},
     db?: Kysely<any>,
   ): Promise<EnqueuedJob> {
     const [job] = await this.enqueueMany([{ tenantId, kind, payload, options }], db);
     return job!;
   }
 
-  async enqueueMany(jobs: EnqueueRequest[], db: Kysely<any> = this.db): Promise<EnqueuedJob[]> {
+  async enqueueMany(jobs: StoredEnqueueRequest[], db: Kysely<any> = this.db): Promise<EnqueuedJob[]> {
     if (jobs.length === 0) return [];
     // ON CONFLICT DO UPDATE cannot touch one row twice in a statement: send each key once.
     const firstOfKey = new Map<string, number>();
-    const unique: EnqueueRequest[] = [];
+    const unique: StoredEnqueueRequest[] = [];
     const slotOf = jobs.map((job) => {
       const key = job.options?.idempotencyKey;
       if (key !== undefined) {
@@ -49,7 +54,7 @@ export class PostgresJobQueue implements JobQueue {
       return unique.length - 1;
     });
 
-    const column = <T>(pick: (job: EnqueueRequest) => T) => unique.map(pick);
+    const column = <T>(pick: (job: StoredEnqueueRequest) => T) => unique.map(pick);
     const { rows } = await sql<{ ord: number; id: number; created: boolean }>`
       select * from platform.enqueue_jobs(
         ${column((job) => job.tenantId)}::uuid[],

@@ -1,7 +1,10 @@
 import { expect } from 'vitest';
+import { z } from 'zod';
+import type { AppServices } from '../app/services.js';
 import type { TestApp } from '../testing/test-app.js';
 import type { JobDefinition } from './job-types.js';
 import { JobWorker, type WorkerOptions } from './job-worker.js';
+import { PostgresJobQueue } from './postgres-job-queue.js';
 import { findJob, type JobRow } from './jobs.repository.js';
 import type { JobStatus } from './queue.tables.js';
 
@@ -17,14 +20,27 @@ export const fastWorkerOptions: WorkerOptions = {
   retryPolicy: { baseMs: 5, capMs: 20 },
 };
 
+/** A definition for a worker under test: kinds of the queue's own tests may take any payload. */
+export type TestJobDefinition = Omit<JobDefinition<any, AppServices>, 'payload'> &
+  Partial<Pick<JobDefinition, 'payload'>>;
+
 export async function startWorker(
   t: TestApp,
-  definitions: JobDefinition[],
+  definitions: TestJobDefinition[],
   options: Partial<WorkerOptions> = {},
 ): Promise<JobWorker> {
-  const worker = new JobWorker(t.app.services, definitions, { ...fastWorkerOptions, ...options });
+  const withPayloads = definitions.map((definition) => ({ payload: z.unknown(), ...definition }));
+  const worker = new JobWorker(t.app.services, withPayloads, { ...fastWorkerOptions, ...options });
   await worker.start();
   return worker;
+}
+
+/**
+ * The services' queue without the kind typing, for tests of the queue itself, whose kinds no
+ * component declares (same database; no component's defaults).
+ */
+export function untypedQueue(t: TestApp): PostgresJobQueue {
+  return new PostgresJobQueue(t.app.services.servers.defaultServer.db);
 }
 
 export function jobRow(t: TestApp, tenantId: string, id: string): Promise<JobRow | undefined> {

@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabaseKind } from '../testing/test-database.js';
 import { startTestApp, type TestApp, type TestTenant } from '../testing/test-app.js';
-import { jobRow, startWorker, waitForStatus } from './queue-test-kit.js';
+import { jobRow, startWorker, untypedQueue, waitForStatus } from './queue-test-kit.js';
 
 // PGlite is embedded in one process: a second process cannot open the same database.
 describe.skipIf(testDatabaseKind === 'pglite')('a worker process killed with SIGKILL', () => {
@@ -21,7 +21,7 @@ describe.skipIf(testDatabaseKind === 'pglite')('a worker process killed with SIG
   });
 
   it('loses its lease, and its job completes once on another worker; none is lost', async () => {
-    const jobs = await t.app.services.queue.enqueueMany(
+    const jobs = await untypedQueue(t).enqueueMany(
       Array.from({ length: 5 }, (_, n) => ({ tenantId: a.tenant.id, kind: 'crash.hold', payload: n })),
     );
     child = spawn(

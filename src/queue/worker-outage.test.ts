@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp, type TestTenant } from '../testing/test-app.js';
 import { testDatabaseKind, withAdminClient } from '../testing/test-database.js';
-import { gate, startWorker, waitForStatus } from './queue-test-kit.js';
+import { gate, startWorker, untypedQueue, waitForStatus } from './queue-test-kit.js';
 
 /** Terminates every backend of the test database (pool connections and the LISTEN connection). */
 async function terminateBackends(t: TestApp): Promise<number> {
@@ -56,7 +56,7 @@ describe.skipIf(testDatabaseKind === 'pglite')('Postgres backends terminated und
       { concurrency: 5, pollMs: 600_000 },
     );
     try {
-      const before = await t.app.services.queue.enqueueMany(
+      const before = await untypedQueue(t).enqueueMany(
         Array.from({ length: 20 }, (_, n) => ({
           tenantId: a.tenant.id,
           kind: 'outage.work',
@@ -76,7 +76,7 @@ describe.skipIf(testDatabaseKind === 'pglite')('Postgres backends terminated und
       for (let n = 0; n < 5; n++) {
         after.push(
           await retrying(() =>
-            t.app.services.queue.enqueue(a.tenant.id, 'outage.work', n, { idempotencyKey: `after-${n}` }),
+            untypedQueue(t).enqueue(a.tenant.id, 'outage.work', n, { idempotencyKey: `after-${n}` }),
           ),
         );
       }

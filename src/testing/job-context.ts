@@ -1,3 +1,4 @@
+import type { AppServices } from '../app/services.js';
 import type { JobContext, JobDefinition } from '../queue/job-types.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { findTenantById } from '../tenants/index.js';
@@ -20,7 +21,7 @@ export async function jobContext<P>(
   kind: string,
   payload: P,
   options: { id?: string; attempt?: number; maxAttempts?: number; signal?: AbortSignal } = {},
-): Promise<JobContext<P>> {
+): Promise<JobContext<P, AppServices>> {
   const id = options.id ?? `test-${Math.random().toString(36).slice(2, 10)}`;
   return {
     job: {
@@ -38,14 +39,18 @@ export async function jobContext<P>(
   };
 }
 
-/** Runs a job handler once, directly, with a real JobContext. */
+/**
+ * Runs a job handler once, directly, with a real JobContext; the payload is read with the
+ * kind's schema first, as the worker does.
+ */
 export async function runJob<P>(
   t: TestApp,
-  definition: JobDefinition<P>,
+  definition: JobDefinition<P, AppServices>,
   tenantId: string,
   payload: P,
   attempt = 1,
 ): Promise<unknown> {
   const options = { attempt, maxAttempts: definition.maxAttempts };
-  return definition.handler(await jobContext(t, tenantId, definition.kind, payload, options));
+  const parsed = definition.payload.parse(payload);
+  return definition.handler(await jobContext(t, tenantId, definition.kind, parsed, options));
 }

@@ -12,7 +12,7 @@ export interface WhatsAppChannel {
 
 /** The tenant's WhatsApp configuration and a Graph API client for it, or null when not configured. */
 export async function loadWhatsAppChannel(
-  services: AppServices,
+  services: Pick<AppServices, 'secrets' | 'config'>,
   tenantId: string,
 ): Promise<WhatsAppChannel | null> {
   const secret = await services.secrets.read(tenantId, 'whatsapp');
@@ -27,7 +27,7 @@ export async function loadWhatsAppChannel(
 
 /** For jobs: a tenant without WhatsApp cannot be helped by retrying. */
 export async function requireWhatsAppChannel(
-  services: AppServices,
+  services: Pick<AppServices, 'secrets' | 'config'>,
   tenantId: string,
 ): Promise<WhatsAppChannel> {
   const channel = await loadWhatsAppChannel(services, tenantId);

@@ -1,11 +1,9 @@
 import type { Component } from '../app/component.js';
 import { registerInboxRoutes } from './inbox/inbox.routes.js';
-import { downloadMediaJob } from './inbound/media.job.js';
-import { processEventJob } from './inbound/process-event.job.js';
-import { sendMessageJob } from './sending/send-message.job.js';
-import { syncTemplatesCron, syncTemplatesJob } from './templates/templates.job.js';
+import { syncTemplatesCron } from './templates/templates.job.js';
 import { registerTemplateRoutes } from './templates/templates.routes.js';
 import { registerWebhookRoutes } from './webhook/webhook.routes.js';
+import { whatsappJobs } from './whatsapp.jobs.js';
 
 export const whatsappComponent: Component = {
   name: 'whatsapp',
@@ -14,6 +12,6 @@ export const whatsappComponent: Component = {
     registerInboxRoutes(crm, services);
     registerTemplateRoutes(crm, services);
   },
-  jobs: [processEventJob, downloadMediaJob, sendMessageJob, syncTemplatesJob],
+  jobs: whatsappJobs,
   cron: [syncTemplatesCron],
 };

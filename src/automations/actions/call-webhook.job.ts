@@ -1,7 +1,8 @@
 import { fetch, type Response } from 'undici';
-import type { JobContext, JobDefinition } from '../../queue/job-types.js';
+import type { AppServices } from '../../app/services.js';
+import type { JobContext } from '../../queue/job-types.js';
 import { PermanentJobError, RetryLaterError } from '../../queue/job-types.js';
-import { actionJobKinds, type CallWebhookPayload } from './external-actions.js';
+import type { CallWebhookPayload } from './external-actions.js';
 import {
   addressRefusal,
   internalUrlProblem,
@@ -28,7 +29,9 @@ function retryAfterMs(header: string | null): number | undefined {
  * Unless WEBHOOK_ALLOW_PRIVATE_NETWORKS is set, an internal address (the URL's literal, or
  * any address its name resolves to when connecting) is refused permanently.
  */
-export async function callWebhook(ctx: JobContext<CallWebhookPayload>): Promise<{ status: number }> {
+export async function callWebhook(
+  ctx: JobContext<CallWebhookPayload, Pick<AppServices, 'config'>>,
+): Promise<{ status: number }> {
   const { url, headers, timeoutMs, body } = ctx.job.payload;
   const guarded = !ctx.services.config.webhooks.allowPrivateNetworks;
   const literal = guarded ? internalUrlProblem(url) : undefined;
@@ -73,9 +76,3 @@ export async function callWebhook(ctx: JobContext<CallWebhookPayload>): Promise<
     'webhook_rejected',
   );
 }
-
-export const callWebhookJob: JobDefinition<CallWebhookPayload> = {
-  kind: actionJobKinds.call_webhook,
-  handler: callWebhook,
-  maxAttempts: 8,
-};

@@ -1,6 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sendEmailJob } from '../../email/send-email.job.js';
-import { pollConferenceJob } from '../../meetings/poll-conference.job.js';
 import type { JobWorker } from '../../queue/job-worker.js';
 import { cancelJob } from '../../queue/jobs.repository.js';
 import { PermanentJobError, RetryLaterError } from '../../queue/job-types.js';
@@ -10,12 +8,16 @@ import { FakeGraphApi } from '../../testing/fake-graph-api.js';
 import { jobContext, tenantHandle } from '../../testing/job-context.js';
 import { decodeQuotedPrintable, startSmtpSink } from '../../testing/smtp-sink.js';
 import { startTestApp, testAdminToken, type TestApp, type TestTenant } from '../../testing/test-app.js';
-import { sendMessageJob } from '../../whatsapp/sending/send-message.job.js';
 import { syncedTemplate } from '../../whatsapp/testing/approved-template.js';
-import { resumeRunJob } from '../runs/resume-run.job.js';
-import { channelActionJobs } from './channel-actions.job.js';
-import { createMeetLinkJob } from './meet-action.job.js';
-import { sendWhatsAppTextJob } from './whatsapp-action.job.js';
+import {
+  channelActionJobs,
+  createMeetLinkJob,
+  resumeRunJob,
+  sendWhatsAppTextJob,
+} from '../automations.jobs.js';
+import { sendEmailJob } from '../../email/email.jobs.js';
+import { pollConferenceJob } from '../../meetings/meetings.jobs.js';
+import { sendMessageJob } from '../../whatsapp/whatsapp.jobs.js';
 
 const admin = { authorization: `Bearer ${testAdminToken}` };
 

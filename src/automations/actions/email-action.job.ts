@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { enqueueEmailSend, recordEmail } from '../../email/index.js';
-import type { JobContext, JobDefinition } from '../../queue/job-types.js';
+import type { AppServices } from '../../app/services.js';
+import type { JobContext } from '../../queue/job-types.js';
 import { PermanentJobError } from '../../queue/job-types.js';
 import { asJobError, channelNotConfigured } from './channel-action-errors.js';
-import { actionJobKinds, type SendEmailPayload } from './external-actions.js';
+import type { SendEmailPayload } from './external-actions.js';
 import { ActionAlreadyRecorded, actionDetail, recordActionDetailOnce } from '../runs/run.repository.js';
 
 /**
@@ -12,7 +13,7 @@ import { ActionAlreadyRecorded, actionDetail, recordActionDetailOnce } from '../
  * addresses and adds the unsubscribe link and List-Unsubscribe header. The message id is
  * stored on the action's outcome in the message's transaction (one email per action).
  */
-async function sendEmailAction(ctx: JobContext<SendEmailPayload>) {
+export async function sendEmailAction(ctx: JobContext<SendEmailPayload, AppServices>) {
   const { services, handle } = ctx;
   const { runId, actionIndex, to, subject, body } = ctx.job.payload;
   if (!(await services.secrets.read(handle.tenant.id, 'smtp'))) throw channelNotConfigured('email');
@@ -44,9 +45,3 @@ async function sendEmailAction(ctx: JobContext<SendEmailPayload>) {
     throw asJobError(error);
   }
 }
-
-export const sendEmailActionJob: JobDefinition<SendEmailPayload> = {
-  kind: actionJobKinds.send_email,
-  handler: sendEmailAction,
-  maxAttempts: 5,
-};

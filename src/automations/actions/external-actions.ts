@@ -1,4 +1,5 @@
 import type { TenantDb } from '../../db/tenant-database.js';
+import type { JobKind, JobPayloads } from '../../queue/job-types.js';
 import type { Lead } from '../../leads/index.js';
 import { ActionFailure } from './action-failure.js';
 import type { Action } from '../rules/rule.schemas.js';
@@ -20,51 +21,19 @@ export const actionJobKinds = {
   send_email: 'automation.send_email',
   create_meet_link: 'automation.create_meet_link',
   call_webhook: 'automation.call_webhook',
-} as const satisfies Record<ExternalAction['type'], string>;
+} as const satisfies Record<ExternalAction['type'], JobKind>;
+
+/** The payloads of the action jobs (automations.jobs.ts holds their schemas). */
+export type WhatsAppTemplatePayload = JobPayloads['automation.send_whatsapp_template'];
+export type WhatsAppTextPayload = JobPayloads['automation.send_whatsapp_text'];
+export type SendEmailPayload = JobPayloads['automation.send_email'];
+export type CreateMeetLinkPayload = JobPayloads['automation.create_meet_link'];
+export type CallWebhookPayload = JobPayloads['automation.call_webhook'];
+/** The payload of any action job. */
+export type ExternalJobPayload = JobPayloads[(typeof actionJobKinds)[ExternalAction['type']]];
 
 /** Where a job came from: every action job carries it, so its outcome can be traced to the run. */
-export interface ActionOrigin {
-  runId: string;
-  ruleId: string | null;
-  actionIndex: number;
-  leadId: string | null;
-}
-
-export interface WhatsAppTemplatePayload extends ActionOrigin {
-  /** E.164. */
-  to: string;
-  template: string;
-  language: string;
-  /** The template's body parameters, in order. */
-  parameters: string[];
-}
-
-export interface WhatsAppTextPayload extends ActionOrigin {
-  to: string;
-  text: string;
-}
-
-export interface SendEmailPayload extends ActionOrigin {
-  to: string;
-  subject: string;
-  /** Plain text. */
-  body: string;
-}
-
-export interface CreateMeetLinkPayload extends ActionOrigin {
-  title: string;
-  startAt: string;
-  durationMinutes: number;
-  attendees: string[];
-}
-
-export interface CallWebhookPayload extends ActionOrigin {
-  url: string;
-  headers: Record<string, string>;
-  timeoutMs: number;
-  /** Sent as JSON exactly as stored; the signature covers those bytes. */
-  body: Record<string, unknown>;
-}
+export type ActionOrigin = Pick<CallWebhookPayload, 'runId' | 'ruleId' | 'actionIndex' | 'leadId'>;
 
 export interface ExternalActionContext {
   trx: TenantDb;
@@ -89,7 +58,7 @@ function whatsappRecipient(ctx: ExternalActionContext): string {
 export async function externalJobPayload(
   action: ExternalAction,
   ctx: ExternalActionContext,
-): Promise<Record<string, unknown>> {
+): Promise<ExternalJobPayload> {
   const { scope, origin } = ctx;
   switch (action.type) {
     case 'send_whatsapp_template': {
@@ -100,7 +69,7 @@ export async function externalJobPayload(
         language: action.language,
         parameters: renderAll(action.variables, scope),
       };
-      return { ...payload };
+      return payload;
     }
     case 'send_whatsapp_text': {
       const payload: WhatsAppTextPayload = {
@@ -108,7 +77,7 @@ export async function externalJobPayload(
         to: whatsappRecipient(ctx),
         text: renderTemplate(action.text, scope),
       };
-      return { ...payload };
+      return payload;
     }
     case 'send_email': {
       const [subject, body] = renderAll([action.subject, action.body], scope);
@@ -116,7 +85,7 @@ export async function externalJobPayload(
       if (!to)
         throw new ActionFailure('no_recipient', 'The lead has no email address and the action names none');
       const payload: SendEmailPayload = { ...origin, to, subject: subject!, body: body! };
-      return { ...payload };
+      return payload;
     }
     case 'create_meet_link': {
       const [title, startText, ...attendees] = renderAll(
@@ -132,7 +101,7 @@ export async function externalJobPayload(
         durationMinutes: action.durationMinutes,
         attendees,
       };
-      return { ...payload };
+      return payload;
     }
     case 'call_webhook': {
       const payload: CallWebhookPayload = {
@@ -149,7 +118,7 @@ export async function externalJobPayload(
           actionIndex: origin.actionIndex,
         },
       };
-      return { ...payload };
+      return payload;
     }
   }
 }

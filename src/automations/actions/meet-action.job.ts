@@ -3,12 +3,12 @@ import { z } from 'zod';
 import { createMeeting } from '../../meetings/index.js';
 import type { MeetingsTable } from '../../meetings/index.js';
 import { pollDelayMs } from '../../meetings/index.js';
-import type { JobContext, JobDefinition } from '../../queue/job-types.js';
+import type { AppServices } from '../../app/services.js';
+import type { JobContext } from '../../queue/job-types.js';
 import { PermanentJobError, RetryLaterError } from '../../queue/job-types.js';
-import { inTenantTransaction } from '../../tenancy/unit-of-work.js';
 import { resumeRunJobKind, type ResumeRunPayload } from '../engine/automation-session.js';
 import { asJobError, channelNotConfigured } from './channel-action-errors.js';
-import { actionJobKinds, type CreateMeetLinkPayload } from './external-actions.js';
+import type { CreateMeetLinkPayload } from './external-actions.js';
 import {
   ActionAlreadyRecorded,
   actionDetail,
@@ -17,8 +17,9 @@ import {
   runStateOf,
   saveRun,
 } from '../runs/run.repository.js';
+import { inTenantTransaction } from '../../tenancy/unit-of-work.js';
 
-type Ctx = JobContext<CreateMeetLinkPayload>;
+type Ctx = JobContext<CreateMeetLinkPayload, AppServices>;
 
 /**
  * Creates the Meet meeting for the event's lead (meetings component: Calendar event with a
@@ -29,7 +30,7 @@ type Ctx = JobContext<CreateMeetLinkPayload>;
  * cannot be made (or is still not ready at the last attempt) fails the action and skips
  * the actions that waited for it.
  */
-async function createMeetLink(ctx: Ctx) {
+export async function createMeetLink(ctx: Ctx) {
   try {
     const meetingId = await meetingOfAction(ctx);
     const meeting = await ctx.handle.db
@@ -144,9 +145,3 @@ async function failAction(ctx: Ctx, error: PermanentJobError) {
     await saveRun(trx, run, row.lead_id);
   });
 }
-
-export const createMeetLinkJob: JobDefinition<CreateMeetLinkPayload> = {
-  kind: actionJobKinds.create_meet_link,
-  handler: createMeetLink,
-  maxAttempts: 10,
-};

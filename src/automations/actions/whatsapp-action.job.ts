@@ -1,16 +1,12 @@
-import type { JobContext, JobDefinition } from '../../queue/job-types.js';
+import type { AppServices } from '../../app/services.js';
+import type { JobContext } from '../../queue/job-types.js';
 import { PermanentJobError } from '../../queue/job-types.js';
 import { conversationForRecipient } from '../../whatsapp/index.js';
 import type { SendMessageBody } from '../../whatsapp/index.js';
 import { enqueueSend, queueOutboundMessage } from '../../whatsapp/index.js';
 import { loadWhatsAppChannel } from '../../whatsapp/index.js';
 import { asJobError, channelNotConfigured } from './channel-action-errors.js';
-import {
-  actionJobKinds,
-  type ActionOrigin,
-  type WhatsAppTemplatePayload,
-  type WhatsAppTextPayload,
-} from './external-actions.js';
+import type { ActionOrigin, WhatsAppTemplatePayload, WhatsAppTextPayload } from './external-actions.js';
 import { ActionAlreadyRecorded, actionDetail, recordActionDetailOnce } from '../runs/run.repository.js';
 
 /**
@@ -19,7 +15,7 @@ import { ActionAlreadyRecorded, actionDetail, recordActionDetailOnce } from '../
  * action's outcome in the message's transaction, so a retried job never sends twice.
  */
 async function sendWhatsApp(
-  ctx: JobContext<ActionOrigin & { to: string }>,
+  ctx: JobContext<ActionOrigin & { to: string }, AppServices>,
   input: SendMessageBody,
 ): Promise<{ messageId: string; conversationId: string }> {
   const { services, handle } = ctx;
@@ -63,27 +59,19 @@ async function sendWhatsApp(
   }
 }
 
-export const sendWhatsAppTemplateJob: JobDefinition<WhatsAppTemplatePayload> = {
-  kind: actionJobKinds.send_whatsapp_template,
-  maxAttempts: 5,
-  handler: (ctx) => {
-    const { template, language, parameters } = ctx.job.payload;
-    const components =
-      parameters.length > 0
-        ? [{ type: 'body', parameters: parameters.map((text) => ({ type: 'text', text })) }]
-        : [];
-    return sendWhatsApp(ctx, { type: 'template', template: { name: template, language, components } });
-  },
-};
+export function sendWhatsAppTemplate(ctx: JobContext<WhatsAppTemplatePayload, AppServices>) {
+  const { template, language, parameters } = ctx.job.payload;
+  const components =
+    parameters.length > 0
+      ? [{ type: 'body', parameters: parameters.map((text) => ({ type: 'text', text })) }]
+      : [];
+  return sendWhatsApp(ctx, { type: 'template', template: { name: template, language, components } });
+}
 
-export const sendWhatsAppTextJob: JobDefinition<WhatsAppTextPayload> = {
-  kind: actionJobKinds.send_whatsapp_text,
-  maxAttempts: 5,
-  handler: (ctx) => {
-    const { text } = ctx.job.payload;
-    if (text.length > 4096) {
-      throw new PermanentJobError('WhatsApp texts are at most 4096 characters', 'text_too_long');
-    }
-    return sendWhatsApp(ctx, { type: 'text', text, previewUrl: false });
-  },
-};
+export async function sendWhatsAppText(ctx: JobContext<WhatsAppTextPayload, AppServices>) {
+  const { text } = ctx.job.payload;
+  if (text.length > 4096) {
+    throw new PermanentJobError('WhatsApp texts are at most 4096 characters', 'text_too_long');
+  }
+  return sendWhatsApp(ctx, { type: 'text', text, previewUrl: false });
+}

@@ -9,7 +9,8 @@ import {
   fireDueReminders,
   internalEventsCron,
 } from './automations.cron.js';
-import { followUpReminderJob, followUpReminderJobKind } from './follow-up-reminder.job.js';
+import { followUpReminderJobKind } from './follow-up-reminder.job.js';
+import { followUpReminderJob } from '../automations.jobs.js';
 
 describe('automation cron tasks', () => {
   let t: TestApp;

@@ -1,20 +1,19 @@
-import type { JobContext, JobDefinition } from '../../queue/job-types.js';
+import type { AppServices } from '../../app/services.js';
+import type { JobContext, JobKind, JobPayloads } from '../../queue/job-types.js';
 import { PermanentJobError } from '../../queue/job-types.js';
 import { agentRoom } from '../../leads/index.js';
 import { toLead } from '../../leads/index.js';
 import { selectLeads } from '../../leads/index.js';
 import { loadScoringSettings } from '../../scoring/index.js';
 
-export const followUpReminderJobKind = 'automation.follow_up_reminder';
+export const followUpReminderJobKind = 'automation.follow_up_reminder' as const satisfies JobKind;
 
-export interface FollowUpReminderPayload {
-  leadId: string;
-  agentId: string;
-  followUpAt: string;
-}
+export type FollowUpReminderPayload = JobPayloads['automation.follow_up_reminder'];
 
 /** Tells the lead's owner, in their realtime room, that a follow-up is due. */
-export async function remindFollowUp(ctx: JobContext<FollowUpReminderPayload>) {
+export async function remindFollowUp(
+  ctx: JobContext<FollowUpReminderPayload, Pick<AppServices, 'realtime'>>,
+) {
   const { leadId, agentId, followUpAt } = ctx.job.payload;
   const row = await selectLeads(ctx.handle.db).where('id', '=', leadId).executeTakeFirst();
   if (!row) throw new PermanentJobError(`No lead ${leadId}`, 'not_found');
@@ -25,8 +24,3 @@ export async function remindFollowUp(ctx: JobContext<FollowUpReminderPayload>) {
   });
   return { notified: agentId };
 }
-
-export const followUpReminderJob: JobDefinition<FollowUpReminderPayload> = {
-  kind: followUpReminderJobKind,
-  handler: remindFollowUp,
-};

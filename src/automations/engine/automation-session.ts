@@ -5,26 +5,29 @@ import { mapPostgresError } from '../../db/postgres-errors.js';
 import { AppError } from '../../http/app-error.js';
 import type { LeadEvent } from '../../leads/index.js';
 import type { Lead } from '../../leads/index.js';
+import { jobRequest, type JobKind, type JobPayloads } from '../../queue/job-types.js';
 import type { ScoringSettings } from '../../scoring/index.js';
 import type { TenantHandle } from '../../tenancy/connection-manager.js';
-import type { TenantUnitOfWork } from '../../tenancy/unit-of-work.js';
 import { ActionFailure } from '../actions/action-failure.js';
 import { conditionsHold } from '../rules/conditions.js';
-import { actionJobKinds, externalJobPayload, type ExternalAction } from '../actions/external-actions.js';
+import {
+  actionJobKinds,
+  externalJobPayload,
+  type ExternalAction,
+  type ExternalJobPayload,
+} from '../actions/external-actions.js';
 import { applyInternalAction, type InternalAction } from './internal-actions.js';
 import { insertRun, saveRun } from '../runs/run.repository.js';
 import type { ActionOutcome, CascadeCut, RunState } from '../runs/run.types.js';
 import { internalActionTypes, type Action, type AutomationRule } from '../rules/rule.schemas.js';
 import { MissingVariablesError, type TemplateScope } from './template-text.js';
+import type { TenantUnitOfWork } from '../../tenancy/unit-of-work.js';
 
 /** Cascades deeper than this are cut (a rule that re-fires its own trigger would loop forever). */
 export const maxCascadeDepth = 5;
 
-export const resumeRunJobKind = 'automation.resume_run';
-export interface ResumeRunPayload {
-  runId: string;
-  startIndex: number;
-}
+export const resumeRunJobKind = 'automation.resume_run' as const satisfies JobKind;
+export type ResumeRunPayload = JobPayloads['automation.resume_run'];
 
 export interface SessionDeps {
   services: AppServices;
@@ -264,7 +267,7 @@ export class AutomationSession {
     offsetMs: number,
     variables: Record<string, unknown>,
   ): Promise<ActionOutcome> {
-    let payload: Record<string, unknown>;
+    let payload: ExternalJobPayload;
     try {
       payload = await externalJobPayload(action, {
         trx: this.deps.unit.trx,
@@ -338,14 +341,16 @@ export class AutomationSession {
   }
 
   /** Enqueues in the event's unit of work, so the job exists exactly when the run does. */
-  private async enqueue(kind: string, payload: unknown, runAt: Date, idempotencyKey: string) {
+  private async enqueue<K extends JobKind>(
+    kind: K,
+    payload: JobPayloads[K],
+    runAt: Date,
+    idempotencyKey: string,
+  ) {
     const tenantId = this.deps.handle.tenant.id;
-    const [job] = await this.deps.unit.enqueue({
-      tenantId,
-      kind,
-      payload,
-      options: { runAt, idempotencyKey },
-    });
+    const [job] = await this.deps.unit.enqueue(
+      jobRequest(tenantId, kind, payload, { runAt, idempotencyKey }),
+    );
     return job!;
   }
 }

@@ -5,8 +5,9 @@ import { syncedTemplate } from '../../whatsapp/testing/approved-template.js';
 import { testDatabaseKind } from '../../testing/test-database.js';
 import { startTestApp, type TestApp, type TestTenant } from '../../testing/test-app.js';
 import { resumeRunJobKind } from './automation-session.js';
-import { resumeRun, resumeRunJob } from '../runs/resume-run.job.js';
+import { resumeRun } from '../runs/resume-run.job.js';
 import { issueExampleRule } from '../rules/example-rule.fixture.js';
+import { resumeRunJob } from '../automations.jobs.js';
 
 describe('automation events', () => {
   let t: TestApp;

@@ -1,20 +1,21 @@
-import type { JobContext, JobDefinition } from '../../queue/job-types.js';
+import type { AppServices } from '../../app/services.js';
+import type { JobContext } from '../../queue/job-types.js';
 import { PermanentJobError } from '../../queue/job-types.js';
 import { toLead } from '../../leads/index.js';
 import { selectLeads } from '../../leads/index.js';
-import { inTenantTransaction } from '../../tenancy/unit-of-work.js';
-import { AutomationSession, resumeRunJobKind, type ResumeRunPayload } from '../engine/automation-session.js';
+import { AutomationSession, type ResumeRunPayload } from '../engine/automation-session.js';
 import { loadEngineSettings, markEngineTransaction } from '../engine/handle-event.js';
 import { lockRun, runStateOf } from './run.repository.js';
 import type { Action } from '../rules/rule.schemas.js';
 import type { ActionOutcome } from './run.types.js';
+import { inTenantTransaction } from '../../tenancy/unit-of-work.js';
 
 /**
  * Continues a run after its `wait` (or its rule's delay) at the first internal action,
  * in one transaction like the event itself. The run row is locked and the action must
  * still be `scheduled`, so a retried or duplicated job continues the run once.
  */
-export async function resumeRun(ctx: JobContext<ResumeRunPayload>) {
+export async function resumeRun(ctx: JobContext<ResumeRunPayload, AppServices>) {
   const { handle, services } = ctx;
   const { runId, startIndex } = ctx.job.payload;
   const settings = await loadEngineSettings(handle);
@@ -50,5 +51,3 @@ export async function resumeRun(ctx: JobContext<ResumeRunPayload>) {
     return { resumed: true, jobIds: session.jobs.map((job) => job.id) };
   });
 }
-
-export const resumeRunJob: JobDefinition<ResumeRunPayload> = { kind: resumeRunJobKind, handler: resumeRun };

@@ -4,8 +4,8 @@ import { startWorker, waitForIdle } from '../../queue/queue-test-kit.js';
 import type { JobWorker } from '../../queue/job-worker.js';
 import { runJob, tenantHandle } from '../../testing/job-context.js';
 import { startTestApp, testAdminToken, type TestApp, type TestTenant } from '../../testing/test-app.js';
-import { processEventJob } from './process-event.job.js';
 import { change, inbound, signedRequest, testAppSecret, webhook } from '../testing/meta-payloads.js';
+import { processEventJob } from '../whatsapp.jobs.js';
 
 const admin = { authorization: `Bearer ${testAdminToken}` };
 const acmeNumber = '1000001';

@@ -6,8 +6,11 @@ import { toLead } from '../../leads/index.js';
 import { selectLeads } from '../../leads/index.js';
 import { normalisePhone } from '../../leads/index.js';
 import { ingestLeadSchema, type Lead } from '../../leads/index.js';
+import type { AppServices } from '../../app/services.js';
 import type { JobContext } from '../../queue/job-types.js';
 import { loadScoringSettings } from '../../scoring/index.js';
+
+type LinkContext = JobContext<unknown, Pick<AppServices, 'leadEvents'>>;
 
 export interface ConversationContact {
   conversationId: string;
@@ -27,7 +30,7 @@ export const whatsappActor = 'whatsapp';
  * A sender whose wa_id is not a valid phone number is left without a lead.
  */
 export async function linkConversationToLead(
-  ctx: JobContext,
+  ctx: LinkContext,
   contact: ConversationContact,
 ): Promise<Lead | null> {
   let phone: string;
@@ -67,7 +70,7 @@ export async function linkConversationToLead(
 }
 
 /** The lead a conversation is already linked to, as lead events carry it. */
-export async function loadLead(ctx: JobContext, leadId: string): Promise<Lead | null> {
+export async function loadLead(ctx: LinkContext, leadId: string): Promise<Lead | null> {
   const [row, scoring] = await Promise.all([
     selectLeads(ctx.handle.db).where('id', '=', leadId).executeTakeFirst(),
     loadScoringSettings(ctx.handle),

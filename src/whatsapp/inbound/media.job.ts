@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
-import type { JobContext, JobDefinition } from '../../queue/job-types.js';
+import type { AppServices } from '../../app/services.js';
+import type { JobContext, JobKind, JobPayloads } from '../../queue/job-types.js';
 import { PermanentJobError } from '../../queue/job-types.js';
 import { safeFileName, tenantKey } from '../../storage/object-store.js';
 import { GraphApiError } from '../graph-api-client.js';
 import { toJobError } from '../graph-errors.js';
 import { requireWhatsAppChannel } from '../whatsapp-config.js';
 
-export const downloadMediaJobKind = 'whatsapp.download_media';
+export const downloadMediaJobKind = 'whatsapp.download_media' as const satisfies JobKind;
 
 /** Media URLs live 5 minutes: an expired one (404) is replaced by a fresh one this many times. */
 const urlAttempts = 3;
@@ -15,7 +16,12 @@ const urlAttempts = 3;
  * Fetches an inbound message's media from Meta into our storage, checks it against the
  * sha256 the webhook announced, and records the object key.
  */
-export async function downloadMedia(ctx: JobContext<{ messageId: string }>): Promise<{ key: string }> {
+export async function downloadMedia(
+  ctx: JobContext<
+    JobPayloads['whatsapp.download_media'],
+    Pick<AppServices, 'secrets' | 'config' | 'storage'>
+  >,
+): Promise<{ key: string }> {
   const { db, tenant } = ctx.handle;
   const message = await db
     .selectFrom('messages')
@@ -73,9 +79,3 @@ function fileNameOf(
   const extension = mimeType?.split('/')[1]?.split(';')[0]?.trim();
   return safeFileName(`${message.type}${extension ? `.${extension}` : ''}`);
 }
-
-export const downloadMediaJob: JobDefinition<{ messageId: string }> = {
-  kind: downloadMediaJobKind,
-  handler: downloadMedia,
-  maxAttempts: 8,
-};

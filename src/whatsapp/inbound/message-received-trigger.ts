@@ -1,5 +1,6 @@
 import { handleEvent } from '../../automations/index.js';
 import type { Lead } from '../../leads/index.js';
+import type { AppServices } from '../../app/services.js';
 import type { JobContext } from '../../queue/job-types.js';
 
 /**
@@ -9,7 +10,7 @@ import type { JobContext } from '../../queue/job-types.js';
  * fires it.
  */
 export async function fireMessageReceived(
-  ctx: JobContext,
+  ctx: JobContext<unknown, AppServices>,
   lead: Lead,
   message: { id: string; type: string; body: string | null; conversationId: string },
 ): Promise<void> {

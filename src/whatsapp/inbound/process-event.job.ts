@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Lead } from '../../leads/index.js';
-import type { JobContext, JobDefinition } from '../../queue/job-types.js';
+import type { AppServices } from '../../app/services.js';
+import type { JobContext, JobPayloads } from '../../queue/job-types.js';
 import { PermanentJobError } from '../../queue/job-types.js';
 import type { InboundMessage } from './inbound-message.js';
 import { storeInboundMessage, type StoredInbound } from './inbound-store.js';
@@ -10,7 +11,6 @@ import { downloadMediaJobKind } from './media.job.js';
 import { applyPendingStatuses, applyStatus, outboundStatuses, type AppliedStatus } from './message-status.js';
 import { applyAccountChange } from '../templates/template-webhooks.js';
 import type { StoredEvent } from '../webhook/webhook-payload.js';
-import { processEventJobKind } from '../webhook/webhook-event-store.js';
 
 const statusSchema = z.looseObject({
   id: z.string(),
@@ -34,15 +34,16 @@ const valueSchema = z.looseObject({
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** `eventId`: a job queued before events were batched into one job per write. */
-type ProcessEventsPayload = { eventIds: string[] } | { eventId: string };
+/** The inbound-message trigger runs the automation engine, which takes the whole services object. */
+type ProcessEventsContext = JobContext<JobPayloads['whatsapp.process_event'], AppServices>;
+type ProcessContext = JobContext<unknown, AppServices>;
 
 /**
  * Turns stored webhook events (one write's batch) into conversations, messages and status changes,
  * in order. Each event is marked processed on its own, so a retried job skips those done before it
  * failed (processing an event again would be harmless, only slower: every write is idempotent).
  */
-export async function processEvents(ctx: JobContext<ProcessEventsPayload>): Promise<void> {
+export async function processEvents(ctx: ProcessEventsContext): Promise<void> {
   const { db } = ctx.handle;
   const { payload } = ctx.job;
   const ids = 'eventIds' in payload ? payload.eventIds : [payload.eventId];
@@ -61,7 +62,7 @@ export async function processEvents(ctx: JobContext<ProcessEventsPayload>): Prom
     throw new PermanentJobError(`No such WhatsApp event: ${missing.join(', ')}`, 'not_found');
 }
 
-async function processEvent(ctx: JobContext, id: string, event: StoredEvent): Promise<void> {
+async function processEvent(ctx: ProcessContext, id: string, event: StoredEvent): Promise<void> {
   for (const change of event.changes) {
     if (change.field !== 'messages') {
       await applyAccountChange(ctx, change);
@@ -81,7 +82,7 @@ async function processEvent(ctx: JobContext, id: string, event: StoredEvent): Pr
     .execute();
 }
 
-async function processValue(ctx: JobContext, value: z.infer<typeof valueSchema>): Promise<void> {
+async function processValue(ctx: ProcessContext, value: z.infer<typeof valueSchema>): Promise<void> {
   const { db, tenant } = ctx.handle;
   const phoneNumberId = value.metadata.phone_number_id;
   const names = new Map(
@@ -186,7 +187,7 @@ async function processValue(ctx: JobContext, value: z.infer<typeof valueSchema>)
 }
 
 /** A lead event for dashboards and in-process listeners, published once per new message. */
-function publishMessageReceived(ctx: JobContext, stored: StoredInbound, lead: Lead | null, type: string) {
+function publishMessageReceived(ctx: ProcessContext, stored: StoredInbound, lead: Lead | null, type: string) {
   if (!lead) return;
   ctx.services.leadEvents.publish([
     {
@@ -197,8 +198,3 @@ function publishMessageReceived(ctx: JobContext, stored: StoredInbound, lead: Le
     },
   ]);
 }
-
-export const processEventJob: JobDefinition<ProcessEventsPayload> = {
-  kind: processEventJobKind,
-  handler: processEvents,
-};

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
-import type { JobContext, JobDefinition } from '../../queue/job-types.js';
+import type { AppServices } from '../../app/services.js';
+import type { JobContext, JobKind, JobPayloads } from '../../queue/job-types.js';
 import { PermanentJobError } from '../../queue/job-types.js';
 import { recordChannelHealth } from '../../channels/index.js';
 import { GraphApiError } from '../graph-api-client.js';
@@ -7,13 +8,15 @@ import { isInvalidTokenError, toJobError } from '../graph-errors.js';
 import { applyPendingStatuses } from '../inbound/message-status.js';
 import { requireWhatsAppChannel } from '../whatsapp-config.js';
 
-export const sendMessageJobKind = 'whatsapp.send_message';
+export const sendMessageJobKind = 'whatsapp.send_message' as const satisfies JobKind;
 
 /**
  * Sends one queued outbound message through the Cloud API and stores its wamid, so the
  * webhook's statuses find it. A message that already has a wamid is never sent twice.
  */
-export async function sendMessage(ctx: JobContext<{ messageId: string }>): Promise<{ wamid: string }> {
+export async function sendMessage(
+  ctx: JobContext<JobPayloads['whatsapp.send_message'], Pick<AppServices, 'secrets' | 'config' | 'realtime'>>,
+): Promise<{ wamid: string }> {
   const { db, tenant } = ctx.handle;
   const message = await db
     .selectFrom('messages')
@@ -85,9 +88,3 @@ export async function sendMessage(ctx: JobContext<{ messageId: string }>): Promi
   await recordChannelHealth(db, 'whatsapp', true);
   return { wamid };
 }
-
-export const sendMessageJob: JobDefinition<{ messageId: string }> = {
-  kind: sendMessageJobKind,
-  handler: sendMessage,
-  maxAttempts: 10,
-};

@@ -5,10 +5,8 @@ import { startWorker, waitForIdle, waitForStatus } from '../../queue/queue-test-
 import { FakeGraphApi } from '../../testing/fake-graph-api.js';
 import { runJob, tenantHandle } from '../../testing/job-context.js';
 import { startTestApp, testAdminToken, type TestApp, type TestTenant } from '../../testing/test-app.js';
-import { processEventJob } from '../inbound/process-event.job.js';
-import { sendMessageJob } from './send-message.job.js';
-import { syncTemplatesJob } from '../templates/templates.job.js';
 import { change, inbound, signedRequest, testAppSecret, webhook } from '../testing/meta-payloads.js';
+import { processEventJob, sendMessageJob, syncTemplatesJob } from '../whatsapp.jobs.js';
 
 const admin = { authorization: `Bearer ${testAdminToken}` };
 const phoneNumberId = '3000003';

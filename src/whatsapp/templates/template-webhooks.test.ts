@@ -7,9 +7,6 @@ import { FakeGraphApi } from '../../testing/fake-graph-api.js';
 import { tenantHandle } from '../../testing/job-context.js';
 import { startTestApp, type TestApp, type TestTenant } from '../../testing/test-app.js';
 import { issueExampleRule } from '../../automations/rules/example-rule.fixture.js';
-import { processEventJob } from '../inbound/process-event.job.js';
-import { sendMessageJob } from '../sending/send-message.job.js';
-import { syncTemplatesJob } from './templates.job.js';
 import { replaceTemplates } from './templates.repository.js';
 import {
   change,
@@ -21,6 +18,7 @@ import {
   webhook,
   type TemplateSpec,
 } from '../testing/meta-payloads.js';
+import { processEventJob, sendMessageJob, syncTemplatesJob } from '../whatsapp.jobs.js';
 
 const acmeNumber = '1000001';
 const globexNumber = '2000002';

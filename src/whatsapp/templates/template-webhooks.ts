@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AppServices } from '../../app/services.js';
 import type { JobContext } from '../../queue/job-types.js';
 import { applyTemplateStatus, updateTemplate, type TemplateRef } from './templates.repository.js';
 import type { StoredChange } from '../webhook/webhook-payload.js';
@@ -46,7 +47,9 @@ const statusOfEvent: Record<string, string> = {
   LIMIT_EXCEEDED: 'LIMIT_EXCEEDED',
 };
 
-type AccountChangeHandler = (ctx: JobContext, ref: TemplateRef, change: StoredChange) => Promise<void>;
+type Ctx = JobContext<unknown, Pick<AppServices, 'realtime'>>;
+
+type AccountChangeHandler = (ctx: Ctx, ref: TemplateRef, change: StoredChange) => Promise<void>;
 
 const handlers: Record<string, AccountChangeHandler> = {
   message_template_status_update: applyStatusUpdate,
@@ -59,7 +62,7 @@ const handlers: Record<string, AccountChangeHandler> = {
  * account-level fields are kept in `whatsapp_events` only; a change of an unexpected shape
  * is logged and skipped, never failing the job.
  */
-export async function applyAccountChange(ctx: JobContext, change: StoredChange): Promise<void> {
+export async function applyAccountChange(ctx: Ctx, change: StoredChange): Promise<void> {
   const handler = handlers[change.field];
   if (!handler) {
     ctx.logger.debug({ field: change.field }, 'whatsapp account-level change kept, not applied');
@@ -73,7 +76,7 @@ export async function applyAccountChange(ctx: JobContext, change: StoredChange):
   await handler(ctx, ref.data, change);
 }
 
-async function applyStatusUpdate(ctx: JobContext, ref: TemplateRef, change: StoredChange): Promise<void> {
+async function applyStatusUpdate(ctx: Ctx, ref: TemplateRef, change: StoredChange): Promise<void> {
   const parsed = statusUpdateSchema.safeParse(change.value);
   const status = parsed.success ? statusOfEvent[parsed.data.event] : undefined;
   if (!parsed.success || !status) {
@@ -102,7 +105,7 @@ async function applyStatusUpdate(ctx: JobContext, ref: TemplateRef, change: Stor
   });
 }
 
-async function applyQualityUpdate(ctx: JobContext, ref: TemplateRef, change: StoredChange): Promise<void> {
+async function applyQualityUpdate(ctx: Ctx, ref: TemplateRef, change: StoredChange): Promise<void> {
   const parsed = z.looseObject({ new_quality_score: z.string() }).safeParse(change.value);
   if (parsed.success) {
     await updateTemplate(ctx.handle.db, ref, { quality_score: parsed.data.new_quality_score });
@@ -110,7 +113,7 @@ async function applyQualityUpdate(ctx: JobContext, ref: TemplateRef, change: Sto
 }
 
 /** `new_category` is the template's category now, also in a notice of a coming recategorisation. */
-async function applyCategoryUpdate(ctx: JobContext, ref: TemplateRef, change: StoredChange): Promise<void> {
+async function applyCategoryUpdate(ctx: Ctx, ref: TemplateRef, change: StoredChange): Promise<void> {
   const parsed = z.looseObject({ new_category: z.string() }).safeParse(change.value);
   if (parsed.success) await updateTemplate(ctx.handle.db, ref, { category: parsed.data.new_category });
 }

@@ -1,15 +1,17 @@
 import type { AppServices } from '../../app/services.js';
 import type { CronDefinition } from '../../cron/cron-types.js';
-import type { JobContext, JobDefinition } from '../../queue/job-types.js';
+import type { JobContext, JobKind, JobPayloads } from '../../queue/job-types.js';
 import { toJobError } from '../graph-errors.js';
 import { tenantIdsWithNumbers } from '../webhook/phone-number-routes.js';
 import { replaceTemplates } from './templates.repository.js';
 import { requireWhatsAppChannel } from '../whatsapp-config.js';
 
-export const syncTemplatesJobKind = 'whatsapp.sync_templates';
+export const syncTemplatesJobKind = 'whatsapp.sync_templates' as const satisfies JobKind;
 
 /** Replaces the tenant's copy of its WABA's message templates with what Meta lists now. */
-export async function syncTemplates(ctx: JobContext): Promise<{ templates: number }> {
+export async function syncTemplates(
+  ctx: JobContext<JobPayloads['whatsapp.sync_templates'], Pick<AppServices, 'secrets' | 'config'>>,
+): Promise<{ templates: number }> {
   const { secret, client } = await requireWhatsAppChannel(ctx.services, ctx.handle.tenant.id);
   const listedAt = new Date();
   let templates;
@@ -21,12 +23,6 @@ export async function syncTemplates(ctx: JobContext): Promise<{ templates: numbe
   await replaceTemplates(ctx.handle.db, templates, listedAt);
   return { templates: templates.length };
 }
-
-export const syncTemplatesJob: JobDefinition = {
-  kind: syncTemplatesJobKind,
-  handler: syncTemplates,
-  maxAttempts: 5,
-};
 
 /** Queues one template sync per tenant with WhatsApp numbers, once a day. */
 export const syncTemplatesCron: CronDefinition = {

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { AppServices } from '../../app/services.js';
 import { GroupCommit, type BatchItemOutcome } from '../../db/group-commit.js';
-import type { Tenant } from '../../tenancy/tenant.js';
+import type { JobKind } from '../../queue/job-types.js';
 import { inTenantTransaction } from '../../tenancy/unit-of-work.js';
+import type { Tenant } from '../../tenancy/tenant.js';
 import type { StoredChange } from './webhook-payload.js';
 
-export const processEventJobKind = 'whatsapp.process_event';
+export const processEventJobKind = 'whatsapp.process_event' as const satisfies JobKind;
 
 interface Share {
   tenant: Tenant;

@@ -3,10 +3,10 @@ import type { JobWorker } from '../../queue/job-worker.js';
 import { startWorker, waitForIdle } from '../../queue/queue-test-kit.js';
 import { tenantHandle } from '../../testing/job-context.js';
 import { startTestApp, testAdminToken, type TestApp, type TestTenant } from '../../testing/test-app.js';
-import { processEventJob } from '../inbound/process-event.job.js';
 import { metaJson, sign, signedRequest, testAppSecret, webhook } from '../testing/meta-payloads.js';
 import { storedEventsWith, textChange } from '../testing/stored-events.js';
 import { WebhookEventStore } from './webhook-event-store.js';
+import { processEventJob } from '../whatsapp.jobs.js';
 
 const acmeNumber = '1000001';
 const globexNumber = '2000002';

@@ -7,9 +7,6 @@ import { startWorker, waitForIdle } from '../../queue/queue-test-kit.js';
 import { FakeGraphApi } from '../../testing/fake-graph-api.js';
 import { runJob, tenantHandle } from '../../testing/job-context.js';
 import { startTestApp, type TestApp, type TestTenant } from '../../testing/test-app.js';
-import { downloadMediaJob } from '../inbound/media.job.js';
-import { processEventJob } from '../inbound/process-event.job.js';
-import { sendMessageJob } from '../sending/send-message.job.js';
 import {
   change,
   everyMessageType,
@@ -21,6 +18,7 @@ import {
   testAppSecret,
   webhook,
 } from '../testing/meta-payloads.js';
+import { downloadMediaJob, processEventJob, sendMessageJob } from '../whatsapp.jobs.js';
 
 const acmeNumber = '1000001';
 const globexNumber = '2000002';

@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { defineJob } from '../queue/job-types.js';
+import { runImport } from './run-import.job.js';
+
+/** The job contract of the imports component: its kinds, their payloads and handlers. */
+
+export const runImportPayload = z.object({ importId: z.string() });
+
+declare module '../queue/job-types.js' {
+  interface JobPayloads {
+    'imports.run': z.infer<typeof runImportPayload>;
+  }
+}
+
+export const runImportJob = defineJob({
+  kind: 'imports.run',
+  payload: runImportPayload,
+  handler: runImport,
+  // A 100,000-row file takes a while; the lease is renewed meanwhile and a retry resumes.
+  timeoutMs: 30 * 60_000,
+  maxAttempts: 5,
+});
+
+export const importsJobs = [runImportJob];
