@@ -10,7 +10,7 @@ import type { IngestLeadInput, Lead } from '../leads/lead.schemas.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { AutomationSession } from './automation-session.js';
 import type { EventResult } from './event.schemas.js';
-import { AutomationRuleRepository } from './rule.repository.js';
+import { activeAutomationRules } from './rule.repository.js';
 import { internalActionTypes, type AutomationRule } from './rule.schemas.js';
 import { tenantInstant } from './tenant-time.js';
 
@@ -39,7 +39,7 @@ export interface EngineSettings extends IngestSettings {
 export async function loadEngineSettings(handle: TenantHandle): Promise<EngineSettings> {
   const [ingest, automationRules] = await Promise.all([
     loadIngestSettings(handle),
-    new AutomationRuleRepository(handle).active(),
+    activeAutomationRules(handle),
   ]);
   return { ...ingest, automationRules };
 }

@@ -4,7 +4,7 @@ import type { LeadEvent, LeadEventName } from '../leads/lead-events.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { findTenantById } from '../tenants/tenant.repository.js';
 import { loadEngineSettings, runEventWithin } from './handle-event.js';
-import { AutomationRuleRepository } from './rule.repository.js';
+import { watchedTriggers } from './rule.repository.js';
 
 /**
  * Internal triggers from ordinary CRM activity (lead created, assigned, status changed,
@@ -130,7 +130,7 @@ export function drainOnLeadEvents(services: AppServices): () => void {
       handle = await services.connections.resolve(tenant);
     }
     // The outbox holds only what active rules watch (migration 000024): mostly nothing.
-    const watched = await new AutomationRuleRepository(handle).watchedTriggers();
+    const watched = await watchedTriggers(handle);
     if (!outboxTriggers.some((trigger) => watched.has(trigger))) return;
     const pending = await handle.db.selectFrom('automation_outbox').select('id').limit(1).executeTakeFirst();
     if (pending) await drainInternalEvents(services, handle);

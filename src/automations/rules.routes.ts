@@ -4,7 +4,13 @@ import type { ApiRouter } from '../http/api-router.js';
 import { AppError } from '../http/app-error.js';
 import { callerOf } from '../http/request-context.js';
 import { assertRuleReferences } from './rule-references.js';
-import { AutomationRuleRepository } from './rule.repository.js';
+import {
+  deleteAutomationRule,
+  findAutomationRule,
+  insertAutomationRule,
+  listAutomationRules,
+  updateAutomationRule,
+} from './rule.repository.js';
 import { rulePatchSchema, ruleInputSchema, ruleSchema, type AutomationRule } from './rule.schemas.js';
 import { triggers } from './triggers.js';
 
@@ -26,7 +32,6 @@ function mergePatch(rule: AutomationRule, patch: Record<string, unknown>) {
 
 export function registerAutomationRuleRoutes(router: ApiRouter, services: AppServices): void {
   const references = { allowPrivateWebhooks: services.config.webhooks.allowPrivateNetworks };
-  const rules = (req: Parameters<typeof callerOf>[0]) => new AutomationRuleRepository(callerOf(req).handle);
   router
     .route({
       method: 'post',
@@ -36,8 +41,9 @@ export function registerAutomationRuleRoutes(router: ApiRouter, services: AppSer
       body: ruleInputSchema,
       response: ruleSchema,
       handler: async ({ req, body }) => {
-        await assertRuleReferences(callerOf(req).handle, body, references);
-        return rules(req).create(body);
+        const { handle } = callerOf(req);
+        await assertRuleReferences(handle, body, references);
+        return insertAutomationRule(handle, body);
       },
     })
     .route({
@@ -51,7 +57,7 @@ export function registerAutomationRuleRoutes(router: ApiRouter, services: AppSer
       }),
       response: z.array(ruleSchema),
       handler: ({ req, query }) =>
-        rules(req).list({
+        listAutomationRules(callerOf(req).handle.db, {
           trigger: query.trigger,
           active: query.active === undefined ? undefined : query.active === 'true',
         }),
@@ -64,7 +70,11 @@ export function registerAutomationRuleRoutes(router: ApiRouter, services: AppSer
       params: idParams,
       response: ruleSchema,
       errors: { 404: 'No such rule' },
-      handler: ({ req, params }) => rules(req).get(params.id),
+      handler: async ({ req, params }) => {
+        const rule = await findAutomationRule(callerOf(req).handle.db, params.id);
+        if (!rule) throw AppError.notFound('Automation rule', { id: params.id });
+        return rule;
+      },
     })
     .route({
       method: 'patch',
@@ -76,9 +86,14 @@ export function registerAutomationRuleRoutes(router: ApiRouter, services: AppSer
       response: ruleSchema,
       errors: { 404: 'No such rule' },
       handler: async ({ req, params, body }) => {
-        const rule = mergePatch(await rules(req).get(params.id), body);
-        await assertRuleReferences(callerOf(req).handle, rule, references);
-        return rules(req).replace(params.id, rule);
+        const { handle } = callerOf(req);
+        const stored = await findAutomationRule(handle.db, params.id);
+        if (!stored) throw AppError.notFound('Automation rule', { id: params.id });
+        const rule = mergePatch(stored, body);
+        await assertRuleReferences(handle, rule, references);
+        const replaced = await updateAutomationRule(handle, params.id, rule);
+        if (!replaced) throw AppError.notFound('Automation rule', { id: params.id });
+        return replaced;
       },
     })
     .route({
@@ -90,7 +105,9 @@ export function registerAutomationRuleRoutes(router: ApiRouter, services: AppSer
       response: z.object({ id: z.uuid(), deleted: z.literal(true) }),
       errors: { 404: 'No such rule' },
       handler: async ({ req, params }) => {
-        await rules(req).delete(params.id);
+        if (!(await deleteAutomationRule(callerOf(req).handle, params.id))) {
+          throw AppError.notFound('Automation rule', { id: params.id });
+        }
         return { id: params.id, deleted: true as const };
       },
     });

@@ -3,7 +3,7 @@ import type { AppServices } from '../app/services.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { AppError } from '../http/app-error.js';
 import { callerOf } from '../http/request-context.js';
-import { findCampaign, listCampaigns } from './campaign.repository.js';
+import { findCampaign, listCampaignRecipients, listCampaigns } from './campaign.repository.js';
 import {
   campaignSchema,
   createCampaignBody,
@@ -62,23 +62,7 @@ export function registerCampaignRoutes(router: ApiRouter, services: AppServices)
       handler: async ({ req, params, query }) => {
         const { db } = callerOf(req).handle;
         if (!(await findCampaign(db, params.id))) throw AppError.notFound('Campaign');
-        let select = db
-          .selectFrom('email_messages')
-          .select(['id', 'lead_id', 'to_address', 'status', 'smtp_response', 'sent_at'])
-          .where('campaign_id', '=', params.id)
-          .orderBy('created_at')
-          .orderBy('id')
-          .limit(query.limit)
-          .offset(query.offset);
-        if (query.status) select = select.where('status', '=', query.status);
-        return (await select.execute()).map((row) => ({
-          id: row.id,
-          leadId: row.lead_id,
-          to: row.to_address,
-          status: row.status,
-          smtpResponse: row.smtp_response,
-          sentAt: row.sent_at,
-        }));
+        return listCampaignRecipients(db, params.id, query);
       },
     })
     .route({

@@ -11,7 +11,16 @@ import {
   templatePatch,
   templateSchema,
 } from './email.schemas.js';
-import { queueEmail, sendTestEmail, toEmailMessage, toTemplate } from './email.service.js';
+import {
+  deleteTemplate,
+  findEmailMessage,
+  findTemplate,
+  insertTemplate,
+  listSuppressions,
+  listTemplates,
+  updateTemplate,
+} from './email.repository.js';
+import { queueEmail, sendTestEmail } from './email.service.js';
 
 export function registerEmailRoutes(router: ApiRouter, services: AppServices): void {
   router
@@ -32,10 +41,7 @@ export function registerEmailRoutes(router: ApiRouter, services: AppServices): v
       summary: 'Email templates',
       tag: 'Email',
       response: z.array(templateSchema),
-      handler: async ({ req }) =>
-        (
-          await callerOf(req).handle.db.selectFrom('email_templates').selectAll().orderBy('name').execute()
-        ).map(toTemplate),
+      handler: ({ req }) => listTemplates(callerOf(req).handle.db),
     })
     .route({
       method: 'post',
@@ -45,14 +51,7 @@ export function registerEmailRoutes(router: ApiRouter, services: AppServices): v
       body: templateBody,
       response: templateSchema,
       errors: { 409: 'Name already used' },
-      handler: async ({ req, body }) =>
-        toTemplate(
-          await callerOf(req)
-            .handle.db.insertInto('email_templates')
-            .values(body)
-            .returningAll()
-            .executeTakeFirstOrThrow(),
-        ),
+      handler: ({ req, body }) => insertTemplate(callerOf(req).handle.db, body),
     })
     .route({
       method: 'get',
@@ -63,13 +62,9 @@ export function registerEmailRoutes(router: ApiRouter, services: AppServices): v
       response: templateSchema,
       errors: { 404: 'No such template' },
       handler: async ({ req, params }) => {
-        const row = await callerOf(req)
-          .handle.db.selectFrom('email_templates')
-          .selectAll()
-          .where('id', '=', params.id)
-          .executeTakeFirst();
-        if (!row) throw AppError.notFound('Email template');
-        return toTemplate(row);
+        const template = await findTemplate(callerOf(req).handle.db, params.id);
+        if (!template) throw AppError.notFound('Email template');
+        return template;
       },
     })
     .route({
@@ -82,14 +77,9 @@ export function registerEmailRoutes(router: ApiRouter, services: AppServices): v
       response: templateSchema,
       errors: { 404: 'No such template', 409: 'Name already used' },
       handler: async ({ req, params, body }) => {
-        const row = await callerOf(req)
-          .handle.db.updateTable('email_templates')
-          .set({ ...body, updated_at: new Date() })
-          .where('id', '=', params.id)
-          .returningAll()
-          .executeTakeFirst();
-        if (!row) throw AppError.notFound('Email template');
-        return toTemplate(row);
+        const template = await updateTemplate(callerOf(req).handle.db, params.id, body);
+        if (!template) throw AppError.notFound('Email template');
+        return template;
       },
     })
     .route({
@@ -101,13 +91,9 @@ export function registerEmailRoutes(router: ApiRouter, services: AppServices): v
       response: z.object({ id: z.uuid() }),
       errors: { 404: 'No such template' },
       handler: async ({ req, params }) => {
-        const row = await callerOf(req)
-          .handle.db.deleteFrom('email_templates')
-          .where('id', '=', params.id)
-          .returning('id')
-          .executeTakeFirst();
-        if (!row) throw AppError.notFound('Email template');
-        return row;
+        const deleted = await deleteTemplate(callerOf(req).handle.db, params.id);
+        if (!deleted) throw AppError.notFound('Email template');
+        return deleted;
       },
     })
     .route({
@@ -130,13 +116,9 @@ export function registerEmailRoutes(router: ApiRouter, services: AppServices): v
       response: emailMessageSchema,
       errors: { 404: 'No such email' },
       handler: async ({ req, params }) => {
-        const row = await callerOf(req)
-          .handle.db.selectFrom('email_messages')
-          .selectAll()
-          .where('id', '=', params.id)
-          .executeTakeFirst();
-        if (!row) throw AppError.notFound('Email');
-        return toEmailMessage(row);
+        const message = await findEmailMessage(callerOf(req).handle.db, params.id);
+        if (!message) throw AppError.notFound('Email');
+        return message;
       },
     })
     .route({
@@ -145,13 +127,6 @@ export function registerEmailRoutes(router: ApiRouter, services: AppServices): v
       summary: 'Addresses never mailed again (unsubscribed or bounced)',
       tag: 'Email',
       response: z.array(z.object({ address: z.string(), reason: z.string(), createdAt: z.date() })),
-      handler: async ({ req }) =>
-        (
-          await callerOf(req)
-            .handle.db.selectFrom('email_suppressions')
-            .selectAll()
-            .orderBy('created_at', 'desc')
-            .execute()
-        ).map((row) => ({ address: row.address, reason: row.reason, createdAt: row.created_at })),
+      handler: ({ req }) => listSuppressions(callerOf(req).handle.db),
     });
 }

@@ -2,7 +2,7 @@ import { sql, type Insertable } from 'kysely';
 import { recordActivity } from '../activity/activity.repository.js';
 import { assignLead, previousOwnerOf } from '../assignment/assignment-engine.js';
 import { retryOnDeadlock } from '../assignment/retry-on-deadlock.js';
-import { RuleRepository } from '../assignment/rule.repository.js';
+import { activeAssignmentRules } from '../assignment/rule.repository.js';
 import type { Rule } from '../assignment/rule.schemas.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
@@ -42,10 +42,7 @@ export interface IngestSettings {
 }
 
 export async function loadIngestSettings(handle: TenantHandle): Promise<IngestSettings> {
-  const [scoring, rules] = await Promise.all([
-    loadScoringSettings(handle),
-    new RuleRepository(handle).active(),
-  ]);
+  const [scoring, rules] = await Promise.all([loadScoringSettings(handle), activeAssignmentRules(handle)]);
   return { scoring, rules };
 }
 

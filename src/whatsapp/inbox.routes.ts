@@ -11,7 +11,13 @@ import {
   messageSchema,
   sendMessageBody,
 } from './conversations.schemas.js';
-import { findConversation, listConversations, listMessages } from './conversations.repository.js';
+import {
+  findConversation,
+  findMessageMedia,
+  listConversations,
+  listMessages,
+  markConversationRead,
+} from './conversations.repository.js';
 import { queueOutboundMessage } from './outbound.service.js';
 
 const mediaUrlTtlSeconds = 300;
@@ -53,14 +59,9 @@ export function registerInboxRoutes(router: ApiRouter, services: AppServices): v
       response: z.object({ id: z.uuid(), unreadCount: z.number() }),
       errors: { 404: 'No such conversation' },
       handler: async ({ req, params }) => {
-        const row = await callerOf(req)
-          .handle.db.updateTable('conversations')
-          .set({ unread_count: 0, updated_at: new Date() })
-          .where('id', '=', params.id)
-          .returning(['id', 'unread_count'])
-          .executeTakeFirst();
-        if (!row) throw AppError.notFound('Conversation');
-        return { id: row.id, unreadCount: row.unread_count };
+        const read = await markConversationRead(callerOf(req).handle.db, params.id);
+        if (!read) throw AppError.notFound('Conversation');
+        return read;
       },
     })
     .route({
@@ -88,20 +89,16 @@ export function registerInboxRoutes(router: ApiRouter, services: AppServices): v
       response: z.object({ url: z.string(), mimeType: z.string().nullable(), expiresInSeconds: z.number() }),
       errors: { 404: 'No such message, or its media is not stored yet' },
       handler: async ({ req, params }) => {
-        const message = await callerOf(req)
-          .handle.db.selectFrom('messages')
-          .select(['media_key', 'media_mime_type'])
-          .where('id', '=', params.id)
-          .executeTakeFirst();
-        if (!message) throw AppError.notFound('Message');
-        if (!message.media_key) {
+        const media = await findMessageMedia(callerOf(req).handle.db, params.id);
+        if (!media) throw AppError.notFound('Message');
+        if (!media.mediaKey) {
           throw new AppError('media_not_available', 'This message has no stored media (yet)', {
             status: 404,
           });
         }
         return {
-          url: await services.storage.presignGet(message.media_key, mediaUrlTtlSeconds),
-          mimeType: message.media_mime_type,
+          url: await services.storage.presignGet(media.mediaKey, mediaUrlTtlSeconds),
+          mimeType: media.mimeType,
           expiresInSeconds: mediaUrlTtlSeconds,
         };
       },
