@@ -3,7 +3,7 @@ import type { AppServices } from '../app/services.js';
 import type { CronDefinition } from '../cron/cron-types.js';
 import { assignPendingLeads } from '../leads/assign-pending.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
-import { toTenant } from '../tenants/tenant.repository.js';
+import { toTenant } from '../tenancy/tenant.js';
 import { followUpReminderJobKind, type FollowUpReminderPayload } from './follow-up-reminder.job.js';
 import { loadEngineSettings, runEventWithin } from './handle-event.js';
 import { drainInternalEvents } from './internal-events.js';

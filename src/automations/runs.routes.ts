@@ -5,7 +5,7 @@ import { AppError } from '../http/app-error.js';
 import { callerOf } from '../http/request-context.js';
 import { findJobs, type JobRow } from '../queue/jobs.repository.js';
 import { jobStatuses } from '../queue/queue.tables.js';
-import { getRunWithEvent, listRuns, toRunSummary } from './run.repository.js';
+import { findRunWithEvent, listRuns, toRunSummary } from './run.repository.js';
 import { triggers } from './triggers.js';
 
 const tag = 'Automation runs';
@@ -141,7 +141,9 @@ export function registerRunRoutes(router: ApiRouter, services: AppServices): voi
       errors: { 404: 'No such run' },
       handler: async ({ req, params }) => {
         const { handle } = callerOf(req);
-        const { run, event } = await getRunWithEvent(handle.db, params.id);
+        const found = await findRunWithEvent(handle.db, params.id);
+        if (!found) throw AppError.notFound('Automation run', { id: params.id });
+        const { run, event } = found;
         const rows = await findJobs(services.platform, handle.tenant.id, run.job_ids.map(Number));
         const byId = new Map(rows.map((row) => [String(row.id), row]));
         const jobs = run.job_ids.map((id) => jobOutcome(id, byId.get(id)));

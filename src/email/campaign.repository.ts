@@ -53,8 +53,7 @@ export async function campaignProgress(db: TenantDb, ids: string[]): Promise<Map
 
 export async function findCampaign(db: TenantDb, id: string) {
   const row = await db.selectFrom('email_campaigns').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!row) return null;
-  return toCampaign(row, (await campaignProgress(db, [id])).get(id)!);
+  return row && toCampaign(row, (await campaignProgress(db, [id])).get(id)!);
 }
 
 export async function listCampaigns(db: TenantDb, page: { limit: number; offset: number }) {

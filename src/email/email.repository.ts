@@ -53,7 +53,7 @@ export async function updateTemplate(db: TenantDb, id: string, patch: Updateable
   return row && toTemplate(row);
 }
 
-/** The deleted template's id, or undefined when there was none. */
+/** The deleted template's id as stored, undefined when there was no such template. */
 export async function deleteTemplate(db: TenantDb, id: string): Promise<{ id: string } | undefined> {
   return db.deleteFrom('email_templates').where('id', '=', id).returning('id').executeTakeFirst();
 }

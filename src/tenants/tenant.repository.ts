@@ -1,23 +1,9 @@
 import { sql, type Selectable } from 'kysely';
 import type { PlatformDb } from '../db/platform-database.js';
-import type { Tenant } from '../tenancy/tenant.js';
-import type { ApiKeysTable, TenantsTable } from './tenant.tables.js';
+import { toTenant, type Tenant } from '../tenancy/tenant.js';
+import type { ApiKeysTable } from './tenant.tables.js';
 
 export const tenantChangesChannel = 'switchyard_tenant_changed';
-
-export function toTenant(row: Selectable<TenantsTable>): Tenant {
-  return {
-    id: row.id,
-    clientCode: row.client_code,
-    name: row.name,
-    status: row.status,
-    timezone: row.timezone,
-    defaultCountry: row.default_country.trim(),
-    dataLocation: row.data_location,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
 
 export interface ApiKeySummary {
   id: string;

@@ -35,7 +35,7 @@ function toConversation(row: Selectable<ConversationsTable>) {
 
 export async function findConversation(db: TenantDb, id: string) {
   const row = await db.selectFrom('conversations').selectAll().where('id', '=', id).executeTakeFirst();
-  return row ? toConversation(row) : null;
+  return row && toConversation(row);
 }
 
 /** Most recent first, each with its latest message and the assigned agent of its lead. */
