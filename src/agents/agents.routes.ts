@@ -30,8 +30,9 @@ export function registerAgentRoutes(router: ApiRouter, services: AppServices): v
     const { handle } = callerOf(req);
     const change = await updateAgent(handle, id, patch);
     if (!change) throw AppError.notFound('Agent', { id });
-    if (becameMoreEligible(change.before, change.after))
+    if (becameMoreEligible(change.before, change.after)) {
       await assignPendingLeads(leadContextOf(req, services));
+    }
     return existing(handle, id);
   };
 
