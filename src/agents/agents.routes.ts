@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AppServices } from '../app/services.js';
 import type { ApiRouter } from '../http/api-router.js';
-import { AppError } from '../http/app-error.js';
+import { orNotFound } from '../http/or-not-found.js';
 import { callerOf } from '../http/request-context.js';
 import { assignPendingLeads } from '../leads/assign-pending.js';
 import { leadContextOf } from '../leads/lead-context.js';
@@ -20,16 +20,14 @@ const idParams = z.object({ id: z.uuid() });
 
 export function registerAgentRoutes(router: ApiRouter, services: AppServices): void {
   const existing = async (handle: TenantHandle, id: string) => {
-    const agent = await findAgent(handle, id);
-    if (!agent) throw AppError.notFound('Agent', { id });
+    const agent = orNotFound(await findAgent(handle, id), 'Agent', { id });
     return agent;
   };
 
   /** Updates an agent; when it can now take more leads, waiting leads are offered at once. */
   const update = async (req: Parameters<typeof callerOf>[0], id: string, patch: AgentPatch) => {
     const { handle } = callerOf(req);
-    const change = await updateAgent(handle, id, patch);
-    if (!change) throw AppError.notFound('Agent', { id });
+    const change = orNotFound(await updateAgent(handle, id, patch), 'Agent', { id });
     if (becameMoreEligible(change.before, change.after)) {
       await assignPendingLeads(leadContextOf(req, services));
     }

@@ -89,14 +89,21 @@ export async function updateAssignmentRule(
   return toRule(row);
 }
 
-/** Deletes the rule and its sequence; false when there was no such rule. */
-export async function deleteAssignmentRule(handle: TenantHandle, id: string): Promise<boolean> {
+/** Deletes the rule and its sequence; undefined when there was no such rule. */
+export async function deleteAssignmentRule(
+  handle: TenantHandle,
+  id: string,
+): Promise<{ id: string } | undefined> {
   return handle.db.transaction().execute(async (trx) => {
-    const result = await trx.deleteFrom('assignment_rules').where('id', '=', id).executeTakeFirst();
-    if (result.numDeletedRows === 0n) return false;
+    const deleted = await trx
+      .deleteFrom('assignment_rules')
+      .where('id', '=', id)
+      .returning('id')
+      .executeTakeFirst();
+    if (!deleted) return undefined;
     await sql`drop sequence if exists ${sequenceOf(handle, id)}`.execute(trx);
     await forgetTenantValue(trx, handle, activeRulesKey);
-    return true;
+    return deleted;
   });
 }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ApiRouter } from '../http/api-router.js';
-import { AppError } from '../http/app-error.js';
+import { orNotFound } from '../http/or-not-found.js';
 import { callerOf } from '../http/request-context.js';
 import {
   deleteAssignmentRule,
@@ -41,11 +41,10 @@ export function registerRuleRoutes(router: ApiRouter): void {
       params: idParams,
       response: ruleSchema,
       errors: { 404: 'No such rule' },
-      handler: async ({ req, params }) => {
-        const rule = await findAssignmentRule(callerOf(req).handle.db, params.id);
-        if (!rule) throw AppError.notFound('Assignment rule', { id: params.id });
-        return rule;
-      },
+      handler: async ({ req, params }) =>
+        orNotFound(await findAssignmentRule(callerOf(req).handle.db, params.id), 'Assignment rule', {
+          id: params.id,
+        }),
     })
     .route({
       method: 'patch',
@@ -56,11 +55,10 @@ export function registerRuleRoutes(router: ApiRouter): void {
       body: ruleInputSchema.partial(),
       response: ruleSchema,
       errors: { 404: 'No such rule' },
-      handler: async ({ req, params, body }) => {
-        const rule = await updateAssignmentRule(callerOf(req).handle, params.id, body);
-        if (!rule) throw AppError.notFound('Assignment rule', { id: params.id });
-        return rule;
-      },
+      handler: async ({ req, params, body }) =>
+        orNotFound(await updateAssignmentRule(callerOf(req).handle, params.id, body), 'Assignment rule', {
+          id: params.id,
+        }),
     })
     .route({
       method: 'delete',
@@ -71,9 +69,9 @@ export function registerRuleRoutes(router: ApiRouter): void {
       response: z.object({ id: z.uuid(), deleted: z.literal(true) }),
       errors: { 404: 'No such rule' },
       handler: async ({ req, params }) => {
-        if (!(await deleteAssignmentRule(callerOf(req).handle, params.id))) {
-          throw AppError.notFound('Assignment rule', { id: params.id });
-        }
+        orNotFound(await deleteAssignmentRule(callerOf(req).handle, params.id), 'Assignment rule', {
+          id: params.id,
+        });
         return { id: params.id, deleted: true as const };
       },
     });

@@ -94,10 +94,17 @@ export async function updateAutomationRule(
   return toRule(row);
 }
 
-/** False when there was no such rule. */
-export async function deleteAutomationRule(handle: TenantHandle, id: string): Promise<boolean> {
-  const result = await handle.db.deleteFrom('automation_rules').where('id', '=', id).executeTakeFirst();
-  if (Number(result.numDeletedRows) === 0) return false;
+/** The deleted rule's id, undefined when there was no such rule. */
+export async function deleteAutomationRule(
+  handle: TenantHandle,
+  id: string,
+): Promise<{ id: string } | undefined> {
+  const deleted = await handle.db
+    .deleteFrom('automation_rules')
+    .where('id', '=', id)
+    .returning('id')
+    .executeTakeFirst();
+  if (!deleted) return undefined;
   await forgetActiveRules(handle);
-  return true;
+  return deleted;
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { AppServices } from '../app/services.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { AppError } from '../http/app-error.js';
+import { orNotFound } from '../http/or-not-found.js';
 import { callerOf } from '../http/request-context.js';
 import { assertRuleReferences } from './rule-references.js';
 import {
@@ -70,11 +71,10 @@ export function registerAutomationRuleRoutes(router: ApiRouter, services: AppSer
       params: idParams,
       response: ruleSchema,
       errors: { 404: 'No such rule' },
-      handler: async ({ req, params }) => {
-        const rule = await findAutomationRule(callerOf(req).handle.db, params.id);
-        if (!rule) throw AppError.notFound('Automation rule', { id: params.id });
-        return rule;
-      },
+      handler: async ({ req, params }) =>
+        orNotFound(await findAutomationRule(callerOf(req).handle.db, params.id), 'Automation rule', {
+          id: params.id,
+        }),
     })
     .route({
       method: 'patch',
@@ -87,12 +87,14 @@ export function registerAutomationRuleRoutes(router: ApiRouter, services: AppSer
       errors: { 404: 'No such rule' },
       handler: async ({ req, params, body }) => {
         const { handle } = callerOf(req);
-        const stored = await findAutomationRule(handle.db, params.id);
-        if (!stored) throw AppError.notFound('Automation rule', { id: params.id });
+        const stored = orNotFound(await findAutomationRule(handle.db, params.id), 'Automation rule', {
+          id: params.id,
+        });
         const rule = mergePatch(stored, body);
         await assertRuleReferences(handle, rule, references);
-        const replaced = await updateAutomationRule(handle, params.id, rule);
-        if (!replaced) throw AppError.notFound('Automation rule', { id: params.id });
+        const replaced = orNotFound(await updateAutomationRule(handle, params.id, rule), 'Automation rule', {
+          id: params.id,
+        });
         return replaced;
       },
     })
@@ -105,9 +107,9 @@ export function registerAutomationRuleRoutes(router: ApiRouter, services: AppSer
       response: z.object({ id: z.uuid(), deleted: z.literal(true) }),
       errors: { 404: 'No such rule' },
       handler: async ({ req, params }) => {
-        if (!(await deleteAutomationRule(callerOf(req).handle, params.id))) {
-          throw AppError.notFound('Automation rule', { id: params.id });
-        }
+        orNotFound(await deleteAutomationRule(callerOf(req).handle, params.id), 'Automation rule', {
+          id: params.id,
+        });
         return { id: params.id, deleted: true as const };
       },
     });

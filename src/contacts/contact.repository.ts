@@ -96,8 +96,7 @@ export async function updateContact(
   return row && toContact(row);
 }
 
-/** False when there was no such contact. */
-export async function deleteContact(db: TenantDb, id: string): Promise<boolean> {
-  const result = await db.deleteFrom('contacts').where('id', '=', id).executeTakeFirst();
-  return result.numDeletedRows > 0n;
+/** The deleted contact's id, undefined when there was no such contact. */
+export function deleteContact(db: TenantDb, id: string): Promise<{ id: string } | undefined> {
+  return db.deleteFrom('contacts').where('id', '=', id).returning('id').executeTakeFirst();
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AppServices } from '../app/services.js';
 import type { ApiRouter } from '../http/api-router.js';
-import { AppError } from '../http/app-error.js';
+import { orNotFound } from '../http/or-not-found.js';
 import { callerOf } from '../http/request-context.js';
 import { leadContextOf } from '../leads/lead-context.js';
 import { leadIdParams, leadSchema } from '../leads/lead.schemas.js';
@@ -69,11 +69,8 @@ export function registerContactRoutes(router: ApiRouter, services: AppServices):
       params: idParams,
       response: contactSchema,
       errors: { 404: 'No such contact' },
-      handler: async ({ req, params }) => {
-        const contact = await findContact(callerOf(req).handle.db, params.id);
-        if (!contact) throw AppError.notFound('Contact', { id: params.id });
-        return contact;
-      },
+      handler: async ({ req, params }) =>
+        orNotFound(await findContact(callerOf(req).handle.db, params.id), 'Contact', { id: params.id }),
     })
     .route({
       method: 'patch',
@@ -86,12 +83,11 @@ export function registerContactRoutes(router: ApiRouter, services: AppServices):
       errors: { 404: 'No such contact' },
       handler: async ({ req, params, body }) => {
         const { handle } = callerOf(req);
-        const contact = await updateContact(
-          handle.db,
-          params.id,
-          toContactColumns(body, handle.tenant.defaultCountry),
+        const contact = orNotFound(
+          await updateContact(handle.db, params.id, toContactColumns(body, handle.tenant.defaultCountry)),
+          'Contact',
+          { id: params.id },
         );
-        if (!contact) throw AppError.notFound('Contact', { id: params.id });
         return contact;
       },
     })
@@ -104,9 +100,7 @@ export function registerContactRoutes(router: ApiRouter, services: AppServices):
       response: z.object({ id: z.uuid(), deleted: z.literal(true) }),
       errors: { 404: 'No such contact' },
       handler: async ({ req, params }) => {
-        if (!(await deleteContact(callerOf(req).handle.db, params.id))) {
-          throw AppError.notFound('Contact', { id: params.id });
-        }
+        orNotFound(await deleteContact(callerOf(req).handle.db, params.id), 'Contact', { id: params.id });
         return { id: params.id, deleted: true as const };
       },
     });

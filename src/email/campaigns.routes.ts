@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AppServices } from '../app/services.js';
 import type { ApiRouter } from '../http/api-router.js';
-import { AppError } from '../http/app-error.js';
+import { orNotFound } from '../http/or-not-found.js';
 import { callerOf } from '../http/request-context.js';
 import { findCampaign, listCampaignRecipients, listCampaigns } from './campaign.repository.js';
 import {
@@ -44,11 +44,8 @@ export function registerCampaignRoutes(router: ApiRouter, services: AppServices)
       params: idParams,
       response: campaignSchema,
       errors: { 404: 'No such campaign' },
-      handler: async ({ req, params }) => {
-        const campaign = await findCampaign(callerOf(req).handle.db, params.id);
-        if (!campaign) throw AppError.notFound('Campaign');
-        return campaign;
-      },
+      handler: async ({ req, params }) =>
+        orNotFound(await findCampaign(callerOf(req).handle.db, params.id), 'Campaign'),
     })
     .route({
       method: 'get',
@@ -61,7 +58,7 @@ export function registerCampaignRoutes(router: ApiRouter, services: AppServices)
       errors: { 404: 'No such campaign' },
       handler: async ({ req, params, query }) => {
         const { db } = callerOf(req).handle;
-        if (!(await findCampaign(db, params.id))) throw AppError.notFound('Campaign');
+        orNotFound(await findCampaign(db, params.id), 'Campaign');
         return listCampaignRecipients(db, params.id, query);
       },
     })

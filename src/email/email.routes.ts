@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AppServices } from '../app/services.js';
 import type { ApiRouter } from '../http/api-router.js';
-import { AppError } from '../http/app-error.js';
+import { orNotFound } from '../http/or-not-found.js';
 import { callerOf } from '../http/request-context.js';
 import {
   emailMessageSchema,
@@ -61,11 +61,8 @@ export function registerEmailRoutes(router: ApiRouter, services: AppServices): v
       params: idParams,
       response: templateSchema,
       errors: { 404: 'No such template' },
-      handler: async ({ req, params }) => {
-        const template = await findTemplate(callerOf(req).handle.db, params.id);
-        if (!template) throw AppError.notFound('Email template');
-        return template;
-      },
+      handler: async ({ req, params }) =>
+        orNotFound(await findTemplate(callerOf(req).handle.db, params.id), 'Email template'),
     })
     .route({
       method: 'patch',
@@ -76,11 +73,8 @@ export function registerEmailRoutes(router: ApiRouter, services: AppServices): v
       body: templatePatch,
       response: templateSchema,
       errors: { 404: 'No such template', 409: 'Name already used' },
-      handler: async ({ req, params, body }) => {
-        const template = await updateTemplate(callerOf(req).handle.db, params.id, body);
-        if (!template) throw AppError.notFound('Email template');
-        return template;
-      },
+      handler: async ({ req, params, body }) =>
+        orNotFound(await updateTemplate(callerOf(req).handle.db, params.id, body), 'Email template'),
     })
     .route({
       method: 'delete',
@@ -90,11 +84,8 @@ export function registerEmailRoutes(router: ApiRouter, services: AppServices): v
       params: idParams,
       response: z.object({ id: z.uuid() }),
       errors: { 404: 'No such template' },
-      handler: async ({ req, params }) => {
-        const deleted = await deleteTemplate(callerOf(req).handle.db, params.id);
-        if (!deleted) throw AppError.notFound('Email template');
-        return deleted;
-      },
+      handler: async ({ req, params }) =>
+        orNotFound(await deleteTemplate(callerOf(req).handle.db, params.id), 'Email template'),
     })
     .route({
       method: 'post',
@@ -115,11 +106,8 @@ export function registerEmailRoutes(router: ApiRouter, services: AppServices): v
       params: idParams,
       response: emailMessageSchema,
       errors: { 404: 'No such email' },
-      handler: async ({ req, params }) => {
-        const message = await findEmailMessage(callerOf(req).handle.db, params.id);
-        if (!message) throw AppError.notFound('Email');
-        return message;
-      },
+      handler: async ({ req, params }) =>
+        orNotFound(await findEmailMessage(callerOf(req).handle.db, params.id), 'Email'),
     })
     .route({
       method: 'get',

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { AppServices } from '../app/services.js';
 import { Reply, type ApiRouter } from '../http/api-router.js';
 import { AppError } from '../http/app-error.js';
+import { orNotFound } from '../http/or-not-found.js';
 import { callerOf } from '../http/request-context.js';
 import { leadContextOf } from '../leads/lead-context.js';
 import { importLeads, importReportSchema } from './import-leads.js';
@@ -112,10 +113,7 @@ export function registerImportRoutes(router: ApiRouter, services: AppServices): 
     params: z.object({ id: z.uuid() }),
     response: importDetailSchema,
     errors: { 404: 'No such import' },
-    handler: async ({ req, params }) => {
-      const found = await findImport(callerOf(req).handle.db, params.id);
-      if (!found) throw AppError.notFound('Import');
-      return found;
-    },
+    handler: async ({ req, params }) =>
+      orNotFound(await findImport(callerOf(req).handle.db, params.id), 'Import'),
   });
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AppServices } from '../app/services.js';
 import type { ApiRouter } from '../http/api-router.js';
-import { AppError } from '../http/app-error.js';
+import { orNotFound } from '../http/or-not-found.js';
 import { callerOf } from '../http/request-context.js';
 import { createMeetingBody, meetingSchema } from './meetings.schemas.js';
 import { findMeeting, listMeetings } from './meetings.repository.js';
@@ -36,10 +36,7 @@ export function registerMeetingRoutes(router: ApiRouter, services: AppServices):
       params: z.object({ id: z.uuid() }),
       response: meetingSchema,
       errors: { 404: 'No such meeting' },
-      handler: async ({ req, params }) => {
-        const meeting = await findMeeting(callerOf(req).handle.db, params.id);
-        if (!meeting) throw AppError.notFound('Meeting');
-        return meeting;
-      },
+      handler: async ({ req, params }) =>
+        orNotFound(await findMeeting(callerOf(req).handle.db, params.id), 'Meeting'),
     });
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { AppServices } from '../app/services.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { AppError } from '../http/app-error.js';
+import { orNotFound } from '../http/or-not-found.js';
 import { callerOf } from '../http/request-context.js';
 import {
   conversationSchema,
@@ -45,7 +46,7 @@ export function registerInboxRoutes(router: ApiRouter, services: AppServices): v
       errors: { 404: 'No such conversation' },
       handler: async ({ req, params, query }) => {
         const { db } = callerOf(req).handle;
-        if (!(await findConversation(db, params.id))) throw AppError.notFound('Conversation');
+        orNotFound(await findConversation(db, params.id), 'Conversation');
         return listMessages(db, params.id, query);
       },
     })
@@ -58,11 +59,8 @@ export function registerInboxRoutes(router: ApiRouter, services: AppServices): v
       status: 200,
       response: z.object({ id: z.uuid(), unreadCount: z.number() }),
       errors: { 404: 'No such conversation' },
-      handler: async ({ req, params }) => {
-        const read = await markConversationRead(callerOf(req).handle.db, params.id);
-        if (!read) throw AppError.notFound('Conversation');
-        return read;
-      },
+      handler: async ({ req, params }) =>
+        orNotFound(await markConversationRead(callerOf(req).handle.db, params.id), 'Conversation'),
     })
     .route({
       method: 'post',
@@ -89,8 +87,7 @@ export function registerInboxRoutes(router: ApiRouter, services: AppServices): v
       response: z.object({ url: z.string(), mimeType: z.string().nullable(), expiresInSeconds: z.number() }),
       errors: { 404: 'No such message, or its media is not stored yet' },
       handler: async ({ req, params }) => {
-        const media = await findMessageMedia(callerOf(req).handle.db, params.id);
-        if (!media) throw AppError.notFound('Message');
+        const media = orNotFound(await findMessageMedia(callerOf(req).handle.db, params.id), 'Message');
         if (!media.mediaKey) {
           throw new AppError('media_not_available', 'This message has no stored media (yet)', {
             status: 404,
