@@ -28,22 +28,22 @@ export function toEmailMessage(row: Selectable<EmailMessagesTable>) {
   };
 }
 
-export async function listTemplates(db: TenantDb) {
+export async function listEmailTemplates(db: TenantDb) {
   return (await db.selectFrom('email_templates').selectAll().orderBy('name').execute()).map(toTemplate);
 }
 
-export async function insertTemplate(db: TenantDb, values: Insertable<EmailTemplatesTable>) {
+export async function insertEmailTemplate(db: TenantDb, values: Insertable<EmailTemplatesTable>) {
   return toTemplate(
     await db.insertInto('email_templates').values(values).returningAll().executeTakeFirstOrThrow(),
   );
 }
 
-export async function findTemplate(db: TenantDb, id: string) {
+export async function findEmailTemplate(db: TenantDb, id: string) {
   const row = await db.selectFrom('email_templates').selectAll().where('id', '=', id).executeTakeFirst();
   return row && toTemplate(row);
 }
 
-export async function updateTemplate(db: TenantDb, id: string, patch: Updateable<EmailTemplatesTable>) {
+export async function updateEmailTemplate(db: TenantDb, id: string, patch: Updateable<EmailTemplatesTable>) {
   const row = await db
     .updateTable('email_templates')
     .set({ ...patch, updated_at: new Date() })
@@ -54,7 +54,7 @@ export async function updateTemplate(db: TenantDb, id: string, patch: Updateable
 }
 
 /** The deleted template's id as stored, undefined when there was no such template. */
-export async function deleteTemplate(db: TenantDb, id: string): Promise<{ id: string } | undefined> {
+export async function deleteEmailTemplate(db: TenantDb, id: string): Promise<{ id: string } | undefined> {
   return db.deleteFrom('email_templates').where('id', '=', id).returning('id').executeTakeFirst();
 }
 

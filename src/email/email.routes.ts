@@ -12,13 +12,13 @@ import {
   templateSchema,
 } from './email.schemas.js';
 import {
-  deleteTemplate,
+  deleteEmailTemplate,
   findEmailMessage,
-  findTemplate,
-  insertTemplate,
+  findEmailTemplate,
+  insertEmailTemplate,
   listSuppressions,
-  listTemplates,
-  updateTemplate,
+  listEmailTemplates,
+  updateEmailTemplate,
 } from './email.repository.js';
 import { queueEmail, sendTestEmail } from './email.service.js';
 
@@ -41,7 +41,7 @@ export function registerEmailRoutes(router: ApiRouter, services: AppServices): v
       summary: 'Email templates',
       tag: 'Email',
       response: z.array(templateSchema),
-      handler: ({ req }) => listTemplates(callerOf(req).handle.db),
+      handler: ({ req }) => listEmailTemplates(callerOf(req).handle.db),
     })
     .route({
       method: 'post',
@@ -51,7 +51,7 @@ export function registerEmailRoutes(router: ApiRouter, services: AppServices): v
       body: templateBody,
       response: templateSchema,
       errors: { 409: 'Name already used' },
-      handler: ({ req, body }) => insertTemplate(callerOf(req).handle.db, body),
+      handler: ({ req, body }) => insertEmailTemplate(callerOf(req).handle.db, body),
     })
     .route({
       method: 'get',
@@ -62,7 +62,7 @@ export function registerEmailRoutes(router: ApiRouter, services: AppServices): v
       response: templateSchema,
       errors: { 404: 'No such template' },
       handler: async ({ req, params }) =>
-        orNotFound(await findTemplate(callerOf(req).handle.db, params.id), 'Email template'),
+        orNotFound(await findEmailTemplate(callerOf(req).handle.db, params.id), 'Email template'),
     })
     .route({
       method: 'patch',
@@ -74,7 +74,7 @@ export function registerEmailRoutes(router: ApiRouter, services: AppServices): v
       response: templateSchema,
       errors: { 404: 'No such template', 409: 'Name already used' },
       handler: async ({ req, params, body }) =>
-        orNotFound(await updateTemplate(callerOf(req).handle.db, params.id, body), 'Email template'),
+        orNotFound(await updateEmailTemplate(callerOf(req).handle.db, params.id, body), 'Email template'),
     })
     .route({
       method: 'delete',
@@ -85,7 +85,7 @@ export function registerEmailRoutes(router: ApiRouter, services: AppServices): v
       response: z.object({ id: z.uuid() }),
       errors: { 404: 'No such template' },
       handler: async ({ req, params }) =>
-        orNotFound(await deleteTemplate(callerOf(req).handle.db, params.id), 'Email template'),
+        orNotFound(await deleteEmailTemplate(callerOf(req).handle.db, params.id), 'Email template'),
     })
     .route({
       method: 'post',

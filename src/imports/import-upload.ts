@@ -6,7 +6,8 @@ import type { LeadContext } from '../leads/lead-context.js';
 import { tenantKey } from '../storage/object-store.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { mapColumns, type LeadColumn } from './csv-columns.js';
-import { findImportRow, toImport, type Import } from './imports.repository.js';
+import { findImportRow, toImport } from './imports.repository.js';
+import type { Import } from './imports.schemas.js';
 import { transactionWithJobs } from '../queue/transaction-with-jobs.js';
 import { runImportJobKind } from './run-import.job.js';
 

@@ -10,7 +10,8 @@ import { callerOf } from '../http/request-context.js';
 import { leadContextOf } from '../leads/lead-context.js';
 import { importLeads, importReportSchema } from './import-leads.js';
 import { startBackgroundImport } from './import-upload.js';
-import { findImport, importDetailSchema, importSchema, listImports } from './imports.repository.js';
+import { findImport, listImports } from './imports.repository.js';
+import { importDetailSchema, importSchema } from './imports.schemas.js';
 
 /** Uploads up to this size (by Content-Length) are imported within the request in `auto` mode. */
 export const syncImportMaxBytes = 256 * 1024;
