@@ -1,5 +1,6 @@
-import { sql } from 'kysely';
+import { sql, type Insertable, type Selectable } from 'kysely';
 import type { TenantDb } from '../db/tenant-database.js';
+import type { LeadNotesTable } from './activity.tables.js';
 
 export interface ActivityEntry {
   leadId: string;
@@ -25,4 +26,65 @@ export async function recordActivity(db: TenantDb, entries: ActivityEntry[]): Pr
         from jsonb_to_recordset(${JSON.stringify(records)}::jsonb) as r (lead_id uuid, kind text, actor text, data jsonb)`,
     )
     .execute();
+}
+
+type NoteRow = Selectable<LeadNotesTable>;
+
+function toNote(row: NoteRow) {
+  return {
+    id: row.id,
+    leadId: row.lead_id,
+    body: row.body,
+    author: row.author,
+    createdAt: row.created_at,
+  };
+}
+
+export async function insertNote(db: TenantDb, note: Insertable<LeadNotesTable>) {
+  return toNote(await db.insertInto('lead_notes').values(note).returningAll().executeTakeFirstOrThrow());
+}
+
+/** Newest first. */
+export async function listNotes(db: TenantDb, leadId: string) {
+  const rows = await db
+    .selectFrom('lead_notes')
+    .selectAll()
+    .where('lead_id', '=', leadId)
+    .orderBy('created_at', 'desc')
+    .execute();
+  return rows.map(toNote);
+}
+
+/** The lead's activities and notes in one list, oldest first. */
+export async function listTimeline(db: TenantDb, leadId: string) {
+  const activities = db
+    .selectFrom('lead_activities')
+    .select([
+      sql<'activity' | 'note'>`'activity'`.as('type'),
+      'kind',
+      'actor',
+      'data',
+      'created_at',
+      sql<number>`id`.as('seq'),
+    ])
+    .where('lead_id', '=', leadId);
+  const notes = db
+    .selectFrom('lead_notes')
+    .select([
+      sql<'activity' | 'note'>`'note'`.as('type'),
+      sql<string>`'note'`.as('kind'),
+      'author as actor',
+      sql<Record<string, unknown>>`jsonb_build_object('noteId', id, 'body', body)`.as('data'),
+      'created_at',
+      sql<number>`0`.as('seq'),
+    ])
+    .where('lead_id', '=', leadId);
+  const rows = await activities.unionAll(notes).orderBy('created_at').orderBy('seq').execute();
+  return rows.map((row) => ({
+    type: row.type,
+    kind: row.kind,
+    actor: row.actor,
+    data: row.data,
+    createdAt: row.created_at,
+  }));
 }

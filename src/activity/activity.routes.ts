@@ -1,9 +1,9 @@
-import { sql } from 'kysely';
 import { z } from 'zod';
 import type { ApiRouter } from '../http/api-router.js';
 import { callerOf } from '../http/request-context.js';
 import { findLeadRow } from '../leads/index.js';
 import { leadIdParams } from '../leads/index.js';
+import { insertNote, listNotes, listTimeline } from './activity.repository.js';
 
 const tag = 'Lead activity';
 
@@ -37,18 +37,7 @@ export function registerActivityRoutes(router: ApiRouter): void {
       handler: async ({ req, params, body }) => {
         const { handle, apiKey } = callerOf(req);
         const lead = await findLeadRow(handle.db, params.id);
-        const row = await handle.db
-          .insertInto('lead_notes')
-          .values({ lead_id: lead.id, body: body.body, author: apiKey.label })
-          .returningAll()
-          .executeTakeFirstOrThrow();
-        return {
-          id: row.id,
-          leadId: row.lead_id,
-          body: row.body,
-          author: row.author,
-          createdAt: row.created_at,
-        };
+        return insertNote(handle.db, { lead_id: lead.id, body: body.body, author: apiKey.label });
       },
     })
     .route({
@@ -62,19 +51,7 @@ export function registerActivityRoutes(router: ApiRouter): void {
       handler: async ({ req, params }) => {
         const { db } = callerOf(req).handle;
         const lead = await findLeadRow(db, params.id);
-        const rows = await db
-          .selectFrom('lead_notes')
-          .selectAll()
-          .where('lead_id', '=', lead.id)
-          .orderBy('created_at', 'desc')
-          .execute();
-        return rows.map((row) => ({
-          id: row.id,
-          leadId: row.lead_id,
-          body: row.body,
-          author: row.author,
-          createdAt: row.created_at,
-        }));
+        return listNotes(db, lead.id);
       },
     })
     .route({
@@ -88,36 +65,7 @@ export function registerActivityRoutes(router: ApiRouter): void {
       handler: async ({ req, params }) => {
         const { db } = callerOf(req).handle;
         const lead = await findLeadRow(db, params.id);
-        const activities = db
-          .selectFrom('lead_activities')
-          .select([
-            sql<'activity' | 'note'>`'activity'`.as('type'),
-            'kind',
-            'actor',
-            'data',
-            'created_at',
-            sql<number>`id`.as('seq'),
-          ])
-          .where('lead_id', '=', lead.id);
-        const notes = db
-          .selectFrom('lead_notes')
-          .select([
-            sql<'activity' | 'note'>`'note'`.as('type'),
-            sql<string>`'note'`.as('kind'),
-            'author as actor',
-            sql<Record<string, unknown>>`jsonb_build_object('noteId', id, 'body', body)`.as('data'),
-            'created_at',
-            sql<number>`0`.as('seq'),
-          ])
-          .where('lead_id', '=', lead.id);
-        const rows = await activities.unionAll(notes).orderBy('created_at').orderBy('seq').execute();
-        return rows.map((row) => ({
-          type: row.type,
-          kind: row.kind,
-          actor: row.actor,
-          data: row.data,
-          createdAt: row.created_at,
-        }));
+        return listTimeline(db, lead.id);
       },
     });
 }

@@ -1,6 +1,5 @@
 import { sql, type Insertable, type Selectable, type Updateable } from 'kysely';
 import type { TenantDb } from '../db/tenant-database.js';
-import { AppError } from '../http/app-error.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import type { Agent, AgentInput, AgentPatch } from './agent.schemas.js';
 import type { AgentsTable } from './agents.tables.js';
@@ -55,68 +54,68 @@ function toColumns(input: AgentPatch): Updateable<AgentsTable> {
   return Object.fromEntries(Object.entries(columns).filter(([, value]) => value !== undefined));
 }
 
-export class AgentRepository {
-  private readonly db: TenantDb;
+function selectAgents(db: TenantDb, timezone: string) {
+  return db
+    .selectFrom('agents')
+    .selectAll()
+    .select(
+      sql<number>`case when assigned_date = ${tenantToday(timezone)}
+        then assigned_today else 0 end`.as('assigned_today_now'),
+    );
+}
 
-  constructor(private readonly handle: TenantHandle) {
-    this.db = handle.db;
-  }
+async function agentById(db: TenantDb, timezone: string, id: string): Promise<Agent | undefined> {
+  const row = await selectAgents(db, timezone).where('id', '=', id).executeTakeFirst();
+  return row && toAgent(row);
+}
 
-  private select(db: TenantDb = this.db) {
-    return db
+export async function insertAgent(handle: TenantHandle, input: AgentInput): Promise<Agent> {
+  const { id } = await handle.db
+    .insertInto('agents')
+    .values(toColumns(input) as Insertable<AgentsTable>)
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return (await findAgent(handle, id))!;
+}
+
+export async function listAgents(
+  handle: TenantHandle,
+  filter: { active?: boolean; available?: boolean },
+): Promise<Agent[]> {
+  let query = selectAgents(handle.db, handle.tenant.timezone).orderBy('name').orderBy('id');
+  if (filter.active !== undefined) query = query.where('active', '=', filter.active);
+  if (filter.available !== undefined) query = query.where('available', '=', filter.available);
+  return (await query.execute()).map(toAgent);
+}
+
+/** With today's assignment count, today being the tenant's. */
+export function findAgent(handle: TenantHandle, id: string): Promise<Agent | undefined> {
+  return agentById(handle.db, handle.tenant.timezone, id);
+}
+
+/** The agent before and after the change, or undefined when there is no such agent. */
+export async function updateAgent(
+  handle: TenantHandle,
+  id: string,
+  patch: AgentPatch,
+): Promise<{ before: Agent; after: Agent } | undefined> {
+  const { timezone } = handle.tenant;
+  return handle.db.transaction().execute(async (trx) => {
+    const locked = await trx
       .selectFrom('agents')
-      .selectAll()
-      .select(
-        sql<number>`case when assigned_date = ${tenantToday(this.handle.tenant.timezone)}
-          then assigned_today else 0 end`.as('assigned_today_now'),
-      );
-  }
-
-  async create(input: AgentInput): Promise<Agent> {
-    const { id } = await this.db
-      .insertInto('agents')
-      .values(toColumns(input) as Insertable<AgentsTable>)
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    return this.get(id);
-  }
-
-  async list(filter: { active?: boolean; available?: boolean }): Promise<Agent[]> {
-    let query = this.select().orderBy('name').orderBy('id');
-    if (filter.active !== undefined) query = query.where('active', '=', filter.active);
-    if (filter.available !== undefined) query = query.where('available', '=', filter.available);
-    return (await query.execute()).map(toAgent);
-  }
-
-  async find(id: string, db: TenantDb = this.db): Promise<Agent | undefined> {
-    const row = await this.select(db).where('id', '=', id).executeTakeFirst();
-    return row && toAgent(row);
-  }
-
-  async get(id: string, db: TenantDb = this.db): Promise<Agent> {
-    const agent = await this.find(id, db);
-    if (!agent) throw AppError.notFound('Agent', { id });
-    return agent;
-  }
-
-  async update(id: string, patch: AgentPatch): Promise<{ before: Agent; after: Agent }> {
-    return this.db.transaction().execute(async (trx) => {
-      const locked = await trx
-        .selectFrom('agents')
-        .select('id')
-        .where('id', '=', id)
-        .forUpdate()
-        .executeTakeFirst();
-      if (!locked) throw AppError.notFound('Agent', { id });
-      const before = await this.get(id, trx);
-      await trx
-        .updateTable('agents')
-        .set({ ...toColumns(patch), updated_at: sql<Date>`now()` })
-        .where('id', '=', id)
-        .execute();
-      return { before, after: await this.get(id, trx) };
-    });
-  }
+      .select('id')
+      .where('id', '=', id)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!locked) return undefined;
+    const before = (await agentById(trx, timezone, id))!;
+    await trx
+      .updateTable('agents')
+      .set({ ...toColumns(patch), updated_at: sql<Date>`now()` })
+      .where('id', '=', id)
+      .execute();
+    return { before, after: (await agentById(trx, timezone, id))! };
+  });
 }
 
 /** True when a change may let the agent take leads it could not take before. */

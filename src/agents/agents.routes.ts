@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import type { AppServices } from '../app/services.js';
 import type { ApiRouter } from '../http/api-router.js';
+import { orNotFound } from '../http/or-not-found.js';
 import { callerOf } from '../http/request-context.js';
 import { assignPendingLeads } from '../leads/index.js';
 import { leadContextOf } from '../leads/index.js';
-import { AgentRepository, becameMoreEligible } from './agent.repository.js';
+import type { TenantHandle } from '../tenancy/connection-manager.js';
+import { becameMoreEligible, findAgent, insertAgent, listAgents, updateAgent } from './agent.repository.js';
 import {
   agentInputSchema,
   agentListQuerySchema,
@@ -17,13 +19,19 @@ const tag = 'Agents';
 const idParams = z.object({ id: z.uuid() });
 
 export function registerAgentRoutes(router: ApiRouter, services: AppServices): void {
-  const agents = (req: Parameters<typeof callerOf>[0]) => new AgentRepository(callerOf(req).handle);
+  const existing = async (handle: TenantHandle, id: string) => {
+    const agent = orNotFound(await findAgent(handle, id), 'Agent', { id });
+    return agent;
+  };
 
   /** Updates an agent; when it can now take more leads, waiting leads are offered at once. */
   const update = async (req: Parameters<typeof callerOf>[0], id: string, patch: AgentPatch) => {
-    const { before, after } = await agents(req).update(id, patch);
-    if (becameMoreEligible(before, after)) await assignPendingLeads(leadContextOf(req, services));
-    return agents(req).get(id);
+    const { handle } = callerOf(req);
+    const change = orNotFound(await updateAgent(handle, id, patch), 'Agent', { id });
+    if (becameMoreEligible(change.before, change.after)) {
+      await assignPendingLeads(leadContextOf(req, services));
+    }
+    return existing(handle, id);
   };
 
   router
@@ -34,7 +42,7 @@ export function registerAgentRoutes(router: ApiRouter, services: AppServices): v
       summary: 'Create an agent',
       body: agentInputSchema,
       response: agentSchema,
-      handler: ({ req, body }) => agents(req).create(body),
+      handler: ({ req, body }) => insertAgent(callerOf(req).handle, body),
     })
     .route({
       method: 'get',
@@ -44,7 +52,7 @@ export function registerAgentRoutes(router: ApiRouter, services: AppServices): v
       query: agentListQuerySchema,
       response: z.array(agentSchema),
       handler: ({ req, query }) =>
-        agents(req).list({
+        listAgents(callerOf(req).handle, {
           active: query.active === undefined ? undefined : query.active === 'true',
           available: query.available === undefined ? undefined : query.available === 'true',
         }),
@@ -57,7 +65,7 @@ export function registerAgentRoutes(router: ApiRouter, services: AppServices): v
       params: idParams,
       response: agentSchema,
       errors: { 404: 'No such agent' },
-      handler: ({ req, params }) => agents(req).get(params.id),
+      handler: ({ req, params }) => existing(callerOf(req).handle, params.id),
     })
     .route({
       method: 'patch',

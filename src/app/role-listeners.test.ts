@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { io as connectClient } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { assignPendingCron } from '../automations/crm-triggers/automations.cron.js';
-import { AutomationRuleRepository } from '../automations/rules/rule.repository.js';
+import { insertAutomationRule } from '../automations/rules/rule.repository.js';
 import { ruleInputSchema } from '../automations/rules/rule.schemas.js';
 import { ingestLead } from '../leads/ingest-lead.js';
 import { ingestLeadSchema } from '../leads/lead.schemas.js';
@@ -39,7 +39,8 @@ describe('lead-event listeners in every role', () => {
         defaultCountry: 'IN',
       });
       const handle = await tenantHandle(t, tenant.id);
-      await new AutomationRuleRepository(handle).create(
+      await insertAutomationRule(
+        handle,
         ruleInputSchema.parse({
           name: 'Tag new',
           trigger: 'lead_created',

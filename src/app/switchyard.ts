@@ -27,7 +27,7 @@ import { TenantAdmin } from '../tenants/tenant-admin.js';
 import { TenantChanges } from '../tenancy/tenant-changes.js';
 import { TenantSecrets } from '../tenants/tenant-secrets.js';
 import { whatsappSecretHook } from '../whatsapp/webhook/route-registration.js';
-import { tenantChangesChannel } from '../tenants/tenant.repository.js';
+import { tenantChangesChannel } from '../tenancy/tenant-registry.js';
 import { startComponents } from './component-lifecycle.js';
 import { components } from './components.js';
 import { ProcessResources } from './process-resources.js';

@@ -2,5 +2,5 @@
 export { assignLead, previousOwnerOf } from './assignment-engine.js';
 export { claimAgentsFor, releaseClaims } from './batch-assignment.js';
 export type { ClaimedAgent } from './batch-assignment.js';
-export { RuleRepository } from './rule.repository.js';
+export { activeAssignmentRules } from './rule.repository.js';
 export type { Rule } from './rule.schemas.js';

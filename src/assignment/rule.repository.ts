@@ -39,84 +39,82 @@ function toColumns(input: Partial<RuleInput>) {
 
 const activeRulesKey = 'assignment_rules';
 
-export class RuleRepository {
-  private readonly db: TenantDb;
+const sequenceOf = (handle: TenantHandle, ruleId: string) => sql.id(handle.schema, poolSequence(ruleId));
 
-  constructor(private readonly handle: TenantHandle) {
-    this.db = handle.db;
-  }
+export async function listAssignmentRules(db: TenantDb, onlyActive = false): Promise<Rule[]> {
+  let query = db.selectFrom('assignment_rules').selectAll().orderBy('position').orderBy('created_at');
+  if (onlyActive) query = query.where('active', '=', true);
+  return (await query.execute()).map(toRule);
+}
 
-  private sequenceOf(ruleId: string) {
-    return sql.id(this.handle.schema, poolSequence(ruleId));
-  }
+/** The active rules in order, memoised per process (every ingest reads them). */
+export function activeAssignmentRules(handle: TenantHandle): Promise<Rule[]> {
+  return handle.memo.get(activeRulesKey, () => listAssignmentRules(handle.db, true));
+}
 
-  async list(onlyActive = false): Promise<Rule[]> {
-    let query = this.db.selectFrom('assignment_rules').selectAll().orderBy('position').orderBy('created_at');
-    if (onlyActive) query = query.where('active', '=', true);
-    return (await query.execute()).map(toRule);
-  }
+export async function findAssignmentRule(db: TenantDb, id: string): Promise<Rule | undefined> {
+  const row = await db.selectFrom('assignment_rules').selectAll().where('id', '=', id).executeTakeFirst();
+  return row && toRule(row);
+}
 
-  /** The active rules in order, memoised per process (every ingest reads them). */
-  active(): Promise<Rule[]> {
-    return this.handle.memo.get(activeRulesKey, () => this.list(true));
-  }
-
-  async get(id: string): Promise<Rule> {
-    const row = await this.db
-      .selectFrom('assignment_rules')
-      .selectAll()
-      .where('id', '=', id)
-      .executeTakeFirst();
-    if (!row) throw AppError.notFound('Assignment rule', { id });
-    return toRule(row);
-  }
-
-  /** Creates the rule with the sequence that numbers its pool's tickets. */
-  async create(input: RuleInput): Promise<Rule> {
-    await this.assertAgentsExist(input.agentIds);
-    return this.db.transaction().execute(async (trx) => {
-      const row = await trx
-        .insertInto('assignment_rules')
-        .values({ conditions: '{}', ...toColumns(input) } as never)
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      await sql`create sequence ${this.sequenceOf(row.id)}`.execute(trx);
-      await forgetTenantValue(trx, this.handle, activeRulesKey);
-      return toRule(row);
-    });
-  }
-
-  async update(id: string, input: Partial<RuleInput>): Promise<Rule> {
-    await this.assertAgentsExist(input.agentIds);
-    const row = await this.db
-      .updateTable('assignment_rules')
-      .set({ ...toColumns(input), updated_at: sql<Date>`now()` })
-      .where('id', '=', id)
+/** Creates the rule with the sequence that numbers its pool's tickets. */
+export async function insertAssignmentRule(handle: TenantHandle, input: RuleInput): Promise<Rule> {
+  await assertAgentsExist(handle.db, input.agentIds);
+  return handle.db.transaction().execute(async (trx) => {
+    const row = await trx
+      .insertInto('assignment_rules')
+      .values({ conditions: '{}', ...toColumns(input) } as never)
       .returningAll()
-      .executeTakeFirst();
-    if (!row) throw AppError.notFound('Assignment rule', { id });
-    await forgetTenantValue(this.db, this.handle, activeRulesKey);
+      .executeTakeFirstOrThrow();
+    await sql`create sequence ${sequenceOf(handle, row.id)}`.execute(trx);
+    await forgetTenantValue(trx, handle, activeRulesKey);
     return toRule(row);
-  }
+  });
+}
 
-  async delete(id: string): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      const result = await trx.deleteFrom('assignment_rules').where('id', '=', id).executeTakeFirst();
-      if (result.numDeletedRows === 0n) throw AppError.notFound('Assignment rule', { id });
-      await sql`drop sequence if exists ${this.sequenceOf(id)}`.execute(trx);
-      await forgetTenantValue(trx, this.handle, activeRulesKey);
-    });
-  }
+export async function updateAssignmentRule(
+  handle: TenantHandle,
+  id: string,
+  input: Partial<RuleInput>,
+): Promise<Rule | undefined> {
+  await assertAgentsExist(handle.db, input.agentIds);
+  const row = await handle.db
+    .updateTable('assignment_rules')
+    .set({ ...toColumns(input), updated_at: sql<Date>`now()` })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
+  if (!row) return undefined;
+  await forgetTenantValue(handle.db, handle, activeRulesKey);
+  return toRule(row);
+}
 
-  private async assertAgentsExist(agentIds: string[] | null | undefined): Promise<void> {
-    if (!agentIds?.length) return;
-    const found = await this.db.selectFrom('agents').select('id').where('id', 'in', agentIds).execute();
-    const known = new Set(found.map((row) => row.id));
-    const missing = agentIds.filter((id) => !known.has(id));
-    if (missing.length > 0) {
-      throw AppError.invalidFields([
-        { path: 'body.agentIds', message: `Unknown agents: ${missing.join(', ')}` },
-      ]);
-    }
+/** Deletes the rule and its sequence; undefined when there was no such rule. */
+export async function deleteAssignmentRule(
+  handle: TenantHandle,
+  id: string,
+): Promise<{ id: string } | undefined> {
+  return handle.db.transaction().execute(async (trx) => {
+    const deleted = await trx
+      .deleteFrom('assignment_rules')
+      .where('id', '=', id)
+      .returning('id')
+      .executeTakeFirst();
+    if (!deleted) return undefined;
+    await sql`drop sequence if exists ${sequenceOf(handle, id)}`.execute(trx);
+    await forgetTenantValue(trx, handle, activeRulesKey);
+    return deleted;
+  });
+}
+
+async function assertAgentsExist(db: TenantDb, agentIds: string[] | null | undefined): Promise<void> {
+  if (!agentIds?.length) return;
+  const found = await db.selectFrom('agents').select('id').where('id', 'in', agentIds).execute();
+  const known = new Set(found.map((row) => row.id));
+  const missing = agentIds.filter((id) => !known.has(id));
+  if (missing.length > 0) {
+    throw AppError.invalidFields([
+      { path: 'body.agentIds', message: `Unknown agents: ${missing.join(', ')}` },
+    ]);
   }
 }

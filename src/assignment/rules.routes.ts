@@ -1,14 +1,20 @@
 import { z } from 'zod';
 import type { ApiRouter } from '../http/api-router.js';
+import { orNotFound } from '../http/or-not-found.js';
 import { callerOf } from '../http/request-context.js';
-import { RuleRepository } from './rule.repository.js';
+import {
+  deleteAssignmentRule,
+  findAssignmentRule,
+  insertAssignmentRule,
+  listAssignmentRules,
+  updateAssignmentRule,
+} from './rule.repository.js';
 import { ruleInputSchema, ruleSchema } from './rule.schemas.js';
 
 const tag = 'Assignment rules';
 const idParams = z.object({ id: z.uuid() });
 
 export function registerRuleRoutes(router: ApiRouter): void {
-  const rules = (req: Parameters<typeof callerOf>[0]) => new RuleRepository(callerOf(req).handle);
   router
     .route({
       method: 'post',
@@ -17,7 +23,7 @@ export function registerRuleRoutes(router: ApiRouter): void {
       summary: 'Create an assignment rule (conditions → agent pool + strategy)',
       body: ruleInputSchema,
       response: ruleSchema,
-      handler: ({ req, body }) => rules(req).create(body),
+      handler: ({ req, body }) => insertAssignmentRule(callerOf(req).handle, body),
     })
     .route({
       method: 'get',
@@ -25,7 +31,7 @@ export function registerRuleRoutes(router: ApiRouter): void {
       tag,
       summary: 'List assignment rules in evaluation order (first match wins)',
       response: z.array(ruleSchema),
-      handler: ({ req }) => rules(req).list(),
+      handler: ({ req }) => listAssignmentRules(callerOf(req).handle.db),
     })
     .route({
       method: 'get',
@@ -35,7 +41,10 @@ export function registerRuleRoutes(router: ApiRouter): void {
       params: idParams,
       response: ruleSchema,
       errors: { 404: 'No such rule' },
-      handler: ({ req, params }) => rules(req).get(params.id),
+      handler: async ({ req, params }) =>
+        orNotFound(await findAssignmentRule(callerOf(req).handle.db, params.id), 'Assignment rule', {
+          id: params.id,
+        }),
     })
     .route({
       method: 'patch',
@@ -46,7 +55,10 @@ export function registerRuleRoutes(router: ApiRouter): void {
       body: ruleInputSchema.partial(),
       response: ruleSchema,
       errors: { 404: 'No such rule' },
-      handler: ({ req, params, body }) => rules(req).update(params.id, body),
+      handler: async ({ req, params, body }) =>
+        orNotFound(await updateAssignmentRule(callerOf(req).handle, params.id, body), 'Assignment rule', {
+          id: params.id,
+        }),
     })
     .route({
       method: 'delete',
@@ -57,7 +69,9 @@ export function registerRuleRoutes(router: ApiRouter): void {
       response: z.object({ id: z.uuid(), deleted: z.literal(true) }),
       errors: { 404: 'No such rule' },
       handler: async ({ req, params }) => {
-        await rules(req).delete(params.id);
+        orNotFound(await deleteAssignmentRule(callerOf(req).handle, params.id), 'Assignment rule', {
+          id: params.id,
+        });
         return { id: params.id, deleted: true as const };
       },
     });

@@ -5,15 +5,14 @@ import type { PlatformDb } from '../db/platform-database.js';
 import { AppError } from '../http/app-error.js';
 import type { TenantCaller } from '../http/request-context.js';
 import type { TenantConnectionManager } from '../tenancy/connection-manager.js';
-import type { Tenant } from '../tenancy/tenant.js';
+import { toTenant, type Tenant } from '../tenancy/tenant.js';
 import { TenantCache } from '../tenancy/tenant-cache.js';
 import type { TenantChanges } from '../tenancy/tenant-changes.js';
-import { toTenant } from '../tenants/index.js';
 import type { ApiKeysTable } from '../tenancy/tenant.tables.js';
 
 interface KeyRecord {
   tenant: Tenant;
-  key: Selectable<ApiKeysTable>;
+  key: Pick<Selectable<ApiKeysTable>, 'id' | 'label' | 'scopes' | 'key_hash' | 'revoked_at'>;
 }
 
 const invalidCredentials = () => new AppError('unauthorized', 'Invalid client code or API key');
@@ -80,34 +79,13 @@ export class ApiKeyAuthenticator {
     const row = await this.deps.platform
       .selectFrom('api_keys as k')
       .innerJoin('tenants as t', 't.id', 'k.tenant_id')
-      .selectAll('k')
-      .select([
-        't.client_code',
-        't.name',
-        't.status',
-        't.timezone',
-        't.default_country',
-        't.data_location',
-        't.created_at as tenant_created_at',
-        't.updated_at as tenant_updated_at',
-      ])
+      .selectAll('t')
+      .select(['k.id as key_id', 'k.label', 'k.scopes', 'k.key_hash', 'k.revoked_at'])
       .where('k.prefix', '=', prefix)
       .executeTakeFirst();
     if (!row) return null;
-    return {
-      key: row,
-      tenant: toTenant({
-        id: row.tenant_id,
-        client_code: row.client_code,
-        name: row.name,
-        status: row.status,
-        timezone: row.timezone,
-        default_country: row.default_country,
-        data_location: row.data_location,
-        created_at: row.tenant_created_at,
-        updated_at: row.tenant_updated_at,
-      }),
-    };
+    const { key_id: id, label, scopes, key_hash, revoked_at } = row;
+    return { tenant: toTenant(row), key: { id, label, scopes, key_hash, revoked_at } };
   }
 
   private touch(keyId: string): void {

@@ -14,3 +14,8 @@ export async function recordChannelHealth(
     )
     .execute();
 }
+
+/** The last observed health of each channel that has been used. */
+export function listChannelHealth(db: TenantDb) {
+  return db.selectFrom('channel_health').selectAll().execute();
+}

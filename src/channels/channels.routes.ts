@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { AppServices } from '../app/services.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { callerOf } from '../http/request-context.js';
+import { listChannelHealth } from './channel-health.js';
 
 const channelStatusSchema = z.object({
   channel: z.string(),
@@ -27,7 +28,7 @@ export function registerChannelRoutes(router: ApiRouter, services: AppServices):
         services.secrets.read(tenantId, 'whatsapp'),
         services.secrets.read(tenantId, 'smtp'),
         services.secrets.read(tenantId, 'google'),
-        handle.db.selectFrom('channel_health').selectAll().execute(),
+        listChannelHealth(handle.db),
       ]);
       const healthOf = new Map(health.map((row) => [row.channel, row]));
       const status = (channel: string, configured: boolean, details: Record<string, unknown>) => {

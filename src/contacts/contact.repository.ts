@@ -1,6 +1,5 @@
 import { sql, type Selectable, type Updateable } from 'kysely';
 import type { TenantDb } from '../db/tenant-database.js';
-import { AppError } from '../http/app-error.js';
 import { normalisePhone } from '../leads/index.js';
 import type { Contact, ContactInput } from './contact.schemas.js';
 import type { ContactsTable } from './contacts.tables.js';
@@ -41,55 +40,63 @@ export function toContactColumns(
   return Object.fromEntries(Object.entries(columns).filter(([, value]) => value !== undefined));
 }
 
-export class ContactRepository {
-  constructor(private readonly db: TenantDb) {}
-
-  async list(page: {
-    limit: number;
-    offset: number;
-    q?: string;
-  }): Promise<{ items: Contact[]; total: number }> {
-    let query = this.db.selectFrom('contacts');
-    if (page.q) {
-      const pattern = `%${page.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      query = query.where(
-        sql`lower(coalesce(first_name, '') || ' ' || coalesce(last_name, '') || ' ' || coalesce(phone, '') || ' ' || coalesce(email, '') || ' ' || coalesce(company, ''))`,
-        'like',
-        pattern,
-      );
-    }
-    const [rows, total] = await Promise.all([
-      query
-        .selectAll()
-        .orderBy('created_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(page.limit)
-        .offset(page.offset)
-        .execute(),
-      query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-    ]);
-    return { items: rows.map(toContact), total: Number(total.n) };
-  }
-
-  async get(id: string): Promise<Contact> {
-    const row = await this.db.selectFrom('contacts').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!row) throw AppError.notFound('Contact', { id });
-    return toContact(row);
-  }
-
-  async update(id: string, columns: Updateable<ContactsTable>): Promise<Contact> {
-    const row = await this.db
-      .updateTable('contacts')
-      .set({ ...columns, updated_at: new Date() })
-      .where('id', '=', id)
+export async function insertContact(db: TenantDb, columns: Updateable<ContactsTable>): Promise<Contact> {
+  return toContact(
+    await db
+      .insertInto('contacts')
+      .values(columns as never)
       .returningAll()
-      .executeTakeFirst();
-    if (!row) throw AppError.notFound('Contact', { id });
-    return toContact(row);
-  }
+      .executeTakeFirstOrThrow(),
+  );
+}
 
-  async delete(id: string): Promise<void> {
-    const result = await this.db.deleteFrom('contacts').where('id', '=', id).executeTakeFirst();
-    if (result.numDeletedRows === 0n) throw AppError.notFound('Contact', { id });
+/** Newest first; `q` matches any part of the name, phone, email or company. */
+export async function listContacts(
+  db: TenantDb,
+  page: { limit: number; offset: number; q?: string },
+): Promise<{ items: Contact[]; total: number }> {
+  let query = db.selectFrom('contacts');
+  if (page.q) {
+    const pattern = `%${page.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    query = query.where(
+      sql`lower(coalesce(first_name, '') || ' ' || coalesce(last_name, '') || ' ' || coalesce(phone, '') || ' ' || coalesce(email, '') || ' ' || coalesce(company, ''))`,
+      'like',
+      pattern,
+    );
   }
+  const [rows, total] = await Promise.all([
+    query
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(page.limit)
+      .offset(page.offset)
+      .execute(),
+    query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { items: rows.map(toContact), total: Number(total.n) };
+}
+
+export async function findContact(db: TenantDb, id: string): Promise<Contact | undefined> {
+  const row = await db.selectFrom('contacts').selectAll().where('id', '=', id).executeTakeFirst();
+  return row && toContact(row);
+}
+
+export async function updateContact(
+  db: TenantDb,
+  id: string,
+  columns: Updateable<ContactsTable>,
+): Promise<Contact | undefined> {
+  const row = await db
+    .updateTable('contacts')
+    .set({ ...columns, updated_at: new Date() })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
+  return row && toContact(row);
+}
+
+/** The deleted contact's id, undefined when there was no such contact. */
+export function deleteContact(db: TenantDb, id: string): Promise<{ id: string } | undefined> {
+  return db.deleteFrom('contacts').where('id', '=', id).returning('id').executeTakeFirst();
 }

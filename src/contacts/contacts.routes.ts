@@ -1,10 +1,18 @@
 import { z } from 'zod';
 import type { AppServices } from '../app/services.js';
 import type { ApiRouter } from '../http/api-router.js';
+import { orNotFound } from '../http/or-not-found.js';
 import { callerOf } from '../http/request-context.js';
 import { leadContextOf } from '../leads/index.js';
 import { leadIdParams, leadSchema } from '../leads/index.js';
-import { ContactRepository, toContact, toContactColumns } from './contact.repository.js';
+import {
+  deleteContact,
+  findContact,
+  insertContact,
+  listContacts,
+  toContactColumns,
+  updateContact,
+} from './contact.repository.js';
 import { contactInputSchema, contactSchema } from './contact.schemas.js';
 import { convertLead } from './convert-lead.js';
 
@@ -12,7 +20,6 @@ const tag = 'Contacts';
 const idParams = z.object({ id: z.uuid() });
 
 export function registerContactRoutes(router: ApiRouter, services: AppServices): void {
-  const contacts = (req: Parameters<typeof callerOf>[0]) => new ContactRepository(callerOf(req).handle.db);
   router
     .route({
       method: 'post',
@@ -31,14 +38,9 @@ export function registerContactRoutes(router: ApiRouter, services: AppServices):
       summary: 'Create a contact',
       body: contactInputSchema,
       response: contactSchema,
-      handler: async ({ req, body }) => {
+      handler: ({ req, body }) => {
         const { handle } = callerOf(req);
-        const row = await handle.db
-          .insertInto('contacts')
-          .values(toContactColumns(body, handle.tenant.defaultCountry) as never)
-          .returningAll()
-          .executeTakeFirstOrThrow();
-        return toContact(row);
+        return insertContact(handle.db, toContactColumns(body, handle.tenant.defaultCountry));
       },
     })
     .route({
@@ -53,7 +55,11 @@ export function registerContactRoutes(router: ApiRouter, services: AppServices):
       }),
       response: z.object({ items: z.array(contactSchema), total: z.number().int() }),
       handler: ({ req, query }) =>
-        contacts(req).list({ limit: query.limit, offset: (query.page - 1) * query.limit, q: query.q }),
+        listContacts(callerOf(req).handle.db, {
+          limit: query.limit,
+          offset: (query.page - 1) * query.limit,
+          q: query.q,
+        }),
     })
     .route({
       method: 'get',
@@ -63,7 +69,8 @@ export function registerContactRoutes(router: ApiRouter, services: AppServices):
       params: idParams,
       response: contactSchema,
       errors: { 404: 'No such contact' },
-      handler: ({ req, params }) => contacts(req).get(params.id),
+      handler: async ({ req, params }) =>
+        orNotFound(await findContact(callerOf(req).handle.db, params.id), 'Contact', { id: params.id }),
     })
     .route({
       method: 'patch',
@@ -74,8 +81,15 @@ export function registerContactRoutes(router: ApiRouter, services: AppServices):
       body: contactInputSchema.partial(),
       response: contactSchema,
       errors: { 404: 'No such contact' },
-      handler: ({ req, params, body }) =>
-        contacts(req).update(params.id, toContactColumns(body, callerOf(req).handle.tenant.defaultCountry)),
+      handler: async ({ req, params, body }) => {
+        const { handle } = callerOf(req);
+        const contact = orNotFound(
+          await updateContact(handle.db, params.id, toContactColumns(body, handle.tenant.defaultCountry)),
+          'Contact',
+          { id: params.id },
+        );
+        return contact;
+      },
     })
     .route({
       method: 'delete',
@@ -86,7 +100,7 @@ export function registerContactRoutes(router: ApiRouter, services: AppServices):
       response: z.object({ id: z.uuid(), deleted: z.literal(true) }),
       errors: { 404: 'No such contact' },
       handler: async ({ req, params }) => {
-        await contacts(req).delete(params.id);
+        orNotFound(await deleteContact(callerOf(req).handle.db, params.id), 'Contact', { id: params.id });
         return { id: params.id, deleted: true as const };
       },
     });

@@ -53,8 +53,7 @@ export async function campaignProgress(db: TenantDb, ids: string[]): Promise<Map
 
 export async function findCampaign(db: TenantDb, id: string) {
   const row = await db.selectFrom('email_campaigns').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!row) return null;
-  return toCampaign(row, (await campaignProgress(db, [id])).get(id)!);
+  return row && toCampaign(row, (await campaignProgress(db, [id])).get(id)!);
 }
 
 export async function listCampaigns(db: TenantDb, page: { limit: number; offset: number }) {
@@ -71,4 +70,29 @@ export async function listCampaigns(db: TenantDb, page: { limit: number; offset:
     rows.map((row) => row.id),
   );
   return rows.map((row) => toCampaign(row, progress.get(row.id)!));
+}
+
+/** A campaign's recipients in the order they were expanded. */
+export async function listCampaignRecipients(
+  db: TenantDb,
+  campaignId: string,
+  filter: { status?: (typeof recipientStatuses)[number]; limit: number; offset: number },
+) {
+  let select = db
+    .selectFrom('email_messages')
+    .select(['id', 'lead_id', 'to_address', 'status', 'smtp_response', 'sent_at'])
+    .where('campaign_id', '=', campaignId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .limit(filter.limit)
+    .offset(filter.offset);
+  if (filter.status) select = select.where('status', '=', filter.status);
+  return (await select.execute()).map((row) => ({
+    id: row.id,
+    leadId: row.lead_id,
+    to: row.to_address,
+    status: row.status,
+    smtpResponse: row.smtp_response,
+    sentAt: row.sent_at,
+  }));
 }

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { AppServices } from '../app/services.js';
 import type { ApiRouter } from '../http/api-router.js';
-import { AppError } from '../http/app-error.js';
+import { orNotFound } from '../http/or-not-found.js';
 import { callerOf } from '../http/request-context.js';
-import { findCampaign, listCampaigns } from './campaign.repository.js';
+import { findCampaign, listCampaignRecipients, listCampaigns } from './campaign.repository.js';
 import {
   campaignSchema,
   createCampaignBody,
@@ -44,11 +44,8 @@ export function registerCampaignRoutes(router: ApiRouter, services: AppServices)
       params: idParams,
       response: campaignSchema,
       errors: { 404: 'No such campaign' },
-      handler: async ({ req, params }) => {
-        const campaign = await findCampaign(callerOf(req).handle.db, params.id);
-        if (!campaign) throw AppError.notFound('Campaign');
-        return campaign;
-      },
+      handler: async ({ req, params }) =>
+        orNotFound(await findCampaign(callerOf(req).handle.db, params.id), 'Campaign'),
     })
     .route({
       method: 'get',
@@ -61,24 +58,8 @@ export function registerCampaignRoutes(router: ApiRouter, services: AppServices)
       errors: { 404: 'No such campaign' },
       handler: async ({ req, params, query }) => {
         const { db } = callerOf(req).handle;
-        if (!(await findCampaign(db, params.id))) throw AppError.notFound('Campaign');
-        let select = db
-          .selectFrom('email_messages')
-          .select(['id', 'lead_id', 'to_address', 'status', 'smtp_response', 'sent_at'])
-          .where('campaign_id', '=', params.id)
-          .orderBy('created_at')
-          .orderBy('id')
-          .limit(query.limit)
-          .offset(query.offset);
-        if (query.status) select = select.where('status', '=', query.status);
-        return (await select.execute()).map((row) => ({
-          id: row.id,
-          leadId: row.lead_id,
-          to: row.to_address,
-          status: row.status,
-          smtpResponse: row.smtp_response,
-          sentAt: row.sent_at,
-        }));
+        orNotFound(await findCampaign(db, params.id), 'Campaign');
+        return listCampaignRecipients(db, params.id, query);
       },
     })
     .route({

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AppServices } from '../app/services.js';
 import type { ApiRouter } from '../http/api-router.js';
-import { AppError } from '../http/app-error.js';
+import { orNotFound } from '../http/or-not-found.js';
 import { callerOf } from '../http/request-context.js';
 import {
   emailMessageSchema,
@@ -11,7 +11,16 @@ import {
   templatePatch,
   templateSchema,
 } from './email.schemas.js';
-import { queueEmail, sendTestEmail, toEmailMessage, toTemplate } from './email.service.js';
+import {
+  deleteEmailTemplate,
+  findEmailMessage,
+  findEmailTemplate,
+  insertEmailTemplate,
+  listSuppressions,
+  listEmailTemplates,
+  updateEmailTemplate,
+} from './email.repository.js';
+import { queueEmail, sendTestEmail } from './email.service.js';
 
 export function registerEmailRoutes(router: ApiRouter, services: AppServices): void {
   router
@@ -32,10 +41,7 @@ export function registerEmailRoutes(router: ApiRouter, services: AppServices): v
       summary: 'Email templates',
       tag: 'Email',
       response: z.array(templateSchema),
-      handler: async ({ req }) =>
-        (
-          await callerOf(req).handle.db.selectFrom('email_templates').selectAll().orderBy('name').execute()
-        ).map(toTemplate),
+      handler: ({ req }) => listEmailTemplates(callerOf(req).handle.db),
     })
     .route({
       method: 'post',
@@ -45,14 +51,7 @@ export function registerEmailRoutes(router: ApiRouter, services: AppServices): v
       body: templateBody,
       response: templateSchema,
       errors: { 409: 'Name already used' },
-      handler: async ({ req, body }) =>
-        toTemplate(
-          await callerOf(req)
-            .handle.db.insertInto('email_templates')
-            .values(body)
-            .returningAll()
-            .executeTakeFirstOrThrow(),
-        ),
+      handler: ({ req, body }) => insertEmailTemplate(callerOf(req).handle.db, body),
     })
     .route({
       method: 'get',
@@ -62,15 +61,8 @@ export function registerEmailRoutes(router: ApiRouter, services: AppServices): v
       params: idParams,
       response: templateSchema,
       errors: { 404: 'No such template' },
-      handler: async ({ req, params }) => {
-        const row = await callerOf(req)
-          .handle.db.selectFrom('email_templates')
-          .selectAll()
-          .where('id', '=', params.id)
-          .executeTakeFirst();
-        if (!row) throw AppError.notFound('Email template');
-        return toTemplate(row);
-      },
+      handler: async ({ req, params }) =>
+        orNotFound(await findEmailTemplate(callerOf(req).handle.db, params.id), 'Email template'),
     })
     .route({
       method: 'patch',
@@ -81,16 +73,8 @@ export function registerEmailRoutes(router: ApiRouter, services: AppServices): v
       body: templatePatch,
       response: templateSchema,
       errors: { 404: 'No such template', 409: 'Name already used' },
-      handler: async ({ req, params, body }) => {
-        const row = await callerOf(req)
-          .handle.db.updateTable('email_templates')
-          .set({ ...body, updated_at: new Date() })
-          .where('id', '=', params.id)
-          .returningAll()
-          .executeTakeFirst();
-        if (!row) throw AppError.notFound('Email template');
-        return toTemplate(row);
-      },
+      handler: async ({ req, params, body }) =>
+        orNotFound(await updateEmailTemplate(callerOf(req).handle.db, params.id, body), 'Email template'),
     })
     .route({
       method: 'delete',
@@ -100,15 +84,8 @@ export function registerEmailRoutes(router: ApiRouter, services: AppServices): v
       params: idParams,
       response: z.object({ id: z.uuid() }),
       errors: { 404: 'No such template' },
-      handler: async ({ req, params }) => {
-        const row = await callerOf(req)
-          .handle.db.deleteFrom('email_templates')
-          .where('id', '=', params.id)
-          .returning('id')
-          .executeTakeFirst();
-        if (!row) throw AppError.notFound('Email template');
-        return row;
-      },
+      handler: async ({ req, params }) =>
+        orNotFound(await deleteEmailTemplate(callerOf(req).handle.db, params.id), 'Email template'),
     })
     .route({
       method: 'post',
@@ -129,15 +106,8 @@ export function registerEmailRoutes(router: ApiRouter, services: AppServices): v
       params: idParams,
       response: emailMessageSchema,
       errors: { 404: 'No such email' },
-      handler: async ({ req, params }) => {
-        const row = await callerOf(req)
-          .handle.db.selectFrom('email_messages')
-          .selectAll()
-          .where('id', '=', params.id)
-          .executeTakeFirst();
-        if (!row) throw AppError.notFound('Email');
-        return toEmailMessage(row);
-      },
+      handler: async ({ req, params }) =>
+        orNotFound(await findEmailMessage(callerOf(req).handle.db, params.id), 'Email'),
     })
     .route({
       method: 'get',
@@ -145,13 +115,6 @@ export function registerEmailRoutes(router: ApiRouter, services: AppServices): v
       summary: 'Addresses never mailed again (unsubscribed or bounced)',
       tag: 'Email',
       response: z.array(z.object({ address: z.string(), reason: z.string(), createdAt: z.date() })),
-      handler: async ({ req }) =>
-        (
-          await callerOf(req)
-            .handle.db.selectFrom('email_suppressions')
-            .selectAll()
-            .orderBy('created_at', 'desc')
-            .execute()
-        ).map((row) => ({ address: row.address, reason: row.reason, createdAt: row.created_at })),
+      handler: ({ req }) => listSuppressions(callerOf(req).handle.db),
     });
 }

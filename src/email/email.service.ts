@@ -1,40 +1,15 @@
-import type { Insertable, Selectable } from 'kysely';
+import type { Insertable } from 'kysely';
 import type { AppServices } from '../app/services.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import { AppError } from '../http/app-error.js';
 import type { EnqueueRequest } from '../queue/job-types.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
-import { inTenantTransaction } from '../tenancy/unit-of-work.js';
-import type { EmailMessagesTable, EmailTemplatesTable } from './email.tables.js';
-import { templateVariables } from './render-template.js';
+import { toEmailMessage } from './email.repository.js';
+import type { EmailMessagesTable } from './email.tables.js';
 import { sendEmailJobKind } from './send-email.job.js';
 import { classifySmtpError } from './smtp-errors.js';
 import { fromHeader, smtpTransportsOf } from './smtp-transports.js';
-
-export function toTemplate(row: Selectable<EmailTemplatesTable>) {
-  return {
-    id: row.id,
-    name: row.name,
-    subject: row.subject,
-    html: row.html,
-    text: row.text,
-    variables: templateVariables(row.subject, row.html, row.text),
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
-
-export function toEmailMessage(row: Selectable<EmailMessagesTable>) {
-  return {
-    id: row.id,
-    to: row.to_address,
-    templateId: row.template_id,
-    status: row.status,
-    smtpResponse: row.smtp_response,
-    sentAt: row.sent_at,
-    createdAt: row.created_at,
-  };
-}
+import { inTenantTransaction } from '../tenancy/unit-of-work.js';
 
 /** Sends a fixed test message right away, so a tenant can check its SMTP settings. */
 export async function sendTestEmail(services: AppServices, handle: TenantHandle, to: string) {

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { AppServices } from '../app/services.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { AppError } from '../http/app-error.js';
-import { findTenantByCode } from '../tenants/index.js';
+import { findTenantByCode } from '../tenancy/tenant-registry.js';
+import { insertSuppression } from './email.repository.js';
 import { UnsubscribeTokens } from './unsubscribe-token.js';
 
 const page = (message: string) =>
@@ -25,11 +26,7 @@ export function registerUnsubscribeRoutes(router: ApiRouter, services: AppServic
         const tenant = target && (await findTenantByCode(services.platform, target.clientCode));
         if (!target || !tenant) throw new AppError('not_found', 'This unsubscribe link is not valid');
         const handle = await services.connections.resolve(tenant);
-        await handle.db
-          .insertInto('email_suppressions')
-          .values({ address: target.address, reason: 'unsubscribed' })
-          .onConflict((conflict) => conflict.column('address').doNothing())
-          .execute();
+        await insertSuppression(handle.db, { address: target.address, reason: 'unsubscribed' });
         res
           .status(200)
           .type('html')

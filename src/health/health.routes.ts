@@ -1,9 +1,9 @@
-import { sql } from 'kysely';
 import { z } from 'zod';
 import type { ApiRouter } from '../http/api-router.js';
 import { AppError } from '../http/app-error.js';
 import type { AppServices } from '../app/services.js';
 import { queueDepth } from '../queue/jobs.repository.js';
+import { pingDatabase } from './health.repository.js';
 
 const readyTimeoutMs = 2000;
 
@@ -32,7 +32,7 @@ export function registerHealthRoutes(router: ApiRouter, services: AppServices): 
       handler: async () => {
         const started = Date.now();
         try {
-          await withTimeout(sql`select 1`.execute(services.platform), readyTimeoutMs);
+          await withTimeout(pingDatabase(services.platform), readyTimeoutMs);
         } catch (error) {
           throw new AppError('service_unavailable', 'The services database is not reachable', {
             details: { database: { status: 'down', error: (error as Error).message } },

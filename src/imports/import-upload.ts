@@ -6,7 +6,8 @@ import type { LeadContext } from '../leads/index.js';
 import { tenantKey } from '../storage/object-store.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { mapColumns, type LeadColumn } from './csv-columns.js';
-import { findImportRow, toImport, type Import } from './imports.repository.js';
+import { findImportRow, toImport } from './imports.repository.js';
+import type { Import } from './imports.schemas.js';
 import { inTenantTransaction } from '../tenancy/unit-of-work.js';
 
 /** Size of the stored parts of an upload (the header must fit in the first one). */

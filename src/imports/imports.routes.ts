@@ -5,11 +5,13 @@ import { z } from 'zod';
 import type { AppServices } from '../app/services.js';
 import { Reply, type ApiRouter } from '../http/api-router.js';
 import { AppError } from '../http/app-error.js';
+import { orNotFound } from '../http/or-not-found.js';
 import { callerOf } from '../http/request-context.js';
 import { leadContextOf } from '../leads/index.js';
 import { importLeads, importReportSchema } from './import-leads.js';
 import { startBackgroundImport } from './import-upload.js';
-import { findImport, importDetailSchema, importSchema, listImports } from './imports.repository.js';
+import { findImport, listImports } from './imports.repository.js';
+import { importDetailSchema, importSchema } from './imports.schemas.js';
 
 /** Uploads up to this size (by Content-Length) are imported within the request in `auto` mode. */
 export const syncImportMaxBytes = 256 * 1024;
@@ -110,10 +112,7 @@ export function registerImportRoutes(router: ApiRouter, services: AppServices): 
     params: z.object({ id: z.uuid() }),
     response: importDetailSchema,
     errors: { 404: 'No such import' },
-    handler: async ({ req, params }) => {
-      const found = await findImport(callerOf(req).handle.db, params.id);
-      if (!found) throw AppError.notFound('Import');
-      return found;
-    },
+    handler: async ({ req, params }) =>
+      orNotFound(await findImport(callerOf(req).handle.db, params.id), 'Import'),
   });
 }

@@ -1,7 +1,7 @@
 import { sql, type Insertable } from 'kysely';
 import { recordActivity } from '../activity/index.js';
 import { assignLead, previousOwnerOf } from '../assignment/index.js';
-import { RuleRepository } from '../assignment/index.js';
+import { activeAssignmentRules } from '../assignment/index.js';
 import type { Rule } from '../assignment/index.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
@@ -42,10 +42,7 @@ export interface IngestSettings {
 }
 
 export async function loadIngestSettings(handle: TenantHandle): Promise<IngestSettings> {
-  const [scoring, rules] = await Promise.all([
-    loadScoringSettings(handle),
-    new RuleRepository(handle).active(),
-  ]);
+  const [scoring, rules] = await Promise.all([loadScoringSettings(handle), activeAssignmentRules(handle)]);
   return { scoring, rules };
 }
 

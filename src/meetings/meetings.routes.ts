@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import type { AppServices } from '../app/services.js';
 import type { ApiRouter } from '../http/api-router.js';
-import { AppError } from '../http/app-error.js';
+import { orNotFound } from '../http/or-not-found.js';
 import { callerOf } from '../http/request-context.js';
 import { createMeetingBody, meetingSchema } from './meetings.schemas.js';
-import { createMeeting, toMeeting } from './meetings.service.js';
+import { findMeeting, listMeetings } from './meetings.repository.js';
+import { createMeeting } from './meetings.service.js';
 
 export function registerMeetingRoutes(router: ApiRouter, services: AppServices): void {
   router
@@ -25,15 +26,7 @@ export function registerMeetingRoutes(router: ApiRouter, services: AppServices):
       tag: 'Meetings',
       query: z.object({ leadId: z.uuid().optional() }),
       response: z.array(meetingSchema),
-      handler: async ({ req, query }) => {
-        let select = callerOf(req)
-          .handle.db.selectFrom('meetings')
-          .selectAll()
-          .orderBy('start_at')
-          .limit(500);
-        if (query.leadId) select = select.where('lead_id', '=', query.leadId);
-        return (await select.execute()).map(toMeeting);
-      },
+      handler: ({ req, query }) => listMeetings(callerOf(req).handle.db, query),
     })
     .route({
       method: 'get',
@@ -43,14 +36,7 @@ export function registerMeetingRoutes(router: ApiRouter, services: AppServices):
       params: z.object({ id: z.uuid() }),
       response: meetingSchema,
       errors: { 404: 'No such meeting' },
-      handler: async ({ req, params }) => {
-        const row = await callerOf(req)
-          .handle.db.selectFrom('meetings')
-          .selectAll()
-          .where('id', '=', params.id)
-          .executeTakeFirst();
-        if (!row) throw AppError.notFound('Meeting');
-        return toMeeting(row);
-      },
+      handler: async ({ req, params }) =>
+        orNotFound(await findMeeting(callerOf(req).handle.db, params.id), 'Meeting'),
     });
 }

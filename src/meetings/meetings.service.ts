@@ -1,4 +1,3 @@
-import type { Selectable } from 'kysely';
 import type { AppServices } from '../app/services.js';
 import { recordChannelHealth } from '../channels/index.js';
 import { AppError } from '../http/app-error.js';
@@ -6,26 +5,8 @@ import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { calendarClient, eventIdOf } from './google-calendar.js';
 import { applyEvent } from './meeting-conference.js';
 import type { CreateMeetingInput } from './meetings.schemas.js';
-import type { MeetingsTable } from './meetings.tables.js';
+import { toMeeting } from './meetings.repository.js';
 import { pollConferenceJobKind, pollDelayMs } from './poll-conference.job.js';
-
-export function toMeeting(row: Selectable<MeetingsTable>) {
-  return {
-    id: row.id,
-    leadId: row.lead_id,
-    title: row.title,
-    start: row.start_at,
-    end: row.end_at,
-    attendees: row.attendees,
-    status: row.status,
-    hangoutLink: row.hangout_link,
-    entryPoints: row.entry_points,
-    calendarEventId: row.calendar_event_id,
-    htmlLink: row.html_link,
-    error: row.error,
-    createdAt: row.created_at,
-  };
-}
 
 /**
  * Creates the Calendar event with a Meet conference. The event id and the conference

@@ -3,7 +3,7 @@ import type { AppServices } from '../app/services.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { AppError } from '../http/app-error.js';
 import { callerOf } from '../http/request-context.js';
-import { findTenantByCode } from '../tenants/index.js';
+import { findTenantByCode } from '../tenancy/tenant-registry.js';
 import { cancelJob, findJob, listJobs, requeueJob } from './jobs.repository.js';
 import { jobIdParams, jobListQuery, jobPageSchema, jobSchema, toJobPage, toJobView } from './jobs.schemas.js';
 

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { Tenant } from '../tenancy/tenant.js';
+import { toTenant, type Tenant } from '../tenancy/tenant.js';
 
 /** A job a worker holds the lease of, with its tenant (fetched in the same statement). */
 export interface ClaimedJob {
@@ -30,7 +30,7 @@ export async function claimJobs(db: Kysely<any>, request: ClaimRequest): Promise
   `.execute(db);
   // The tenant's columns come with its first job only; its other jobs share the object.
   const tenants = new Map<string, Tenant>();
-  for (const row of rows) if (row.client_code !== null) tenants.set(row.tenant_id, toTenant(row));
+  for (const row of rows) if (row.client_code !== null) tenants.set(row.tenant_id, tenantOf(row));
   return rows.map((row) => ({
     id: row.id,
     kind: row.kind,
@@ -60,18 +60,19 @@ interface ClaimedRow {
   tenant_updated_at: Date;
 }
 
-function toTenant(row: ClaimedRow): Tenant {
-  return {
+/** `claim_jobs` renames the tenant's columns that clash with a job's (`tenant_name`, `tenant_created_at`, …). */
+function tenantOf(row: ClaimedRow): Tenant {
+  return toTenant({
     id: row.tenant_id,
-    clientCode: row.client_code!,
+    client_code: row.client_code!,
     name: row.tenant_name,
     status: row.tenant_status,
     timezone: row.timezone,
-    defaultCountry: row.default_country.trim(),
-    dataLocation: row.data_location,
-    createdAt: row.tenant_created_at,
-    updatedAt: row.tenant_updated_at,
-  };
+    default_country: row.default_country,
+    data_location: row.data_location,
+    created_at: row.tenant_created_at,
+    updated_at: row.tenant_updated_at,
+  });
 }
 
 /** The outcome of one run, written with others in one statement; tenant and kind are the job's. */

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMigrations } from '../db/migrate.js';
-import { findTenantByCode } from '../tenants/tenant.repository.js';
+import { findTenantByCode } from './tenant-registry.js';
 import { startTestApp, type TestApp } from '../testing/test-app.js';
 import { createTestDatabase, testDatabaseKind, type TestDatabase } from '../testing/test-database.js';
 

@@ -1,3 +1,2 @@
 // The tenants component's public surface: other folders import from here only.
 export type { SecretValue } from './secret-kinds.js';
-export { findTenantByCode, findTenantById, toTenant } from './tenant.repository.js';

@@ -3,16 +3,11 @@ import { generateApiKey } from '../crypto/api-key.js';
 import type { PlatformDb } from '../db/platform-database.js';
 import { AppError } from '../http/app-error.js';
 import type { TenantConnectionManager } from '../tenancy/connection-manager.js';
-import type { Tenant } from '../tenancy/tenant.js';
+import { toTenant, type Tenant } from '../tenancy/tenant.js';
 import { maskSecretValue, secretSchemas, type SecretKind } from './secret-kinds.js';
 import type { TenantSecrets } from './tenant-secrets.js';
-import {
-  announceTenantChange,
-  findTenantByCode,
-  toApiKeySummary,
-  toTenant,
-  type ApiKeySummary,
-} from './tenant.repository.js';
+import { announceTenantChange, findTenantByCode } from '../tenancy/tenant-registry.js';
+import { toApiKeySummary, type ApiKeySummary } from './tenant.repository.js';
 import {
   createKeySchema,
   createTenantSchema,

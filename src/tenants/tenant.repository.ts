@@ -1,23 +1,5 @@
-import { sql, type Selectable } from 'kysely';
-import type { PlatformDb } from '../db/platform-database.js';
-import type { Tenant } from '../tenancy/tenant.js';
-import type { ApiKeysTable, TenantsTable } from '../tenancy/tenant.tables.js';
-
-export const tenantChangesChannel = 'switchyard_tenant_changed';
-
-export function toTenant(row: Selectable<TenantsTable>): Tenant {
-  return {
-    id: row.id,
-    clientCode: row.client_code,
-    name: row.name,
-    status: row.status,
-    timezone: row.timezone,
-    defaultCountry: row.default_country.trim(),
-    dataLocation: row.data_location,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
+import type { Selectable } from 'kysely';
+import type { ApiKeysTable } from '../tenancy/tenant.tables.js';
 
 export interface ApiKeySummary {
   id: string;
@@ -39,23 +21,4 @@ export function toApiKeySummary(row: Selectable<ApiKeysTable>): ApiKeySummary {
     revokedAt: row.revoked_at,
     createdAt: row.created_at,
   };
-}
-
-export async function findTenantByCode(db: PlatformDb, clientCode: string): Promise<Tenant | null> {
-  const row = await db
-    .selectFrom('tenants')
-    .selectAll()
-    .where('client_code', '=', clientCode)
-    .executeTakeFirst();
-  return row ? toTenant(row) : null;
-}
-
-export async function findTenantById(db: PlatformDb, id: string): Promise<Tenant | null> {
-  const row = await db.selectFrom('tenants').selectAll().where('id', '=', id).executeTakeFirst();
-  return row ? toTenant(row) : null;
-}
-
-/** Tells every process (through NOTIFY, delivered at commit) that a tenant or its keys changed. */
-export async function announceTenantChange(db: PlatformDb, tenantId: string): Promise<void> {
-  await sql`select pg_notify(${tenantChangesChannel}, ${tenantId})`.execute(db);
 }

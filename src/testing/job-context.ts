@@ -1,7 +1,7 @@
 import type { AppServices } from '../app/services.js';
 import type { JobContext, JobDefinition } from '../queue/job-types.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
-import { findTenantById } from '../tenants/index.js';
+import { findTenantById } from '../tenancy/tenant-registry.js';
 import type { TestApp } from './test-app.js';
 
 /** The tenant's handle, as a job or cron task gets it (through the connection manager). */

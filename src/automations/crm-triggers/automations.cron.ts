@@ -3,11 +3,11 @@ import type { AppServices } from '../../app/services.js';
 import type { CronDefinition } from '../../cron/cron-types.js';
 import { assignPendingLeads } from '../../leads/index.js';
 import type { TenantHandle } from '../../tenancy/connection-manager.js';
-import { inTenantTransaction } from '../../tenancy/unit-of-work.js';
-import { toTenant } from '../../tenants/index.js';
+import { toTenant } from '../../tenancy/tenant.js';
 import { followUpReminderJobKind, type FollowUpReminderPayload } from './follow-up-reminder.job.js';
 import { loadEngineSettings, runEventWithin } from '../engine/handle-event.js';
 import { drainInternalEvents } from './internal-events.js';
+import { inTenantTransaction } from '../../tenancy/unit-of-work.js';
 
 /** Follow-ups further in the past than this are not fired late (e.g. after a long outage). */
 const followUpLookbackMs = 24 * 3_600_000;

@@ -2,10 +2,10 @@ import { sql, type SqlBool } from 'kysely';
 import type { AppServices } from '../../app/services.js';
 import type { LeadEventName } from '../../leads/index.js';
 import type { TenantHandle } from '../../tenancy/connection-manager.js';
-import { inTenantTransaction } from '../../tenancy/unit-of-work.js';
-import { findTenantById } from '../../tenants/index.js';
+import { findTenantById } from '../../tenancy/tenant-registry.js';
 import { loadEngineSettings, runEventWithin } from '../engine/handle-event.js';
-import { AutomationRuleRepository } from '../rules/rule.repository.js';
+import { watchedTriggers } from '../rules/rule.repository.js';
+import { inTenantTransaction } from '../../tenancy/unit-of-work.js';
 
 /**
  * Internal triggers from ordinary CRM activity (lead created, assigned, status changed,
@@ -133,7 +133,7 @@ export function drainOnLeadEvents(services: AppServices): () => Promise<void> {
       handle = await services.connections.resolve(tenant);
     }
     // The outbox holds only what active rules watch (migration 000024): mostly nothing.
-    const watched = await new AutomationRuleRepository(handle).watchedTriggers();
+    const watched = await watchedTriggers(handle);
     if (!outboxTriggers.some((trigger) => watched.has(trigger))) return;
     const pending = await handle.db.selectFrom('automation_outbox').select('id').limit(1).executeTakeFirst();
     if (pending) await drainInternalEvents(services, handle);

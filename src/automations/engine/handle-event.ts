@@ -10,7 +10,7 @@ import type { TenantHandle } from '../../tenancy/connection-manager.js';
 import { inTenantTransaction, type TenantUnitOfWork } from '../../tenancy/unit-of-work.js';
 import { AutomationSession } from './automation-session.js';
 import type { EventResult } from './event.schemas.js';
-import { AutomationRuleRepository } from '../rules/rule.repository.js';
+import { activeAutomationRules } from '../rules/rule.repository.js';
 import { internalActionTypes, type AutomationRule } from '../rules/rule.schemas.js';
 import { tenantInstant } from './tenant-time.js';
 
@@ -39,7 +39,7 @@ export interface EngineSettings extends IngestSettings {
 export async function loadEngineSettings(handle: TenantHandle): Promise<EngineSettings> {
   const [ingest, automationRules] = await Promise.all([
     loadIngestSettings(handle),
-    new AutomationRuleRepository(handle).active(),
+    activeAutomationRules(handle),
   ]);
   return { ...ingest, automationRules };
 }

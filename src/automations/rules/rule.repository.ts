@@ -1,6 +1,5 @@
 import type { Selectable } from 'kysely';
 import type { TenantDb } from '../../db/tenant-database.js';
-import { AppError } from '../../http/app-error.js';
 import type { TenantHandle } from '../../tenancy/connection-manager.js';
 import { forgetTenantValue } from '../../tenancy/tenant-memo.js';
 import type { AutomationRulesTable } from '../automations.tables.js';
@@ -38,72 +37,74 @@ function toColumns(input: RuleInput) {
 
 const activeRulesKey = 'automation_active_rules';
 
-export class AutomationRuleRepository {
-  private readonly db: TenantDb;
+/**
+ * The active rules, oldest first, memoised: every event reads them, and every rule write clears
+ * them here at once and in every other process at its commit.
+ */
+export function activeAutomationRules(handle: TenantHandle): Promise<AutomationRule[]> {
+  return handle.memo.get(activeRulesKey, () => listAutomationRules(handle.db, { active: true }));
+}
 
-  constructor(private readonly handle: TenantHandle) {
-    this.db = handle.db;
-  }
+/** The triggers active rules listen to. */
+export async function watchedTriggers(handle: TenantHandle): Promise<Set<string>> {
+  return new Set((await activeAutomationRules(handle)).map((rule) => rule.trigger));
+}
 
-  /**
-   * The active rules, oldest first, memoised: every event reads them, and every rule write clears
-   * them here at once and in every other process at its commit.
-   */
-  active(): Promise<AutomationRule[]> {
-    return this.handle.memo.get(activeRulesKey, () => this.list({ active: true }));
-  }
+const forgetActiveRules = (handle: TenantHandle) => forgetTenantValue(handle.db, handle, activeRulesKey);
 
-  /** The triggers active rules listen to. */
-  async watchedTriggers(): Promise<Set<string>> {
-    return new Set((await this.active()).map((rule) => rule.trigger));
-  }
+export async function insertAutomationRule(handle: TenantHandle, input: RuleInput): Promise<AutomationRule> {
+  const row = await handle.db
+    .insertInto('automation_rules')
+    .values(toColumns(input))
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await forgetActiveRules(handle);
+  return toRule(row);
+}
 
-  async create(input: RuleInput): Promise<AutomationRule> {
-    const row = await this.db
-      .insertInto('automation_rules')
-      .values(toColumns(input))
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    await this.forgetActive();
-    return toRule(row);
-  }
+export async function listAutomationRules(
+  db: TenantDb,
+  filter: { trigger?: string; active?: boolean } = {},
+): Promise<AutomationRule[]> {
+  let query = db.selectFrom('automation_rules').selectAll().orderBy('created_at').orderBy('id');
+  if (filter.trigger) query = query.where('trigger', '=', filter.trigger);
+  if (filter.active !== undefined) query = query.where('active', '=', filter.active);
+  return (await query.execute()).map(toRule);
+}
 
-  private forgetActive(): Promise<void> {
-    return forgetTenantValue(this.db, this.handle, activeRulesKey);
-  }
+export async function findAutomationRule(db: TenantDb, id: string): Promise<AutomationRule | undefined> {
+  const row = await db.selectFrom('automation_rules').selectAll().where('id', '=', id).executeTakeFirst();
+  return row && toRule(row);
+}
 
-  async list(filter: { trigger?: string; active?: boolean } = {}): Promise<AutomationRule[]> {
-    let query = this.db.selectFrom('automation_rules').selectAll().orderBy('created_at').orderBy('id');
-    if (filter.trigger) query = query.where('trigger', '=', filter.trigger);
-    if (filter.active !== undefined) query = query.where('active', '=', filter.active);
-    return (await query.execute()).map(toRule);
-  }
+/** Replaces the whole rule; undefined when there is no such rule. */
+export async function updateAutomationRule(
+  handle: TenantHandle,
+  id: string,
+  input: RuleInput,
+): Promise<AutomationRule | undefined> {
+  const row = await handle.db
+    .updateTable('automation_rules')
+    .set({ ...toColumns(input), updated_at: new Date() })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
+  if (!row) return undefined;
+  await forgetActiveRules(handle);
+  return toRule(row);
+}
 
-  async get(id: string): Promise<AutomationRule> {
-    const row = await this.db
-      .selectFrom('automation_rules')
-      .selectAll()
-      .where('id', '=', id)
-      .executeTakeFirst();
-    if (!row) throw AppError.notFound('Automation rule', { id });
-    return toRule(row);
-  }
-
-  async replace(id: string, input: RuleInput): Promise<AutomationRule> {
-    const row = await this.db
-      .updateTable('automation_rules')
-      .set({ ...toColumns(input), updated_at: new Date() })
-      .where('id', '=', id)
-      .returningAll()
-      .executeTakeFirst();
-    if (!row) throw AppError.notFound('Automation rule', { id });
-    await this.forgetActive();
-    return toRule(row);
-  }
-
-  async delete(id: string): Promise<void> {
-    const result = await this.db.deleteFrom('automation_rules').where('id', '=', id).executeTakeFirst();
-    if (Number(result.numDeletedRows) === 0) throw AppError.notFound('Automation rule', { id });
-    await this.forgetActive();
-  }
+/** The deleted rule's id, undefined when there was no such rule. */
+export async function deleteAutomationRule(
+  handle: TenantHandle,
+  id: string,
+): Promise<{ id: string } | undefined> {
+  const deleted = await handle.db
+    .deleteFrom('automation_rules')
+    .where('id', '=', id)
+    .returning('id')
+    .executeTakeFirst();
+  if (!deleted) return undefined;
+  await forgetActiveRules(handle);
+  return deleted;
 }

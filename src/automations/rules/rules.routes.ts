@@ -2,9 +2,16 @@ import { z } from 'zod';
 import type { AppServices } from '../../app/services.js';
 import type { ApiRouter } from '../../http/api-router.js';
 import { AppError, fieldIssues } from '../../http/app-error.js';
+import { orNotFound } from '../../http/or-not-found.js';
 import { callerOf } from '../../http/request-context.js';
 import { assertRuleReferences } from './rule-references.js';
-import { AutomationRuleRepository } from './rule.repository.js';
+import {
+  deleteAutomationRule,
+  findAutomationRule,
+  insertAutomationRule,
+  listAutomationRules,
+  updateAutomationRule,
+} from './rule.repository.js';
 import { rulePatchSchema, ruleInputSchema, ruleSchema, type AutomationRule } from './rule.schemas.js';
 import { triggers } from './triggers.js';
 
@@ -21,7 +28,6 @@ function mergePatch(rule: AutomationRule, patch: Record<string, unknown>) {
 
 export function registerAutomationRuleRoutes(router: ApiRouter, services: AppServices): void {
   const references = { allowPrivateWebhooks: services.config.webhooks.allowPrivateNetworks };
-  const rules = (req: Parameters<typeof callerOf>[0]) => new AutomationRuleRepository(callerOf(req).handle);
   router
     .route({
       method: 'post',
@@ -31,8 +37,9 @@ export function registerAutomationRuleRoutes(router: ApiRouter, services: AppSer
       body: ruleInputSchema,
       response: ruleSchema,
       handler: async ({ req, body }) => {
-        await assertRuleReferences(callerOf(req).handle, body, references);
-        return rules(req).create(body);
+        const { handle } = callerOf(req);
+        await assertRuleReferences(handle, body, references);
+        return insertAutomationRule(handle, body);
       },
     })
     .route({
@@ -46,7 +53,7 @@ export function registerAutomationRuleRoutes(router: ApiRouter, services: AppSer
       }),
       response: z.array(ruleSchema),
       handler: ({ req, query }) =>
-        rules(req).list({
+        listAutomationRules(callerOf(req).handle.db, {
           trigger: query.trigger,
           active: query.active === undefined ? undefined : query.active === 'true',
         }),
@@ -59,7 +66,10 @@ export function registerAutomationRuleRoutes(router: ApiRouter, services: AppSer
       params: idParams,
       response: ruleSchema,
       errors: { 404: 'No such rule' },
-      handler: ({ req, params }) => rules(req).get(params.id),
+      handler: async ({ req, params }) =>
+        orNotFound(await findAutomationRule(callerOf(req).handle.db, params.id), 'Automation rule', {
+          id: params.id,
+        }),
     })
     .route({
       method: 'patch',
@@ -71,9 +81,16 @@ export function registerAutomationRuleRoutes(router: ApiRouter, services: AppSer
       response: ruleSchema,
       errors: { 404: 'No such rule' },
       handler: async ({ req, params, body }) => {
-        const rule = mergePatch(await rules(req).get(params.id), body);
-        await assertRuleReferences(callerOf(req).handle, rule, references);
-        return rules(req).replace(params.id, rule);
+        const { handle } = callerOf(req);
+        const stored = orNotFound(await findAutomationRule(handle.db, params.id), 'Automation rule', {
+          id: params.id,
+        });
+        const rule = mergePatch(stored, body);
+        await assertRuleReferences(handle, rule, references);
+        const replaced = orNotFound(await updateAutomationRule(handle, params.id, rule), 'Automation rule', {
+          id: params.id,
+        });
+        return replaced;
       },
     })
     .route({
@@ -85,7 +102,9 @@ export function registerAutomationRuleRoutes(router: ApiRouter, services: AppSer
       response: z.object({ id: z.uuid(), deleted: z.literal(true) }),
       errors: { 404: 'No such rule' },
       handler: async ({ req, params }) => {
-        await rules(req).delete(params.id);
+        orNotFound(await deleteAutomationRule(callerOf(req).handle, params.id), 'Automation rule', {
+          id: params.id,
+        });
         return { id: params.id, deleted: true as const };
       },
     });

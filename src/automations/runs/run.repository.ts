@@ -1,6 +1,5 @@
 import { sql, type Selectable } from 'kysely';
 import type { TenantDb } from '../../db/tenant-database.js';
-import { AppError } from '../../http/app-error.js';
 import type { AutomationEventsTable, AutomationRunsTable, RunStatus } from '../automations.tables.js';
 import type { Action } from '../rules/rule.schemas.js';
 import type { ActionOutcome, CascadeCut, RunState } from './run.types.js';
@@ -129,12 +128,12 @@ export async function listRuns(db: TenantDb, filter: RunFilter): Promise<RunRow[
   return query.execute();
 }
 
-export async function getRunWithEvent(
+export async function findRunWithEvent(
   db: TenantDb,
   id: string,
-): Promise<{ run: RunRow; event: Selectable<AutomationEventsTable> }> {
+): Promise<{ run: RunRow; event: Selectable<AutomationEventsTable> } | undefined> {
   const run = await db.selectFrom('automation_runs').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!run) throw AppError.notFound('Automation run', { id });
+  if (!run) return undefined;
   const event = await db
     .selectFrom('automation_events')
     .selectAll()

@@ -2,10 +2,11 @@ import { z } from 'zod';
 import type { AppServices } from '../../app/services.js';
 import type { ApiRouter } from '../../http/api-router.js';
 import { AppError } from '../../http/app-error.js';
+import { orNotFound } from '../../http/or-not-found.js';
 import { callerOf } from '../../http/request-context.js';
 import { findJobs, type JobRow } from '../../queue/jobs.repository.js';
 import { jobStatuses } from '../../queue/queue.tables.js';
-import { getRunWithEvent, listRuns, toRunSummary } from './run.repository.js';
+import { findRunWithEvent, listRuns, toRunSummary } from './run.repository.js';
 import { triggers } from '../rules/triggers.js';
 
 const tag = 'Automation runs';
@@ -139,7 +140,10 @@ export function registerRunRoutes(router: ApiRouter, services: AppServices): voi
       errors: { 404: 'No such run' },
       handler: async ({ req, params }) => {
         const { handle } = callerOf(req);
-        const { run, event } = await getRunWithEvent(handle.db, params.id);
+        const found = orNotFound(await findRunWithEvent(handle.db, params.id), 'Automation run', {
+          id: params.id,
+        });
+        const { run, event } = found;
         const rows = await findJobs(services.platform, handle.tenant.id, run.job_ids.map(Number));
         const byId = new Map(rows.map((row) => [String(row.id), row]));
         const jobs = run.job_ids.map((id) => jobOutcome(id, byId.get(id)));

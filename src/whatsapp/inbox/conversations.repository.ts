@@ -35,7 +35,7 @@ function toConversation(row: Selectable<ConversationsTable>) {
 
 export async function findConversation(db: TenantDb, id: string) {
   const row = await db.selectFrom('conversations').selectAll().where('id', '=', id).executeTakeFirst();
-  return row ? toConversation(row) : null;
+  return row && toConversation(row);
 }
 
 /** Most recent first, each with its latest message and the assigned agent of its lead. */
@@ -154,4 +154,25 @@ export function latestConversationWith(db: TenantDb, waId: string) {
     .orderBy('last_message_at', (ob) => ob.desc().nullsLast())
     .orderBy('created_at', 'desc')
     .limit(1);
+}
+
+/** Sets the unread count back to 0; undefined when there is no such conversation. */
+export async function markConversationRead(db: TenantDb, id: string) {
+  const row = await db
+    .updateTable('conversations')
+    .set({ unread_count: 0, updated_at: new Date() })
+    .where('id', '=', id)
+    .returning(['id', 'unread_count'])
+    .executeTakeFirst();
+  return row && { id: row.id, unreadCount: row.unread_count };
+}
+
+/** Where a message's media is stored (`mediaKey` null until it is). */
+export async function findMessageMedia(db: TenantDb, id: string) {
+  const row = await db
+    .selectFrom('messages')
+    .select(['media_key', 'media_mime_type'])
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return row && { mediaKey: row.media_key, mimeType: row.media_mime_type };
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { AppServices } from '../../app/services.js';
 import type { ApiRouter } from '../../http/api-router.js';
 import { AppError } from '../../http/app-error.js';
+import { orNotFound } from '../../http/or-not-found.js';
 import { callerOf } from '../../http/request-context.js';
 import {
   conversationSchema,
@@ -11,7 +12,13 @@ import {
   messageSchema,
   sendMessageBody,
 } from './conversations.schemas.js';
-import { findConversation, listConversations, listMessages } from './conversations.repository.js';
+import {
+  findConversation,
+  findMessageMedia,
+  listConversations,
+  listMessages,
+  markConversationRead,
+} from './conversations.repository.js';
 import { queueOutboundMessage } from '../sending/outbound.service.js';
 
 const mediaUrlTtlSeconds = 300;
@@ -39,7 +46,7 @@ export function registerInboxRoutes(router: ApiRouter, services: AppServices): v
       errors: { 404: 'No such conversation' },
       handler: async ({ req, params, query }) => {
         const { db } = callerOf(req).handle;
-        if (!(await findConversation(db, params.id))) throw AppError.notFound('Conversation');
+        orNotFound(await findConversation(db, params.id), 'Conversation');
         return listMessages(db, params.id, query);
       },
     })
@@ -52,16 +59,8 @@ export function registerInboxRoutes(router: ApiRouter, services: AppServices): v
       status: 200,
       response: z.object({ id: z.uuid(), unreadCount: z.number() }),
       errors: { 404: 'No such conversation' },
-      handler: async ({ req, params }) => {
-        const row = await callerOf(req)
-          .handle.db.updateTable('conversations')
-          .set({ unread_count: 0, updated_at: new Date() })
-          .where('id', '=', params.id)
-          .returning(['id', 'unread_count'])
-          .executeTakeFirst();
-        if (!row) throw AppError.notFound('Conversation');
-        return { id: row.id, unreadCount: row.unread_count };
-      },
+      handler: async ({ req, params }) =>
+        orNotFound(await markConversationRead(callerOf(req).handle.db, params.id), 'Conversation'),
     })
     .route({
       method: 'post',
@@ -88,18 +87,13 @@ export function registerInboxRoutes(router: ApiRouter, services: AppServices): v
       response: z.object({ url: z.string(), mimeType: z.string().nullable(), expiresInSeconds: z.number() }),
       errors: { 404: 'No such message, or its media is not stored yet' },
       handler: async ({ req, params }) => {
-        const message = await callerOf(req)
-          .handle.db.selectFrom('messages')
-          .select(['media_key', 'media_mime_type'])
-          .where('id', '=', params.id)
-          .executeTakeFirst();
-        if (!message) throw AppError.notFound('Message');
-        if (!message.media_key) {
+        const media = orNotFound(await findMessageMedia(callerOf(req).handle.db, params.id), 'Message');
+        if (!media.mediaKey) {
           throw new AppError('media_not_available', 'This message has no stored media (yet)');
         }
         return {
-          url: await services.storage.presignGet(message.media_key, mediaUrlTtlSeconds),
-          mimeType: message.media_mime_type,
+          url: await services.storage.presignGet(media.mediaKey, mediaUrlTtlSeconds),
+          mimeType: media.mimeType,
           expiresInSeconds: mediaUrlTtlSeconds,
         };
       },

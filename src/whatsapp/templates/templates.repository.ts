@@ -21,6 +21,26 @@ export interface TemplateStatusChange extends TemplateRef {
   at: Date;
 }
 
+/** The templates as last synced, by name and language, optionally of one status. */
+export async function listTemplates(db: TenantDb, filter: { status?: string }) {
+  let select = db.selectFrom('whatsapp_templates').selectAll().orderBy('name').orderBy('language');
+  if (filter.status) select = select.where('status', '=', filter.status);
+  const rows = await select.execute();
+  return rows.map((row) => ({
+    name: row.name,
+    language: row.language,
+    templateId: row.template_id,
+    status: row.status,
+    statusReason: row.status_reason,
+    statusInfo: row.status_info,
+    qualityScore: row.quality_score,
+    category: row.category,
+    parameterFormat: row.parameter_format,
+    components: row.components,
+    syncedAt: row.synced_at,
+  }));
+}
+
 /** The synced status of a template (null when no such template was synced). */
 export async function templateStatus(db: TenantDb, name: string, language: string): Promise<string | null> {
   const row = await db

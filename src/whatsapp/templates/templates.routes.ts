@@ -3,6 +3,7 @@ import type { AppServices } from '../../app/services.js';
 import type { ApiRouter } from '../../http/api-router.js';
 import { callerOf } from '../../http/request-context.js';
 import { syncTemplatesJobKind } from './templates.job.js';
+import { listTemplates } from './templates.repository.js';
 
 const templateSchema = z.object({
   name: z.string(),
@@ -42,27 +43,7 @@ export function registerTemplateRoutes(router: ApiRouter, services: AppServices)
       tag: 'WhatsApp',
       query: z.object({ status: z.string().optional() }),
       response: z.array(templateSchema),
-      handler: async ({ req, query }) => {
-        let select = callerOf(req)
-          .handle.db.selectFrom('whatsapp_templates')
-          .selectAll()
-          .orderBy('name')
-          .orderBy('language');
-        if (query.status) select = select.where('status', '=', query.status.toUpperCase());
-        const rows = await select.execute();
-        return rows.map((row) => ({
-          name: row.name,
-          language: row.language,
-          templateId: row.template_id,
-          status: row.status,
-          statusReason: row.status_reason,
-          statusInfo: row.status_info,
-          qualityScore: row.quality_score,
-          category: row.category,
-          parameterFormat: row.parameter_format,
-          components: row.components,
-          syncedAt: row.synced_at,
-        }));
-      },
+      handler: ({ req, query }) =>
+        listTemplates(callerOf(req).handle.db, { status: query.status?.toUpperCase() }),
     });
 }

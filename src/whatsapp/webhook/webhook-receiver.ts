@@ -2,7 +2,7 @@ import type { AppServices } from '../../app/services.js';
 import { AppError } from '../../http/app-error.js';
 import type { Tenant } from '../../tenancy/tenant.js';
 import { TenantCache } from '../../tenancy/tenant-cache.js';
-import { findTenantByCode } from '../../tenants/index.js';
+import { findTenantByCode } from '../../tenancy/tenant-registry.js';
 import { mayContainNul, replaceNulCharacters } from './nul-characters.js';
 import { tenantIdsWithNumbers } from './phone-number-routes.js';
 import { WebhookEventStore } from './webhook-event-store.js';

@@ -1,9 +1,8 @@
 import { sql } from 'kysely';
 import type { PlatformDb } from '../../db/platform-database.js';
-import type { Tenant } from '../../tenancy/tenant.js';
+import { toTenant, type Tenant } from '../../tenancy/tenant.js';
 import { TenantCache } from '../../tenancy/tenant-cache.js';
 import type { TenantChanges } from '../../tenancy/tenant-changes.js';
-import { toTenant } from '../../tenants/index.js';
 
 /** What routes a webhook change: its phone number, or for an account-level change its WABA. */
 export type RouteKind = 'phoneNumber' | 'waba';

@@ -1,0 +1,33 @@
+import type { Selectable } from 'kysely';
+import type { TenantDb } from '../db/tenant-database.js';
+import type { MeetingsTable } from './meetings.tables.js';
+
+export function toMeeting(row: Selectable<MeetingsTable>) {
+  return {
+    id: row.id,
+    leadId: row.lead_id,
+    title: row.title,
+    start: row.start_at,
+    end: row.end_at,
+    attendees: row.attendees,
+    status: row.status,
+    hangoutLink: row.hangout_link,
+    entryPoints: row.entry_points,
+    calendarEventId: row.calendar_event_id,
+    htmlLink: row.html_link,
+    error: row.error,
+    createdAt: row.created_at,
+  };
+}
+
+/** Soonest first, at most 500. */
+export async function listMeetings(db: TenantDb, filter: { leadId?: string }) {
+  let select = db.selectFrom('meetings').selectAll().orderBy('start_at').limit(500);
+  if (filter.leadId) select = select.where('lead_id', '=', filter.leadId);
+  return (await select.execute()).map(toMeeting);
+}
+
+export async function findMeeting(db: TenantDb, id: string) {
+  const row = await db.selectFrom('meetings').selectAll().where('id', '=', id).executeTakeFirst();
+  return row && toMeeting(row);
+}
