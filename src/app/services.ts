@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ApiKeyAuthenticator } from '../auth/api-key-authenticator.js';
+import type { ApiKeyAuthenticator } from '../auth/tenant-auth.js';
 import type { Config } from '../config/config.js';
 import type { PlatformDb } from '../db/platform-database.js';
 import type { ServerRegistry } from '../db/server-registry.js';

@@ -2,7 +2,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import swaggerUi from 'swagger-ui-express';
-import { ApiKeyAuthenticator } from '../auth/api-key-authenticator.js';
+import { ApiKeyAuthenticator } from '../auth/tenant-auth.js';
 import type { Config } from '../config/config.js';
 import { SecretBox } from '../crypto/secret-box.js';
 import type { DatabaseServer } from '../db/database-server.js';
@@ -32,7 +32,7 @@ import { startComponents } from './component-lifecycle.js';
 import { components } from './components.js';
 import { ProcessResources } from './process-resources.js';
 import { removeServerInfo, writeServerInfo } from './server-info.js';
-import { buildRouters } from './routes.js';
+import { buildRouters } from './components.js';
 import type { AppServices } from './services.js';
 
 export interface Switchyard {

@@ -1,7 +1,107 @@
 import type { RequestHandler } from 'express';
+import type { Selectable } from 'kysely';
+import type { Logger } from 'pino';
+import { apiKeyMatches, apiKeyPrefix, hashApiKey } from '../crypto/api-key.js';
+import type { PlatformDb } from '../db/platform-database.js';
 import { AppError } from '../http/app-error.js';
 import { singleHeader } from '../http/single-header.js';
-import type { ApiKeyAuthenticator } from './api-key-authenticator.js';
+import type { TenantCaller } from '../http/request-context.js';
+import type { TenantConnectionManager } from '../tenancy/connection-manager.js';
+import { toTenant, type Tenant } from '../tenancy/tenant.js';
+import { TenantCache } from '../tenancy/tenant-cache.js';
+import type { TenantChanges } from '../tenancy/tenant-changes.js';
+import type { ApiKeysTable } from '../tenancy/tenant.tables.js';
+
+interface KeyRecord {
+  tenant: Tenant;
+  key: Pick<Selectable<ApiKeysTable>, 'id' | 'label' | 'scopes' | 'key_hash' | 'revoked_at'>;
+}
+
+const invalidCredentials = () => new AppError('unauthorized', 'Invalid client code or API key');
+/** Compared against when no key matches, so unknown keys cost the same as wrong ones. */
+const decoyHash = hashApiKey('sk_live_000000000000_decoy');
+const lastUsedWriteIntervalMs = 60_000;
+
+/**
+ * Verifies `x-client-code` + `x-api-key`. Every failure (unknown code, unknown key, key of
+ * another tenant, revoked key) is the same 401, so tenants cannot be enumerated. Verified
+ * keys are cached briefly; a tenant change (suspension, revocation: a NOTIFY to every
+ * process) drops that tenant's keys at once.
+ */
+export class ApiKeyAuthenticator {
+  private readonly cache: TenantCache<string, KeyRecord>;
+  private readonly lastUsedWrites = new Map<string, number>();
+
+  constructor(
+    private readonly deps: {
+      platform: PlatformDb;
+      connections: TenantConnectionManager;
+      cacheTtlMs: number;
+      changes: TenantChanges;
+      logger: Logger;
+    },
+  ) {
+    this.cache = new TenantCache(deps.changes, {
+      ttlMs: deps.cacheTtlMs,
+      max: 10_000,
+      tenantOf: (record) => record.tenant.id,
+    });
+  }
+
+  async authenticate(clientCode: string | undefined, apiKey: string | undefined): Promise<TenantCaller> {
+    if (!clientCode || !apiKey) {
+      throw new AppError('unauthorized', 'x-client-code and x-api-key headers are required');
+    }
+    const prefix = apiKeyPrefix(apiKey);
+    const record = prefix ? await this.lookup(prefix) : null;
+    const matches = apiKeyMatches(apiKey, record?.key.key_hash ?? decoyHash);
+    if (
+      !record ||
+      !matches ||
+      record.tenant.clientCode !== clientCode.toLowerCase() ||
+      record.key.revoked_at
+    ) {
+      throw invalidCredentials();
+    }
+    if (record.tenant.status !== 'active') {
+      throw new AppError('forbidden', 'This tenant is suspended', {
+        details: { status: record.tenant.status },
+      });
+    }
+    this.touch(record.key.id);
+    const handle = await this.deps.connections.resolve(record.tenant);
+    return { handle, apiKey: { id: record.key.id, label: record.key.label, scopes: record.key.scopes } };
+  }
+
+  private lookup(prefix: string): Promise<KeyRecord | null> {
+    return this.cache.getOrLoad(prefix, () => this.read(prefix));
+  }
+
+  private async read(prefix: string): Promise<KeyRecord | null> {
+    const row = await this.deps.platform
+      .selectFrom('api_keys as k')
+      .innerJoin('tenants as t', 't.id', 'k.tenant_id')
+      .selectAll('t')
+      .select(['k.id as key_id', 'k.label', 'k.scopes', 'k.key_hash', 'k.revoked_at'])
+      .where('k.prefix', '=', prefix)
+      .executeTakeFirst();
+    if (!row) return null;
+    const { key_id: id, label, scopes, key_hash, revoked_at } = row;
+    return { tenant: toTenant(row), key: { id, label, scopes, key_hash, revoked_at } };
+  }
+
+  private touch(keyId: string): void {
+    const now = Date.now();
+    if (now - (this.lastUsedWrites.get(keyId) ?? 0) < lastUsedWriteIntervalMs) return;
+    this.lastUsedWrites.set(keyId, now);
+    this.deps.platform
+      .updateTable('api_keys')
+      .set({ last_used_at: new Date(now) })
+      .where('id', '=', keyId)
+      .execute()
+      .catch((error: unknown) => this.deps.logger.warn({ err: error, keyId }, 'could not record key use'));
+  }
+}
 
 /** Authenticates tenant routes and attaches the caller (tenant handle + key) to the request. */
 export function tenantAuth(authenticator: ApiKeyAuthenticator): RequestHandler {

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HotRoutes } from './hot-routes.js';
+import { HotRoutes } from './create-app.js';
 import type { NodeHandler } from './run-middleware.js';
 import { sendJson } from './send-json.js';
 

@@ -56,7 +56,9 @@ const maxBackoffMs = 10_000;
 /**
  * Runs jobs from the queue: claims in batches (woken by NOTIFY, polling as a fallback),
  * holds a lease renewed by heartbeat, writes outcomes in batches, and keeps going through
- * database outages with backoff.
+ * database outages with backoff. Which handler runs a kind: the contract of the component
+ * that owns it, `src/<component>/<component>.jobs.ts` (kind `imports.run` → `imports.jobs.ts`),
+ * whose list the component's `jobs` hands to this worker.
  */
 export class JobWorker {
   readonly id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;

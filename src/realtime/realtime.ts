@@ -2,7 +2,7 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import type { Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
-import type { ApiKeyAuthenticator } from '../auth/api-key-authenticator.js';
+import type { ApiKeyAuthenticator } from '../auth/tenant-auth.js';
 import { toAppError } from '../http/error-handler.js';
 import type { RedisClient } from '../redis/redis-client.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
