@@ -6,6 +6,7 @@ export type { BatchOverlap, PreparedLead } from './ingest-batch.js';
 export { ingestLead, ingestLeadWithin, loadIngestSettings } from './ingest-lead.js';
 export type { IngestSettings } from './ingest-lead.js';
 export { leadContextOf } from './lead-context.js';
+export { plainLeadFields } from './lead-fields.js';
 export type { LeadContext } from './lead-context.js';
 export type { LeadEvent, LeadEventName } from './lead-events.js';
 export { leadListQuerySchema } from './lead-query.schemas.js';

@@ -10,7 +10,7 @@ import { scoreLead } from '../scoring/index.js';
 import { loadScoringSettings, type ScoringSettings } from '../scoring/index.js';
 import type { LeadContext } from './lead-context.js';
 import type { LeadEvent } from './lead-events.js';
-import { toLeadColumns } from './lead-fields.js';
+import { plainLeadFields, toLeadColumns } from './lead-fields.js';
 import { toLead, type LeadRow } from './lead.mapper.js';
 import { assertAgentExists, selectLeads } from './lead.repository.js';
 import type { IngestLeadInput, Lead } from './lead.schemas.js';
@@ -22,18 +22,7 @@ export interface IngestResult {
 }
 
 /** Fields a duplicate ingest may fill when the existing lead has them empty. */
-const fillableFields = [
-  'first_name',
-  'last_name',
-  'email',
-  'company',
-  'source',
-  'city',
-  'state',
-  'pincode',
-  'language',
-  'follow_up_at',
-] as const;
+const fillableFields = ['first_name', 'last_name', 'email', ...plainLeadFields, 'follow_up_at'] as const;
 
 /** What ingesting needs that does not change per lead: scoring weights and assignment rules. */
 export interface IngestSettings {

@@ -1,6 +1,7 @@
 import { sql, type Insertable } from 'kysely';
 import type { TenantDb } from '../db/tenant-database.js';
 import { AppError } from '../http/app-error.js';
+import { plainLeadFields } from './lead-fields.js';
 import type { LeadRow } from './lead.mapper.js';
 import type { LeadsTable } from './leads.tables.js';
 
@@ -11,12 +12,7 @@ const leadColumns = [
   'last_name',
   'phone',
   'email',
-  'company',
-  'source',
-  'city',
-  'state',
-  'pincode',
-  'language',
+  ...plainLeadFields,
   'status',
   'tags',
   'score',
@@ -41,12 +37,7 @@ const newLeadColumns: [column: keyof LeadsTable, type: string, selected?: string
   ['last_name', 'text'],
   ['phone', 'text'],
   ['email', 'text'],
-  ['company', 'text'],
-  ['source', 'text'],
-  ['city', 'text'],
-  ['state', 'text'],
-  ['pincode', 'text'],
-  ['language', 'text'],
+  ...plainLeadFields.map((column) => [column, 'text'] as [keyof LeadsTable, string]),
   ['status', 'text', `coalesce(status, 'new')`],
   ['tags', 'text[]', `coalesce(tags, '{}')`],
   ['score', 'int', 'coalesce(score, 0)'],
