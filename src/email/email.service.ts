@@ -3,8 +3,9 @@ import type { AppServices } from '../app/services.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import { AppError } from '../http/app-error.js';
 import type { EnqueueRequest } from '../queue/job-types.js';
+import { orNotFound } from '../http/or-not-found.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
-import { toEmailMessage } from './email.repository.js';
+import { findEmailTemplateId, toEmailMessage } from './email.repository.js';
 import type { EmailMessagesTable } from './email.tables.js';
 import { sendEmailJobKind } from './send-email.job.js';
 import { classifySmtpError } from './smtp-errors.js';
@@ -45,12 +46,7 @@ export async function queueEmail(
   handle: TenantHandle,
   input: { to: string; templateId: string; variables: Record<string, unknown> },
 ) {
-  const template = await handle.db
-    .selectFrom('email_templates')
-    .select('id')
-    .where('id', '=', input.templateId)
-    .executeTakeFirst();
-  if (!template) throw AppError.notFound('Email template');
+  orNotFound(await findEmailTemplateId(handle.db, input.templateId), 'Email template');
   return recordEmail(services, handle, {
     to_address: input.to,
     template_id: input.templateId,

@@ -4,6 +4,7 @@ import { PermanentJobError } from '../queue/job-types.js';
 import { isFinalFailure } from '../queue/retry-policy.js';
 import { recordChannelHealth } from '../channels/index.js';
 import { reportCampaignProgress } from './campaign-progress.js';
+import { insertSuppression } from './email.repository.js';
 import { inlineContent } from './inline-content.js';
 import { renderTemplate } from './render-template.js';
 import { classifySmtpError, toEmailJobError } from './smtp-errors.js';
@@ -104,11 +105,7 @@ export async function sendEmail(ctx: SendEmailContext): Promise<{ status: string
     if (failure.permanent) {
       await record('failed', { smtp_response: failure.response });
       if (failure.recipientRejected) {
-        await db
-          .insertInto('email_suppressions')
-          .values({ address, reason: 'bounced' })
-          .onConflict((conflict) => conflict.column('address').doNothing())
-          .execute();
+        await insertSuppression(db, { address, reason: 'bounced' });
       }
     }
     throw toEmailJobError(failure);
