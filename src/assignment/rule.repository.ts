@@ -1,3 +1,4 @@
+import { unknownAgentIds } from '../agents/index.js';
 import { sql, type Selectable } from 'kysely';
 import type { TenantDb } from '../db/tenant-database.js';
 import { AppError } from '../http/app-error.js';
@@ -109,9 +110,7 @@ export async function deleteAssignmentRule(
 
 async function assertAgentsExist(db: TenantDb, agentIds: string[] | null | undefined): Promise<void> {
   if (!agentIds?.length) return;
-  const found = await db.selectFrom('agents').select('id').where('id', 'in', agentIds).execute();
-  const known = new Set(found.map((row) => row.id));
-  const missing = agentIds.filter((id) => !known.has(id));
+  const missing = await unknownAgentIds(db, agentIds);
   if (missing.length > 0) {
     throw AppError.invalidFields([
       { path: 'body.agentIds', message: `Unknown agents: ${missing.join(', ')}` },

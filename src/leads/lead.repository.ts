@@ -1,3 +1,4 @@
+import { unknownAgentIds } from '../agents/index.js';
 import { sql, type Insertable } from 'kysely';
 import type { TenantDb } from '../db/tenant-database.js';
 import { AppError } from '../http/app-error.js';
@@ -92,8 +93,7 @@ export async function findLeadRow(
 }
 
 export async function assertAgentExists(db: TenantDb, agentId: string, field: string): Promise<void> {
-  const agent = await db.selectFrom('agents').select('id').where('id', '=', agentId).executeTakeFirst();
-  if (!agent) {
+  if ((await unknownAgentIds(db, [agentId])).length > 0) {
     throw AppError.invalidFields([{ path: field, message: `Unknown agent ${agentId}` }]);
   }
 }

@@ -1,0 +1,2 @@
+// The agents component's public surface: other folders import from here only.
+export { unknownAgentIds } from './agent.repository.js';
