@@ -9,7 +9,8 @@ import type { LeadContext } from './lead-context.js';
 import type { LeadEvent } from './lead-events.js';
 import { toLeadColumns } from './lead-fields.js';
 import { toLead, type LeadRow } from './lead.mapper.js';
-import { assertAgentExists, findLeadRow } from './lead.repository.js';
+import { assertAgentExists } from './lead.repository.js';
+import { requireLeadRow } from './require-lead-row.js';
 import { terminalStatuses, type Lead, type PatchLeadInput } from './lead.schemas.js';
 import type { LeadsTable } from './leads.tables.js';
 
@@ -67,7 +68,7 @@ export async function changeLeadWithin(
   const { handle, actor } = ctx;
   if (patch.assignedAgentId) await assertAgentExists(trx, patch.assignedAgentId, 'body.assignedAgentId');
 
-  const before = await findLeadRow(trx, idOrRef, { forUpdate: true });
+  const before = await requireLeadRow(trx, idOrRef, { forUpdate: true });
   const columns: Updateable<LeadsTable> = toLeadColumns(patch, handle.tenant.defaultCountry);
   if (tagChange.add || tagChange.remove) {
     const removed = new Set(tagChange.remove ?? []);
@@ -153,7 +154,7 @@ export async function archiveLead(ctx: LeadContext, idOrRef: string): Promise<Le
   const { handle, actor } = ctx;
   const scoring = await loadScoringSettings(handle);
   return inTenantTransaction({ leadEvents: ctx.events }, handle, async ({ trx, publish }) => {
-    const before = await findLeadRow(trx, idOrRef, { forUpdate: true });
+    const before = await requireLeadRow(trx, idOrRef, { forUpdate: true });
     let row = before;
     if (!before.archived_at) {
       row = await trx
@@ -171,7 +172,7 @@ export async function archiveLead(ctx: LeadContext, idOrRef: string): Promise<Le
 }
 
 export async function deleteLead(ctx: LeadContext, idOrRef: string): Promise<{ id: string; deleted: true }> {
-  const row = await findLeadRow(ctx.handle.db, idOrRef);
+  const row = await requireLeadRow(ctx.handle.db, idOrRef);
   await ctx.handle.db.deleteFrom('leads').where('id', '=', row.id).execute();
   return { id: row.id, deleted: true };
 }

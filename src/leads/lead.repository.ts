@@ -76,20 +76,18 @@ export function selectLeads(db: TenantDb) {
   return db.selectFrom('leads').select(leadColumns);
 }
 
-/** A lead by uuid or by reference (`LD-100001`), optionally locked for update. */
+/** A lead by uuid or by reference (`LD-100001`), optionally locked for update; undefined when absent. */
 export async function findLeadRow(
   db: TenantDb,
   idOrRef: string,
   options: { forUpdate?: boolean } = {},
-): Promise<LeadRow> {
+): Promise<LeadRow | undefined> {
   const ref = /^LD-(\d+)$/i.exec(idOrRef);
   let query = ref
     ? selectLeads(db).where('number', '=', Number(ref[1]))
     : selectLeads(db).where('id', '=', idOrRef);
   if (options.forUpdate) query = query.forUpdate();
-  const row = await query.executeTakeFirst();
-  if (!row) throw AppError.notFound('Lead', { id: idOrRef });
-  return row;
+  return query.executeTakeFirst();
 }
 
 export async function assertAgentExists(db: TenantDb, agentId: string, field: string): Promise<void> {

@@ -4,7 +4,7 @@ import type { TenantDb } from '../../db/tenant-database.js';
 import { ingestLeadWithin, loadIngestSettings, type IngestSettings } from '../../leads/index.js';
 import type { LeadEvent } from '../../leads/index.js';
 import { toLead } from '../../leads/index.js';
-import { findLeadRow, selectLeads } from '../../leads/index.js';
+import { requireLeadRow, selectLeads } from '../../leads/index.js';
 import type { IngestLeadInput, Lead } from '../../leads/index.js';
 import type { TenantHandle } from '../../tenancy/connection-manager.js';
 import { inTenantTransaction, type TenantUnitOfWork } from '../../tenancy/unit-of-work.js';
@@ -122,7 +122,7 @@ export async function runEventWithin(
     lead = created;
     ingested = rest;
   } else if (event.leadId) {
-    lead = toLead(await findLeadRow(trx, event.leadId), settings.scoring.hotThreshold);
+    lead = toLead(await requireLeadRow(trx, event.leadId), settings.scoring.hotThreshold);
   } else if (event.phone) {
     const row = await selectLeads(trx)
       .where('phone', '=', event.phone)
