@@ -5,7 +5,7 @@ import { scoreLead } from '../scoring/index.js';
 import { loadScoringSettings, type ScoringSettings } from '../scoring/index.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import { inTenantTransaction } from '../tenancy/unit-of-work.js';
-import type { LeadContext } from './lead-context.js';
+import { inLeadTransaction, type LeadContext } from './lead-context.js';
 import type { LeadEvent } from './lead-events.js';
 import { toLeadColumns } from './lead-fields.js';
 import { toLead, type LeadRow } from './lead.mapper.js';
@@ -46,11 +46,10 @@ export async function changeLead(
   tagChange: TagChange = {},
 ): Promise<Lead> {
   const scoring = await loadScoringSettings(ctx.handle);
-  return inTenantTransaction({ leadEvents: ctx.events }, ctx.handle, async ({ trx, publish }) => {
-    const { lead, events } = await changeLeadWithin(trx, ctx, idOrRef, patch, tagChange, scoring);
-    publish(...events);
-    return lead;
-  });
+  const { lead } = await inLeadTransaction(ctx, (trx) =>
+    changeLeadWithin(trx, ctx, idOrRef, patch, tagChange, scoring),
+  );
+  return lead;
 }
 
 /**

@@ -5,10 +5,9 @@ import { activeAssignmentRules } from '../assignment/index.js';
 import type { Rule } from '../assignment/index.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
-import { inTenantTransaction } from '../tenancy/unit-of-work.js';
 import { scoreLead } from '../scoring/index.js';
 import { loadScoringSettings, type ScoringSettings } from '../scoring/index.js';
-import type { LeadContext } from './lead-context.js';
+import { inLeadTransaction, type LeadContext } from './lead-context.js';
 import type { LeadEvent } from './lead-events.js';
 import { plainLeadFields, toLeadColumns } from './lead-fields.js';
 import { toLead, type LeadRow } from './lead.mapper.js';
@@ -62,11 +61,7 @@ export async function ingestLead(
       return result;
     }
   }
-  return inTenantTransaction({ leadEvents: ctx.events }, ctx.handle, async ({ trx, publish }) => {
-    const { events, ...result } = await ingestValues(trx, ctx, values, input, loaded);
-    publish(...events);
-    return result;
-  });
+  return inLeadTransaction(ctx, (trx) => ingestValues(trx, ctx, values, input, loaded));
 }
 
 /**
