@@ -59,7 +59,7 @@ export async function queueEmail(
  * email does). `within` runs in its transaction.
  */
 export async function recordEmail(
-  services: AppServices,
+  services: Pick<AppServices, 'queue' | 'servers'>,
   handle: TenantHandle,
   values: Insertable<EmailMessagesTable>,
   within?: (trx: TenantDb, messageId: string) => Promise<void>,
@@ -86,6 +86,10 @@ const emailSendJobOf = (handle: TenantHandle, messageId: string): EnqueueRequest
 });
 
 /** Queues the send of an email recorded earlier. */
-export function enqueueEmailSend(services: AppServices, handle: TenantHandle, messageId: string) {
+export function enqueueEmailSend(
+  services: Pick<AppServices, 'queue'>,
+  handle: TenantHandle,
+  messageId: string,
+) {
   return services.queue.enqueueMany([emailSendJobOf(handle, messageId)]);
 }

@@ -13,10 +13,14 @@ import { UnsubscribeTokens } from './unsubscribe-token.js';
 
 export const sendEmailJobKind = 'email.send' as const satisfies JobKind;
 
-/** Email's handlers hand the services to per-process resources keyed on the services object. */
-type SendEmailContext = JobContext<JobPayloads['email.send'], AppServices>;
+/** The process's resources (SMTP transports, campaign progress) and the config (unsubscribe links). */
+type SendEmailContext = JobContext<JobPayloads['email.send'], Pick<AppServices, 'resources' | 'config'>>;
 
-export function unsubscribeUrl(services: AppServices, clientCode: string, address: string): string {
+export function unsubscribeUrl(
+  services: Pick<AppServices, 'config'>,
+  clientCode: string,
+  address: string,
+): string {
   const token = new UnsubscribeTokens(services.config.secrets.currentKey).create(clientCode, address);
   return `${services.config.publicBaseUrl}/u/${token}`;
 }
