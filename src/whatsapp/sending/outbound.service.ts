@@ -18,7 +18,7 @@ export const customerServiceWindowMs = 24 * 60 * 60 * 1000;
  * caller records what it caused).
  */
 export async function queueOutboundMessage(
-  services: AppServices,
+  services: Pick<AppServices, 'queue' | 'servers'>,
   handle: TenantHandle,
   conversationId: string,
   input: SendMessageBody,
@@ -89,6 +89,6 @@ const sendJobOf = (handle: TenantHandle, messageId: string): EnqueueRequest => (
 });
 
 /** Queues the send of a message recorded earlier. */
-export function enqueueSend(services: AppServices, handle: TenantHandle, messageId: string) {
+export function enqueueSend(services: Pick<AppServices, 'queue'>, handle: TenantHandle, messageId: string) {
   return services.queue.enqueueMany([sendJobOf(handle, messageId)]);
 }
