@@ -1,6 +1,7 @@
 import type { AppServices } from '../app/services.js';
 import { AppError, fieldIssues } from '../http/app-error.js';
 import { orNotFound } from '../http/or-not-found.js';
+import { jobRequest } from '../queue/job-types.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { inTenantTransaction } from '../tenancy/unit-of-work.js';
 import { reportCampaignProgress } from './campaign-progress.js';
@@ -39,12 +40,14 @@ export async function createCampaign(
       })
       .returning('id')
       .executeTakeFirstOrThrow();
-    await enqueue({
-      tenantId: handle.tenant.id,
-      kind: expandCampaignJobKind,
-      payload: { campaignId: row.id, batch: 0 },
-      options: { runAt: sendAt, idempotencyKey: expandJobKey(row.id, 0) },
-    });
+    await enqueue(
+      jobRequest(
+        handle.tenant.id,
+        expandCampaignJobKind,
+        { campaignId: row.id, batch: 0 },
+        { runAt: sendAt, idempotencyKey: expandJobKey(row.id, 0) },
+      ),
+    );
     return row.id;
   });
   return (await findCampaign(handle.db, id))!;

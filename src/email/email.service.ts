@@ -2,7 +2,7 @@ import type { Insertable } from 'kysely';
 import type { AppServices } from '../app/services.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import { AppError } from '../http/app-error.js';
-import type { EnqueueRequest } from '../queue/job-types.js';
+import { jobRequest, type EnqueueRequest } from '../queue/job-types.js';
 import { orNotFound } from '../http/or-not-found.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { findEmailTemplateId, toEmailMessage } from './email.repository.js';
@@ -78,12 +78,8 @@ export async function recordEmail(
 }
 
 /** The send job of a recorded email (once per message: idempotent by its id). */
-const emailSendJobOf = (handle: TenantHandle, messageId: string): EnqueueRequest => ({
-  tenantId: handle.tenant.id,
-  kind: sendEmailJobKind,
-  payload: { messageId },
-  options: { idempotencyKey: `email:${messageId}` },
-});
+const emailSendJobOf = (handle: TenantHandle, messageId: string): EnqueueRequest =>
+  jobRequest(handle.tenant.id, sendEmailJobKind, { messageId }, { idempotencyKey: `email:${messageId}` });
 
 /** Queues the send of an email recorded earlier. */
 export function enqueueEmailSend(
