@@ -1,3 +1,4 @@
+import { assertAgentsExist } from '../agents/index.js';
 import type { Updateable } from 'kysely';
 import { recordActivity, type ActivityEntry } from '../activity/index.js';
 import { AppError } from '../http/app-error.js';
@@ -9,7 +10,6 @@ import { inLeadTransaction, type LeadContext } from './lead-context.js';
 import type { LeadEvent } from './lead-events.js';
 import { toLeadColumns } from './lead-fields.js';
 import { toLead, type LeadRow } from './lead.mapper.js';
-import { assertAgentExists } from './lead.repository.js';
 import { requireLeadRow } from './require-lead-row.js';
 import { terminalStatuses, type Lead, type PatchLeadInput } from './lead.schemas.js';
 import type { LeadsTable } from './leads.tables.js';
@@ -65,7 +65,7 @@ export async function changeLeadWithin(
   scoring: ScoringSettings,
 ): Promise<{ lead: Lead; events: LeadEvent[] }> {
   const { handle, actor } = ctx;
-  if (patch.assignedAgentId) await assertAgentExists(trx, patch.assignedAgentId, 'body.assignedAgentId');
+  if (patch.assignedAgentId) await assertAgentsExist(trx, patch.assignedAgentId, 'body.assignedAgentId');
 
   const before = await requireLeadRow(trx, idOrRef, { forUpdate: true });
   const columns: Updateable<LeadsTable> = toLeadColumns(patch, handle.tenant.defaultCountry);

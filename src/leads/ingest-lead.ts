@@ -1,3 +1,4 @@
+import { assertAgentsExist } from '../agents/index.js';
 import { sql, type Insertable } from 'kysely';
 import { recordActivity } from '../activity/index.js';
 import { assignLead, previousOwnerOf } from '../assignment/index.js';
@@ -11,7 +12,7 @@ import { inLeadTransaction, type LeadContext } from './lead-context.js';
 import type { LeadEvent } from './lead-events.js';
 import { plainLeadFields, toLeadColumns } from './lead-fields.js';
 import { toLead, type LeadRow } from './lead.mapper.js';
-import { assertAgentExists, selectLeads } from './lead.repository.js';
+import { selectLeads } from './lead.repository.js';
 import type { IngestLeadInput, Lead } from './lead.schemas.js';
 import type { LeadsTable } from './leads.tables.js';
 
@@ -102,7 +103,7 @@ async function ingestValues(
   input: IngestLeadInput,
   settings: IngestSettings,
 ): Promise<IngestResult & { events: LeadEvent[] }> {
-  if (input.assignedAgentId) await assertAgentExists(trx, input.assignedAgentId, 'body.assignedAgentId');
+  if (input.assignedAgentId) await assertAgentsExist(trx, input.assignedAgentId, 'body.assignedAgentId');
   return withEvents(ctx, await insertOrFill(trx, ctx, values, input, settings), settings);
 }
 

@@ -1,7 +1,5 @@
-import { unknownAgentIds } from '../agents/index.js';
 import { sql, type Insertable } from 'kysely';
 import type { TenantDb } from '../db/tenant-database.js';
-import { AppError } from '../http/app-error.js';
 import { plainLeadFields } from './lead-fields.js';
 import type { LeadRow } from './lead.mapper.js';
 import type { LeadsTable } from './leads.tables.js';
@@ -88,10 +86,4 @@ export async function findLeadRow(
     : selectLeads(db).where('id', '=', idOrRef);
   if (options.forUpdate) query = query.forUpdate();
   return query.executeTakeFirst();
-}
-
-export async function assertAgentExists(db: TenantDb, agentId: string, field: string): Promise<void> {
-  if ((await unknownAgentIds(db, [agentId])).length > 0) {
-    throw AppError.invalidFields([{ path: field, message: `Unknown agent ${agentId}` }]);
-  }
 }
