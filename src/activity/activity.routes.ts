@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ApiRouter } from '../http/api-router.js';
 import { callerOf } from '../http/request-context.js';
-import { findLeadRow } from '../leads/index.js';
+import { requireLeadRow } from '../leads/index.js';
 import { leadIdParams } from '../leads/index.js';
 import { insertNote, listNotes, listTimeline } from './activity.repository.js';
 
@@ -36,7 +36,7 @@ export function registerActivityRoutes(router: ApiRouter): void {
       errors: { 404: 'No such lead' },
       handler: async ({ req, params, body }) => {
         const { handle, apiKey } = callerOf(req);
-        const lead = await findLeadRow(handle.db, params.id);
+        const lead = await requireLeadRow(handle.db, params.id);
         return insertNote(handle.db, { lead_id: lead.id, body: body.body, author: apiKey.label });
       },
     })
@@ -50,7 +50,7 @@ export function registerActivityRoutes(router: ApiRouter): void {
       errors: { 404: 'No such lead' },
       handler: async ({ req, params }) => {
         const { db } = callerOf(req).handle;
-        const lead = await findLeadRow(db, params.id);
+        const lead = await requireLeadRow(db, params.id);
         return listNotes(db, lead.id);
       },
     })
@@ -64,7 +64,7 @@ export function registerActivityRoutes(router: ApiRouter): void {
       errors: { 404: 'No such lead' },
       handler: async ({ req, params }) => {
         const { db } = callerOf(req).handle;
-        const lead = await findLeadRow(db, params.id);
+        const lead = await requireLeadRow(db, params.id);
         return listTimeline(db, lead.id);
       },
     });

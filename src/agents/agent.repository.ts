@@ -118,6 +118,14 @@ export async function updateAgent(
   });
 }
 
+/** The ids among `agentIds` that name no agent, in their order (empty when all exist). */
+export async function unknownAgentIds(db: TenantDb, agentIds: readonly string[]): Promise<string[]> {
+  if (agentIds.length === 0) return [];
+  const found = await db.selectFrom('agents').select('id').where('id', 'in', agentIds).execute();
+  const known = new Set(found.map((row) => row.id));
+  return agentIds.filter((id) => !known.has(id));
+}
+
 /** True when a change may let the agent take leads it could not take before. */
 export function becameMoreEligible(before: Agent, after: Agent): boolean {
   return (

@@ -1,6 +1,6 @@
+import { assertAgentsExist } from '../agents/index.js';
 import { sql, type Selectable } from 'kysely';
 import type { TenantDb } from '../db/tenant-database.js';
-import { AppError } from '../http/app-error.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { forgetTenantValue } from '../tenancy/tenant-memo.js';
 import { poolSequence } from './assignment-engine.js';
@@ -59,7 +59,7 @@ export async function findAssignmentRule(db: TenantDb, id: string): Promise<Rule
 
 /** Creates the rule with the sequence that numbers its pool's tickets. */
 export async function insertAssignmentRule(handle: TenantHandle, input: RuleInput): Promise<Rule> {
-  await assertAgentsExist(handle.db, input.agentIds);
+  if (input.agentIds?.length) await assertAgentsExist(handle.db, input.agentIds, 'body.agentIds');
   return handle.db.transaction().execute(async (trx) => {
     const row = await trx
       .insertInto('assignment_rules')
@@ -77,7 +77,7 @@ export async function updateAssignmentRule(
   id: string,
   input: Partial<RuleInput>,
 ): Promise<Rule | undefined> {
-  await assertAgentsExist(handle.db, input.agentIds);
+  if (input.agentIds?.length) await assertAgentsExist(handle.db, input.agentIds, 'body.agentIds');
   const row = await handle.db
     .updateTable('assignment_rules')
     .set({ ...toColumns(input), updated_at: sql<Date>`now()` })
@@ -105,16 +105,4 @@ export async function deleteAssignmentRule(
     await forgetTenantValue(trx, handle, activeRulesKey);
     return deleted;
   });
-}
-
-async function assertAgentsExist(db: TenantDb, agentIds: string[] | null | undefined): Promise<void> {
-  if (!agentIds?.length) return;
-  const found = await db.selectFrom('agents').select('id').where('id', 'in', agentIds).execute();
-  const known = new Set(found.map((row) => row.id));
-  const missing = agentIds.filter((id) => !known.has(id));
-  if (missing.length > 0) {
-    throw AppError.invalidFields([
-      { path: 'body.agentIds', message: `Unknown agents: ${missing.join(', ')}` },
-    ]);
-  }
 }

@@ -11,6 +11,27 @@ export interface S3Config {
   forcePathStyle: boolean;
 }
 
+/** The job worker's settings (the worker takes them as they are) and the queue's retention. */
+export interface QueueConfig {
+  /** Jobs run at once by this worker (WORKER_CONCURRENCY). */
+  concurrency: number;
+  /**
+   * Jobs claimed ahead, waiting for a free slot (JOB_PREFETCH, default `concurrency`): the next
+   * claim is on its way while this process runs the previous batch. Their leases are held and
+   * renewed like those of running jobs; they are released at shutdown.
+   */
+  prefetch: number;
+  /** Poll period when no NOTIFY arrives (JOB_POLL_MS); expired leases are swept at the same pace. */
+  pollMs: number;
+  /** Lease of kinds that do not set their own (JOB_LEASE_MS). */
+  leaseMs: number;
+  /** Timeout of runs whose job and kind set none (JOB_TIMEOUT_MS). */
+  timeoutMs: number;
+  /** Most running jobs per tenant across workers (JOB_TENANT_CONCURRENCY); null for no cap. */
+  tenantConcurrency: number | null;
+  retentionDays: number;
+}
+
 export interface Config {
   nodeEnv: Env['NODE_ENV'];
   role: Env['ROLE'];
@@ -27,15 +48,7 @@ export interface Config {
   rateLimit: { windowMs: number; max: number };
   tenancy: { maxCachedTenants: number; authCacheTtlMs: number };
   shutdownTimeoutMs: number;
-  queue: {
-    concurrency: number;
-    prefetch: number;
-    pollMs: number;
-    leaseMs: number;
-    timeoutMs: number;
-    tenantConcurrency: number | null;
-    retentionDays: number;
-  };
+  queue: QueueConfig;
   /** How the outside world reaches this server (links in emails). */
   publicBaseUrl: string;
   /** Platform object storage; absent = local disk under DATA_DIR/media. */

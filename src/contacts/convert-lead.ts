@@ -2,7 +2,7 @@ import { recordActivity } from '../activity/index.js';
 import { AppError } from '../http/app-error.js';
 import type { LeadContext } from '../leads/index.js';
 import { toLead } from '../leads/index.js';
-import { findLeadRow } from '../leads/index.js';
+import { requireLeadRow } from '../leads/index.js';
 import type { Lead } from '../leads/index.js';
 import { loadScoringSettings } from '../scoring/index.js';
 import { inTenantTransaction } from '../tenancy/unit-of-work.js';
@@ -19,7 +19,7 @@ export async function convertLead(
   const { handle, actor } = ctx;
   const scoring = await loadScoringSettings(handle);
   return inTenantTransaction({ leadEvents: ctx.events }, handle, async ({ trx, publish }) => {
-    const lead = await findLeadRow(trx, idOrRef, { forUpdate: true });
+    const lead = await requireLeadRow(trx, idOrRef, { forUpdate: true });
     if (lead.contact_id) {
       throw new AppError('conflict', 'This lead is already a contact', {
         details: { contactId: lead.contact_id },

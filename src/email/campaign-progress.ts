@@ -20,7 +20,7 @@ const progressIntervalMs = 1000;
  * one now. Each campaign's events go out one at a time, in the order of the states they describe.
  */
 export async function reportCampaignProgress(
-  services: AppServices,
+  services: Pick<AppServices, 'resources'>,
   handle: TenantHandle,
   campaignId: string,
   { immediate = true }: { immediate?: boolean } = {},

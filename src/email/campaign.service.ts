@@ -1,9 +1,12 @@
 import type { AppServices } from '../app/services.js';
 import { AppError, fieldIssues } from '../http/app-error.js';
+import { orNotFound } from '../http/or-not-found.js';
+import { jobRequest } from '../queue/job-types.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { inTenantTransaction } from '../tenancy/unit-of-work.js';
 import { reportCampaignProgress } from './campaign-progress.js';
 import { findCampaign } from './campaign.repository.js';
+import { findEmailTemplateId } from './email.repository.js';
 import { campaignAudienceSchema, type CreateCampaignInput } from './campaign.schemas.js';
 import { expandCampaignJobKind, expandJobKey } from './expand-campaign.job.js';
 
@@ -20,12 +23,7 @@ export async function createCampaign(
   if (!audience.success) {
     throw AppError.invalidFields(fieldIssues('body.audience', audience.error));
   }
-  const template = await handle.db
-    .selectFrom('email_templates')
-    .select('id')
-    .where('id', '=', input.templateId)
-    .executeTakeFirst();
-  if (!template) throw AppError.notFound('Email template');
+  orNotFound(await findEmailTemplateId(handle.db, input.templateId), 'Email template');
 
   const now = new Date();
   const sendAt = input.sendAt && input.sendAt > now ? input.sendAt : now;
@@ -42,12 +40,14 @@ export async function createCampaign(
       })
       .returning('id')
       .executeTakeFirstOrThrow();
-    await enqueue({
-      tenantId: handle.tenant.id,
-      kind: expandCampaignJobKind,
-      payload: { campaignId: row.id, batch: 0 },
-      options: { runAt: sendAt, idempotencyKey: expandJobKey(row.id, 0) },
-    });
+    await enqueue(
+      jobRequest(
+        handle.tenant.id,
+        expandCampaignJobKind,
+        { campaignId: row.id, batch: 0 },
+        { runAt: sendAt, idempotencyKey: expandJobKey(row.id, 0) },
+      ),
+    );
     return row.id;
   });
   return (await findCampaign(handle.db, id))!;

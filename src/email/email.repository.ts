@@ -43,6 +43,11 @@ export async function findEmailTemplate(db: TenantDb, id: string) {
   return row && toTemplate(row);
 }
 
+/** Whether the template exists, without reading it: its id, undefined when absent. */
+export async function findEmailTemplateId(db: TenantDb, id: string): Promise<{ id: string } | undefined> {
+  return db.selectFrom('email_templates').select('id').where('id', '=', id).executeTakeFirst();
+}
+
 export async function updateEmailTemplate(db: TenantDb, id: string, patch: Updateable<EmailTemplatesTable>) {
   const row = await db
     .updateTable('email_templates')

@@ -2,9 +2,10 @@ import type { Insertable } from 'kysely';
 import type { AppServices } from '../app/services.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import { AppError } from '../http/app-error.js';
-import type { EnqueueRequest } from '../queue/job-types.js';
+import { jobRequest, type EnqueueRequest } from '../queue/job-types.js';
+import { orNotFound } from '../http/or-not-found.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
-import { toEmailMessage } from './email.repository.js';
+import { findEmailTemplateId, toEmailMessage } from './email.repository.js';
 import type { EmailMessagesTable } from './email.tables.js';
 import { sendEmailJobKind } from './send-email.job.js';
 import { classifySmtpError } from './smtp-errors.js';
@@ -45,12 +46,7 @@ export async function queueEmail(
   handle: TenantHandle,
   input: { to: string; templateId: string; variables: Record<string, unknown> },
 ) {
-  const template = await handle.db
-    .selectFrom('email_templates')
-    .select('id')
-    .where('id', '=', input.templateId)
-    .executeTakeFirst();
-  if (!template) throw AppError.notFound('Email template');
+  orNotFound(await findEmailTemplateId(handle.db, input.templateId), 'Email template');
   return recordEmail(services, handle, {
     to_address: input.to,
     template_id: input.templateId,
@@ -63,7 +59,7 @@ export async function queueEmail(
  * email does). `within` runs in its transaction.
  */
 export async function recordEmail(
-  services: AppServices,
+  services: Pick<AppServices, 'queue' | 'servers'>,
   handle: TenantHandle,
   values: Insertable<EmailMessagesTable>,
   within?: (trx: TenantDb, messageId: string) => Promise<void>,
@@ -82,14 +78,14 @@ export async function recordEmail(
 }
 
 /** The send job of a recorded email (once per message: idempotent by its id). */
-const emailSendJobOf = (handle: TenantHandle, messageId: string): EnqueueRequest => ({
-  tenantId: handle.tenant.id,
-  kind: sendEmailJobKind,
-  payload: { messageId },
-  options: { idempotencyKey: `email:${messageId}` },
-});
+const emailSendJobOf = (handle: TenantHandle, messageId: string): EnqueueRequest =>
+  jobRequest(handle.tenant.id, sendEmailJobKind, { messageId }, { idempotencyKey: `email:${messageId}` });
 
 /** Queues the send of an email recorded earlier. */
-export function enqueueEmailSend(services: AppServices, handle: TenantHandle, messageId: string) {
+export function enqueueEmailSend(
+  services: Pick<AppServices, 'queue'>,
+  handle: TenantHandle,
+  messageId: string,
+) {
   return services.queue.enqueueMany([emailSendJobOf(handle, messageId)]);
 }

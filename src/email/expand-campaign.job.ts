@@ -39,7 +39,9 @@ function recipientVariables(campaign: Record<string, unknown>, lead: Lead): Reco
  * recorded as such and get no job. Re-running a batch adds nothing (unique recipient rows,
  * idempotent job keys); a cancelled campaign stops expanding.
  */
-export async function expandCampaign(ctx: JobContext<JobPayloads['email.expand_campaign'], AppServices>) {
+export async function expandCampaign(
+  ctx: JobContext<JobPayloads['email.expand_campaign'], Pick<AppServices, 'queue' | 'servers' | 'resources'>>,
+) {
   const { handle, services, job } = ctx;
   const { campaignId, batch, cursor } = job.payload;
   const campaign = await handle.db

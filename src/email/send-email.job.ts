@@ -4,6 +4,7 @@ import { PermanentJobError } from '../queue/job-types.js';
 import { isFinalFailure } from '../queue/retry-policy.js';
 import { recordChannelHealth } from '../channels/index.js';
 import { reportCampaignProgress } from './campaign-progress.js';
+import { insertSuppression } from './email.repository.js';
 import { inlineContent } from './inline-content.js';
 import { renderTemplate } from './render-template.js';
 import { classifySmtpError, toEmailJobError } from './smtp-errors.js';
@@ -12,10 +13,14 @@ import { UnsubscribeTokens } from './unsubscribe-token.js';
 
 export const sendEmailJobKind = 'email.send' as const satisfies JobKind;
 
-/** Email's handlers hand the services to per-process resources keyed on the services object. */
-type SendEmailContext = JobContext<JobPayloads['email.send'], AppServices>;
+/** The process's resources (SMTP transports, campaign progress) and the config (unsubscribe links). */
+type SendEmailContext = JobContext<JobPayloads['email.send'], Pick<AppServices, 'resources' | 'config'>>;
 
-export function unsubscribeUrl(services: AppServices, clientCode: string, address: string): string {
+export function unsubscribeUrl(
+  services: Pick<AppServices, 'config'>,
+  clientCode: string,
+  address: string,
+): string {
   const token = new UnsubscribeTokens(services.config.secrets.currentKey).create(clientCode, address);
   return `${services.config.publicBaseUrl}/u/${token}`;
 }
@@ -104,11 +109,7 @@ export async function sendEmail(ctx: SendEmailContext): Promise<{ status: string
     if (failure.permanent) {
       await record('failed', { smtp_response: failure.response });
       if (failure.recipientRejected) {
-        await db
-          .insertInto('email_suppressions')
-          .values({ address, reason: 'bounced' })
-          .onConflict((conflict) => conflict.column('address').doNothing())
-          .execute();
+        await insertSuppression(db, { address, reason: 'bounced' });
       }
     }
     throw toEmailJobError(failure);

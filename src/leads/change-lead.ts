@@ -1,3 +1,4 @@
+import { assertAgentsExist } from '../agents/index.js';
 import type { Updateable } from 'kysely';
 import { recordActivity, type ActivityEntry } from '../activity/index.js';
 import { AppError } from '../http/app-error.js';
@@ -5,11 +6,11 @@ import { scoreLead } from '../scoring/index.js';
 import { loadScoringSettings, type ScoringSettings } from '../scoring/index.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import { inTenantTransaction } from '../tenancy/unit-of-work.js';
-import type { LeadContext } from './lead-context.js';
+import { inLeadTransaction, type LeadContext } from './lead-context.js';
 import type { LeadEvent } from './lead-events.js';
 import { toLeadColumns } from './lead-fields.js';
 import { toLead, type LeadRow } from './lead.mapper.js';
-import { assertAgentExists, findLeadRow } from './lead.repository.js';
+import { requireLeadRow } from './require-lead-row.js';
 import { terminalStatuses, type Lead, type PatchLeadInput } from './lead.schemas.js';
 import type { LeadsTable } from './leads.tables.js';
 
@@ -45,11 +46,10 @@ export async function changeLead(
   tagChange: TagChange = {},
 ): Promise<Lead> {
   const scoring = await loadScoringSettings(ctx.handle);
-  return inTenantTransaction({ leadEvents: ctx.events }, ctx.handle, async ({ trx, publish }) => {
-    const { lead, events } = await changeLeadWithin(trx, ctx, idOrRef, patch, tagChange, scoring);
-    publish(...events);
-    return lead;
-  });
+  const { lead } = await inLeadTransaction(ctx, (trx) =>
+    changeLeadWithin(trx, ctx, idOrRef, patch, tagChange, scoring),
+  );
+  return lead;
 }
 
 /**
@@ -65,9 +65,9 @@ export async function changeLeadWithin(
   scoring: ScoringSettings,
 ): Promise<{ lead: Lead; events: LeadEvent[] }> {
   const { handle, actor } = ctx;
-  if (patch.assignedAgentId) await assertAgentExists(trx, patch.assignedAgentId, 'body.assignedAgentId');
+  if (patch.assignedAgentId) await assertAgentsExist(trx, patch.assignedAgentId, 'body.assignedAgentId');
 
-  const before = await findLeadRow(trx, idOrRef, { forUpdate: true });
+  const before = await requireLeadRow(trx, idOrRef, { forUpdate: true });
   const columns: Updateable<LeadsTable> = toLeadColumns(patch, handle.tenant.defaultCountry);
   if (tagChange.add || tagChange.remove) {
     const removed = new Set(tagChange.remove ?? []);
@@ -153,7 +153,7 @@ export async function archiveLead(ctx: LeadContext, idOrRef: string): Promise<Le
   const { handle, actor } = ctx;
   const scoring = await loadScoringSettings(handle);
   return inTenantTransaction({ leadEvents: ctx.events }, handle, async ({ trx, publish }) => {
-    const before = await findLeadRow(trx, idOrRef, { forUpdate: true });
+    const before = await requireLeadRow(trx, idOrRef, { forUpdate: true });
     let row = before;
     if (!before.archived_at) {
       row = await trx
@@ -171,7 +171,7 @@ export async function archiveLead(ctx: LeadContext, idOrRef: string): Promise<Le
 }
 
 export async function deleteLead(ctx: LeadContext, idOrRef: string): Promise<{ id: string; deleted: true }> {
-  const row = await findLeadRow(ctx.handle.db, idOrRef);
+  const row = await requireLeadRow(ctx.handle.db, idOrRef);
   await ctx.handle.db.deleteFrom('leads').where('id', '=', row.id).execute();
   return { id: row.id, deleted: true };
 }

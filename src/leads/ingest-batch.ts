@@ -1,3 +1,4 @@
+import { assertAgentsExist } from '../agents/index.js';
 import type { Insertable } from 'kysely';
 import { recordActivity, type ActivityEntry } from '../activity/index.js';
 import { assignLead } from '../assignment/index.js';
@@ -7,7 +8,7 @@ import { insertOrFill, leadValues, type IngestSettings } from './ingest-lead.js'
 import type { LeadContext } from './lead-context.js';
 import type { LeadEvent } from './lead-events.js';
 import { toLead, type LeadRow } from './lead.mapper.js';
-import { assertAgentExists, insertNewLeads } from './lead.repository.js';
+import { insertNewLeads } from './lead.repository.js';
 import type { IngestLeadInput } from './lead.schemas.js';
 import type { LeadsTable } from './leads.tables.js';
 
@@ -152,7 +153,7 @@ export async function ingestLeadsWithin(
 
   later.sort((a, b) => a.index - b.index);
   for (const { index, input, values } of later) {
-    if (input.assignedAgentId) await assertAgentExists(trx, input.assignedAgentId, 'body.assignedAgentId');
+    if (input.assignedAgentId) await assertAgentsExist(trx, input.assignedAgentId, 'body.assignedAgentId');
     const result = await insertOrFill(trx, ctx, values, input, settings);
     outcomes[index] = { duplicate: result.duplicate, row: result.row };
     emit(result.events, result.row);

@@ -1,3 +1,4 @@
+import { assertAgentsExist } from '../agents/index.js';
 import { sql, type Insertable } from 'kysely';
 import { recordActivity } from '../activity/index.js';
 import { assignLead, previousOwnerOf } from '../assignment/index.js';
@@ -5,14 +6,13 @@ import { activeAssignmentRules } from '../assignment/index.js';
 import type { Rule } from '../assignment/index.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
-import { inTenantTransaction } from '../tenancy/unit-of-work.js';
 import { scoreLead } from '../scoring/index.js';
 import { loadScoringSettings, type ScoringSettings } from '../scoring/index.js';
-import type { LeadContext } from './lead-context.js';
+import { inLeadTransaction, type LeadContext } from './lead-context.js';
 import type { LeadEvent } from './lead-events.js';
-import { toLeadColumns } from './lead-fields.js';
+import { plainLeadFields, toLeadColumns } from './lead-fields.js';
 import { toLead, type LeadRow } from './lead.mapper.js';
-import { assertAgentExists, selectLeads } from './lead.repository.js';
+import { selectLeads } from './lead.repository.js';
 import type { IngestLeadInput, Lead } from './lead.schemas.js';
 import type { LeadsTable } from './leads.tables.js';
 
@@ -22,18 +22,7 @@ export interface IngestResult {
 }
 
 /** Fields a duplicate ingest may fill when the existing lead has them empty. */
-const fillableFields = [
-  'first_name',
-  'last_name',
-  'email',
-  'company',
-  'source',
-  'city',
-  'state',
-  'pincode',
-  'language',
-  'follow_up_at',
-] as const;
+const fillableFields = ['first_name', 'last_name', 'email', ...plainLeadFields, 'follow_up_at'] as const;
 
 /** What ingesting needs that does not change per lead: scoring weights and assignment rules. */
 export interface IngestSettings {
@@ -73,11 +62,7 @@ export async function ingestLead(
       return result;
     }
   }
-  return inTenantTransaction({ leadEvents: ctx.events }, ctx.handle, async ({ trx, publish }) => {
-    const { events, ...result } = await ingestValues(trx, ctx, values, input, loaded);
-    publish(...events);
-    return result;
-  });
+  return inLeadTransaction(ctx, (trx) => ingestValues(trx, ctx, values, input, loaded));
 }
 
 /**
@@ -118,7 +103,7 @@ async function ingestValues(
   input: IngestLeadInput,
   settings: IngestSettings,
 ): Promise<IngestResult & { events: LeadEvent[] }> {
-  if (input.assignedAgentId) await assertAgentExists(trx, input.assignedAgentId, 'body.assignedAgentId');
+  if (input.assignedAgentId) await assertAgentsExist(trx, input.assignedAgentId, 'body.assignedAgentId');
   return withEvents(ctx, await insertOrFill(trx, ctx, values, input, settings), settings);
 }
 

@@ -1,8 +1,10 @@
 import type { Request } from 'express';
 import type { AppServices } from '../app/services.js';
 import { callerOf } from '../http/request-context.js';
+import type { TenantDb } from '../db/tenant-database.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
-import type { LeadEvents } from './lead-events.js';
+import { inTenantTransaction } from '../tenancy/unit-of-work.js';
+import type { LeadEvent, LeadEvents } from './lead-events.js';
 
 /** What every lead use case needs: the tenant, who acts (for the activity log), the event bus. */
 export interface LeadContext {
@@ -14,4 +16,19 @@ export interface LeadContext {
 export function leadContextOf(req: Request, services: AppServices): LeadContext {
   const caller = callerOf(req);
   return { handle: caller.handle, actor: caller.apiKey.label, events: services.leadEvents };
+}
+
+/**
+ * Runs a `…Within` use case in its own unit of work: what it returns, and its lead events
+ * published after the commit.
+ */
+export function inLeadTransaction<T extends { events: LeadEvent[] }>(
+  ctx: LeadContext,
+  within: (trx: TenantDb) => Promise<T>,
+): Promise<Omit<T, 'events'>> {
+  return inTenantTransaction({ leadEvents: ctx.events }, ctx.handle, async ({ trx, publish }) => {
+    const { events, ...result } = await within(trx);
+    publish(...events);
+    return result;
+  });
 }

@@ -15,6 +15,9 @@ function splitName(name: string): { first_name: string; last_name: string | null
 
 const unique = (values: string[]) => [...new Set(values)];
 
+/** The lead fields whose API name is their column name, stored as given (table order). */
+export const plainLeadFields = ['company', 'source', 'city', 'state', 'pincode', 'language'] as const;
+
 /** API field names → column values, for the fields present in the input (normalised). */
 export function toLeadColumns(input: FieldInput, defaultCountry: string): Partial<Insertable<LeadsTable>> {
   const columns: Partial<Insertable<LeadsTable>> = {};
@@ -25,8 +28,7 @@ export function toLeadColumns(input: FieldInput, defaultCountry: string): Partia
   if (input.lastName !== undefined) columns.last_name = input.lastName;
   if (input.phone !== undefined) columns.phone = normalisePhone(input.phone, defaultCountry);
   if (input.email !== undefined) columns.email = input.email?.toLowerCase() ?? null;
-  const plain = ['company', 'source', 'city', 'state', 'pincode', 'language'] as const;
-  for (const field of plain) if (input[field] !== undefined) columns[field] = input[field];
+  for (const field of plainLeadFields) if (input[field] !== undefined) columns[field] = input[field];
   if (input.tags !== undefined) columns.tags = unique(input.tags);
   if (input.followUpAt !== undefined) columns.follow_up_at = input.followUpAt;
   if (input.customFields !== undefined) columns.custom_fields = JSON.stringify(input.customFields);

@@ -31,6 +31,14 @@ function decodeCursor(raw: string): Cursor {
 
 const likePattern = (text: string) => `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
+/** The column, lower-cased, is one of `values` (any case). */
+const lowerIn = (eb: Eb, column: 'state' | 'city', values: string[]) =>
+  eb(
+    sql`lower(${sql.ref(column)})`,
+    'in',
+    values.map((value) => value.toLowerCase()),
+  );
+
 /** The WHERE conditions of a list query (shared by the page and its total). */
 function filters(eb: Eb, query: LeadListQuery, hotThreshold: number): Expression<SqlBool> {
   const and: Expression<SqlBool>[] = [];
@@ -57,22 +65,8 @@ function filters(eb: Eb, query: LeadListQuery, hotThreshold: number): Expression
     );
   if (query.agentId === 'unassigned') and.push(eb('assigned_agent_id', 'is', null));
   else if (query.agentId) and.push(eb('assigned_agent_id', '=', query.agentId));
-  if (query.state)
-    and.push(
-      eb(
-        sql`lower(state)`,
-        'in',
-        query.state.map((s) => s.toLowerCase()),
-      ),
-    );
-  if (query.city)
-    and.push(
-      eb(
-        sql`lower(city)`,
-        'in',
-        query.city.map((s) => s.toLowerCase()),
-      ),
-    );
+  if (query.state) and.push(lowerIn(eb, 'state', query.state));
+  if (query.city) and.push(lowerIn(eb, 'city', query.city));
   if (query.tags) {
     const tags = query.tags.map((tag) => tag.toLowerCase());
     and.push(

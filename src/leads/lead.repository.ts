@@ -1,6 +1,6 @@
 import { sql, type Insertable } from 'kysely';
 import type { TenantDb } from '../db/tenant-database.js';
-import { AppError } from '../http/app-error.js';
+import { plainLeadFields } from './lead-fields.js';
 import type { LeadRow } from './lead.mapper.js';
 import type { LeadsTable } from './leads.tables.js';
 
@@ -11,12 +11,7 @@ const leadColumns = [
   'last_name',
   'phone',
   'email',
-  'company',
-  'source',
-  'city',
-  'state',
-  'pincode',
-  'language',
+  ...plainLeadFields,
   'status',
   'tags',
   'score',
@@ -41,12 +36,7 @@ const newLeadColumns: [column: keyof LeadsTable, type: string, selected?: string
   ['last_name', 'text'],
   ['phone', 'text'],
   ['email', 'text'],
-  ['company', 'text'],
-  ['source', 'text'],
-  ['city', 'text'],
-  ['state', 'text'],
-  ['pincode', 'text'],
-  ['language', 'text'],
+  ...plainLeadFields.map((column) => [column, 'text'] as [keyof LeadsTable, string]),
   ['status', 'text', `coalesce(status, 'new')`],
   ['tags', 'text[]', `coalesce(tags, '{}')`],
   ['score', 'int', 'coalesce(score, 0)'],
@@ -84,25 +74,16 @@ export function selectLeads(db: TenantDb) {
   return db.selectFrom('leads').select(leadColumns);
 }
 
-/** A lead by uuid or by reference (`LD-100001`), optionally locked for update. */
+/** A lead by uuid or by reference (`LD-100001`), optionally locked for update; undefined when absent. */
 export async function findLeadRow(
   db: TenantDb,
   idOrRef: string,
   options: { forUpdate?: boolean } = {},
-): Promise<LeadRow> {
+): Promise<LeadRow | undefined> {
   const ref = /^LD-(\d+)$/i.exec(idOrRef);
   let query = ref
     ? selectLeads(db).where('number', '=', Number(ref[1]))
     : selectLeads(db).where('id', '=', idOrRef);
   if (options.forUpdate) query = query.forUpdate();
-  const row = await query.executeTakeFirst();
-  if (!row) throw AppError.notFound('Lead', { id: idOrRef });
-  return row;
-}
-
-export async function assertAgentExists(db: TenantDb, agentId: string, field: string): Promise<void> {
-  const agent = await db.selectFrom('agents').select('id').where('id', '=', agentId).executeTakeFirst();
-  if (!agent) {
-    throw AppError.invalidFields([{ path: field, message: `Unknown agent ${agentId}` }]);
-  }
+  return query.executeTakeFirst();
 }

@@ -11,7 +11,7 @@ import { leadPageSchema, leadListQuerySchema } from './lead-query.schemas.js';
 import { listLeads } from './lead-query.js';
 import { leadStats, leadStatsQuerySchema, leadStatsSchema } from './lead-stats.js';
 import { toLead } from './lead.mapper.js';
-import { findLeadRow } from './lead.repository.js';
+import { requireLeadRow } from './require-lead-row.js';
 import { ingestLeadSchema, leadIdParams, leadSchema, patchLeadSchema } from './lead.schemas.js';
 
 const tag = 'Leads';
@@ -77,7 +77,7 @@ export function registerLeadRoutes(router: ApiRouter, services: AppServices): vo
       handler: async ({ req, params }) => {
         const { handle } = callerOf(req);
         const [row, scoring] = await Promise.all([
-          findLeadRow(handle.db, params.id),
+          requireLeadRow(handle.db, params.id),
           loadScoringSettings(handle),
         ]);
         return toLead(row, scoring.hotThreshold);

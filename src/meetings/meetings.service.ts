@@ -13,7 +13,14 @@ import { pollConferenceJobKind, pollDelayMs } from './poll-conference.job.js';
  * requestId both derive from our meeting id, so a retried insert never makes a second
  * meeting. A pending conference is finished by the poll job.
  */
-export async function createMeeting(services: AppServices, handle: TenantHandle, input: CreateMeetingInput) {
+/** The google secret and Calendar settings, dashboards, and the queue (for the poll job). */
+export type MeetingServices = Pick<AppServices, 'secrets' | 'config' | 'realtime' | 'queue'>;
+
+export async function createMeeting(
+  services: MeetingServices,
+  handle: TenantHandle,
+  input: CreateMeetingInput,
+) {
   const secret = await services.secrets.read(handle.tenant.id, 'google');
   if (!secret)
     throw new AppError('channel_not_configured', 'No Google credentials: set the google secret first');

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { AppServices } from '../app/services.js';
+import type { QueueConfig } from '../config/config.js';
 import type { JobContext, JobDefinition } from './job-types.js';
 import { PermanentJobError } from './job-types.js';
 import { jobsChannel } from './postgres-job-queue.js';
@@ -17,23 +18,7 @@ import {
   type WrittenOutcome,
 } from './worker.repository.js';
 
-export interface WorkerOptions {
-  /** Jobs run at once by this worker (WORKER_CONCURRENCY). */
-  concurrency: number;
-  /**
-   * Jobs claimed ahead, waiting for a free slot (JOB_PREFETCH, default `concurrency`): the next
-   * claim is on its way while this process runs the previous batch. Their leases are held and
-   * renewed like those of running jobs; they are released at shutdown.
-   */
-  prefetch: number;
-  /** Poll period when no NOTIFY arrives (JOB_POLL_MS); expired leases are swept at the same pace. */
-  pollMs: number;
-  /** Lease of kinds that do not set their own (JOB_LEASE_MS). */
-  leaseMs: number;
-  /** Timeout of runs whose job and kind set none (JOB_TIMEOUT_MS). */
-  timeoutMs: number;
-  /** Most running jobs per tenant across workers (JOB_TENANT_CONCURRENCY); null for no cap. */
-  tenantConcurrency: number | null;
+export interface WorkerOptions extends Omit<QueueConfig, 'retentionDays'> {
   /** How long stop() lets running jobs finish before releasing them. */
   shutdownGraceMs: number;
   retryPolicy?: RetryPolicy;

@@ -13,7 +13,9 @@ import { ActionAlreadyRecorded, actionDetail, recordActionDetailOnce } from '../
  * addresses and adds the unsubscribe link and List-Unsubscribe header. The message id is
  * stored on the action's outcome in the message's transaction (one email per action).
  */
-export async function sendEmailAction(ctx: JobContext<SendEmailPayload, AppServices>) {
+export async function sendEmailAction(
+  ctx: JobContext<SendEmailPayload, Pick<AppServices, 'secrets' | 'queue' | 'servers'>>,
+) {
   const { services, handle } = ctx;
   const { runId, actionIndex, to, subject, body } = ctx.job.payload;
   if (!(await services.secrets.read(handle.tenant.id, 'smtp'))) throw channelNotConfigured('email');

@@ -1,6 +1,6 @@
 import type { Selectable } from 'kysely';
 import { z } from 'zod';
-import { createMeeting } from '../../meetings/index.js';
+import { createMeeting, type MeetingServices } from '../../meetings/index.js';
 import type { MeetingsTable } from '../../meetings/index.js';
 import { pollDelayMs } from '../../meetings/index.js';
 import type { AppServices } from '../../app/services.js';
@@ -19,7 +19,8 @@ import {
 } from '../runs/run.repository.js';
 import { inTenantTransaction } from '../../tenancy/unit-of-work.js';
 
-type Ctx = JobContext<CreateMeetLinkPayload, AppServices>;
+/** What creating the meeting needs, and the unit of work that queues the run's resumption. */
+type Ctx = JobContext<CreateMeetLinkPayload, MeetingServices & Pick<AppServices, 'servers'>>;
 
 /**
  * Creates the Meet meeting for the event's lead (meetings component: Calendar event with a

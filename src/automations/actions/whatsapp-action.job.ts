@@ -9,13 +9,16 @@ import { asJobError, channelNotConfigured } from './channel-action-errors.js';
 import type { ActionOrigin, WhatsAppTemplatePayload, WhatsAppTextPayload } from './external-actions.js';
 import { ActionAlreadyRecorded, actionDetail, recordActionDetailOnce } from '../runs/run.repository.js';
 
+/** The channel's settings, and the queue the message's send job goes to. */
+type WhatsAppActionServices = Pick<AppServices, 'secrets' | 'config' | 'queue' | 'servers'>;
+
 /**
  * Hands the message to the WhatsApp outbound path (the inbox's own: 24-hour window for
  * text, APPROVED template, message row + send job). The message id is stored on the
  * action's outcome in the message's transaction, so a retried job never sends twice.
  */
 async function sendWhatsApp(
-  ctx: JobContext<ActionOrigin & { to: string }, AppServices>,
+  ctx: JobContext<ActionOrigin & { to: string }, WhatsAppActionServices>,
   input: SendMessageBody,
 ): Promise<{ messageId: string; conversationId: string }> {
   const { services, handle } = ctx;
@@ -59,7 +62,7 @@ async function sendWhatsApp(
   }
 }
 
-export function sendWhatsAppTemplate(ctx: JobContext<WhatsAppTemplatePayload, AppServices>) {
+export function sendWhatsAppTemplate(ctx: JobContext<WhatsAppTemplatePayload, WhatsAppActionServices>) {
   const { template, language, parameters } = ctx.job.payload;
   const components =
     parameters.length > 0
@@ -68,7 +71,7 @@ export function sendWhatsAppTemplate(ctx: JobContext<WhatsAppTemplatePayload, Ap
   return sendWhatsApp(ctx, { type: 'template', template: { name: template, language, components } });
 }
 
-export async function sendWhatsAppText(ctx: JobContext<WhatsAppTextPayload, AppServices>) {
+export async function sendWhatsAppText(ctx: JobContext<WhatsAppTextPayload, WhatsAppActionServices>) {
   const { text } = ctx.job.payload;
   if (text.length > 4096) {
     throw new PermanentJobError('WhatsApp texts are at most 4096 characters', 'text_too_long');

@@ -30,7 +30,8 @@ export const resumeRunJobKind = 'automation.resume_run' as const satisfies JobKi
 export type ResumeRunPayload = JobPayloads['automation.resume_run'];
 
 export interface SessionDeps {
-  services: AppServices;
+  /** Only the lead-event bus, for the lead context of internal actions. */
+  services: Pick<AppServices, 'leadEvents'>;
   handle: TenantHandle;
   /** The one unit of work of the event: event record, runs, lead changes, jobs and lead events. */
   unit: TenantUnitOfWork<LeadEvent>;

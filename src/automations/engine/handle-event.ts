@@ -4,11 +4,11 @@ import type { TenantDb } from '../../db/tenant-database.js';
 import { ingestLeadWithin, loadIngestSettings, type IngestSettings } from '../../leads/index.js';
 import type { LeadEvent } from '../../leads/index.js';
 import { toLead } from '../../leads/index.js';
-import { findLeadRow, selectLeads } from '../../leads/index.js';
+import { requireLeadRow, selectLeads } from '../../leads/index.js';
 import type { IngestLeadInput, Lead } from '../../leads/index.js';
 import type { TenantHandle } from '../../tenancy/connection-manager.js';
 import { inTenantTransaction, type TenantUnitOfWork } from '../../tenancy/unit-of-work.js';
-import { AutomationSession } from './automation-session.js';
+import { AutomationSession, type SessionEvent } from './automation-session.js';
 import type { EventResult } from './event.schemas.js';
 import { activeAutomationRules } from '../rules/rule.repository.js';
 import { internalActionTypes, type AutomationRule } from '../rules/rule.schemas.js';
@@ -31,6 +31,9 @@ export interface EngineEvent {
   onlyRuleId?: string;
 }
 
+/** What the engine uses of the services: its unit of work's queue and lead-event bus. */
+export type EngineServices = Pick<AppServices, 'leadEvents' | 'queue' | 'servers'>;
+
 /** Assignment rules and scoring (for the CRM use cases) and the active automation rules. */
 export interface EngineSettings extends IngestSettings {
   automationRules: AutomationRule[];
@@ -42,6 +45,29 @@ export async function loadEngineSettings(handle: TenantHandle): Promise<EngineSe
     activeAutomationRules(handle),
   ]);
   return { ...ingest, automationRules };
+}
+
+/** The session that runs the rules of `event` in `unit`, with the tenant's engine settings. */
+export function engineSession(
+  services: EngineServices,
+  handle: TenantHandle,
+  unit: TenantUnitOfWork<LeadEvent>,
+  settings: EngineSettings,
+  event: SessionEvent,
+  lead: Lead | null,
+): AutomationSession {
+  return new AutomationSession(
+    {
+      services,
+      handle,
+      unit,
+      scoring: settings.scoring,
+      assignmentRules: settings.rules,
+      rules: settings.automationRules,
+    },
+    event,
+    lead,
+  );
 }
 
 /**
@@ -59,7 +85,7 @@ export async function markEngineTransaction(trx: TenantDb): Promise<void> {
  */
 export async function runEventWithin(
   unit: TenantUnitOfWork<LeadEvent>,
-  services: AppServices,
+  services: EngineServices,
   handle: TenantHandle,
   settings: EngineSettings,
   event: EngineEvent,
@@ -96,7 +122,7 @@ export async function runEventWithin(
     lead = created;
     ingested = rest;
   } else if (event.leadId) {
-    lead = toLead(await findLeadRow(trx, event.leadId), settings.scoring.hotThreshold);
+    lead = toLead(await requireLeadRow(trx, event.leadId), settings.scoring.hotThreshold);
   } else if (event.phone) {
     const row = await selectLeads(trx)
       .where('phone', '=', event.phone)
@@ -111,15 +137,11 @@ export async function runEventWithin(
       .where('id', '=', inserted.id)
       .execute();
 
-  const session = new AutomationSession(
-    {
-      services,
-      handle,
-      unit,
-      scoring: settings.scoring,
-      assignmentRules: settings.rules,
-      rules: settings.automationRules,
-    },
+  const session = engineSession(
+    services,
+    handle,
+    unit,
+    settings,
     { id: inserted.id, phone: event.phone ?? lead?.phone ?? null },
     lead,
   );
@@ -205,7 +227,7 @@ async function scheduleReminders(
 
 /** Handles one event in its own unit of work (lead events published after its commit). */
 export async function handleEvent(
-  services: AppServices,
+  services: EngineServices,
   handle: TenantHandle,
   event: EngineEvent,
   settings?: EngineSettings,

@@ -6,7 +6,7 @@ import { changeLeadWithin } from '../../leads/index.js';
 import type { LeadContext } from '../../leads/index.js';
 import type { LeadEvent } from '../../leads/index.js';
 import { toLead } from '../../leads/index.js';
-import { findLeadRow } from '../../leads/index.js';
+import { requireLeadRow } from '../../leads/index.js';
 import type { Lead } from '../../leads/index.js';
 import type { ScoringSettings } from '../../scoring/index.js';
 import { ActionFailure } from '../actions/action-failure.js';
@@ -114,7 +114,7 @@ async function assignByRules(deps: InternalActionDeps, current: Lead): Promise<I
     return { lead: current, events: [], detail: { agentId: current.assignedAgentId, alreadyAssigned: true } };
   }
   const { trx, lead: ctx } = deps;
-  const row = await findLeadRow(trx, current.id, { forUpdate: true });
+  const row = await requireLeadRow(trx, current.id, { forUpdate: true });
   const { lead: assigned, decision } = await assignLead(
     trx,
     ctx.handle,

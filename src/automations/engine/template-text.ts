@@ -1,3 +1,5 @@
+import { plainLeadFields } from '../../leads/index.js';
+
 /**
  * `{{placeholder}}` templates in rule actions. A placeholder is an event variable
  * (`{{patientName}}`, `{{variables.patientName}}`), a lead field (`{{lead.firstName}}`,
@@ -16,12 +18,7 @@ export const leadFields = [
   'name',
   'phone',
   'email',
-  'company',
-  'source',
-  'city',
-  'state',
-  'pincode',
-  'language',
+  ...plainLeadFields,
   'status',
   'tags',
   'score',

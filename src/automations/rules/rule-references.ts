@@ -1,3 +1,4 @@
+import { unknownAgentIds } from '../../agents/index.js';
 import type { TenantHandle } from '../../tenancy/connection-manager.js';
 import { AppError } from '../../http/app-error.js';
 import { templateStatus } from '../../whatsapp/index.js';
@@ -18,16 +19,10 @@ export async function assertRuleReferences(
   const agentIds = rule.actions.flatMap((action) =>
     action.type === 'assign' && action.agentId ? [action.agentId] : [],
   );
-  const known = agentIds.length
-    ? new Set(
-        (await handle.db.selectFrom('agents').select('id').where('id', 'in', agentIds).execute()).map(
-          (agent) => agent.id,
-        ),
-      )
-    : new Set<string>();
+  const unknownAgents = new Set(await unknownAgentIds(handle.db, agentIds));
 
   for (const [index, action] of rule.actions.entries()) {
-    if (action.type === 'assign' && action.agentId && !known.has(action.agentId)) {
+    if (action.type === 'assign' && action.agentId && unknownAgents.has(action.agentId)) {
       problems.push({ path: `body.actions.${index}.agentId`, message: `Unknown agent ${action.agentId}` });
     }
     const internal =

@@ -1,10 +1,14 @@
-import type { AppServices } from '../../app/services.js';
 import type { JobContext } from '../../queue/job-types.js';
 import { PermanentJobError } from '../../queue/job-types.js';
 import { toLead } from '../../leads/index.js';
 import { selectLeads } from '../../leads/index.js';
-import { AutomationSession, type ResumeRunPayload } from '../engine/automation-session.js';
-import { loadEngineSettings, markEngineTransaction } from '../engine/handle-event.js';
+import type { ResumeRunPayload } from '../engine/automation-session.js';
+import {
+  engineSession,
+  loadEngineSettings,
+  markEngineTransaction,
+  type EngineServices,
+} from '../engine/handle-event.js';
 import { lockRun, runStateOf } from './run.repository.js';
 import type { Action } from '../rules/rule.schemas.js';
 import type { ActionOutcome } from './run.types.js';
@@ -15,7 +19,7 @@ import { inTenantTransaction } from '../../tenancy/unit-of-work.js';
  * in one transaction like the event itself. The run row is locked and the action must
  * still be `scheduled`, so a retried or duplicated job continues the run once.
  */
-export async function resumeRun(ctx: JobContext<ResumeRunPayload, AppServices>) {
+export async function resumeRun(ctx: JobContext<ResumeRunPayload, EngineServices>) {
   const { handle, services } = ctx;
   const { runId, startIndex } = ctx.job.payload;
   const settings = await loadEngineSettings(handle);
@@ -35,15 +39,11 @@ export async function resumeRun(ctx: JobContext<ResumeRunPayload, AppServices>) 
     const leadRow = row.lead_id
       ? await selectLeads(trx).where('id', '=', row.lead_id).executeTakeFirst()
       : undefined;
-    const session = new AutomationSession(
-      {
-        services,
-        handle,
-        unit,
-        scoring: settings.scoring,
-        assignmentRules: settings.rules,
-        rules: settings.automationRules,
-      },
+    const session = engineSession(
+      services,
+      handle,
+      unit,
+      settings,
       { id: event.id, phone: event.phone },
       leadRow ? toLead(leadRow, settings.scoring.hotThreshold) : null,
     );

@@ -1,6 +1,5 @@
-import { handleEvent } from '../../automations/index.js';
+import { handleEvent, type EngineServices } from '../../automations/index.js';
 import type { Lead } from '../../leads/index.js';
-import type { AppServices } from '../../app/services.js';
 import type { JobContext } from '../../queue/job-types.js';
 
 /**
@@ -10,7 +9,7 @@ import type { JobContext } from '../../queue/job-types.js';
  * fires it.
  */
 export async function fireMessageReceived(
-  ctx: JobContext<unknown, AppServices>,
+  ctx: JobContext<unknown, EngineServices>,
   lead: Lead,
   message: { id: string; type: string; body: string | null; conversationId: string },
 ): Promise<void> {

@@ -34,9 +34,10 @@ const valueSchema = z.looseObject({
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** The inbound-message trigger runs the automation engine, which takes the whole services object. */
-type ProcessEventsContext = JobContext<JobPayloads['whatsapp.process_event'], AppServices>;
-type ProcessContext = JobContext<unknown, AppServices>;
+/** Jobs, dashboards and lead events, and the automation engine's unit of work (inbound-message trigger). */
+type ProcessServices = Pick<AppServices, 'queue' | 'servers' | 'realtime' | 'leadEvents'>;
+type ProcessEventsContext = JobContext<JobPayloads['whatsapp.process_event'], ProcessServices>;
+type ProcessContext = JobContext<unknown, ProcessServices>;
 
 /**
  * Turns stored webhook events (one write's batch) into conversations, messages and status changes,

@@ -1,7 +1,7 @@
 import type { AppServices } from '../../app/services.js';
 import type { TenantDb } from '../../db/tenant-database.js';
 import { AppError } from '../../http/app-error.js';
-import type { EnqueueRequest } from '../../queue/job-types.js';
+import { jobRequest, type EnqueueRequest } from '../../queue/job-types.js';
 import type { TenantHandle } from '../../tenancy/connection-manager.js';
 import { inTenantTransaction } from '../../tenancy/unit-of-work.js';
 import type { SendMessageBody } from '../inbox/conversations.schemas.js';
@@ -18,7 +18,7 @@ export const customerServiceWindowMs = 24 * 60 * 60 * 1000;
  * caller records what it caused).
  */
 export async function queueOutboundMessage(
-  services: AppServices,
+  services: Pick<AppServices, 'queue' | 'servers'>,
   handle: TenantHandle,
   conversationId: string,
   input: SendMessageBody,
@@ -81,14 +81,15 @@ export async function queueOutboundMessage(
 }
 
 /** The send job of a recorded message (once per message: idempotent by its id). */
-const sendJobOf = (handle: TenantHandle, messageId: string): EnqueueRequest => ({
-  tenantId: handle.tenant.id,
-  kind: sendMessageJobKind,
-  payload: { messageId },
-  options: { idempotencyKey: `whatsapp-send:${messageId}` },
-});
+const sendJobOf = (handle: TenantHandle, messageId: string): EnqueueRequest =>
+  jobRequest(
+    handle.tenant.id,
+    sendMessageJobKind,
+    { messageId },
+    { idempotencyKey: `whatsapp-send:${messageId}` },
+  );
 
 /** Queues the send of a message recorded earlier. */
-export function enqueueSend(services: AppServices, handle: TenantHandle, messageId: string) {
+export function enqueueSend(services: Pick<AppServices, 'queue'>, handle: TenantHandle, messageId: string) {
   return services.queue.enqueueMany([sendJobOf(handle, messageId)]);
 }

@@ -3,7 +3,7 @@ import { platformSchema, type PlatformDb } from '../../db/platform-database.js';
 import { AppError } from '../../http/app-error.js';
 
 /** A table routing webhook ids (phone numbers, WABAs) to the one tenant that owns each. */
-interface RouteTable {
+export interface RouteTable {
   table: 'whatsapp_numbers' | 'whatsapp_business_accounts';
   column: 'phone_number_id' | 'waba_id';
   conflict: (taken: string[]) => AppError;
@@ -26,6 +26,9 @@ const businessAccounts: RouteTable = {
       details: { wabaId },
     }),
 };
+
+/** Where each kind of webhook id is registered (read by the webhook's route lookup). */
+export const routeTables = { phoneNumber: phoneNumbers, waba: businessAccounts };
 
 /**
  * Makes the `whatsapp` secret's numbers and WABA the tenant's routes (inside the caller's

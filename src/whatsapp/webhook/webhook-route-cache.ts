@@ -1,8 +1,9 @@
 import { sql } from 'kysely';
-import type { PlatformDb } from '../../db/platform-database.js';
+import { platformSchema, type PlatformDb } from '../../db/platform-database.js';
 import { toTenant, type Tenant } from '../../tenancy/tenant.js';
 import { TenantCache } from '../../tenancy/tenant-cache.js';
 import type { TenantChanges } from '../../tenancy/tenant-changes.js';
+import { routeTables } from './route-registration.js';
 
 /** What routes a webhook change: its phone number, or for an account-level change its WABA. */
 export type RouteKind = 'phoneNumber' | 'waba';
@@ -12,26 +13,23 @@ export type Routes = Record<RouteKind, Map<string, Tenant>>;
 const routeKinds: RouteKind[] = ['phoneNumber', 'waba'];
 const noRoutes = (): Routes => ({ phoneNumber: new Map(), waba: new Map() });
 
+/** The tenants that `ids` of one kind route to, each row with its kind and id. */
+function routeQuery(platform: PlatformDb, kind: RouteKind, ids: string[]) {
+  const { table, column } = routeTables[kind];
+  const route = sql<{ tenant_id: string }>`${sql.id(platformSchema, table)}`.as('route');
+  return platform
+    .selectFrom(route)
+    .innerJoin('tenants', 'tenants.id', 'route.tenant_id')
+    .selectAll('tenants')
+    .select([sql.lit<RouteKind>(kind).as('kind'), sql.ref<string>(`route.${column}`).as('route_id')])
+    .where(sql.ref(`route.${column}`), 'in', ids);
+}
+
 /** The tenant each known id routes to, in one query whatever kinds are asked; unknown ids are absent. */
 export async function findRoutes(platform: PlatformDb, ids: RouteIds): Promise<Routes> {
-  const numbers =
-    ids.phoneNumber.length > 0
-      ? platform
-          .selectFrom('whatsapp_numbers as route')
-          .innerJoin('tenants', 'tenants.id', 'route.tenant_id')
-          .selectAll('tenants')
-          .select([sql.lit<RouteKind>('phoneNumber').as('kind'), 'route.phone_number_id as route_id'])
-          .where('route.phone_number_id', 'in', ids.phoneNumber)
-      : undefined;
-  const wabas =
-    ids.waba.length > 0
-      ? platform
-          .selectFrom('whatsapp_business_accounts as route')
-          .innerJoin('tenants', 'tenants.id', 'route.tenant_id')
-          .selectAll('tenants')
-          .select([sql.lit<RouteKind>('waba').as('kind'), 'route.waba_id as route_id'])
-          .where('route.waba_id', 'in', ids.waba)
-      : undefined;
+  const [numbers, wabas] = routeKinds.map((kind) =>
+    ids[kind].length > 0 ? routeQuery(platform, kind, ids[kind]) : undefined,
+  );
   const query = numbers && wabas ? numbers.unionAll(wabas) : (numbers ?? wabas);
   const routes = noRoutes();
   for (const row of query ? await query.execute() : []) routes[row.kind].set(row.route_id, toTenant(row));
