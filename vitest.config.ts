@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import pg from 'pg';
 import { defineConfig } from 'vitest/config';
 
@@ -25,7 +26,7 @@ export default defineConfig(async () => {
   }
   const project = (name: 'pglite' | 'postgres') => ({
     extends: true as const,
-    test: { name, env: { TEST_DB: name } },
+    test: { name, env: { TEST_DB: name }, globalSetup: ['src/testing/test-run-setup.ts'] },
   });
   return {
     test: {
@@ -33,7 +34,18 @@ export default defineConfig(async () => {
       testTimeout: 120_000,
       hookTimeout: 60_000,
       pool: 'forks',
+      maxWorkers: testWorkers(),
       projects: [project('pglite'), ...(withPostgres ? [project('postgres')] : [])],
     },
   };
 });
+
+/**
+ * Test files spend most of their time waiting (on the database server, child processes,
+ * queue polls, sockets), not computing, so more files run at once than there are cores.
+ * `TEST_WORKERS` overrides it.
+ */
+function testWorkers(): number {
+  const fromEnv = Number(process.env.TEST_WORKERS);
+  return fromEnv > 0 ? fromEnv : Math.max(2, availableParallelism() + 1);
+}

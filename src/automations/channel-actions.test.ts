@@ -29,15 +29,13 @@ describe('automation channel actions, end to end through the queue', () => {
   let bare: TestTenant;
   let phoneCounter = 0;
   const nextPhone = () => `98200${String(10_000 + ++phoneCounter).slice(-5)}`;
-  const api = (tenant: TestTenant, path: string, method = 'GET', body?: unknown) =>
-    t.request(`/api/automations${path}`, { method, headers: tenant.headers, body });
   const createRule = async (tenant: TestTenant, rule: unknown) => {
-    const res = await api(tenant, '/rules', 'POST', rule);
+    const res = await t.automations(tenant).post('/rules', rule);
     if (res.status !== 201) throw new Error(`rule not created: ${res.text}`);
     return res.body.data;
   };
   const fire = async (tenant: TestTenant, body: Record<string, unknown>) => {
-    const res = await api(tenant, '/events', 'POST', { createLeadIfMissing: true, ...body });
+    const res = await t.automations(tenant).post('/events', { createLeadIfMissing: true, ...body });
     expect(res.status).toBe(202);
     return res.body.data;
   };
@@ -160,7 +158,7 @@ describe('automation channel actions, end to end through the queue', () => {
       .where('messages.id', '=', messageId)
       .executeTakeFirstOrThrow();
     expect(message).toMatchObject({ status: 'accepted', lead_id: result.lead.id, wa_id: `91${phone}` });
-    const run = await api(acme, `/runs/${result.matchedRules[0].runId}`);
+    const run = await t.automations(acme).get(`/runs/${result.matchedRules[0].runId}`);
     expect(run.body.data.actions[0].detail).toMatchObject({ messageId });
     // The run shows its job as the queue has it now.
     const jobView = {
@@ -223,7 +221,7 @@ describe('automation channel actions, end to end through the queue', () => {
     const closed = await waitForStatus(t, acme.tenant.id, text.jobs[0].id, 'dead');
     expect(closed.attempts).toBe(1);
     expect(closed.errors.at(-1)).toMatchObject({ code: 'outside_customer_service_window' });
-    const run = (await api(acme, `/runs/${text.matchedRules[0].runId}`)).body.data;
+    const run = (await t.automations(acme).get(`/runs/${text.matchedRules[0].runId}`)).body.data;
     expect(run.jobs).toEqual([
       expect.objectContaining({
         id: text.jobs[0].id,
@@ -394,7 +392,7 @@ describe('automation channel actions, end to end through the queue', () => {
       start: { dateTime: '2030-02-01T05:30:00.000Z' },
       attendees: [{ email: 'meera@example.test' }],
     });
-    const run = (await api(acme, `/runs/${runId}`)).body.data;
+    const run = (await t.automations(acme).get(`/runs/${runId}`)).body.data;
     expect(run.status).toBe('succeeded');
     expect(run.actions.map((action: any) => action.status)).toEqual(['queued', 'applied', 'queued']);
     expect(run.actions[0].detail).toMatchObject({ link, meetingId: expect.any(String) });
@@ -433,7 +431,7 @@ describe('automation channel actions, end to end through the queue', () => {
       const job = result.jobs.find((queued: any) => queued.runId === run.runId);
       const dead = await waitForStatus(t, acme.tenant.id, job.id, 'dead');
       expect(dead.errors.at(-1)).toMatchObject({ code: 'meeting_failed' });
-      const stored = (await api(acme, `/runs/${run.runId}`)).body.data;
+      const stored = (await t.automations(acme).get(`/runs/${run.runId}`)).body.data;
       expect(stored.status).toBe('failed');
       expect(stored.actions.map((action: any) => action.status)).toEqual(['failed', 'skipped']);
     } finally {
@@ -465,7 +463,7 @@ describe('automation channel actions, end to end through the queue', () => {
         .catch((error: unknown) => error);
       expect(last).toBeInstanceOf(RetryLaterError);
       expect(last).not.toBeInstanceOf(PermanentJobError);
-      const run = (await api(acme, `/runs/${result.matchedRules[0].runId}`)).body.data;
+      const run = (await t.automations(acme).get(`/runs/${result.matchedRules[0].runId}`)).body.data;
       expect(run.status).toBe('failed');
       expect(run.actions).toMatchObject([
         { status: 'failed', error: { code: 'meeting_not_ready' }, detail: { meetingId: expect.any(String) } },
