@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import pg from 'pg';
 import { defineConfig } from 'vitest/config';
+import SpawningFilesFirst from './src/testing/test-sequencer.js';
 
 const postgresUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -24,6 +25,9 @@ export default defineConfig(async () => {
         '!!! Start it (see CONTRIBUTING.md) to run everything; CI never skips it.\n',
     );
   }
+  const databases = withPostgres ? (['pglite', 'postgres'] as const) : (['pglite'] as const);
+  // `pnpm test:quick`: one database, the server's when it is there (the faster of the two).
+  const runOn = process.env.TEST_ONE_DATABASE === 'true' ? databases.slice(-1) : databases;
   const project = (name: 'pglite' | 'postgres') => ({
     extends: true as const,
     test: { name, env: { TEST_DB: name }, globalSetup: ['src/testing/test-run-setup.ts'] },
@@ -35,7 +39,8 @@ export default defineConfig(async () => {
       hookTimeout: 60_000,
       pool: 'forks',
       maxWorkers: testWorkers(),
-      projects: [project('pglite'), ...(withPostgres ? [project('postgres')] : [])],
+      sequence: { sequencer: SpawningFilesFirst },
+      projects: runOn.map(project),
     },
   };
 });

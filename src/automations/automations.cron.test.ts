@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tenantHandle } from '../testing/job-context.js';
-import { startWorker, tenantJobs, waitForStatus } from '../queue/queue-test-kit.js';
+import { startWorker, tenantJobs, waitForStatus } from '../testing/job-queue.js';
 import { startTestApp, type TestApp, type TestTenant } from '../testing/test-app.js';
 import {
   assignPendingCron,

@@ -4,14 +4,15 @@ import { pollConferenceJob } from '../meetings/poll-conference.job.js';
 import type { JobWorker } from '../queue/job-worker.js';
 import { cancelJob } from '../queue/jobs.repository.js';
 import { PermanentJobError, RetryLaterError } from '../queue/job-types.js';
-import { startWorker, tenantJobs, waitForStatus } from '../queue/queue-test-kit.js';
+import { startWorker, tenantJobs, waitForStatus } from '../testing/job-queue.js';
 import { FakeGoogleCalendar } from '../testing/fake-google-calendar.js';
 import { FakeGraphApi } from '../testing/fake-graph-api.js';
 import { jobContext, tenantHandle } from '../testing/job-context.js';
 import { decodeQuotedPrintable, startSmtpSink } from '../testing/smtp-sink.js';
+import { dataOf } from '../testing/tenant-client.js';
 import { startTestApp, testAdminToken, type TestApp, type TestTenant } from '../testing/test-app.js';
 import { sendMessageJob } from '../whatsapp/send-message.job.js';
-import { syncedTemplate } from '../whatsapp/testing/approved-template.js';
+import { syncedTemplate } from '../testing/whatsapp-template.js';
 import { resumeRunJob } from './resume-run.job.js';
 import { channelActionJobs } from './channel-actions.job.js';
 import { createMeetLinkJob } from './meet-action.job.js';
@@ -29,11 +30,8 @@ describe('automation channel actions, end to end through the queue', () => {
   let bare: TestTenant;
   let phoneCounter = 0;
   const nextPhone = () => `98200${String(10_000 + ++phoneCounter).slice(-5)}`;
-  const createRule = async (tenant: TestTenant, rule: unknown) => {
-    const res = await t.automations(tenant).post('/rules', rule);
-    if (res.status !== 201) throw new Error(`rule not created: ${res.text}`);
-    return res.body.data;
-  };
+  const createRule = async (tenant: TestTenant, rule: unknown) =>
+    dataOf(await t.automations(tenant).post('/rules', rule), 201);
   const fire = async (tenant: TestTenant, body: Record<string, unknown>) => {
     const res = await t.automations(tenant).post('/events', { createLeadIfMissing: true, ...body });
     expect(res.status).toBe(202);

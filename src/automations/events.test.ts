@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorker, tenantJobs, waitForStatus } from '../queue/queue-test-kit.js';
+import { startWorker, tenantJobs, waitForStatus } from '../testing/job-queue.js';
 import { jobContext, tenantHandle } from '../testing/job-context.js';
-import { syncedTemplate } from '../whatsapp/testing/approved-template.js';
+import { syncedTemplate } from '../testing/whatsapp-template.js';
 import { testDatabaseKind } from '../testing/test-database.js';
+import { dataOf } from '../testing/tenant-client.js';
 import { startTestApp, type TestApp, type TestTenant } from '../testing/test-app.js';
 import { resumeRunJobKind } from './automation-session.js';
 import { resumeRun, resumeRunJob } from './resume-run.job.js';
-import { issueExampleRule } from './example-rule.fixture.js';
+import { issueExampleRule } from '../testing/example-rule.js';
 
 describe('automation events', () => {
   let t: TestApp;
@@ -14,11 +15,8 @@ describe('automation events', () => {
   let b: TestTenant;
   let phoneCounter = 0;
   const nextPhone = () => `98765${String(10_000 + ++phoneCounter).slice(-5)}`;
-  const createRule = async (tenant: TestTenant, rule: unknown) => {
-    const res = await t.automations(tenant).post('/rules', rule);
-    if (res.status !== 201) throw new Error(`rule not created: ${res.text}`);
-    return res.body.data;
-  };
+  const createRule = async (tenant: TestTenant, rule: unknown) =>
+    dataOf(await t.automations(tenant).post('/rules', rule), 201);
   const fire = (tenant: TestTenant, body: unknown) => t.automations(tenant).post('/events', body);
 
   beforeAll(async () => {

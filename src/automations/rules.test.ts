@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tenantHandle } from '../testing/job-context.js';
-import { syncedTemplate } from '../whatsapp/testing/approved-template.js';
+import { syncedTemplate } from '../testing/whatsapp-template.js';
 import { startTestApp, type TestApp, type TestTenant } from '../testing/test-app.js';
-import { issueExampleRule } from './example-rule.fixture.js';
+import { issueExampleRule } from '../testing/example-rule.js';
 import { externalTriggers } from './triggers.js';
 
 describe('automation rules', () => {

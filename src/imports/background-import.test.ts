@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppServices } from '../app/services.js';
 import type { JobDefinition } from '../queue/job-types.js';
 import type { JobWorker } from '../queue/job-worker.js';
-import { startWorker, waitForIdle } from '../queue/queue-test-kit.js';
+import { startWorker, waitForIdle } from '../testing/job-queue.js';
 import { tenantHandle } from '../testing/job-context.js';
 import { startTestApp, type TestApp, type TestTenant } from '../testing/test-app.js';
 import { importProgressEvent, runImportJob } from './run-import.job.js';

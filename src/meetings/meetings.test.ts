@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobWorker } from '../queue/job-worker.js';
-import { startWorker, waitForIdle } from '../queue/queue-test-kit.js';
+import { startWorker, waitForIdle } from '../testing/job-queue.js';
 import { FakeGoogleCalendar } from '../testing/fake-google-calendar.js';
 import { startTestApp, testAdminToken, type TestApp, type TestTenant } from '../testing/test-app.js';
 import { pollConferenceJob } from './poll-conference.job.js';

@@ -35,7 +35,10 @@ export async function createDatabaseTemplate(kind: 'pglite' | 'postgres'): Promi
   await withAdminClient((client) => client.query(`create database ${name}`));
   const url = new URL(postgresAdminUrl);
   url.pathname = `/${name}`;
-  const server = openPostgresServer(url.toString(), { poolMax: 1, logger: createLogger({ level: 'silent' }) });
+  const server = openPostgresServer(url.toString(), {
+    poolMax: 1,
+    logger: createLogger({ level: 'silent' }),
+  });
   await migratePlatform(server.db).finally(() => server.close());
   return {
     template: { kind, name },

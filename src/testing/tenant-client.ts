@@ -29,6 +29,7 @@ export function tenantClient(request: Request, base: string, headers: Record<str
 
 /** The `data` of a `{ success, data }` envelope, or an error with the response when the status is not `status`. */
 export function dataOf<T = any>(response: TestResponse, status = 200): T {
-  if (response.status !== status) throw new Error(`Expected HTTP ${status}, got ${response.status}: ${response.text}`);
+  if (response.status !== status)
+    throw new Error(`Expected HTTP ${status}, got ${response.status}: ${response.text}`);
   return response.body.data as T;
 }

@@ -39,7 +39,10 @@ export function createMigratedTestDatabase(kind = testDatabaseKind): Promise<Tes
   return openTestDatabase(kind, template?.kind === kind ? template : undefined);
 }
 
-async function openTestDatabase(kind: 'pglite' | 'postgres', template?: DatabaseTemplate): Promise<TestDatabase> {
+async function openTestDatabase(
+  kind: 'pglite' | 'postgres',
+  template?: DatabaseTemplate,
+): Promise<TestDatabase> {
   const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-test-'));
   const removeDir = () => rmSync(dataDir, { recursive: true, force: true });
   if (kind === 'pglite') {

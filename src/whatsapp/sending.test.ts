@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobWorker } from '../queue/job-worker.js';
-import { startWorker, waitForIdle, waitForStatus } from '../queue/queue-test-kit.js';
+import { startWorker, waitForIdle, waitForStatus } from '../testing/job-queue.js';
 import { FakeGraphApi } from '../testing/fake-graph-api.js';
 import { runJob, tenantHandle } from '../testing/job-context.js';
 import { startTestApp, testAdminToken, type TestApp, type TestTenant } from '../testing/test-app.js';

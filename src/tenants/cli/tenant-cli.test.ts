@@ -8,11 +8,11 @@ import { createTestDatabase, type TestDatabase } from '../../testing/test-databa
 
 const run = promisify(execFile);
 const cli = join(import.meta.dirname, 'main.ts');
-const tsx = join(import.meta.dirname, '../../../node_modules/.bin/tsx');
 const secretsKey = Buffer.alloc(32, 7).toString('base64');
 
 async function tenantCli(db: TestDatabase, args: string[], stdin?: string) {
-  const child = run(tsx, [cli, ...args], {
+  // `node --import tsx` rather than the tsx CLI, which starts a second node process to run the file.
+  const child = run(process.execPath, ['--import', 'tsx', cli, ...args], {
     env: {
       ...process.env,
       NODE_ENV: 'test',

@@ -1,0 +1,81 @@
+import { expect } from 'vitest';
+import type { TestApp } from './test-app.js';
+import type { JobDefinition } from '../queue/job-types.js';
+import { JobWorker, type WorkerOptions } from '../queue/job-worker.js';
+import { findJob, type JobRow } from '../queue/jobs.repository.js';
+import type { JobStatus } from '../queue/queue.tables.js';
+
+/** Test-only helpers: a worker with the given handlers, and waiting for a job's state. */
+export const fastWorkerOptions: WorkerOptions = {
+  concurrency: 5,
+  prefetch: 5,
+  pollMs: 100,
+  leaseMs: 30_000,
+  timeoutMs: 60_000,
+  tenantConcurrency: null,
+  shutdownGraceMs: 2000,
+  retryPolicy: { baseMs: 5, capMs: 20 },
+};
+
+export async function startWorker(
+  t: TestApp,
+  definitions: JobDefinition[],
+  options: Partial<WorkerOptions> = {},
+): Promise<JobWorker> {
+  const worker = new JobWorker(t.app.services, definitions, { ...fastWorkerOptions, ...options });
+  await worker.start();
+  return worker;
+}
+
+export function jobRow(t: TestApp, tenantId: string, id: string): Promise<JobRow | undefined> {
+  return findJob(t.app.services.platform, tenantId, Number(id));
+}
+
+/** A tenant's jobs in the order they were enqueued. */
+export function tenantJobs(t: TestApp, tenantId: string): Promise<JobRow[]> {
+  return t.app.services.platform
+    .selectFrom('jobs')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .orderBy('id')
+    .execute();
+}
+
+export async function waitForStatus(
+  t: TestApp,
+  tenantId: string,
+  id: string,
+  status: JobStatus,
+): Promise<JobRow> {
+  await expect.poll(async () => (await jobRow(t, tenantId, id))?.status, { timeout: 30_000 }).toBe(status);
+  return (await jobRow(t, tenantId, id))!;
+}
+
+/**
+ * Waits until the tenant has no job waiting, retrying or running (the jobs those jobs
+ * enqueue included), and answers every job of the tenant, oldest first.
+ */
+export async function waitForIdle(t: TestApp, tenantId: string, timeoutMs = 30_000): Promise<JobRow[]> {
+  const { platform } = t.app.services;
+  // A plain loop rather than expect.poll, so hooks (beforeAll) can wait too.
+  for (const deadline = Date.now() + timeoutMs; ;) {
+    const busy = await platform
+      .selectFrom('jobs')
+      .select('id')
+      .where('tenant_id', '=', tenantId)
+      .where('status', 'in', ['queued', 'failed', 'running'])
+      .executeTakeFirst();
+    if (!busy) break;
+    if (Date.now() > deadline)
+      throw new Error(`Jobs of tenant ${tenantId} still pending after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return platform.selectFrom('jobs').selectAll().where('tenant_id', '=', tenantId).orderBy('id').execute();
+}
+
+/** A promise with its resolve function, to hold handlers until the test lets them go. */
+export function gate(): { promise: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const promise = new Promise<void>((resolve) => (open = resolve));
+  return { promise, open };
+}
