@@ -38,6 +38,9 @@ export default defineConfig(async () => {
       testTimeout: 120_000,
       hookTimeout: 60_000,
       pool: 'forks',
+      // A worker process keeps its loaded modules from one file to the next (the app's module
+      // graph takes seconds to load); each file still starts its own app on its own database.
+      isolate: false,
       maxWorkers: testWorkers(),
       sequence: { sequencer: SpawningFilesFirst },
       projects: runOn.map(project),

@@ -90,11 +90,7 @@ describe('smart assignment', () => {
     for (const agent of agents) expect(agent.assignedToday).toBe(agent.dailyLimit);
 
     // Raising a limit offers the waiting leads at once, oldest first.
-    const raised = await t.request(`/api/crm/agents/${ids[2]}`, {
-      method: 'PATCH',
-      headers: tenant.headers,
-      body: { dailyLimit: 6 },
-    });
+    const raised = await t.crm(tenant).patch(`/agents/${ids[2]}`, { dailyLimit: 6 });
     expect(raised.body.data.assignedToday).toBe(6);
     expect((await countsByAgent(tenant)).get(null)).toBe(concurrency - 18);
   });
@@ -217,7 +213,7 @@ describe('smart assignment', () => {
     const { tenant, client, ids } = await setup([{ name: 'S1' }, { name: 'S2' }, { name: 'S3' }]);
     const phone = nextPhone();
     const first = (await client.post('/leads', { name: 'Back', phone })).body.data.lead;
-    await t.request(`/api/crm/leads/${first.id}`, { method: 'DELETE', headers: tenant.headers });
+    await t.crm(tenant).delete(`/leads/${first.id}`);
     for (let i = 0; i < 2; i++) await client.post('/leads', { name: 'Other', phone: nextPhone() });
     const again = (await client.post('/leads', { name: 'Back again', phone })).body.data.lead;
     expect(again.id).not.toBe(first.id);

@@ -394,7 +394,7 @@ describe('automation channel actions, end to end through the queue', () => {
     expect(run.status).toBe('succeeded');
     expect(run.actions.map((action: any) => action.status)).toEqual(['queued', 'applied', 'queued']);
     expect(run.actions[0].detail).toMatchObject({ link, meetingId: expect.any(String) });
-    const lead = await t.request(`/api/crm/leads/${result.lead.id}`, { headers: acme.headers });
+    const lead = await t.crm(acme).get(`/leads/${result.lead.id}`);
     expect(lead.body.data.tags).toEqual(['meeting']);
     const { db } = await tenantHandle(t, acme.tenant.id);
     expect(

@@ -114,14 +114,11 @@ describe('automation events', () => {
   });
 
   it('does not match when the conditions do not hold, and the alias route works the same', async () => {
-    const res = await t.request('/api/crm/automations/events', {
-      headers: a.headers,
-      body: {
-        trigger: 'form_submitted',
-        phone: nextPhone(),
-        createLeadIfMissing: true,
-        leadData: { source: 'referral', name: 'Ravi' },
-      },
+    const res = await t.crm(a).post('/automations/events', {
+      trigger: 'form_submitted',
+      phone: nextPhone(),
+      createLeadIfMissing: true,
+      leadData: { source: 'referral', name: 'Ravi' },
     });
     expect(res.status).toBe(202);
     expect(res.body.data).toMatchObject({

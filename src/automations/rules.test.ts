@@ -113,7 +113,7 @@ describe('automation rules', () => {
       { path: 'body.actions.0.agentId', message: `Unknown agent ${ghost}` },
     ]);
 
-    const agent = await t.request('/api/crm/agents', { headers: a.headers, body: { name: 'Asha' } });
+    const agent = await t.crm(a).post('/agents', { name: 'Asha' });
     const ok = await t.automations(a).post('/rules', {
       ...rule,
       actions: [{ type: 'assign', agentId: agent.body.data.id }],

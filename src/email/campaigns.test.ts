@@ -184,15 +184,11 @@ describe('email campaigns', () => {
     // Another tenant sees none of it.
     expect((await t.crm(globex).get(`/email/campaigns/${id}`)).status).toBe(404);
     expect((await t.crm(globex).get(`/email/campaigns/${id}/recipients`)).status).toBe(404);
-    expect(
-      (await t.request(`/api/crm/email/campaigns/${id}/cancel`, { method: 'POST', headers: globex.headers }))
-        .status,
-    ).toBe(404);
+    expect((await t.crm(globex).post(`/email/campaigns/${id}/cancel`)).status).toBe(404);
     expect((await t.crm(globex).get('/email/campaigns')).body.data).toEqual([]);
-    expect(
-      (await t.request(`/api/crm/email/campaigns/${id}/cancel`, { method: 'POST', headers: acme.headers }))
-        .body.error.code,
-    ).toBe('campaign_finished');
+    expect((await t.crm(acme).post(`/email/campaigns/${id}/cancel`)).body.error.code).toBe(
+      'campaign_finished',
+    );
   });
 
   it('spaces batches by the rate, waits for a later sendAt, and cancels what is still queued', async () => {
@@ -214,10 +210,7 @@ describe('email campaigns', () => {
       .where('tenant_id', '=', initech.tenant.id)
       .execute();
     expect(pending).toEqual([{ kind: expandCampaignJob.kind, run_at: later, status: 'queued' }]);
-    const cancelledLater = await t.request(`/api/crm/email/campaigns/${scheduled.body.data.id}/cancel`, {
-      method: 'POST',
-      headers: initech.headers,
-    });
+    const cancelledLater = await t.crm(initech).post(`/email/campaigns/${scheduled.body.data.id}/cancel`);
     expect(cancelledLater.body.data).toMatchObject({ status: 'cancelled', progress: { total: 0 } });
 
     // 2 a minute: batches of 2, a minute apart. The first batch goes at once.
@@ -240,10 +233,7 @@ describe('email campaigns', () => {
     const offsets = sends.map((job) => job.run_at.getTime() - sends[0]!.run_at.getTime());
     expect(offsets).toEqual([0, 0, 60_000, 60_000, 120_000]);
 
-    const cancelled = await t.request(`/api/crm/email/campaigns/${id}/cancel`, {
-      method: 'POST',
-      headers: initech.headers,
-    });
+    const cancelled = await t.crm(initech).post(`/email/campaigns/${id}/cancel`);
     expect(cancelled.status).toBe(200);
     expect(cancelled.body.data).toMatchObject({
       status: 'cancelled',

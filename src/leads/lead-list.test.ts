@@ -73,12 +73,8 @@ describe('lead list, search, bulk and stats', () => {
       expect(res.status).toBe(201);
       leads[row.name.split(' ')[0]!] = res.body.data.lead;
     }
-    await t.request(`/api/crm/leads/${leads.Rahul.id}`, {
-      method: 'PATCH',
-      headers: a.headers,
-      body: { status: 'won' },
-    });
-    await t.request(`/api/crm/leads/${leads.Old.id}`, { method: 'DELETE', headers: a.headers });
+    await t.crm(a).patch(`/leads/${leads.Rahul.id}`, { status: 'won' });
+    await t.crm(a).delete(`/leads/${leads.Old.id}`);
     // Backdate one lead to test date ranges.
     const handle = (await t.app.services.authenticator.authenticate('listing', a.apiKey)).handle;
     await sql`update ${sql.id(handle.schema, 'leads')} set created_at = '2024-01-15T00:00:00Z', updated_at = '2024-01-16T00:00:00Z' where id = ${leads.Vikram.id}`.execute(
@@ -221,11 +217,7 @@ describe('lead list, search, bulk and stats', () => {
   it('scores with tenant weights', async () => {
     const settings = (await t.crm(a).get('/scoring')).body.data;
     expect(settings).toMatchObject({ base: 50, hotThreshold: 70, sources: { referral: 20 } });
-    const changed = await t.request('/api/crm/scoring', {
-      method: 'PUT',
-      headers: a.headers,
-      body: { base: 10, sources: { tiktok: 50 }, hotThreshold: 55 },
-    });
+    const changed = await t.crm(a).put('/scoring', { base: 10, sources: { tiktok: 50 }, hotThreshold: 55 });
     expect(changed.body.data).toMatchObject({ base: 10, hotThreshold: 55, companyPresent: 10 });
     const lead = (
       await t.crm(a).post('/leads', {
@@ -237,11 +229,7 @@ describe('lead list, search, bulk and stats', () => {
       })
     ).body.data.lead;
     expect(lead).toMatchObject({ score: 70, hot: true });
-    const bad = await t.request('/api/crm/scoring', {
-      method: 'PUT',
-      headers: a.headers,
-      body: { base: 500 },
-    });
+    const bad = await t.crm(a).put('/scoring', { base: 500 });
     expect(bad.status).toBe(400);
   });
 });

@@ -116,9 +116,7 @@ describe('leads', () => {
     expect((await t.crm(b).get(`/leads/${lead.ref}`)).status).toBe(404);
     expect((await t.crm(b).patch(`/leads/${lead.id}`, { city: 'X' })).status).toBe(404);
     expect((await t.crm(b).get(`/leads/${lead.id}/activity`)).status).toBe(404);
-    expect(
-      (await t.request(`/api/crm/leads/${lead.id}`, { method: 'DELETE', headers: b.headers })).status,
-    ).toBe(404);
+    expect((await t.crm(b).delete(`/leads/${lead.id}`)).status).toBe(404);
     expect((await t.crm(b).get(`/agents/${agent.id}`)).status).toBe(404);
     const bulk = await t.crm(b).post('/leads/bulk/archive', { ids: [lead.id] });
     expect(bulk.body.data.results[0]).toMatchObject({ ok: false, error: { code: 'not_found' } });
@@ -128,14 +126,11 @@ describe('leads', () => {
   it('archives softly (phone freed), deletes hard on request', async () => {
     const lead = (await t.crm(a).post('/leads', { name: 'Gone', phone: '9000000004', assign: false })).body
       .data.lead;
-    const archived = await t.request(`/api/crm/leads/${lead.id}`, { method: 'DELETE', headers: a.headers });
+    const archived = await t.crm(a).delete(`/leads/${lead.id}`);
     expect(archived.body.data.archivedAt).toBeTruthy();
     const again = await t.crm(a).post('/leads', { name: 'Back', phone: '9000000004', assign: false });
     expect(again.status).toBe(201);
-    const hard = await t.request(`/api/crm/leads/${lead.id}?hard=true`, {
-      method: 'DELETE',
-      headers: a.headers,
-    });
+    const hard = await t.crm(a).delete(`/leads/${lead.id}?hard=true`);
     expect(hard.body.data).toEqual({ id: lead.id, deleted: true });
     expect((await t.crm(a).get(`/leads/${lead.id}`)).status).toBe(404);
   });

@@ -49,25 +49,21 @@ describe.skipIf(testDatabaseKind !== 'postgres')('memoised tenant settings acros
 
   it('a new or deactivated automation rule in one process changes the next event in the other', async () => {
     const rulesMatchedByNextEvent = async () => {
-      const res = await second.request('/api/automations/events', {
-        headers: tenant.headers,
-        body: { trigger: 'form_submitted', phone: '+14155550300', variables: {} },
-      });
+      const res = await second
+        .automations(tenant)
+        .post('/events', { trigger: 'form_submitted', phone: '+14155550300', variables: {} });
       expect(res.status).toBe(202);
       return res.body.data.matchedRules.map((rule: any) => rule.ruleName);
     };
     expect(await rulesMatchedByNextEvent()).toEqual([]); // the second process memoises "no rules"
-    const created = await first.request('/api/automations/rules', {
-      headers: tenant.headers,
-      body: { name: 'Tag forms', trigger: 'form_submitted', actions: [{ type: 'add_tag', tag: 'form' }] },
+    const created = await first.automations(tenant).post('/rules', {
+      name: 'Tag forms',
+      trigger: 'form_submitted',
+      actions: [{ type: 'add_tag', tag: 'form' }],
     });
     expect(created.status).toBe(201);
     await vi.waitFor(async () => expect(await rulesMatchedByNextEvent()).toEqual(['Tag forms']));
-    const paused = await first.request(`/api/automations/rules/${created.body.data.id}`, {
-      method: 'PATCH',
-      headers: tenant.headers,
-      body: { active: false },
-    });
+    const paused = await first.automations(tenant).patch(`/rules/${created.body.data.id}`, { active: false });
     expect(paused.status).toBe(200);
     await vi.waitFor(async () => expect(await rulesMatchedByNextEvent()).toEqual([]));
   });

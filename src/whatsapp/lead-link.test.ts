@@ -149,14 +149,11 @@ describe('WhatsApp sender → CRM lead', () => {
   });
 
   it('fires the whatsapp_message_received automation trigger once per message, also on redelivery', async () => {
-    const rule = await t.request('/api/automations/rules', {
-      headers: acme.headers,
-      body: {
-        name: 'Tag WhatsApp senders',
-        trigger: 'whatsapp_message_received',
-        conditions: [{ field: 'variables.messageBody', op: 'contains', value: 'price' }],
-        actions: [{ type: 'add_tag', tag: 'asked-price' }],
-      },
+    const rule = await t.automations(acme).post('/rules', {
+      name: 'Tag WhatsApp senders',
+      trigger: 'whatsapp_message_received',
+      conditions: [{ field: 'variables.messageBody', op: 'contains', value: 'price' }],
+      actions: [{ type: 'add_tag', tag: 'asked-price' }],
     });
     expect(rule.status).toBe(201);
     await post('919876500002', 'wamid.PRICE.1', 'What is the price?', 'Kiran Rao');
@@ -173,9 +170,7 @@ describe('WhatsApp sender → CRM lead', () => {
       .where('phone', '=', '+919876500002')
       .executeTakeFirstOrThrow();
     expect(lead.tags).toEqual(['asked-price']);
-    const runs = await t.request(`/api/automations/runs?ruleId=${rule.body.data.id}`, {
-      headers: acme.headers,
-    });
+    const runs = await t.automations(acme).get(`/runs?ruleId=${rule.body.data.id}`);
     expect(runs.status).toBe(200);
     expect(runs.body.data.items).toHaveLength(1);
   });

@@ -21,8 +21,7 @@ describe('WhatsApp sending and templates', () => {
   let worker: JobWorker;
   let conversationId: string;
 
-  const send = (body: unknown) =>
-    t.request(`/api/crm/conversations/${conversationId}/messages`, { headers: acme.headers, body });
+  const send = (body: unknown) => t.crm(acme).post(`/conversations/${conversationId}/messages`, body);
   /** The tenant's jobs once the worker has nothing left to do, newest last. */
   const settled = () => waitForIdle(t, acme.tenant.id);
   const sendJobOf = async (messageId: string) =>
@@ -53,7 +52,7 @@ describe('WhatsApp sending and templates', () => {
     );
     await t.request('/api/whatsapp/webhook', { method: 'POST', headers, body });
     await settled();
-    conversationId = (await t.request('/api/crm/conversations', { headers: acme.headers })).body.data[0].id;
+    conversationId = (await t.crm(acme).get('/conversations')).body.data[0].id;
   });
   afterAll(async () => {
     await worker?.stop();
@@ -67,10 +66,9 @@ describe('WhatsApp sending and templates', () => {
     expect(invalid.body.error.code).toBe('validation_failed');
     expect(
       (
-        await t.request(`/api/crm/conversations/00000000-0000-4000-8000-000000000000/messages`, {
-          headers: acme.headers,
-          body: { type: 'text', text: 'x' },
-        })
+        await t
+          .crm(acme)
+          .post('/conversations/00000000-0000-4000-8000-000000000000/messages', { type: 'text', text: 'x' })
       ).status,
     ).toBe(404);
 
@@ -137,7 +135,7 @@ describe('WhatsApp sending and templates', () => {
       status: 'dead',
       errors: [{ code: 'channel_unhealthy' }],
     });
-    const channels = await t.request('/api/crm/channels', { headers: acme.headers });
+    const channels = await t.crm(acme).get('/channels');
     expect(channels.status).toBe(200);
     expect(channels.body.data.find((c: { channel: string }) => c.channel === 'whatsapp')).toMatchObject({
       configured: true,
@@ -152,7 +150,7 @@ describe('WhatsApp sending and templates', () => {
 
     const next = await send({ type: 'text', text: 'after fix' });
     expect((await sendJobOf(next.body.data.id)).status).toBe('succeeded');
-    const healed = await t.request('/api/crm/channels', { headers: acme.headers });
+    const healed = await t.crm(acme).get('/channels');
     expect(healed.body.data[0]).toMatchObject({ channel: 'whatsapp', healthy: true, lastError: null });
   });
 
@@ -193,10 +191,7 @@ describe('WhatsApp sending and templates', () => {
         components: [],
       },
     ];
-    const requested = await t.request('/api/crm/whatsapp/templates/sync', {
-      method: 'POST',
-      headers: acme.headers,
-    });
+    const requested = await t.crm(acme).post('/whatsapp/templates/sync');
     expect(requested.status).toBe(202);
     const pagesBefore = graph.requests.filter((r) => r.path.includes('message_templates')).length;
     const job = await waitForStatus(t, acme.tenant.id, requested.body.data.jobId, 'succeeded');
@@ -208,28 +203,21 @@ describe('WhatsApp sending and templates', () => {
       '/v23.0/WABA1/message_templates?limit=100&after=4',
     ]);
 
-    const list = await t.request('/api/crm/whatsapp/templates', { headers: acme.headers });
+    const list = await t.crm(acme).get('/whatsapp/templates');
     expect(list.body.data).toHaveLength(5);
     expect(list.body.data.find((x: { name: string }) => x.name === 'welcome')).toMatchObject({
       language: 'en_US',
       parameterFormat: 'NAMED',
       category: 'MARKETING',
     });
-    const approved = await t.request('/api/crm/whatsapp/templates?status=approved', {
-      headers: acme.headers,
-    });
+    const approved = await t.crm(acme).get('/whatsapp/templates?status=approved');
     expect(approved.body.data).toHaveLength(3);
 
     // A template removed at Meta disappears on the next sync.
     graph.templates = graph.templates.filter((template) => template.id !== '5');
-    const again = await t.request('/api/crm/whatsapp/templates/sync', {
-      method: 'POST',
-      headers: acme.headers,
-    });
+    const again = await t.crm(acme).post('/whatsapp/templates/sync');
     await waitForStatus(t, acme.tenant.id, again.body.data.jobId, 'succeeded');
-    expect(
-      (await t.request('/api/crm/whatsapp/templates', { headers: acme.headers })).body.data,
-    ).toHaveLength(4);
+    expect((await t.crm(acme).get('/whatsapp/templates')).body.data).toHaveLength(4);
 
     const rejected = await send({ type: 'template', template: { name: 'promo', language: 'en_US' } });
     expect(rejected.status).toBe(409);

@@ -34,8 +34,9 @@ async function tenantCli(db: TestDatabase, args: string[], stdin?: string) {
   }
 }
 
-// Each step spawns a CLI process (tsx + PGlite start-up): slow on a loaded machine, hence the bound.
-describe('pnpm tenant (CLI)', { timeout: 240_000 }, () => {
+// Each step spawns a CLI process (tsx + PGlite start-up): slow on a loaded machine, and slower
+// while other test files run beside it, hence the bound.
+describe('pnpm tenant (CLI)', { timeout: 480_000 }, () => {
   const databases: TestDatabase[] = [];
   afterAll(async () => {
     for (const db of databases) await db.drop();
