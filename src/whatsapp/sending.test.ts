@@ -191,9 +191,10 @@ describe('WhatsApp sending and templates', () => {
         components: [],
       },
     ];
+    // Counted before the request: the worker may fetch every page before the 202 arrives.
+    const pagesBefore = graph.requests.filter((r) => r.path.includes('message_templates')).length;
     const requested = await t.crm(acme).post('/whatsapp/templates/sync');
     expect(requested.status).toBe(202);
-    const pagesBefore = graph.requests.filter((r) => r.path.includes('message_templates')).length;
     const job = await waitForStatus(t, acme.tenant.id, requested.body.data.jobId, 'succeeded');
     expect(job).toMatchObject({ kind: 'whatsapp.sync_templates', result: { templates: 5 } });
     const pages = graph.requests.filter((r) => r.path.includes('message_templates')).slice(pagesBefore);
