@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { testDatabaseKind } from '../testing/test-database.js';
+import type { TenantClient } from '../testing/tenant-client.js';
 import { startTestApp, type TestApp, type TestTenant } from '../testing/test-app.js';
 
 /** PGlite serialises transactions, so its run is smaller; the server gets the full 200. */
@@ -17,18 +18,12 @@ describe('smart assignment', () => {
   });
   afterAll(() => t?.close());
 
-  const api = (tenant: TestTenant) => ({
-    post: (path: string, body: unknown) => t.request(`/api/crm${path}`, { headers: tenant.headers, body }),
-    get: (path: string) => t.request(`/api/crm${path}`, { headers: tenant.headers }),
-    put: (path: string, body: unknown) =>
-      t.request(`/api/crm${path}`, { method: 'PUT', headers: tenant.headers, body }),
-  });
   const handleOf = async (tenant: TestTenant): Promise<TenantHandle> =>
     (await t.app.services.authenticator.authenticate(tenant.tenant.clientCode, tenant.apiKey)).handle;
 
   async function setup(agents: Record<string, unknown>[], extra: Record<string, unknown> = {}) {
     const tenant = await t.createTenant(undefined, { defaultCountry: 'US', ...extra });
-    const client = api(tenant);
+    const client = t.crm(tenant);
     const ids: string[] = [];
     for (const agent of agents) {
       const res = await client.post('/agents', agent);
@@ -38,11 +33,7 @@ describe('smart assignment', () => {
     return { tenant, client, ids };
   }
 
-  async function ingestConcurrently(
-    client: ReturnType<typeof api>,
-    count: number,
-    body: Record<string, unknown> = {},
-  ) {
+  async function ingestConcurrently(client: TenantClient, count: number, body: Record<string, unknown> = {}) {
     const results = await Promise.all(
       Array.from({ length: count }, (_, i) =>
         client.post('/leads', { name: `Lead ${i}`, phone: nextPhone(), ...body }),
@@ -99,11 +90,7 @@ describe('smart assignment', () => {
     for (const agent of agents) expect(agent.assignedToday).toBe(agent.dailyLimit);
 
     // Raising a limit offers the waiting leads at once, oldest first.
-    const raised = await t.request(`/api/crm/agents/${ids[2]}`, {
-      method: 'PATCH',
-      headers: tenant.headers,
-      body: { dailyLimit: 6 },
-    });
+    const raised = await t.crm(tenant).patch(`/agents/${ids[2]}`, { dailyLimit: 6 });
     expect(raised.body.data.assignedToday).toBe(6);
     expect((await countsByAgent(tenant)).get(null)).toBe(concurrency - 18);
   });
@@ -226,7 +213,7 @@ describe('smart assignment', () => {
     const { tenant, client, ids } = await setup([{ name: 'S1' }, { name: 'S2' }, { name: 'S3' }]);
     const phone = nextPhone();
     const first = (await client.post('/leads', { name: 'Back', phone })).body.data.lead;
-    await t.request(`/api/crm/leads/${first.id}`, { method: 'DELETE', headers: tenant.headers });
+    await t.crm(tenant).delete(`/leads/${first.id}`);
     for (let i = 0; i < 2; i++) await client.post('/leads', { name: 'Other', phone: nextPhone() });
     const again = (await client.post('/leads', { name: 'Back again', phone })).body.data.lead;
     expect(again.id).not.toBe(first.id);

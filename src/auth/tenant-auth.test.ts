@@ -15,7 +15,7 @@ describe('tenant authentication', () => {
   afterAll(() => t?.close());
 
   it('answers whoami for a valid code and key', async () => {
-    const res = await t.request('/api/crm/whoami', { headers: a.headers });
+    const res = await t.crm(a).get('/whoami');
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
       success: true,
@@ -59,34 +59,29 @@ describe('tenant authentication', () => {
     expect(revoked.status).toBe(200);
     expect(revoked.body.data.revokedAt).toBeTruthy();
     await expect.poll(async () => (await t.request('/api/crm/whoami', { headers: extra })).status).toBe(401);
-    expect((await t.request('/api/crm/whoami', { headers: b.headers })).status).toBe(200);
+    expect((await t.crm(b).get('/whoami')).status).toBe(200);
   });
 
   it('answers 403 for a suspended tenant and 200 again once resumed', async () => {
     const c = await t.createTenant('initech');
     await t.request('/api/platform/tenants/initech/suspend', { method: 'POST', headers: admin });
-    await expect
-      .poll(async () => (await t.request('/api/crm/whoami', { headers: c.headers })).status)
-      .toBe(403);
+    await expect.poll(async () => (await t.crm(c).get('/whoami')).status).toBe(403);
     await t.request('/api/platform/tenants/initech/resume', { method: 'POST', headers: admin });
-    await expect
-      .poll(async () => (await t.request('/api/crm/whoami', { headers: c.headers })).status)
-      .toBe(200);
+    await expect.poll(async () => (await t.crm(c).get('/whoami')).status).toBe(200);
   });
 
   it('rate-limits per tenant with 429 and Retry-After', async () => {
     const c = await t.createTenant('umbrella');
     const statuses: number[] = [];
-    for (let i = 0; i < 7; i++)
-      statuses.push((await t.request('/api/crm/whoami', { headers: c.headers })).status);
+    for (let i = 0; i < 7; i++) statuses.push((await t.crm(c).get('/whoami')).status);
     expect(statuses.slice(0, 5)).toEqual([200, 200, 200, 200, 200]);
-    const limited = await t.request('/api/crm/whoami', { headers: c.headers });
+    const limited = await t.crm(c).get('/whoami');
     expect(limited.status).toBe(429);
     expect(limited.body.error.code).toBe('rate_limited');
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     // Another tenant's budget is untouched.
     const other = await t.createTenant('hooli');
-    expect((await t.request('/api/crm/whoami', { headers: other.headers })).status).toBe(200);
+    expect((await t.crm(other).get('/whoami')).status).toBe(200);
   });
 
   it('enforces key scopes', async () => {

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tenantJobs } from '../queue/queue-test-kit.js';
+import { tenantJobs } from '../testing/job-queue.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { jobContext, tenantHandle } from '../testing/job-context.js';
 import { startTestApp, type TestApp, type TestTenant } from '../testing/test-app.js';

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pruneJobsTask } from '../queue/queue.cron.js';
-import { untypedQueue } from '../queue/queue-test-kit.js';
+import { untypedQueue } from '../testing/job-queue.js';
 import { startTestApp, type TestApp } from '../testing/test-app.js';
 import { CronScheduler } from './cron-scheduler.js';
 import type { CronDefinition } from './cron-types.js';

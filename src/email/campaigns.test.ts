@@ -1,7 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobWorker } from '../queue/job-worker.js';
-import { startWorker, waitForIdle } from '../queue/queue-test-kit.js';
+import { startWorker, waitForIdle } from '../testing/job-queue.js';
 import { decodeQuotedPrintable, startSmtpSink } from '../testing/smtp-sink.js';
 import { startTestApp, testAdminToken, type TestApp, type TestTenant } from '../testing/test-app.js';
 import { unsubscribeUrl } from './send-email.job.js';
@@ -19,10 +19,8 @@ describe('email campaigns', () => {
   const progressEvents: { campaignId: string; status: string; progress: Record<string, number> }[] = [];
   let phone = 0;
 
-  const crm = (tenant: TestTenant, path: string, body?: unknown) =>
-    t.request(`/api/crm${path}`, { headers: tenant.headers, ...(body === undefined ? {} : { body }) });
   const addLead = async (tenant: TestTenant, lead: Record<string, unknown>) => {
-    const res = await crm(tenant, '/leads', {
+    const res = await t.crm(tenant).post('/leads', {
       phone: `+9198000${String(++phone).padStart(5, '0')}`,
       ...lead,
     });
@@ -43,7 +41,7 @@ describe('email campaigns', () => {
       },
     });
     expect(secret.status).toBe(200);
-    const template = await crm(tenant, '/email/templates', {
+    const template = await t.crm(tenant).post('/email/templates', {
       name: 'Offer',
       subject: 'An offer for {{firstName}}',
       html: '<p>Hi {{lead.firstName}}, {{discount}} off.</p><a href="{{unsubscribeUrl}}">Unsubscribe</a>',
@@ -81,7 +79,7 @@ describe('email campaigns', () => {
 
   it('validates the audience as the leads list does, and the template', async () => {
     const templateId = await setup(globex);
-    const badStatus = await crm(globex, '/email/campaigns', {
+    const badStatus = await t.crm(globex).post('/email/campaigns', {
       name: 'x',
       templateId,
       audience: { status: ['nope'] },
@@ -89,20 +87,20 @@ describe('email campaigns', () => {
     expect(badStatus.status).toBe(400);
     expect(badStatus.body.error.code).toBe('validation_failed');
     expect(badStatus.body.error.details[0].path).toMatch(/^body\.audience\.status/);
-    const unknownFilter = await crm(globex, '/email/campaigns', {
+    const unknownFilter = await t.crm(globex).post('/email/campaigns', {
       name: 'x',
       templateId,
       audience: { colour: 'red' },
     });
     expect(unknownFilter.status).toBe(400);
-    const noTemplate = await crm(globex, '/email/campaigns', {
+    const noTemplate = await t.crm(globex).post('/email/campaigns', {
       name: 'x',
       templateId: '00000000-0000-4000-8000-000000000000',
     });
     expect(noTemplate.status).toBe(404);
-    expect((await crm(globex, '/email/campaigns', { name: 'x', templateId, ratePerMinute: 0 })).status).toBe(
-      400,
-    );
+    expect(
+      (await t.crm(globex).post('/email/campaigns', { name: 'x', templateId, ratePerMinute: 0 })).status,
+    ).toBe(400);
   });
 
   it('sends to the filtered audience through the queue, skipping suppressed and email-less leads', async () => {
@@ -116,7 +114,7 @@ describe('email campaigns', () => {
     const ravisLink = new URL(unsubscribeUrl(t.app.services, 'acme', 'ravi@example.test'));
     expect((await t.request(ravisLink.pathname)).status).toBe(200);
 
-    const created = await crm(acme, '/email/campaigns', {
+    const created = await t.crm(acme).post('/email/campaigns', {
       name: 'VIP offer',
       templateId,
       audience: { tags: ['vip'] },
@@ -128,14 +126,14 @@ describe('email campaigns', () => {
 
     const jobs = await waitForIdle(t, acme.tenant.id);
     expect(jobs.filter((job) => job.status !== 'succeeded' && job.status !== 'dead')).toEqual([]);
-    const campaign = (await crm(acme, `/email/campaigns/${id}`)).body.data;
+    const campaign = (await t.crm(acme).get(`/email/campaigns/${id}`)).body.data;
     expect(campaign).toMatchObject({
       status: 'completed',
       progress: { total: 4, queued: 0, sent: 1, failed: 1, suppressed: 1, skipped: 1, cancelled: 0 },
     });
     expect(campaign.completedAt).not.toBeNull();
 
-    const recipients = (await crm(acme, `/email/campaigns/${id}/recipients`)).body.data as {
+    const recipients = (await t.crm(acme).get(`/email/campaigns/${id}/recipients`)).body.data as {
       leadId: string;
       status: string;
       smtpResponse: string | null;
@@ -154,7 +152,9 @@ describe('email campaigns', () => {
       smtpResponse: expect.stringMatching(/550/),
     });
     expect(byLead.get(quiet.id)).toMatchObject({ status: 'skipped' });
-    expect((await crm(acme, `/email/campaigns/${id}/recipients?status=failed`)).body.data).toHaveLength(1);
+    expect((await t.crm(acme).get(`/email/campaigns/${id}/recipients?status=failed`)).body.data).toHaveLength(
+      1,
+    );
 
     // Only Asha got mail (the cold lead is outside the filter); her link unsubscribes her alone.
     const mails = smtp.received.filter((mail) => mail.to.some((to) => to.endsWith('@example.test')));
@@ -165,7 +165,7 @@ describe('email campaigns', () => {
     const link = /List-Unsubscribe:\s+<(https:\/\/crm\.example\.test\/u\/[\w.-]+)>/.exec(mails[0]!.raw)?.[1];
     expect(body).toContain(`href="${link}"`);
     expect((await t.request(new URL(link!).pathname)).status).toBe(200);
-    const suppressions = (await crm(acme, '/email/suppressions')).body.data as {
+    const suppressions = (await t.crm(acme).get('/email/suppressions')).body.data as {
       address: string;
       reason: string;
     }[];
@@ -179,20 +179,16 @@ describe('email campaigns', () => {
       .poll(() => progressEvents.filter((event) => event.campaignId === id).at(-1))
       .toMatchObject({ status: 'completed', progress: { total: 4, sent: 1, failed: 1 } });
 
-    const list = (await crm(acme, '/email/campaigns')).body.data;
+    const list = (await t.crm(acme).get('/email/campaigns')).body.data;
     expect(list).toMatchObject([{ id, status: 'completed', progress: { total: 4 } }]);
     // Another tenant sees none of it.
-    expect((await crm(globex, `/email/campaigns/${id}`)).status).toBe(404);
-    expect((await crm(globex, `/email/campaigns/${id}/recipients`)).status).toBe(404);
-    expect(
-      (await t.request(`/api/crm/email/campaigns/${id}/cancel`, { method: 'POST', headers: globex.headers }))
-        .status,
-    ).toBe(404);
-    expect((await crm(globex, '/email/campaigns')).body.data).toEqual([]);
-    expect(
-      (await t.request(`/api/crm/email/campaigns/${id}/cancel`, { method: 'POST', headers: acme.headers }))
-        .body.error.code,
-    ).toBe('campaign_finished');
+    expect((await t.crm(globex).get(`/email/campaigns/${id}`)).status).toBe(404);
+    expect((await t.crm(globex).get(`/email/campaigns/${id}/recipients`)).status).toBe(404);
+    expect((await t.crm(globex).post(`/email/campaigns/${id}/cancel`)).status).toBe(404);
+    expect((await t.crm(globex).get('/email/campaigns')).body.data).toEqual([]);
+    expect((await t.crm(acme).post(`/email/campaigns/${id}/cancel`)).body.error.code).toBe(
+      'campaign_finished',
+    );
   });
 
   it('spaces batches by the rate, waits for a later sendAt, and cancels what is still queued', async () => {
@@ -202,7 +198,7 @@ describe('email campaigns', () => {
       await addLead(initech, { name: `Paced ${i}`, email: `paced${i}@initech.test` });
 
     const later = new Date(Date.now() + 3_600_000);
-    const scheduled = await crm(initech, '/email/campaigns', {
+    const scheduled = await t.crm(initech).post('/email/campaigns', {
       name: 'Later',
       templateId,
       sendAt: later.toISOString(),
@@ -214,17 +210,16 @@ describe('email campaigns', () => {
       .where('tenant_id', '=', initech.tenant.id)
       .execute();
     expect(pending).toEqual([{ kind: expandCampaignJob.kind, run_at: later, status: 'queued' }]);
-    const cancelledLater = await t.request(`/api/crm/email/campaigns/${scheduled.body.data.id}/cancel`, {
-      method: 'POST',
-      headers: initech.headers,
-    });
+    const cancelledLater = await t.crm(initech).post(`/email/campaigns/${scheduled.body.data.id}/cancel`);
     expect(cancelledLater.body.data).toMatchObject({ status: 'cancelled', progress: { total: 0 } });
 
     // 2 a minute: batches of 2, a minute apart. The first batch goes at once.
-    const paced = await crm(initech, '/email/campaigns', { name: 'Paced', templateId, ratePerMinute: 2 });
+    const paced = await t
+      .crm(initech)
+      .post('/email/campaigns', { name: 'Paced', templateId, ratePerMinute: 2 });
     const id = paced.body.data.id as string;
     await expect
-      .poll(async () => (await crm(initech, `/email/campaigns/${id}`)).body.data.progress, {
+      .poll(async () => (await t.crm(initech).get(`/email/campaigns/${id}`)).body.data.progress, {
         timeout: 30_000,
       })
       .toMatchObject({ total: 5, sent: 2, queued: 3 });
@@ -238,10 +233,7 @@ describe('email campaigns', () => {
     const offsets = sends.map((job) => job.run_at.getTime() - sends[0]!.run_at.getTime());
     expect(offsets).toEqual([0, 0, 60_000, 60_000, 120_000]);
 
-    const cancelled = await t.request(`/api/crm/email/campaigns/${id}/cancel`, {
-      method: 'POST',
-      headers: initech.headers,
-    });
+    const cancelled = await t.crm(initech).post(`/email/campaigns/${id}/cancel`);
     expect(cancelled.status).toBe(200);
     expect(cancelled.body.data).toMatchObject({
       status: 'cancelled',

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobWorker } from '../queue/job-worker.js';
-import { startWorker, waitForIdle } from '../queue/queue-test-kit.js';
+import { startWorker, waitForIdle } from '../testing/job-queue.js';
 import { runJob, tenantHandle } from '../testing/job-context.js';
 import { decodeQuotedPrintable, startSmtpSink } from '../testing/smtp-sink.js';
 import { startTestApp, testAdminToken, type TestApp, type TestTenant } from '../testing/test-app.js';
@@ -32,18 +32,13 @@ describe('email', () => {
       },
     });
   const sendOne = async (to: string, variables: Record<string, unknown> = {}) => {
-    const queued = await t.request('/api/crm/email/messages', {
-      headers: acme.headers,
-      body: { to, templateId, variables },
-    });
+    const queued = await t.crm(acme).post('/email/messages', { to, templateId, variables });
     expect(queued.status).toBe(202);
     const job = (await waitForIdle(t, acme.tenant.id)).find(
       (row) => (row.payload as { messageId: string }).messageId === queued.body.data.id,
     )!;
     expect(job.kind).toBe(sendEmailJob.kind);
-    const message = await t.request(`/api/crm/email/messages/${queued.body.data.id}`, {
-      headers: acme.headers,
-    });
+    const message = await t.crm(acme).get(`/email/messages/${queued.body.data.id}`);
     return { job, message: message.body.data };
   };
 
@@ -71,18 +66,12 @@ describe('email', () => {
   });
 
   it('answers 409 for the test email before SMTP is configured, then sends it through the real server', async () => {
-    const missing = await t.request('/api/crm/email/test', {
-      headers: acme.headers,
-      body: { to: 'owner@acme.test' },
-    });
+    const missing = await t.crm(acme).post('/email/test', { to: 'owner@acme.test' });
     expect(missing.status).toBe(409);
     expect(missing.body.error.code).toBe('channel_not_configured');
     expect((await setSmtp('right-password')).status).toBe(200);
 
-    const res = await t.request('/api/crm/email/test', {
-      headers: acme.headers,
-      body: { to: 'owner@acme.test' },
-    });
+    const res = await t.crm(acme).post('/email/test', { to: 'owner@acme.test' });
     expect(res.status).toBe(200);
     expect(res.body.data.accepted).toEqual(['owner@acme.test']);
     const mail = smtp.received.at(-1)!;
@@ -97,70 +86,41 @@ describe('email', () => {
     expect(await transports.forTenant(acme.tenant.id)).toBe(first);
 
     await setSmtp('wrong-password');
-    const res = await t.request('/api/crm/email/test', {
-      headers: acme.headers,
-      body: { to: 'owner@acme.test' },
-    });
+    const res = await t.crm(acme).post('/email/test', { to: 'owner@acme.test' });
     expect(res.status).toBe(502);
     expect(res.body.error).toMatchObject({ code: 'smtp_error', details: { authFailed: true } });
     expect(res.body.error.details.response).toMatch(/535/);
     expect(await transports.forTenant(acme.tenant.id)).not.toBe(first);
 
     await setSmtp('right-password');
-    expect(
-      (await t.request('/api/crm/email/test', { headers: acme.headers, body: { to: 'owner@acme.test' } }))
-        .status,
-    ).toBe(200);
+    expect((await t.crm(acme).post('/email/test', { to: 'owner@acme.test' })).status).toBe(200);
   });
 
   it('manages templates with validation', async () => {
-    const invalid = await t.request('/api/crm/email/templates', {
-      headers: acme.headers,
-      body: { name: 'x' },
-    });
+    const invalid = await t.crm(acme).post('/email/templates', { name: 'x' });
     expect(invalid.status).toBe(400);
-    const created = await t.request('/api/crm/email/templates', {
-      headers: acme.headers,
-      body: {
-        name: 'Welcome',
-        subject: 'Welcome, {{firstName}}',
-        html: '<p>Hello {{firstName}} from {{company}}</p><p><a href="{{unsubscribeUrl}}">Unsubscribe</a></p>',
-        text: 'Hello {{firstName}}. Unsubscribe: {{unsubscribeUrl}}',
-      },
+    const created = await t.crm(acme).post('/email/templates', {
+      name: 'Welcome',
+      subject: 'Welcome, {{firstName}}',
+      html: '<p>Hello {{firstName}} from {{company}}</p><p><a href="{{unsubscribeUrl}}">Unsubscribe</a></p>',
+      text: 'Hello {{firstName}}. Unsubscribe: {{unsubscribeUrl}}',
     });
     expect(created.status).toBe(201);
     expect(created.body.data.variables).toEqual(['company', 'firstName', 'unsubscribeUrl']);
     templateId = created.body.data.id;
-    const duplicate = await t.request('/api/crm/email/templates', {
-      headers: acme.headers,
-      body: { name: 'Welcome', subject: 's', html: 'h' },
-    });
+    const duplicate = await t
+      .crm(acme)
+      .post('/email/templates', { name: 'Welcome', subject: 's', html: 'h' });
     expect(duplicate.status).toBe(409);
-    const patched = await t.request(`/api/crm/email/templates/${templateId}`, {
-      method: 'PATCH',
-      headers: acme.headers,
-      body: { subject: 'Welcome aboard, {{firstName}}' },
-    });
+    const patched = await t
+      .crm(acme)
+      .patch(`/email/templates/${templateId}`, { subject: 'Welcome aboard, {{firstName}}' });
     expect(patched.body.data.subject).toBe('Welcome aboard, {{firstName}}');
     expect(patched.body.data.text).toBe('Hello {{firstName}}. Unsubscribe: {{unsubscribeUrl}}');
-    const other = await t.request('/api/crm/email/templates', {
-      headers: acme.headers,
-      body: { name: 'Temp', subject: 's', html: 'h' },
-    });
-    expect(
-      (
-        await t.request(`/api/crm/email/templates/${other.body.data.id}`, {
-          method: 'DELETE',
-          headers: acme.headers,
-        })
-      ).status,
-    ).toBe(200);
-    expect(
-      (await t.request(`/api/crm/email/templates/${other.body.data.id}`, { headers: acme.headers })).status,
-    ).toBe(404);
-    expect((await t.request('/api/crm/email/templates', { headers: acme.headers })).body.data).toHaveLength(
-      1,
-    );
+    const other = await t.crm(acme).post('/email/templates', { name: 'Temp', subject: 's', html: 'h' });
+    expect((await t.crm(acme).delete(`/email/templates/${other.body.data.id}`)).status).toBe(200);
+    expect((await t.crm(acme).get(`/email/templates/${other.body.data.id}`)).status).toBe(404);
+    expect((await t.crm(acme).get('/email/templates')).body.data).toHaveLength(1);
   });
 
   it('sends per recipient with an unsubscribe link that suppresses the address', async () => {
@@ -184,7 +144,7 @@ describe('email', () => {
     const unsubscribed = await t.request(path);
     expect(unsubscribed.status).toBe(200);
     expect(unsubscribed.text).toContain('lead@example.test will no longer receive emails');
-    const suppressions = await t.request('/api/crm/email/suppressions', { headers: acme.headers });
+    const suppressions = await t.crm(acme).get('/email/suppressions');
     expect(suppressions.body.data).toMatchObject([{ address: 'lead@example.test', reason: 'unsubscribed' }]);
 
     const before = smtp.received.length;
@@ -212,10 +172,9 @@ describe('email', () => {
   });
 
   it('marks a message failed with the reason when its last attempt fails, never queued forever', async () => {
-    const queued = await t.request('/api/crm/email/messages', {
-      headers: acme.headers,
-      body: { to: 'late@example.test', templateId, variables: {} },
-    });
+    const queued = await t
+      .crm(acme)
+      .post('/email/messages', { to: 'late@example.test', templateId, variables: {} });
     expect(queued.status).toBe(202);
     // The worker's first attempt may run meanwhile; the SMTP server is up, so stop it first.
     await worker.stop();
@@ -243,8 +202,7 @@ describe('email', () => {
     const payload = { messageId: queued.body.data.id };
     // Not the last attempt: retried later, still queued.
     await expect(runJob(t, sendEmailJob, acme.tenant.id, payload, 1)).rejects.toThrow();
-    const message = () =>
-      t.request(`/api/crm/email/messages/${queued.body.data.id}`, { headers: acme.headers });
+    const message = () => t.crm(acme).get(`/email/messages/${queued.body.data.id}`);
     expect((await message()).body.data.status).toBe('queued');
     await expect(
       runJob(t, sendEmailJob, acme.tenant.id, payload, sendEmailJob.maxAttempts),

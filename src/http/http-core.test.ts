@@ -65,14 +65,11 @@ describe('HTTP core', () => {
       body: '{"name": ',
     });
     expect([malformed.status, malformed.body.error.code]).toEqual([400, 'invalid_json']);
-    const large = await t.request('/api/crm/leads', {
-      headers: tenant.headers,
-      body: { name: 'x'.repeat(4096), phone: '+14155550124' },
-    });
+    const large = await t.crm(tenant).post('/leads', { name: 'x'.repeat(4096), phone: '+14155550124' });
     expect([large.status, large.body.error.code]).toEqual([413, 'payload_too_large']);
     const anonymous = await t.request('/api/crm/leads', { body: { name: 'No key', phone: '+14155550125' } });
     expect([anonymous.status, anonymous.body.success]).toEqual([401, false]);
-    const invalid = await t.request('/api/crm/leads', { headers: tenant.headers, body: { phone: '12' } });
+    const invalid = await t.crm(tenant).post('/leads', { phone: '12' });
     expect([invalid.status, invalid.body.error.code]).toEqual([400, 'validation_failed']);
     // A CORS preflight is not a hot route: Express answers it.
     const preflight = await fetch(`${t.baseUrl}/api/crm/leads`, { method: 'OPTIONS' });

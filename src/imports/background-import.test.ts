@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppServices } from '../app/services.js';
 import type { JobDefinition } from '../queue/job-types.js';
 import type { JobWorker } from '../queue/job-worker.js';
-import { startWorker, waitForIdle, waitForStatus } from '../queue/queue-test-kit.js';
+import { startWorker, waitForIdle, waitForStatus } from '../testing/job-queue.js';
 import { tenantHandle } from '../testing/job-context.js';
 import { startTestApp, type TestApp, type TestTenant } from '../testing/test-app.js';
 import { runImportJob } from './imports.jobs.js';
@@ -81,8 +81,7 @@ describe('background CSV import (real queue and worker)', () => {
       headers: { ...tenant.headers, 'content-type': 'text/csv' },
       body,
     });
-  const getImport = (tenant: TestTenant, id: string) =>
-    t.request(`/api/crm/imports/${id}`, { headers: tenant.headers });
+  const getImport = (tenant: TestTenant, id: string) => t.crm(tenant).get(`/imports/${id}`);
   // Counted in the tenant's table: the list API caps its total at 10,000.
   const leadCount = async (tenant: TestTenant) => {
     const { db } = await tenantHandle(t, tenant.tenant.id);
@@ -104,7 +103,7 @@ describe('background CSV import (real queue and worker)', () => {
     worker = await startWorker(t, [interruptibleImportJob]);
     a = await t.createTenant('bgimport', { defaultCountry: 'IN' });
     b = await t.createTenant('bgother', { defaultCountry: 'IN' });
-    await t.request('/api/crm/agents', { headers: a.headers, body: { name: 'Import Agent' } });
+    await t.crm(a).post('/agents', { name: 'Import Agent' });
     socket = io(t.baseUrl, {
       auth: { clientCode: 'bgimport', apiKey: a.apiKey },
       transports: ['websocket'],
@@ -142,8 +141,7 @@ describe('background CSV import (real queue and worker)', () => {
     expect(done.errors.map((error: { line: number }) => error.line)).toEqual(file.failedLines);
     expect(done.errors[0].reason).toContain('phone');
     expect(await leadCount(a)).toBe(before + file.created);
-    const lead = (await t.request('/api/crm/leads?q=lead0%40example.com', { headers: a.headers })).body.data
-      .items[0];
+    const lead = (await t.crm(a).get('/leads?q=lead0%40example.com')).body.data.items[0];
     expect(lead).toMatchObject({ name: 'Lead 0, Jr', phone: '+919800000000' });
     expect(lead.assignedAgentId).toEqual(expect.any(String));
 
@@ -153,12 +151,12 @@ describe('background CSV import (real queue and worker)', () => {
     expect(events.map((p) => p.total)).toEqual([500, 1000, 1200, 1200]);
     expect(events.at(-1)).toMatchObject({ created: file.created, failed: file.failedLines.length });
 
-    const list = await t.request('/api/crm/imports', { headers: a.headers });
+    const list = await t.crm(a).get('/imports');
     expect(list.body.data.map((item: { id: string }) => item.id)).toContain(id);
     expect((await getImport(b, id)).status).toBe(404);
     const paths = Object.keys((await t.request('/api/openapi.json')).body.paths);
     expect(paths).toEqual(expect.arrayContaining(['/api/crm/imports', '/api/crm/imports/{id}']));
-    expect((await t.request('/api/crm/imports', { headers: b.headers })).body.data).toEqual([]);
+    expect((await t.crm(b).get('/imports')).body.data).toEqual([]);
   });
 
   it('sends an import job whose payload its contract refuses to the dead letters', async () => {
@@ -183,7 +181,7 @@ describe('background CSV import (real queue and worker)', () => {
       expect(refused.body.error.code).toBe('invalid_file');
     }
     expect(await leadCount(tenant)).toBe(0);
-    expect((await t.request('/api/crm/imports', { headers: tenant.headers })).body.data).toEqual([]);
+    expect((await t.crm(tenant).get('/imports')).body.data).toEqual([]);
     expect(existsSync(join(t.config.database.dataDir, 'media', 'tenants', 'bgbroken'))).toBe(false);
   });
 

@@ -12,13 +12,12 @@ describe('CSV lead import', () => {
       headers: { ...a.headers, 'content-type': type },
       body: csv,
     });
-  const count = async () =>
-    (await t.request('/api/crm/leads?archived=all', { headers: a.headers })).body.data.total;
+  const count = async () => (await t.crm(a).get('/leads?archived=all')).body.data.total;
 
   beforeAll(async () => {
     t = await startTestApp();
     a = await t.createTenant('importer', { defaultCountry: 'IN' });
-    await t.request('/api/crm/agents', { headers: a.headers, body: { name: 'Importer Agent' } });
+    await t.crm(a).post('/agents', { name: 'Importer Agent' });
   });
   afterAll(() => t?.close());
 
@@ -38,7 +37,7 @@ describe('CSV lead import', () => {
       { line: 4, reason: expect.stringContaining('phone') },
       { line: 5, reason: expect.stringContaining('email') },
     ]);
-    const priya = (await t.request('/api/crm/leads?q=tata', { headers: a.headers })).body.data.items[0];
+    const priya = (await t.crm(a).get('/leads?q=tata')).body.data.items[0];
     expect(priya).toMatchObject({
       firstName: 'Sharma,',
       lastName: 'Priya',
@@ -65,7 +64,7 @@ describe('CSV lead import', () => {
     const body = (await response.json()) as any;
     expect(response.status).toBe(200);
     expect(body.data).toMatchObject({ rows: 1, created: 1, failed: 0 });
-    const meera = (await t.request('/api/crm/leads?q=meera', { headers: a.headers })).body.data.items[0];
+    const meera = (await t.crm(a).get('/leads?q=meera')).body.data.items[0];
     expect(meera).toMatchObject({
       phone: '+919855555555',
       assignedAgentId: null,

@@ -26,7 +26,7 @@ describe('LeadIntake (group-committed ingest)', () => {
       ['B', 0],
       ['C', 3],
     ] as const) {
-      const res = await t.request('/api/crm/agents', { headers: tenant.headers, body: { name, dailyLimit } });
+      const res = await t.crm(tenant).post('/agents', { name, dailyLimit });
       expect(res.status).toBe(201);
       agents.push(res.body.data.id);
     }
@@ -194,7 +194,7 @@ describe('LeadIntake (group-committed ingest)', () => {
   it('lets several intakes (web processes) write at once without deadlocks or lost tickets', async () => {
     const team = await t.createTenant(undefined, { defaultCountry: 'US' });
     for (let i = 0; i < 8; i++) {
-      const res = await t.request('/api/crm/agents', { headers: team.headers, body: { name: `Rep ${i}` } });
+      const res = await t.crm(team).post('/agents', { name: `Rep ${i}` });
       expect(res.status).toBe(201);
     }
     const teamHandle = (await t.app.services.authenticator.authenticate(team.tenant.clientCode, team.apiKey))

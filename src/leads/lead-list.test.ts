@@ -7,10 +7,8 @@ describe('lead list, search, bulk and stats', () => {
   let a: TestTenant;
   let agents: string[];
   const leads: Record<string, any> = {};
-  const post = (path: string, body: unknown) => t.request(`/api/crm${path}`, { headers: a.headers, body });
-  const get = (path: string) => t.request(`/api/crm${path}`, { headers: a.headers });
   const names = async (query: string) => {
-    const res = await get(`/leads?${query}&limit=200&sort=ref&order=asc`);
+    const res = await t.crm(a).get(`/leads?${query}&limit=200&sort=ref&order=asc`);
     expect(res.status).toBe(200);
     return res.body.data.items.map((lead: any) => lead.firstName);
   };
@@ -19,7 +17,7 @@ describe('lead list, search, bulk and stats', () => {
     t = await startTestApp();
     a = await t.createTenant('listing', { defaultCountry: 'IN' });
     agents = [];
-    for (const name of ['Ann', 'Bob']) agents.push((await post('/agents', { name })).body.data.id);
+    for (const name of ['Ann', 'Bob']) agents.push((await t.crm(a).post('/agents', { name })).body.data.id);
     const rows = [
       {
         name: 'Priya Sharma',
@@ -71,16 +69,12 @@ describe('lead list, search, bulk and stats', () => {
       },
     ];
     for (const row of rows) {
-      const res = await post('/leads', row);
+      const res = await t.crm(a).post('/leads', row);
       expect(res.status).toBe(201);
       leads[row.name.split(' ')[0]!] = res.body.data.lead;
     }
-    await t.request(`/api/crm/leads/${leads.Rahul.id}`, {
-      method: 'PATCH',
-      headers: a.headers,
-      body: { status: 'won' },
-    });
-    await t.request(`/api/crm/leads/${leads.Old.id}`, { method: 'DELETE', headers: a.headers });
+    await t.crm(a).patch(`/leads/${leads.Rahul.id}`, { status: 'won' });
+    await t.crm(a).delete(`/leads/${leads.Old.id}`);
     // Backdate one lead to test date ranges.
     const handle = (await t.app.services.authenticator.authenticate('listing', a.apiKey)).handle;
     await sql`update ${sql.id(handle.schema, 'leads')} set created_at = '2024-01-15T00:00:00Z', updated_at = '2024-01-16T00:00:00Z' where id = ${leads.Vikram.id}`.execute(
@@ -125,22 +119,28 @@ describe('lead list, search, bulk and stats', () => {
   });
 
   it('paginates with cursors and pages, sorts by whitelisted fields, counts the total', async () => {
-    const first = await get('/leads?limit=3&sort=score&order=desc');
+    const first = await t.crm(a).get('/leads?limit=3&sort=score&order=desc');
     expect(first.body.data.total).toBe(4);
     expect(first.body.data.items).toHaveLength(3);
     const scores = first.body.data.items.map((lead: any) => lead.score);
     expect([...scores].sort((x, y) => y - x)).toEqual(scores);
-    const second = await get(`/leads?limit=3&sort=score&order=desc&cursor=${first.body.data.nextCursor}`);
+    const second = await t
+      .crm(a)
+      .get(`/leads?limit=3&sort=score&order=desc&cursor=${first.body.data.nextCursor}`);
     expect(second.body.data.items).toHaveLength(1);
     expect(second.body.data.nextCursor).toBeNull();
     const seen = [...first.body.data.items, ...second.body.data.items].map((lead: any) => lead.id);
     expect(new Set(seen).size).toBe(4);
 
-    const tagged = await get('/leads?tags=urgent,enterprise&city=Pune,chennai,MUMBAI&sort=score&limit=2');
+    const tagged = await t
+      .crm(a)
+      .get('/leads?tags=urgent,enterprise&city=Pune,chennai,MUMBAI&sort=score&limit=2');
     expect(tagged.body.data.total).toBe(3);
-    const taggedNext = await get(
-      `/leads?tags=urgent,enterprise&city=Pune,chennai,MUMBAI&sort=score&limit=2&cursor=${tagged.body.data.nextCursor}`,
-    );
+    const taggedNext = await t
+      .crm(a)
+      .get(
+        `/leads?tags=urgent,enterprise&city=Pune,chennai,MUMBAI&sort=score&limit=2&cursor=${tagged.body.data.nextCursor}`,
+      );
     expect(taggedNext.body.data.nextCursor).toBeNull();
     const taggedScores = [...tagged.body.data.items, ...taggedNext.body.data.items].map(
       (lead: any) => lead.score,
@@ -148,23 +148,23 @@ describe('lead list, search, bulk and stats', () => {
     expect(taggedScores).toHaveLength(3);
     expect([...taggedScores].sort((x, y) => y - x)).toEqual(taggedScores);
 
-    const byDate = await get('/leads?limit=2');
-    const next = await get(`/leads?limit=2&cursor=${byDate.body.data.nextCursor}`);
+    const byDate = await t.crm(a).get('/leads?limit=2');
+    const next = await t.crm(a).get(`/leads?limit=2&cursor=${byDate.body.data.nextCursor}`);
     expect([...byDate.body.data.items, ...next.body.data.items].map((lead: any) => lead.id)).toEqual(
-      (await get('/leads?limit=4')).body.data.items.map((lead: any) => lead.id),
+      (await t.crm(a).get('/leads?limit=4')).body.data.items.map((lead: any) => lead.id),
     );
-    const page2 = await get('/leads?limit=3&page=2&sort=ref&order=asc');
+    const page2 = await t.crm(a).get('/leads?limit=3&page=2&sort=ref&order=asc');
     expect(page2.body.data.items.map((lead: any) => lead.firstName)).toEqual(['Vikram']);
 
-    expect((await get('/leads?sort=phone')).status).toBe(400);
-    expect((await get('/leads?cursor=garbage')).status).toBe(400);
-    expect((await get('/leads?status=bogus')).status).toBe(400);
-    expect((await get('/leads?limit=0')).status).toBe(400);
+    expect((await t.crm(a).get('/leads?sort=phone')).status).toBe(400);
+    expect((await t.crm(a).get('/leads?cursor=garbage')).status).toBe(400);
+    expect((await t.crm(a).get('/leads?status=bogus')).status).toBe(400);
+    expect((await t.crm(a).get('/leads?limit=0')).status).toBe(400);
   });
 
   it('bulk operations report per id', async () => {
     const unknown = '00000000-0000-4000-8000-000000000000';
-    const status = await post('/leads/bulk/status', {
+    const status = await t.crm(a).post('/leads/bulk/status', {
       ids: [leads.Priya.id, leads.Rahul.id, unknown],
       status: 'contacted',
     });
@@ -179,13 +179,13 @@ describe('lead list, search, bulk and stats', () => {
       },
       { id: unknown, ok: false, error: expect.objectContaining({ code: 'not_found' }) },
     ]);
-    const assign = await post('/leads/bulk/assign', {
+    const assign = await t.crm(a).post('/leads/bulk/assign', {
       ids: [leads.Sneha.id, leads.Vikram.id],
       agentId: agents[1],
     });
     expect(assign.body.data.succeeded).toBe(2);
     expect(await names(`agentId=${agents[1]}`)).toEqual(['Rahul', 'Sneha', 'Vikram']);
-    const tags = await post('/leads/bulk/tags', {
+    const tags = await t.crm(a).post('/leads/bulk/tags', {
       ids: [leads.Sneha.id, leads.Vikram.id],
       add: ['vip'],
       remove: ['urgent'],
@@ -193,15 +193,15 @@ describe('lead list, search, bulk and stats', () => {
     expect(tags.body.data.succeeded).toBe(2);
     expect(await names('tags=vip&tagsMode=all')).toEqual(['Sneha', 'Vikram']);
     expect(await names('tags=urgent')).toEqual(['Rahul']);
-    expect((await post('/leads/bulk/tags', { ids: [leads.Sneha.id] })).status).toBe(400);
-    const archive = await post('/leads/bulk/archive', { ids: [leads.Vikram.id] });
+    expect((await t.crm(a).post('/leads/bulk/tags', { ids: [leads.Sneha.id] })).status).toBe(400);
+    const archive = await t.crm(a).post('/leads/bulk/archive', { ids: [leads.Vikram.id] });
     expect(archive.body.data.succeeded).toBe(1);
     expect(await names('archived=true')).toEqual(['Vikram', 'Old']);
-    expect((await post('/leads/bulk/archive', { ids: [] })).status).toBe(400);
+    expect((await t.crm(a).post('/leads/bulk/archive', { ids: [] })).status).toBe(400);
   });
 
   it('reports stats over a date range', async () => {
-    const stats = (await get('/leads/stats')).body.data;
+    const stats = (await t.crm(a).get('/leads/stats')).body.data;
     expect(stats.total).toBe(3);
     expect(stats.byStatus).toEqual({ contacted: 1, won: 1, new: 1 });
     expect(stats.bySource).toEqual({ website: 1, facebook: 1, referral: 1 });
@@ -210,21 +210,17 @@ describe('lead list, search, bulk and stats', () => {
     // Sneha lost her 'urgent' tag in the bulk test: 70 is not above the threshold.
     expect(stats.hotLeads).toBe(2);
     expect(stats.byAgent.find((row: any) => row.agentId === agents[1]).count).toBe(2);
-    const old = (await get('/leads/stats?to=2024-12-31')).body.data;
+    const old = (await t.crm(a).get('/leads/stats?to=2024-12-31')).body.data;
     expect(old).toMatchObject({ total: 0, conversionRate: 0, averageScore: null });
   });
 
   it('scores with tenant weights', async () => {
-    const settings = (await get('/scoring')).body.data;
+    const settings = (await t.crm(a).get('/scoring')).body.data;
     expect(settings).toMatchObject({ base: 50, hotThreshold: 70, sources: { referral: 20 } });
-    const changed = await t.request('/api/crm/scoring', {
-      method: 'PUT',
-      headers: a.headers,
-      body: { base: 10, sources: { tiktok: 50 }, hotThreshold: 55 },
-    });
+    const changed = await t.crm(a).put('/scoring', { base: 10, sources: { tiktok: 50 }, hotThreshold: 55 });
     expect(changed.body.data).toMatchObject({ base: 10, hotThreshold: 55, companyPresent: 10 });
     const lead = (
-      await post('/leads', {
+      await t.crm(a).post('/leads', {
         name: 'Tik',
         phone: '9866666666',
         source: 'TikTok',
@@ -233,11 +229,7 @@ describe('lead list, search, bulk and stats', () => {
       })
     ).body.data.lead;
     expect(lead).toMatchObject({ score: 70, hot: true });
-    const bad = await t.request('/api/crm/scoring', {
-      method: 'PUT',
-      headers: a.headers,
-      body: { base: 500 },
-    });
+    const bad = await t.crm(a).put('/scoring', { base: 500 });
     expect(bad.status).toBe(400);
   });
 });

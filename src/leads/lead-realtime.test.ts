@@ -27,7 +27,7 @@ async function dashboard(
 }
 
 const ingest = (app: TestApp, tenant: TestTenant, phone: string) =>
-  app.request('/api/crm/leads', { headers: tenant.headers, body: { name: 'Live', phone } });
+  app.crm(tenant).post('/leads', { name: 'Live', phone });
 
 describe('realtime lead events', () => {
   let t: TestApp;
@@ -60,7 +60,7 @@ describe('realtime lead events', () => {
     const clientA = await dashboard(t, a);
     const clientB = await dashboard(t, b);
     sockets.push(clientA.socket, clientB.socket);
-    await t.request('/api/crm/agents', { headers: a.headers, body: { name: 'Agent A' } });
+    await t.crm(a).post('/agents', { name: 'Agent A' });
 
     const leadA = (await ingest(t, a, '+14155550101')).body.data.lead;
     const leadB = (await ingest(t, b, '+14155550102')).body.data.lead;
@@ -83,10 +83,8 @@ describe('realtime lead events', () => {
   });
 
   it("lets an agent's client join its own room, never another tenant's agent", async () => {
-    const agent = (await t.request('/api/crm/agents', { headers: b.headers, body: { name: 'Agent B' } })).body
-      .data;
-    const foreign = (await t.request('/api/crm/agents', { headers: a.headers, body: { name: 'Other' } })).body
-      .data;
+    const agent = (await t.crm(b).post('/agents', { name: 'Agent B' })).body.data;
+    const foreign = (await t.crm(a).post('/agents', { name: 'Other' })).body.data;
     const mine = await dashboard(t, b);
     const other = await dashboard(t, a);
     sockets.push(mine.socket, other.socket);

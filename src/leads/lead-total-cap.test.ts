@@ -20,8 +20,7 @@ describe('lead list total', () => {
     await sql`insert into ${sql.id(handle.schema, 'leads')} (phone, status)
       select '+1415' || lpad(i::text, 7, '0'), case when i <= 3 then 'won' else 'new' end
       from generate_series(1, ${exactTotalCap + 4}) i`.execute(handle.db);
-    const list = async (query: string) =>
-      (await t.request(`/api/crm/leads${query}`, { headers: tenant.headers })).body.data;
+    const list = async (query: string) => (await t.crm(tenant).get(`/leads${query}`)).body.data;
 
     const all = await list('?limit=5');
     expect(all).toMatchObject({ total: exactTotalCap, totalCapped: true });

@@ -5,11 +5,6 @@ describe('leads', () => {
   let t: TestApp;
   let a: TestTenant;
   let b: TestTenant;
-  const post = (tenant: TestTenant, path: string, body: unknown) =>
-    t.request(`/api/crm${path}`, { headers: tenant.headers, body });
-  const get = (tenant: TestTenant, path: string) => t.request(`/api/crm${path}`, { headers: tenant.headers });
-  const patch = (tenant: TestTenant, path: string, body: unknown) =>
-    t.request(`/api/crm${path}`, { method: 'PATCH', headers: tenant.headers, body });
 
   beforeAll(async () => {
     t = await startTestApp();
@@ -19,7 +14,7 @@ describe('leads', () => {
   afterAll(() => t?.close());
 
   it('ingests a lead: E.164 phone, LD- reference, score, creation activity', async () => {
-    const res = await post(a, '/leads', {
+    const res = await t.crm(a).post('/leads', {
       name: 'Asha Rani Verma',
       phone: '98765 43210',
       email: 'Asha@Acme.io',
@@ -44,23 +39,23 @@ describe('leads', () => {
       unassignedReason: 'assignment_skipped',
     });
     expect(lead.ref).toMatch(/^LD-1\d{5}$/);
-    const byRef = await get(a, `/leads/${lead.ref}`);
+    const byRef = await t.crm(a).get(`/leads/${lead.ref}`);
     expect(byRef.body.data.id).toBe(lead.id);
   });
 
   it('rejects an invalid phone and email with the field', async () => {
-    const bad = await post(a, '/leads', { name: 'X', phone: '12' });
+    const bad = await t.crm(a).post('/leads', { name: 'X', phone: '12' });
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe('validation_failed');
     expect(bad.body.error.details[0].path).toBe('body.phone');
-    const badEmail = await post(a, '/leads', { name: 'X', phone: '9876500000', email: 'nope' });
+    const badEmail = await t.crm(a).post('/leads', { name: 'X', phone: '9876500000', email: 'nope' });
     expect(badEmail.status).toBe(400);
     expect(badEmail.body.error.details[0].path).toBe('body.email');
   });
 
   it('answers a duplicate phone with the existing lead, fills empty fields, logs it', async () => {
-    const first = await post(a, '/leads', { name: 'Ravi', phone: '+91 91234 56789', assign: false });
-    const again = await post(a, '/leads', {
+    const first = await t.crm(a).post('/leads', { name: 'Ravi', phone: '+91 91234 56789', assign: false });
+    const again = await t.crm(a).post('/leads', {
       name: 'Ravi K',
       phone: '9123456789',
       city: 'Pune',
@@ -74,7 +69,7 @@ describe('leads', () => {
       city: 'Pune',
       company: 'Initech',
     });
-    const timeline = await get(a, `/leads/${first.body.data.lead.id}/activity`);
+    const timeline = await t.crm(a).get(`/leads/${first.body.data.lead.id}/activity`);
     expect(timeline.body.data.map((entry: any) => entry.kind)).toEqual(['created', 'duplicate']);
     expect(timeline.body.data[1].data.filled).toEqual(expect.arrayContaining(['city', 'company']));
   });
@@ -82,7 +77,7 @@ describe('leads', () => {
   it('keeps one lead under concurrent duplicate ingests', async () => {
     const results = await Promise.all(
       Array.from({ length: 20 }, () =>
-        post(a, '/leads', { name: 'Same', phone: '9000000001', assign: false }),
+        t.crm(a).post('/leads', { name: 'Same', phone: '9000000001', assign: false }),
       ),
     );
     expect(results.filter((r) => r.status === 201)).toHaveLength(1);
@@ -91,17 +86,17 @@ describe('leads', () => {
   });
 
   it('tracks every changed field with who and old → new; won is terminal unless reopened', async () => {
-    const created = await post(a, '/leads', { name: 'Meera', phone: '9000000002', assign: false });
+    const created = await t.crm(a).post('/leads', { name: 'Meera', phone: '9000000002', assign: false });
     const id = created.body.data.lead.id;
-    const changed = await patch(a, `/leads/${id}`, { status: 'won', city: 'Goa', company: 'Big Co' });
+    const changed = await t.crm(a).patch(`/leads/${id}`, { status: 'won', city: 'Goa', company: 'Big Co' });
     expect(changed.status).toBe(200);
     expect(changed.body.data).toMatchObject({ status: 'won', city: 'Goa', score: 60 });
-    const blocked = await patch(a, `/leads/${id}`, { status: 'contacted' });
+    const blocked = await t.crm(a).patch(`/leads/${id}`, { status: 'contacted' });
     expect(blocked.status).toBe(409);
     expect(blocked.body.error.code).toBe('invalid_status_transition');
-    const reopened = await patch(a, `/leads/${id}`, { status: 'contacted', reopen: true });
+    const reopened = await t.crm(a).patch(`/leads/${id}`, { status: 'contacted', reopen: true });
     expect(reopened.body.data.status).toBe('contacted');
-    const timeline = (await get(a, `/leads/${id}/activity`)).body.data;
+    const timeline = (await t.crm(a).get(`/leads/${id}/activity`)).body.data;
     const changes = timeline.filter((entry: any) => entry.kind === 'field_changed');
     expect(changes).toEqual(
       expect.arrayContaining([
@@ -114,56 +109,51 @@ describe('leads', () => {
   });
 
   it("answers 404 for another tenant's lead, agent, rule and contact", async () => {
-    const lead = (await post(a, '/leads', { name: 'Private', phone: '9000000003', assign: false })).body.data
-      .lead;
-    const agent = (await post(a, '/agents', { name: 'Only A' })).body.data;
-    expect((await get(b, `/leads/${lead.id}`)).status).toBe(404);
-    expect((await get(b, `/leads/${lead.ref}`)).status).toBe(404);
-    expect((await patch(b, `/leads/${lead.id}`, { city: 'X' })).status).toBe(404);
-    expect((await get(b, `/leads/${lead.id}/activity`)).status).toBe(404);
-    expect(
-      (await t.request(`/api/crm/leads/${lead.id}`, { method: 'DELETE', headers: b.headers })).status,
-    ).toBe(404);
-    expect((await get(b, `/agents/${agent.id}`)).status).toBe(404);
-    const bulk = await post(b, '/leads/bulk/archive', { ids: [lead.id] });
+    const lead = (await t.crm(a).post('/leads', { name: 'Private', phone: '9000000003', assign: false })).body
+      .data.lead;
+    const agent = (await t.crm(a).post('/agents', { name: 'Only A' })).body.data;
+    expect((await t.crm(b).get(`/leads/${lead.id}`)).status).toBe(404);
+    expect((await t.crm(b).get(`/leads/${lead.ref}`)).status).toBe(404);
+    expect((await t.crm(b).patch(`/leads/${lead.id}`, { city: 'X' })).status).toBe(404);
+    expect((await t.crm(b).get(`/leads/${lead.id}/activity`)).status).toBe(404);
+    expect((await t.crm(b).delete(`/leads/${lead.id}`)).status).toBe(404);
+    expect((await t.crm(b).get(`/agents/${agent.id}`)).status).toBe(404);
+    const bulk = await t.crm(b).post('/leads/bulk/archive', { ids: [lead.id] });
     expect(bulk.body.data.results[0]).toMatchObject({ ok: false, error: { code: 'not_found' } });
-    expect((await get(a, `/leads/${lead.id}`)).body.data.archivedAt).toBeNull();
+    expect((await t.crm(a).get(`/leads/${lead.id}`)).body.data.archivedAt).toBeNull();
   });
 
   it('archives softly (phone freed), deletes hard on request', async () => {
-    const lead = (await post(a, '/leads', { name: 'Gone', phone: '9000000004', assign: false })).body.data
-      .lead;
-    const archived = await t.request(`/api/crm/leads/${lead.id}`, { method: 'DELETE', headers: a.headers });
+    const lead = (await t.crm(a).post('/leads', { name: 'Gone', phone: '9000000004', assign: false })).body
+      .data.lead;
+    const archived = await t.crm(a).delete(`/leads/${lead.id}`);
     expect(archived.body.data.archivedAt).toBeTruthy();
-    const again = await post(a, '/leads', { name: 'Back', phone: '9000000004', assign: false });
+    const again = await t.crm(a).post('/leads', { name: 'Back', phone: '9000000004', assign: false });
     expect(again.status).toBe(201);
-    const hard = await t.request(`/api/crm/leads/${lead.id}?hard=true`, {
-      method: 'DELETE',
-      headers: a.headers,
-    });
+    const hard = await t.crm(a).delete(`/leads/${lead.id}?hard=true`);
     expect(hard.body.data).toEqual({ id: lead.id, deleted: true });
-    expect((await get(a, `/leads/${lead.id}`)).status).toBe(404);
+    expect((await t.crm(a).get(`/leads/${lead.id}`)).status).toBe(404);
   });
 
   it('keeps notes and merges them into the timeline', async () => {
-    const lead = (await post(a, '/leads', { name: 'Noted', phone: '9000000005', assign: false })).body.data
-      .lead;
-    const note = await post(a, `/leads/${lead.id}/notes`, { body: 'Called, wants a demo' });
+    const lead = (await t.crm(a).post('/leads', { name: 'Noted', phone: '9000000005', assign: false })).body
+      .data.lead;
+    const note = await t.crm(a).post(`/leads/${lead.id}/notes`, { body: 'Called, wants a demo' });
     expect(note.status).toBe(201);
     expect(note.body.data).toMatchObject({ author: 'default', body: 'Called, wants a demo' });
-    expect((await get(a, `/leads/${lead.id}/notes`)).body.data).toHaveLength(1);
-    const timeline = (await get(a, `/leads/${lead.id}/activity`)).body.data;
+    expect((await t.crm(a).get(`/leads/${lead.id}/notes`)).body.data).toHaveLength(1);
+    const timeline = (await t.crm(a).get(`/leads/${lead.id}/activity`)).body.data;
     expect(timeline.map((entry: any) => entry.type)).toEqual(['activity', 'note']);
-    expect((await post(a, `/leads/${lead.id}/notes`, { body: '' })).status).toBe(400);
+    expect((await t.crm(a).post(`/leads/${lead.id}/notes`, { body: '' })).status).toBe(400);
   });
 
   it('converts a qualified lead into a contact, linked both ways, once', async () => {
-    const lead = (await post(a, '/leads', { name: 'Con Vert', phone: '9000000006', assign: false })).body.data
-      .lead;
-    const early = await post(a, `/leads/${lead.id}/convert`, {});
+    const lead = (await t.crm(a).post('/leads', { name: 'Con Vert', phone: '9000000006', assign: false }))
+      .body.data.lead;
+    const early = await t.crm(a).post(`/leads/${lead.id}/convert`, {});
     expect(early.status).toBe(409);
-    await patch(a, `/leads/${lead.id}`, { status: 'qualified' });
-    const converted = await post(a, `/leads/${lead.id}/convert`, {});
+    await t.crm(a).patch(`/leads/${lead.id}`, { status: 'qualified' });
+    const converted = await t.crm(a).post(`/leads/${lead.id}/convert`, {});
     expect(converted.status).toBe(201);
     const { contact, lead: linked } = converted.body.data;
     expect(contact).toMatchObject({
@@ -173,12 +163,12 @@ describe('leads', () => {
       phone: '+919000000006',
     });
     expect(linked.contactId).toBe(contact.id);
-    expect((await post(a, `/leads/${lead.id}/convert`, {})).status).toBe(409);
-    expect((await get(a, `/contacts/${contact.id}`)).body.data.leadId).toBe(lead.id);
-    const edited = await patch(a, `/contacts/${contact.id}`, { notes: 'VIP' });
+    expect((await t.crm(a).post(`/leads/${lead.id}/convert`, {})).status).toBe(409);
+    expect((await t.crm(a).get(`/contacts/${contact.id}`)).body.data.leadId).toBe(lead.id);
+    const edited = await t.crm(a).patch(`/contacts/${contact.id}`, { notes: 'VIP' });
     expect(edited.body.data.notes).toBe('VIP');
-    expect((await get(a, '/contacts?q=vert')).body.data.total).toBe(1);
-    expect((await get(b, `/contacts/${contact.id}`)).status).toBe(404);
+    expect((await t.crm(a).get('/contacts?q=vert')).body.data.total).toBe(1);
+    expect((await t.crm(b).get(`/contacts/${contact.id}`)).status).toBe(404);
   });
 
   it('documents every CRM route in the OpenAPI document', async () => {

@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobWorker } from '../queue/job-worker.js';
-import { startWorker, waitForIdle } from '../queue/queue-test-kit.js';
+import { startWorker, waitForIdle } from '../testing/job-queue.js';
 import { FakeGoogleCalendar } from '../testing/fake-google-calendar.js';
 import { startTestApp, testAdminToken, type TestApp, type TestTenant } from '../testing/test-app.js';
 import { pollConferenceJob } from './meetings.jobs.js';
@@ -41,7 +41,7 @@ describe('Google Meet meetings', () => {
   });
 
   it('refuses before Google is configured and validates the body', async () => {
-    const missing = await t.request('/api/crm/meetings', { headers: acme.headers, body: meeting() });
+    const missing = await t.crm(acme).post('/meetings', meeting());
     expect(missing.status).toBe(409);
     expect(missing.body.error.code).toBe('channel_not_configured');
     const set = await t.request('/api/platform/tenants/acme/secrets/google', {
@@ -56,16 +56,13 @@ describe('Google Meet meetings', () => {
       },
     });
     expect(set.status).toBe(200);
-    const backwards = await t.request('/api/crm/meetings', {
-      headers: acme.headers,
-      body: meeting({ end: '2026-12-01T09:00:00Z' }),
-    });
+    const backwards = await t.crm(acme).post('/meetings', meeting({ end: '2026-12-01T09:00:00Z' }));
     expect(backwards.status).toBe(400);
     expect(backwards.body.error.details).toMatchObject([{ path: 'body.end' }]);
   });
 
   it('creates the event with a Meet conference and stores the link', async () => {
-    const res = await t.request('/api/crm/meetings', { headers: acme.headers, body: meeting() });
+    const res = await t.crm(acme).post('/meetings', meeting());
     expect(res.status).toBe(201);
     const created = res.body.data;
     expect(created).toMatchObject({
@@ -93,19 +90,14 @@ describe('Google Meet meetings', () => {
         createRequest: { requestId: created.id, conferenceSolutionKey: { type: 'hangoutsMeet' } },
       },
     });
-    const fetched = await t.request(`/api/crm/meetings/${created.id}`, { headers: acme.headers });
+    const fetched = await t.crm(acme).get(`/meetings/${created.id}`);
     expect(fetched.body.data.hangoutLink).toBe(created.hangoutLink);
-    expect(
-      (await t.request(`/api/crm/meetings?leadId=${leadId}`, { headers: acme.headers })).body.data,
-    ).toHaveLength(1);
+    expect((await t.crm(acme).get(`/meetings?leadId=${leadId}`)).body.data).toHaveLength(1);
   });
 
   it('polls a pending conference until it succeeds', async () => {
     calendar.pendingPolls = 2;
-    const res = await t.request('/api/crm/meetings', {
-      headers: acme.headers,
-      body: meeting({ title: 'Pending one' }),
-    });
+    const res = await t.crm(acme).post('/meetings', meeting({ title: 'Pending one' }));
     expect(res.status).toBe(201);
     expect(res.body.data).toMatchObject({ status: 'pending', hangoutLink: null });
     // The worker polls after the delay, is told to wait again, then finds the link.
@@ -120,7 +112,7 @@ describe('Google Meet meetings', () => {
         result: { state: 'success' },
       },
     ]);
-    const ready = await t.request(`/api/crm/meetings/${res.body.data.id}`, { headers: acme.headers });
+    const ready = await t.crm(acme).get(`/meetings/${res.body.data.id}`);
     expect(ready.body.data.status).toBe('ready');
     expect(ready.body.data.hangoutLink).toMatch(/^https:\/\/meet\.google\.com\//);
     calendar.pendingPolls = 0;
@@ -128,10 +120,7 @@ describe('Google Meet meetings', () => {
 
   it('records a failed conference and a refused insert', async () => {
     calendar.failConference = true;
-    const failed = await t.request('/api/crm/meetings', {
-      headers: acme.headers,
-      body: meeting({ title: 'Fails' }),
-    });
+    const failed = await t.crm(acme).post('/meetings', meeting({ title: 'Fails' }));
     expect(failed.body.data).toMatchObject({ status: 'failed', hangoutLink: null });
     calendar.failConference = false;
 
@@ -147,17 +136,12 @@ describe('Google Meet meetings', () => {
         calendarId: 'primary',
       },
     });
-    const refused = await t.request('/api/crm/meetings', {
-      headers: acme.headers,
-      body: meeting({ title: 'No auth' }),
-    });
+    const refused = await t.crm(acme).post('/meetings', meeting({ title: 'No auth' }));
     expect(refused.status).toBe(502);
     expect(refused.body.error.code).toBe('provider_error');
-    const stored = await t.request(`/api/crm/meetings/${refused.body.error.details.meetingId}`, {
-      headers: acme.headers,
-    });
+    const stored = await t.crm(acme).get(`/meetings/${refused.body.error.details.meetingId}`);
     expect(stored.body.data.status).toBe('failed');
-    const channels = await t.request('/api/crm/channels', { headers: acme.headers });
+    const channels = await t.crm(acme).get('/channels');
     const google = channels.body.data.find((c: { channel: string }) => c.channel === 'google');
     expect(google).toMatchObject({
       configured: true,
@@ -184,7 +168,7 @@ describe('Google Meet meetings', () => {
         },
       });
     expect((await setKey(privateKey.export({ type: 'pkcs8', format: 'pem' }) as string)).status).toBe(200);
-    const res = await t.request('/api/crm/meetings', { headers: delegated.headers, body: meeting() });
+    const res = await t.crm(delegated).post('/meetings', meeting());
     expect(res.status).toBe(201);
     expect(res.body.data.hangoutLink).toMatch(/^https:\/\/meet\.google\.com\//);
     const exchange = calendar.requests.filter((r) => r.path === '/token').at(-1)!;
@@ -201,9 +185,9 @@ describe('Google Meet meetings', () => {
     // A key Google does not know (rotated, revoked): 502, the channel marked unhealthy.
     const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
     await setKey(other.export({ type: 'pkcs8', format: 'pem' }) as string);
-    const refused = await t.request('/api/crm/meetings', { headers: delegated.headers, body: meeting() });
+    const refused = await t.crm(delegated).post('/meetings', meeting());
     expect(refused.status).toBe(502);
-    const channels = await t.request('/api/crm/channels', { headers: delegated.headers });
+    const channels = await t.crm(delegated).get('/channels');
     const google = channels.body.data.find((c: { channel: string }) => c.channel === 'google');
     expect(google).toMatchObject({ healthy: false });
     expect(google.lastError).toMatch(/invalid_grant|Invalid JWT Signature/);

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { startTestApp, type TestApp, type TestTenant } from '../testing/test-app.js';
 import { PermanentJobError, RetryLaterError, type JobContext } from './job-types.js';
 import type { JobWorker } from './job-worker.js';
-import { gate, jobRow, startWorker, untypedQueue, waitForStatus } from './queue-test-kit.js';
+import { gate, jobRow, startWorker, untypedQueue, waitForStatus } from '../testing/job-queue.js';
 
 describe('job queue and worker', () => {
   let t: TestApp;

@@ -2,7 +2,7 @@ import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, testAdminToken, type TestApp, type TestTenant } from '../testing/test-app.js';
 import type { JobWorker } from './job-worker.js';
-import { startWorker, untypedQueue, waitForStatus } from './queue-test-kit.js';
+import { startWorker, untypedQueue, waitForStatus } from '../testing/job-queue.js';
 
 describe('job visibility routes', () => {
   let t: TestApp;

@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabaseKind } from '../testing/test-database.js';
 import { startTestApp, type TestApp, type TestTenant } from '../testing/test-app.js';
-import { jobRow, startWorker, untypedQueue, waitForStatus } from './queue-test-kit.js';
+import { jobRow, startWorker, untypedQueue, waitForStatus } from '../testing/job-queue.js';
 
 // PGlite is embedded in one process: a second process cannot open the same database.
 describe.skipIf(testDatabaseKind === 'pglite')('a worker process killed with SIGKILL', () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp, type TestTenant } from '../testing/test-app.js';
 import { testDatabaseKind, withAdminClient } from '../testing/test-database.js';
-import { gate, startWorker, untypedQueue, waitForStatus } from './queue-test-kit.js';
+import { gate, startWorker, untypedQueue, waitForStatus } from '../testing/job-queue.js';
 
 /** Terminates every backend of the test database (pool connections and the LISTEN connection). */
 async function terminateBackends(t: TestApp): Promise<number> {

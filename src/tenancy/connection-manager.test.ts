@@ -99,7 +99,7 @@ describe.skipIf(testDatabaseKind === 'pglite')(
     it('creates and serves the tenant schema on the server its record names', async () => {
       const created = await t.createTenant('bigco', { databaseUrl: dedicated.url });
       expect(created.tenant.dataLocation).toBe('dedicated');
-      const whoami = await t.request('/api/crm/whoami', { headers: created.headers });
+      const whoami = await t.crm(created).get('/whoami');
       expect(whoami.status).toBe(200);
 
       const { services } = t.app;

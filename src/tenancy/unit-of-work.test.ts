@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EnqueueRequest } from '../queue/job-types.js';
-import { tenantJobs } from '../queue/queue-test-kit.js';
+import { tenantJobs } from '../testing/job-queue.js';
 import { tenantHandle } from '../testing/job-context.js';
 import { startTestApp, type TestApp } from '../testing/test-app.js';
 import { createTestDatabase, testDatabaseKind, type TestDatabase } from '../testing/test-database.js';

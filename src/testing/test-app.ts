@@ -4,7 +4,8 @@ import { startSwitchyard, type Switchyard } from '../app/switchyard.js';
 import { loadConfig, type Config } from '../config/config.js';
 import { createLogger } from '../logging/logger.js';
 import type { Tenant } from '../tenancy/tenant.js';
-import { createTestDatabase, type TestDatabase } from './test-database.js';
+import { tenantClient, type TenantClient } from './tenant-client.js';
+import { createMigratedTestDatabase, type TestDatabase } from './test-database.js';
 
 export const testAdminToken = 'test-platform-admin-token-0123456789';
 
@@ -38,15 +39,22 @@ export interface TestApp {
   request<T = any>(path: string, options?: RequestOptions): Promise<TestResponse<T>>;
   /** Creates a tenant through the platform API and returns headers that authenticate as it. */
   createTenant(code?: string, extra?: Record<string, unknown>): Promise<TestTenant>;
+  /** `/api/crm` as the tenant. */
+  crm(tenant: TestTenant): TenantClient;
+  /** `/api/automations` as the tenant. */
+  automations(tenant: TestTenant): TenantClient;
   close(): Promise<void>;
 }
 
-/** Starts a whole Switchyard process in-process, on a fresh database, listening on a free port. */
+/**
+ * Starts a whole Switchyard process in-process, on a fresh database (platform schema migrated,
+ * no tenants) unless given one, listening on a free port.
+ */
 export async function startTestApp(
   env: Record<string, string> = {},
   database?: TestDatabase,
 ): Promise<TestApp> {
-  const db = database ?? (await createTestDatabase());
+  const db = database ?? (await createMigratedTestDatabase());
   const config = loadConfig({
     NODE_ENV: 'test',
     HOST: '127.0.0.1',
@@ -101,6 +109,8 @@ export async function startTestApp(
     baseUrl,
     logs,
     request,
+    crm: (tenant) => tenantClient(request, '/api/crm', tenant.headers),
+    automations: (tenant) => tenantClient(request, '/api/automations', tenant.headers),
     async createTenant(code, extra = {}) {
       const clientCode = code ?? `tenant${++tenantCounter}_${randomBytes(3).toString('hex')}`;
       const response = await request<any>('/api/platform/tenants', {

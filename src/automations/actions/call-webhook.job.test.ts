@@ -77,7 +77,7 @@ describe('call_webhook job', () => {
     expect(delivery.headers['x-switchyard-delivery']).toBe('42');
     expect(JSON.parse(delivery.raw.toString('utf8'))).toEqual(payload('/ok').body);
 
-    const secret = await t.request('/api/automations/webhook-signing-secret', { headers: a.headers });
+    const secret = await t.automations(a).get('/webhook-signing-secret');
     expect(secret.body.data.header).toBe('x-switchyard-signature');
     const signature = delivery.headers['x-switchyard-signature'] as string;
     expect(signature).toMatch(/^sha256=[0-9a-f]{64}$/);
@@ -86,10 +86,7 @@ describe('call_webhook job', () => {
       verifySignature(secret.body.data.secret, Buffer.concat([delivery.raw, Buffer.from(' ')]), signature),
     ).toBe(false);
 
-    const rotated = await t.request('/api/automations/webhook-signing-secret/rotate', {
-      method: 'POST',
-      headers: a.headers,
-    });
+    const rotated = await t.automations(a).post('/webhook-signing-secret/rotate');
     expect(rotated.body.data.secret).not.toBe(secret.body.data.secret);
     await run('/ok');
     const next = received.at(-1)!;
@@ -193,28 +190,22 @@ describe('call_webhook SSRF guard (the default)', () => {
   });
 
   it('refuses to save a rule whose webhook URL is an internal literal', async () => {
-    const res = await t.request('/api/automations/rules', {
-      headers: a.headers,
-      body: {
-        name: 'Metadata',
-        trigger: 'form_submitted',
-        actions: [
-          { type: 'add_tag', tag: 'x' },
-          { type: 'call_webhook', url: 'http://169.254.169.254/latest/meta-data' },
-        ],
-      },
+    const res = await t.automations(a).post('/rules', {
+      name: 'Metadata',
+      trigger: 'form_submitted',
+      actions: [
+        { type: 'add_tag', tag: 'x' },
+        { type: 'call_webhook', url: 'http://169.254.169.254/latest/meta-data' },
+      ],
     });
     expect(res.status).toBe(400);
     expect(res.body.error.details).toEqual([
       { path: 'body.actions.1.url', message: expect.stringContaining('webhook_address_not_allowed') },
     ]);
-    const named = await t.request('/api/automations/rules', {
-      headers: a.headers,
-      body: {
-        name: 'Named',
-        trigger: 'form_submitted',
-        actions: [{ type: 'call_webhook', url: 'https://hooks.example.com/in' }],
-      },
+    const named = await t.automations(a).post('/rules', {
+      name: 'Named',
+      trigger: 'form_submitted',
+      actions: [{ type: 'call_webhook', url: 'https://hooks.example.com/in' }],
     });
     expect(named.status).toBe(201);
   });

@@ -2,13 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobWorker } from '../../queue/job-worker.js';
 import { cancelJob } from '../../queue/jobs.repository.js';
 import { PermanentJobError, RetryLaterError } from '../../queue/job-types.js';
-import { startWorker, tenantJobs, waitForStatus } from '../../queue/queue-test-kit.js';
+import { startWorker, tenantJobs, waitForStatus } from '../../testing/job-queue.js';
 import { FakeGoogleCalendar } from '../../testing/fake-google-calendar.js';
 import { FakeGraphApi } from '../../testing/fake-graph-api.js';
 import { jobContext, tenantHandle } from '../../testing/job-context.js';
 import { decodeQuotedPrintable, startSmtpSink } from '../../testing/smtp-sink.js';
 import { startTestApp, testAdminToken, type TestApp, type TestTenant } from '../../testing/test-app.js';
-import { syncedTemplate } from '../../whatsapp/testing/approved-template.js';
+import { syncedTemplate } from '../../testing/whatsapp-template.js';
 import {
   channelActionJobs,
   createMeetLinkJob,
@@ -18,6 +18,7 @@ import {
 import { sendEmailJob } from '../../email/email.jobs.js';
 import { pollConferenceJob } from '../../meetings/meetings.jobs.js';
 import { sendMessageJob } from '../../whatsapp/whatsapp.jobs.js';
+import { dataOf } from '../../testing/tenant-client.js';
 
 const admin = { authorization: `Bearer ${testAdminToken}` };
 
@@ -31,15 +32,10 @@ describe('automation channel actions, end to end through the queue', () => {
   let bare: TestTenant;
   let phoneCounter = 0;
   const nextPhone = () => `98200${String(10_000 + ++phoneCounter).slice(-5)}`;
-  const api = (tenant: TestTenant, path: string, method = 'GET', body?: unknown) =>
-    t.request(`/api/automations${path}`, { method, headers: tenant.headers, body });
-  const createRule = async (tenant: TestTenant, rule: unknown) => {
-    const res = await api(tenant, '/rules', 'POST', rule);
-    if (res.status !== 201) throw new Error(`rule not created: ${res.text}`);
-    return res.body.data;
-  };
+  const createRule = async (tenant: TestTenant, rule: unknown) =>
+    dataOf(await t.automations(tenant).post('/rules', rule), 201);
   const fire = async (tenant: TestTenant, body: Record<string, unknown>) => {
-    const res = await api(tenant, '/events', 'POST', { createLeadIfMissing: true, ...body });
+    const res = await t.automations(tenant).post('/events', { createLeadIfMissing: true, ...body });
     expect(res.status).toBe(202);
     return res.body.data;
   };
@@ -162,7 +158,7 @@ describe('automation channel actions, end to end through the queue', () => {
       .where('messages.id', '=', messageId)
       .executeTakeFirstOrThrow();
     expect(message).toMatchObject({ status: 'accepted', lead_id: result.lead.id, wa_id: `91${phone}` });
-    const run = await api(acme, `/runs/${result.matchedRules[0].runId}`);
+    const run = await t.automations(acme).get(`/runs/${result.matchedRules[0].runId}`);
     expect(run.body.data.actions[0].detail).toMatchObject({ messageId });
     // The run shows its job as the queue has it now.
     const jobView = {
@@ -225,7 +221,7 @@ describe('automation channel actions, end to end through the queue', () => {
     const closed = await waitForStatus(t, acme.tenant.id, text.jobs[0].id, 'dead');
     expect(closed.attempts).toBe(1);
     expect(closed.errors.at(-1)).toMatchObject({ code: 'outside_customer_service_window' });
-    const run = (await api(acme, `/runs/${text.matchedRules[0].runId}`)).body.data;
+    const run = (await t.automations(acme).get(`/runs/${text.matchedRules[0].runId}`)).body.data;
     expect(run.jobs).toEqual([
       expect.objectContaining({
         id: text.jobs[0].id,
@@ -396,11 +392,11 @@ describe('automation channel actions, end to end through the queue', () => {
       start: { dateTime: '2030-02-01T05:30:00.000Z' },
       attendees: [{ email: 'meera@example.test' }],
     });
-    const run = (await api(acme, `/runs/${runId}`)).body.data;
+    const run = (await t.automations(acme).get(`/runs/${runId}`)).body.data;
     expect(run.status).toBe('succeeded');
     expect(run.actions.map((action: any) => action.status)).toEqual(['queued', 'applied', 'queued']);
     expect(run.actions[0].detail).toMatchObject({ link, meetingId: expect.any(String) });
-    const lead = await t.request(`/api/crm/leads/${result.lead.id}`, { headers: acme.headers });
+    const lead = await t.crm(acme).get(`/leads/${result.lead.id}`);
     expect(lead.body.data.tags).toEqual(['meeting']);
     const { db } = await tenantHandle(t, acme.tenant.id);
     expect(
@@ -435,7 +431,7 @@ describe('automation channel actions, end to end through the queue', () => {
       const job = result.jobs.find((queued: any) => queued.runId === run.runId);
       const dead = await waitForStatus(t, acme.tenant.id, job.id, 'dead');
       expect(dead.errors.at(-1)).toMatchObject({ code: 'meeting_failed' });
-      const stored = (await api(acme, `/runs/${run.runId}`)).body.data;
+      const stored = (await t.automations(acme).get(`/runs/${run.runId}`)).body.data;
       expect(stored.status).toBe('failed');
       expect(stored.actions.map((action: any) => action.status)).toEqual(['failed', 'skipped']);
     } finally {
@@ -467,7 +463,7 @@ describe('automation channel actions, end to end through the queue', () => {
         .catch((error: unknown) => error);
       expect(last).toBeInstanceOf(RetryLaterError);
       expect(last).not.toBeInstanceOf(PermanentJobError);
-      const run = (await api(acme, `/runs/${result.matchedRules[0].runId}`)).body.data;
+      const run = (await t.automations(acme).get(`/runs/${result.matchedRules[0].runId}`)).body.data;
       expect(run.status).toBe('failed');
       expect(run.actions).toMatchObject([
         { status: 'failed', error: { code: 'meeting_not_ready' }, detail: { meetingId: expect.any(String) } },

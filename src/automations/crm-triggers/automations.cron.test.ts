@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tenantHandle } from '../../testing/job-context.js';
-import { startWorker, tenantJobs, waitForStatus } from '../../queue/queue-test-kit.js';
+import { startWorker, tenantJobs, waitForStatus } from '../../testing/job-queue.js';
 import { startTestApp, type TestApp, type TestTenant } from '../../testing/test-app.js';
 import {
   assignPendingCron,
@@ -15,10 +15,6 @@ import { followUpReminderJob } from '../automations.jobs.js';
 describe('automation cron tasks', () => {
   let t: TestApp;
   let a: TestTenant;
-  const api = (tenant: TestTenant, path: string, method = 'GET', body?: unknown) =>
-    t.request(`/api/automations${path}`, { method, headers: tenant.headers, body });
-  const crm = (tenant: TestTenant, path: string, method = 'GET', body?: unknown) =>
-    t.request(`/api/crm${path}`, { method, headers: tenant.headers, body });
 
   beforeAll(async () => {
     // No worker in the app: jobs stay queued for the assertions; tests that run them start one.
@@ -28,8 +24,8 @@ describe('automation cron tasks', () => {
   afterAll(() => t?.close());
 
   it('fires follow_up_due once per due follow-up and queues a reminder for the owner', async () => {
-    const agent = (await crm(a, '/agents', 'POST', { name: 'Asha' })).body.data;
-    await api(a, '/rules', 'POST', {
+    const agent = (await t.crm(a).post('/agents', { name: 'Asha' })).body.data;
+    await t.automations(a).post('/rules', {
       name: 'Due',
       trigger: 'follow_up_due',
       actions: [{ type: 'add_tag', tag: 'call-back' }],
@@ -37,7 +33,7 @@ describe('automation cron tasks', () => {
     const now = Date.now();
     const lead = async (phone: string, minutesAgo: number) =>
       (
-        await crm(a, '/leads', 'POST', {
+        await t.crm(a).post('/leads', {
           name: `Lead ${phone}`,
           phone,
           followUpAt: new Date(now - minutesAgo * 60_000).toISOString(),
@@ -52,9 +48,9 @@ describe('automation cron tasks', () => {
     expect(await fireDueFollowUps(t.app.services, handle, new Date(now))).toBe(1);
     expect(await fireDueFollowUps(t.app.services, handle, new Date(now))).toBe(0);
 
-    expect((await crm(a, `/leads/${due.id}`)).body.data.tags).toEqual(['call-back']);
-    expect((await crm(a, `/leads/${future.id}`)).body.data.tags).toEqual([]);
-    expect((await crm(a, `/leads/${stale.id}`)).body.data.tags).toEqual([]);
+    expect((await t.crm(a).get(`/leads/${due.id}`)).body.data.tags).toEqual(['call-back']);
+    expect((await t.crm(a).get(`/leads/${future.id}`)).body.data.tags).toEqual([]);
+    expect((await t.crm(a).get(`/leads/${stale.id}`)).body.data.tags).toEqual([]);
     const reminders = (await tenantJobs(t, a.tenant.id)).filter(
       (job) => job.kind === followUpReminderJobKind,
     );
@@ -75,20 +71,20 @@ describe('automation cron tasks', () => {
     }
 
     // A new follow-up time is a new reminder.
-    await crm(a, `/leads/${due.id}`, 'PATCH', { followUpAt: new Date(now - 60_000).toISOString() });
+    await t.crm(a).patch(`/leads/${due.id}`, { followUpAt: new Date(now - 60_000).toISOString() });
     expect(await fireDueFollowUps(t.app.services, handle, new Date(now))).toBe(1);
   });
 
   it('schedules appointment reminders from events (tenant-local time) and fires each once when due', async () => {
     const rule = (
-      await api(a, '/rules', 'POST', {
+      await t.automations(a).post('/rules', {
         name: 'Remind',
         trigger: 'appointment_reminder',
         reminderMinutesBefore: 60,
         actions: [{ type: 'add_note', body: 'Reminder: {{patientName}} with {{doctorName}}' }],
       })
     ).body.data;
-    const event = await api(a, '/events', 'POST', {
+    const event = await t.automations(a).post('/events', {
       trigger: 'appointment_confirmed',
       phone: '8143963821',
       createLeadIfMissing: true,
@@ -104,17 +100,17 @@ describe('automation cron tasks', () => {
     expect(await fireDueReminders(t.app.services, handle, new Date('2030-01-01T03:31:00Z'))).toBe(1);
     expect(await fireDueReminders(t.app.services, handle, new Date('2030-01-01T03:32:00Z'))).toBe(0);
 
-    const notes = await crm(a, `/leads/${event.body.data.lead.id}/notes`);
+    const notes = await t.crm(a).get(`/leads/${event.body.data.lead.id}/notes`);
     expect(notes.body.data.map((note: any) => note.body)).toEqual(['Reminder: Dhanesh with Dr. Arjun']);
-    const runs = await api(a, `/runs?ruleId=${rule.id}`);
+    const runs = await t.automations(a).get(`/runs?ruleId=${rule.id}`);
     expect(runs.body.data.items).toHaveLength(1);
-    const run = await api(a, `/runs/${runs.body.data.items[0].id}`);
+    const run = await t.automations(a).get(`/runs/${runs.body.data.items[0].id}`);
     expect(run.body.data.event).toMatchObject({ trigger: 'appointment_reminder', source: 'cron' });
   });
 
   it('retries unassigned leads through the CRM assign-pending', async () => {
     const b = await t.createTenant('cronb', { defaultCountry: 'IN' });
-    const lead = (await crm(b, '/leads', 'POST', { name: 'Waiting', phone: '9822200001' })).body.data.lead;
+    const lead = (await t.crm(b).post('/leads', { name: 'Waiting', phone: '9822200001' })).body.data.lead;
     expect(lead.assignedAgentId).toBeNull();
     const handle = await tenantHandle(t, b.tenant.id);
     // An agent that appears without the CRM offering waiting leads (e.g. imported).
@@ -124,12 +120,12 @@ describe('automation cron tasks', () => {
       .returning('id')
       .executeTakeFirstOrThrow();
     await assignPendingCron.run(t.app.services, new Date());
-    expect((await crm(b, `/leads/${lead.id}`)).body.data.assignedAgentId).toBe(agent.id);
+    expect((await t.crm(b).get(`/leads/${lead.id}`)).body.data.assignedAgentId).toBe(agent.id);
   });
 
   it('sweeps internal events that no process drained (a lead changed outside the CRM use cases)', async () => {
     const c = await t.createTenant('cronc', { defaultCountry: 'IN' });
-    await api(c, '/rules', 'POST', {
+    await t.automations(c).post('/rules', {
       name: 'Lost',
       trigger: 'deal_lost',
       actions: [{ type: 'add_note', body: 'Lost (was {{from}})' }],
@@ -148,7 +144,7 @@ describe('automation cron tasks', () => {
     // Only what an active rule watches is captured (lead_created, lead_status_changed are not).
     expect(pending.map((entry) => entry.trigger)).toEqual(['deal_lost']);
     await internalEventsCron.run(t.app.services, new Date());
-    expect((await crm(c, `/leads/${lead.id}/notes`)).body.data.map((note: any) => note.body)).toEqual([
+    expect((await t.crm(c).get(`/leads/${lead.id}/notes`)).body.data.map((note: any) => note.body)).toEqual([
       'Lost (was new)',
     ]);
     const left = await handle.db.selectFrom('automation_outbox').select('id').execute();

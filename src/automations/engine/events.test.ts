@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorker, tenantJobs, waitForStatus } from '../../queue/queue-test-kit.js';
+import { startWorker, tenantJobs, waitForStatus } from '../../testing/job-queue.js';
 import { jobContext, tenantHandle } from '../../testing/job-context.js';
-import { syncedTemplate } from '../../whatsapp/testing/approved-template.js';
+import { syncedTemplate } from '../../testing/whatsapp-template.js';
 import { testDatabaseKind } from '../../testing/test-database.js';
 import { startTestApp, type TestApp, type TestTenant } from '../../testing/test-app.js';
 import { resumeRunJobKind } from './automation-session.js';
 import { resumeRun } from '../runs/resume-run.job.js';
-import { issueExampleRule } from '../rules/example-rule.fixture.js';
+import { issueExampleRule } from '../../testing/example-rule.js';
 import { resumeRunJob } from '../automations.jobs.js';
+import { dataOf } from '../../testing/tenant-client.js';
 
 describe('automation events', () => {
   let t: TestApp;
@@ -15,16 +16,9 @@ describe('automation events', () => {
   let b: TestTenant;
   let phoneCounter = 0;
   const nextPhone = () => `98765${String(10_000 + ++phoneCounter).slice(-5)}`;
-  const api = (tenant: TestTenant, path: string, method = 'GET', body?: unknown) =>
-    t.request(`/api/automations${path}`, { method, headers: tenant.headers, body });
-  const crm = (tenant: TestTenant, path: string, method = 'GET', body?: unknown) =>
-    t.request(`/api/crm${path}`, { method, headers: tenant.headers, body });
-  const createRule = async (tenant: TestTenant, rule: unknown) => {
-    const res = await api(tenant, '/rules', 'POST', rule);
-    if (res.status !== 201) throw new Error(`rule not created: ${res.text}`);
-    return res.body.data;
-  };
-  const fire = (tenant: TestTenant, body: unknown) => api(tenant, '/events', 'POST', body);
+  const createRule = async (tenant: TestTenant, rule: unknown) =>
+    dataOf(await t.automations(tenant).post('/rules', rule), 201);
+  const fire = (tenant: TestTenant, body: unknown) => t.automations(tenant).post('/events', body);
 
   beforeAll(async () => {
     // No worker in the app: jobs stay queued for the assertions; tests that run them start one.
@@ -38,7 +32,7 @@ describe('automation events', () => {
   afterAll(() => t?.close());
 
   it('runs the example rule end to end: tag in the same transaction, WhatsApp job requested', async () => {
-    const agent = await crm(a, '/agents', 'POST', { name: 'Arjun' });
+    const agent = await t.crm(a).post('/agents', { name: 'Arjun' });
     const res = await fire(a, {
       trigger: 'form_submitted',
       phone: '81439 63821',
@@ -82,9 +76,9 @@ describe('automation events', () => {
       actionIndex: 1,
     });
 
-    const lead = await crm(a, `/leads/${result.lead.id}`);
+    const lead = await t.crm(a).get(`/leads/${result.lead.id}`);
     expect(lead.body.data.tags).toEqual(['web-form']);
-    const activity = await crm(a, `/leads/${result.lead.id}/activity`);
+    const activity = await t.crm(a).get(`/leads/${result.lead.id}/activity`);
     expect(activity.body.data.map((entry: any) => entry.kind)).toEqual([
       'created',
       'assigned',
@@ -95,7 +89,7 @@ describe('automation events', () => {
       data: { field: 'tags' },
     });
 
-    const run = await api(a, `/runs/${result.matchedRules[0].runId}`);
+    const run = await t.automations(a).get(`/runs/${result.matchedRules[0].runId}`);
     expect(run.body.data).toMatchObject({
       ruleName: 'Tag web forms',
       status: 'succeeded',
@@ -121,14 +115,11 @@ describe('automation events', () => {
   });
 
   it('does not match when the conditions do not hold, and the alias route works the same', async () => {
-    const res = await t.request('/api/crm/automations/events', {
-      headers: a.headers,
-      body: {
-        trigger: 'form_submitted',
-        phone: nextPhone(),
-        createLeadIfMissing: true,
-        leadData: { source: 'referral', name: 'Ravi' },
-      },
+    const res = await t.crm(a).post('/automations/events', {
+      trigger: 'form_submitted',
+      phone: nextPhone(),
+      createLeadIfMissing: true,
+      leadData: { source: 'referral', name: 'Ravi' },
     });
     expect(res.status).toBe(202);
     expect(res.body.data).toMatchObject({
@@ -150,7 +141,7 @@ describe('automation events', () => {
 
   it('createLeadIfMissing goes through CRM ingest: an existing phone is reused and filled, not duplicated', async () => {
     const phone = nextPhone();
-    const existing = await crm(a, '/leads', 'POST', { name: 'Meera', phone, assign: false });
+    const existing = await t.crm(a).post('/leads', { name: 'Meera', phone, assign: false });
     const res = await fire(a, {
       trigger: 'service_enrolled',
       phone: `+91 ${phone}`,
@@ -172,7 +163,7 @@ describe('automation events', () => {
 
   it('concurrent events for one new phone create one lead, assigned once (CRM dedupe and assignment)', async () => {
     const e = await t.createTenant('eventse', { defaultCountry: 'IN' });
-    const agents = await Promise.all(['P', 'Q'].map((name) => crm(e, '/agents', 'POST', { name })));
+    const agents = await Promise.all(['P', 'Q'].map((name) => t.crm(e).post('/agents', { name })));
     const phone = nextPhone();
     const n = testDatabaseKind === 'postgres' ? 50 : 10;
     const responses = await Promise.all(
@@ -185,7 +176,7 @@ describe('automation events', () => {
     expect(new Set(responses.map((res) => res.body.data.lead.id)).size).toBe(1);
     const owner = responses[0]!.body.data.lead.assignedAgentId;
     expect(agents.map((agent) => agent.body.data.id)).toContain(owner);
-    const activity = await crm(e, `/leads/${responses[0]!.body.data.lead.id}/activity`);
+    const activity = await t.crm(e).get(`/leads/${responses[0]!.body.data.lead.id}/activity`);
     expect(activity.body.data.filter((entry: any) => entry.kind === 'assigned')).toHaveLength(1);
   });
 
@@ -212,9 +203,9 @@ describe('automation events', () => {
     expect(first.body.data.duplicate).toBe(false);
     expect(second.body.data).toEqual({ ...first.body.data, duplicate: true });
     const leadId = first.body.data.lead.id;
-    const notes = await crm(a, `/leads/${leadId}/notes`);
+    const notes = await t.crm(a).get(`/leads/${leadId}/notes`);
     expect(notes.body.data.map((note: any) => note.body)).toEqual(['Bought Gold plan']);
-    const runs = await api(a, `/runs?ruleId=${first.body.data.matchedRules[0].ruleId}`);
+    const runs = await t.automations(a).get(`/runs?ruleId=${first.body.data.matchedRules[0].ruleId}`);
     expect(runs.body.data.items).toHaveLength(1);
   });
 
@@ -242,7 +233,7 @@ describe('automation events', () => {
     expect(new Set(responses.map((res) => res.body.data.eventId)).size).toBe(1);
     const leadId = responses[0]!.body.data.lead.id;
     expect(new Set(responses.map((res) => res.body.data.lead.id))).toEqual(new Set([leadId]));
-    const notes = await crm(a, `/leads/${leadId}/notes`);
+    const notes = await t.crm(a).get(`/leads/${leadId}/notes`);
     expect(notes.body.data).toHaveLength(1);
     const webhooks = (await tenantJobs(t, a.tenant.id)).filter(
       (job) => job.kind === 'automation.call_webhook' && (job.payload as any).leadId === leadId,
@@ -279,7 +270,7 @@ describe('automation events', () => {
       }),
     ]);
     expect(res.body.data.lead.tags).toEqual(['confirmed']);
-    const runs = await api(a, `/runs?ruleId=${rule.id}&status=failed`);
+    const runs = await t.automations(a).get(`/runs?ruleId=${rule.id}&status=failed`);
     expect(runs.body.data.items).toHaveLength(1);
   });
 
@@ -293,7 +284,7 @@ describe('automation events', () => {
       ],
     });
     const phone = nextPhone();
-    const created = await crm(b, '/leads', 'POST', { name: 'Kiran', phone, status: 'won', assign: false });
+    const created = await t.crm(b).post('/leads', { name: 'Kiran', phone, status: 'won', assign: false });
     const res = await fire(b, { trigger: 'deal_won', phone });
     expect(res.body.data.failedActions).toEqual([
       expect.objectContaining({
@@ -352,7 +343,7 @@ describe('automation events', () => {
     expect(result.cascadeCut).toEqual([
       { trigger: 'tag_removed', depth: 6, variables: { tag: 'ping' }, runId: result.matchedRules[5].runId },
     ]);
-    const deepest = await api(c, `/runs/${result.matchedRules[5].runId}`);
+    const deepest = await t.automations(c).get(`/runs/${result.matchedRules[5].runId}`);
     expect(deepest.body.data.cascadeCut).toEqual([
       { trigger: 'tag_removed', depth: 6, variables: { tag: 'ping' } },
     ]);
@@ -383,20 +374,22 @@ describe('automation events', () => {
       trigger: 'lead_created',
       actions: [{ type: 'add_tag', tag: 'new' }],
     });
-    const created = await crm(d, '/leads', 'POST', { name: 'Zoya', phone: nextPhone(), assign: false });
+    const created = await t.crm(d).post('/leads', { name: 'Zoya', phone: nextPhone(), assign: false });
     const id = created.body.data.lead.id;
     await expect
-      .poll(async () => (await crm(d, `/leads/${id}`)).body.data.tags, { timeout: 15_000 })
+      .poll(async () => (await t.crm(d).get(`/leads/${id}`)).body.data.tags, { timeout: 15_000 })
       .toEqual(['new']);
-    await crm(d, `/leads/${id}`, 'PATCH', { status: 'qualified' });
+    await t.crm(d).patch(`/leads/${id}`, { status: 'qualified' });
     await expect
-      .poll(async () => (await crm(d, `/leads/${id}/notes`)).body.data.map((note: any) => note.body), {
+      .poll(async () => (await t.crm(d).get(`/leads/${id}/notes`)).body.data.map((note: any) => note.body), {
         timeout: 15_000,
       })
       .toEqual(['Qualified (was new)']);
-    const runs = await api(d, '/runs?trigger=lead_status_changed');
+    const runs = await t.automations(d).get('/runs?trigger=lead_status_changed');
     expect(runs.body.data.items).toHaveLength(1);
-    expect((await api(d, `/runs/${runs.body.data.items[0].id}`)).body.data.event.source).toBe('internal');
+    expect((await t.automations(d).get(`/runs/${runs.body.data.items[0].id}`)).body.data.event.source).toBe(
+      'internal',
+    );
   });
 
   it('delays actions after a wait: external ones get a later runAt, internal ones resume in a job, once', async () => {
@@ -458,9 +451,9 @@ describe('automation events', () => {
     // A duplicate delivery of the same job continues nothing.
     const ctx = await jobContext(t, a.tenant.id, resumeRunJobKind, stored[2]!.payload as any);
     expect(await resumeRun(ctx)).toEqual({ resumed: false, jobIds: [] });
-    const lead = await crm(a, `/leads/${res.body.data.lead.id}`);
+    const lead = await t.crm(a).get(`/leads/${res.body.data.lead.id}`);
     expect(lead.body.data.tags).toContain('followed-up');
-    const after = await api(a, `/runs/${run.runId}`);
+    const after = await t.automations(a).get(`/runs/${run.runId}`);
     expect(after.body.data.status).toBe('succeeded');
     expect(after.body.data.actions.map((action: any) => action.status)).toEqual([
       'queued',
@@ -477,7 +470,7 @@ describe('automation events', () => {
     });
     // A finished job past its retention is pruned from the queue: the run says so.
     await t.app.services.platform.deleteFrom('jobs').where('id', '=', Number(jobs[2].id)).execute();
-    const pruned = await api(a, `/runs/${run.runId}`);
+    const pruned = await t.automations(a).get(`/runs/${run.runId}`);
     expect(pruned.body.data.jobs.find((job: any) => job.id === jobs[2].id)).toMatchObject({
       status: 'pruned',
       attempts: null,
@@ -542,24 +535,24 @@ describe('automation events', () => {
   });
 
   it('lists runs with filters and cursor pagination; another tenant sees none of them', async () => {
-    const all = await api(a, '/runs?limit=200');
+    const all = await t.automations(a).get('/runs?limit=200');
     expect(all.body.data.items.length).toBeGreaterThan(3);
     const pages: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: any = await api(a, `/runs?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      const page: any = await t.automations(a).get(`/runs?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
       pages.push(...page.body.data.items.map((run: any) => run.id));
       cursor = page.body.data.nextCursor;
     } while (cursor);
     expect(pages).toEqual(all.body.data.items.map((run: any) => run.id));
-    const byTrigger = await api(a, '/runs?trigger=product_purchased');
+    const byTrigger = await t.automations(a).get('/runs?trigger=product_purchased');
     expect(byTrigger.body.data.items.every((run: any) => run.trigger === 'product_purchased')).toBe(true);
-    expect((await api(a, '/runs?cursor=garbage')).status).toBe(400);
+    expect((await t.automations(a).get('/runs?cursor=garbage')).status).toBe(400);
 
     const foreign = all.body.data.items[0].id;
-    expect((await api(b, `/runs/${foreign}`)).status).toBe(404);
-    expect((await api(b, '/runs?limit=200')).body.data.items.map((run: any) => run.id)).not.toContain(
-      foreign,
-    );
+    expect((await t.automations(b).get(`/runs/${foreign}`)).status).toBe(404);
+    expect(
+      (await t.automations(b).get('/runs?limit=200')).body.data.items.map((run: any) => run.id),
+    ).not.toContain(foreign);
   });
 });

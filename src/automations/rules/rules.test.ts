@@ -1,16 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tenantHandle } from '../../testing/job-context.js';
-import { syncedTemplate } from '../../whatsapp/testing/approved-template.js';
+import { syncedTemplate } from '../../testing/whatsapp-template.js';
 import { startTestApp, type TestApp, type TestTenant } from '../../testing/test-app.js';
-import { issueExampleRule } from './example-rule.fixture.js';
+import { issueExampleRule } from '../../testing/example-rule.js';
 import { externalTriggers } from './triggers.js';
 
 describe('automation rules', () => {
   let t: TestApp;
   let a: TestTenant;
   let b: TestTenant;
-  const call = (tenant: TestTenant, path: string, method = 'GET', body?: unknown) =>
-    t.request(`/api/automations${path}`, { method, headers: tenant.headers, body });
   const paths = (res: { body: any }) => res.body.error.details.map((detail: any) => detail.path);
 
   beforeAll(async () => {
@@ -22,39 +20,44 @@ describe('automation rules', () => {
   afterAll(() => t?.close());
 
   it('accepts the example rule of the issue verbatim, and lists, shows, updates and deletes it', async () => {
-    const created = await call(a, '/rules', 'POST', issueExampleRule);
+    const created = await t.automations(a).post('/rules', issueExampleRule);
     expect(created.status).toBe(201);
     const rule = created.body.data;
     expect(rule).toMatchObject({ ...issueExampleRule, delayMinutes: null });
-    expect((await call(a, `/rules/${rule.id}`)).body.data.actions).toEqual(issueExampleRule.actions);
-    expect((await call(a, '/rules?trigger=form_submitted')).body.data.map((r: any) => r.id)).toEqual([
-      rule.id,
-    ]);
-    expect((await call(a, '/rules?trigger=deal_won')).body.data).toEqual([]);
+    expect((await t.automations(a).get(`/rules/${rule.id}`)).body.data.actions).toEqual(
+      issueExampleRule.actions,
+    );
+    expect(
+      (await t.automations(a).get('/rules?trigger=form_submitted')).body.data.map((r: any) => r.id),
+    ).toEqual([rule.id]);
+    expect((await t.automations(a).get('/rules?trigger=deal_won')).body.data).toEqual([]);
 
-    const patched = await call(a, `/rules/${rule.id}`, 'PATCH', { active: false, delayMinutes: 15 });
+    const patched = await t.automations(a).patch(`/rules/${rule.id}`, { active: false, delayMinutes: 15 });
     expect(patched.status).toBe(200);
     expect(patched.body.data).toMatchObject({ active: false, delayMinutes: 15, name: 'Tag web forms' });
     expect(patched.body.data.actions).toEqual(issueExampleRule.actions);
 
-    expect((await call(a, `/rules/${rule.id}`, 'DELETE')).body.data).toEqual({ id: rule.id, deleted: true });
-    expect((await call(a, `/rules/${rule.id}`)).status).toBe(404);
+    expect((await t.automations(a).delete(`/rules/${rule.id}`)).body.data).toEqual({
+      id: rule.id,
+      deleted: true,
+    });
+    expect((await t.automations(a).get(`/rules/${rule.id}`)).status).toBe(404);
   });
 
   it('rejects an unknown trigger, operator and action type with the field path', async () => {
-    const badTrigger = await call(a, '/rules', 'POST', { ...issueExampleRule, trigger: 'form_sent' });
+    const badTrigger = await t.automations(a).post('/rules', { ...issueExampleRule, trigger: 'form_sent' });
     expect(badTrigger.status).toBe(400);
     expect(badTrigger.body.error.code).toBe('validation_failed');
     expect(paths(badTrigger)).toEqual(['body.trigger']);
 
-    const badOp = await call(a, '/rules', 'POST', {
+    const badOp = await t.automations(a).post('/rules', {
       ...issueExampleRule,
       conditions: [{ field: 'lead.source', op: 'like', value: 'web%' }],
     });
     expect(badOp.status).toBe(400);
     expect(paths(badOp)).toEqual(['body.conditions.0.op']);
 
-    const badAction = await call(a, '/rules', 'POST', {
+    const badAction = await t.automations(a).post('/rules', {
       ...issueExampleRule,
       actions: [
         { type: 'add_tag', tag: 'x' },
@@ -64,7 +67,7 @@ describe('automation rules', () => {
     expect(badAction.status).toBe(400);
     expect(paths(badAction)).toEqual(['body.actions.1.type']);
 
-    const badValue = await call(a, '/rules', 'POST', {
+    const badValue = await t.automations(a).post('/rules', {
       ...issueExampleRule,
       conditions: [{ field: 'lead.score', op: 'in', value: 5 }],
     });
@@ -72,7 +75,7 @@ describe('automation rules', () => {
   });
 
   it('rejects unknown fields and bad template variables', async () => {
-    const badField = await call(a, '/rules', 'POST', {
+    const badField = await t.automations(a).post('/rules', {
       ...issueExampleRule,
       conditions: [{ field: 'lead.favouriteColour', op: 'eq', value: 'red' }],
     });
@@ -80,7 +83,7 @@ describe('automation rules', () => {
     expect(paths(badField)).toEqual(['body.conditions.0.field']);
     expect(badField.body.error.details[0].message).toContain('not a lead field');
 
-    const badVariables = await call(a, '/rules', 'POST', {
+    const badVariables = await t.automations(a).post('/rules', {
       ...issueExampleRule,
       actions: [
         { type: 'send_whatsapp_text', text: 'Hi {{lead.nickname}}' },
@@ -104,19 +107,19 @@ describe('automation rules', () => {
   it('rejects an unknown agent at save time, on create and on update', async () => {
     const ghost = '00000000-0000-4000-8000-000000000000';
     const rule = { name: 'Assign', trigger: 'form_submitted', actions: [{ type: 'assign', agentId: ghost }] };
-    const res = await call(a, '/rules', 'POST', rule);
+    const res = await t.automations(a).post('/rules', rule);
     expect(res.status).toBe(400);
     expect(res.body.error.details).toEqual([
       { path: 'body.actions.0.agentId', message: `Unknown agent ${ghost}` },
     ]);
 
-    const agent = await t.request('/api/crm/agents', { headers: a.headers, body: { name: 'Asha' } });
-    const ok = await call(a, '/rules', 'POST', {
+    const agent = await t.crm(a).post('/agents', { name: 'Asha' });
+    const ok = await t.automations(a).post('/rules', {
       ...rule,
       actions: [{ type: 'assign', agentId: agent.body.data.id }],
     });
     expect(ok.status).toBe(201);
-    const update = await call(a, `/rules/${ok.body.data.id}`, 'PATCH', {
+    const update = await t.automations(a).patch(`/rules/${ok.body.data.id}`, {
       actions: [{ type: 'assign', agentId: ghost }],
     });
     expect(update.status).toBe(400);
@@ -127,17 +130,17 @@ describe('automation rules', () => {
     const c = await t.createTenant('rulesc');
     const handle = await tenantHandle(t, c.tenant.id);
     // Nothing synced yet: the template cannot be known to be approved.
-    expect((await call(c, '/rules', 'POST', issueExampleRule)).status).toBe(400);
+    expect((await t.automations(c).post('/rules', issueExampleRule)).status).toBe(400);
 
     await syncedTemplate(handle.db, 'welcome', 'en');
     await syncedTemplate(handle.db, 'promo', 'en', 'PENDING');
-    expect((await call(c, '/rules', 'POST', issueExampleRule)).status).toBe(201);
+    expect((await t.automations(c).post('/rules', issueExampleRule)).status).toBe(201);
     for (const [template, language] of [
       ['promo', 'en'],
       ['welcome', 'hi'],
       ['nope', 'en'],
     ]) {
-      const res = await call(c, '/rules', 'POST', {
+      const res = await t.automations(c).post('/rules', {
         ...issueExampleRule,
         actions: [issueExampleRule.actions[0], { ...issueExampleRule.actions[1], template, language }],
       });
@@ -148,16 +151,18 @@ describe('automation rules', () => {
 
   it('requires reminderMinutesBefore exactly on appointment_reminder rules', async () => {
     const actions = [{ type: 'add_note', body: 'Reminder for {{patientName}}' }];
-    const missing = await call(a, '/rules', 'POST', { name: 'R', trigger: 'appointment_reminder', actions });
+    const missing = await t
+      .automations(a)
+      .post('/rules', { name: 'R', trigger: 'appointment_reminder', actions });
     expect(paths(missing)).toEqual(['body.reminderMinutesBefore']);
-    const misplaced = await call(a, '/rules', 'POST', {
+    const misplaced = await t.automations(a).post('/rules', {
       name: 'R',
       trigger: 'form_submitted',
       reminderMinutesBefore: 30,
       actions,
     });
     expect(paths(misplaced)).toEqual(['body.reminderMinutesBefore']);
-    const ok = await call(a, '/rules', 'POST', {
+    const ok = await t.automations(a).post('/rules', {
       name: 'R',
       trigger: 'appointment_reminder',
       reminderMinutesBefore: 30,
@@ -167,17 +172,17 @@ describe('automation rules', () => {
   });
 
   it("answers 404 for another tenant's rule", async () => {
-    const created = await call(a, '/rules', 'POST', { ...issueExampleRule, name: 'Private' });
+    const created = await t.automations(a).post('/rules', { ...issueExampleRule, name: 'Private' });
     const id = created.body.data.id;
-    expect((await call(b, `/rules/${id}`)).status).toBe(404);
-    expect((await call(b, `/rules/${id}`, 'PATCH', { active: false })).status).toBe(404);
-    expect((await call(b, `/rules/${id}`, 'DELETE')).status).toBe(404);
-    expect((await call(b, '/rules')).body.data).toEqual([]);
-    expect((await call(a, `/rules/${id}`)).status).toBe(200);
+    expect((await t.automations(b).get(`/rules/${id}`)).status).toBe(404);
+    expect((await t.automations(b).patch(`/rules/${id}`, { active: false })).status).toBe(404);
+    expect((await t.automations(b).delete(`/rules/${id}`)).status).toBe(404);
+    expect((await t.automations(b).get('/rules')).body.data).toEqual([]);
+    expect((await t.automations(a).get(`/rules/${id}`)).status).toBe(200);
   });
 
   it('lists the valid triggers when an event names an unknown one', async () => {
-    const res = await call(a, '/events', 'POST', { trigger: 'form_sent', phone: '9876543210' });
+    const res = await t.automations(a).post('/events', { trigger: 'form_sent', phone: '9876543210' });
     expect(res.status).toBe(400);
     expect(res.body.error.details[0].path).toBe('body.trigger');
     for (const trigger of externalTriggers) expect(res.body.error.details[0].message).toContain(trigger);

@@ -8,11 +8,11 @@ import { createTestDatabase, type TestDatabase } from '../../testing/test-databa
 
 const run = promisify(execFile);
 const cli = join(import.meta.dirname, 'main.ts');
-const tsx = join(import.meta.dirname, '../../../node_modules/.bin/tsx');
 const secretsKey = Buffer.alloc(32, 7).toString('base64');
 
 async function tenantCli(db: TestDatabase, args: string[], stdin?: string) {
-  const child = run(tsx, [cli, ...args], {
+  // `node --import tsx` rather than the tsx CLI, which starts a second node process to run the file.
+  const child = run(process.execPath, ['--import', 'tsx', cli, ...args], {
     env: {
       ...process.env,
       NODE_ENV: 'test',
@@ -34,8 +34,9 @@ async function tenantCli(db: TestDatabase, args: string[], stdin?: string) {
   }
 }
 
-// Each step spawns a CLI process (tsx + PGlite start-up): slow on a loaded machine, hence the bound.
-describe('pnpm tenant (CLI)', { timeout: 240_000 }, () => {
+// Each step spawns a CLI process (tsx + PGlite start-up): slow on a loaded machine, and slower
+// while other test files run beside it, hence the bound.
+describe('pnpm tenant (CLI)', { timeout: 480_000 }, () => {
   const databases: TestDatabase[] = [];
   afterAll(async () => {
     for (const db of databases) await db.drop();

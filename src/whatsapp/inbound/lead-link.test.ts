@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LeadEvent } from '../../leads/lead-events.js';
-import { startWorker, waitForIdle } from '../../queue/queue-test-kit.js';
+import { startWorker, waitForIdle } from '../../testing/job-queue.js';
 import type { JobWorker } from '../../queue/job-worker.js';
 import { runJob, tenantHandle } from '../../testing/job-context.js';
 import { startTestApp, testAdminToken, type TestApp, type TestTenant } from '../../testing/test-app.js';
@@ -17,8 +17,6 @@ describe('WhatsApp sender → CRM lead', () => {
   let worker: JobWorker | undefined;
   const events: LeadEvent[] = [];
 
-  const crm = (path: string, body?: unknown) =>
-    t.request(`/api/crm${path}`, { headers: acme.headers, ...(body === undefined ? {} : { body }) });
   const post = async (from: string, wamid: string, text: string, contactName?: string) => {
     const { body, headers } = signedRequest(
       webhook({
@@ -52,7 +50,7 @@ describe('WhatsApp sender → CRM lead', () => {
       },
     });
     expect(secret.status).toBe(200);
-    const agent = await crm('/agents', { name: 'Meera Shah' });
+    const agent = await t.crm(acme).post('/agents', { name: 'Meera Shah' });
     expect(agent.status).toBe(201);
     agentId = agent.body.data.id;
     t.app.services.leadEvents.subscribe((event) => void events.push(event));
@@ -95,14 +93,16 @@ describe('WhatsApp sender → CRM lead', () => {
       });
     }
 
-    const list = await crm('/conversations');
+    const list = await t.crm(acme).get('/conversations');
     expect(list.body.data).toMatchObject([
       { waId: '919876543210', leadId: leads[0]!.id, assignedAgent: { id: agentId, name: 'Meera Shah' } },
     ]);
   });
 
   it('links a sender to the lead that already has the number, through the real queue and worker', async () => {
-    const existing = await crm('/leads', { name: 'Ravi Kumar', phone: '98765 00001', source: 'website' });
+    const existing = await t
+      .crm(acme)
+      .post('/leads', { name: 'Ravi Kumar', phone: '98765 00001', source: 'website' });
     expect(existing.status).toBe(201);
     const lead = existing.body.data.lead;
     const before = events.length;
@@ -141,7 +141,7 @@ describe('WhatsApp sender → CRM lead', () => {
       .where('wa_id', '=', '555')
       .executeTakeFirstOrThrow();
     expect(conversation.lead_id).toBeNull();
-    const list = await crm('/conversations');
+    const list = await t.crm(acme).get('/conversations');
     expect(list.body.data.find((c: { waId: string }) => c.waId === '555')).toMatchObject({
       leadId: null,
       assignedAgent: null,
@@ -149,14 +149,11 @@ describe('WhatsApp sender → CRM lead', () => {
   });
 
   it('fires the whatsapp_message_received automation trigger once per message, also on redelivery', async () => {
-    const rule = await t.request('/api/automations/rules', {
-      headers: acme.headers,
-      body: {
-        name: 'Tag WhatsApp senders',
-        trigger: 'whatsapp_message_received',
-        conditions: [{ field: 'variables.messageBody', op: 'contains', value: 'price' }],
-        actions: [{ type: 'add_tag', tag: 'asked-price' }],
-      },
+    const rule = await t.automations(acme).post('/rules', {
+      name: 'Tag WhatsApp senders',
+      trigger: 'whatsapp_message_received',
+      conditions: [{ field: 'variables.messageBody', op: 'contains', value: 'price' }],
+      actions: [{ type: 'add_tag', tag: 'asked-price' }],
     });
     expect(rule.status).toBe(201);
     await post('919876500002', 'wamid.PRICE.1', 'What is the price?', 'Kiran Rao');
@@ -173,9 +170,7 @@ describe('WhatsApp sender → CRM lead', () => {
       .where('phone', '=', '+919876500002')
       .executeTakeFirstOrThrow();
     expect(lead.tags).toEqual(['asked-price']);
-    const runs = await t.request(`/api/automations/runs?ruleId=${rule.body.data.id}`, {
-      headers: acme.headers,
-    });
+    const runs = await t.automations(acme).get(`/runs?ruleId=${rule.body.data.id}`);
     expect(runs.status).toBe(200);
     expect(runs.body.data.items).toHaveLength(1);
   });

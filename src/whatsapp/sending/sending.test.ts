@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobWorker } from '../../queue/job-worker.js';
-import { startWorker, waitForIdle, waitForStatus } from '../../queue/queue-test-kit.js';
+import { startWorker, waitForIdle, waitForStatus } from '../../testing/job-queue.js';
 import { FakeGraphApi } from '../../testing/fake-graph-api.js';
 import { runJob, tenantHandle } from '../../testing/job-context.js';
 import { startTestApp, testAdminToken, type TestApp, type TestTenant } from '../../testing/test-app.js';
@@ -19,8 +19,7 @@ describe('WhatsApp sending and templates', () => {
   let worker: JobWorker;
   let conversationId: string;
 
-  const send = (body: unknown) =>
-    t.request(`/api/crm/conversations/${conversationId}/messages`, { headers: acme.headers, body });
+  const send = (body: unknown) => t.crm(acme).post(`/conversations/${conversationId}/messages`, body);
   /** The tenant's jobs once the worker has nothing left to do, newest last. */
   const settled = () => waitForIdle(t, acme.tenant.id);
   const sendJobOf = async (messageId: string) =>
@@ -51,7 +50,7 @@ describe('WhatsApp sending and templates', () => {
     );
     await t.request('/api/whatsapp/webhook', { method: 'POST', headers, body });
     await settled();
-    conversationId = (await t.request('/api/crm/conversations', { headers: acme.headers })).body.data[0].id;
+    conversationId = (await t.crm(acme).get('/conversations')).body.data[0].id;
   });
   afterAll(async () => {
     await worker?.stop();
@@ -65,10 +64,9 @@ describe('WhatsApp sending and templates', () => {
     expect(invalid.body.error.code).toBe('validation_failed');
     expect(
       (
-        await t.request(`/api/crm/conversations/00000000-0000-4000-8000-000000000000/messages`, {
-          headers: acme.headers,
-          body: { type: 'text', text: 'x' },
-        })
+        await t
+          .crm(acme)
+          .post('/conversations/00000000-0000-4000-8000-000000000000/messages', { type: 'text', text: 'x' })
       ).status,
     ).toBe(404);
 
@@ -135,7 +133,7 @@ describe('WhatsApp sending and templates', () => {
       status: 'dead',
       errors: [{ code: 'channel_unhealthy' }],
     });
-    const channels = await t.request('/api/crm/channels', { headers: acme.headers });
+    const channels = await t.crm(acme).get('/channels');
     expect(channels.status).toBe(200);
     expect(channels.body.data.find((c: { channel: string }) => c.channel === 'whatsapp')).toMatchObject({
       configured: true,
@@ -150,7 +148,7 @@ describe('WhatsApp sending and templates', () => {
 
     const next = await send({ type: 'text', text: 'after fix' });
     expect((await sendJobOf(next.body.data.id)).status).toBe('succeeded');
-    const healed = await t.request('/api/crm/channels', { headers: acme.headers });
+    const healed = await t.crm(acme).get('/channels');
     expect(healed.body.data[0]).toMatchObject({ channel: 'whatsapp', healthy: true, lastError: null });
   });
 
@@ -191,12 +189,10 @@ describe('WhatsApp sending and templates', () => {
         components: [],
       },
     ];
-    const requested = await t.request('/api/crm/whatsapp/templates/sync', {
-      method: 'POST',
-      headers: acme.headers,
-    });
-    expect(requested.status).toBe(202);
+    // Counted before the request: the worker may fetch every page before the 202 arrives.
     const pagesBefore = graph.requests.filter((r) => r.path.includes('message_templates')).length;
+    const requested = await t.crm(acme).post('/whatsapp/templates/sync');
+    expect(requested.status).toBe(202);
     const job = await waitForStatus(t, acme.tenant.id, requested.body.data.jobId, 'succeeded');
     expect(job).toMatchObject({ kind: 'whatsapp.sync_templates', result: { templates: 5 } });
     const pages = graph.requests.filter((r) => r.path.includes('message_templates')).slice(pagesBefore);
@@ -206,28 +202,21 @@ describe('WhatsApp sending and templates', () => {
       '/v23.0/WABA1/message_templates?limit=100&after=4',
     ]);
 
-    const list = await t.request('/api/crm/whatsapp/templates', { headers: acme.headers });
+    const list = await t.crm(acme).get('/whatsapp/templates');
     expect(list.body.data).toHaveLength(5);
     expect(list.body.data.find((x: { name: string }) => x.name === 'welcome')).toMatchObject({
       language: 'en_US',
       parameterFormat: 'NAMED',
       category: 'MARKETING',
     });
-    const approved = await t.request('/api/crm/whatsapp/templates?status=approved', {
-      headers: acme.headers,
-    });
+    const approved = await t.crm(acme).get('/whatsapp/templates?status=approved');
     expect(approved.body.data).toHaveLength(3);
 
     // A template removed at Meta disappears on the next sync.
     graph.templates = graph.templates.filter((template) => template.id !== '5');
-    const again = await t.request('/api/crm/whatsapp/templates/sync', {
-      method: 'POST',
-      headers: acme.headers,
-    });
+    const again = await t.crm(acme).post('/whatsapp/templates/sync');
     await waitForStatus(t, acme.tenant.id, again.body.data.jobId, 'succeeded');
-    expect(
-      (await t.request('/api/crm/whatsapp/templates', { headers: acme.headers })).body.data,
-    ).toHaveLength(4);
+    expect((await t.crm(acme).get('/whatsapp/templates')).body.data).toHaveLength(4);
 
     const rejected = await send({ type: 'template', template: { name: 'promo', language: 'en_US' } });
     expect(rejected.status).toBe(409);

@@ -2,11 +2,11 @@ import { webhookClient } from '../testing/webhook-client.js';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobWorker } from '../../queue/job-worker.js';
-import { startWorker, waitForIdle } from '../../queue/queue-test-kit.js';
+import { startWorker, waitForIdle } from '../../testing/job-queue.js';
 import { FakeGraphApi } from '../../testing/fake-graph-api.js';
 import { tenantHandle } from '../../testing/job-context.js';
 import { startTestApp, type TestApp, type TestTenant } from '../../testing/test-app.js';
-import { issueExampleRule } from '../../automations/rules/example-rule.fixture.js';
+import { issueExampleRule } from '../../testing/example-rule.js';
 import { replaceTemplates } from './templates.repository.js';
 import {
   change,
@@ -95,7 +95,7 @@ describe('WhatsApp template webhooks routed by WABA', () => {
       components: [{ type: 'BODY', text: 'Hello {{1}}' }],
     }));
     for (const tenant of [acme, globex]) {
-      await t.request('/api/crm/whatsapp/templates/sync', { method: 'POST', headers: tenant.headers });
+      await t.crm(tenant).post('/whatsapp/templates/sync');
     }
     await settled();
 
@@ -200,8 +200,7 @@ describe('WhatsApp template webhooks routed by WABA', () => {
       ...issueExampleRule,
       actions: [{ type: 'send_whatsapp_template', template: 'welcome', language: 'en_US', variables: [] }],
     };
-    const createRule = () =>
-      t.request('/api/automations/rules', { method: 'POST', headers: acme.headers, body: rule });
+    const createRule = () => t.automations(acme).post('/rules', rule);
     const refused = await createRule();
     expect(refused.status).toBe(400);
     expect(refused.body.error.details).toEqual([
@@ -219,11 +218,11 @@ describe('WhatsApp template webhooks routed by WABA', () => {
       }),
     );
     await settled();
-    const conversation = (await t.request('/api/crm/conversations', { headers: acme.headers })).body.data[0];
+    const conversation = (await t.crm(acme).get('/conversations')).body.data[0];
     const sendWelcome = () =>
-      t.request(`/api/crm/conversations/${conversation.id}/messages`, {
-        headers: acme.headers,
-        body: { type: 'template', template: { name: 'welcome', language: 'en_US' } },
+      t.crm(acme).post(`/conversations/${conversation.id}/messages`, {
+        type: 'template',
+        template: { name: 'welcome', language: 'en_US' },
       });
     const notSent = await sendWelcome();
     expect(notSent.status).toBe(409);
@@ -348,7 +347,7 @@ describe('WhatsApp template webhooks routed by WABA', () => {
     );
     await settled();
 
-    const list = await t.request('/api/crm/whatsapp/templates', { headers: acme.headers });
+    const list = await t.crm(acme).get('/whatsapp/templates');
     expect(list.body.data.find((x: { name: string }) => x.name === 'spring_sale')).toMatchObject({
       templateId: String(spring.id),
       language: 'en_US',

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobWorker } from '../../queue/job-worker.js';
-import { startWorker, waitForIdle } from '../../queue/queue-test-kit.js';
+import { startWorker, waitForIdle } from '../../testing/job-queue.js';
 import { tenantHandle } from '../../testing/job-context.js';
 import { startTestApp, testAdminToken, type TestApp, type TestTenant } from '../../testing/test-app.js';
 import { metaJson, sign, signedRequest, testAppSecret, webhook } from '../testing/meta-payloads.js';

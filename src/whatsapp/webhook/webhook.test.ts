@@ -3,7 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobWorker } from '../../queue/job-worker.js';
-import { startWorker, waitForIdle } from '../../queue/queue-test-kit.js';
+import { startWorker, waitForIdle } from '../../testing/job-queue.js';
 import { FakeGraphApi } from '../../testing/fake-graph-api.js';
 import { runJob, tenantHandle } from '../../testing/job-context.js';
 import { startTestApp, type TestApp, type TestTenant } from '../../testing/test-app.js';
@@ -240,7 +240,7 @@ describe('WhatsApp webhook', () => {
       expect(stored?.length).toBe(5000);
     }
 
-    const list = await t.request('/api/crm/conversations', { headers: acme.headers });
+    const list = await t.crm(acme).get('/conversations');
     expect(list.status).toBe(200);
     expect(list.body.data).toHaveLength(1);
     expect(list.body.data[0]).toMatchObject({
@@ -252,29 +252,22 @@ describe('WhatsApp webhook', () => {
     expect(list.body.data[0].lastMessage).not.toBeNull();
 
     const image = byWamid['wamid.IMAGE']!;
-    const link = await t.request(`/api/crm/messages/${image.id}/media`, { headers: acme.headers });
+    const link = await t.crm(acme).get(`/messages/${image.id}/media`);
     expect(link.status).toBe(200);
     const download = await t.request(link.body.data.url);
     expect(download.status).toBe(200);
     expect(Buffer.from(download.text, 'latin1').length).toBeGreaterThan(0);
     const text = byWamid['wamid.TEXT']!;
-    expect(
-      (await t.request(`/api/crm/messages/${text.id}/media`, { headers: acme.headers })).body.error.code,
-    ).toBe('media_not_available');
+    expect((await t.crm(acme).get(`/messages/${text.id}/media`)).body.error.code).toBe('media_not_available');
     // Another tenant cannot see acme's messages.
-    expect((await t.request(`/api/crm/messages/${image.id}/media`, { headers: globex.headers })).status).toBe(
-      404,
-    );
+    expect((await t.crm(globex).get(`/messages/${image.id}/media`)).status).toBe(404);
 
     const conversationId = list.body.data[0].id;
-    const page1 = await t.request(`/api/crm/conversations/${conversationId}/messages?limit=5`, {
-      headers: acme.headers,
-    });
+    const page1 = await t.crm(acme).get(`/conversations/${conversationId}/messages?limit=5`);
     expect(page1.body.data.items).toHaveLength(5);
-    const page2 = await t.request(
-      `/api/crm/conversations/${conversationId}/messages?limit=10&before=${page1.body.data.nextBefore}`,
-      { headers: acme.headers },
-    );
+    const page2 = await t
+      .crm(acme)
+      .get(`/conversations/${conversationId}/messages?limit=10&before=${page1.body.data.nextBefore}`);
     expect(page2.body.data.items).toHaveLength(7);
     expect(page2.body.data.nextBefore).toBeNull();
     const ids = new Set(
@@ -282,10 +275,7 @@ describe('WhatsApp webhook', () => {
     );
     expect(ids.size).toBe(12);
 
-    const read = await t.request(`/api/crm/conversations/${conversationId}/read`, {
-      method: 'POST',
-      headers: acme.headers,
-    });
+    const read = await t.crm(acme).post(`/conversations/${conversationId}/read`);
     expect(read.body.data.unreadCount).toBe(0);
   });
 
@@ -420,10 +410,7 @@ describe('WhatsApp webhook', () => {
       .where('wa_id', '=', customer)
       .executeTakeFirstOrThrow();
     const sendText = (text: string) =>
-      t.request(`/api/crm/conversations/${conversation.id}/messages`, {
-        headers: acme.headers,
-        body: { type: 'text', text },
-      });
+      t.crm(acme).post(`/conversations/${conversation.id}/messages`, { type: 'text', text });
     // The fake API numbers its wamids: this send will get wamid.SENT1. Its 'read' is processed
     // (directly, the worker stopped) before the send job runs.
     await worker!.stop();

@@ -1,4 +1,4 @@
-import type { TenantDb } from '../../db/tenant-database.js';
+import type { TenantDb } from '../db/tenant-database.js';
 
 /** Test-only: a template as the daily sync would store it, with the given status. */
 export async function syncedTemplate(

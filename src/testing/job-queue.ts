@@ -1,12 +1,12 @@
 import { expect } from 'vitest';
 import { z } from 'zod';
 import type { AppServices } from '../app/services.js';
-import type { TestApp } from '../testing/test-app.js';
-import type { JobDefinition } from './job-types.js';
-import { JobWorker, type WorkerOptions } from './job-worker.js';
-import { PostgresJobQueue } from './postgres-job-queue.js';
-import { findJob, type JobRow } from './jobs.repository.js';
-import type { JobStatus } from './queue.tables.js';
+import type { TestApp } from './test-app.js';
+import type { JobDefinition } from '../queue/job-types.js';
+import { JobWorker, type WorkerOptions } from '../queue/job-worker.js';
+import { PostgresJobQueue } from '../queue/postgres-job-queue.js';
+import { findJob, type JobRow } from '../queue/jobs.repository.js';
+import type { JobStatus } from '../queue/queue.tables.js';
 
 /** Test-only helpers: a worker with the given handlers, and waiting for a job's state. */
 export const fastWorkerOptions: WorkerOptions = {

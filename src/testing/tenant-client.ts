@@ -1,0 +1,35 @@
+import type { RequestOptions, TestResponse } from './test-app.js';
+
+/** One API of the app called as one tenant: its key headers on every request, JSON bodies. */
+export interface TenantClient {
+  get<T = any>(path: string): Promise<TestResponse<T>>;
+  post<T = any>(path: string, body?: unknown): Promise<TestResponse<T>>;
+  put<T = any>(path: string, body?: unknown): Promise<TestResponse<T>>;
+  patch<T = any>(path: string, body?: unknown): Promise<TestResponse<T>>;
+  delete<T = any>(path: string): Promise<TestResponse<T>>;
+  /** For a test that picks the method at run time. */
+  send<T = any>(method: string, path: string, body?: unknown): Promise<TestResponse<T>>;
+}
+
+type Request = <T>(path: string, options?: RequestOptions) => Promise<TestResponse<T>>;
+
+/** A client for the API under `base` (`/api/crm`, `/api/automations`) with the given headers. */
+export function tenantClient(request: Request, base: string, headers: Record<string, string>): TenantClient {
+  const send = <T>(method: string, path: string, body?: unknown) =>
+    request<T>(`${base}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
+  return {
+    send,
+    get: (path) => send('GET', path),
+    post: (path, body) => send('POST', path, body),
+    put: (path, body) => send('PUT', path, body),
+    patch: (path, body) => send('PATCH', path, body),
+    delete: (path) => send('DELETE', path),
+  };
+}
+
+/** The `data` of a `{ success, data }` envelope, or an error with the response when the status is not `status`. */
+export function dataOf<T = any>(response: TestResponse, status = 200): T {
+  if (response.status !== status)
+    throw new Error(`Expected HTTP ${status}, got ${response.status}: ${response.text}`);
+  return response.body.data as T;
+}
