@@ -1,4 +1,16 @@
-import type { RequestOptions, TestResponse } from './test-app.js';
+export interface TestResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+export interface RequestOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  /** JSON-encoded unless it is already a string or Buffer. */
+  body?: unknown;
+}
 
 /** One API of the app called as one tenant: its key headers on every request, JSON bodies. */
 export interface TenantClient {

@@ -4,24 +4,12 @@ import { startSwitchyard, type Switchyard } from '../app/switchyard.js';
 import { loadConfig, type Config } from '../config/config.js';
 import { createLogger } from '../logging/logger.js';
 import type { Tenant } from '../tenancy/tenant.js';
-import { tenantClient, type TenantClient } from './tenant-client.js';
+import { tenantClient, type RequestOptions, type TenantClient, type TestResponse } from './tenant-client.js';
+
+export type { RequestOptions, TestResponse };
 import { createMigratedTestDatabase, type TestDatabase } from './test-database.js';
 
 export const testAdminToken = 'test-platform-admin-token-0123456789';
-
-export interface TestResponse<T = any> {
-  status: number;
-  headers: Headers;
-  body: T;
-  text: string;
-}
-
-export interface RequestOptions {
-  method?: string;
-  headers?: Record<string, string>;
-  /** JSON-encoded unless it is already a string or Buffer. */
-  body?: unknown;
-}
 
 export interface TestTenant {
   tenant: Tenant;
