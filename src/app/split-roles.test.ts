@@ -5,6 +5,7 @@ import { startServerProcess, type ServerProcess } from '../testing/server-proces
 import pg from 'pg';
 import { createTestDatabase, testDatabaseKind, type TestDatabase } from '../testing/test-database.js';
 import { redisForTests, testRedisUrl } from '../testing/test-redis.js';
+import { httpRequester } from '../testing/tenant-client.js';
 
 const adminToken = 'split-roles-admin-token-0123456789';
 
@@ -26,22 +27,15 @@ const csvOf = (rows: number, prefix: string) =>
     .concat('\r\n');
 
 /** Talks to one web process as the tenant (or as the platform admin). */
+/** The shared test requester on one process's port; a CSV body goes as text/csv. */
 function client(port: number, headers: Record<string, string>) {
-  return async (path: string, init: { method?: string; body?: unknown; csv?: string } = {}) => {
-    const response = await fetch(`http://127.0.0.1:${port}${path}`, {
-      method: init.method ?? (init.body === undefined && init.csv === undefined ? 'GET' : 'POST'),
-      headers: {
-        ...headers,
-        ...(init.csv !== undefined
-          ? { 'content-type': 'text/csv' }
-          : init.body !== undefined
-            ? { 'content-type': 'application/json' }
-            : {}),
-      },
-      body: init.csv ?? (init.body === undefined ? undefined : JSON.stringify(init.body)),
+  const request = httpRequester(`http://127.0.0.1:${port}`);
+  return (path: string, init: { method?: string; body?: unknown; csv?: string } = {}) =>
+    request<any>(path, {
+      method: init.method,
+      headers: init.csv === undefined ? headers : { ...headers, 'content-type': 'text/csv' },
+      body: init.csv ?? init.body,
     });
-    return { status: response.status, body: (await response.json()) as any };
-  };
 }
 
 describe.runIf(testDatabaseKind === 'postgres')('split roles as deployed (Postgres and Redis)', () => {

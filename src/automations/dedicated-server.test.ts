@@ -23,12 +23,8 @@ describe.skipIf(testDatabaseKind === 'pglite')(
     let dedicated: TestDatabase;
     let a: TestTenant;
     let handle: TenantHandle;
-    const api = (path: string, method = 'GET', body?: unknown) =>
-      t.request(`/api/automations${path}`, { method, headers: a.headers, body });
-    const crm = (path: string, method = 'GET', body?: unknown) =>
-      t.request(`/api/crm${path}`, { method, headers: a.headers, body });
     const createRule = async (rule: unknown) => {
-      const res = await api('/rules', 'POST', rule);
+      const res = await t.automations(a).post('/rules', rule);
       if (res.status !== 201) throw new Error(`rule not created: ${res.text}`);
       return res.body.data;
     };
@@ -80,7 +76,7 @@ describe.skipIf(testDatabaseKind === 'pglite')(
         actions: [{ type: 'call_webhook', url: 'http://127.0.0.1:9/hook' }],
       });
       const restore = await failNextCommit('automation_events', 'insert', '40P01');
-      const res = await api('/events', 'POST', { trigger: 'form_submitted', phone: '9811100101' });
+      const res = await t.automations(a).post('/events', { trigger: 'form_submitted', phone: '9811100101' });
       await restore();
       expect(res.status).toBe(202);
       const { jobs, matchedRules } = res.body.data;
@@ -98,7 +94,7 @@ describe.skipIf(testDatabaseKind === 'pglite')(
     });
 
     it('a follow-up whose transaction rolls back queues no reminder; the next run does', async () => {
-      await crm('/agents', 'POST', { name: 'Asha' });
+      await t.crm(a).post('/agents', { name: 'Asha' });
       await createRule({
         name: 'Due',
         trigger: 'follow_up_due',
@@ -106,7 +102,7 @@ describe.skipIf(testDatabaseKind === 'pglite')(
       });
       const now = Date.now();
       const lead = (
-        await crm('/leads', 'POST', {
+        await t.crm(a).post('/leads', {
           name: 'Due lead',
           phone: '9811100102',
           followUpAt: new Date(now - 5 * 60_000).toISOString(),
@@ -135,7 +131,7 @@ describe.skipIf(testDatabaseKind === 'pglite')(
           { type: 'add_tag', tag: 'meeting' },
         ],
       });
-      const res = await api('/events', 'POST', {
+      const res = await t.automations(a).post('/events', {
         trigger: 'appointment_confirmed',
         phone: '9811100103',
         createLeadIfMissing: true,

@@ -25,6 +25,34 @@ export interface TenantClient {
 
 type Request = <T>(path: string, options?: RequestOptions) => Promise<TestResponse<T>>;
 
+/** Requests to a running server at `baseUrl` (in-process or a child process): JSON unless the body is a string or Buffer. */
+export function httpRequester(baseUrl: string): Request {
+  return async <T>(path: string, options: RequestOptions = {}): Promise<TestResponse<T>> => {
+    const isRaw = typeof options.body === 'string' || Buffer.isBuffer(options.body);
+    const response = await fetch(baseUrl + path, {
+      method: options.method ?? (options.body === undefined ? 'GET' : 'POST'),
+      headers: {
+        ...(options.body !== undefined && !isRaw ? { 'content-type': 'application/json' } : {}),
+        ...options.headers,
+      },
+      body:
+        options.body === undefined
+          ? undefined
+          : isRaw
+            ? (options.body as string | Buffer)
+            : JSON.stringify(options.body),
+    });
+    const text = await response.text();
+    let body: T;
+    try {
+      body = JSON.parse(text) as T;
+    } catch {
+      body = text as T;
+    }
+    return { status: response.status, headers: response.headers, body, text };
+  };
+}
+
 /** A client for the API under `base` (`/api/crm`, `/api/automations`) with the given headers. */
 export function tenantClient(request: Request, base: string, headers: Record<string, string>): TenantClient {
   const send = <T>(method: string, path: string, body?: unknown) =>

@@ -4,7 +4,13 @@ import { startSwitchyard, type Switchyard } from '../app/switchyard.js';
 import { loadConfig, type Config } from '../config/config.js';
 import { createLogger } from '../logging/logger.js';
 import type { Tenant } from '../tenancy/tenant.js';
-import { tenantClient, type RequestOptions, type TenantClient, type TestResponse } from './tenant-client.js';
+import {
+  httpRequester,
+  tenantClient,
+  type RequestOptions,
+  type TenantClient,
+  type TestResponse,
+} from './tenant-client.js';
 
 export type { RequestOptions, TestResponse };
 import { createMigratedTestDatabase, type TestDatabase } from './test-database.js';
@@ -64,30 +70,7 @@ export async function startTestApp(
   const app = await startSwitchyard(config, createLogger({ level: config.logLevel }, sink));
   const baseUrl = `http://127.0.0.1:${app.port}`;
 
-  const request = async <T>(path: string, options: RequestOptions = {}): Promise<TestResponse<T>> => {
-    const isRaw = typeof options.body === 'string' || Buffer.isBuffer(options.body);
-    const response = await fetch(baseUrl + path, {
-      method: options.method ?? (options.body === undefined ? 'GET' : 'POST'),
-      headers: {
-        ...(options.body !== undefined && !isRaw ? { 'content-type': 'application/json' } : {}),
-        ...options.headers,
-      },
-      body:
-        options.body === undefined
-          ? undefined
-          : isRaw
-            ? (options.body as string | Buffer)
-            : JSON.stringify(options.body),
-    });
-    const text = await response.text();
-    let body: T;
-    try {
-      body = JSON.parse(text) as T;
-    } catch {
-      body = text as T;
-    }
-    return { status: response.status, headers: response.headers, body, text };
-  };
+  const request = httpRequester(baseUrl);
 
   let tenantCounter = 0;
   return {
