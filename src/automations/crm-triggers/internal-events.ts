@@ -10,8 +10,8 @@ import { inTenantTransaction } from '../../tenancy/unit-of-work.js';
 /**
  * Internal triggers from ordinary CRM activity (lead created, assigned, status changed,
  * tags) are captured by a trigger on `leads` into `automation_outbox`, in the transaction
- * that changes the lead (migration 000022; since 000024 only the triggers an active rule
- * listens to). We chose that over enqueueing from the CRM's
+ * that changes the lead (`automations/sql/automation_capture_lead_events.sql`: only the
+ * triggers an active rule listens to). We chose that over enqueueing from the CRM's
  * use cases or from a LeadEvents listener: a listener runs after commit (a crash in
  * between loses the event), and enqueueing in each CRM use case would miss any future
  * code path that changes leads (bulk edits, imports). The outbox is drained here, one
@@ -99,7 +99,7 @@ async function discardUnwatched(handle: TenantHandle, watched: string[], limit: 
   return Number(result.numDeletedRows);
 }
 
-/** The triggers the outbox captures (migration 000024), when an active rule watches them. */
+/** The triggers the outbox captures (`automations/sql/automation_capture_lead_events.sql`), when an active rule watches them. */
 const outboxTriggers = [
   'lead_created',
   'lead_assigned',
@@ -132,7 +132,7 @@ export function drainOnLeadEvents(services: AppServices): () => Promise<void> {
       if (!tenant) return;
       handle = await services.connections.resolve(tenant);
     }
-    // The outbox holds only what active rules watch (migration 000024): mostly nothing.
+    // The outbox holds only what active rules watch (see that trigger function): mostly nothing.
     const watched = await watchedTriggers(handle);
     if (!outboxTriggers.some((trigger) => watched.has(trigger))) return;
     const pending = await handle.db.selectFrom('automation_outbox').select('id').limit(1).executeTakeFirst();

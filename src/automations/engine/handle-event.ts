@@ -72,7 +72,7 @@ export function engineSession(
 
 /**
  * Lead changes made by the engine are cascaded inline; this transaction-local flag keeps
- * the outbox trigger (migration 000022) from capturing them a second time.
+ * the outbox trigger (`automations/sql/automation_capture_lead_events.sql`) from capturing them a second time.
  */
 export async function markEngineTransaction(trx: TenantDb): Promise<void> {
   await sql`select set_config('switchyard.automations_inline', 'on', true)`.execute(trx);
