@@ -1,3 +1,5 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { connect, createServer } from 'node:net';
 import { io as connectClient, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp, type TestTenant } from '../testing/test-app.js';
@@ -131,4 +133,117 @@ describe.runIf(testDatabaseKind === 'postgres')('realtime across instances (Redi
     const lead = (await ingest(first!, tenant, '+14155550104')).body.data.lead;
     await client.waitFor(({ event, lead: got }) => event === 'lead.created' && got.id === lead.id);
   });
+});
+
+/** A free TCP port on loopback. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** A private `redis-server` on its own port (never the shared one), leading its own process group. */
+async function startPrivateRedis(port: number): Promise<ChildProcess> {
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      detached: true,
+      stdio: 'ignore',
+    },
+  );
+  const answers = () =>
+    new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+  await expect.poll(answers, { timeout: 10_000 }).toBe(true);
+  return child;
+}
+
+async function killGroup(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  process.kill(-child.pid!, 'SIGKILL');
+  await exited;
+}
+
+describe.runIf(testDatabaseKind === 'postgres')('Redis lost and back (a private redis-server)', () => {
+  let redis: ChildProcess | undefined;
+  let first: TestApp | undefined;
+  let second: TestApp | undefined;
+  const sockets: Socket[] = [];
+
+  afterAll(async () => {
+    for (const socket of sockets) socket.close();
+    await second?.close();
+    await first?.close();
+    if (redis) await killGroup(redis);
+  });
+
+  it('keeps serving and delivering locally while Redis is away, logs one error per outage, and spans nodes again once it is back', async () => {
+    const port = await freePort();
+    redis = await startPrivateRedis(port);
+    const env = { REDIS_URL: `redis://127.0.0.1:${port}` };
+    first = await startTestApp(env);
+    second = await startTestApp(env, first.database);
+    const tenant = await first.createTenant();
+    const local = await dashboard(first, tenant);
+    const remote = await dashboard(second, tenant);
+    sockets.push(local.socket, remote.socket);
+    const created = (app: TestApp, phone: string) =>
+      ingest(app, tenant, phone).then((response) => {
+        expect(response.status).toBe(201);
+        return response.body.data.lead.id as string;
+      });
+    const reaches = (client: Awaited<ReturnType<typeof dashboard>>, id: string) =>
+      client.waitFor(({ event, lead }) => event === 'lead.created' && lead.id === id);
+    const errorsOf = (app: TestApp) => app.logs.filter((line) => (line.level as number) >= 50);
+
+    await reaches(remote, await created(first, '+14155550201'));
+
+    for (const outage of [1, 2]) {
+      await killGroup(redis);
+      await expect
+        .poll(
+          () =>
+            first!.logs.filter(
+              (line) => line.msg === 'redis unavailable; running without it until it returns',
+            ).length,
+        )
+        .toBe(outage);
+      // Rate-limited routes keep answering (per-process windows), and local sockets still hear events.
+      for (let i = 0; i < 20; i++)
+        await reaches(local, await created(first, `+1415555${outage}${String(i).padStart(3, '0')}`));
+      // Several reconnect attempts fail meanwhile (backoff up to 5 s).
+      await new Promise((resolve) => setTimeout(resolve, 4000));
+      redis = await startPrivateRedis(port);
+      for (const app of [first, second]) {
+        await expect
+          .poll(() => app.logs.filter((line) => line.msg === 'redis reconnected').length, { timeout: 15_000 })
+          .toBe(outage);
+      }
+      // The adapter spans the nodes again.
+      await expect
+        .poll(
+          async () => {
+            const id = await created(
+              first!,
+              `+1415556${outage}${String(Date.now() % 1000).padStart(3, '0')}`,
+            );
+            await new Promise((resolve) => setTimeout(resolve, 300));
+            return remote.received.some(({ event, lead }) => event === 'lead.created' && lead.id === id);
+          },
+          { timeout: 15_000 },
+        )
+        .toBe(true);
+      for (const app of [first, second]) expect(errorsOf(app).map((line) => line.msg)).toHaveLength(outage);
+    }
+  }, 120_000);
 });
