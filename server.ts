@@ -2,6 +2,7 @@ import { stopOnSignalsAndFaults } from './src/app/process-signals.js';
 import { startSwitchyard } from './src/app/switchyard.js';
 import { loadConfig } from './src/config/config.js';
 import { ConfigError } from './src/config/config-error.js';
+import { createLogger } from './src/logging/logger.js';
 
 async function main(): Promise<void> {
   let config;
@@ -14,8 +15,15 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const app = await startSwitchyard(config);
-  stopOnSignalsAndFaults(app, { logger: app.services.logger, shutdownTimeoutMs: config.shutdownTimeoutMs });
+  const logger = createLogger({ level: config.logLevel });
+  const starting = startSwitchyard(config, logger);
+  // Handlers first: a SIGTERM while starting would otherwise get the default action (an instant
+  // kill); with them, the process stops gracefully once started.
+  stopOnSignalsAndFaults(
+    { stop: async () => (await starting).stop() },
+    { logger, shutdownTimeoutMs: config.shutdownTimeoutMs },
+  );
+  await starting;
 }
 
 main().catch((error: unknown) => {

@@ -16,7 +16,7 @@ import { tenantsComponent } from '../tenants/tenants.component.js';
 import { whatsappComponent } from '../whatsapp/whatsapp.component.js';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { platformAuth } from '../auth/platform-auth.js';
-import { MemoryWindows, RedisWindows, tenantRateLimit } from '../auth/rate-limit.js';
+import { FallbackWindows, MemoryWindows, tenantRateLimit } from '../auth/rate-limit.js';
 import { requireScope, tenantAuth } from '../auth/tenant-auth.js';
 import { ApiRouter } from '../http/api-router.js';
 import type { Component, Routers } from './component.js';
@@ -48,7 +48,7 @@ export function buildRouters(services: AppServices, registry: OpenAPIRegistry): 
   const { windowMs } = config.rateLimit;
   const rateLimiter = tenantRateLimit({
     ...config.rateLimit,
-    windows: redis ? new RedisWindows(redis, windowMs) : new MemoryWindows(windowMs),
+    windows: redis ? new FallbackWindows(redis, windowMs) : new MemoryWindows(windowMs),
   });
   const tenantFamily = (base: string, tag: string, scope: 'crm' | 'automations') =>
     new ApiRouter(base, registry, {

@@ -27,8 +27,10 @@ export function stopOnSignalsAndFaults(
       },
     );
   };
+  // `on`, not `once`: a second signal (a process group's SIGTERM plus one relayed by a launcher, or
+  // Ctrl-C pressed twice) would otherwise get the default action and kill the process mid-stop.
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
+    process.on(signal, () => {
       logger.info({ signal }, 'signal received');
       stop(0);
     });

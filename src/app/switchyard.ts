@@ -167,12 +167,16 @@ export async function startSwitchyard(
     logger.info({ port, role: config.role, database: services.servers.defaultServer.label }, 'listening');
   }
 
+  // Requests and jobs drain side by side within most of the shutdown bound; the rest is for
+  // returning unfinished jobs and closing pools, so the process ends within SHUTDOWN_TIMEOUT_MS.
+  const drainMs = Math.floor(config.shutdownTimeoutMs * 0.7);
   let worker: JobWorker | undefined;
   let cron: CronScheduler | undefined;
   if (config.role !== 'web') {
     worker = new JobWorker(services, componentJobs(), {
       ...config.queue,
-      shutdownGraceMs: config.shutdownTimeoutMs,
+      // The worker may wait its grace twice (running jobs, then recording their outcomes).
+      shutdownGraceMs: Math.floor(drainMs / 2),
     });
     await worker.start();
     cron = new CronScheduler(
@@ -186,9 +190,13 @@ export async function startSwitchyard(
   const stop = () =>
     (stopping ??= (async () => {
       logger.info('shutting down');
-      if (httpServer) await closeHttpServer(httpServer, config.shutdownTimeoutMs);
-      await cron?.stop();
-      await worker?.stop();
+      await Promise.all([
+        httpServer && closeHttpServer(httpServer, drainMs),
+        (async () => {
+          await cron?.stop();
+          await worker?.stop();
+        })(),
+      ]);
       await stopComponents();
       await services.realtime.close();
       await stopListening();

@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectRedis, type RedisClient } from '../redis/redis-client.js';
 import { redisForTests, testRedisUrl } from '../testing/test-redis.js';
-import { MemoryWindows, RedisWindows } from './rate-limit.js';
+import { FallbackWindows, MemoryWindows, RedisWindows } from './rate-limit.js';
 
 describe('MemoryWindows', () => {
   it('counts per key and starts over when the window ends', async () => {
@@ -36,5 +36,22 @@ describe('RedisWindows (budgets shared by every node)', () => {
     expect((await nodeA.hit(randomUUID())).count).toBe(1);
     await new Promise((resolve) => setTimeout(resolve, 350));
     expect((await nodeB.hit(tenant)).count).toBe(1);
+  });
+});
+
+describe('FallbackWindows (Redis while it answers, this process while it does not)', () => {
+  it('shares the window through Redis, then counts per process once the client is gone', async (context) => {
+    if (!(await redisForTests('the rate-limit fallback test'))) return context.skip();
+    const redis = await connectRedis(testRedisUrl, pino({ level: 'silent' }));
+    const tenant = randomUUID();
+    const fallback = new FallbackWindows(redis, 60_000);
+    const otherNode = new RedisWindows(redis, 60_000);
+    expect((await fallback.hit(tenant)).count).toBe(1);
+    expect((await otherNode.hit(tenant)).count).toBe(2);
+    expect((await fallback.hit(tenant)).count).toBe(3);
+    redis.destroy();
+    // No Redis: a limit still, in this process's own window, and no waiting for Redis.
+    expect((await fallback.hit(tenant)).count).toBe(1);
+    expect((await fallback.hit(tenant)).count).toBe(2);
   });
 });

@@ -57,6 +57,33 @@ export class RedisWindows implements RequestWindows {
 }
 
 /**
+ * Redis's shared windows while Redis answers; while it is away, this process's own windows
+ * (each node then allows up to the budget on its own: limits stay, looser, rather than none).
+ * The outage is logged once by the Redis client, not here per request.
+ */
+export class FallbackWindows implements RequestWindows {
+  private readonly shared: RedisWindows;
+  private readonly local: MemoryWindows;
+
+  constructor(
+    private readonly redis: RedisClient,
+    windowMs: number,
+  ) {
+    this.shared = new RedisWindows(redis, windowMs);
+    this.local = new MemoryWindows(windowMs);
+  }
+
+  async hit(key: string) {
+    if (!this.redis.isReady) return this.local.hit(key);
+    try {
+      return await this.shared.hit(key);
+    } catch {
+      return this.local.hit(key);
+    }
+  }
+}
+
+/**
  * Per-tenant request budget with the IETF draft-8 `RateLimit` headers; over it, 429 with
  * `Retry-After`. Node's request and response only, so hot routes run it without Express.
  */

@@ -1,3 +1,5 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { connect, createServer } from 'node:net';
 import { io as connectClient, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp, type TestTenant } from '../testing/test-app.js';
@@ -131,4 +133,128 @@ describe.runIf(testDatabaseKind === 'postgres')('realtime across instances (Redi
     const lead = (await ingest(first!, tenant, '+14155550104')).body.data.lead;
     await client.waitFor(({ event, lead: got }) => event === 'lead.created' && got.id === lead.id);
   });
+});
+
+/** A free TCP port on loopback. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** A private `redis-server` on its own port (never the shared one), leading its own process group. */
+async function startPrivateRedis(port: number): Promise<ChildProcess> {
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      detached: true,
+      stdio: 'ignore',
+    },
+  );
+  const answers = () =>
+    new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+  await expect.poll(answers, { timeout: 10_000 }).toBe(true);
+  return child;
+}
+
+async function killGroup(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  process.kill(-child.pid!, 'SIGKILL');
+  await exited;
+}
+
+describe.runIf(testDatabaseKind === 'postgres')('Redis lost and back (a private redis-server)', () => {
+  let redis: ChildProcess | undefined;
+  let first: TestApp | undefined;
+  let second: TestApp | undefined;
+  const sockets: Socket[] = [];
+
+  afterAll(async () => {
+    for (const socket of sockets) socket.close();
+    await second?.close();
+    await first?.close();
+    if (redis) await killGroup(redis);
+  });
+
+  it('keeps serving and delivering locally while Redis is away (20 s, then 5 s), logs one error per outage, and spans nodes again once it is back', async () => {
+    const port = await freePort();
+    redis = await startPrivateRedis(port);
+    const env = { REDIS_URL: `redis://127.0.0.1:${port}` };
+    first = await startTestApp(env);
+    second = await startTestApp(env, first.database);
+    const tenant = await first.createTenant();
+    const local = await dashboard(first, tenant);
+    const remote = await dashboard(second, tenant);
+    sockets.push(local.socket, remote.socket);
+    // Answered within 5 s, by the rate-limited route (its headers say the limit was counted).
+    const created = async (app: TestApp, phone: string) => {
+      const response = await Promise.race([
+        ingest(app, tenant, phone),
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error(`no answer within 5 s for ${phone}`)), 5000),
+        ),
+      ]);
+      expect(response.status).toBe(201);
+      expect(response.headers.get('ratelimit')).toMatch(/^"tenant"; r=\d+/);
+      return response.body.data.lead.id as string;
+    };
+    const reaches = (client: Awaited<ReturnType<typeof dashboard>>, id: string) =>
+      client.waitFor(({ event, lead }) => event === 'lead.created' && lead.id === id);
+    /** Warnings and errors about Redis: one per outage, not one per request or reconnect attempt. */
+    const redisComplaints = (app: TestApp) =>
+      app.logs.filter((line) => (line.level as number) >= 40 && /redis/i.test(String(line.msg)));
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+    await reaches(remote, await created(first, '+14155550201'));
+
+    for (const [outage, outageMs] of [
+      [1, 20_000],
+      [2, 5_000],
+    ] as const) {
+      await killGroup(redis);
+      const lostAt = Date.now();
+      await sleep(500);
+      // Rate-limited routes keep answering, and sockets on the emitting process still hear events.
+      for (let i = 0; i < 20; i++)
+        await reaches(local, await created(first, `+1415555${outage}${String(i).padStart(3, '0')}`));
+      // Several reconnect attempts fail meanwhile (backoff up to 5 s).
+      await sleep(outageMs - (Date.now() - lostAt));
+      redis = await startPrivateRedis(port);
+      for (const app of [first, second]) {
+        await expect
+          .poll(() => app.logs.filter((line) => line.msg === 'redis reconnected').length, { timeout: 15_000 })
+          .toBe(outage);
+      }
+      // The adapter spans the nodes again.
+      await expect
+        .poll(
+          async () => {
+            const id = await created(
+              first!,
+              `+1415556${outage}${String(Date.now() % 1000).padStart(3, '0')}`,
+            );
+            await sleep(300);
+            return remote.received.some(({ event, lead }) => event === 'lead.created' && lead.id === id);
+          },
+          { timeout: 15_000 },
+        )
+        .toBe(true);
+      for (const app of [first, second]) {
+        const complaints = redisComplaints(app);
+        expect(complaints.map((line) => line.msg)).toHaveLength(outage);
+        expect(complaints.every((line) => line.level === 50)).toBe(true);
+      }
+    }
+  }, 120_000);
 });

@@ -37,6 +37,8 @@ type ServedJob = JobDefinition<any, AppServices>;
 
 const maxCompletionBatch = 2000;
 const maxBackoffMs = 10_000;
+/** At stop, how long aborted handlers get to notice their signal before their jobs are released. */
+const abortSettleMs = 1000;
 
 /**
  * Runs jobs from the queue: claims in batches (woken by NOTIFY, polling as a fallback),
@@ -116,8 +118,14 @@ export class JobWorker {
       entry.abandoned = true;
       entry.controller.abort(new Error('worker shutting down'));
     }
-    await Promise.race([this.flush(), sleep(this.options.shutdownGraceMs)]);
-    await this.release(unfinished.map((entry) => entry.job.id));
+    // A moment for aborted handlers to reach their next signal check and stop writing; then they
+    // go back to the queue at once, not after their lease (the process exits right after this).
+    const settle = Math.min(abortSettleMs, this.options.shutdownGraceMs);
+    await Promise.race([Promise.allSettled([...this.runs]), sleep(settle)]);
+    await Promise.all([
+      this.release(unfinished.map((entry) => entry.job.id)),
+      Promise.race([this.flush(), sleep(this.options.shutdownGraceMs)]),
+    ]);
     this.logger.info('job worker stopped');
   }
 

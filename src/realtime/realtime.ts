@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { Server } from 'socket.io';
 import type { ApiKeyAuthenticator } from '../auth/tenant-auth.js';
 import { toAppError } from '../http/error-handler.js';
-import type { RedisClient } from '../redis/redis-client.js';
+import { duplicateRedis, type RedisClient } from '../redis/redis-client.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 
 export const tenantRoom = (tenantId: string) => `tenant:${tenantId}`;
@@ -42,14 +42,11 @@ export class Realtime {
     const io = new Server({ cors: { origin }, serveClient: false });
     const realtime = new Realtime(io);
     if (options.redis) {
-      const pub = options.redis.duplicate();
-      const sub = options.redis.duplicate();
-      for (const client of [pub, sub]) {
-        client.on('error', (error: unknown) => options.logger.warn({ err: error }, 'realtime redis error'));
-      }
+      const pub = duplicateRedis(options.redis, 'realtime-pub');
+      const sub = duplicateRedis(options.redis, 'realtime-sub');
       await Promise.all([pub.connect(), sub.connect()]);
       realtime.adapterClients.push(pub, sub);
-      io.adapter(createAdapter(pub, sub, { key: options.redisKey }));
+      io.adapter(createAdapter(publishingQuietly(pub), sub, { key: options.redisKey }));
     }
     io.use(async (socket, next) => {
       const auth = socket.handshake.auth as { clientCode?: string; apiKey?: string };
@@ -127,4 +124,24 @@ export class Realtime {
     if (this.attached) await this.io.close();
     await Promise.allSettled(this.adapterClients.map((client) => client.quit()));
   }
+}
+
+/**
+ * The adapter's publishing client, whose publishes never reject. The adapter publishes without
+ * awaiting and delivers to this process's sockets itself; while Redis is away a publish fails
+ * (the event does not reach other nodes, and the outage is logged once by the client), and an
+ * unhandled rejection per event would stop the process.
+ */
+function publishingQuietly(client: RedisClient): RedisClient {
+  return new Proxy(client, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      if (property === 'publish') {
+        return (...args: unknown[]) =>
+          (value as (...a: unknown[]) => Promise<number>).apply(target, args).catch(() => 0);
+      }
+      return (value as (...a: unknown[]) => unknown).bind(target);
+    },
+  });
 }

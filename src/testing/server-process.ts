@@ -19,12 +19,19 @@ export interface ServerProcess {
   stop(): Promise<number | null>;
 }
 
-/** Runs `server.ts` as a child process (as deployed), on loopback and a free port. */
-export function startServerProcess(env: Record<string, string>): ServerProcess {
-  const child = spawn(tsx, [join(root, 'server.ts')], {
+/**
+ * Runs `server.ts` as a child process (as deployed), on loopback and a free port. With `command`
+ * (program and arguments), runs that from the repository root instead, as a platform runs a start
+ * command, leading its own process group.
+ */
+export function startServerProcess(env: Record<string, string>, command?: string[]): ServerProcess {
+  const options = {
     env: { ...process.env, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+    stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'],
+  };
+  const child = command
+    ? spawn(command[0]!, command.slice(1), { ...options, cwd: root, detached: true })
+    : spawn(tsx, [join(root, 'server.ts')], options);
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));
   const exit = new Promise<{ code: number | null; stderr: string }>((resolve) =>
