@@ -15,6 +15,7 @@ const listenClients = 3;
 const connectTimeoutMs = 2000;
 /** Shorter than the 20 s to keep CI time reasonable; the storm shows within a second. */
 const outageMs = Number(process.env.OUTAGE_TEST_MS ?? 8000);
+const shutdownTimeoutMs = 5000;
 
 // An outage of one database on the server has no counterpart in the embedded PGlite.
 describe.runIf(testDatabaseKind === 'postgres')(
@@ -24,7 +25,12 @@ describe.runIf(testDatabaseKind === 'postgres')(
     let baselineFds: number;
 
     beforeAll(async () => {
-      rig = await startOutageRig({ poolMax, connectionLimit: 30, connectTimeoutMs });
+      rig = await startOutageRig({
+        poolMax,
+        connectionLimit: 30,
+        connectTimeoutMs,
+        env: { SHUTDOWN_TIMEOUT_MS: String(shutdownTimeoutMs) },
+      });
       // Open the pool's connections first, so the baseline counts them.
       await Promise.all(Array.from({ length: poolMax * 2 }, () => rig.crm.get('/leads?limit=1')));
       baselineFds = rig.openFds();
@@ -58,7 +64,7 @@ describe.runIf(testDatabaseKind === 'postgres')(
       const recoveryMs = await timeUntil(isReady(rig), { withinMs: 15_000 });
       expect(recoveryMs).toBeLessThan(5000);
       // Every LISTEN client is back (they reconnect on their own), and nothing more than the pool.
-      await timeUntil(async () => (await rig.connections()) >= listenClients, { withinMs: 5000 });
+      await timeUntil(async () => (await rig.listeners()) === listenClients, { withinMs: 5000 });
       await new Promise((resolve) => setTimeout(resolve, 1000));
       expect(await rig.connections()).toBeLessThanOrEqual(poolMax + listenClients);
       expect(rig.openFds()).toBeLessThanOrEqual(baselineFds + 5);
@@ -83,5 +89,18 @@ describe.runIf(testDatabaseKind === 'postgres')(
       expect(load.statuses.get(503)).toBeGreaterThan(0);
       expect(await countStored(rig.crm, load.acknowledged)).toBe(load.acknowledged.length);
     }, 90_000);
+
+    // Last: it ends the process.
+    it('SIGTERM during an outage exits 0 within SHUTDOWN_TIMEOUT_MS', async () => {
+      await rig.cut();
+      try {
+        await timeUntil(async () => !(await isReady(rig)()), { withinMs: 5000 });
+        const started = Date.now();
+        expect(await rig.server.stop()).toBe(0);
+        expect(Date.now() - started).toBeLessThan(shutdownTimeoutMs);
+      } finally {
+        await rig.restore();
+      }
+    }, 30_000);
   },
 );

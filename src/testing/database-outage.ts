@@ -21,6 +21,8 @@ export interface OutageRig {
   crm: TenantClient;
   /** Backends of the role now (pg_stat_activity by usename). */
   connections(): Promise<number>;
+  /** Those of them that hold a LISTEN (their last statement). */
+  listeners(): Promise<number>;
   openFds(): number;
   /** Refuses new connections to the database and terminates its backends. */
   cut(): Promise<void>;
@@ -71,6 +73,8 @@ export async function startOutageRig(options: OutageRigOptions): Promise<OutageR
       PLATFORM_ADMIN_TOKEN: adminToken,
       DB_POOL_MAX: String(options.poolMax),
       DB_CONNECT_TIMEOUT_MS: String(options.connectTimeoutMs),
+      // The ingest loop measures outages, not the per-tenant request budget.
+      RATE_LIMIT_MAX: '100000000',
       ...options.env,
     });
     const port = await server.listening;
@@ -93,14 +97,8 @@ export async function startOutageRig(options: OutageRigOptions): Promise<OutageR
       database,
       request,
       crm,
-      connections: () =>
-        withAdminClient(async (client) => {
-          const result = await client.query(
-            'select count(*)::int as n from pg_stat_activity where usename = $1',
-            [role],
-          );
-          return result.rows[0].n as number;
-        }),
+      connections: () => countBackends(role, ''),
+      listeners: () => countBackends(role, `and query like 'LISTEN %'`),
       openFds: () => readdirSync(`/proc/${pid}/fd`).length,
       cut: () =>
         withAdminClient(async (client) => {
@@ -119,6 +117,16 @@ export async function startOutageRig(options: OutageRigOptions): Promise<OutageR
     await dispose().catch(() => undefined);
     throw error;
   }
+}
+
+function countBackends(role: string, condition: string): Promise<number> {
+  return withAdminClient(async (client) => {
+    const result = await client.query(
+      `select count(*)::int as n from pg_stat_activity where usename = $1 ${condition}`,
+      [role],
+    );
+    return result.rows[0].n as number;
+  });
 }
 
 async function stopWithin(server: ServerProcess, ms: number): Promise<void> {
