@@ -90,6 +90,25 @@ describe.runIf(testDatabaseKind === 'postgres')(
       expect(await countStored(rig.crm, load.acknowledged)).toBe(load.acknowledged.length);
     }, 90_000);
 
+    it('an outage of a dedicated server answers 503 for its tenants only, and they resume within 5 s', async () => {
+      expect((await rig.dedicatedCrm.get('/leads?limit=1')).status).toBe(200);
+      await rig.cut('dedicated');
+      try {
+        const refused = await rig.dedicatedCrm.get('/leads?limit=1');
+        expect(refused.status).toBe(503);
+        expect(refused.body.error.code).toBe('database_unavailable');
+        expect((await rig.crm.get('/leads?limit=1')).status).toBe(200);
+        expect((await rig.request('/health/ready')).status).toBe(200);
+      } finally {
+        await rig.restore('dedicated');
+      }
+      const resumedMs = await timeUntil(
+        async () => (await rig.dedicatedCrm.get('/leads?limit=1')).status === 200,
+        { withinMs: 15_000 },
+      );
+      expect(resumedMs).toBeLessThan(5000);
+    }, 30_000);
+
     // Last: it ends the process.
     it('SIGTERM during an outage exits 0 within SHUTDOWN_TIMEOUT_MS', async () => {
       await rig.cut();

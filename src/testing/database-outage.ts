@@ -10,6 +10,7 @@ const adminToken = 'database-outage-admin-token-0123456789';
  * A server process on a private database owned by a private role with a CONNECTION LIMIT, so an
  * outage of that one database (ALLOW_CONNECTIONS false + terminating its backends) disturbs no
  * other database on the shared server, and a connection storm hits the role's limit, not the machine's.
+ * A second tenant lives on a dedicated server: a second private database of the same role.
  */
 export interface OutageRig {
   server: ServerProcess;
@@ -19,17 +20,21 @@ export interface OutageRig {
   database: string;
   request: ReturnType<typeof httpRequester>;
   crm: TenantClient;
-  /** Backends of the role now (pg_stat_activity by usename). */
+  /** The API as the tenant on the dedicated database. */
+  dedicatedCrm: TenantClient;
+  /** Backends of the role on the default database now (one server's pool and LISTEN clients). */
   connections(): Promise<number>;
   /** Those of them that hold a LISTEN (their last statement). */
   listeners(): Promise<number>;
   openFds(): number;
-  /** Refuses new connections to the database and terminates its backends. */
-  cut(): Promise<void>;
-  restore(): Promise<void>;
+  /** Refuses new connections to the (default or dedicated) database and terminates its backends. */
+  cut(which?: Which): Promise<void>;
+  restore(which?: Which): Promise<void>;
   /** Stops the process, restores and drops the database and the role; safe to call after a failure. */
   dispose(): Promise<void>;
 }
+
+type Which = 'default' | 'dedicated';
 
 export interface OutageRigOptions {
   poolMax: number;
@@ -42,32 +47,35 @@ export async function startOutageRig(options: OutageRigOptions): Promise<OutageR
   const suffix = randomBytes(5).toString('hex');
   const role = `switchyard_outage_${suffix}`;
   const database = `switchyard_outage_${suffix}`;
+  const databases: Record<Which, string> = { default: database, dedicated: `${database}_dedicated` };
   await withAdminClient(async (client) => {
     await client.query(`create role ${role} login connection limit ${options.connectionLimit}`);
-    await client.query(`create database ${database} owner ${role}`);
+    for (const name of Object.values(databases)) await client.query(`create database ${name} owner ${role}`);
   });
-  const url = new URL(postgresAdminUrl);
-  url.username = role;
-  url.password = '';
-  url.pathname = `/${database}`;
+  const urlOf = (name: string) => {
+    const url = new URL(postgresAdminUrl);
+    url.username = role;
+    url.password = '';
+    url.pathname = `/${name}`;
+    return url.toString();
+  };
 
   let server: ServerProcess | undefined;
   const dispose = async () => {
     if (server) await stopWithin(server, 20_000);
     await withAdminClient(async (client) => {
-      await client.query(`alter database ${database} allow_connections true`);
-      await client.query(
-        'select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 or usename = $2',
-        [database, role],
-      );
-      await client.query(`drop database if exists ${database} with (force)`);
+      for (const name of Object.values(databases)) {
+        await client.query(`alter database ${name} allow_connections true`);
+        await client.query(`drop database if exists ${name} with (force)`);
+      }
+      await client.query('select pg_terminate_backend(pid) from pg_stat_activity where usename = $1', [role]);
       await client.query(`drop role if exists ${role}`);
     });
   };
 
   try {
     server = startServerProcess({
-      DATABASE_URL: url.toString(),
+      DATABASE_URL: urlOf(databases.default),
       DATA_DIR: `/tmp/${database}`,
       SECRETS_KEY: randomBytes(32).toString('base64'),
       PLATFORM_ADMIN_TOKEN: adminToken,
@@ -80,16 +88,20 @@ export async function startOutageRig(options: OutageRigOptions): Promise<OutageR
     const port = await server.listening;
     const pid = (await server.logged('listening')).pid as number;
     const request = httpRequester(`http://127.0.0.1:${port}`);
-    const created = await request<any>('/api/platform/tenants', {
-      headers: { authorization: `Bearer ${adminToken}` },
-      body: { code: `outage${suffix}`, name: 'Outage', defaultCountry: 'IN' },
-    });
-    if (created.status !== 201) throw new Error(`creating the tenant failed: ${created.text}`);
-    const { tenant, apiKey } = created.body.data;
-    const crm = tenantClient(request, '/api/crm', {
-      'x-client-code': tenant.clientCode,
-      'x-api-key': apiKey.apiKey,
-    });
+    const createTenant = async (code: string, extra: Record<string, string> = {}) => {
+      const created = await request<any>('/api/platform/tenants', {
+        headers: { authorization: `Bearer ${adminToken}` },
+        body: { code, name: code, defaultCountry: 'IN', ...extra },
+      });
+      if (created.status !== 201) throw new Error(`creating the tenant failed: ${created.text}`);
+      const { tenant, apiKey } = created.body.data;
+      return tenantClient(request, '/api/crm', {
+        'x-client-code': tenant.clientCode,
+        'x-api-key': apiKey.apiKey,
+      });
+    };
+    const crm = await createTenant(`outage${suffix}`);
+    const dedicatedCrm = await createTenant(`outaged${suffix}`, { databaseUrl: urlOf(databases.dedicated) });
     return {
       server,
       pid,
@@ -97,19 +109,20 @@ export async function startOutageRig(options: OutageRigOptions): Promise<OutageR
       database,
       request,
       crm,
-      connections: () => countBackends(role, ''),
-      listeners: () => countBackends(role, `and query like 'LISTEN %'`),
+      dedicatedCrm,
+      connections: () => countBackends(role, database, ''),
+      listeners: () => countBackends(role, database, `and query like 'LISTEN %'`),
       openFds: () => readdirSync(`/proc/${pid}/fd`).length,
-      cut: () =>
+      cut: (which = 'default') =>
         withAdminClient(async (client) => {
-          await client.query(`alter database ${database} allow_connections false`);
+          await client.query(`alter database ${databases[which]} allow_connections false`);
           await client.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1', [
-            database,
+            databases[which],
           ]);
         }),
-      restore: () =>
+      restore: (which = 'default') =>
         withAdminClient(async (client) => {
-          await client.query(`alter database ${database} allow_connections true`);
+          await client.query(`alter database ${databases[which]} allow_connections true`);
         }),
       dispose,
     };
@@ -119,11 +132,11 @@ export async function startOutageRig(options: OutageRigOptions): Promise<OutageR
   }
 }
 
-function countBackends(role: string, condition: string): Promise<number> {
+function countBackends(role: string, database: string, condition: string): Promise<number> {
   return withAdminClient(async (client) => {
     const result = await client.query(
-      `select count(*)::int as n from pg_stat_activity where usename = $1 ${condition}`,
-      [role],
+      `select count(*)::int as n from pg_stat_activity where usename = $1 and datname = $2 ${condition}`,
+      [role, database],
     );
     return result.rows[0].n as number;
   });
