@@ -46,9 +46,13 @@ export interface Switchyard {
   stop(): Promise<void>;
 }
 
+function poolOptions(config: Config) {
+  return { poolMax: config.database.poolMax, connectTimeoutMs: config.database.connectTimeoutMs };
+}
+
 export async function openDefaultServer(config: Config, logger: Logger): Promise<DatabaseServer> {
   return config.database.url
-    ? openPostgresServer(config.database.url, { poolMax: config.database.poolMax, logger })
+    ? openPostgresServer(config.database.url, { ...poolOptions(config), logger })
     : openPGliteServer(config.database.dataDir);
 }
 
@@ -57,7 +61,7 @@ export async function openServices(config: Config, logger: Logger): Promise<AppS
   const defaultServer = await openDefaultServer(config, logger);
   try {
     await migrateSchema(defaultServer.db, platformSchema, loadSchemaChanges('platform'));
-    const servers = new ServerRegistry(defaultServer, { poolMax: config.database.poolMax, logger });
+    const servers = new ServerRegistry(defaultServer, { ...poolOptions(config), logger });
     const platform = defaultServer.db.withSchema(platformSchema) as PlatformDb;
     const secretBox = new SecretBox(config.secrets.currentKey, config.secrets.previousKeys);
     const secrets = new TenantSecrets(platform, secretBox);

@@ -38,7 +38,7 @@ export interface Config {
   host: string;
   port: number;
   logLevel: Env['LOG_LEVEL'];
-  database: { url?: string; dataDir: string; poolMax: number };
+  database: { url?: string; dataDir: string; poolMax: number; connectTimeoutMs: number };
   secrets: { currentKey: Buffer; previousKeys: Buffer[] };
   platformAdminToken: string;
   redisUrl?: string;
@@ -117,7 +117,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     host: env.HOST,
     port: env.PORT,
     logLevel: env.LOG_LEVEL,
-    database: { url: env.DATABASE_URL, dataDir: env.DATA_DIR, poolMax: env.DB_POOL_MAX },
+    database: {
+      url: env.DATABASE_URL,
+      dataDir: env.DATA_DIR,
+      poolMax: env.DB_POOL_MAX,
+      connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS,
+    },
     secrets: { currentKey: secretsKey, previousKeys: previousKeys.filter((key) => key !== null) },
     platformAdminToken: adminToken,
     redisUrl: env.REDIS_URL,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { AppServices } from '../app/services.js';
+import { isDatabaseUnavailable } from '../db/postgres-errors.js';
 import type { CronDefinition } from './cron-types.js';
 import { claimTick } from './cron.repository.js';
 
@@ -13,6 +14,8 @@ export class CronScheduler {
   readonly id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly tasks: ScheduledTask[] = [];
   private readonly inFlight = new Set<Promise<void>>();
+  /** Set while ticks are skipped because the database is down: logged once per outage, not per tick. */
+  private databaseDown = false;
 
   constructor(
     private readonly services: AppServices,
@@ -54,11 +57,21 @@ export class CronScheduler {
     const tick = new Date(Math.floor(date.getTime() / 1000) * 1000);
     const logger = this.services.logger.child({ cron: definition.name, tick: tick.toISOString() });
     try {
-      if (!(await claimTick(this.services.platform, definition.name, tick, this.id))) return;
+      const claimed = await claimTick(this.services.platform, definition.name, tick, this.id);
+      if (this.databaseDown) {
+        this.databaseDown = false;
+        this.services.logger.info('database reachable again; cron ticks resume');
+      }
+      if (!claimed) return;
       await definition.run(this.services, tick);
       logger.debug('cron task ran');
     } catch (error) {
-      logger.error({ err: error }, 'cron task failed');
+      if (!isDatabaseUnavailable(error)) {
+        logger.error({ err: error }, 'cron task failed');
+      } else if (!this.databaseDown) {
+        this.databaseDown = true;
+        logger.warn({ err: error }, 'database unavailable; cron ticks are skipped until it returns');
+      }
     }
   }
 }

@@ -7,9 +7,65 @@ interface PostgresErrorFields {
   column?: string;
 }
 
-/** Client-caused Postgres errors, mapped once to typed application errors. Others pass through. */
+/**
+ * Thrown when the pool cannot hand out a connection (refused, not accepting connections,
+ * too many clients, authentication, the pool's connect timeout): whatever Postgres said,
+ * the statement never reached the database.
+ */
+export class DatabaseConnectError extends Error {
+  constructor(cause: unknown) {
+    super(`Could not connect to the database: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = 'DatabaseConnectError';
+  }
+}
+
+/** SQLSTATEs and socket errors that mean the server or the connection went away, not the statement. */
+const connectionLostCodes = new Set([
+  '57P01', // admin_shutdown: terminated by pg_terminate_backend or a fast shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now: starting up or shutting down
+  '53300', // too_many_connections
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+]);
+
+/** What pg throws, without a code, when the socket of a connection in use closes. */
+const connectionLostMessages = [
+  'Connection terminated',
+  'Client has encountered a connection error and is not queryable',
+  'timeout exceeded when trying to connect',
+];
+
+/** True when a failure means the database is unreachable (outage, restart, failover), not a bad statement. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 4; depth++) {
+    if (current instanceof DatabaseConnectError) return true;
+    const code = (current as PostgresErrorFields).code;
+    if (code && (connectionLostCodes.has(code) || code.startsWith('08'))) return true;
+    if (
+      connectionLostMessages.some(
+        (message) => current instanceof Error && current.message.startsWith(message),
+      )
+    )
+      return true;
+    current = current.cause;
+  }
+  return false;
+}
+
+/** Postgres errors, mapped once to typed application errors: client-caused ones and outages. Others pass through. */
 export function mapPostgresError(error: unknown): unknown {
   if (!(error instanceof Error) || error instanceof AppError) return error;
+  if (isDatabaseUnavailable(error)) {
+    return new AppError('database_unavailable', 'The database is not reachable right now; retry shortly', {
+      cause: error,
+    });
+  }
   const { code, constraint, column } = error as PostgresErrorFields;
   const details = constraint ? { constraint } : column ? { column } : undefined;
   switch (code) {

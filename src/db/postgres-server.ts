@@ -2,6 +2,8 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { DatabaseServer } from './database-server.js';
+import { listenWithReconnect } from './postgres-listener.js';
+import { DatabaseConnectError } from './postgres-errors.js';
 
 // Counts and ids of type int8 come back as numbers, as they do from PGlite.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -12,16 +14,26 @@ export function redactUrl(url: string): string {
   return parsed.toString();
 }
 
-export function openPostgresServer(
-  url: string,
-  options: { poolMax: number; logger: Logger },
-): DatabaseServer {
+/** How long a request waits for a connection before it fails as `database_unavailable`. */
+export const defaultConnectTimeoutMs = 5000;
+
+export interface PostgresServerOptions {
+  poolMax: number;
+  logger: Logger;
+  /** Bounds both opening a connection and waiting for a free one in the pool. */
+  connectTimeoutMs?: number;
+}
+
+export function openPostgresServer(url: string, options: PostgresServerOptions): DatabaseServer {
   const label = redactUrl(url);
+  const connectTimeoutMs = options.connectTimeoutMs ?? defaultConnectTimeoutMs;
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolMax,
-    connectionTimeoutMillis: 10_000,
+    connectionTimeoutMillis: connectTimeoutMs,
     idleTimeoutMillis: 30_000,
+    // A network cut without a FIN is noticed by keepalive instead of never.
+    keepAlive: true,
   });
   pool.on('error', (error) =>
     options.logger.warn({ err: error, server: label }, 'idle database client failed'),
@@ -33,65 +45,26 @@ export function openPostgresServer(
       options.logger.debug({ err: error, server: label }, 'database client failed'),
     ),
   );
-  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
+  // Whatever stops the pool from handing out a connection is an outage to the caller
+  // (postgres-errors.ts maps it to 503 database_unavailable), never a statement's fault.
+  const connectingPool = {
+    connect: () =>
+      pool.connect().catch((error: unknown) => {
+        throw new DatabaseConnectError(error);
+      }),
+    end: () => pool.end(),
+    options: pool.options,
+  };
+  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: connectingPool }) });
 
   return {
     kind: 'postgres',
     label,
     db,
-    listen: (channel, onPayload) => listenWithReconnect(url, channel, onPayload, options.logger),
+    listen: (channel, onPayload) =>
+      listenWithReconnect({ url, channel, onPayload, logger: options.logger, connectTimeoutMs }),
     async close() {
       await db.destroy();
     },
-  };
-}
-
-/**
- * LISTEN on a dedicated client that reconnects with backoff when the server goes away.
- * After a reconnect it delivers an empty payload, because notifications sent meanwhile
- * are lost and the subscriber should look for work it missed.
- */
-async function listenWithReconnect(
-  url: string,
-  channel: string,
-  onPayload: (payload: string) => void,
-  logger: Logger,
-): Promise<() => Promise<void>> {
-  let stopped = false;
-  let current: pg.Client | null = null;
-
-  const connect = async (): Promise<void> => {
-    const client = new pg.Client({ connectionString: url });
-    client.on('error', (error) => logger.warn({ err: error, channel }, 'LISTEN connection failed'));
-    client.on('notification', (message) => {
-      if (message.channel === channel) onPayload(message.payload ?? '');
-    });
-    client.on('end', () => {
-      if (current === client) current = null;
-      if (!stopped) void reconnect();
-    });
-    await client.connect();
-    await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
-    current = client;
-  };
-
-  const reconnect = async (): Promise<void> => {
-    for (let delay = 100; !stopped; delay = Math.min(delay * 2, 5000)) {
-      await new Promise((resolve) => setTimeout(resolve, delay));
-      if (stopped) return;
-      try {
-        await connect();
-        onPayload('');
-        return;
-      } catch (error) {
-        logger.debug({ err: error, channel }, 'LISTEN reconnect attempt failed');
-      }
-    }
-  };
-
-  await connect();
-  return async () => {
-    stopped = true;
-    await current?.end().catch(() => undefined);
   };
 }

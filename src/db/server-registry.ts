@@ -1,6 +1,5 @@
-import type { Logger } from 'pino';
 import type { DatabaseServer } from './database-server.js';
-import { openPostgresServer } from './postgres-server.js';
+import { openPostgresServer, type PostgresServerOptions } from './postgres-server.js';
 
 /**
  * The database servers this process talks to: the default one (Postgres or embedded
@@ -12,7 +11,7 @@ export class ServerRegistry {
 
   constructor(
     readonly defaultServer: DatabaseServer,
-    private readonly options: { poolMax: number; logger: Logger },
+    private readonly options: PostgresServerOptions,
   ) {}
 
   serverFor(url: string | null): DatabaseServer {

@@ -14,7 +14,13 @@ describe('error catalogue', () => {
   });
 
   it('answers a client mistake with a 4xx and a failure on our side or upstream with a 5xx', () => {
-    const serverSide: ErrorCode[] = ['internal_error', 'provider_error', 'smtp_error', 'service_unavailable'];
+    const serverSide: ErrorCode[] = [
+      'internal_error',
+      'provider_error',
+      'smtp_error',
+      'service_unavailable',
+      'database_unavailable',
+    ];
     for (const code of errorCodes) {
       const { status } = errorCatalogue[code];
       if (serverSide.includes(code)) expect(status, code).toBeGreaterThanOrEqual(500);

@@ -45,7 +45,19 @@ export const errorCatalogue = {
   provider_error: { status: 502, meaning: 'An external provider (e.g. Google Calendar) refused the request' },
   smtp_error: { status: 502, meaning: "The tenant's SMTP server refused the message" },
   service_unavailable: { status: 503, meaning: 'A database or service this needs is not reachable' },
-} as const satisfies Record<string, { status: number; meaning: string }>;
+  database_unavailable: {
+    status: 503,
+    meaning: 'The database is not reachable right now (restart, failover, outage); retry after Retry-After',
+    retryAfterSeconds: 5,
+  },
+} as const satisfies Record<string, CatalogueEntry>;
+
+interface CatalogueEntry {
+  status: number;
+  meaning: string;
+  /** Sent as the `Retry-After` header: the failure is temporary and the same request may succeed later. */
+  retryAfterSeconds?: number;
+}
 
 export type ErrorCode = keyof typeof errorCatalogue;
 
@@ -53,4 +65,9 @@ export const errorCodes = Object.keys(errorCatalogue) as [ErrorCode, ...ErrorCod
 
 export function statusOf(code: ErrorCode): number {
   return errorCatalogue[code].status;
+}
+
+export function retryAfterOf(code: ErrorCode): number | undefined {
+  const entry: CatalogueEntry = errorCatalogue[code];
+  return entry.retryAfterSeconds;
 }

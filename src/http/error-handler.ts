@@ -4,6 +4,7 @@ import { ZodError } from 'zod';
 import { mapPostgresError } from '../db/postgres-errors.js';
 import { AppError, fieldIssues } from './app-error.js';
 import { failure } from './envelope.js';
+import { retryAfterOf } from './error-catalogue.js';
 import { sendJson } from './send-json.js';
 
 /** Errors raised by body parsing (body-parser sets `type` and `status`). */
@@ -58,6 +59,8 @@ export function errorHandler(options: {
       );
     }
     if (!res.headersSent) {
+      const retryAfter = retryAfterOf(appError.code);
+      if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
       const details =
         options.exposeStack && appError.status >= 500 && error instanceof Error
           ? { stack: error.stack }

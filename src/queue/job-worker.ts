@@ -92,7 +92,12 @@ export class JobWorker {
 
   async start(): Promise<void> {
     // An empty payload also arrives after the LISTEN connection came back: look for missed work.
-    this.unlisten = await this.services.servers.defaultServer.listen(jobsChannel, () => this.wake());
+    // Any notification means the database answers again, so a claim backoff ends early.
+    this.unlisten = await this.services.servers.defaultServer.listen(jobsChannel, () => {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+      this.wake();
+    });
     this.pollTimer = setInterval(() => void this.poll(), this.options.pollMs);
     const shortestLease = Math.min(this.options.leaseMs, ...this.leaseMsByKind.values());
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), Math.max(50, shortestLease / 3));
