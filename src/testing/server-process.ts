@@ -2,7 +2,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '../..');
-const tsx = join(root, 'node_modules/.bin/tsx');
 
 export type LogLine = Record<string, unknown> & { msg?: string };
 
@@ -21,7 +20,9 @@ export interface ServerProcess {
 
 /** Runs `server.ts` as a child process (as deployed), on loopback and a free port. */
 export function startServerProcess(env: Record<string, string>): ServerProcess {
-  const child = spawn(tsx, [join(root, 'server.ts')], {
+  // Node itself, not the `tsx` wrapper: a SIGKILL must reach the server, not orphan it.
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'server.ts')], {
+    cwd: root,
     env: { ...process.env, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

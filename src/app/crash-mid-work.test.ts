@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServerProcess, type ServerProcess } from '../testing/server-process.js';
+import { tenantHandle } from '../testing/job-context.js';
+import { startTestApp, type TestApp, type TestTenant } from '../testing/test-app.js';
+import { testDatabaseKind } from '../testing/test-database.js';
+
+/** `rows` leads with distinct phones and emails. */
+function csvOf(rows: number): string {
+  const lines = ['Name,Mobile,Email'];
+  for (let i = 0; i < rows; i++)
+    lines.push(`Lead ${i},96${String(i).padStart(8, '0')},lead${i}@example.test`);
+  return lines.join('\n') + '\n';
+}
+
+async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; !(await check());) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+// PGlite is embedded in one process: a second process cannot open the same database.
+describe.skipIf(testDatabaseKind === 'pglite')('a process killed with SIGKILL in the middle of work', () => {
+  let t: TestApp;
+  const processes: ServerProcess[] = [];
+
+  /** A web-and-worker process on the test app's database, with a short lease so its work is reclaimed fast. */
+  const startProcess = async () => {
+    const started = startServerProcess({
+      ROLE: 'all',
+      DATABASE_URL: t.database.url!,
+      DATA_DIR: t.database.dataDir,
+      SECRETS_KEY: t.config.secrets.currentKey.toString('base64'),
+      PLATFORM_ADMIN_TOKEN: t.config.platformAdminToken,
+      JOB_LEASE_MS: '1000',
+      JOB_POLL_MS: '200',
+    });
+    processes.push(started);
+    await started.listening;
+    return started;
+  };
+  const kill = async (victim: ServerProcess) => {
+    victim.child.kill('SIGKILL');
+    await victim.exit;
+  };
+
+  beforeAll(async () => {
+    // Web only: the work runs in the child processes.
+    t = await startTestApp({ ROLE: 'web' });
+  });
+  afterAll(async () => {
+    for (const started of processes) started.child.kill('SIGKILL');
+    await Promise.all(processes.map((started) => started.exit));
+    await t?.close();
+  });
+
+  const leadCount = async (tenant: TestTenant) => {
+    const { db } = await tenantHandle(t, tenant.tenant.id);
+    const row = await db
+      .selectFrom('leads')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  };
+
+  it('a background import finishes after a restart: every row counted once, no lead created twice', async () => {
+    const tenant = await t.createTenant('crashimport', { defaultCountry: 'IN' });
+    const rows = 20_000;
+    const accepted = await t.request('/api/crm/leads/import?mode=background&assign=false', {
+      headers: { ...tenant.headers, 'content-type': 'text/csv' },
+      body: csvOf(rows),
+    });
+    expect(accepted.status).toBe(202);
+    const id = accepted.body.data.id as string;
+    const progress = async () => (await t.crm(tenant).get(`/imports/${id}`)).body.data;
+
+    const first = await startProcess();
+    await until(async () => (await progress()).total > 0, 60_000, 'the first committed batch');
+    await kill(first);
+    const atKill = await progress();
+    expect(atKill.status).toBe('running');
+    expect(atKill.total).toBeLessThan(rows);
+
+    await startProcess();
+    await until(async () => (await progress()).status !== 'running', 120_000, 'the import to finish');
+    expect(await progress()).toMatchObject({
+      status: 'completed',
+      total: rows,
+      created: rows,
+      duplicates: 0,
+      failed: 0,
+    });
+    expect(await leadCount(tenant)).toBe(rows);
+  }, 200_000);
+});
