@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServerProcess, type ServerProcess } from '../testing/server-process.js';
 import { tenantHandle } from '../testing/job-context.js';
-import { startTestApp, type TestApp, type TestTenant } from '../testing/test-app.js';
+import { startSmtpSink } from '../testing/smtp-sink.js';
+import { startTestApp, testAdminToken, type TestApp, type TestTenant } from '../testing/test-app.js';
 import { testDatabaseKind } from '../testing/test-database.js';
 
 /** `rows` leads with distinct phones and emails. */
@@ -91,5 +92,77 @@ describe.skipIf(testDatabaseKind === 'pglite')('a process killed with SIGKILL in
       failed: 0,
     });
     expect(await leadCount(tenant)).toBe(rows);
+  }, 200_000);
+
+  it('a campaign killed mid-expansion finishes after a restart: every recipient has one row, no one gets two emails', async () => {
+    const smtp = await startSmtpSink({ user: 'mailer', password: 'secret' });
+    try {
+      const tenant = await t.createTenant('crashmail', { defaultCountry: 'IN' });
+      const secret = await t.request(`/api/platform/tenants/crashmail/secrets/smtp`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${testAdminToken}` },
+        body: {
+          host: '127.0.0.1',
+          port: smtp.port,
+          secure: false,
+          user: 'mailer',
+          password: 'secret',
+          fromAddress: 'sales@crash.test',
+        },
+      });
+      expect(secret.status).toBe(200);
+      const template = await t.crm(tenant).post('/email/templates', {
+        name: 'Hello',
+        subject: 'Hello {{firstName}}',
+        html: '<p>Hi</p><a href="{{unsubscribeUrl}}">Unsubscribe</a>',
+      });
+      expect(template.status).toBe(201);
+      const recipients = 500;
+      const imported = await t.request('/api/crm/leads/import?mode=sync&assign=false', {
+        headers: { ...tenant.headers, 'content-type': 'text/csv' },
+        body: csvOf(recipients),
+      });
+      expect(imported.body.data).toMatchObject({ created: recipients });
+
+      // Batches of 100, one a second: the process is killed while later batches are still unexpanded.
+      const created = await t.crm(tenant).post('/email/campaigns', {
+        name: 'Crash',
+        templateId: template.body.data.id,
+        ratePerMinute: 6000,
+      });
+      expect(created.status).toBe(201);
+      const id = created.body.data.id as string;
+      const campaign = async () => (await t.crm(tenant).get(`/email/campaigns/${id}`)).body.data;
+
+      const first = await startProcess();
+      await until(
+        async () => smtp.received.length > 0 && (await campaign()).progress.total < recipients,
+        60_000,
+        'the first sends, with the expansion unfinished',
+      );
+      await kill(first);
+      expect((await campaign()).progress.total).toBeLessThan(recipients);
+
+      await startProcess();
+      await until(async () => (await campaign()).status === 'completed', 120_000, 'the campaign to finish');
+      const done = await campaign();
+      expect(done.progress).toMatchObject({ total: recipients, queued: 0, skipped: 0, suppressed: 0 });
+      expect(done.progress.sent + done.progress.failed).toBe(recipients);
+
+      const mailsTo = new Map<string, number>();
+      for (const mail of smtp.received) for (const to of mail.to) mailsTo.set(to, (mailsTo.get(to) ?? 0) + 1);
+      expect([...mailsTo.values()].filter((count) => count > 1)).toEqual([]);
+      // Every recipient recorded as sent got its email; one cut off mid-send is failed, never sent twice.
+      const { db } = await tenantHandle(t, tenant.tenant.id);
+      const sent = await db
+        .selectFrom('email_messages')
+        .select('to_address')
+        .where('campaign_id', '=', id)
+        .where('status', '=', 'sent')
+        .execute();
+      for (const { to_address } of sent) expect(mailsTo.get(to_address)).toBe(1);
+    } finally {
+      await smtp.close();
+    }
   }, 200_000);
 });

@@ -47,6 +47,8 @@ export async function startSmtpSink(options: {
       });
     },
   });
+  // A client killed mid-session (a crash test's SIGKILL) resets its connection: not the sink's failure.
+  server.on('error', () => undefined);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.server.address() as AddressInfo).port;
   return {
