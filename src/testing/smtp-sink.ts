@@ -18,6 +18,8 @@ export async function startSmtpSink(options: {
   rejectRecipients?: string[];
 }) {
   const received: ReceivedMail[] = [];
+  /** While set, a message is kept but answered only once it resolves (a sender caught mid-send). */
+  let holding: Promise<void> | undefined;
   const server = new SMTPServer({
     disabledCommands: ['STARTTLS'],
     allowInsecureAuth: true,
@@ -43,7 +45,8 @@ export async function startSmtpSink(options: {
           raw: Buffer.concat(chunks).toString('utf8'),
           user: session.user as string | undefined,
         });
-        callback();
+        if (holding) void holding.then(() => callback());
+        else callback();
       });
     },
   });
@@ -54,6 +57,15 @@ export async function startSmtpSink(options: {
   return {
     port,
     received,
+    /** Keeps the messages that arrive from now on unanswered until the returned function is called. */
+    holdAnswers(): () => void {
+      let release!: () => void;
+      holding = new Promise<void>((resolve) => (release = resolve));
+      return () => {
+        holding = undefined;
+        release();
+      };
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
