@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startServerProcess, type ServerProcess } from '../testing/server-process.js';
 import { tenantHandle } from '../testing/job-context.js';
 import { startSmtpSink } from '../testing/smtp-sink.js';
@@ -49,9 +49,12 @@ describe.skipIf(testDatabaseKind === 'pglite')('a process killed with SIGKILL in
     // Web only: the work runs in the child processes.
     t = await startTestApp({ ROLE: 'web' });
   });
-  afterAll(async () => {
+  // Each test's processes end with it: a survivor would otherwise work on the next test's jobs.
+  afterEach(async () => {
     for (const started of processes) started.child.kill('SIGKILL');
-    await Promise.all(processes.map((started) => started.exit));
+    await Promise.all(processes.splice(0).map((started) => started.exit));
+  });
+  afterAll(async () => {
     await t?.close();
   });
 
