@@ -36,6 +36,8 @@ export interface EmailMessagesTable {
   smtp_response: string | null;
   provider_message_id: string | null;
   sent_at: Date | null;
+  /** Set while a send is with the SMTP server (see `sendEmail`): at most one delivery. */
+  send_started_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }

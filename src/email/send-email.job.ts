@@ -1,4 +1,5 @@
 import type { AppServices } from '../app/services.js';
+import type { TenantDb } from '../db/tenant-database.js';
 import type { JobContext, JobKind, JobPayloads } from '../queue/job-types.js';
 import { PermanentJobError } from '../queue/job-types.js';
 import { isFinalFailure } from '../queue/retry-policy.js';
@@ -23,6 +24,24 @@ export function unsubscribeUrl(
 ): string {
   const token = new UnsubscribeTokens(services.config.secrets.currentKey).create(clientCode, address);
   return `${services.config.publicBaseUrl}/u/${token}`;
+}
+
+const interruptedSend =
+  'The send was interrupted (the process stopped while the SMTP server had it): not sent again, so it cannot arrive twice';
+
+/**
+ * Marks a message as being with the SMTP server; false when an earlier run already had it there
+ * and died before recording the outcome (it may have been delivered).
+ */
+async function startSend(db: TenantDb, id: string): Promise<boolean> {
+  const started = await db
+    .updateTable('email_messages')
+    .set({ send_started_at: new Date() })
+    .where('id', '=', id)
+    .where('send_started_at', 'is', null)
+    .returning('id')
+    .executeTakeFirst();
+  return started !== undefined;
 }
 
 /**
@@ -94,6 +113,10 @@ export async function sendEmail(ctx: SendEmailContext): Promise<{ status: string
         html: renderTemplate(message.html!, variables, true),
         text: message.text === null ? undefined : renderTemplate(message.text, variables),
       };
+  if (!(await startSend(db, message.id))) {
+    await record('failed', { smtp_response: interruptedSend });
+    throw new PermanentJobError(interruptedSend, 'send_interrupted');
+  }
   try {
     const info = await smtp.transporter.sendMail({
       from: fromHeader(smtp.secret),
@@ -104,6 +127,12 @@ export async function sendEmail(ctx: SendEmailContext): Promise<{ status: string
     await record('sent', { smtp_response: info.response, provider_message_id: info.messageId });
     return { status: 'sent' };
   } catch (error) {
+    // The server refused it or could not be reached: not delivered, so a retry may send it.
+    await db
+      .updateTable('email_messages')
+      .set({ send_started_at: null })
+      .where('id', '=', message.id)
+      .execute();
     const failure = classifySmtpError(error);
     if (failure.authFailed) await recordChannelHealth(db, 'email', false, failure.response);
     if (failure.permanent) {

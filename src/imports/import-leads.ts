@@ -1,5 +1,5 @@
 import { parse } from 'csv-parse';
-import type { Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import { z } from 'zod';
 import { isDeadlock } from '../db/retry-on-deadlock.js';
 import type { TenantDb } from '../db/tenant-database.js';
@@ -16,6 +16,22 @@ import type { RowError } from './imports.tables.js';
 export const maxReportedErrors = 1000;
 /** Rows per transaction: big enough to amortise round trips, small enough to keep memory flat. */
 export const importBatchRows = 500;
+/**
+ * The parser turns a whole chunk into records in one go: a 1 MB stored part of junk lines is
+ * ~350,000 records without a break for the event loop. Cut smaller, a chunk parses in milliseconds.
+ */
+const parseChunkBytes = 64 * 1024;
+
+async function* smallChunks(source: AsyncIterable<Buffer | string>): AsyncGenerator<Buffer> {
+  for await (const chunk of source) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    for (let start = 0; start < bytes.length; start += parseChunkBytes)
+      yield bytes.subarray(start, start + parseChunkBytes);
+  }
+}
+
+/** A turn of the event loop: timers (the lease heartbeat) and HTTP run before the next batch. */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export const importReportSchema = z.object({
   rows: z.number().int(),
@@ -26,6 +42,18 @@ export const importReportSchema = z.object({
   errors: z.array(z.object({ line: z.number().int(), reason: z.string() })),
 });
 export type ImportReport = z.infer<typeof importReportSchema>;
+
+/**
+ * Thrown by an import's `commit` when the batch must not be written at all (the import is no
+ * longer this run's, see `ImportOptions.commit`): the batch rolls back and the import stops, with
+ * no row-by-row retry.
+ */
+export class BatchRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BatchRefusedError';
+  }
+}
 
 /** What one batch added, and where in the file it ends. */
 export interface BatchProgress {
@@ -146,7 +174,11 @@ export async function importLeads<Committed>(
   let batch = { rows: [] as Row[], errors: [] as RowError[] };
   const fail = (line: number, reason: string) => batch.errors.push({ line, reason });
   let lastSkippedLine = 0;
-  const parser = source.pipe(
+  // `pipeline`, not `.pipe()`: a source that fails (a stored part that cannot be read) fails the
+  // iteration below, so the import; `.pipe()` leaves its 'error' event unhandled, killing the process.
+  const parser = pipeline(
+    source,
+    smallChunks,
     parse({
       bom: true,
       info: true,
@@ -163,6 +195,8 @@ export async function importLeads<Committed>(
         return undefined;
       },
     }),
+    // The iteration below sees the same error; this callback only keeps it from being unhandled.
+    () => undefined,
   );
 
   /**
@@ -198,6 +232,7 @@ export async function importLeads<Committed>(
     committed.catch(() => undefined);
     const finished = (async () => {
       const { batch: done, value } = await first.catch(async (error: unknown) => {
+        if (error instanceof BatchRefusedError) throw error;
         // Written again alone once the batch before is done, if that one (or a deadlock) failed
         // this attempt; a failure of its own goes row by row.
         await previous?.finished;
@@ -206,7 +241,10 @@ export async function importLeads<Committed>(
           () => true,
         );
         if (!previousFailed && !isDeadlock(error)) return writer.rowByRow();
-        return writer.write().catch(() => writer.rowByRow());
+        return writer.write().catch((again: unknown) => {
+          if (again instanceof BatchRefusedError) throw again;
+          return writer.rowByRow();
+        });
       });
       // Reports stay in file order.
       await previous?.finished;
@@ -236,11 +274,15 @@ export async function importLeads<Committed>(
     beforeWriting = writing?.finished;
     writing = flush(lastLine, bytes, writing);
   };
+  let records = 0;
   try {
     for await (const { record, info } of parser as AsyncIterable<{
       record: string[];
       info: { lines: number; bytes: number };
     }>) {
+      // Skipped rows, rows that all fail validation, or an embedded database that answers in
+      // microtasks would otherwise never give the event loop a turn.
+      if (++records % importBatchRows === 0) await yieldToEventLoop();
       if (!columns) {
         columns = mapColumns(record, options.mapping);
         continue;

@@ -1,13 +1,15 @@
 import { sql, type Selectable } from 'kysely';
 import type { TenantDb } from '../db/tenant-database.js';
 import type { BatchProgress } from './import-leads.js';
-import { maxReportedErrors } from './import-leads.js';
+import { BatchRefusedError, maxReportedErrors } from './import-leads.js';
 import type { Import } from './imports.schemas.js';
 import type { ImportsTable } from './imports.tables.js';
 
 export type ImportRow = Selectable<ImportsTable>;
 
-export function toImport(row: Omit<ImportRow, 'errors' | 'mapping' | 'actor' | 'chunks'>): Import {
+export function toImport(
+  row: Omit<ImportRow, 'errors' | 'mapping' | 'actor' | 'chunks' | 'claimed_by'>,
+): Import {
   return {
     id: row.id,
     status: row.status,
@@ -48,10 +50,36 @@ export async function listImports(db: TenantDb, page: { limit: number; offset: n
   return rows.map(toImport);
 }
 
-/** Adds a committed batch to the import's counts, in the batch's transaction. */
-/** Adds a batch's counts and errors to the import; returns the import as it now is. */
-export async function addBatchProgress(db: TenantDb, id: string, batch: BatchProgress): Promise<ImportRow> {
+/**
+ * Makes `claim` the owner of an unfinished import (a newer run takes over from an older one) and
+ * answers the import as the new owner starts it, or undefined when it is finished.
+ */
+export async function claimImport(db: TenantDb, id: string, claim: string): Promise<ImportRow | undefined> {
   return db
+    .updateTable('imports')
+    .set((eb) => ({
+      status: 'running',
+      claimed_by: claim,
+      started_at: eb.fn.coalesce('started_at', eb.val(new Date())),
+      updated_at: new Date(),
+    }))
+    .where('id', '=', id)
+    .where('status', 'not in', ['completed', 'failed'])
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/**
+ * Adds a batch's counts and errors to the import, in the batch's transaction, if `claim` still
+ * owns it (else the batch is refused and rolls back); returns the import as it now is.
+ */
+export async function addBatchProgress(
+  db: TenantDb,
+  id: string,
+  claim: string,
+  batch: BatchProgress,
+): Promise<ImportRow> {
+  const row = await db
     .updateTable('imports')
     .set((eb) => ({
       total: eb('total', '+', batch.rows),
@@ -67,6 +95,9 @@ export async function addBatchProgress(db: TenantDb, id: string, batch: BatchPro
       updated_at: new Date(),
     }))
     .where('id', '=', id)
+    .where('claimed_by', '=', claim)
     .returningAll()
-    .executeTakeFirstOrThrow();
+    .executeTakeFirst();
+  if (!row) throw new BatchRefusedError(`Import ${id} is no longer this run's: a newer run took it over`);
+  return row;
 }

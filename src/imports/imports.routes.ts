@@ -1,6 +1,6 @@
 import busboy from 'busboy';
 import type { Request } from 'express';
-import type { Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import { z } from 'zod';
 import type { AppServices } from '../app/services.js';
 import { Reply, type ApiRouter } from '../http/api-router.js';
@@ -34,7 +34,8 @@ async function csvStream(req: Request): Promise<{ stream: Readable; fileName?: s
     });
     form.on('error', reject);
     form.on('close', () => reject(new AppError('invalid_file', 'The form has no "file" field')));
-    req.pipe(form);
+    // A request cut mid-upload fails the form (and so the import), never the process.
+    pipeline(req, form, (error) => error && reject(error));
   });
 }
 

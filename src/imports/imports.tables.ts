@@ -27,6 +27,8 @@ export interface ImportsTable {
   failed: Counter;
   errors: ColumnType<RowError[], string | undefined, string>;
   failure: string | null;
+  /** The run that owns the import (its fencing token): only its batches commit. */
+  claimed_by: string | null;
   created_at: ColumnType<Date, Date | undefined, never>;
   started_at: Date | null;
   completed_at: Date | null;

@@ -1,10 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import type { AppServices } from '../app/services.js';
 import { AppError } from '../http/app-error.js';
 import type { JobContext, JobPayloads } from '../queue/job-types.js';
 import { PermanentJobError } from '../queue/job-types.js';
-import { importLeads, type BatchProgress } from './import-leads.js';
+import { BatchRefusedError, importLeads, type BatchProgress } from './import-leads.js';
 import { deleteStoredUpload, readStoredUpload } from './import-upload.js';
-import { addBatchProgress, findImportRow, toImport, type ImportRow } from './imports.repository.js';
+import { addBatchProgress, claimImport, findImportRow, toImport } from './imports.repository.js';
+import type { ImportRow } from './imports.repository.js';
 
 export const importProgressEvent = 'import.progress';
 
@@ -22,33 +24,32 @@ export async function runImport(ctx: RunImportContext) {
   const { handle, services, job, signal } = ctx;
   const { importId } = job.payload;
   const db = handle.db;
-  const row = await findImportRow(db, importId);
-  if (!row) throw new PermanentJobError('No such import', 'not_found');
-  if (row.status === 'completed' || row.status === 'failed') return { status: row.status };
+  // This run's fencing token: from here on, a run still going elsewhere (it lost the job's lease
+  // without noticing) has its next batch refused.
+  const claim = randomUUID();
+  const row = await claimImport(db, importId, claim);
+  if (!row) {
+    const existing = await findImportRow(db, importId);
+    if (!existing) throw new PermanentJobError('No such import', 'not_found');
+    return { status: existing.status };
+  }
 
   const emitRow = (current: ImportRow | undefined) => {
     if (current) services.realtime.emitToTenant(handle.tenant.id, importProgressEvent, toImport(current));
   };
-  const emit = async () => emitRow(await findImportRow(db, importId));
   const finish = async (status: 'completed' | 'failed', failure: string | null) => {
-    await db
+    const done = await db
       .updateTable('imports')
       .set({ status, failure, completed_at: new Date(), updated_at: new Date() })
       .where('id', '=', importId)
-      .execute();
+      .where('claimed_by', '=', claim)
+      .returningAll()
+      .executeTakeFirst();
+    if (!done) return;
     await deleteStoredUpload(services, handle, importId, row.chunks);
-    await emit();
+    emitRow(done);
   };
 
-  await db
-    .updateTable('imports')
-    .set((eb) => ({
-      status: 'running',
-      started_at: eb.fn.coalesce('started_at', eb.val(new Date())),
-      updated_at: new Date(),
-    }))
-    .where('id', '=', importId)
-    .execute();
   try {
     await importLeads(
       { handle, actor: row.actor, events: services.leadEvents },
@@ -58,17 +59,20 @@ export async function runImport(ctx: RunImportContext) {
         mapping: row.mapping,
         afterLine: row.last_line,
         signal,
-        commit: (trx, batch: BatchProgress) => addBatchProgress(trx, importId, batch),
+        commit: (trx, batch: BatchProgress) => addBatchProgress(trx, importId, claim, batch),
         // The import as its batch left it: the next batch may have committed since.
         committed: (_batch, current) => emitRow(current),
       },
     );
   } catch (error) {
+    // A newer run owns the import: it finishes it, whatever this (stale) run's attempt.
+    if (error instanceof BatchRefusedError) throw error;
     // A file the header check let through but the parser refuses cannot succeed on a retry.
     if (error instanceof AppError && error.status < 500) {
       await finish('failed', error.message);
       throw new PermanentJobError(error.message, error.code);
     }
+    // The last attempt leaves the import final, with the counts it reached.
     if (job.attempt >= job.maxAttempts) await finish('failed', (error as Error).message);
     throw error;
   }

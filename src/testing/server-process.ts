@@ -2,7 +2,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '../..');
-const tsx = join(root, 'node_modules/.bin/tsx');
 
 export type LogLine = Record<string, unknown> & { msg?: string };
 
@@ -31,7 +30,8 @@ export function startServerProcess(env: Record<string, string>, command?: string
   };
   const child = command
     ? spawn(command[0]!, command.slice(1), { ...options, cwd: root, detached: true })
-    : spawn(tsx, [join(root, 'server.ts')], options);
+    : // Node itself, not the `tsx` wrapper: a SIGKILL must reach the server, not orphan it.
+      spawn(process.execPath, ['--import', 'tsx', join(root, 'server.ts')], { ...options, cwd: root });
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));
   const exit = new Promise<{ code: number | null; stderr: string }>((resolve) =>

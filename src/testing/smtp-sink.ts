@@ -18,6 +18,8 @@ export async function startSmtpSink(options: {
   rejectRecipients?: string[];
 }) {
   const received: ReceivedMail[] = [];
+  /** While set, a message is kept but answered only once it resolves (a sender caught mid-send). */
+  let holding: Promise<void> | undefined;
   const server = new SMTPServer({
     disabledCommands: ['STARTTLS'],
     allowInsecureAuth: true,
@@ -43,15 +45,27 @@ export async function startSmtpSink(options: {
           raw: Buffer.concat(chunks).toString('utf8'),
           user: session.user as string | undefined,
         });
-        callback();
+        if (holding) void holding.then(() => callback());
+        else callback();
       });
     },
   });
+  // A client killed mid-session (a crash test's SIGKILL) resets its connection: not the sink's failure.
+  server.on('error', () => undefined);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.server.address() as AddressInfo).port;
   return {
     port,
     received,
+    /** Keeps the messages that arrive from now on unanswered until the returned function is called. */
+    holdAnswers(): () => void {
+      let release!: () => void;
+      holding = new Promise<void>((resolve) => (release = resolve));
+      return () => {
+        holding = undefined;
+        release();
+      };
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
