@@ -183,7 +183,8 @@ describe('email', () => {
     const { db } = await tenantHandle(t, acme.tenant.id);
     await db
       .updateTable('email_messages')
-      .set({ status: 'queued' })
+      // Back to never started: the worker's first attempt may have handed it to SMTP already.
+      .set({ status: 'queued', send_started_at: null })
       .where('id', '=', queued.body.data.id)
       .execute();
     await t.request('/api/platform/tenants/acme/secrets/smtp', {
