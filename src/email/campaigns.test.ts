@@ -241,4 +241,42 @@ describe('email campaigns', () => {
     });
     expect(smtp.received.filter((mail) => mail.to[0]!.endsWith('@initech.test'))).toHaveLength(2);
   });
+
+  it('an expansion job that dies (its process killed on the last attempt) ends the campaign instead of leaving it sending', async () => {
+    const hooli = await t.createTenant('hooli', { defaultCountry: 'IN' });
+    const templateId = await setup(hooli);
+    await addLead(hooli, { name: 'Gone Mid', email: 'gone@hooli.test' });
+    // Due later, so no worker takes the job before the test makes it a killed run's.
+    const later = new Date(Date.now() + 3_600_000);
+    const created = await t.crm(hooli).post('/email/campaigns', {
+      name: 'Killed',
+      templateId,
+      sendAt: later.toISOString(),
+    });
+    const id = created.body.data.id as string;
+    await t.app.services.platform
+      .updateTable('jobs')
+      .set((eb) => ({
+        status: 'running',
+        attempts: eb.ref('max_attempts'),
+        locked_by: 'killed-worker',
+        locked_until: new Date(Date.now() - 1000),
+      }))
+      .where('tenant_id', '=', hooli.tenant.id)
+      .where('kind', '=', expandCampaignJob.kind)
+      .execute();
+
+    await expect
+      .poll(async () => (await t.crm(hooli).get(`/email/campaigns/${id}`)).body.data.status, {
+        timeout: 10_000,
+      })
+      .toBe('completed');
+    const job = await t.app.services.platform
+      .selectFrom('jobs')
+      .select(['status', 'last_error'])
+      .where('tenant_id', '=', hooli.tenant.id)
+      .executeTakeFirstOrThrow();
+    expect(job.status).toBe('dead');
+    expect(job.last_error).toContain('Lease expired');
+  });
 });

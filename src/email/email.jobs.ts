@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineJob } from '../queue/job-types.js';
-import { expandCampaign } from './expand-campaign.job.js';
+import { endDeadExpansion, expandCampaign } from './expand-campaign.job.js';
 import { sendEmailOrFailMessage } from './send-email.job.js';
 
 /** The job contract of the email component: its kinds, their payloads and handlers. */
@@ -35,6 +35,7 @@ export const expandCampaignJob = defineJob({
   kind: 'email.expand_campaign',
   payload: expandCampaignPayload,
   handler: expandCampaign,
+  onDead: endDeadExpansion,
 });
 
 export const emailJobs = [sendEmailJob, expandCampaignJob];

@@ -2,7 +2,7 @@ import type { Insertable } from 'kysely';
 import type { AppServices } from '../app/services.js';
 import { listLeads } from '../leads/index.js';
 import type { Lead } from '../leads/index.js';
-import type { EnqueueRequest, JobContext, JobKind, JobPayloads } from '../queue/job-types.js';
+import type { DeadJobContext, EnqueueRequest, JobContext, JobKind, JobPayloads } from '../queue/job-types.js';
 import { PermanentJobError } from '../queue/job-types.js';
 import { inTenantTransaction } from '../tenancy/unit-of-work.js';
 import { batchRunAt, batchSizeOf } from './campaign-batches.js';
@@ -159,4 +159,30 @@ export async function expandCampaign(
   if (!outcome) return { batch, recipients: 0, status: 'cancelled' };
   await reportCampaignProgress(services, handle, campaignId);
   return { batch, recipients: outcome.recipients, queued: outcome.queued.length };
+}
+
+/**
+ * `onDead` of `email.expand_campaign`: a batch that can no longer be expanded ends the campaign's
+ * expansion where it got to, so the campaign completes once the recipients already queued have
+ * their outcomes instead of staying `sending` forever (the dead job keeps the error). A cancelled
+ * or already expanded campaign is left as it is.
+ */
+export async function endDeadExpansion(
+  ctx: DeadJobContext<JobPayloads['email.expand_campaign'], Pick<AppServices, 'resources'>>,
+): Promise<void> {
+  const { handle, services, job } = ctx;
+  const ended = await handle.db
+    .updateTable('email_campaigns')
+    .set({ status: 'sending', expanded_at: new Date(), updated_at: new Date() })
+    .where('id', '=', job.payload.campaignId)
+    .where('status', 'in', ['scheduled', 'sending'])
+    .where('expanded_at', 'is', null)
+    .returning('id')
+    .executeTakeFirst();
+  if (!ended) return;
+  ctx.logger.warn(
+    { campaignId: job.payload.campaignId, batch: job.payload.batch },
+    'campaign expansion ended early: its batch job died',
+  );
+  await reportCampaignProgress(services, handle, job.payload.campaignId);
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppServices } from '../app/services.js';
 import type { JobDefinition } from '../queue/job-types.js';
@@ -158,5 +159,51 @@ describe('import jobs under faults', () => {
       failed: 0,
     });
     expect(await leadCount(tenant)).toBe(rows);
+  });
+
+  it('a process killed during the last attempt: the lease sweep sends the job dead and its onDead fails the import with its counts', async () => {
+    const tenant = await t.createTenant('faultsweep', { defaultCountry: 'IN' });
+    const accepted = await upload(tenant, csvOf(50));
+    expect(accepted.status).toBe(202);
+    const id = accepted.body.data.id as string;
+    const jobId = await importJobId(tenant);
+    // As a run left it when its process was killed: the import mid-run with some batches
+    // counted, the job on its last attempt with a lease nobody renews any more.
+    const { db } = await tenantHandle(t, tenant.tenant.id);
+    await db
+      .updateTable('imports')
+      .set({
+        status: 'running',
+        claimed_by: randomUUID(),
+        total: 20,
+        created: 18,
+        duplicates: 2,
+        last_line: 21,
+      })
+      .where('id', '=', id)
+      .execute();
+    await t.app.services.platform
+      .updateTable('jobs')
+      .set((eb) => ({
+        status: 'running',
+        attempts: eb.ref('max_attempts'),
+        locked_by: 'killed-worker',
+        locked_until: new Date(Date.now() - 1000),
+      }))
+      .where('id', '=', Number(jobId))
+      .execute();
+
+    const worker = await startWorker(t, [runImportJob]);
+    try {
+      const job = await waitForStatus(t, tenant.tenant.id, jobId, 'dead');
+      expect(job.last_error).toContain('Lease expired');
+      await expect.poll(async () => (await importRow(tenant, id)).status, { timeout: 10_000 }).toBe('failed');
+      const done = await importRow(tenant, id);
+      expect(done).toMatchObject({ total: 20, created: 18, duplicates: 2, lastLine: 21 });
+      expect(done.failure).toContain('Lease expired');
+      expect(done.completedAt).not.toBeNull();
+    } finally {
+      await worker.stop();
+    }
   });
 });

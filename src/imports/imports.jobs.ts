@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineJob } from '../queue/job-types.js';
-import { runImport } from './run-import.job.js';
+import { failDeadImport, runImport } from './run-import.job.js';
 
 /** The job contract of the imports component: its kinds, their payloads and handlers. */
 
@@ -16,6 +16,7 @@ export const runImportJob = defineJob({
   kind: 'imports.run',
   payload: runImportPayload,
   handler: runImport,
+  onDead: failDeadImport,
   // A 100,000-row file takes a while; the lease is renewed meanwhile and a retry resumes.
   timeoutMs: 30 * 60_000,
   maxAttempts: 5,

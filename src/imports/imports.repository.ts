@@ -70,6 +70,25 @@ export async function claimImport(db: TenantDb, id: string, claim: string): Prom
 }
 
 /**
+ * Ends an import that is still unfinished as `failed`, whoever claimed it: for a dead job, which
+ * has no live run left to fence out. Answers the import as it ended, or undefined when it was
+ * already final.
+ */
+export async function failUnfinishedImport(
+  db: TenantDb,
+  id: string,
+  failure: string,
+): Promise<ImportRow | undefined> {
+  return db
+    .updateTable('imports')
+    .set({ status: 'failed', failure, completed_at: new Date(), updated_at: new Date() })
+    .where('id', '=', id)
+    .where('status', 'in', ['queued', 'running'])
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/**
  * Adds a batch's counts and errors to the import, in the batch's transaction, if `claim` still
  * owns it (else the batch is refused and rolls back); returns the import as it now is.
  */

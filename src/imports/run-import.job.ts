@@ -1,11 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { AppServices } from '../app/services.js';
 import { AppError } from '../http/app-error.js';
-import type { JobContext, JobPayloads } from '../queue/job-types.js';
+import type { DeadJobContext, JobContext, JobPayloads } from '../queue/job-types.js';
 import { PermanentJobError } from '../queue/job-types.js';
 import { BatchRefusedError, importLeads, type BatchProgress } from './import-leads.js';
 import { deleteStoredUpload, readStoredUpload } from './import-upload.js';
-import { addBatchProgress, claimImport, findImportRow, toImport } from './imports.repository.js';
+import {
+  addBatchProgress,
+  claimImport,
+  failUnfinishedImport,
+  findImportRow,
+  toImport,
+} from './imports.repository.js';
 import type { ImportRow } from './imports.repository.js';
 
 export const importProgressEvent = 'import.progress';
@@ -14,6 +20,19 @@ type RunImportContext = JobContext<
   JobPayloads['imports.run'],
   Pick<AppServices, 'realtime' | 'leadEvents' | 'storage'>
 >;
+type DeadImportContext = DeadJobContext<
+  JobPayloads['imports.run'],
+  Pick<AppServices, 'realtime' | 'storage'>
+>;
+
+/** An import just made final: its stored upload goes, its dashboards hear. */
+async function importFinished(
+  { services, handle }: Pick<DeadImportContext, 'services' | 'handle'>,
+  row: ImportRow,
+): Promise<void> {
+  await deleteStoredUpload(services, handle, row.id, row.chunks);
+  services.realtime.emitToTenant(handle.tenant.id, importProgressEvent, toImport(row));
+}
 
 /**
  * Ingests a stored upload batch by batch. Each batch commits its leads with the import's
@@ -45,9 +64,7 @@ export async function runImport(ctx: RunImportContext) {
       .where('claimed_by', '=', claim)
       .returningAll()
       .executeTakeFirst();
-    if (!done) return;
-    await deleteStoredUpload(services, handle, importId, row.chunks);
-    emitRow(done);
+    if (done) await importFinished(ctx, done);
   };
 
   try {
@@ -72,11 +89,22 @@ export async function runImport(ctx: RunImportContext) {
       await finish('failed', error.message);
       throw new PermanentJobError(error.message, error.code);
     }
-    // The last attempt leaves the import final, with the counts it reached.
+    // The last attempt leaves the import final, with the counts it reached, before the job shows
+    // as dead (`failDeadImport` then finds it final); a run killed on its last attempt never gets
+    // here, and `failDeadImport` finishes it instead.
     if (job.attempt >= job.maxAttempts) await finish('failed', (error as Error).message);
     throw error;
   }
   await finish('completed', null);
   const done = (await findImportRow(db, importId))!;
   return { total: done.total, created: done.created, duplicates: done.duplicates, failed: done.failed };
+}
+
+/**
+ * `onDead` of `imports.run`: an import whose job died without its run finishing it (the process
+ * was killed during the last attempt) ends `failed` with the counts its committed batches reached.
+ */
+export async function failDeadImport(ctx: DeadImportContext): Promise<void> {
+  const done = await failUnfinishedImport(ctx.handle.db, ctx.job.payload.importId, ctx.error);
+  if (done) await importFinished(ctx, done);
 }

@@ -103,6 +103,14 @@ export interface JobContext<P = unknown, D = unknown> {
 }
 
 /**
+ * What `onDead` gets for a job that went dead: a handler's context without the signal (nothing
+ * runs any more), with the job's last error.
+ */
+export interface DeadJobContext<P = unknown, D = unknown> extends Omit<JobContext<P, D>, 'signal'> {
+  error: string;
+}
+
+/**
  * One job kind's contract, as a component's `<component>.jobs.ts` declares it: the kind, the
  * schema its payload must parse with (checked when the worker claims the job: a payload that does
  * not parse goes to the dead letters, never into the handler) and the handler.
@@ -111,6 +119,13 @@ export interface JobDefinition<P = any, D = any> {
   kind: string;
   payload: ZodType<P>;
   handler: (ctx: JobContext<P, D>) => Promise<unknown>;
+  /**
+   * Leaves the job's records final once it is dead: called after its last attempt threw and
+   * after the lease sweep found its last attempt's worker gone (there the handler never got to
+   * finish them). Must be idempotent (the handler may have finished them already); a failure is
+   * logged, never thrown. Not called for a payload that does not parse.
+   */
+  onDead?: (ctx: DeadJobContext<P, D>) => Promise<void>;
   /** Lease held while running, renewed by heartbeat (default 30 s). */
   leaseMs?: number;
   maxAttempts?: number;

@@ -5,6 +5,7 @@ import type { AppServices } from '../app/services.js';
 import type { QueueConfig } from '../config/config.js';
 import type { JobContext, JobDefinition } from './job-types.js';
 import { PermanentJobError } from './job-types.js';
+import { runOnDead } from './dead-jobs.js';
 import { jobsChannel } from './postgres-job-queue.js';
 import { defaultRetryPolicy, failureOutcome, JobTimeoutError, type RetryPolicy } from './retry-policy.js';
 import {
@@ -15,6 +16,7 @@ import {
   renewLeases,
   type ClaimedJob,
   type Completion,
+  type DeadJob,
   type WrittenOutcome,
 } from './worker.repository.js';
 
@@ -59,6 +61,10 @@ export class JobWorker {
   private readonly capacity: number;
   private readonly runs = new Set<Promise<void>>();
   private pending: Completion[] = [];
+  /** Jobs whose last attempt failed here, by id, until their `dead` outcome is written. */
+  private readonly dying = new Map<number, ClaimedJob>();
+  /** `onDead` calls under way (stop waits for them). */
+  private readonly deadCalls = new Set<Promise<void>>();
   private flushing: Promise<void> | null = null;
   private flushScheduled = false;
   private claiming: Promise<void> | null = null;
@@ -131,6 +137,7 @@ export class JobWorker {
       this.release(unfinished.map((entry) => entry.job.id)),
       Promise.race([this.flush(), sleep(this.options.shutdownGraceMs)]),
     ]);
+    await Promise.race([Promise.allSettled([...this.deadCalls]), sleep(this.options.shutdownGraceMs)]);
     this.logger.info('job worker stopped');
   }
 
@@ -209,8 +216,10 @@ export class JobWorker {
   private async poll(): Promise<void> {
     if (this.retryTimer) return;
     try {
-      const reclaimed = await reclaimExpiredLeases(this.db);
+      const { reclaimed, dead } = await reclaimExpiredLeases(this.db);
       if (reclaimed > 0) this.logger.warn({ reclaimed }, 'reclaimed jobs whose lease expired');
+      // Their worker is gone: nothing else will finish their records.
+      for (const job of dead) this.settleDead(job);
     } catch (error) {
       this.logger.warn({ err: error }, 'sweeping expired leases failed');
     }
@@ -330,6 +339,7 @@ export class JobWorker {
     } catch (error) {
       const outcome = failureOutcome(error, job.attempt, job.maxAttempts, this.retryPolicy);
       completion = { ...identity, ...outcome };
+      if (outcome.status === 'dead' && !entry.abandoned) this.dying.set(job.id, job);
       if (!entry.abandoned) {
         const level = outcome.status === 'dead' ? 'error' : 'warn';
         jobLogger()[level]({ err: error, attempt: job.attempt, outcome: outcome.status }, 'job failed');
@@ -357,6 +367,7 @@ export class JobWorker {
           const written = await completeJobs(this.db, this.id, batch);
           failures = 0;
           this.announce(written);
+          this.settleWrittenDeaths(batch, written);
         } catch (error) {
           this.pending.unshift(...batch);
           failures++;
@@ -369,6 +380,22 @@ export class JobWorker {
       this.flushing = null;
     });
     return this.flushing;
+  }
+
+  /** Dead outcomes this worker wrote get their kind's `onDead`; fenced-out ones belong to another run. */
+  private settleWrittenDeaths(batch: Completion[], written: WrittenOutcome[]): void {
+    for (const { completion: c } of written) {
+      const job = this.dying.get(c.id);
+      if (c.status === 'dead' && job) this.settleDead({ ...job, error: c.error });
+    }
+    for (const c of batch) this.dying.delete(c.id);
+  }
+
+  private settleDead(job: DeadJob): void {
+    const call = runOnDead(this.services, this.definitions.get(job.kind), job, this.logger).finally(() =>
+      this.deadCalls.delete(call),
+    );
+    this.deadCalls.add(call);
   }
 
   private announce(written: WrittenOutcome[]): void {

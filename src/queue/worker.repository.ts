@@ -61,7 +61,7 @@ interface ClaimedRow {
 }
 
 /** `claim_jobs` renames the tenant's columns that clash with a job's (`tenant_name`, `tenant_created_at`, …). */
-function tenantOf(row: ClaimedRow): Tenant {
+function tenantOf(row: Omit<ClaimedRow, 'timeout_ms'>): Tenant {
   return toTenant({
     id: row.tenant_id,
     client_code: row.client_code!,
@@ -150,24 +150,56 @@ export async function releaseJobs(db: Kysely<any>, workerId: string, ids: number
   return Number(result.numAffectedRows ?? 0);
 }
 
+/** A job the lease sweep sent to `dead`, with its tenant, for its kind's `onDead`. */
+export interface DeadJob {
+  id: number;
+  tenant: Tenant;
+  kind: string;
+  payload: unknown;
+  attempt: number;
+  maxAttempts: number;
+  error: string;
+}
+
 /**
  * Jobs whose lease expired (their worker died or hung) go back to the queue, the attempt
- * counted and recorded, or to `dead` when it was their last.
+ * counted and recorded, or to `dead` when it was their last. Answers how many were swept and
+ * the dead ones.
  */
-export async function reclaimExpiredLeases(db: Kysely<any>): Promise<number> {
-  const result = await sql`
-    update platform.jobs j set
-      status = case when j.attempts >= j.max_attempts then 'dead' else 'queued' end,
-      finished_at = case when j.attempts >= j.max_attempts then now() end,
-      run_at = now(),
-      last_error = 'Lease expired: worker ' || coalesce(j.locked_by, '?') || ' stopped renewing it',
-      errors = j.errors || jsonb_build_array(jsonb_build_object('attempt', j.attempts, 'at', now(),
-        'error', 'Lease expired: worker ' || coalesce(j.locked_by, '?') || ' stopped renewing it',
-        'code', 'lease_expired')),
-      locked_by = null,
-      locked_until = null
-    where j.id in (select id from platform.jobs where status = 'running' and locked_until < now()
-                   for update skip locked)
+export async function reclaimExpiredLeases(db: Kysely<any>): Promise<{ reclaimed: number; dead: DeadJob[] }> {
+  const { rows } = await sql<SweptRow>`
+    with swept as (
+      update platform.jobs j set
+        status = case when j.attempts >= j.max_attempts then 'dead' else 'queued' end,
+        finished_at = case when j.attempts >= j.max_attempts then now() end,
+        run_at = now(),
+        last_error = 'Lease expired: worker ' || coalesce(j.locked_by, '?') || ' stopped renewing it',
+        errors = j.errors || jsonb_build_array(jsonb_build_object('attempt', j.attempts, 'at', now(),
+          'error', 'Lease expired: worker ' || coalesce(j.locked_by, '?') || ' stopped renewing it',
+          'code', 'lease_expired')),
+        locked_by = null,
+        locked_until = null
+      where j.id in (select id from platform.jobs where status = 'running' and locked_until < now()
+                     for update skip locked)
+      returning j.id, j.status, j.kind, j.payload, j.attempts, j.max_attempts, j.last_error, j.tenant_id
+    )
+    select s.*, t.client_code, t.name as tenant_name, t.status as tenant_status, t.timezone,
+      t.default_country, t.data_location, t.created_at as tenant_created_at,
+      t.updated_at as tenant_updated_at
+    from swept s left join platform.tenants t on s.status = 'dead' and t.id = s.tenant_id
   `.execute(db);
-  return Number(result.numAffectedRows ?? 0);
+  const dead = rows
+    .filter((row) => row.status === 'dead' && row.client_code !== null)
+    .map((row) => ({
+      id: row.id,
+      kind: row.kind,
+      payload: row.payload,
+      attempt: row.attempts,
+      maxAttempts: row.max_attempts,
+      error: row.last_error,
+      tenant: tenantOf(row),
+    }));
+  return { reclaimed: rows.length, dead };
 }
+
+type SweptRow = Omit<ClaimedRow, 'timeout_ms'> & { status: string; last_error: string };
