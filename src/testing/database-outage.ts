@@ -142,7 +142,8 @@ function countBackends(role: string, database: string, condition: string): Promi
   });
 }
 
-async function stopWithin(server: ServerProcess, ms: number): Promise<void> {
+/** SIGTERM, and SIGKILL if the process has not exited after `ms`. */
+export async function stopWithin(server: ServerProcess, ms: number): Promise<void> {
   const timer = setTimeout(() => server.child.kill('SIGKILL'), ms);
   try {
     await server.stop();
