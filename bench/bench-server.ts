@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../src/testing/test-database.js';
 import { testRedisUrl } from '../src/testing/test-redis.js';
 import { startCpuMeasurement, type CpuPerRequest } from './lib/cpu.js';
+import { freePort } from '../src/testing/free-port.js';
 
 const adminToken = 'bench-platform-admin-token-0123456789';
 const root = join(import.meta.dirname, '..');
@@ -24,17 +24,6 @@ export interface BenchServer {
   /** Starts `server.ts` with ROLE=worker (and Redis) on the same database and secrets key; answers its stop. */
   startWorker(env?: Record<string, string>): () => Promise<void>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**

@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { io as connectClient, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp, type TestTenant } from '../testing/test-app.js';
 import { testDatabaseKind } from '../testing/test-database.js';
 import { redisForTests, testRedisUrl } from '../testing/test-redis.js';
+import { freePort } from '../testing/free-port.js';
 
 /** A connected dashboard client that records every event it receives. */
 async function dashboard(
@@ -134,15 +135,6 @@ describe.runIf(testDatabaseKind === 'postgres')('realtime across instances (Redi
     await client.waitFor(({ event, lead: got }) => event === 'lead.created' && got.id === lead.id);
   });
 });
-
-/** A free TCP port on loopback. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** A private `redis-server` on its own port (never the shared one), leading its own process group. */
 async function startPrivateRedis(port: number): Promise<ChildProcess> {

@@ -151,13 +151,7 @@ export async function releaseJobs(db: Kysely<any>, workerId: string, ids: number
 }
 
 /** A job the lease sweep sent to `dead`, with its tenant, for its kind's `onDead`. */
-export interface DeadJob {
-  id: number;
-  tenant: Tenant;
-  kind: string;
-  payload: unknown;
-  attempt: number;
-  maxAttempts: number;
+export interface DeadJob extends Omit<ClaimedJob, 'timeoutMs'> {
   error: string;
 }
 
