@@ -38,6 +38,7 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
     NODE_ENV: 'production',
     HOST: '127.0.0.1',
     PORT: String(port),
+    PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
     // Errors only, shown: a crash or a 5xx is seen in the bench's output, the access lines are not.
     LOG_LEVEL: 'error',
     DATABASE_URL: database.url!,

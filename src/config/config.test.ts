@@ -37,10 +37,11 @@ describe('loadConfig', () => {
     expect(named).toEqual(['DATABASE_URL', 'LOG_LEVEL', 'PORT', 'REDIS_URL', 'ROLE']);
   });
 
-  it('requires SECRETS_KEY and PLATFORM_ADMIN_TOKEN in production', () => {
+  it('requires SECRETS_KEY, PLATFORM_ADMIN_TOKEN and PUBLIC_BASE_URL in production', () => {
     const problems = problemsOf({ NODE_ENV: 'production', DATA_DIR: tempDir() });
     expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual([
       'PLATFORM_ADMIN_TOKEN',
+      'PUBLIC_BASE_URL',
       'SECRETS_KEY',
     ]);
   });
@@ -52,7 +53,11 @@ describe('loadConfig', () => {
     expect(problemsOf({ ROLE: 'worker', REDIS_URL: 'redis://127.0.0.1:6379', DATA_DIR: tempDir() })).toEqual(
       [],
     );
-    const production = { NODE_ENV: 'production', SECRETS_KEY: Buffer.alloc(32, 1).toString('base64') };
+    const production = {
+      NODE_ENV: 'production',
+      SECRETS_KEY: Buffer.alloc(32, 1).toString('base64'),
+      PUBLIC_BASE_URL: 'https://crm.example.com',
+    };
     const web = { ...production, ROLE: 'web', PLATFORM_ADMIN_TOKEN: 'a'.repeat(24), DATA_DIR: tempDir() };
     expect(loadConfig(web).warnings).toEqual([expect.stringMatching(/REDIS_URL is not set with ROLE=web/)]);
     expect(loadConfig({ ...web, REDIS_URL: 'redis://127.0.0.1:6379' }).warnings).toEqual([]);

@@ -81,6 +81,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const production = env.NODE_ENV === 'production';
   if (production && !env.SECRETS_KEY) problems.push('SECRETS_KEY: required in production');
   if (production && !env.PLATFORM_ADMIN_TOKEN) problems.push('PLATFORM_ADMIN_TOKEN: required in production');
+  if (production && !env.PUBLIC_BASE_URL) {
+    problems.push('PUBLIC_BASE_URL: required in production (the unsubscribe links in emails)');
+  }
 
   const currentKey = env.SECRETS_KEY ? decodeKey('SECRETS_KEY', env.SECRETS_KEY, problems) : null;
   const previousKeys = env.SECRETS_KEYS_PREVIOUS.map((key, index) =>

@@ -9,6 +9,9 @@ import { expandCampaignJob, sendEmailJob } from './email.jobs.js';
 
 const admin = { authorization: `Bearer ${testAdminToken}` };
 
+/** RFC 8058 one-click unsubscribe: the POST a mail client sends to the List-Unsubscribe URL. */
+const oneClick = { method: 'POST', body: 'List-Unsubscribe=One-Click' };
+
 describe('email campaigns', () => {
   let t: TestApp;
   let smtp: Awaited<ReturnType<typeof startSmtpSink>>;
@@ -112,7 +115,7 @@ describe('email campaigns', () => {
     await addLead(acme, { name: 'Cold Lead', email: 'cold@example.test', tags: ['cold'] });
     // Ravi unsubscribed from an earlier email.
     const ravisLink = new URL(unsubscribeUrl(t.app.services, 'acme', 'ravi@example.test'));
-    expect((await t.request(ravisLink.pathname)).status).toBe(200);
+    expect((await t.request(ravisLink.pathname, oneClick)).status).toBe(200);
 
     const created = await t.crm(acme).post('/email/campaigns', {
       name: 'VIP offer',
@@ -164,7 +167,7 @@ describe('email campaigns', () => {
     expect(body).toContain('Hi Asha, 20% off.');
     const link = /List-Unsubscribe:\s+<(https:\/\/crm\.example\.test\/u\/[\w.-]+)>/.exec(mails[0]!.raw)?.[1];
     expect(body).toContain(`href="${link}"`);
-    expect((await t.request(new URL(link!).pathname)).status).toBe(200);
+    expect((await t.request(new URL(link!).pathname, oneClick)).status).toBe(200);
     const suppressions = (await t.crm(acme).get('/email/suppressions')).body.data as {
       address: string;
       reason: string;

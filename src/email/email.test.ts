@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobWorker } from '../queue/job-worker.js';
 import { startWorker, waitForIdle } from '../testing/job-queue.js';
@@ -7,8 +8,17 @@ import { startTestApp, testAdminToken, type TestApp, type TestTenant } from '../
 import { renderTemplate } from './render-template.js';
 import { smtpTransportsOf } from './smtp-transports.js';
 import { sendEmailJob } from './email.jobs.js';
+import { unsubscribeUrl } from './send-email.job.js';
 
 const admin = { authorization: `Bearer ${testAdminToken}` };
+/** What a mail client sends for RFC 8058 one-click unsubscribe (and the confirmation page's form). */
+const oneClick = {
+  method: 'POST',
+  headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  body: 'List-Unsubscribe=One-Click',
+};
+/** The secrets key before the last rotation, still configured in SECRETS_KEYS_PREVIOUS. */
+const previousKey = randomBytes(32);
 
 describe('email', () => {
   let t: TestApp;
@@ -48,7 +58,11 @@ describe('email', () => {
       password: 'right-password',
       rejectRecipients: ['ghost@example.test'],
     });
-    t = await startTestApp({ PUBLIC_BASE_URL: 'https://crm.example.test', ROLE: 'web' });
+    t = await startTestApp({
+      PUBLIC_BASE_URL: 'https://crm.example.test',
+      ROLE: 'web',
+      SECRETS_KEYS_PREVIOUS: previousKey.toString('base64'),
+    });
     worker = await startWorker(t, [sendEmailJob]);
     acme = await t.createTenant('acme');
   });
@@ -141,7 +155,17 @@ describe('email', () => {
 
     const path = new URL(link!).pathname;
     expect((await t.request(path.slice(0, -3) + 'xyz')).status).toBe(404);
-    const unsubscribed = await t.request(path);
+    // A mail scanner checking the link, or a person opening it, only sees the confirmation.
+    const suppressionsNow = async () => (await t.crm(acme).get('/email/suppressions')).body.data;
+    expect((await t.request(path, { method: 'HEAD' })).status).toBe(200);
+    expect(await suppressionsNow()).toEqual([]);
+    const confirmation = await t.request(path);
+    expect(confirmation.status).toBe(200);
+    expect(await suppressionsNow()).toEqual([]);
+    expect(confirmation.text).toMatch(/<form method="post">/);
+    expect(confirmation.text).toContain('<input type="hidden" name="List-Unsubscribe" value="One-Click">');
+
+    const unsubscribed = await t.request(path, oneClick);
     expect(unsubscribed.status).toBe(200);
     expect(unsubscribed.text).toContain('lead@example.test will no longer receive emails');
     const suppressions = await t.crm(acme).get('/email/suppressions');
@@ -152,6 +176,25 @@ describe('email', () => {
     expect(again.job).toMatchObject({ status: 'succeeded', result: { status: 'suppressed' } });
     expect(again.message.status).toBe('suppressed');
     expect(smtp.received.length).toBe(before);
+  });
+
+  it('honours links signed with a previous secrets key after a rotation', async () => {
+    /** The link a server with this secrets key put in its emails. */
+    const linkSignedWith = (currentKey: Buffer, address: string) => {
+      const config = { ...t.app.services.config, secrets: { currentKey, previousKeys: [] } };
+      return new URL(unsubscribeUrl({ config }, 'acme', address)).pathname;
+    };
+    expect((await t.request(linkSignedWith(previousKey, 'rotated@example.test'), oneClick)).status).toBe(200);
+    const { db } = await tenantHandle(t, acme.tenant.id);
+    const suppressed = await db
+      .selectFrom('email_suppressions')
+      .select('reason')
+      .where('address', '=', 'rotated@example.test')
+      .executeTakeFirst();
+    expect(suppressed).toEqual({ reason: 'unsubscribed' });
+
+    const retired = linkSignedWith(randomBytes(32), 'retired@example.test');
+    expect((await t.request(retired, oneClick)).status).toBe(404);
   });
 
   it('records a rejected recipient with the SMTP response and suppresses it as bounced', async () => {

@@ -22,7 +22,7 @@ export function unsubscribeUrl(
   clientCode: string,
   address: string,
 ): string {
-  const token = new UnsubscribeTokens(services.config.secrets.currentKey).create(clientCode, address);
+  const token = new UnsubscribeTokens(services.config.secrets).create(clientCode, address);
   return `${services.config.publicBaseUrl}/u/${token}`;
 }
 
