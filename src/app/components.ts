@@ -17,7 +17,7 @@ import { whatsappComponent } from '../whatsapp/whatsapp.component.js';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { platformAuth } from '../auth/platform-auth.js';
 import { FallbackWindows, MemoryWindows, tenantRateLimit } from '../auth/rate-limit.js';
-import { requireScope, tenantAuth } from '../auth/tenant-auth.js';
+import { requireScope, tenantAuth, type ApiScope } from '../auth/tenant-auth.js';
 import { ApiRouter } from '../http/api-router.js';
 import type { Component, Routers } from './component.js';
 import type { AppServices } from './services.js';
@@ -50,7 +50,7 @@ export function buildRouters(services: AppServices, registry: OpenAPIRegistry): 
     ...config.rateLimit,
     windows: redis ? new FallbackWindows(redis, windowMs) : new MemoryWindows(windowMs),
   });
-  const tenantFamily = (base: string, tag: string, scope: 'crm' | 'automations') =>
+  const tenantFamily = (base: string, tag: string, scope: ApiScope) =>
     new ApiRouter(base, registry, {
       tag,
       security: 'tenant',

@@ -114,13 +114,20 @@ export function tenantAuth(authenticator: ApiKeyAuthenticator): RequestHandler {
   };
 }
 
+export type ApiScope = 'crm' | 'automations';
+
+/** Whether a key's scopes grant `scope` (`*` grants every scope). */
+export function hasScope(scopes: readonly string[], scope: ApiScope): boolean {
+  return scopes.includes('*') || scopes.includes(scope);
+}
+
+export const lacksScope = (scope: ApiScope) =>
+  new AppError('forbidden', `This API key lacks the '${scope}' scope`);
+
 /** Requires the caller's key to carry `scope` (or `*`). */
-export function requireScope(scope: 'crm' | 'automations'): RequestHandler {
+export function requireScope(scope: ApiScope): RequestHandler {
   return (req, _res, next) => {
-    const scopes = req.caller?.apiKey.scopes ?? [];
-    if (!scopes.includes('*') && !scopes.includes(scope)) {
-      throw new AppError('forbidden', `This API key lacks the '${scope}' scope`);
-    }
+    if (!hasScope(req.caller?.apiKey.scopes ?? [], scope)) throw lacksScope(scope);
     next();
   };
 }

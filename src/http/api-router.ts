@@ -49,6 +49,11 @@ export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z
   hot?: boolean;
   /** The body arrives as raw bytes up to this size (e.g. `'3mb'`) instead of parsed JSON. */
   rawBody?: string;
+  /**
+   * Runs after the router's middleware, for a requirement of this route alone, e.g. the scope
+   * of an alias mounted on another family's router (`requireScope('automations')` on `/api/crm`).
+   */
+  middleware?: RequestHandler[];
   handler: (input: RouteInput<z.infer<P>, z.infer<Q>, z.infer<B>>) => Promise<unknown>;
 }
 
@@ -102,11 +107,12 @@ export class ApiRouter {
       if (result instanceof Reply) sendJson(res, result.status, success(result.data));
       else sendJson(res, status, success(result ?? null));
     };
-    this.express[spec.method](spec.path, handle);
+    const routeMiddleware = spec.middleware ?? [];
+    this.express[spec.method](spec.path, ...routeMiddleware, handle);
     this.mounted.push({
       method: spec.method,
       path: this.base + spec.path,
-      handlers: [...(this.options.middleware ?? []), handle],
+      handlers: [...(this.options.middleware ?? []), ...routeMiddleware, handle],
       hot: spec.hot ?? false,
       rawBody: spec.rawBody,
     });

@@ -1,11 +1,12 @@
 import { createAdapter } from '@socket.io/redis-adapter';
 import type { Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
-import { Server } from 'socket.io';
-import type { ApiKeyAuthenticator } from '../auth/tenant-auth.js';
+import { Server, type Socket } from 'socket.io';
+import { hasScope, lacksScope, type ApiKeyAuthenticator } from '../auth/tenant-auth.js';
 import { toAppError } from '../http/error-handler.js';
 import { duplicateRedis, type RedisClient } from '../redis/redis-client.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
+import type { TenantChanges } from '../tenancy/tenant-changes.js';
 
 export const tenantRoom = (tenantId: string) => `tenant:${tenantId}`;
 
@@ -15,14 +16,17 @@ const subRoom = (tenantId: string, room: string) => `${tenantRoom(tenantId)}:${r
 export type SubscriptionCheck = (handle: TenantHandle, id: string) => Promise<boolean>;
 
 /**
- * Socket.IO: dashboards authenticate in the handshake (`auth: { clientCode, apiKey }`)
- * and join their tenant's room only. With Redis, rooms span every node, and a process
+ * Socket.IO: dashboards authenticate in the handshake (`auth: { clientCode, apiKey }`) with a
+ * key carrying the `crm` scope, and join their tenant's room only. When a tenant changes (key
+ * revoked, tenant suspended or deleted) its sockets on this process are authenticated again and
+ * those refused are disconnected. With Redis, rooms span every node, and a process
  * without an HTTP server (a worker) still reaches clients connected elsewhere.
  */
 export class Realtime {
   readonly io: Server;
   private readonly adapterClients: RedisClient[] = [];
   private readonly subscriptionChecks = new Map<string, SubscriptionCheck>();
+  private stopWatchingChanges: () => void = () => undefined;
 
   private attached = false;
 
@@ -32,6 +36,7 @@ export class Realtime {
 
   static async create(options: {
     authenticator: ApiKeyAuthenticator;
+    changes: TenantChanges;
     corsOrigins: string[];
     redis?: RedisClient;
     /** The adapter's channel prefix: deployments (or test runs) sharing one Redis use their own. */
@@ -48,10 +53,15 @@ export class Realtime {
       realtime.adapterClients.push(pub, sub);
       io.adapter(createAdapter(publishingQuietly(pub), sub, { key: options.redisKey }));
     }
-    io.use(async (socket, next) => {
+    const authenticate = async (socket: Socket) => {
       const auth = socket.handshake.auth as { clientCode?: string; apiKey?: string };
+      const caller = await options.authenticator.authenticate(auth.clientCode, auth.apiKey);
+      if (!hasScope(caller.apiKey.scopes, 'crm')) throw lacksScope('crm');
+      return caller;
+    };
+    io.use(async (socket, next) => {
       try {
-        const caller = await options.authenticator.authenticate(auth.clientCode, auth.apiKey);
+        const caller = await authenticate(socket);
         socket.data.tenantId = caller.handle.tenant.id;
         socket.data.handle = caller.handle;
         next();
@@ -59,6 +69,19 @@ export class Realtime {
         const appError = toAppError(error);
         next(Object.assign(new Error(appError.message), { data: { code: appError.code } }));
       }
+    });
+    const reauthenticate = (socket: Socket) =>
+      authenticate(socket).catch((error: unknown) => {
+        // Fails closed: a socket whose key cannot be confirmed now reconnects and authenticates anew.
+        const appError = toAppError(error);
+        if (appError.status >= 500) options.logger.warn({ err: error }, 'realtime re-authentication failed');
+        socket.disconnect(true);
+      });
+    realtime.stopWatchingChanges = options.changes.subscribe((tenantId) => {
+      // After the current listeners ran, so the authenticator's cache has dropped the tenant's keys.
+      queueMicrotask(() => {
+        for (const socket of realtime.socketsOf(tenantId)) void reauthenticate(socket);
+      });
     });
     io.on('connection', (socket) => {
       const tenantId = socket.data.tenantId as string;
@@ -95,6 +118,14 @@ export class Realtime {
     this.attached = true;
   }
 
+  /** This process's sockets of the tenant (of every tenant for `null`). */
+  private socketsOf(tenantId: string | null): Socket[] {
+    const namespace = this.io.of('/');
+    if (tenantId === null) return [...namespace.sockets.values()];
+    const ids = namespace.adapter.rooms.get(tenantRoom(tenantId)) ?? new Set<string>();
+    return [...ids].flatMap((id) => namespace.sockets.get(id) ?? []);
+  }
+
   emitToTenant(tenantId: string, event: string, payload: unknown): void {
     this.emitToRoom(tenantRoom(tenantId), event, payload);
   }
@@ -120,6 +151,7 @@ export class Realtime {
   }
 
   async close(): Promise<void> {
+    this.stopWatchingChanges();
     // A Socket.IO server that never attached to HTTP (worker, CLI) has no engine to close.
     if (this.attached) await this.io.close();
     await Promise.allSettled(this.adapterClients.map((client) => client.quit()));

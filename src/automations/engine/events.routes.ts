@@ -1,11 +1,15 @@
 import type { AppServices } from '../../app/services.js';
+import { requireScope } from '../../auth/tenant-auth.js';
 import { Reply, type ApiRouter } from '../../http/api-router.js';
 import { callerOf } from '../../http/request-context.js';
 import { normalisePhone } from '../../leads/index.js';
 import { eventBodySchema, eventResultSchema } from './event.schemas.js';
 import { handleEvent } from './handle-event.js';
 
-/** `POST <router>/…events`: on the automations router, and its alias on the CRM router. */
+/**
+ * `POST <router>/…events`: on the automations router, and its alias on the CRM router. It runs
+ * automation rules, so it requires the `automations` scope wherever it is mounted.
+ */
 export function registerEventRoute(router: ApiRouter, path: string, services: AppServices): void {
   router.route({
     method: 'post',
@@ -18,6 +22,7 @@ export function registerEventRoute(router: ApiRouter, path: string, services: Ap
     response: eventResultSchema,
     status: 202,
     hot: true,
+    middleware: [requireScope('automations')],
     handler: async ({ req, body }) => {
       const { handle } = callerOf(req);
       const phone = body.phone ? normalisePhone(body.phone, handle.tenant.defaultCountry) : null;
