@@ -1,13 +1,6 @@
-const placeholder = /\{\{\s*([\w.]+)\s*\}\}/g;
+import { absent, ownValueAt } from './template-lookup.js';
 
-function lookup(variables: Record<string, unknown>, path: string): unknown {
-  let value: unknown = variables;
-  for (const part of path.split('.')) {
-    if (value === null || typeof value !== 'object') return undefined;
-    value = (value as Record<string, unknown>)[part];
-  }
-  return value;
-}
+const placeholder = /\{\{\s*([\w.]+)\s*\}\}/g;
 
 export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
@@ -16,8 +9,8 @@ export function escapeHtml(value: string): string {
 /** Replaces `{{ name }}` / `{{ lead.firstName }}`; a missing variable renders empty. */
 export function renderTemplate(template: string, variables: Record<string, unknown>, html = false): string {
   return template.replace(placeholder, (_match, path: string) => {
-    const value = lookup(variables, path);
-    const text = value === undefined || value === null ? '' : String(value);
+    const value = ownValueAt(variables, path.split('.'));
+    const text = value === absent || value === undefined || value === null ? '' : String(value);
     return html ? escapeHtml(text) : text;
   });
 }

@@ -8,7 +8,7 @@ import { jobContext } from '../../testing/job-context.js';
 import { startTestApp, type TestApp, type TestTenant } from '../../testing/test-app.js';
 import { callWebhook } from './call-webhook.job.js';
 import type { CallWebhookPayload } from './external-actions.js';
-import { internalUrlProblem, isInternalAddress } from './webhook-address.js';
+import { internalUrlProblem, isInternalAddress, publicOnlyLookup } from './webhook-address.js';
 import { verifySignature } from './webhook-signing.js';
 
 interface Received {
@@ -119,6 +119,30 @@ describe('call_webhook job', () => {
   });
 });
 
+/** Internal addresses in the spellings a hand-written list missed (issue 15), as URL hosts. */
+const evasiveHosts = [
+  '[::127.0.0.1]',
+  '[::ffff:0:127.0.0.1]',
+  '[64:ff9b::127.0.0.1]',
+  '[64:ff9b:1::a00:1]',
+  '[2002:7f00:1::1]',
+  // Teredo: server 65.54.227.120, client 127.0.0.1 (stored inverted).
+  '[2001:0:4136:e378:8000:63bf:80ff:fffe]',
+  '[2001:db8::1]',
+  '[100::1]',
+  '198.18.0.1',
+  '192.0.2.1',
+  '203.0.113.9',
+];
+/** Public addresses, some reached through an IPv6 translation or tunnel form. */
+const publicAddresses = [
+  '8.8.8.8',
+  '2606:4700::1111',
+  '64:ff9b::808:808',
+  '::ffff:808:808',
+  '2002:808:808::1',
+];
+
 describe('call_webhook SSRF guard (the default)', () => {
   let t: TestApp;
   let a: TestTenant;
@@ -172,7 +196,10 @@ describe('call_webhook SSRF guard (the default)', () => {
     ]) {
       expect(isInternalAddress(address), address).toBe(true);
     }
-    for (const address of ['8.8.8.8', '172.32.0.1', '2606:4700::1111', 'example.com']) {
+    for (const host of evasiveHosts) {
+      expect(isInternalAddress(new URL(`http://${host}/`).hostname.replace(/^\[|\]$/g, '')), host).toBe(true);
+    }
+    for (const address of [...publicAddresses, '172.32.0.1', 'example.com']) {
       expect(isInternalAddress(address), address).toBe(false);
     }
     for (const url of [
@@ -183,6 +210,7 @@ describe('call_webhook SSRF guard (the default)', () => {
       'http://LOCALHOST/hook',
       'https://api.localhost/hook',
       'http://169.254.169.254/latest/meta-data',
+      ...evasiveHosts.map((host) => `http://${host}:8080/hook`),
     ]) {
       expect(internalUrlProblem(url), url).toBeDefined();
     }
@@ -208,6 +236,21 @@ describe('call_webhook SSRF guard (the default)', () => {
       actions: [{ type: 'call_webhook', url: 'https://hooks.example.com/in' }],
     });
     expect(named.status).toBe(201);
+    for (const host of evasiveHosts) {
+      const evasive = await t.automations(a).post('/rules', {
+        name: `Evasive ${host}`,
+        trigger: 'form_submitted',
+        actions: [{ type: 'call_webhook', url: `http://${host}:8080/hook` }],
+      });
+      expect(evasive.status, host).toBe(400);
+      expect(evasive.body.error.details[0].message).toContain('webhook_address_not_allowed');
+    }
+    const publicLiteral = await t.automations(a).post('/rules', {
+      name: 'Public literal',
+      trigger: 'form_submitted',
+      actions: [{ type: 'call_webhook', url: 'http://[64:ff9b::808:808]/hook' }],
+    });
+    expect(publicLiteral.status).toBe(201);
   });
 
   it('refuses at send time an internal literal and a name that resolves to an internal address', async () => {
@@ -222,6 +265,23 @@ describe('call_webhook SSRF guard (the default)', () => {
     expect(resolved).toBeInstanceOf(PermanentJobError);
     expect((resolved as PermanentJobError).code).toBe('webhook_address_not_allowed');
     expect((resolved as Error).message).toContain(own);
+    for (const host of evasiveHosts) {
+      const refused = await send(`http://${host}:${port}/hook`);
+      expect(refused, host).toBeInstanceOf(PermanentJobError);
+      expect((refused as PermanentJobError).code).toBe('webhook_address_not_allowed');
+    }
     expect(hits).toBe(0);
+  });
+
+  it('checks the address each connection resolves to, in every spelling', async () => {
+    // An IP literal "resolves" to itself: this is the check a DNS answer of that address meets.
+    const resolve = (address: string) =>
+      new Promise<Error | null>((done) => publicOnlyLookup(address, { all: true }, (error) => done(error)));
+    for (const host of evasiveHosts) {
+      const error = await resolve(host.replace(/^\[|\]$/g, ''));
+      expect(error, host).toBeInstanceOf(PermanentJobError);
+      expect((error as PermanentJobError).code).toBe('webhook_address_not_allowed');
+    }
+    for (const address of publicAddresses) expect(await resolve(address), address).toBeNull();
   });
 });

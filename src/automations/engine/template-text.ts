@@ -1,3 +1,4 @@
+import { absent, ownValueAt } from '../../email/index.js';
 import { plainLeadFields } from '../../leads/index.js';
 
 /**
@@ -81,8 +82,6 @@ export interface TemplateScope {
   meet?: Record<string, unknown> | null;
 }
 
-const absent = Symbol('absent');
-
 /** The value at a field path, or undefined when it is missing. */
 export function readPath(scope: TemplateScope, path: string): unknown {
   const value = resolve(scope, path);
@@ -91,18 +90,12 @@ export function readPath(scope: TemplateScope, path: string): unknown {
 
 function resolve(scope: TemplateScope, path: string): unknown {
   const [root, ...rest] = path.split('.');
-  let value: unknown;
-  if (rest.length === 0) return path in scope.variables ? scope.variables[path] : absent;
-  if (root === 'variables') value = scope.variables;
-  else if (root === 'lead') value = scope.lead ?? absent;
-  else if (root === 'event') value = scope.event;
-  else if (root === 'meet') value = scope.meet ?? absent;
-  else return absent;
-  for (const part of rest) {
-    if (value === null || typeof value !== 'object' || !(part in value)) return absent;
-    value = (value as Record<string, unknown>)[part];
-  }
-  return value;
+  if (rest.length === 0) return ownValueAt(scope.variables, [path]);
+  if (root === 'variables') return ownValueAt(scope.variables, rest);
+  if (root === 'lead') return ownValueAt(scope.lead, rest);
+  if (root === 'event') return ownValueAt(scope.event, rest);
+  if (root === 'meet') return ownValueAt(scope.meet, rest);
+  return absent;
 }
 
 /** A template could not be rendered: the placeholders that have no value. */

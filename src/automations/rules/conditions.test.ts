@@ -88,6 +88,23 @@ describe('template rendering', () => {
     );
   });
 
+  it('reads only own data, never the members every object inherits', () => {
+    for (const member of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) {
+      for (const path of [
+        member,
+        `variables.${member}`,
+        `lead.${member}`,
+        `event.${member}`,
+        `variables.nested.${member}`,
+      ]) {
+        expect(() => renderTemplate(`A={{${path}}}`, scope)).toThrow(`No value for {{${path}}}`);
+        expect(conditionHolds({ field: path, op: 'exists', value: true }, scope)).toBe(false);
+      }
+    }
+    expect(() => renderTemplate('{{lead.customFields.constructor}}', scope)).toThrow(MissingVariablesError);
+    expect(renderTemplate('{{lead.tags}}', scope)).toBe('["vip","web-form"]');
+  });
+
   it('reads the meeting of an earlier create_meet_link as meet.*, missing until it exists', () => {
     const link = 'https://meet.google.com/abc-defg-hij';
     expect(renderTemplate('Join: {{meet.link}}', { ...scope, meet: { link } })).toBe(`Join: ${link}`);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { AppServices } from '../../app/services.js';
 import { AppError } from '../../http/app-error.js';
 import type { Tenant } from '../../tenancy/tenant.js';
@@ -58,6 +59,12 @@ export class WebhookReceiver {
   /** Tenant and app secret of each own-path client code, read (and decrypted) once per TTL or change. */
   private readonly ownApps: TenantCache<string, OwnApp>;
   private readonly events: WebhookEventStore;
+  /**
+   * What a delivery on an unknown tenant's path is verified against: it never matches, and the
+   * answer (401 `invalid_signature`) and its cost are those of a known tenant's path with a wrong
+   * signature, so the path does not tell which client codes exist.
+   */
+  private readonly decoySecret = randomBytes(32).toString('hex');
 
   constructor(private readonly services: AppServices) {
     const { platform, config, tenantChanges } = services;
@@ -78,7 +85,11 @@ export class WebhookReceiver {
     const { services } = this;
     const own = clientCode ? await this.ownApp(clientCode.toLowerCase()) : null;
     const platformSecret = services.config.meta.appSecret;
-    const appSecret = own ? (own.appSecret ?? platformSecret) : platformSecret;
+    const appSecret = own
+      ? (own.appSecret ?? platformSecret)
+      : clientCode
+        ? this.decoySecret
+        : platformSecret;
     if (!isValidSignature(rawBody, signature, appSecret ? [appSecret] : [])) {
       throw new AppError('invalid_signature', 'Missing or invalid X-Hub-Signature-256');
     }
@@ -108,10 +119,11 @@ export class WebhookReceiver {
     return { events: shares.length, unknownPhoneNumberIds, unknownWabaIds };
   }
 
-  private ownApp(clientCode: string): Promise<OwnApp> {
+  /** The tenant of an own-path client code and its app secret; null when no tenant has that code. */
+  private ownApp(clientCode: string): Promise<OwnApp | null> {
     return this.ownApps.getOrLoad(clientCode, async () => {
       const tenant = await findTenantByCode(this.services.platform, clientCode);
-      if (!tenant) throw AppError.notFound('Tenant');
+      if (!tenant) return null;
       const secret = await this.services.secrets.read(tenant.id, 'whatsapp');
       return { tenant, appSecret: secret?.appSecret };
     });

@@ -178,6 +178,23 @@ describe('WhatsApp webhook', () => {
     expect(await jobCount()).toBe(before);
   });
 
+  it('answers an unknown tenant path exactly like a known one with a wrong signature', async () => {
+    const body = metaJson(webhook({ changes: [change({ phoneNumberId: acmeNumber, messages: [] })] }));
+    const attempt = async (path: string, signature?: string) => {
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (signature) headers['x-hub-signature-256'] = signature;
+      const res = await t.request(`/api/whatsapp/webhook/${path}`, { method: 'POST', headers, body });
+      return { status: res.status, body: res.body };
+    };
+    const known = await attempt('acme', sign(body, 'not-the-secret'));
+    expect(known.status).toBe(401);
+    expect(known.body.error.code).toBe('invalid_signature');
+    // Even a delivery signed with the platform's app secret learns nothing on an unknown path.
+    for (const signature of [undefined, sign(body, 'not-the-secret'), sign(body)]) {
+      expect(await attempt('nosuchtenant', signature)).toEqual(known);
+    }
+  });
+
   it('stores every inbound message type once, even when Meta delivers the batch twice, and fetches media', async () => {
     const media: Record<string, { id: string; sha256: string }> = {};
     for (const [type, mime] of [
