@@ -1,4 +1,4 @@
-import { createServer, type Server as HttpServer } from 'node:http';
+import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import swaggerUi from 'swagger-ui-express';
@@ -12,6 +12,7 @@ import { openPGliteServer } from '../db/pglite-server.js';
 import { openPostgresServer } from '../db/postgres-server.js';
 import { ServerRegistry } from '../db/server-registry.js';
 import { createHttpApp } from '../http/create-app.js';
+import { createHttpServer } from '../http/http-server.js';
 import { buildOpenApiDocument, createOpenApiRegistry } from '../http/openapi.js';
 import { LeadEvents } from '../leads/lead-events.js';
 import { createLogger } from '../logging/logger.js';
@@ -132,8 +133,7 @@ export async function startSwitchyard(
 ): Promise<Switchyard> {
   for (const warning of config.warnings) logger.warn(warning);
   const serveHttp = config.role !== 'worker';
-  // Idle keep-alive connections outlive a load balancer's (60 s), so it never reuses one we just closed.
-  const httpServer = serveHttp ? createServer({ keepAliveTimeout: 65_000 }) : undefined;
+  const httpServer = serveHttp ? createHttpServer(config.http) : undefined;
   const services = await openServices(config, logger);
   const stopListening = await services.servers.defaultServer.listen(tenantChangesChannel, (tenantId) =>
     services.tenantChanges.changed(tenantId || null),
@@ -154,7 +154,7 @@ export async function startSwitchyard(
       corsOrigins: config.http.corsOrigins,
       bodyLimit: config.http.bodyLimit,
       trustProxy: config.http.trustProxy,
-      exposeStack: config.nodeEnv === 'development',
+      jsonMaxDepth: config.http.jsonMaxDepth,
       routers,
       extra: [
         { path: '/api/openapi.json', handler: (_req, res) => void res.json(document) },

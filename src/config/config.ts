@@ -44,7 +44,15 @@ export interface Config {
   redisUrl?: string;
   /** The Socket.IO Redis adapter's channel prefix. */
   realtimeRedisKey: string;
-  http: { corsOrigins: string[]; bodyLimit: string; trustProxy: boolean };
+  http: {
+    corsOrigins: string[];
+    bodyLimit: string;
+    trustProxy: boolean;
+    jsonMaxDepth: number;
+    /** Until a request's headers, and its whole body, have arrived (Node's `headersTimeout`, `requestTimeout`). */
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+  };
   rateLimit: { windowMs: number; max: number };
   tenancy: { maxCachedTenants: number; authCacheTtlMs: number };
   shutdownTimeoutMs: number;
@@ -134,6 +142,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       corsOrigins: env.CORS_ORIGINS,
       bodyLimit: env.BODY_LIMIT,
       trustProxy: env.TRUST_PROXY,
+      jsonMaxDepth: env.HTTP_JSON_MAX_DEPTH,
+      // Node refuses a headers timeout longer than the request timeout.
+      headersTimeoutMs: Math.min(env.HTTP_HEADERS_TIMEOUT_MS, env.HTTP_REQUEST_TIMEOUT_MS),
+      requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
     },
     rateLimit: { windowMs: env.RATE_LIMIT_WINDOW_MS, max: env.RATE_LIMIT_MAX },
     tenancy: {

@@ -38,6 +38,9 @@ export const envSchema = z.object({
     .regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb or 1mb')
     .default('1mb'),
   TRUST_PROXY: booleanFromEnv.default(false),
+  HTTP_JSON_MAX_DEPTH: z.coerce.number().int().min(1).max(1000).default(64),
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(20_000),
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).default(60_000),
   RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(1200),
   MAX_CACHED_TENANTS: z.coerce.number().int().min(1).default(500),

@@ -52,7 +52,7 @@ describe('accessLog', () => {
       corsOrigins: ['*'],
       bodyLimit: '1kb',
       trustProxy: false,
-      exposeStack: false,
+      jsonMaxDepth: 64,
       routers: [router],
     });
     const server = createServer(listener).listen(0);

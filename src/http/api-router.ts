@@ -68,11 +68,12 @@ const defaultErrors: Record<Security, Record<number, string>> = {
   platform: { 400: 'Invalid input', 401: 'Missing or invalid platform admin token' },
 };
 
-/** A route as the HTTP app mounts it: its full path and the handlers after the body parser. */
+/** A route as the HTTP app mounts it: its full path, its family's middleware (run before the body parser) and its handler. */
 export interface MountedRoute {
   method: Method;
   path: string;
-  handlers: RequestHandler[];
+  middleware: readonly RequestHandler[];
+  handler: RequestHandler;
   hot: boolean;
   rawBody?: string;
 }
@@ -86,12 +87,18 @@ export class ApiRouter {
   /** Every route, for the app to mount raw-body parsers and hot routes. */
   readonly mounted: MountedRoute[] = [];
 
+  /**
+   * The family's authentication, rate limit and scope check. The HTTP app runs them for every
+   * request under `base` before it reads the body, so a stranger's body is never read or parsed.
+   */
+  readonly middleware: readonly RequestHandler[];
+
   constructor(
     readonly base: string,
     private readonly registry: OpenAPIRegistry,
     private readonly options: { tag: string; security: Security; middleware?: RequestHandler[] },
   ) {
-    for (const middleware of options.middleware ?? []) this.express.use(middleware);
+    this.middleware = options.middleware ?? [];
   }
 
   route<P extends AnyObject, Q extends AnyObject, B extends z.ZodType>(spec: RouteSpec<P, Q, B>): this {
@@ -112,7 +119,9 @@ export class ApiRouter {
     this.mounted.push({
       method: spec.method,
       path: this.base + spec.path,
-      handlers: [...(this.options.middleware ?? []), ...routeMiddleware, handle],
+      // The family's middleware, then this route's own (a scope): both before the body is read.
+      middleware: [...this.middleware, ...routeMiddleware],
+      handler: handle,
       hot: spec.hot ?? false,
       rawBody: spec.rawBody,
     });

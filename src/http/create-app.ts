@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { accessLog } from './access-log.js';
 import type { ApiRouter } from './api-router.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
+import { refuseDeepJson } from './json-depth.js';
 import { runMiddleware, type NodeHandler } from './run-middleware.js';
 
 export interface HttpOptions {
@@ -14,7 +15,8 @@ export interface HttpOptions {
   corsOrigins: string[];
   bodyLimit: string;
   trustProxy: boolean;
-  exposeStack: boolean;
+  /** Objects and arrays nested deeper than this are refused with 400 before parsing. */
+  jsonMaxDepth: number;
   routers: ApiRouter[];
   extra?: { path: string; handler: RequestHandler | RequestHandler[] }[];
 }
@@ -34,8 +36,8 @@ export function createHttpApp(options: HttpOptions): RequestListener {
     helmet(),
     cors({ origin: options.corsOrigins.includes('*') ? true : options.corsOrigins }),
   ];
-  const json = express.json({ limit: options.bodyLimit });
-  const onError = errorHandler({ logger: options.logger, exposeStack: options.exposeStack });
+  const json = express.json({ limit: options.bodyLimit, verify: refuseDeepJson(options.jsonMaxDepth) });
+  const onError = errorHandler({ logger: options.logger });
   const hot = new HotRoutes((error, req, res) =>
     onError(error, req as express.Request, res as express.Response, () => undefined),
   );
@@ -45,9 +47,14 @@ export function createHttpApp(options: HttpOptions): RequestListener {
     // A raw-body route's parser runs before the JSON one, which then leaves the body alone.
     const parser = route.rawBody ? express.raw({ type: () => true, limit: route.rawBody }) : json;
     if (route.rawBody) app[route.method](route.path, parser);
-    if (route.hot)
-      hot.add(route.method, route.path, [...prelude, parser, ...route.handlers] as NodeHandler[]);
+    if (route.hot) {
+      const handlers = [...prelude, ...route.middleware, parser, route.handler];
+      hot.add(route.method, route.path, handlers as NodeHandler[]);
+    }
   }
+  // A family's middleware (authentication first) runs before its body is read.
+  for (const router of options.routers)
+    if (router.middleware.length > 0) app.use(router.base || '/', ...router.middleware, json);
   app.use(json);
   for (const router of options.routers) app.use(router.base || '/', router.express);
   for (const extra of options.extra ?? []) app.use(extra.path, extra.handler);

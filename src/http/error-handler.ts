@@ -10,6 +10,7 @@ import { sendJson } from './send-json.js';
 /** Errors raised by body parsing (body-parser sets `type` and `status`). */
 const bodyParserErrors: Record<string, () => AppError> = {
   'entity.parse.failed': () => new AppError('invalid_json', 'The request body is not valid JSON'),
+  'entity.too.deep': () => new AppError('invalid_json', 'The request body nests too deeply'),
   'entity.too.large': () => new AppError('payload_too_large', 'The request body is too large'),
   'encoding.unsupported': () => new AppError('unsupported_media_type', 'Unsupported content encoding'),
   'charset.unsupported': () => new AppError('unsupported_media_type', 'Unsupported charset'),
@@ -43,10 +44,9 @@ function raiseUncaught(error: unknown): void {
   });
 }
 
-/** The one place errors become responses. Stack traces appear only in development. */
+/** The one place errors become responses. Stack traces go to the log only, in every environment. */
 export function errorHandler(options: {
   logger: Logger;
-  exposeStack: boolean;
   onCatastrophic?: (error: unknown) => void;
 }): ErrorRequestHandler {
   const onCatastrophic = options.onCatastrophic ?? raiseUncaught;
@@ -61,11 +61,7 @@ export function errorHandler(options: {
     if (!res.headersSent) {
       const retryAfter = retryAfterOf(appError.code);
       if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
-      const details =
-        options.exposeStack && appError.status >= 500 && error instanceof Error
-          ? { stack: error.stack }
-          : appError.details;
-      sendJson(res, appError.status, failure(appError.code, appError.message, details));
+      sendJson(res, appError.status, failure(appError.code, appError.message, appError.details));
     }
     if (appError.isCatastrophic) onCatastrophic(error);
   };

@@ -1,0 +1,129 @@
+import { sql } from 'kysely';
+import { connect, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tenantHandle } from '../testing/job-context.js';
+import { startTestApp, testAdminToken, type TestApp, type TestTenant } from '../testing/test-app.js';
+
+const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+
+/** Opens a raw connection, writes `head`, then one byte of `trickle` every `everyMs`; resolves with ms until the server cut it. */
+function trickle(baseUrl: string, head: string, trickled: string, everyMs: number): Promise<number> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const socket: Socket = connect(Number(port), hostname, () => {
+      socket.write(head);
+      let sent = 0;
+      const timer = setInterval(() => {
+        if (!socket.destroyed && sent < trickled.length) socket.write(trickled[sent++]!);
+      }, everyMs);
+      socket.once('close', () => {
+        clearInterval(timer);
+        resolve(Date.now() - started);
+      });
+    });
+    socket.on('data', () => undefined);
+    socket.on('error', () => undefined);
+    const deadline = setTimeout(() => {
+      socket.destroy();
+      reject(new Error('the server kept a trickling connection open for 10 s'));
+    }, 10_000);
+    socket.once('close', () => clearTimeout(deadline));
+  });
+}
+
+describe('abuse limits', () => {
+  let t: TestApp;
+  let tenant: TestTenant;
+  beforeAll(async () => {
+    t = await startTestApp({
+      NODE_ENV: 'development',
+      HTTP_HEADERS_TIMEOUT_MS: '1000',
+      HTTP_REQUEST_TIMEOUT_MS: '1500',
+      HTTP_JSON_MAX_DEPTH: '64',
+    });
+    tenant = await t.createTenant('abuse', { defaultCountry: 'US' });
+  });
+  afterAll(() => t?.close());
+
+  it('refuses JSON nested beyond the limit with 400 invalid_json, on Express and hot routes', async () => {
+    const platform = await t.request('/api/platform/tenants', {
+      headers: { authorization: `Bearer ${testAdminToken}`, 'content-type': 'application/json' },
+      body: `{"code":"deep","name":"Deep","settings":${nested(6000)}}`,
+    });
+    expect(platform.status).toBe(400);
+    expect(platform.body).toEqual({
+      success: false,
+      message: expect.any(String),
+      error: { code: 'invalid_json' },
+    });
+
+    const hot = await t.request('/api/crm/leads', {
+      headers: { ...tenant.headers, 'content-type': 'application/json' },
+      body: `{"name":"Deep","phone":"+14155550100","customFields":${nested(6000)}}`,
+    });
+    expect(hot.status).toBe(400);
+    expect(hot.body).toEqual({
+      success: false,
+      message: expect.any(String),
+      error: { code: 'invalid_json' },
+    });
+
+    const brackets = await t.crm(tenant).post('/leads', { name: '['.repeat(100), phone: '+14155550101' });
+    expect(brackets.status).toBe(201);
+  });
+
+  it('keeps stacks out of a 500 in development, and in the log', async () => {
+    const handle = await tenantHandle(t, tenant.tenant.id);
+    await sql`alter table ${sql.id(handle.schema, 'leads')} rename to leads_gone`.execute(handle.db);
+    try {
+      const res = await t.request('/api/crm/leads', { headers: tenant.headers });
+      expect(res.status).toBe(500);
+      expect(res.body).toEqual({
+        success: false,
+        message: 'Internal server error',
+        error: { code: 'internal_error' },
+      });
+      expect(JSON.stringify(t.logs)).toContain('leads');
+    } finally {
+      await sql`alter table ${sql.id(handle.schema, 'leads_gone')} rename to leads`.execute(handle.db);
+    }
+  });
+
+  it('cuts a client that trickles a large body within the request timeout', async () => {
+    const head = [
+      'POST /api/crm/leads HTTP/1.1',
+      'host: localhost',
+      'content-type: application/json',
+      'content-length: 1000000',
+      ...Object.entries(tenant.headers).map(([name, value]) => `${name}: ${value}`),
+      '',
+      '',
+    ].join('\r\n');
+    const cutAfter = await trickle(t.baseUrl, head, `{"name":"${'x'.repeat(100)}`, 500);
+    expect(cutAfter).toBeGreaterThanOrEqual(1400);
+    expect(cutAfter).toBeLessThan(3500);
+  });
+
+  it('cuts a client that trickles its headers within the headers timeout', async () => {
+    const cutAfter = await trickle(
+      t.baseUrl,
+      'GET /health/live HTTP/1.1\r\n',
+      'x-slow: ' + 'a'.repeat(100),
+      300,
+    );
+    expect(cutAfter).toBeLessThan(3000);
+  });
+
+  it('answers a stranger before reading its body', async () => {
+    const res = await t.request('/api/crm/leads', {
+      headers: {
+        'x-client-code': 'abuse',
+        'x-api-key': 'sy_nobody_0000000000',
+        'content-type': 'application/json',
+      },
+      body: '{"this is not json',
+    });
+    expect(res.status).toBe(401);
+  });
+});
