@@ -54,6 +54,8 @@ export interface Config {
     requestTimeoutMs: number;
   };
   rateLimit: { windowMs: number; max: number };
+  /** CSV import uploads: larger ones are refused with 413 while they stream (IMPORT_MAX_BYTES). */
+  imports: { maxBytes: number };
   tenancy: { maxCachedTenants: number; authCacheTtlMs: number };
   shutdownTimeoutMs: number;
   queue: QueueConfig;
@@ -148,6 +150,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
     },
     rateLimit: { windowMs: env.RATE_LIMIT_WINDOW_MS, max: env.RATE_LIMIT_MAX },
+    imports: { maxBytes: env.IMPORT_MAX_BYTES },
     tenancy: {
       maxCachedTenants: env.MAX_CACHED_TENANTS,
       authCacheTtlMs: env.AUTH_CACHE_TTL_MS,

@@ -41,6 +41,11 @@ export const envSchema = z.object({
   HTTP_JSON_MAX_DEPTH: z.coerce.number().int().min(1).max(1000).default(64),
   HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(20_000),
   HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  IMPORT_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(50 * 1024 * 1024),
   RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).default(60_000),
   RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(1200),
   MAX_CACHED_TENANTS: z.coerce.number().int().min(1).default(500),

@@ -120,11 +120,16 @@ export async function startBackgroundImport(
     }
   } catch (error) {
     await deleteStoredUpload(services, handle, id, stored + 1).catch(() => undefined);
-    await handle.db
-      .updateTable('imports')
-      .set({ status: 'failed', failure: 'The upload did not complete', updated_at: new Date() })
-      .where('id', '=', id)
-      .execute();
+    // An upload refused for its size leaves nothing behind; a cut one stays visible as failed.
+    if (error instanceof AppError && error.code === 'payload_too_large') {
+      await handle.db.deleteFrom('imports').where('id', '=', id).execute();
+    } else {
+      await handle.db
+        .updateTable('imports')
+        .set({ status: 'failed', failure: 'The upload did not complete', updated_at: new Date() })
+        .where('id', '=', id)
+        .execute();
+    }
     throw error;
   }
 

@@ -12,14 +12,21 @@ import { importLeads, importReportSchema } from './import-leads.js';
 import { startBackgroundImport } from './import-upload.js';
 import { findImport, listImports } from './imports.repository.js';
 import { importDetailSchema, importSchema } from './imports.schemas.js';
+import { limitedBody } from './upload-limit.js';
 
 /** Uploads up to this size (by Content-Length) are imported within the request in `auto` mode. */
 export const syncImportMaxBytes = 256 * 1024;
 
-/** The CSV stream of the request: a `text/csv` body, or the `file` part of a multipart form. */
-async function csvStream(req: Request): Promise<{ stream: Readable; fileName?: string }> {
+/**
+ * The CSV stream of the request: a `text/csv` body, or the `file` part of a multipart form;
+ * `openBody` gives the request body, counted against the import limit, once the type is known.
+ */
+async function csvStream(
+  req: Request,
+  openBody: () => Readable,
+): Promise<{ stream: Readable; fileName?: string }> {
   const type = req.headers['content-type'] ?? '';
-  if (/^(text\/csv|application\/csv|text\/plain)/i.test(type)) return { stream: req };
+  if (/^(text\/csv|application\/csv|text\/plain)/i.test(type)) return { stream: openBody() };
   if (!/^multipart\/form-data/i.test(type)) {
     throw new AppError(
       'unsupported_media_type',
@@ -34,8 +41,8 @@ async function csvStream(req: Request): Promise<{ stream: Readable; fileName?: s
     });
     form.on('error', reject);
     form.on('close', () => reject(new AppError('invalid_file', 'The form has no "file" field')));
-    // A request cut mid-upload fails the form (and so the import), never the process.
-    pipeline(req, form, (error) => error && reject(error));
+    // A body cut mid-upload or over the limit fails the form (and so the file stream), never the process.
+    pipeline(openBody(), form, (error) => error && reject(error));
   });
 }
 
@@ -80,14 +87,17 @@ export function registerImportRoutes(router: ApiRouter, services: AppServices): 
     status: 200,
     response: z.union([importReportSchema, importSchema]),
     errors: {
+      413: 'The upload exceeds the import limit (IMPORT_MAX_BYTES)',
       415: 'Neither text/csv nor multipart/form-data',
     },
-    handler: async ({ req, query }) => {
+    handler: async ({ req, res, query }) => {
       const length = Number(req.headers['content-length']);
       const background =
         query.mode === 'background' ||
         (query.mode === 'auto' && !(Number.isFinite(length) && length <= syncImportMaxBytes));
-      const { stream, fileName } = await csvStream(req);
+      const { stream, fileName } = await csvStream(req, () =>
+        limitedBody(req, res, services.config.imports.maxBytes),
+      );
       const ctx = leadContextOf(req, services);
       const options = { assign: query.assign === 'true', mapping: query.mapping };
       if (!background) return importLeads(ctx, stream, options);
