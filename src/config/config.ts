@@ -54,6 +54,8 @@ export interface Config {
     requestTimeoutMs: number;
   };
   rateLimit: { windowMs: number; max: number };
+  /** Requests per minute per client address, counted before authentication. */
+  preauthRateLimitPerMinute: number;
   tenancy: { maxCachedTenants: number; authCacheTtlMs: number };
   shutdownTimeoutMs: number;
   queue: QueueConfig;
@@ -148,6 +150,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
     },
     rateLimit: { windowMs: env.RATE_LIMIT_WINDOW_MS, max: env.RATE_LIMIT_MAX },
+    preauthRateLimitPerMinute: env.PREAUTH_RATE_LIMIT_PER_MINUTE,
     tenancy: {
       maxCachedTenants: env.MAX_CACHED_TENANTS,
       authCacheTtlMs: env.AUTH_CACHE_TTL_MS,
