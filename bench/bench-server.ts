@@ -46,6 +46,7 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
     SECRETS_KEY: randomBytes(32).toString('base64'),
     PLATFORM_ADMIN_TOKEN: adminToken,
     RATE_LIMIT_MAX: '100000000',
+    PREAUTH_RATE_LIMIT_PER_MINUTE: '100000000',
     ...env,
   };
   const start = (extra: Record<string, string>) =>

@@ -16,7 +16,7 @@ import { tenantsComponent } from '../tenants/tenants.component.js';
 import { whatsappComponent } from '../whatsapp/whatsapp.component.js';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { platformAuth } from '../auth/platform-auth.js';
-import { FallbackWindows, MemoryWindows, tenantRateLimit } from '../auth/rate-limit.js';
+import { addressRateLimit, FallbackWindows, MemoryWindows, tenantRateLimit } from '../auth/rate-limit.js';
 import { requireScope, tenantAuth, type ApiScope } from '../auth/tenant-auth.js';
 import { ApiRouter } from '../http/api-router.js';
 import type { Component, Routers } from './component.js';
@@ -45,16 +45,21 @@ export const components: Component[] = [
 /** Builds the route families and lets every component register its routes on them. */
 export function buildRouters(services: AppServices, registry: OpenAPIRegistry): ApiRouter[] {
   const { config, redis } = services;
-  const { windowMs } = config.rateLimit;
-  const rateLimiter = tenantRateLimit({
-    ...config.rateLimit,
-    windows: redis ? new FallbackWindows(redis, windowMs) : new MemoryWindows(windowMs),
+  const windowsOf = (windowMs: number) =>
+    redis ? new FallbackWindows(redis, windowMs) : new MemoryWindows(windowMs);
+  const rateLimiter = tenantRateLimit({ ...config.rateLimit, windows: windowsOf(config.rateLimit.windowMs) });
+  const minute = 60_000;
+  const addressLimiter = addressRateLimit({
+    windowMs: minute,
+    max: config.preauthRateLimitPerMinute,
+    windows: windowsOf(minute),
+    trustProxy: config.http.trustProxy,
   });
   const tenantFamily = (base: string, tag: string, scope: ApiScope) =>
     new ApiRouter(base, registry, {
       tag,
       security: 'tenant',
-      middleware: [tenantAuth(services.authenticator), rateLimiter, requireScope(scope)],
+      middleware: [addressLimiter, tenantAuth(services.authenticator), rateLimiter, requireScope(scope)],
     });
 
   const routers: Routers = {
@@ -62,7 +67,7 @@ export function buildRouters(services: AppServices, registry: OpenAPIRegistry): 
     platform: new ApiRouter('/api/platform', registry, {
       tag: 'Platform',
       security: 'platform',
-      middleware: [platformAuth(config.platformAdminToken)],
+      middleware: [addressLimiter, platformAuth(config.platformAdminToken)],
     }),
     crm: tenantFamily('/api/crm', 'CRM', 'crm'),
     automations: tenantFamily('/api/automations', 'Automations', 'automations'),

@@ -1,4 +1,5 @@
-import type { RequestHandler } from 'express';
+import type { IncomingMessage } from 'node:http';
+import type { Request, RequestHandler } from 'express';
 import { failure } from '../http/envelope.js';
 import { sendJson } from '../http/send-json.js';
 import type { RedisClient } from '../redis/redis-client.js';
@@ -83,25 +84,63 @@ export class FallbackWindows implements RequestWindows {
   }
 }
 
+interface BudgetOptions {
+  windowMs: number;
+  max: number;
+  windows: RequestWindows;
+}
+
 /**
- * Per-tenant request budget with the IETF draft-8 `RateLimit` headers; over it, 429 with
+ * A request budget per key (`keyOf`) with the IETF draft-8 `RateLimit` headers; over it, 429 with
  * `Retry-After`. Node's request and response only, so hot routes run it without Express.
  */
-export function tenantRateLimit(options: { windowMs: number; max: number; windows: RequestWindows }) {
+function requestBudget(
+  options: BudgetOptions & { name: string; keyOf: (req: IncomingMessage) => string; message: string },
+) {
   const windowSeconds = Math.ceil(options.windowMs / 1000);
-  const policy = `"tenant"; q=${options.max}; w=${windowSeconds}`;
+  const policy = `"${options.name}"; q=${options.max}; w=${windowSeconds}`;
   const limiter: RequestHandler = async (req, res, next) => {
-    const { count, resetAt } = await options.windows.hit(req.caller?.handle.tenant.id ?? 'anonymous');
+    const { count, resetAt } = await options.windows.hit(options.keyOf(req));
     const secondsLeft = Math.max(1, Math.ceil((resetAt - Date.now()) / 1000));
     res.setHeader('RateLimit-Policy', policy);
-    res.setHeader('RateLimit', `"tenant"; r=${Math.max(options.max - count, 0)}; t=${secondsLeft}`);
+    res.setHeader('RateLimit', `"${options.name}"; r=${Math.max(options.max - count, 0)}; t=${secondsLeft}`);
     if (count <= options.max) return next();
     res.setHeader('Retry-After', String(secondsLeft));
-    sendJson(
-      res,
-      429,
-      failure('rate_limited', 'Too many requests for this tenant', { retryAfterSeconds: secondsLeft }),
-    );
+    sendJson(res, 429, failure('rate_limited', options.message, { retryAfterSeconds: secondsLeft }));
   };
   return limiter;
+}
+
+/** Per-tenant request budget, after authentication. */
+export function tenantRateLimit(options: BudgetOptions) {
+  return requestBudget({
+    ...options,
+    name: 'tenant',
+    keyOf: (req) => (req as Request).caller?.handle.tenant.id ?? 'anonymous',
+    message: 'Too many requests for this tenant',
+  });
+}
+
+/**
+ * The address a request comes from, as Express's `req.ip` resolves it with `trust proxy` on or
+ * off; computed from Node's request so hot routes (which bypass Express) agree.
+ */
+export function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
+  const forwarded = trustProxy ? req.headers['x-forwarded-for'] : undefined;
+  const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
+  return first || req.socket.remoteAddress || 'unknown';
+}
+
+/**
+ * Per-client-address budget before authentication, so strangers are throttled before their
+ * credentials cost a lookup. Counts every request (successes too): the default is generous.
+ * Shares the tenant budget's windows under an `ip:` key prefix.
+ */
+export function addressRateLimit(options: BudgetOptions & { trustProxy: boolean }) {
+  return requestBudget({
+    ...options,
+    name: 'address',
+    keyOf: (req) => `ip:${clientAddress(req, options.trustProxy)}`,
+    message: 'Too many requests from this address',
+  });
 }

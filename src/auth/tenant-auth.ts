@@ -8,6 +8,7 @@ import { singleHeader } from '../http/single-header.js';
 import type { TenantCaller } from '../http/request-context.js';
 import type { TenantConnectionManager } from '../tenancy/connection-manager.js';
 import { toTenant, type Tenant } from '../tenancy/tenant.js';
+import { LruCache } from '../tenancy/lru-cache.js';
 import { TenantCache } from '../tenancy/tenant-cache.js';
 import type { TenantChanges } from '../tenancy/tenant-changes.js';
 import type { ApiKeysTable } from '../tenancy/tenant.tables.js';
@@ -21,6 +22,8 @@ const invalidCredentials = () => new AppError('unauthorized', 'Invalid client co
 /** Compared against when no key matches, so unknown keys cost the same as wrong ones. */
 const decoyHash = hashApiKey('sk_live_000000000000_decoy');
 const lastUsedWriteIntervalMs = 60_000;
+/** How long a prefix found in no key is answered "unknown" without asking the database. */
+const unknownPrefixTtlMs = 30_000;
 
 /**
  * Verifies `x-client-code` + `x-api-key`. Every failure (unknown code, unknown key, key of
@@ -31,6 +34,10 @@ const lastUsedWriteIntervalMs = 60_000;
 export class ApiKeyAuthenticator {
   private readonly cache: TenantCache<string, KeyRecord>;
   private readonly lastUsedWrites = new Map<string, number>();
+  /** Prefixes recently looked up and not found, with when that answer expires. */
+  private readonly unknownPrefixes = new LruCache<string, number>(10_000);
+  /** Key lookups that reached the database (tests read it to see what a flood costs). */
+  keyLookups = 0;
 
   constructor(
     private readonly deps: {
@@ -46,6 +53,8 @@ export class ApiKeyAuthenticator {
       max: 10_000,
       tenantOf: (record) => record.tenant.id,
     });
+    // Any change may be a key being created: forget every "unknown" answer rather than guess.
+    deps.changes.subscribe(() => this.unknownPrefixes.clear());
   }
 
   async authenticate(clientCode: string | undefined, apiKey: string | undefined): Promise<TenantCaller> {
@@ -73,11 +82,19 @@ export class ApiKeyAuthenticator {
     return { handle, apiKey: { id: record.key.id, label: record.key.label, scopes: record.key.scopes } };
   }
 
-  private lookup(prefix: string): Promise<KeyRecord | null> {
-    return this.cache.getOrLoad(prefix, () => this.read(prefix));
+  private async lookup(prefix: string): Promise<KeyRecord | null> {
+    if ((this.unknownPrefixes.get(prefix) ?? 0) > Date.now()) return null;
+    const readStart = this.deps.changes.version;
+    const record = await this.cache.getOrLoad(prefix, () => this.read(prefix));
+    // A change during the read may have created this key: then the "unknown" is not kept.
+    if (!record && readStart === this.deps.changes.version) {
+      this.unknownPrefixes.set(prefix, Date.now() + unknownPrefixTtlMs);
+    }
+    return record;
   }
 
   private async read(prefix: string): Promise<KeyRecord | null> {
+    this.keyLookups++;
     const row = await this.deps.platform
       .selectFrom('api_keys as k')
       .innerJoin('tenants as t', 't.id', 'k.tenant_id')

@@ -56,6 +56,8 @@ export interface Config {
   rateLimit: { windowMs: number; max: number };
   /** CSV import uploads: larger ones are refused with 413 while they stream (IMPORT_MAX_BYTES). */
   imports: { maxBytes: number };
+  /** Requests per minute per client address, counted before authentication. */
+  preauthRateLimitPerMinute: number;
   tenancy: { maxCachedTenants: number; authCacheTtlMs: number };
   shutdownTimeoutMs: number;
   queue: QueueConfig;
@@ -151,6 +153,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
     rateLimit: { windowMs: env.RATE_LIMIT_WINDOW_MS, max: env.RATE_LIMIT_MAX },
     imports: { maxBytes: env.IMPORT_MAX_BYTES },
+    preauthRateLimitPerMinute: env.PREAUTH_RATE_LIMIT_PER_MINUTE,
     tenancy: {
       maxCachedTenants: env.MAX_CACHED_TENANTS,
       authCacheTtlMs: env.AUTH_CACHE_TTL_MS,

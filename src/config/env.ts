@@ -48,6 +48,7 @@ export const envSchema = z.object({
     .default(50 * 1024 * 1024),
   RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).default(60_000),
   RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(1200),
+  PREAUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   MAX_CACHED_TENANTS: z.coerce.number().int().min(1).default(500),
   AUTH_CACHE_TTL_MS: z.coerce.number().int().min(0).default(5000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),

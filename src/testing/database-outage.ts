@@ -81,8 +81,9 @@ export async function startOutageRig(options: OutageRigOptions): Promise<OutageR
       PLATFORM_ADMIN_TOKEN: adminToken,
       DB_POOL_MAX: String(options.poolMax),
       DB_CONNECT_TIMEOUT_MS: String(options.connectTimeoutMs),
-      // The ingest loop measures outages, not the per-tenant request budget.
+      // The ingest loop measures outages, not the per-tenant or per-address request budget.
       RATE_LIMIT_MAX: '100000000',
+      PREAUTH_RATE_LIMIT_PER_MINUTE: '100000000',
       ...options.env,
     });
     const port = await server.listening;
