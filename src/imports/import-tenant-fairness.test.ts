@@ -97,9 +97,10 @@ describe("one tenant's import does not stall another tenant's ingest", () => {
     };
     console.log(`B's ingest while A imports ${label}:`, JSON.stringify(stats));
     expect(done).toMatchObject({ status: 'completed' });
-    expect(sorted.length).toBeGreaterThan(5);
     expect(stats.p95).toBeLessThan(1000);
     expect(slowestHealth).toBeLessThan(1000);
+    // Enough samples for a p95 to mean something.
+    expect(sorted.length).toBeGreaterThan(5);
   };
 
   it(`junk file (${junkRows} rows of ",x"): B's ingest p95 < 1 s, /health/live < 1 s`, async () => {
