@@ -84,6 +84,8 @@ export interface ImportOptions<Committed = void> {
   /** Called after each batch's commit, in file order, with what its `commit` returned. */
   committed?: (batch: BatchProgress, value: Committed | undefined) => void | Promise<void>;
   signal?: AbortSignal;
+  /** Rows per transaction; by default by database kind (`embeddedImportBatchRows`). */
+  batchRows?: number;
 }
 
 function reasonOf(error: unknown): string {
@@ -175,7 +177,8 @@ export async function importLeads<Committed>(
   options: ImportOptions<Committed>,
 ): Promise<ImportReport> {
   const settings = await loadIngestSettings(ctx.handle);
-  const batchRows = ctx.handle.server.kind === 'pglite' ? embeddedImportBatchRows : importBatchRows;
+  const batchRows =
+    options.batchRows ?? (ctx.handle.server.kind === 'pglite' ? embeddedImportBatchRows : importBatchRows);
   const report: ImportReport = { rows: 0, created: 0, duplicates: 0, failed: 0, errors: [] };
   const afterLine = options.afterLine ?? 0;
   let batch = { rows: [] as Row[], errors: [] as RowError[] };
