@@ -60,6 +60,8 @@ export interface Config {
   preauthRateLimitPerMinute: number;
   tenancy: { maxCachedTenants: number; authCacheTtlMs: number };
   shutdownTimeoutMs: number;
+  /** Rows per import transaction (IMPORT_BATCH_ROWS); unset: by database kind (`importLeads`). */
+  importBatchRows?: number;
   queue: QueueConfig;
   /** How the outside world reaches this server (links in emails). */
   publicBaseUrl: string;
@@ -159,6 +161,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       authCacheTtlMs: env.AUTH_CACHE_TTL_MS,
     },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    ...(env.IMPORT_BATCH_ROWS ? { importBatchRows: env.IMPORT_BATCH_ROWS } : {}),
     queue: {
       concurrency: env.WORKER_CONCURRENCY,
       prefetch: env.JOB_PREFETCH ?? env.WORKER_CONCURRENCY,

@@ -51,6 +51,7 @@ export const envSchema = z.object({
   PREAUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   MAX_CACHED_TENANTS: z.coerce.number().int().min(1).default(500),
   AUTH_CACHE_TTL_MS: z.coerce.number().int().min(0).default(5000),
+  IMPORT_BATCH_ROWS: z.coerce.number().int().min(1).max(10_000).optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(10),
   JOB_PREFETCH: z.coerce.number().int().min(0).max(10_000).optional(),

@@ -99,7 +99,8 @@ describe('background CSV import (real queue and worker)', () => {
   };
 
   beforeAll(async () => {
-    t = await startTestApp({ ROLE: 'web' });
+    // The progress events below count batches of 500 rows, on either database.
+    t = await startTestApp({ ROLE: 'web', IMPORT_BATCH_ROWS: '500' });
     worker = await startWorker(t, [interruptibleImportJob]);
     a = await t.createTenant('bgimport', { defaultCountry: 'IN' });
     b = await t.createTenant('bgother', { defaultCountry: 'IN' });

@@ -18,7 +18,7 @@ export const importProgressEvent = 'import.progress';
 
 type RunImportContext = JobContext<
   JobPayloads['imports.run'],
-  Pick<AppServices, 'realtime' | 'leadEvents' | 'storage'>
+  Pick<AppServices, 'realtime' | 'leadEvents' | 'storage' | 'config'>
 >;
 type DeadImportContext = DeadJobContext<
   JobPayloads['imports.run'],
@@ -75,6 +75,7 @@ export async function runImport(ctx: RunImportContext) {
         assign: row.assign,
         mapping: row.mapping,
         afterLine: row.last_line,
+        batchRows: services.config.importBatchRows,
         signal,
         commit: (trx, batch: BatchProgress) => addBatchProgress(trx, importId, claim, batch),
         // The import as its batch left it: the next batch may have committed since.
