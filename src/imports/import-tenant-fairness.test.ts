@@ -31,6 +31,7 @@ describe("one tenant's import does not stall another tenant's ingest", () => {
       PLATFORM_ADMIN_TOKEN: adminToken,
       // B posts back to back: the measure is its latency, not the per-tenant rate limit.
       RATE_LIMIT_MAX: '1000000',
+      PREAUTH_RATE_LIMIT_PER_MINUTE: '1000000',
     });
     request = httpRequester(`http://127.0.0.1:${await server.listening}`);
   });

@@ -25,7 +25,16 @@ export interface ServerProcess {
  */
 export function startServerProcess(env: Record<string, string>, command?: string[]): ServerProcess {
   const options = {
-    env: { ...process.env, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
+    env: {
+      ...process.env,
+      NODE_ENV: 'test',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: 'info',
+      // Every test request comes from 127.0.0.1: the per-address budget is for tests that set it.
+      PREAUTH_RATE_LIMIT_PER_MINUTE: '100000000',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'],
   };
   const child = command
