@@ -30,6 +30,11 @@ describe('call_webhook job', () => {
     '/refused': (res) => res.writeHead(422).end('bad'),
     '/busy': (res) => res.writeHead(429, { 'retry-after': '7' }).end(),
     '/slow': () => undefined,
+    // A public-looking receiver that sends the delivery on to an internal address.
+    '/redirect': (res) => res.writeHead(302, { location: `${baseUrl}/internal` }).end(),
+    '/redirect-307': (res) =>
+      res.writeHead(307, { location: 'http://169.254.169.254/latest/meta-data' }).end(),
+    '/internal': (res) => res.writeHead(204).end(),
   };
 
   beforeAll(async () => {
@@ -117,6 +122,17 @@ describe('call_webhook job', () => {
     expect(refused).toBeInstanceOf(PermanentJobError);
     expect((refused as PermanentJobError).code).toBe('webhook_rejected');
   });
+
+  it('never follows a redirect (a 3xx is the receiver refusing the delivery), so it cannot lead inside', async () => {
+    for (const path of ['/redirect', '/redirect-307']) {
+      const redirected = await run(path).catch((error: unknown) => error);
+      expect(redirected, path).toBeInstanceOf(PermanentJobError);
+      expect((redirected as PermanentJobError).code).toBe('webhook_rejected');
+      expect((redirected as Error).message).toMatch(/refused the delivery with 30[27]/);
+    }
+    expect(received.map((delivery) => delivery.path)).toContain('/redirect');
+    expect(received.map((delivery) => delivery.path)).not.toContain('/internal');
+  });
 });
 
 /** Internal addresses in the spellings a hand-written list missed (issue 15), as URL hosts. */
@@ -133,6 +149,19 @@ const evasiveHosts = [
   '198.18.0.1',
   '192.0.2.1',
   '203.0.113.9',
+  // Issue 15's list: shorthand, octal, hex and decimal IPv4, the cloud metadata addresses.
+  '127.1',
+  '0x7f.1',
+  '017700000001',
+  '2130706433',
+  '2852039166',
+  '0',
+  '127.0.0.1.',
+  '[::]',
+  '[fd00:ec2::254]',
+  '[::ffff:169.254.169.254]',
+  '100.64.0.1',
+  '198.19.255.255',
 ];
 /** Public addresses, some reached through an IPv6 translation or tunnel form. */
 const publicAddresses = [
@@ -278,10 +307,51 @@ describe('call_webhook SSRF guard (the default)', () => {
     const resolve = (address: string) =>
       new Promise<Error | null>((done) => publicOnlyLookup(address, { all: true }, (error) => done(error)));
     for (const host of evasiveHosts) {
-      const error = await resolve(host.replace(/^\[|\]$/g, ''));
+      const error = await resolve(new URL(`http://${host}/`).hostname.replace(/^\[|\]$/g, ''));
       expect(error, host).toBeInstanceOf(PermanentJobError);
       expect((error as PermanentJobError).code).toBe('webhook_address_not_allowed');
     }
     for (const address of publicAddresses) expect(await resolve(address), address).toBeNull();
+    // A name, resolved by the system resolver: every address it gives must be public.
+    const named = await resolve('localhost');
+    expect(named).toBeInstanceOf(PermanentJobError);
+    expect((named as PermanentJobError).code).toBe('webhook_address_not_allowed');
+  });
+
+  it('refuses a loopback name written fully qualified, and an internal URL patched into a saved rule', async () => {
+    for (const url of [
+      'http://localhost./hook',
+      'http://LOCALHOST.:8080/hook',
+      'https://api.localhost./hook',
+    ]) {
+      expect(internalUrlProblem(url), url).toBeDefined();
+      const res = await t.automations(a).post('/rules', {
+        name: `Dotted ${url}`,
+        trigger: 'form_submitted',
+        actions: [{ type: 'call_webhook', url }],
+      });
+      expect(res.status, url).toBe(400);
+      expect(res.body.error.details[0].message).toContain('webhook_address_not_allowed');
+      const sent = await send(url);
+      expect(sent, url).toBeInstanceOf(PermanentJobError);
+      expect((sent as PermanentJobError).code).toBe('webhook_address_not_allowed');
+    }
+
+    const rule = await t.automations(a).post('/rules', {
+      name: 'Patched later',
+      trigger: 'form_submitted',
+      actions: [{ type: 'call_webhook', url: 'https://hooks.example.com/in' }],
+    });
+    expect(rule.status).toBe(201);
+    const patched = await t.automations(a).patch(`/rules/${rule.body.data.id}`, {
+      actions: [{ type: 'call_webhook', url: 'http://[fd00:ec2::254]/latest/meta-data' }],
+    });
+    expect(patched.status).toBe(400);
+    expect(patched.body.error.details).toEqual([
+      { path: 'body.actions.0.url', message: expect.stringContaining('webhook_address_not_allowed') },
+    ]);
+    const stored = await t.automations(a).get(`/rules/${rule.body.data.id}`);
+    expect(stored.body.data.actions[0].url).toBe('https://hooks.example.com/in');
+    expect(hits).toBe(0);
   });
 });

@@ -68,7 +68,9 @@ export function isInternalAddress(address: string): boolean {
  */
 export function internalUrlProblem(url: string): string | undefined {
   const host = new URL(url).hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (host === 'localhost' || host.endsWith('.localhost')) return `${host} is a loopback name`;
+  // `localhost.` is the same name written fully qualified (a trailing dot).
+  const name = host.replace(/\.+$/, '');
+  if (name === 'localhost' || name.endsWith('.localhost')) return `${host} is a loopback name`;
   const range = refusedRange(host);
   return range && `${host} is not a public unicast address (${range})`;
 }
