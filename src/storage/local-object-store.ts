@@ -44,9 +44,13 @@ export class LocalObjectStore implements ObjectStore {
     return `${localMediaRoute}/${encodedKey}?expires=${expires}&signature=${this.sign(key, expires)}`;
   }
 
-  /** True when the signature is ours for this key and has not expired. */
+  /**
+   * True when the signature is ours for this key and has not expired. Only the exact form we
+   * write (64 lowercase hex digits) is read: `Buffer.from(…, 'hex')` would stop at the first
+   * non-hex character and accept the signature with anything appended.
+   */
   verify(key: string, expires: number, signature: string, now = Date.now()): boolean {
-    if (!Number.isInteger(expires) || expires * 1000 < now) return false;
+    if (!Number.isInteger(expires) || expires * 1000 < now || !/^[0-9a-f]{64}$/.test(signature)) return false;
     const expected = Buffer.from(this.sign(key, expires), 'hex');
     const given = Buffer.from(signature, 'hex');
     return given.length === expected.length && timingSafeEqual(given, expected);
