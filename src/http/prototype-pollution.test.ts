@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { dataOf, type TestResponse } from '../testing/tenant-client.js';
+import { dataOf } from '../testing/tenant-client.js';
 import { startTestApp, type TestApp, type TestTenant } from '../testing/test-app.js';
 
 /**
