@@ -123,6 +123,27 @@ describe('call_webhook job', () => {
     expect((refused as PermanentJobError).code).toBe('webhook_rejected');
   });
 
+  it('sends no header a header value tries to add: CR/LF is refused at save, and never reaches the receiver', async () => {
+    const before = received.length;
+    const injected = await run('/ok', { headers: { 'x-tenant-tag': 'clinic\r\nX-Injected: yes' } }).catch(
+      (error: unknown) => error,
+    );
+    expect(injected).toBeInstanceOf(Error);
+    expect(received.slice(before).filter((delivery) => 'x-injected' in delivery.headers)).toEqual([]);
+
+    for (const value of ['a\r\nX-Injected: yes', 'a\nX-Injected: yes', 'a\rb', 'a\u0000b']) {
+      const rule = await t.automations(a).post('/rules', {
+        name: 'Header break',
+        trigger: 'form_submitted',
+        actions: [{ type: 'call_webhook', url: 'https://hooks.example.com/in', headers: { 'x-tag': value } }],
+      });
+      expect(rule.status, JSON.stringify(value)).toBe(400);
+      expect(rule.body.error.details).toEqual([
+        { path: 'body.actions.0.headers.x-tag', message: expect.stringContaining('CR, LF or NUL') },
+      ]);
+    }
+  });
+
   it('never follows a redirect (a 3xx is the receiver refusing the delivery), so it cannot lead inside', async () => {
     for (const path of ['/redirect', '/redirect-307']) {
       const redirected = await run(path).catch((error: unknown) => error);

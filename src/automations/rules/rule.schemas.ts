@@ -92,7 +92,16 @@ export const externalActionSchemas = [
   z.object({
     type: z.literal('call_webhook'),
     url: z.url({ protocol: /^https?$/ }).max(2000),
-    headers: z.record(z.string().regex(/^[A-Za-z0-9-]{1,100}$/), z.string().max(2000)).optional(),
+    /** A value is one header line: a CR, LF or NUL in it could never be sent (nor add a header). */
+    headers: z
+      .record(
+        z.string().regex(/^[A-Za-z0-9-]{1,100}$/),
+        z
+          .string()
+          .max(2000)
+          .regex(/^[^\r\n\0]*$/, 'must not contain CR, LF or NUL'),
+      )
+      .optional(),
     timeoutMs: z.number().int().min(100).max(60_000).default(10_000),
   }),
   /** Delays the actions after it. */
