@@ -12,6 +12,7 @@ import { importLeads, importReportSchema } from './import-leads.js';
 import { startBackgroundImport } from './import-upload.js';
 import { findImport, listImports } from './imports.repository.js';
 import { importDetailSchema, importSchema } from './imports.schemas.js';
+import { limitFor } from '../tenancy/tenant-limits.js';
 import { limitedBody } from './upload-limit.js';
 
 /** Uploads up to this size (by Content-Length) are imported within the request in `auto` mode. */
@@ -87,7 +88,7 @@ export function registerImportRoutes(router: ApiRouter, services: AppServices): 
     status: 200,
     response: z.union([importReportSchema, importSchema]),
     errors: {
-      413: 'The upload exceeds the import limit (IMPORT_MAX_BYTES)',
+      413: "The upload exceeds the import limit (the tenant's importMaxBytes override, else IMPORT_MAX_BYTES)",
       415: 'Neither text/csv nor multipart/form-data',
     },
     handler: async ({ req, res, query }) => {
@@ -96,7 +97,7 @@ export function registerImportRoutes(router: ApiRouter, services: AppServices): 
         query.mode === 'background' ||
         (query.mode === 'auto' && !(Number.isFinite(length) && length <= syncImportMaxBytes));
       const { stream, fileName } = await csvStream(req, () =>
-        limitedBody(req, res, services.config.imports.maxBytes),
+        limitedBody(req, res, limitFor(callerOf(req).handle.tenant, 'importMaxBytes', services.config)),
       );
       const ctx = leadContextOf(req, services);
       const options = { assign: query.assign === 'true', mapping: query.mapping };

@@ -56,6 +56,7 @@ interface ClaimedRow {
   timezone: string;
   default_country: string;
   data_location: Tenant['dataLocation'];
+  tenant_limits: unknown;
   tenant_created_at: Date;
   tenant_updated_at: Date;
 }
@@ -70,6 +71,7 @@ function tenantOf(row: Omit<ClaimedRow, 'timeout_ms'>): Tenant {
     timezone: row.timezone,
     default_country: row.default_country,
     data_location: row.data_location,
+    limits: row.tenant_limits,
     created_at: row.tenant_created_at,
     updated_at: row.tenant_updated_at,
   });
@@ -178,7 +180,7 @@ export async function reclaimExpiredLeases(db: Kysely<any>): Promise<{ reclaimed
       returning j.id, j.status, j.kind, j.payload, j.attempts, j.max_attempts, j.last_error, j.tenant_id
     )
     select s.*, t.client_code, t.name as tenant_name, t.status as tenant_status, t.timezone,
-      t.default_country, t.data_location, t.created_at as tenant_created_at,
+      t.default_country, t.data_location, t.limits as tenant_limits, t.created_at as tenant_created_at,
       t.updated_at as tenant_updated_at
     from swept s left join platform.tenants t on s.status = 'dead' and t.id = s.tenant_id
   `.execute(db);

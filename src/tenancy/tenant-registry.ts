@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { PlatformDb } from '../db/platform-database.js';
 import { toTenant, type Tenant } from './tenant.js';
 
-/** Every process LISTENs here: a tenant's status, keys or secrets changed (payload: its id). */
+/** Every process LISTENs here: a tenant's status, limits, keys or secrets changed (payload: its id). */
 export const tenantChangesChannel = 'switchyard_tenant_changed';
 
 export async function findTenantByCode(db: PlatformDb, clientCode: string): Promise<Tenant | null> {

@@ -11,6 +11,8 @@ export interface TenantsTable {
   timezone: Generated<string>;
   default_country: Generated<string>;
   data_location: Generated<'default' | 'dedicated'>;
+  /** jsonb object of per-tenant limit overrides (tenant-limits.ts); written as JSON text. */
+  limits: ColumnType<unknown, string | undefined, string>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }

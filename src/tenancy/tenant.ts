@@ -1,3 +1,5 @@
+import { readTenantLimits, type TenantLimits } from './tenant-limits.js';
+
 /** A tenant as the rest of the code sees it (the platform's `tenants` row, camel-cased). */
 export interface Tenant {
   id: string;
@@ -7,6 +9,8 @@ export interface Tenant {
   timezone: string;
   defaultCountry: string;
   dataLocation: 'default' | 'dedicated';
+  /** The platform operator's overrides of process-wide limits (`limitFor`, tenant-limits.ts). */
+  limits: TenantLimits;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -20,6 +24,8 @@ export interface TenantRow {
   timezone: string;
   default_country: string;
   data_location: Tenant['dataLocation'];
+  /** jsonb: read leniently (`readTenantLimits`). */
+  limits: unknown;
   created_at: Date;
   updated_at: Date;
 }
@@ -35,6 +41,7 @@ export function toTenant(row: TenantRow): Tenant {
     // char(2): a driver may hand it back padded.
     defaultCountry: row.default_country.trim(),
     dataLocation: row.data_location,
+    limits: readTenantLimits(row.limits),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

@@ -11,6 +11,7 @@ import {
   secretSummarySchema,
   tenantDetailsSchema,
   tenantSchema,
+  updateTenantSchema,
 } from './tenant.schemas.js';
 
 const secretKind = z.enum(secretKinds as [SecretKind, ...SecretKind[]]);
@@ -43,6 +44,18 @@ export function registerPlatformTenantRoutes(router: ApiRouter, { tenantAdmin }:
       response: tenantDetailsSchema,
       errors: { 404: 'No such tenant' },
       handler: ({ params }) => tenantAdmin.getTenant(params.code),
+    })
+    .route({
+      method: 'patch',
+      path: '/tenants/:code',
+      summary: "Change a tenant's limit overrides (operator only; applies without a restart)",
+      description:
+        '`limits`: a value sets an override, `null` removes it (back to the process-wide value, e.g. IMPORT_MAX_BYTES), an absent key keeps it. Unknown fields and limits are refused.',
+      params: codeParams,
+      body: updateTenantSchema,
+      response: tenantSchema,
+      errors: { 404: 'No such tenant' },
+      handler: ({ params, body }) => tenantAdmin.updateTenant(params.code, body),
     })
     .route({
       method: 'post',

@@ -1,9 +1,11 @@
+import { sql } from 'kysely';
 import type { z } from 'zod';
 import { generateApiKey } from '../crypto/api-key.js';
 import type { PlatformDb } from '../db/platform-database.js';
 import { AppError } from '../http/app-error.js';
 import type { TenantConnectionManager } from '../tenancy/connection-manager.js';
 import { toTenant, type Tenant } from '../tenancy/tenant.js';
+import { patchTenantLimits, readTenantLimits } from '../tenancy/tenant-limits.js';
 import { maskSecretValue, secretSchemas, type SecretKind } from './secret-kinds.js';
 import type { TenantSecrets } from './tenant-secrets.js';
 import { announceTenantChange, findTenantByCode } from '../tenancy/tenant-registry.js';
@@ -11,8 +13,10 @@ import { toApiKeySummary, type ApiKeySummary } from './tenant.repository.js';
 import {
   createKeySchema,
   createTenantSchema,
+  updateTenantSchema,
   type CreateKeyInput,
   type CreateTenantInput,
+  type UpdateTenantInput,
 } from './tenant.schemas.js';
 
 export interface IssuedKey {
@@ -74,6 +78,7 @@ export class TenantAdmin {
           timezone: data.timezone,
           default_country: data.defaultCountry,
           data_location: data.databaseUrl ? 'dedicated' : 'default',
+          limits: JSON.stringify(data.limits),
         })
         .onConflict((conflict) => conflict.column('client_code').doNothing())
         .returningAll()
@@ -153,6 +158,37 @@ export class TenantAdmin {
         .returningAll()
         .executeTakeFirst();
       if (!row) throw AppError.notFound('Tenant');
+      await announceTenantChange(trx, row.id);
+      return toTenant(row);
+    });
+  }
+
+  /**
+   * Changes what the operator may change on a tenant (its limit overrides); every process drops
+   * its cached copy of the tenant at commit, so the change applies without a restart.
+   */
+  async updateTenant(code: string, input: UpdateTenantInput): Promise<Tenant> {
+    const data = updateTenantSchema.parse(input);
+    return this.deps.platform.transaction().execute(async (trx) => {
+      const current = await trx
+        .selectFrom('tenants')
+        .select(['id', 'limits'])
+        .where('client_code', '=', code.toLowerCase())
+        .forUpdate()
+        .executeTakeFirst();
+      if (!current) throw AppError.notFound('Tenant');
+      const limits = patchTenantLimits(readTenantLimits(current.limits), data.limits ?? {});
+      const row = await trx
+        .updateTable('tenants')
+        // A later updated_at, to the millisecond, is what makes each process's open handle take
+        // the new row (TenantConnectionManager.resolve compares it).
+        .set({
+          limits: JSON.stringify(limits),
+          updated_at: sql<Date>`greatest(now(), updated_at + interval '1 millisecond')`,
+        })
+        .where('id', '=', current.id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
       await announceTenantChange(trx, row.id);
       return toTenant(row);
     });

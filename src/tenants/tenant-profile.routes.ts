@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import type { Config } from '../config/config.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { callerOf } from '../http/request-context.js';
+import { effectiveLimits, limitNames, type LimitName } from '../tenancy/tenant-limits.js';
 
 const profileSchema = z.object({
   tenantId: z.uuid(),
@@ -9,10 +11,15 @@ const profileSchema = z.object({
   status: z.enum(['active', 'suspended']),
   timezone: z.string(),
   defaultCountry: z.string(),
+  limits: z
+    .object(
+      Object.fromEntries(limitNames.map((name) => [name, z.number()])) as Record<LimitName, z.ZodNumber>,
+    )
+    .describe('The limits that apply to this tenant (read-only: only the platform operator sets them)'),
   apiKey: z.object({ id: z.uuid(), label: z.string(), scopes: z.array(z.string()) }),
 });
 
-export function registerTenantProfileRoutes(router: ApiRouter): void {
+export function registerTenantProfileRoutes(router: ApiRouter, config: Config): void {
   router.route({
     method: 'get',
     path: '/whoami',
@@ -28,6 +35,7 @@ export function registerTenantProfileRoutes(router: ApiRouter): void {
         status: tenant.status,
         timezone: tenant.timezone,
         defaultCountry: tenant.defaultCountry,
+        limits: effectiveLimits(tenant, config),
         apiKey,
       };
     },

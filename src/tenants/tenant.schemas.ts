@@ -1,5 +1,6 @@
 import { isSupportedCountry } from 'libphonenumber-js';
 import { z } from 'zod';
+import { tenantLimitsPatchSchema, tenantLimitsSchema } from '../tenancy/tenant-limits.js';
 
 export function isValidTimeZone(timeZone: string): boolean {
   try {
@@ -40,8 +41,15 @@ export const createTenantSchema = z.object({
     .optional()
     .describe('Place the tenant on a dedicated Postgres server instead of the default one'),
   keyLabel: z.string().trim().min(1).max(100).default('default'),
+  limits: tenantLimitsSchema.default({}),
 });
 export type CreateTenantInput = z.input<typeof createTenantSchema>;
+
+/** What the platform operator may change on a tenant (only the operator: this is no tenant route). */
+export const updateTenantSchema = z.strictObject({
+  limits: tenantLimitsPatchSchema.optional(),
+});
+export type UpdateTenantInput = z.input<typeof updateTenantSchema>;
 
 export const createKeySchema = z.object({
   label: z.string().trim().min(1).max(100),
@@ -57,6 +65,7 @@ export const tenantSchema = z.object({
   timezone: z.string(),
   defaultCountry: z.string(),
   dataLocation: z.enum(['default', 'dedicated']),
+  limits: tenantLimitsSchema,
   createdAt: z.date(),
   updatedAt: z.date(),
 });

@@ -6,6 +6,6 @@ export const tenantsComponent: Component = {
   name: 'tenants',
   routes: ({ platform, crm }, services) => {
     registerPlatformTenantRoutes(platform, services);
-    registerTenantProfileRoutes(crm);
+    registerTenantProfileRoutes(crm, services.config);
   },
 };

@@ -29,6 +29,7 @@ create or replace function claim_jobs(
   timezone text,
   default_country text,
   data_location text,
+  tenant_limits jsonb,
   tenant_created_at timestamptz,
   tenant_updated_at timestamptz
 ) language plpgsql as $$
@@ -89,7 +90,7 @@ begin
   )
   select c.id, c.kind, c.payload, c.attempts, c.max_attempts, c.timeout_ms, c.tenant_id,
     t.client_code, t.name, t.status, t.timezone, t.default_country::text, t.data_location,
-    t.created_at, t.updated_at
+    t.limits, t.created_at, t.updated_at
   from numbered c
   join candidates k on k.id = c.id
   left join platform.tenants t on c.nth = 1 and t.id = c.tenant_id

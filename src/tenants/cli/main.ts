@@ -14,6 +14,8 @@ const usage = `Usage: pnpm tenant <command> [options] [--json]
 
 Commands:
   create --code <code> --name <name> [--timezone <tz>] [--country <CC>] [--database-url <url>] [--label <key label>]
+         [--import-max-bytes <n>]
+  set-limits --code <code> [--import-max-bytes <n|default>]   (default: back to IMPORT_MAX_BYTES)
   list
   show --code <code>
   suspend --code <code>
@@ -37,6 +39,7 @@ const options = {
   'key-id': { type: 'string' },
   kind: { type: 'string' },
   file: { type: 'string' },
+  'import-max-bytes': { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
@@ -57,6 +60,17 @@ function secretKind(flags: Flags): SecretKind {
   return kind as SecretKind;
 }
 
+/** A limit flag: a whole number, `default` (null: remove the override), or absent. */
+function limitFlag(flags: Flags, name: 'import-max-bytes', allowDefault: boolean): number | null | undefined {
+  const value = flags[name];
+  if (value === undefined) return undefined;
+  if (allowDefault && value === 'default') return null;
+  if (!/^\d+$/.test(value)) {
+    throw new UsageError(`--${name} must be a whole number of bytes${allowDefault ? " or 'default'" : ''}`);
+  }
+  return Number(value);
+}
+
 class UsageError extends Error {}
 
 async function run(command: string, flags: Flags, admin: TenantAdminPort): Promise<unknown> {
@@ -69,9 +83,14 @@ async function run(command: string, flags: Flags, admin: TenantAdminPort): Promi
         defaultCountry: flags.country,
         databaseUrl: flags['database-url'],
         keyLabel: flags.label,
+        limits: { importMaxBytes: limitFlag(flags, 'import-max-bytes', false) ?? undefined },
       });
       return { clientCode: tenant.clientCode, apiKey: apiKey.apiKey, tenantId: tenant.id };
     }
+    case 'set-limits':
+      return admin.updateTenant(required(flags, 'code'), {
+        limits: { importMaxBytes: limitFlag(flags, 'import-max-bytes', true) },
+      });
     case 'list':
       return admin.listTenants();
     case 'show':

@@ -44,6 +44,7 @@ export function platformApiClient(baseUrl: string, adminToken: string): TenantAd
     createTenant: (input) => call('POST', '/tenants', input),
     listTenants: () => call('GET', '/tenants'),
     getTenant: (code) => call('GET', tenant(code)),
+    updateTenant: (code, input) => call('PATCH', tenant(code), input),
     setStatus: (code, status) =>
       call('POST', `${tenant(code)}/${status === 'active' ? 'resume' : 'suspend'}`),
     createKey: (code, input) => call('POST', `${tenant(code)}/keys`, input),

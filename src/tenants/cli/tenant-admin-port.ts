@@ -1,7 +1,7 @@
 import type { Tenant } from '../../tenancy/tenant.js';
 import type { ApiKeySummary } from '../tenant.repository.js';
 import type { IssuedKey, RemovedSecret, SecretSummary, TenantDetails } from '../tenant-admin.js';
-import type { CreateKeyInput, CreateTenantInput } from '../tenant.schemas.js';
+import type { CreateKeyInput, CreateTenantInput, UpdateTenantInput } from '../tenant.schemas.js';
 import type { SecretKind } from '../secret-kinds.js';
 
 /** The onboarding operations the CLI needs: TenantAdmin in-process, or the platform API over HTTP. */
@@ -9,6 +9,7 @@ export interface TenantAdminPort {
   createTenant(input: CreateTenantInput): Promise<{ tenant: Tenant; apiKey: IssuedKey }>;
   listTenants(): Promise<Tenant[]>;
   getTenant(code: string): Promise<TenantDetails>;
+  updateTenant(code: string, input: UpdateTenantInput): Promise<Tenant>;
   setStatus(code: string, status: Tenant['status']): Promise<Tenant>;
   createKey(code: string, input: CreateKeyInput): Promise<IssuedKey>;
   revokeKey(code: string, keyId: string): Promise<ApiKeySummary>;

@@ -46,7 +46,16 @@ describe('pnpm tenant (CLI)', { timeout: 480_000 }, () => {
     const db = await createTestDatabase();
     databases.push(db);
 
-    const created = await tenantCli(db, ['create', '--code', 'acme', '--name', 'Acme Clinics', '--json']);
+    const created = await tenantCli(db, [
+      'create',
+      '--code',
+      'acme',
+      '--name',
+      'Acme Clinics',
+      '--import-max-bytes',
+      '1000',
+      '--json',
+    ]);
     expect(created.code).toBe(0);
     const output = JSON.parse(created.stdout);
     expect(output).toEqual({
@@ -85,7 +94,21 @@ describe('pnpm tenant (CLI)', { timeout: 480_000 }, () => {
       const whoami = await t.request('/api/crm/whoami', {
         headers: { 'x-client-code': 'acme', 'x-api-key': output.apiKey },
       });
-      expect(whoami.body.data).toMatchObject({ clientCode: 'acme', name: 'Acme Clinics' });
+      expect(whoami.body.data).toMatchObject({
+        clientCode: 'acme',
+        name: 'Acme Clinics',
+        limits: { importMaxBytes: 1000 },
+      });
+      const raised = await tenantCli(db, [
+        'set-limits',
+        '--code',
+        'acme',
+        '--import-max-bytes',
+        '5000',
+        '--json',
+      ]);
+      expect(raised.code).toBe(0);
+      expect(JSON.parse(raised.stdout).limits).toEqual({ importMaxBytes: 5000 });
 
       const second = await tenantCli(db, ['create', '--code', 'globex', '--name', 'Globex', '--json']);
       expect(second.code).toBe(0);
@@ -146,6 +169,9 @@ describe('pnpm tenant (CLI)', { timeout: 480_000 }, () => {
     expect(JSON.parse(invalid.stderr).error.code).toBe('validation_failed');
 
     await tenantCli(db, ['create', '--code', 'acme', '--name', 'Acme']);
+    const badLimit = await tenantCli(db, ['set-limits', '--code', 'acme', '--import-max-bytes', '1e6']);
+    expect(badLimit.code).toBe(2);
+    expect(badLimit.stderr).toContain('--import-max-bytes must be a whole number');
     const badSecret = await tenantCli(
       db,
       ['set-secret', '--code', 'acme', '--kind', 'smtp', '--file', '-', '--json'],
