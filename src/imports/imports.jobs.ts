@@ -20,6 +20,8 @@ export const runImportJob = defineJob({
   // A 100,000-row file takes a while; the lease is renewed meanwhile and a retry resumes.
   timeoutMs: 30 * 60_000,
   maxAttempts: 5,
+  // One import at a time per tenant: a second one waits queued (issue 15), another tenant's runs.
+  tenantConcurrency: 1,
 });
 
 export const importsJobs = [runImportJob];

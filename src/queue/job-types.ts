@@ -126,6 +126,14 @@ export interface JobDefinition<P = any, D = any> {
    * logged, never thrown. Not called for a payload that does not parse.
    */
   onDead?: (ctx: DeadJobContext<P, D>) => Promise<void>;
+  /**
+   * Most jobs of this kind running at once for one tenant, across all workers and processes
+   * (e.g. 1: a tenant's second import waits for its first). Jobs over it stay queued (no attempt
+   * counted) and are claimed when one of the tenant's running jobs of the kind ends; other kinds
+   * and other tenants are not held back. Unset: no cap of its own (`JOB_TENANT_CONCURRENCY`
+   * still counts it).
+   */
+  tenantConcurrency?: number;
   /** Lease held while running, renewed by heartbeat (default 30 s). */
   leaseMs?: number;
   maxAttempts?: number;

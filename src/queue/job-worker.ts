@@ -11,6 +11,7 @@ import { defaultRetryPolicy, failureOutcome, JobTimeoutError, type RetryPolicy }
 import {
   claimJobs,
   completeJobs,
+  notifyWorkers,
   reclaimExpiredLeases,
   releaseJobs,
   renewLeases,
@@ -53,6 +54,8 @@ export class JobWorker {
   readonly id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly definitions: Map<string, ServedJob>;
   private readonly leaseMsByKind: Map<string, number>;
+  /** Kinds capped per tenant (`tenantConcurrency`): their most running jobs per tenant. */
+  private readonly tenantConcurrencyByKind: Map<string, number>;
   private readonly retryPolicy: RetryPolicy;
   private readonly logger: Logger;
   private readonly running = new Map<number, RunningJob>();
@@ -86,6 +89,15 @@ export class JobWorker {
     this.definitions = new Map(definitions.map((definition) => [definition.kind, definition]));
     this.leaseMsByKind = new Map(
       definitions.flatMap((d) => (d.leaseMs === undefined ? [] : [[d.kind, d.leaseMs] as const])),
+    );
+    this.tenantConcurrencyByKind = new Map(
+      definitions.flatMap((d) => {
+        if (d.tenantConcurrency === undefined) return [];
+        if (!Number.isInteger(d.tenantConcurrency) || d.tenantConcurrency < 1) {
+          throw new Error(`Job kind '${d.kind}': tenantConcurrency must be a whole number of at least 1`);
+        }
+        return [[d.kind, d.tenantConcurrency] as const];
+      }),
     );
     this.retryPolicy = options.retryPolicy ?? defaultRetryPolicy;
     this.capacity = options.concurrency + options.prefetch;
@@ -190,6 +202,7 @@ export class JobWorker {
           tenantConcurrency: this.options.tenantConcurrency,
           defaultLeaseMs: this.options.leaseMs,
           leaseMsByKind: this.leaseMsByKind,
+          tenantConcurrencyByKind: this.tenantConcurrencyByKind,
         });
         this.claimFailures = 0;
         this.addWaiting(jobs);
@@ -368,6 +381,7 @@ export class JobWorker {
           failures = 0;
           this.announce(written);
           this.settleWrittenDeaths(batch, written);
+          this.wakeForCappedKinds(written);
         } catch (error) {
           this.pending.unshift(...batch);
           failures++;
@@ -380,6 +394,19 @@ export class JobWorker {
       this.flushing = null;
     });
     return this.flushing;
+  }
+
+  /**
+   * A capped kind's run ended (succeeded, failed or dead): the tenant's next job of that kind,
+   * left queued by the cap, may be claimed now. This worker claims again, and a NOTIFY wakes the
+   * others (this one may be full or stopping); uncapped kinds need neither.
+   */
+  private wakeForCappedKinds(written: WrittenOutcome[]): void {
+    if (!written.some(({ completion }) => this.tenantConcurrencyByKind.has(completion.kind))) return;
+    this.wake();
+    notifyWorkers(this.db, jobsChannel).catch((error: unknown) => {
+      this.logger.warn({ err: error }, 'waking the other workers failed; they will poll');
+    });
   }
 
   /** Dead outcomes this worker wrote get their kind's `onDead`; fenced-out ones belong to another run. */

@@ -19,6 +19,8 @@ export interface ClaimRequest {
   tenantConcurrency: number | null;
   defaultLeaseMs: number;
   leaseMsByKind: Map<string, number>;
+  /** Most running jobs of a kind per tenant (across workers), by kind; kinds not here have none. */
+  tenantConcurrencyByKind: Map<string, number>;
 }
 
 /** Claims up to `limit` runnable jobs, fair across tenants (see `platform.claim_jobs`). */
@@ -26,7 +28,9 @@ export async function claimJobs(db: Kysely<any>, request: ClaimRequest): Promise
   const { rows } = await sql<ClaimedRow>`
     select * from platform.claim_jobs(${request.workerId}, ${request.limit}::int,
       ${request.tenantConcurrency}::int, ${request.defaultLeaseMs}::int,
-      ${[...request.leaseMsByKind.keys()]}::text[], ${[...request.leaseMsByKind.values()]}::int[])
+      ${[...request.leaseMsByKind.keys()]}::text[], ${[...request.leaseMsByKind.values()]}::int[],
+      ${[...request.tenantConcurrencyByKind.keys()]}::text[],
+      ${[...request.tenantConcurrencyByKind.values()]}::int[])
   `.execute(db);
   // The tenant's columns come with its first job only; its other jobs share the object.
   const tenants = new Map<string, Tenant>();
@@ -124,6 +128,11 @@ function serializeResult(result: unknown): string | null {
   } catch {
     return null;
   }
+}
+
+/** Wakes every worker listening on `channel` (they claim again). */
+export async function notifyWorkers(db: Kysely<any>, channel: string): Promise<void> {
+  await sql`select pg_notify(${channel}, '')`.execute(db);
 }
 
 /** Extends the leases of running jobs; answers the ids this worker still holds. */
