@@ -45,6 +45,7 @@ async function main(): Promise<void> {
     SECRETS_KEY: randomBytes(32).toString('base64'),
     PLATFORM_ADMIN_TOKEN: adminToken,
     NODE_ENV: 'production',
+    PUBLIC_BASE_URL: 'http://127.0.0.1',
     LOG_LEVEL: 'warn',
     RATE_LIMIT_MAX: '100000000',
     PREAUTH_RATE_LIMIT_PER_MINUTE: '100000000',
