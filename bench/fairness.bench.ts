@@ -46,7 +46,6 @@ async function main(): Promise<void> {
     PLATFORM_ADMIN_TOKEN: adminToken,
     NODE_ENV: 'production',
     PUBLIC_BASE_URL: 'http://127.0.0.1',
-    LOG_LEVEL: 'warn',
     RATE_LIMIT_MAX: '100000000',
     PREAUTH_RATE_LIMIT_PER_MINUTE: '100000000',
   });
@@ -146,7 +145,7 @@ async function main(): Promise<void> {
     const anchor = phases[0]!;
     const ms = (value: number) => `${Math.round(value).toLocaleString('en')} ms`;
     const ratio = (value: number, base: number) => `${(value / base).toFixed(1)}×`;
-    console.log(`\n${machine}; ${kind === 'pglite' ? 'embedded PGlite' : 'Postgres server'}\n`);
+    console.log(`\n${machine}\n`);
     console.log(
       '| phase | B requests | B p50 / p95 / max | × idle p50 / p95 | worst /health/live | seconds |',
     );
