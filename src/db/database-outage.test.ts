@@ -41,12 +41,12 @@ describe.runIf(testDatabaseKind === 'postgres')(
     async function outage(): Promise<void> {
       await rig.cut();
       try {
-        await timeUntil(async () => !(await isReady(rig)()), { withinMs: 5000 });
+        await timeUntil(async () => !(await isReady(rig)()), { withinMs: 30_000 });
         expect((await rig.request('/health/live')).status).toBe(200);
         expect((await rig.request<any>('/health/ready')).status).toBe(503);
-        const started = Date.now();
+        // Answered while the database is still down (it comes back only after this answer): the
+        // request gave up on the pool instead of waiting for the database.
         const refused = await rig.crm.get('/leads?limit=1');
-        expect(Date.now() - started).toBeLessThan(connectTimeoutMs + 1000);
         expect(refused.status).toBe(503);
         expect(refused.body.error.code).toBe('database_unavailable');
         expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
@@ -61,36 +61,36 @@ describe.runIf(testDatabaseKind === 'postgres')(
       } finally {
         await rig.restore();
       }
-      const recoveryMs = await timeUntil(isReady(rig), { withinMs: 15_000 });
-      expect(recoveryMs).toBeLessThan(5000);
+      // Ready again with no restart (how soon is `pnpm bench:outage`'s measure, RELIABILITY.md).
+      await timeUntil(isReady(rig), { withinMs: 30_000 });
       // Every LISTEN client is back (they reconnect on their own), and nothing more than the pool.
-      await timeUntil(async () => (await rig.listeners()) === listenClients, { withinMs: 5000 });
+      await timeUntil(async () => (await rig.listeners()) === listenClients, { withinMs: 30_000 });
       await new Promise((resolve) => setTimeout(resolve, 1000));
       expect(await rig.connections()).toBeLessThanOrEqual(poolMax + listenClients);
       expect(rig.openFds()).toBeLessThanOrEqual(baselineFds + 5);
       expect((await rig.crm.get('/leads?limit=1')).status).toBe(200);
     }
 
-    it('while idle: 503 database_unavailable and not ready during it, ready again within 5 s, no storm', async () => {
+    it('while idle: 503 database_unavailable and not ready during it, ready again after it, no storm', async () => {
       await outage();
-    }, 60_000);
+    }, 120_000);
 
     it('under ingest: every acknowledged lead is stored, the rest answered 503, never 500', async () => {
       const load = ingestLoop(rig.crm, { max: 20_000, phonePrefix: '98' });
       try {
-        await timeUntil(async () => load.acknowledged.length >= 20, { withinMs: 10_000 });
+        await timeUntil(async () => load.acknowledged.length >= 20, { withinMs: 30_000 });
         await outage();
         const afterOutage = load.acknowledged.length;
-        await timeUntil(async () => load.acknowledged.length > afterOutage + 20, { withinMs: 10_000 });
+        await timeUntil(async () => load.acknowledged.length > afterOutage + 20, { withinMs: 30_000 });
       } finally {
         await load.stop();
       }
       expect(load.unexpected.map((response) => `${response.status} ${response.text}`)).toEqual([]);
       expect(load.statuses.get(503)).toBeGreaterThan(0);
       expect(await countStored(rig.crm, load.acknowledged)).toBe(load.acknowledged.length);
-    }, 90_000);
+    }, 180_000);
 
-    it('an outage of a dedicated server answers 503 for its tenants only, and they resume within 5 s', async () => {
+    it('an outage of a dedicated server answers 503 for its tenants only, and they resume after it', async () => {
       expect((await rig.dedicatedCrm.get('/leads?limit=1')).status).toBe(200);
       await rig.cut('dedicated');
       try {
@@ -102,24 +102,22 @@ describe.runIf(testDatabaseKind === 'postgres')(
       } finally {
         await rig.restore('dedicated');
       }
-      const resumedMs = await timeUntil(
-        async () => (await rig.dedicatedCrm.get('/leads?limit=1')).status === 200,
-        { withinMs: 15_000 },
-      );
-      expect(resumedMs).toBeLessThan(5000);
-    }, 30_000);
+      await timeUntil(async () => (await rig.dedicatedCrm.get('/leads?limit=1')).status === 200, {
+        withinMs: 30_000,
+      });
+    }, 60_000);
 
     // Last: it ends the process.
-    it('SIGTERM during an outage exits 0 within SHUTDOWN_TIMEOUT_MS', async () => {
+    it('SIGTERM during an outage stops the process on its own: exit 0, not the forced exit', async () => {
       await rig.cut();
       try {
-        await timeUntil(async () => !(await isReady(rig)()), { withinMs: 5000 });
-        const started = Date.now();
+        await timeUntil(async () => !(await isReady(rig)()), { withinMs: 30_000 });
+        // A stop that outlasts SHUTDOWN_TIMEOUT_MS is cut by the forced exit, with code 1 and no 'stopped'.
         expect(await rig.server.stop()).toBe(0);
-        expect(Date.now() - started).toBeLessThan(shutdownTimeoutMs);
+        expect(rig.server.logs.map((line) => line.msg)).toContain('stopped');
       } finally {
         await rig.restore();
       }
-    }, 30_000);
+    }, 60_000);
   },
 );

@@ -7,7 +7,9 @@ import { httpRequester } from '../testing/tenant-client.js';
 /**
  * The issue's file was 3.5 M junk rows (10 MB); 700,000 here (2.1 MB, three stored parts of up to
  * 1 MB) to fit CI's time. Before the fix, each 1 MB part parsed in one go, stalling the server for
- * ~6 s per part on a loaded CI machine. `JUNK_ROWS=3500000` runs the issue's size (~45 s here).
+ * seconds per part: `/health/live` got answers only between parts. Asserted by counting, never by
+ * timing: the answers that came while the import ran, against its rows (the worst `/health/live`
+ * is measured by `pnpm bench:fairness`). `JUNK_ROWS=3500000` runs the issue's size (~45 s here).
  */
 const junkRows = Number(process.env.JUNK_ROWS ?? 700_000);
 const adminToken = 'junk-import-admin-token-0123456789';
@@ -36,13 +38,13 @@ describe('a large import of junk rows keeps the server process responsive', () =
       SECRETS_KEY: randomBytes(32).toString('base64'),
       PLATFORM_ADMIN_TOKEN: adminToken,
     });
-  });
+  }, 120_000);
   afterAll(async () => {
     await server?.stop();
     await db?.drop();
   });
 
-  it(`${junkRows} rows of ",x": /health/live answers within 1 s throughout; every row is counted once`, async () => {
+  it(`${junkRows} rows of ",x": /health/live keeps answering throughout (one answer or more per 10,000 rows); every row is counted once`, async () => {
     const request = httpRequester(`http://127.0.0.1:${await server.listening}`);
     const created = await request<any>('/api/platform/tenants', {
       headers: { authorization: `Bearer ${adminToken}` },
@@ -59,27 +61,36 @@ describe('a large import of junk rows keeps the server process responsive', () =
     const id = accepted.body.data.id as string;
 
     let done: ImportState | undefined;
+    let answered = 0;
+    let runningFrom: number | undefined;
+    let runningUntil: number | undefined;
     const probe = async () => {
-      let slowest = 0;
       while (!done) {
-        const started = Date.now();
         expect((await request('/health/live')).status).toBe(200);
-        slowest = Math.max(slowest, Date.now() - started);
-        await pause(200);
+        answered++;
+        await pause(20);
       }
-      return slowest;
     };
+    // The answers that certainly came while the import ran: after a poll that said `running`
+    // arrived, before the last such poll was sent.
     const watchImport = async () => {
       while (!done) {
+        const before = answered;
         const current = (await request<{ data: ImportState }>(`/api/crm/imports/${id}`, { headers })).body
           .data;
+        if (current.status === 'running') {
+          runningFrom ??= answered;
+          runningUntil = before;
+        }
         if (current.status === 'completed' || current.status === 'failed') done = current;
-        else await pause(500);
+        else await pause(100);
       }
     };
-    const [slowest] = await Promise.all([probe(), watchImport()]);
+    await Promise.all([probe(), watchImport()]);
 
-    expect(slowest).toBeLessThan(1000);
+    const during = Math.max(0, (runningUntil ?? 0) - (runningFrom ?? 0));
+    console.log(`/health/live answers while the import ran: ${during} (${answered} in all)`);
+    expect(during).toBeGreaterThanOrEqual(junkRows / 10_000);
     expect(done).toMatchObject({ status: 'completed', total: junkRows, failed: junkRows, created: 0 });
   }, 300_000);
 });

@@ -1,21 +1,24 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServerProcess, type ServerProcess } from '../testing/server-process.js';
-import { createTestDatabase, type TestDatabase } from '../testing/test-database.js';
+import { createTestDatabase, testDatabaseKind, type TestDatabase } from '../testing/test-database.js';
 import { httpRequester } from '../testing/tenant-client.js';
+import { embeddedImportBatchRows, importBatchRows } from './import-leads.js';
 
 /**
- * Issue 15: while tenant A imported a junk file, tenant B's single-lead ingest took 7.5–9.4 s on the
- * embedded database (one connection, held by A's batch transactions). The bound is generous for a
- * shared CI machine: B's p95 under 1 s, `/health/live` under 1 s, while A imports.
- * `FAIR_JUNK_ROWS` / `FAIR_VALID_ROWS` change the file sizes.
+ * Issue 15: while tenant A imported a file, tenant B's single-lead ingest waited behind A's batch
+ * transactions (the embedded database has one connection, and PGlite runs in the server's event
+ * loop): B got about one request in per 500-row batch. The import now writes small batches there
+ * and yields before each one, so B's requests interleave with A's batches. Asserted by counting,
+ * never by timing: how many of B's requests complete while A's import is running, against A's rows
+ * (latencies are in `pnpm bench:fairness`). `FAIR_JUNK_ROWS` / `FAIR_VALID_ROWS` change the sizes.
  */
 const junkRows = Number(process.env.FAIR_JUNK_ROWS ?? 300_000);
 const validRows = Number(process.env.FAIR_VALID_ROWS ?? 20_000);
+/** Rows per import transaction on this project's database. */
+const batchRows = testDatabaseKind === 'pglite' ? embeddedImportBatchRows : importBatchRows;
 const adminToken = 'fairness-import-admin-token-0123456789';
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 
 describe("one tenant's import does not stall another tenant's ingest", () => {
   let db: TestDatabase;
@@ -29,12 +32,12 @@ describe("one tenant's import does not stall another tenant's ingest", () => {
       DATA_DIR: db.dataDir,
       SECRETS_KEY: randomBytes(32).toString('base64'),
       PLATFORM_ADMIN_TOKEN: adminToken,
-      // B posts back to back: the measure is its latency, not the per-tenant rate limit.
+      // B posts back to back: the count is of its requests, not of the per-tenant rate limit.
       RATE_LIMIT_MAX: '1000000',
       PREAUTH_RATE_LIMIT_PER_MINUTE: '1000000',
     });
     request = httpRequester(`http://127.0.0.1:${await server.listening}`);
-  });
+  }, 120_000);
   afterAll(async () => {
     await server?.stop();
     await db?.drop();
@@ -49,8 +52,12 @@ describe("one tenant's import does not stall another tenant's ingest", () => {
     return { 'x-client-code': code, 'x-api-key': created.body.data.apiKey.apiKey as string };
   };
 
-  /** Uploads `csv` as A's background import; meanwhile B ingests one lead at a time and health is probed. */
-  const measure = async (label: string, csv: string) => {
+  /**
+   * Uploads `csv` as A's background import; meanwhile B ingests one lead at a time and
+   * `/health/live` is probed. Returns how many of B's requests certainly completed while the
+   * import ran: after an answer that said `running` arrived, before the last such poll was sent.
+   */
+  const duringImport = async (label: string, csv: string) => {
     const a = await tenant(`fair${label}a`);
     const b = await tenant(`fair${label}b`);
     const accepted = await request<any>('/api/crm/leads/import?mode=background', {
@@ -61,57 +68,55 @@ describe("one tenant's import does not stall another tenant's ingest", () => {
     const id = accepted.body.data.id as string;
 
     let done: { status: string } | undefined;
-    const ingests: number[] = [];
-    let slowestHealth = 0;
+    let answered = 0;
+    let runningFrom: number | undefined;
+    let runningUntil: number | undefined;
     const ingest = async () => {
       for (let n = 0; !done; n++) {
-        const started = Date.now();
         const res = await request('/api/crm/leads', {
           headers: b,
           body: { name: `B ${n}`, phone: `98${String(n).padStart(8, '0')}` },
         });
         expect(res.status).toBeLessThan(300);
-        ingests.push(Date.now() - started);
+        answered++;
       }
     };
     const probe = async () => {
       while (!done) {
-        const started = Date.now();
         expect((await request('/health/live')).status).toBe(200);
-        slowestHealth = Math.max(slowestHealth, Date.now() - started);
         await pause(200);
       }
     };
     const watchImport = async () => {
       while (!done) {
+        const before = answered;
         const current = (await request<any>(`/api/crm/imports/${id}`, { headers: a })).body.data;
+        if (current.status === 'running') {
+          runningFrom ??= answered;
+          runningUntil = before;
+        }
         if (current.status === 'completed' || current.status === 'failed') done = current;
-        else await pause(500);
+        else await pause(100);
       }
     };
     await Promise.all([ingest(), probe(), watchImport()]);
-    const sorted = [...ingests].sort((x, y) => x - y);
-    const stats = {
-      n: sorted.length,
-      p50: percentile(sorted, 0.5),
-      p95: percentile(sorted, 0.95),
-      max: sorted.at(-1),
-      slowestHealth,
-    };
-    console.log(`B's ingest while A imports ${label}:`, JSON.stringify(stats));
     expect(done).toMatchObject({ status: 'completed' });
-    expect(stats.p95).toBeLessThan(1000);
-    expect(slowestHealth).toBeLessThan(1000);
-    // Enough samples for a p95 to mean something.
-    expect(sorted.length).toBeGreaterThan(5);
+    const during = Math.max(0, (runningUntil ?? 0) - (runningFrom ?? 0));
+    console.log(`B's requests completed while A imported ${label}: ${during} (${answered} in all)`);
+    return during;
   };
 
-  it(`junk file (${junkRows} rows of ",x"): B's ingest p95 < 1 s, /health/live < 1 s`, async () => {
-    await measure('junk', 'phone,name\n' + ',x\n'.repeat(junkRows));
+  it(`junk file (${junkRows} rows of ",x"): B gets at least one request in per 10,000 of A's rows`, async () => {
+    // Nothing of this file reaches the database: before the parser was fed small slices with a turn
+    // of the event loop every 500 records, the whole file parsed in one stall and B got none in.
+    const during = await duringImport('junk', 'phone,name\n' + ',x\n'.repeat(junkRows));
+    expect(during).toBeGreaterThanOrEqual(junkRows / 10_000);
   }, 300_000);
 
-  it(`valid file (${validRows} rows): B's ingest p95 < 1 s, /health/live < 1 s`, async () => {
+  it(`valid file (${validRows} rows): B gets at least one request in per 4 of A's batches`, async () => {
     const rows = Array.from({ length: validRows }, (_, n) => `+9177${String(n).padStart(8, '0')},Lead ${n}`);
-    await measure('valid', 'phone,name\n' + rows.join('\n') + '\n');
+    const during = await duringImport('valid', 'phone,name\n' + rows.join('\n') + '\n');
+    // With 500-row batches on the embedded database, B waited for each one: ~1 request per batch.
+    expect(during).toBeGreaterThanOrEqual(validRows / (4 * batchRows));
   }, 300_000);
 });
