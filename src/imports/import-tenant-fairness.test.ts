@@ -14,7 +14,7 @@ import { embeddedImportBatchRows, importBatchRows } from './import-leads.js';
  * (latencies are in `pnpm bench:fairness`). `FAIR_JUNK_ROWS` / `FAIR_VALID_ROWS` change the sizes.
  */
 const junkRows = Number(process.env.FAIR_JUNK_ROWS ?? 300_000);
-const validRows = Number(process.env.FAIR_VALID_ROWS ?? 20_000);
+const validRows = Number(process.env.FAIR_VALID_ROWS ?? 8_000);
 /** Rows per import transaction on this project's database. */
 const batchRows = testDatabaseKind === 'pglite' ? embeddedImportBatchRows : importBatchRows;
 const adminToken = 'fairness-import-admin-token-0123456789';
