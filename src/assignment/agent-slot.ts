@@ -31,9 +31,12 @@ export async function claimAgentSlot(
     where a.id = ${agentId} and a.active and ${belowLimit}
     returning a.id`.execute(trx);
   if (claimed.rows.length > 0) return { claimed: true };
-  const agent = await sql<{ active: boolean }>`select a.active from ${agents} a where a.id = ${agentId}`.execute(
-    trx,
-  );
+  const agent = await sql<{
+    active: boolean;
+  }>`select a.active from ${agents} a where a.id = ${agentId}`.execute(trx);
   const row = agent.rows[0];
-  return { claimed: false, reason: !row ? 'agent_not_found' : !row.active ? 'agent_inactive' : 'daily_limit_reached' };
+  return {
+    claimed: false,
+    reason: !row ? 'agent_not_found' : !row.active ? 'agent_inactive' : 'daily_limit_reached',
+  };
 }

@@ -145,7 +145,9 @@ export async function runCohortAssignment(ctx: AssignCohortContext) {
     await finish('failed', 'The cohort filter is not valid');
     throw new PermanentJobError('The cohort filter is not valid', 'invalid_filter');
   }
-  const filter: LeadFilter = started.only_unassigned ? { ...parsed.data, agentId: 'unassigned' } : parsed.data;
+  const filter: LeadFilter = started.only_unassigned
+    ? { ...parsed.data, agentId: 'unassigned' }
+    : parsed.data;
   const leadCtx: LeadContext = { handle, actor: started.actor, events: services.leadEvents };
   const plan: Plan = {
     assignmentId,

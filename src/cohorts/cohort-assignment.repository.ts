@@ -54,7 +54,10 @@ export async function findAssignmentRow(db: TenantDb, idOrRef: string): Promise<
 }
 
 /** The cohort's distribution that is queued or running, if any. */
-export async function findActiveAssignment(db: TenantDb, cohortId: string): Promise<AssignmentRow | undefined> {
+export async function findActiveAssignment(
+  db: TenantDb,
+  cohortId: string,
+): Promise<AssignmentRow | undefined> {
   return db
     .selectFrom('cohort_assignments')
     .selectAll()

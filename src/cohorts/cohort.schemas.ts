@@ -21,7 +21,9 @@ const description = z.string().trim().max(2000).nullable();
 /** Kept as the client sent it (re-validated with `cohortFilterSchema` whenever it is used). */
 const filterInput = z
   .record(z.string(), z.unknown())
-  .meta({ description: 'A leads-list filter, as GET /api/crm/leads takes it: {"status":["new"],"tags":["vip"]}' });
+  .meta({
+    description: 'A leads-list filter, as GET /api/crm/leads takes it: {"status":["new"],"tags":["vip"]}',
+  });
 
 export const createCohortBody = z.strictObject({
   name,
@@ -31,7 +33,11 @@ export const createCohortBody = z.strictObject({
 export type CreateCohortInput = z.infer<typeof createCohortBody>;
 
 export const patchCohortBody = z
-  .strictObject({ name: name.optional(), description: description.optional(), filter: filterInput.optional() })
+  .strictObject({
+    name: name.optional(),
+    description: description.optional(),
+    filter: filterInput.optional(),
+  })
   .refine((body) => Object.keys(body).length > 0, 'Give name, description or filter');
 export type PatchCohortInput = z.infer<typeof patchCohortBody>;
 

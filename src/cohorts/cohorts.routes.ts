@@ -155,7 +155,7 @@ export function registerCohortRoutes(router: ApiRouter, services: AppServices): 
       method: 'patch',
       path: '/cohorts/:id',
       tag,
-      summary: "Rename a cohort or change its description or filter (the filter is replaced whole)",
+      summary: 'Rename a cohort or change its description or filter (the filter is replaced whole)',
       params: cohortIdParams,
       body: patchCohortBody,
       response: cohortSchema,

@@ -16,7 +16,8 @@ export function capacityRotation(agents: PlannedAgent[]): string[] {
   const divisor = agents.reduce((d, agent) => gcd(d, agent.capacity), 0) || 1;
   let weights = agents.map((agent) => agent.capacity / divisor);
   const total = weights.reduce((sum, weight) => sum + weight, 0);
-  if (total > maxSlots) weights = weights.map((weight) => Math.max(1, Math.round((weight * maxSlots) / total)));
+  if (total > maxSlots)
+    weights = weights.map((weight) => Math.max(1, Math.round((weight * maxSlots) / total)));
   return weightedRotation(agents.map((agent, i) => ({ id: agent.agentId, weight: weights[i]! })));
 }
 

@@ -40,7 +40,8 @@ function planOf(
 ): { basis: CapacityBasis; planned: PlannedAgent[] } {
   const issues: FieldIssue[] = [];
   agents.forEach((agent, i) => {
-    if (!agent.active) issues.push({ path: `body.agentIds.${i}`, message: `Agent ${agent.id} is not active` });
+    if (!agent.active)
+      issues.push({ path: `body.agentIds.${i}`, message: `Agent ${agent.id} is not active` });
   });
   const basis = asked ?? (agents.every((agent) => agent.dailyLimit > 0) ? 'dailyLimit' : 'weight');
   if (basis === 'dailyLimit') {

@@ -9,7 +9,12 @@ export { leadContextOf } from './lead-context.js';
 export type { LeadContext } from './lead-context.js';
 export type { LeadEvent, LeadEventName } from './lead-events.js';
 export { plainLeadFields } from './lead-fields.js';
-export { leadFilterSchema, leadListQuerySchema, leadPageSchema, leadPagingSchema } from './lead-query.schemas.js';
+export {
+  leadFilterSchema,
+  leadListQuerySchema,
+  leadPageSchema,
+  leadPagingSchema,
+} from './lead-query.schemas.js';
 export type { LeadFilter } from './lead-query.schemas.js';
 export { listLeads, matchingLeadRefs } from './lead-query.js';
 export { agentRoom } from './lead-realtime.js';
