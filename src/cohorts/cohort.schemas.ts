@@ -19,11 +19,9 @@ export const cohortFilterSchema = z.preprocess(
 const name = z.string().trim().min(1).max(200);
 const description = z.string().trim().max(2000).nullable();
 /** Kept as the client sent it (re-validated with `cohortFilterSchema` whenever it is used). */
-const filterInput = z
-  .record(z.string(), z.unknown())
-  .meta({
-    description: 'A leads-list filter, as GET /api/crm/leads takes it: {"status":["new"],"tags":["vip"]}',
-  });
+const filterInput = z.record(z.string(), z.unknown()).meta({
+  description: 'A leads-list filter, as GET /api/crm/leads takes it: {"status":["new"],"tags":["vip"]}',
+});
 
 export const createCohortBody = z.strictObject({
   name,
