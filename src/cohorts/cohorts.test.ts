@@ -71,6 +71,19 @@ describe('cohorts', () => {
     expect((await crm.get(`/cohorts/${id}`)).status).toBe(404);
     expect((await crm.delete(`/cohorts/${id}`)).status).toBe(404);
     expect((await crm.patch(`/cohorts/${id}`, { name: 'x' })).status).toBe(404);
+
+    const openapi = await t.request('/api/openapi.json');
+    expect(openapi.status).toBe(200);
+    expect(Object.keys(openapi.body.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/crm/cohorts',
+        '/api/crm/cohorts/{id}',
+        '/api/crm/cohorts/{id}/leads',
+        '/api/crm/cohorts/{id}/assignments',
+        '/api/crm/cohorts/assignments/{jobId}',
+        '/api/crm/cohorts/assignments/{jobId}/leads',
+      ]),
+    );
   });
 
   it('validate the filter with the leads list schema and refuse unknown fields', async () => {
