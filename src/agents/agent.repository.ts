@@ -93,6 +93,14 @@ export function findAgent(handle: TenantHandle, id: string): Promise<Agent | und
   return agentById(handle.db, handle.tenant.timezone, id);
 }
 
+/** The agents among `ids` (with today's count), in the order of `ids`; unknown ids are left out. */
+export async function findAgents(handle: TenantHandle, ids: readonly string[]): Promise<Agent[]> {
+  if (ids.length === 0) return [];
+  const rows = await selectAgents(handle.db, handle.tenant.timezone).where('id', 'in', ids).execute();
+  const byId = new Map(rows.map((row) => [row.id, toAgent(row)]));
+  return ids.flatMap((id) => byId.get(id) ?? []);
+}
+
 /** The agent before and after the change, or undefined when there is no such agent. */
 export async function updateAgent(
   handle: TenantHandle,

@@ -1,3 +1,4 @@
 // The agents component's public surface: other folders import from here only.
-export { unknownAgentIds } from './agent.repository.js';
+export { findAgents, unknownAgentIds } from './agent.repository.js';
+export type { Agent } from './agent.schemas.js';
 export { assertAgentsExist } from './assert-agents-exist.js';

@@ -3,6 +3,7 @@ import { agentsComponent } from '../agents/agents.component.js';
 import { assignmentComponent } from '../assignment/assignment.component.js';
 import { automationsComponent } from '../automations/automations.component.js';
 import { channelsComponent } from '../channels/channels.component.js';
+import { cohortsComponent } from '../cohorts/cohorts.component.js';
 import { contactsComponent } from '../contacts/contacts.component.js';
 import { emailComponent } from '../email/email.component.js';
 import { healthComponent } from '../health/health.component.js';
@@ -33,6 +34,7 @@ export const components: Component[] = [
   activityComponent,
   contactsComponent,
   importsComponent,
+  cohortsComponent,
   queueComponent,
   storageComponent,
   whatsappComponent,

@@ -9,11 +9,17 @@ export { leadContextOf } from './lead-context.js';
 export type { LeadContext } from './lead-context.js';
 export type { LeadEvent, LeadEventName } from './lead-events.js';
 export { plainLeadFields } from './lead-fields.js';
-export { leadListQuerySchema } from './lead-query.schemas.js';
-export { listLeads } from './lead-query.js';
+export {
+  leadFilterSchema,
+  leadListQuerySchema,
+  leadPageSchema,
+  leadPagingSchema,
+} from './lead-query.schemas.js';
+export type { LeadFilter } from './lead-query.schemas.js';
+export { listLeads, matchingLeadRefs } from './lead-query.js';
 export { agentRoom } from './lead-realtime.js';
-export { toLead } from './lead.mapper.js';
-export { selectLeads } from './lead.repository.js';
+export { leadRef, toLead } from './lead.mapper.js';
+export { findLeadRow, lastLeadNumber, selectLeads } from './lead.repository.js';
 export { ingestLeadSchema, leadIdParams, leadSchema, leadStatuses } from './lead.schemas.js';
 export type { IngestLeadInput, Lead } from './lead.schemas.js';
 export { normalisePhone } from './phone.js';

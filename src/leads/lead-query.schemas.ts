@@ -56,6 +56,16 @@ export const leadListQuerySchema = z.object({
 });
 export type LeadListQuery = z.infer<typeof leadListQuerySchema>;
 
+/** The list's paging and order parameters: everything else in it is a filter. */
+export const leadPagingKeys = { sort: true, order: true, limit: true, page: true, cursor: true } as const;
+
+/** The leads list's filters without its paging and order: what a saved segment (a cohort) stores. */
+export const leadFilterSchema = leadListQuerySchema.omit(leadPagingKeys);
+export type LeadFilter = z.infer<typeof leadFilterSchema>;
+
+/** The leads list's paging and order alone, for lists of a saved filter's leads. */
+export const leadPagingSchema = leadListQuerySchema.pick(leadPagingKeys);
+
 /** Counting the matches stops past this many: an exact count of a huge match set costs a scan of it. */
 export const exactTotalCap = 10_000;
 

@@ -3,7 +3,7 @@ import type { TenantDatabase } from '../db/tenant-database.js';
 import { AppError } from '../http/app-error.js';
 import { loadScoringSettings } from '../scoring/index.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
-import { exactTotalCap, leadSortFields, type LeadListQuery } from './lead-query.schemas.js';
+import { exactTotalCap, leadSortFields, type LeadFilter, type LeadListQuery } from './lead-query.schemas.js';
 import { toLead } from './lead.mapper.js';
 import { selectLeads } from './lead.repository.js';
 import type { Lead } from './lead.schemas.js';
@@ -40,7 +40,7 @@ const lowerIn = (eb: Eb, column: 'state' | 'city', values: string[]) =>
   );
 
 /** The WHERE conditions of a list query (shared by the page and its total). */
-function filters(eb: Eb, query: LeadListQuery, hotThreshold: number): Expression<SqlBool> {
+function filters(eb: Eb, query: LeadFilter, hotThreshold: number): Expression<SqlBool> {
   const and: Expression<SqlBool>[] = [];
   if (query.archived === 'false') and.push(eb('archived_at', 'is', null));
   if (query.archived === 'true') and.push(eb('archived_at', 'is not', null));
@@ -212,4 +212,26 @@ export async function listLeads(handle: TenantHandle, query: LeadListQuery): Pro
           })
         : null,
   };
+}
+
+/**
+ * The ids and reference numbers of the leads a filter matches, in reference order, after
+ * `afterNumber` and up to `untilNumber`: the list's own filters, walked by a keyset on the
+ * reference (a cohort's distribution job reads its leads this way, page by page).
+ */
+export async function matchingLeadRefs(
+  handle: TenantHandle,
+  filter: LeadFilter,
+  page: { afterNumber: number; untilNumber: number; limit: number },
+): Promise<{ id: string; number: number }[]> {
+  const { hotThreshold } = await loadScoringSettings(handle);
+  return handle.db
+    .selectFrom('leads')
+    .select(['id', 'number'])
+    .where((eb) => filters(eb, filter, hotThreshold))
+    .where('number', '>', page.afterNumber)
+    .where('number', '<=', page.untilNumber)
+    .orderBy('number')
+    .limit(page.limit)
+    .execute();
 }

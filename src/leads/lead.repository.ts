@@ -87,3 +87,12 @@ export async function findLeadRow(
   if (options.forUpdate) query = query.forUpdate();
   return query.executeTakeFirst();
 }
+
+/** The highest lead reference number given so far (0 before the first lead). */
+export async function lastLeadNumber(db: TenantDb): Promise<number> {
+  const row = await db
+    .selectFrom('leads')
+    .select((eb) => eb.fn.max('number').as('last'))
+    .executeTakeFirstOrThrow();
+  return Number(row.last ?? 0);
+}

@@ -1,0 +1,242 @@
+import { z } from 'zod';
+import type { AppServices } from '../app/services.js';
+import { Reply, type ApiRouter } from '../http/api-router.js';
+import { AppError, fieldIssues } from '../http/app-error.js';
+import { orNotFound } from '../http/or-not-found.js';
+import { callerOf } from '../http/request-context.js';
+import { leadPageSchema, leadPagingSchema, listLeads } from '../leads/index.js';
+import {
+  assignmentReport,
+  findAssignmentRow,
+  listAssignments,
+  listOutcomes,
+  toCohortAssignment,
+} from './cohort-assignment.repository.js';
+import { deleteCohort, findCohort, insertCohort, listCohorts, updateCohort } from './cohort.repository.js';
+import {
+  assignmentIdParams,
+  cohortAssignmentReportSchema,
+  cohortAssignmentSchema,
+  cohortFilterSchema,
+  cohortIdParams,
+  cohortSchema,
+  createCohortBody,
+  leadOutcomeSchema,
+  listCohortsQuery,
+  listOutcomesQuery,
+  pageOf,
+  patchCohortBody,
+  startAssignmentBody,
+} from './cohort.schemas.js';
+import { cohortFilterOf, startCohortAssignment } from './start-assignment.js';
+
+const tag = 'Cohorts';
+
+/** Refuses a filter the leads list would refuse, naming each field under `body.filter`. */
+function checkFilter(filter: Record<string, unknown> | undefined): void {
+  if (filter === undefined) return;
+  const parsed = cohortFilterSchema.safeParse(filter);
+  if (!parsed.success) throw AppError.invalidFields(fieldIssues('body.filter', parsed.error));
+}
+
+const badCursor = () =>
+  AppError.invalidFields([{ path: 'query.cursor', message: 'Not a cursor returned by this API' }]);
+
+/** Opaque keyset cursors of these lists. */
+const cursors = {
+  encodeCohort: (cohort: { createdAt: Date; id: string }) =>
+    Buffer.from(JSON.stringify([cohort.createdAt.toISOString(), cohort.id])).toString('base64url'),
+  decodeCohort: (text: string) => {
+    try {
+      const [at, id] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as [string, string];
+      const createdAt = new Date(at);
+      if (Number.isNaN(createdAt.getTime()) || !z.uuid().safeParse(id).success) throw badCursor();
+      return { createdAt, id };
+    } catch {
+      throw badCursor();
+    }
+  },
+  /** A positive integer (a CAJ number, an outcome's position), as text. */
+  decodeNumber: (text: string) => {
+    if (!/^\d{1,12}$/.test(text)) throw badCursor();
+    return Number(text);
+  },
+};
+
+export function registerCohortRoutes(router: ApiRouter, services: AppServices): void {
+  const cohortOr404 = async (db: Parameters<typeof findCohort>[0], id: string) =>
+    orNotFound(await findCohort(db, id), 'Cohort');
+  const assignmentOr404 = async (db: Parameters<typeof findAssignmentRow>[0], id: string) =>
+    orNotFound(await findAssignmentRow(db, id), 'Cohort distribution');
+
+  router
+    .route({
+      method: 'post',
+      path: '/cohorts',
+      tag,
+      summary: 'Save a segment: a leads-list filter with a name',
+      description:
+        'The filter takes the same fields as GET /api/crm/leads (status, source, agentId, tags, scoreMin, createdFrom, q, …) without its paging and order; unknown fields are refused. Names are unique per tenant (any case).',
+      body: createCohortBody,
+      response: cohortSchema,
+      errors: { 409: 'A cohort with this name exists' },
+      handler: async ({ req, body }) => {
+        checkFilter(body.filter);
+        const caller = callerOf(req);
+        return insertCohort(caller.handle.db, body, caller.apiKey.label);
+      },
+    })
+    .route({
+      method: 'get',
+      path: '/cohorts',
+      tag,
+      summary: 'Cohorts, newest first (cursor pagination)',
+      query: listCohortsQuery,
+      response: pageOf(cohortSchema),
+      handler: async ({ req, query }) => {
+        const after = query.cursor ? cursors.decodeCohort(query.cursor) : undefined;
+        const rows = await listCohorts(callerOf(req).handle.db, { limit: query.limit + 1, after });
+        const items = rows.slice(0, query.limit);
+        return { items, nextCursor: rows.length > query.limit ? cursors.encodeCohort(items.at(-1)!) : null };
+      },
+    })
+    // Before /cohorts/:id/…: "assignments" is not a cohort id.
+    .route({
+      method: 'get',
+      path: '/cohorts/assignments/:jobId',
+      tag,
+      summary: 'One distribution (by uuid or CAJ-n): status, counts and its report',
+      description:
+        'The report counts the leads each agent got and the skipped and failed leads by reason; GET …/leads lists every lead with its outcome.',
+      params: assignmentIdParams,
+      response: cohortAssignmentReportSchema,
+      errors: { 404: 'No such distribution' },
+      handler: async ({ req, params }) => {
+        const { db } = callerOf(req).handle;
+        const row = await assignmentOr404(db, params.jobId);
+        return { ...toCohortAssignment(row), report: await assignmentReport(db, row) };
+      },
+    })
+    .route({
+      method: 'get',
+      path: '/cohorts/assignments/:jobId/leads',
+      tag,
+      summary: "A distribution's leads with their outcome, in the order it handled them",
+      params: assignmentIdParams,
+      query: listOutcomesQuery,
+      response: pageOf(leadOutcomeSchema),
+      errors: { 404: 'No such distribution' },
+      handler: async ({ req, params, query }) => {
+        const { db } = callerOf(req).handle;
+        const row = await assignmentOr404(db, params.jobId);
+        const items = await listOutcomes(db, row.id, {
+          outcome: query.outcome,
+          after: query.cursor ? cursors.decodeNumber(query.cursor) : undefined,
+          limit: query.limit + 1,
+        });
+        const page = items.slice(0, query.limit);
+        return {
+          items: page,
+          nextCursor: items.length > query.limit ? String(page.at(-1)!.position) : null,
+        };
+      },
+    })
+    .route({
+      method: 'get',
+      path: '/cohorts/:id',
+      tag,
+      summary: 'Show a cohort',
+      params: cohortIdParams,
+      response: cohortSchema,
+      errors: { 404: 'No such cohort' },
+      handler: async ({ req, params }) => cohortOr404(callerOf(req).handle.db, params.id),
+    })
+    .route({
+      method: 'patch',
+      path: '/cohorts/:id',
+      tag,
+      summary: 'Rename a cohort or change its description or filter (the filter is replaced whole)',
+      params: cohortIdParams,
+      body: patchCohortBody,
+      response: cohortSchema,
+      errors: { 404: 'No such cohort', 409: 'A cohort with this name exists' },
+      handler: async ({ req, params, body }) => {
+        checkFilter(body.filter);
+        return orNotFound(await updateCohort(callerOf(req).handle.db, params.id, body), 'Cohort');
+      },
+    })
+    .route({
+      method: 'delete',
+      path: '/cohorts/:id',
+      tag,
+      summary: 'Delete a cohort (its leads are untouched; its distributions stay readable by CAJ id)',
+      params: cohortIdParams,
+      response: z.object({ id: z.uuid(), deleted: z.literal(true) }),
+      errors: { 404: 'No such cohort' },
+      handler: async ({ req, params }) => ({
+        id: orNotFound(await deleteCohort(callerOf(req).handle.db, params.id), 'Cohort'),
+        deleted: true as const,
+      }),
+    })
+    .route({
+      method: 'get',
+      path: '/cohorts/:id/leads',
+      tag,
+      summary: "The cohort's leads now: the leads list with its filter (same paging, order and total)",
+      params: cohortIdParams,
+      query: leadPagingSchema.strict(),
+      response: leadPageSchema,
+      errors: { 404: 'No such cohort', 409: "The cohort's stored filter is no longer valid" },
+      handler: async ({ req, params, query }) => {
+        const { handle } = callerOf(req);
+        const filter = cohortFilterOf(await cohortOr404(handle.db, params.id));
+        return listLeads(handle, { ...filter, ...query });
+      },
+    })
+    .route({
+      method: 'post',
+      path: '/cohorts/:id/assignments',
+      tag,
+      summary: "Distribute the cohort's leads across agents in proportion to their capacity (background job)",
+      description:
+        "202 with the distribution (CAJ-n). Each agent's share is its daily limit (or weight) over the chosen agents' total; agents' daily limits hold (counted as the assignment engine counts them), and a lead its planned agent has no room for goes to the next agent with room, else fails with its reason. Leads are taken oldest reference first, up to the newest lead when asked; each is assigned as PATCH /leads/:id assigns (activity entry, lead.assigned). Progress: `cohort_assignment.progress` events and GET /cohorts/assignments/:jobId. One distribution per cohort at a time.",
+      params: cohortIdParams,
+      body: startAssignmentBody,
+      status: 202,
+      response: cohortAssignmentSchema,
+      errors: {
+        404: 'No such cohort',
+        409: 'A distribution of this cohort is still running, or its filter is no longer valid',
+      },
+      handler: async ({ req, params, body }) => {
+        const caller = callerOf(req);
+        return new Reply(
+          202,
+          await startCohortAssignment(services, caller.handle, caller.apiKey.label, params.id, body),
+        );
+      },
+    })
+    .route({
+      method: 'get',
+      path: '/cohorts/:id/assignments',
+      tag,
+      summary: "The cohort's distributions, newest first (cursor pagination)",
+      params: cohortIdParams,
+      query: listCohortsQuery,
+      response: pageOf(cohortAssignmentSchema),
+      errors: { 404: 'No such cohort' },
+      handler: async ({ req, params, query }) => {
+        const { db } = callerOf(req).handle;
+        await cohortOr404(db, params.id);
+        const rows = await listAssignments(db, params.id, {
+          limit: query.limit + 1,
+          before: query.cursor ? cursors.decodeNumber(query.cursor) : undefined,
+        });
+        const page = rows.slice(0, query.limit);
+        return {
+          items: page.map(toCohortAssignment),
+          nextCursor: rows.length > query.limit ? String(page.at(-1)!.number) : null,
+        };
+      },
+    });
+}
