@@ -15,10 +15,11 @@ import { createMigratedTestDatabase, type TestDatabase } from '../testing/test-d
  */
 
 const root = join(import.meta.dirname, '../..');
+/** Another README to check (e.g. an older one, to see this test fail on it): README_EXAMPLES_FILE. */
 const readmePath = process.env.README_EXAMPLES_FILE ?? join(root, 'README.md');
 
 /** A command of a shell block, split into words as the shell would, with README's answer if shown. */
-export interface ShellCommand {
+interface ShellCommand {
   words: string[];
   /** The text after `# →` on the line after the command. */
   expected?: string;
@@ -27,7 +28,7 @@ export interface ShellCommand {
 }
 
 /** The bodies of the ```sh blocks of a Markdown document, in order. */
-export function shellBlocks(markdown: string): string[] {
+function shellBlocks(markdown: string): string[] {
   return [...markdown.matchAll(/^```sh\n([\s\S]*?)^```/gm)].map((match) => match[1]!);
 }
 
@@ -36,7 +37,7 @@ export function shellBlocks(markdown: string): string[] {
  * continuations, comments, `&&` and `;`. Pipes, redirections and command substitution are
  * refused: an example that needs them is not a request this test can run.
  */
-export function shellCommands(block: string, env: Record<string, string | undefined>): ShellCommand[] {
+function shellCommands(block: string, env: Record<string, string | undefined>): ShellCommand[] {
   const commands: ShellCommand[] = [];
   let words: string[] = [];
   let word: string | undefined;
@@ -120,7 +121,7 @@ export function shellCommands(block: string, env: Record<string, string | undefi
   return commands;
 }
 
-export interface CurlRequest {
+interface CurlRequest {
   method: string;
   url: string;
   headers: [string, string][];
@@ -128,7 +129,7 @@ export interface CurlRequest {
 }
 
 /** The request a curl command line sends (the flags README uses; any other flag is refused). */
-export function parseCurl(args: string[]): CurlRequest {
+function parseCurl(args: string[]): CurlRequest {
   let method: string | undefined;
   let get = false;
   let url: string | undefined;
@@ -200,7 +201,7 @@ function leadingJson(text: string): string {
  * README's shown answer as a status (when written) and a shape for `toMatchObject`: objects may
  * have more keys (`,…` says so), `…` in a string stands for any text.
  */
-export function expectedAnswer(text: string): { status?: number; shape?: unknown } {
+function expectedAnswer(text: string): { status?: number; shape?: unknown } {
   const match = /^(\d{3})?\s*(.*)$/s.exec(text.trim())!;
   const status = match[1] ? Number(match[1]) : undefined;
   if (!match[2]!.startsWith('{')) return { status };
