@@ -206,6 +206,40 @@ describe('background CSV import (real queue and worker)', () => {
     expect(done.errors.find((error: { line: number }) => error.line === 522).reason).toMatch(/Not valid CSV/);
   });
 
+  it('reports errors of different kinds in line order, within the request and in the background', async () => {
+    // Each kind is found at another stage: the CSV parser (line 12), the row schema (the email,
+    // lines 9 and 19), the ingest (the phone, lines 7 and 25).
+    const rows = Array.from(
+      { length: 24 },
+      (_, i) => `Order ${i},98${String(700 + i).padStart(8, '0')},o${i}@example.com`,
+    );
+    rows[5] = 'Bad phone,12345,bad.phone@example.com'; // line 7
+    rows[7] = 'Bad email,9800099009,not-an-email'; // line 9
+    rows[10] = 'Bad "csv" here,9800099012,csv@example.com'; // line 12
+    rows[17] = 'Bad email again,9800099019,also@not@valid'; // line 19
+    rows[23] = 'Bad phone again,999,bad.again@example.com'; // line 25
+    const csv = ['Name,Mobile,Email', ...rows].join('\n') + '\n';
+    const expected = [
+      { line: 7, reason: expect.stringContaining('phone') },
+      { line: 9, reason: expect.stringContaining('email') },
+      { line: 12, reason: expect.stringMatching(/Not valid CSV/) },
+      { line: 19, reason: expect.stringContaining('email') },
+      { line: 25, reason: expect.stringContaining('phone') },
+    ];
+
+    const sync = await upload(await t.createTenant(undefined, { defaultCountry: 'IN' }), csv, '?mode=sync');
+    expect(sync.status, sync.text).toBe(200);
+    expect(sync.body.data).toMatchObject({ rows: 24, created: 19, failed: 5 });
+    expect(sync.body.data.errors).toEqual(expected);
+
+    const tenant = await t.createTenant(undefined, { defaultCountry: 'IN' });
+    const accepted = await upload(tenant, csv);
+    expect(accepted.status).toBe(202);
+    const done = await finished(tenant, accepted.body.data.id);
+    expect(done).toMatchObject({ status: 'completed', total: 24, created: 19, failed: 5 });
+    expect(done.errors).toEqual(expected);
+  });
+
   it('a retried run continues after the last committed batch without duplicating leads', async () => {
     const tenant = await t.createTenant('bgresume', { defaultCountry: 'IN' });
     const file = csvOf(1200);

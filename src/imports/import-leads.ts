@@ -135,6 +135,15 @@ function batchWriter<Committed>(
     else batch.created++;
   };
   const copy = (): BatchProgress => ({ ...progress, errors: [...progress.errors] });
+  /**
+   * The batch's errors in file order before anyone sees them (its `commit` stores them, the report
+   * and the progress event show them): the rows the parser or schema refused were gathered before
+   * the ones the ingest refused (an invalid phone), so the two kinds arrive apart (issue 16).
+   */
+  const inLineOrder = (batch: BatchProgress) => {
+    batch.errors.sort((a, b) => a.line - b.line);
+    return batch;
+  };
   /** `attempts` 1: a deadlock of the overlapped first write is retried alone, after the batch before. */
   const write = (overlap?: BatchOverlap, attempts?: number): Promise<Written<Committed>> =>
     inTenantTransaction(
@@ -144,6 +153,7 @@ function batchWriter<Committed>(
         const batch = copy();
         const result = await ingestLeadsWithin(trx, ctx, leads, settings, overlap);
         rows.forEach((row, index) => apply(batch, row, result.outcomes[index]!));
+        inLineOrder(batch);
         const value = await commit?.(trx, batch);
         publish(...result.events);
         return { batch, value };
@@ -159,6 +169,7 @@ function batchWriter<Committed>(
         apply(batch, row, { error });
       }
     }
+    inLineOrder(batch);
     const value = commit && (await ctx.handle.db.transaction().execute((trx) => commit(trx, batch)));
     return { batch, value };
   };
@@ -256,9 +267,8 @@ export async function importLeads<Committed>(
           return writer.rowByRow();
         });
       });
-      // Reports stay in file order.
+      // Reports stay in file order: batches one after the other, each batch's errors sorted.
       await previous?.finished;
-      done.errors.sort((a, b) => a.line - b.line);
       report.rows += done.rows;
       report.created += done.created;
       report.duplicates += done.duplicates;
