@@ -9,7 +9,10 @@ export interface ActivityEntry {
   data?: Record<string, unknown>;
 }
 
-/** One statement whose text does not grow with the number of entries (see `insertNewLeads`). */
+/**
+ * One statement whose text does not grow with the number of entries (see `insertNewLeads`); it
+ * also moves each lead's `last_activity_at` (the list's `lastActivityAt` sort key) to its newest entry.
+ */
 export async function recordActivity(db: TenantDb, entries: ActivityEntry[]): Promise<void> {
   if (entries.length === 0) return;
   const records = entries.map((entry) => ({
@@ -19,12 +22,26 @@ export async function recordActivity(db: TenantDb, entries: ActivityEntry[]): Pr
     data: entry.data ?? {},
   }));
   await db
-    .insertInto('lead_activities')
-    .columns(['lead_id', 'kind', 'actor', 'data'])
-    .expression(
-      sql`select lead_id, kind, actor, data
-        from jsonb_to_recordset(${JSON.stringify(records)}::jsonb) as r (lead_id uuid, kind text, actor text, data jsonb)`,
+    .with('added', (qb) =>
+      qb
+        .insertInto('lead_activities')
+        .columns(['lead_id', 'kind', 'actor', 'data'])
+        .expression(
+          sql`select lead_id, kind, actor, data
+            from jsonb_to_recordset(${JSON.stringify(records)}::jsonb) as r (lead_id uuid, kind text, actor text, data jsonb)`,
+        )
+        .returning(['lead_id', 'created_at']),
     )
+    .updateTable('leads')
+    .from((qb) =>
+      qb
+        .selectFrom('added')
+        .select(['added.lead_id', (eb) => eb.fn.max('added.created_at').as('latest')])
+        .groupBy('added.lead_id')
+        .as('newest'),
+    )
+    .set({ last_activity_at: sql<Date>`greatest(leads.last_activity_at, newest.latest)` })
+    .whereRef('leads.id', '=', 'newest.lead_id')
     .execute();
 }
 

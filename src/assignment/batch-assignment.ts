@@ -6,8 +6,10 @@ import {
   countAssignment,
   decisionOf,
   eligibility,
+  fallbackActivity,
   poolOf,
   poolSequence,
+  territoryFallbackOf,
   weightedRotation,
   type AssignmentDecision,
   type Pool,
@@ -108,6 +110,7 @@ async function claimPoolByTickets(
   { rule, pool, leads }: PoolBatch,
   actor: string | null,
   claims: (ClaimedAgent | undefined)[],
+  territoryFallback = false,
 ): Promise<void> {
   const { schema } = handle;
   const { local, inPool, inHours, inTerritory, belowLimit } = eligibility(handle.tenant.timezone, pool);
@@ -127,7 +130,12 @@ async function claimPoolByTickets(
       on a.active and a.available and ${inPool} and ${inHours} and ${inTerritory} and ${belowLimit}
     order by a.id`.execute(trx);
   const agents = rows.filter((row): row is typeof row & { id: string } => row.id !== null);
-  if (agents.length === 0) return;
+  if (agents.length === 0) {
+    // Nobody eligible covers the state: the rule's whole pool, as `assignLead` does.
+    const fallback = territoryFallbackOf(rule, pool);
+    if (fallback) await claimPoolByTickets(trx, handle, { rule, pool: fallback, leads }, actor, claims, true);
+    return;
+  }
   const tickets = rows[0]!.tickets.map(Number).sort((a, b) => a - b);
   const candidates = agents.map((agent) => agent.id);
   const rotation = pool.strategy === 'weighted' ? weightedRotation(agents) : candidates;
@@ -159,7 +167,8 @@ async function claimPoolByTickets(
         + case when a.assigned_date = ${local}::date then a.assigned_today else 0 end)
     returning a.id`.execute(trx);
   const taken = new Set(chosen.map((row) => row.id));
-  const template = activityOf(rule, actor, false);
+  const ruleTemplate = activityOf(rule, actor, false);
+  const template = territoryFallback ? fallbackActivity(ruleTemplate) : ruleTemplate;
   for (const { index, agentId } of planned) {
     if (!taken.has(agentId)) continue;
     claims[index] = {

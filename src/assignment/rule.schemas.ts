@@ -21,6 +21,11 @@ export const ruleInputSchema = z.object({
   strategy: z.enum(['round_robin', 'weighted', 'least_loaded']).optional(),
   /** Only agents whose territories include the lead's state. */
   matchTerritory: z.boolean().optional(),
+  /**
+   * With `matchTerritory`: when no eligible agent of the pool covers the lead's state (or the
+   * lead has none), give it to the whole pool instead of leaving it unassigned. Default true.
+   */
+  territoryFallback: z.boolean().optional(),
   /** Give a returning phone to its previous owner when that owner can take it. */
   sticky: z.boolean().optional(),
 });
@@ -35,6 +40,7 @@ export const ruleSchema = z.object({
   agentIds: z.array(z.uuid()).nullable(),
   strategy: z.enum(['round_robin', 'weighted', 'least_loaded']),
   matchTerritory: z.boolean(),
+  territoryFallback: z.boolean(),
   sticky: z.boolean(),
   createdAt: z.date(),
   updatedAt: z.date(),

@@ -1,7 +1,7 @@
 import { recordActivity } from '../activity/index.js';
 import { AppError } from '../http/app-error.js';
 import type { LeadContext } from '../leads/index.js';
-import { toLead } from '../leads/index.js';
+import { leadSelection, toLead } from '../leads/index.js';
 import { requireLeadRow } from '../leads/index.js';
 import type { Lead } from '../leads/index.js';
 import { loadScoringSettings } from '../scoring/index.js';
@@ -51,7 +51,7 @@ export async function convertLead(
       .updateTable('leads')
       .set({ contact_id: contact.id, updated_at: new Date() })
       .where('id', '=', lead.id)
-      .returningAll()
+      .returning(leadSelection)
       .executeTakeFirstOrThrow();
     await recordActivity(trx, [
       { leadId: lead.id, kind: 'converted', actor, data: { contactId: contact.id } },

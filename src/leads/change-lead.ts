@@ -10,6 +10,7 @@ import { inLeadTransaction, type LeadContext } from './lead-context.js';
 import type { LeadEvent } from './lead-events.js';
 import { toLeadColumns } from './lead-fields.js';
 import { toLead, type LeadRow } from './lead.mapper.js';
+import { leadSelection } from './lead.repository.js';
 import { requireLeadRow } from './require-lead-row.js';
 import { terminalStatuses, type Lead, type PatchLeadInput } from './lead.schemas.js';
 import type { LeadsTable } from './leads.tables.js';
@@ -100,15 +101,24 @@ export async function changeLeadWithin(
       events: events.map((event) => ({ ...event, tenantId: handle.tenant.id, lead }) as LeadEvent),
     };
   };
-  if (changes.length === 0) return published(before, []);
-
+  // A score set by hand stays until `score: null` clears it; then the weights decide again.
+  const scoreManual = patch.score === undefined ? before.score_manual : patch.score !== null;
   const merged = { ...before, ...columns } as LeadRow;
-  const score = scoreLead(merged, scoring);
+  const score =
+    patch.score !== undefined && patch.score !== null
+      ? patch.score
+      : scoreManual
+        ? before.score
+        : scoreLead(merged, scoring);
+  if (changes.length === 0 && score === before.score && scoreManual === before.score_manual) {
+    return published(before, []);
+  }
+
   const row = await trx
     .updateTable('leads')
-    .set({ ...columns, score, updated_at: new Date() })
+    .set({ ...columns, score, score_manual: scoreManual, updated_at: new Date() })
     .where('id', '=', before.id)
-    .returningAll()
+    .returning(leadSelection)
     .executeTakeFirstOrThrow();
 
   const activity: ActivityEntry[] = changes.map(({ field, from, to }) => ({
@@ -121,12 +131,17 @@ export async function changeLeadWithin(
       to: field === 'custom_fields' ? JSON.parse(to as string) : to,
     },
   }));
-  if (score !== before.score) {
+  if (score !== before.score || scoreManual !== before.score_manual) {
     activity.push({
       leadId: row.id,
       kind: 'field_changed',
       actor,
-      data: { field: 'score', from: before.score, to: score },
+      data: {
+        field: 'score',
+        from: before.score,
+        to: score,
+        ...(patch.score !== undefined ? { manual: scoreManual } : {}),
+      },
     });
   }
   await recordActivity(trx, activity);
@@ -160,7 +175,7 @@ export async function archiveLead(ctx: LeadContext, idOrRef: string): Promise<Le
         .updateTable('leads')
         .set({ archived_at: new Date(), updated_at: new Date() })
         .where('id', '=', before.id)
-        .returningAll()
+        .returning(leadSelection)
         .executeTakeFirstOrThrow();
       await recordActivity(trx, [{ leadId: before.id, kind: 'archived', actor }]);
     }

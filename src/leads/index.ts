@@ -13,7 +13,7 @@ export { leadListQuerySchema } from './lead-query.schemas.js';
 export { listLeads } from './lead-query.js';
 export { agentRoom } from './lead-realtime.js';
 export { toLead } from './lead.mapper.js';
-export { selectLeads } from './lead.repository.js';
+export { leadSelection, selectLeads } from './lead.repository.js';
 export { ingestLeadSchema, leadIdParams, leadSchema, leadStatuses } from './lead.schemas.js';
 export type { IngestLeadInput, Lead } from './lead.schemas.js';
 export { normalisePhone } from './phone.js';

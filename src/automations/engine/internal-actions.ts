@@ -5,7 +5,7 @@ import type { TenantDb } from '../../db/tenant-database.js';
 import { changeLeadWithin } from '../../leads/index.js';
 import type { LeadContext } from '../../leads/index.js';
 import type { LeadEvent } from '../../leads/index.js';
-import { toLead } from '../../leads/index.js';
+import { leadSelection, toLead } from '../../leads/index.js';
 import { requireLeadRow } from '../../leads/index.js';
 import type { Lead } from '../../leads/index.js';
 import type { ScoringSettings } from '../../scoring/index.js';
@@ -150,7 +150,7 @@ async function changeScore(
     .updateTable('leads')
     .set({ score, updated_at: new Date() })
     .where('id', '=', current.id)
-    .returningAll()
+    .returning(leadSelection)
     .executeTakeFirstOrThrow();
   await recordActivity(trx, [
     {
