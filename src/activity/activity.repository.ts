@@ -57,8 +57,15 @@ function toNote(row: NoteRow) {
   };
 }
 
+/** A note counts as activity: it moves the lead's `last_activity_at` too. */
 export async function insertNote(db: TenantDb, note: Insertable<LeadNotesTable>) {
-  return toNote(await db.insertInto('lead_notes').values(note).returningAll().executeTakeFirstOrThrow());
+  const row = await db.insertInto('lead_notes').values(note).returningAll().executeTakeFirstOrThrow();
+  await db
+    .updateTable('leads')
+    .set({ last_activity_at: sql<Date>`greatest(last_activity_at, ${row.created_at}::timestamptz)` })
+    .where('id', '=', row.lead_id)
+    .execute();
+  return toNote(row);
 }
 
 /** Newest first. */
