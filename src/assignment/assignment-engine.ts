@@ -368,6 +368,9 @@ export async function assignLead(
     };
   }
   const reason = await diagnose(trx, handle, fallback ?? pool);
+  const outcome = decisionOf(rule, null, [], false, reason);
+  // Logged first, so the row read back carries the `last_activity_at` the log just set.
+  await recordActivity(trx, [{ leadId: lead.id, kind: 'unassigned', actor, data: { ...outcome } }]);
   const unassigned = await trx
     .updateTable('leads')
     .set({ unassigned_reason: reason })
@@ -375,7 +378,5 @@ export async function assignLead(
     .returningAll()
     .returning(sql<null>`null::text`.as('assigned_agent_name'))
     .executeTakeFirstOrThrow();
-  const outcome = decisionOf(rule, null, [], false, reason);
-  await recordActivity(trx, [{ leadId: lead.id, kind: 'unassigned', actor, data: { ...outcome } }]);
   return { lead: unassigned, decision: outcome };
 }

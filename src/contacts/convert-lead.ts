@@ -47,15 +47,15 @@ export async function convertLead(
       })
       .returningAll()
       .executeTakeFirstOrThrow();
+    await recordActivity(trx, [
+      { leadId: lead.id, kind: 'converted', actor, data: { contactId: contact.id } },
+    ]);
     const updated = await trx
       .updateTable('leads')
       .set({ contact_id: contact.id, updated_at: new Date() })
       .where('id', '=', lead.id)
       .returning(leadSelection)
       .executeTakeFirstOrThrow();
-    await recordActivity(trx, [
-      { leadId: lead.id, kind: 'converted', actor, data: { contactId: contact.id } },
-    ]);
     const converted = toLead(updated, scoring.hotThreshold);
     publish({ name: 'lead.updated', tenantId: handle.tenant.id, lead: converted });
     return { contact: toContact(contact), lead: converted };

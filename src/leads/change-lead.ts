@@ -114,15 +114,8 @@ export async function changeLeadWithin(
     return published(before, []);
   }
 
-  const row = await trx
-    .updateTable('leads')
-    .set({ ...columns, score, score_manual: scoreManual, updated_at: new Date() })
-    .where('id', '=', before.id)
-    .returning(leadSelection)
-    .executeTakeFirstOrThrow();
-
   const activity: ActivityEntry[] = changes.map(({ field, from, to }) => ({
-    leadId: row.id,
+    leadId: before.id,
     kind: 'field_changed',
     actor,
     data: {
@@ -133,7 +126,7 @@ export async function changeLeadWithin(
   }));
   if (score !== before.score || scoreManual !== before.score_manual) {
     activity.push({
-      leadId: row.id,
+      leadId: before.id,
       kind: 'field_changed',
       actor,
       data: {
@@ -144,7 +137,14 @@ export async function changeLeadWithin(
       },
     });
   }
+  // Logged first, so the row read back carries the `last_activity_at` the log just set.
   await recordActivity(trx, activity);
+  const row = await trx
+    .updateTable('leads')
+    .set({ ...columns, score, score_manual: scoreManual, updated_at: new Date() })
+    .where('id', '=', before.id)
+    .returning(leadSelection)
+    .executeTakeFirstOrThrow();
   return published(row, lifecycleEvents(before, row));
 }
 
@@ -171,13 +171,13 @@ export async function archiveLead(ctx: LeadContext, idOrRef: string): Promise<Le
     const before = await requireLeadRow(trx, idOrRef, { forUpdate: true });
     let row = before;
     if (!before.archived_at) {
+      await recordActivity(trx, [{ leadId: before.id, kind: 'archived', actor }]);
       row = await trx
         .updateTable('leads')
         .set({ archived_at: new Date(), updated_at: new Date() })
         .where('id', '=', before.id)
         .returning(leadSelection)
         .executeTakeFirstOrThrow();
-      await recordActivity(trx, [{ leadId: before.id, kind: 'archived', actor }]);
     }
     const lead = toLead(row, scoring.hotThreshold);
     publish({ name: 'lead.updated', tenantId: handle.tenant.id, lead });

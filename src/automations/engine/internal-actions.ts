@@ -146,12 +146,6 @@ async function changeScore(
 ): Promise<InternalActionResult> {
   const { trx, lead: ctx, scoring } = deps;
   const score = Math.min(100, Math.max(0, current.score + by));
-  const row = await trx
-    .updateTable('leads')
-    .set({ score, updated_at: new Date() })
-    .where('id', '=', current.id)
-    .returning(leadSelection)
-    .executeTakeFirstOrThrow();
   await recordActivity(trx, [
     {
       leadId: current.id,
@@ -160,6 +154,12 @@ async function changeScore(
       data: { field: 'score', from: current.score, to: score },
     },
   ]);
+  const row = await trx
+    .updateTable('leads')
+    .set({ score, updated_at: new Date() })
+    .where('id', '=', current.id)
+    .returning(leadSelection)
+    .executeTakeFirstOrThrow();
   const lead = toLead(row, scoring.hotThreshold);
   return {
     lead,
