@@ -34,7 +34,7 @@ describe('seed defaults', () => {
     (await client.get(`/leads/${leadId}/activity`)).body.data.find((entry: any) => entry.kind === 'assigned');
 
   describe('territory matching without rules', () => {
-    it("gives a lead to the agents covering its state, round robin, under concurrency; else to every agent", async () => {
+    it('gives a lead to the agents covering its state, round robin, under concurrency; else to every agent', async () => {
       const { client, ids } = await setup([
         { name: 'West 1', territories: ['CA'] },
         { name: 'West 2', territories: ['ca', 'NY'] },
@@ -47,7 +47,8 @@ describe('seed defaults', () => {
         Array.from({ length: 20 }, () => ingest(client, { state: 'CA' })),
       );
       const counts = new Map<string, number>();
-      for (const lead of californians) counts.set(lead.assignedAgentId, (counts.get(lead.assignedAgentId) ?? 0) + 1);
+      for (const lead of californians)
+        counts.set(lead.assignedAgentId, (counts.get(lead.assignedAgentId) ?? 0) + 1);
       expect(counts.get(anywhere)).toBeUndefined();
       expect(Math.abs((counts.get(west1) ?? 0) - (counts.get(west2) ?? 0))).toBeLessThanOrEqual(1);
       expect((counts.get(west1) ?? 0) + (counts.get(west2) ?? 0)).toBe(20);
@@ -76,7 +77,9 @@ describe('seed defaults', () => {
       // The only NY agent that could take it is at its daily limit: the lead still gets an owner.
       const next = await ingest(client, { state: 'NY' });
       expect(next.assignedAgentId).toBe(other);
-      expect((await client.get('/agents')).body.data.find((agent: any) => agent.id === full).assignedToday).toBe(1);
+      expect(
+        (await client.get('/agents')).body.data.find((agent: any) => agent.id === full).assignedToday,
+      ).toBe(1);
     });
 
     it('a bulk CSV import routes as single ingest does', async () => {
@@ -130,7 +133,9 @@ describe('seed defaults', () => {
         territoryFallback: true,
       });
 
-      const strict = await client.patch(`/assignment-rules/${rule.body.data.id}`, { territoryFallback: false });
+      const strict = await client.patch(`/assignment-rules/${rule.body.data.id}`, {
+        territoryFallback: false,
+      });
       expect(strict.status).toBe(200);
       expect(await ingest(client, { state: 'NY' })).toMatchObject({
         assignedAgentId: null,
@@ -150,10 +155,19 @@ describe('seed defaults', () => {
     const waiting = await ingest(client, { name: 'Waiting', assign: false });
     expect(waiting).toMatchObject({ assignedAgentId: null, assignedAgent: null });
 
-    expect((await client.get(`/leads/${lead.id}`)).body.data.assignedAgent).toEqual({ id: owner, name: ownerName });
-    expect((await client.get(`/leads/${lead.ref}`)).body.data.assignedAgent).toEqual({ id: owner, name: ownerName });
+    expect((await client.get(`/leads/${lead.id}`)).body.data.assignedAgent).toEqual({
+      id: owner,
+      name: ownerName,
+    });
+    expect((await client.get(`/leads/${lead.ref}`)).body.data.assignedAgent).toEqual({
+      id: owner,
+      name: ownerName,
+    });
     const items = (await client.get('/leads')).body.data.items;
-    expect(items.find((item: any) => item.id === lead.id).assignedAgent).toEqual({ id: owner, name: ownerName });
+    expect(items.find((item: any) => item.id === lead.id).assignedAgent).toEqual({
+      id: owner,
+      name: ownerName,
+    });
     expect(items.find((item: any) => item.id === waiting.id).assignedAgent).toBeNull();
     const searched = (await client.get('/leads?q=named')).body.data.items;
     expect(searched[0].assignedAgent).toEqual({ id: owner, name: ownerName });
@@ -163,7 +177,9 @@ describe('seed defaults', () => {
     // A renamed agent shows under its new name: the name is read with the lead, not copied onto it.
     await client.patch(`/agents/${ben}`, { name: 'Benjamin Ortiz' });
     expect((await client.get(`/leads/${waiting.id}`)).body.data.assignedAgent.name).toBe('Benjamin Ortiz');
-    expect((await client.patch(`/leads/${waiting.id}`, { assignedAgentId: null })).body.data.assignedAgent).toBeNull();
+    expect(
+      (await client.patch(`/leads/${waiting.id}`, { assignedAgentId: null })).body.data.assignedAgent,
+    ).toBeNull();
 
     const lead200 = (await t.request('/api/openapi.json')).body.paths['/api/crm/leads/{id}'].get;
     expect(JSON.stringify(lead200)).toContain('The assigned agent (null when unassigned)');
@@ -191,7 +207,10 @@ describe('seed defaults', () => {
       const changed = await client.patch(`/leads/${lead.id}`, { company: 'Big Co' });
       expect(changed.body.data).toMatchObject({ company: 'Big Co', score: 87, scoreManual: true });
       await client.post('/leads', { phone: lead.phone, email: 'x@big.example' });
-      expect((await client.get(`/leads/${lead.id}`)).body.data).toMatchObject({ score: 87, scoreManual: true });
+      expect((await client.get(`/leads/${lead.id}`)).body.data).toMatchObject({
+        score: 87,
+        scoreManual: true,
+      });
 
       const cleared = await client.patch(`/leads/${lead.id}`, { score: null });
       expect(cleared.body.data).toMatchObject({ score: 30, scoreManual: false });
@@ -288,7 +307,15 @@ describe('seed defaults', () => {
         expect((await client.patch(`/leads/${lead.id}`, { status: 'contacted' })).status).toBe(200);
       }
       const touched = (await client.get(`/leads/${(byName.get('alice Adams') as any).id}`)).body.data;
-      expect(new Date(touched.lastActivityAt).getTime()).toBeGreaterThan(new Date(touched.createdAt).getTime());
+      // A change answers with the lead as stored, its newest activity included.
+      const patched = (await client.patch(`/leads/${touched.id}`, { city: 'Reno' })).body.data;
+      expect(patched.lastActivityAt).not.toBe(touched.lastActivityAt);
+      expect((await client.get(`/leads/${touched.id}`)).body.data.lastActivityAt).toBe(
+        patched.lastActivityAt,
+      );
+      expect(new Date(touched.lastActivityAt).getTime()).toBeGreaterThan(
+        new Date(touched.createdAt).getTime(),
+      );
       const desc = await walk('lastActivityAt', 'desc');
       expect(desc.slice(0, 3)).toEqual(['alice Adams', 'Eve', 'bob Young']);
       expect(desc).toEqual(await onePage('lastActivityAt', 'desc'));
