@@ -145,14 +145,20 @@ async function assignByTicket(
   const { inPool, inHours, inTerritory, belowLimit } = eligibility(handle.tenant.timezone, pool);
   const ticketSequence = `"${handle.schema}".${poolSequence(ruleId)}`;
   const fallbackSequence = `"${handle.schema}".${poolSequence(null)}`;
+  // No ticket is drawn for a pool without eligible agents (a territory nobody covers, before its
+  // fallback): a lost ticket per lead would skip every other slot of the rotation.
   const result = await sql<{ id: string; weight: number; ticket: number }>`
-    with ticket as materialized (
+    with eligible as materialized (
+      select a.id, a.weight from ${sql.id(handle.schema, 'agents')} a
+      where a.active and a.available and ${inPool} and ${inHours} and ${inTerritory} and ${belowLimit}
+    ),
+    ticket as materialized (
       select coalesce(nextval(to_regclass(${ticketSequence})), nextval(${fallbackSequence}::regclass)) as n
+      where exists (select 1 from eligible)
     )
-    select a.id, a.weight, ticket.n as ticket
-    from ${sql.id(handle.schema, 'agents')} a cross join ticket
-    where a.active and a.available and ${inPool} and ${inHours} and ${inTerritory} and ${belowLimit}
-    order by a.id`.execute(trx);
+    select eligible.id, eligible.weight, ticket.n as ticket
+    from eligible cross join ticket
+    order by eligible.id`.execute(trx);
   if (result.rows.length === 0) return undefined;
   // One ticket per statement (a materialised CTE): every row carries it.
   const ticket = Number(result.rows[0]!.ticket);
@@ -305,7 +311,9 @@ export function poolOf(rule: RoutingRule, lead: Pick<LeadRow, 'state'>): Pool {
  * when the rule falls back (the default rule always does); undefined otherwise.
  */
 export function territoryFallbackOf(rule: RoutingRule, pool: Pool): Pool | undefined {
-  return pool.territory !== undefined && rule.territoryFallback ? { ...pool, territory: undefined } : undefined;
+  return pool.territory !== undefined && rule.territoryFallback
+    ? { ...pool, territory: undefined }
+    : undefined;
 }
 
 /** The activity of an assignment made by the territory fallback says so. */

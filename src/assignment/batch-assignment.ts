@@ -116,18 +116,20 @@ async function claimPoolByTickets(
   const { local, inPool, inHours, inTerritory, belowLimit } = eligibility(handle.tenant.timezone, pool);
   const ticketSequence = `"${schema}".${poolSequence(rule.id || null)}`;
   const fallbackSequence = `"${schema}".${poolSequence(null)}`;
+  // Tickets are drawn only when the pool has an eligible agent (see `assignByTicket`).
+  const eligibleAgent = sql`a.active and a.available and ${inPool} and ${inHours} and ${inTerritory} and ${belowLimit}`;
   const { rows } = await sql<{ tickets: string[]; id: string | null; weight: number; room: number | null }>`
     with tickets as materialized (
       select array_agg(coalesce(nextval(to_regclass(${ticketSequence})),
         nextval(${fallbackSequence}::regclass))) as numbers
       from generate_series(1, ${leads.length}::int)
+      where exists (select 1 from ${sql.id(schema, 'agents')} a where ${eligibleAgent})
     )
     select tickets.numbers as tickets, a.id, a.weight,
       case when a.daily_limit = 0 then null
         when a.assigned_date is distinct from ${local}::date then a.daily_limit
         else a.daily_limit - a.assigned_today end as room
-    from tickets left join ${sql.id(schema, 'agents')} a
-      on a.active and a.available and ${inPool} and ${inHours} and ${inTerritory} and ${belowLimit}
+    from tickets left join ${sql.id(schema, 'agents')} a on ${eligibleAgent}
     order by a.id`.execute(trx);
   const agents = rows.filter((row): row is typeof row & { id: string } => row.id !== null);
   if (agents.length === 0) {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TenantClient } from '../testing/tenant-client.js';
-import { startTestApp, type TestApp, type TestTenant } from '../testing/test-app.js';
+import { startTestApp, type TestApp } from '../testing/test-app.js';
 
 /** The behaviours users of the systems Switchyard replaces expect without configuring anything (issue 16). */
 describe('seed defaults', () => {
@@ -64,6 +64,29 @@ describe('seed defaults', () => {
       expect(fallback.data.candidates.sort()).toEqual([...ids].sort());
       const stateless = await Promise.all(Array.from({ length: 6 }, () => ingest(client)));
       expect(new Set(stateless.map((lead) => lead.assignedAgentId))).toEqual(new Set(ids));
+    });
+
+    it('the fallback spreads evenly over an even number of agents (no ticket lost to the empty territory pool)', async () => {
+      const { tenant, client, ids } = await setup([
+        { name: 'Even 1', territories: ['WA'] },
+        { name: 'Even 2' },
+      ]);
+      const owners: string[] = [];
+      for (let i = 0; i < 8; i++) owners.push((await ingest(client, { state: 'TX' })).assignedAgentId);
+      expect(owners.filter((id) => id === ids[0]).length).toBe(4);
+      expect(owners.filter((id) => id === ids[1]).length).toBe(4);
+      // The batch path too: one-row imports, one batch each.
+      for (let i = 0; i < 8; i++) {
+        const res = await t.request('/api/crm/leads/import?mode=sync', {
+          headers: { ...tenant.headers, 'content-type': 'text/csv' },
+          body: `name,phone,state\nImported ${i},${nextPhone()},TX\n`,
+        });
+        expect(res.body.data).toMatchObject({ created: 1 });
+      }
+      const imported = (await client.get('/leads?q=imported&limit=100')).body.data.items;
+      expect(imported).toHaveLength(8);
+      const importedTo = (id: string) => imported.filter((lead: any) => lead.assignedAgentId === id).length;
+      expect([importedTo(ids[0]!), importedTo(ids[1]!)]).toEqual([4, 4]);
     });
 
     it('falls back to the other agents when the covering ones cannot take the lead (availability, daily limit)', async () => {
