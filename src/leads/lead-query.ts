@@ -140,7 +140,9 @@ function afterCursor({ column, direction, cursor }: PageOrder, columnRef: string
 }
 
 const notACursor = () =>
-  AppError.invalidFields([{ path: 'query.cursor', message: 'Not a cursor returned by this API for this sort' }]);
+  AppError.invalidFields([
+    { path: 'query.cursor', message: 'Not a cursor returned by this API for this sort' },
+  ]);
 
 /** `order by` of a page: the sort key (nulls last when it may be null), then id. */
 function orderOf({ column, direction }: PageOrder, columnRef: string) {

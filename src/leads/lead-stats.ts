@@ -22,7 +22,8 @@ export const leadStatsSchema = z.object({
   ),
   won: z.number().int(),
   conversionRate: z.number().min(0).max(1).meta({
-    description: 'A fraction from 0 to 1 (not a percent): won / total over the range and filter; 0 when no lead matches',
+    description:
+      'A fraction from 0 to 1 (not a percent): won / total over the range and filter; 0 when no lead matches',
     example: 0.125,
   }),
   averageScore: z.number().nullable(),
@@ -37,7 +38,8 @@ export async function leadStats(handle: TenantHandle, range: LeadStatsQuery) {
     if (range.from) query = query.where('leads.created_at', '>=', range.from);
     if (range.to) query = query.where('leads.created_at', '<=', range.to);
     if (range.assignedAgentId === 'unassigned') query = query.where('leads.assigned_agent_id', 'is', null);
-    else if (range.assignedAgentId) query = query.where('leads.assigned_agent_id', '=', range.assignedAgentId);
+    else if (range.assignedAgentId)
+      query = query.where('leads.assigned_agent_id', '=', range.assignedAgentId);
     return query;
   };
   const [totals, byStatus, bySource, byAgent] = await Promise.all([

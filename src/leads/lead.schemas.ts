@@ -51,17 +51,10 @@ export const patchLeadSchema = leadFieldsSchema
     /** `null` unassigns. */
     assignedAgentId: z.uuid().nullable().optional(),
     /** Sets the score by hand (automatic scoring then leaves it); `null` clears it and rescores. */
-    score: z
-      .number()
-      .int()
-      .min(0)
-      .max(100)
-      .nullable()
-      .optional()
-      .meta({
-        description:
-          'Manual score 0–100: automatic scoring no longer changes it; null clears it and the score is computed again',
-      }),
+    score: z.number().int().min(0).max(100).nullable().optional().meta({
+      description:
+        'Manual score 0–100: automatic scoring no longer changes it; null clears it and the score is computed again',
+    }),
   })
   .refine((patch) => Object.keys(patch).some((key) => key !== 'reopen'), 'Nothing to update');
 export type PatchLeadInput = z.infer<typeof patchLeadSchema>;
