@@ -11,7 +11,9 @@ export interface ActivityEntry {
 
 /**
  * One statement whose text does not grow with the number of entries (see `insertNewLeads`); it
- * also moves each lead's `last_activity_at` (the list's `lastActivityAt` sort key) to its newest entry.
+ * also sets each lead's `last_activity_at` (the list's `lastActivityAt` sort key) to the time of
+ * this transaction, unless the transaction already did: a lead inserted or updated with it in this
+ * transaction is not written again (an update would write every index of `leads` once more).
  */
 export async function recordActivity(db: TenantDb, entries: ActivityEntry[]): Promise<void> {
   if (entries.length === 0) return;
@@ -30,18 +32,15 @@ export async function recordActivity(db: TenantDb, entries: ActivityEntry[]): Pr
           sql`select lead_id, kind, actor, data
             from jsonb_to_recordset(${JSON.stringify(records)}::jsonb) as r (lead_id uuid, kind text, actor text, data jsonb)`,
         )
-        .returning(['lead_id', 'created_at']),
+        .returning(['lead_id']),
     )
     .updateTable('leads')
-    .from((qb) =>
-      qb
-        .selectFrom('added')
-        .select(['added.lead_id', (eb) => eb.fn.max('added.created_at').as('latest')])
-        .groupBy('added.lead_id')
-        .as('newest'),
+    .from((qb) => qb.selectFrom('added').select('added.lead_id').distinct().as('touched'))
+    .set({ last_activity_at: sql<Date>`now()` })
+    .whereRef('leads.id', '=', 'touched.lead_id')
+    .where((eb) =>
+      eb.or([eb('leads.last_activity_at', 'is', null), eb('leads.last_activity_at', '<', sql<Date>`now()`)]),
     )
-    .set({ last_activity_at: sql<Date>`greatest(leads.last_activity_at, newest.latest)` })
-    .whereRef('leads.id', '=', 'newest.lead_id')
     .execute();
 }
 
@@ -62,8 +61,9 @@ export async function insertNote(db: TenantDb, note: Insertable<LeadNotesTable>)
   const row = await db.insertInto('lead_notes').values(note).returningAll().executeTakeFirstOrThrow();
   await db
     .updateTable('leads')
-    .set({ last_activity_at: sql<Date>`greatest(last_activity_at, ${row.created_at}::timestamptz)` })
+    .set({ last_activity_at: sql<Date>`now()` })
     .where('id', '=', row.lead_id)
+    .where((eb) => eb.or([eb('last_activity_at', 'is', null), eb('last_activity_at', '<', sql<Date>`now()`)]))
     .execute();
   return toNote(row);
 }

@@ -85,7 +85,7 @@ function recordAssignment(
     )
     update ${sql.id(schema, 'leads')} l set
       assigned_agent_id = chosen.id, assigned_at = clock_timestamp(), unassigned_reason = null, updated_at = now(),
-      last_activity_at = clock_timestamp()
+      last_activity_at = now()
     from chosen where l.id = ${leadId}
     returning l.*, chosen.name as assigned_agent_name`;
 }

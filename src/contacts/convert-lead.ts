@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { recordActivity } from '../activity/index.js';
 import { AppError } from '../http/app-error.js';
 import type { LeadContext } from '../leads/index.js';
@@ -52,7 +53,7 @@ export async function convertLead(
     ]);
     const updated = await trx
       .updateTable('leads')
-      .set({ contact_id: contact.id, updated_at: new Date() })
+      .set({ contact_id: contact.id, updated_at: new Date(), last_activity_at: sql<Date>`now()` })
       .where('id', '=', lead.id)
       .returning(leadSelection)
       .executeTakeFirstOrThrow();

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { assertAgentsExist } from '../agents/index.js';
 import type { Updateable } from 'kysely';
 import { recordActivity, type ActivityEntry } from '../activity/index.js';
@@ -141,7 +142,13 @@ export async function changeLeadWithin(
   await recordActivity(trx, activity);
   const row = await trx
     .updateTable('leads')
-    .set({ ...columns, score, score_manual: scoreManual, updated_at: new Date() })
+    .set({
+      ...columns,
+      score,
+      score_manual: scoreManual,
+      updated_at: new Date(),
+      last_activity_at: sql<Date>`now()`,
+    })
     .where('id', '=', before.id)
     .returning(leadSelection)
     .executeTakeFirstOrThrow();
@@ -174,7 +181,7 @@ export async function archiveLead(ctx: LeadContext, idOrRef: string): Promise<Le
       await recordActivity(trx, [{ leadId: before.id, kind: 'archived', actor }]);
       row = await trx
         .updateTable('leads')
-        .set({ archived_at: new Date(), updated_at: new Date() })
+        .set({ archived_at: new Date(), updated_at: new Date(), last_activity_at: sql<Date>`now()` })
         .where('id', '=', before.id)
         .returning(leadSelection)
         .executeTakeFirstOrThrow();

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { recordActivity } from '../../activity/index.js';
 import { assignLead } from '../../assignment/index.js';
 import type { Rule as AssignmentRule } from '../../assignment/index.js';
@@ -156,7 +157,7 @@ async function changeScore(
   ]);
   const row = await trx
     .updateTable('leads')
-    .set({ score, updated_at: new Date() })
+    .set({ score, updated_at: new Date(), last_activity_at: sql<Date>`now()` })
     .where('id', '=', current.id)
     .returning(leadSelection)
     .executeTakeFirstOrThrow();
