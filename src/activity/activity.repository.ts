@@ -9,7 +9,12 @@ export interface ActivityEntry {
   data?: Record<string, unknown>;
 }
 
-/** One statement whose text does not grow with the number of entries (see `insertNewLeads`). */
+/**
+ * One statement whose text does not grow with the number of entries (see `insertNewLeads`); it
+ * also sets each lead's `last_activity_at` (the list's `lastActivityAt` sort key) to the time of
+ * this transaction, unless the transaction already did: a lead inserted or updated with it in this
+ * transaction is not written again (an update would write every index of `leads` once more).
+ */
 export async function recordActivity(db: TenantDb, entries: ActivityEntry[]): Promise<void> {
   if (entries.length === 0) return;
   const records = entries.map((entry) => ({
@@ -19,11 +24,22 @@ export async function recordActivity(db: TenantDb, entries: ActivityEntry[]): Pr
     data: entry.data ?? {},
   }));
   await db
-    .insertInto('lead_activities')
-    .columns(['lead_id', 'kind', 'actor', 'data'])
-    .expression(
-      sql`select lead_id, kind, actor, data
-        from jsonb_to_recordset(${JSON.stringify(records)}::jsonb) as r (lead_id uuid, kind text, actor text, data jsonb)`,
+    .with('added', (qb) =>
+      qb
+        .insertInto('lead_activities')
+        .columns(['lead_id', 'kind', 'actor', 'data'])
+        .expression(
+          sql`select lead_id, kind, actor, data
+            from jsonb_to_recordset(${JSON.stringify(records)}::jsonb) as r (lead_id uuid, kind text, actor text, data jsonb)`,
+        )
+        .returning(['lead_id']),
+    )
+    .updateTable('leads')
+    .from((qb) => qb.selectFrom('added').select('added.lead_id').distinct().as('touched'))
+    .set({ last_activity_at: sql<Date>`now()` })
+    .whereRef('leads.id', '=', 'touched.lead_id')
+    .where((eb) =>
+      eb.or([eb('leads.last_activity_at', 'is', null), eb('leads.last_activity_at', '<', sql<Date>`now()`)]),
     )
     .execute();
 }
@@ -40,8 +56,16 @@ function toNote(row: NoteRow) {
   };
 }
 
+/** A note counts as activity: it moves the lead's `last_activity_at` too. */
 export async function insertNote(db: TenantDb, note: Insertable<LeadNotesTable>) {
-  return toNote(await db.insertInto('lead_notes').values(note).returningAll().executeTakeFirstOrThrow());
+  const row = await db.insertInto('lead_notes').values(note).returningAll().executeTakeFirstOrThrow();
+  await db
+    .updateTable('leads')
+    .set({ last_activity_at: sql<Date>`now()` })
+    .where('id', '=', row.lead_id)
+    .where((eb) => eb.or([eb('last_activity_at', 'is', null), eb('last_activity_at', '<', sql<Date>`now()`)]))
+    .execute();
+  return toNote(row);
 }
 
 /** Newest first. */

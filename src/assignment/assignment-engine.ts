@@ -6,8 +6,10 @@ import type { AssignmentStrategy } from './assignment-rules.tables.js';
 import { chooseRule } from './rule-matching.js';
 import type { Rule } from './rule.schemas.js';
 
-/** A lead as the engine reads it (its search columns left out). */
-type LeadRow = Omit<Selectable<TenantDatabase['leads']>, 'search_text' | 'search_vector'>;
+/** A lead as the engine reads it (its search columns left out), with its assigned agent's name. */
+type LeadRow = Omit<Selectable<TenantDatabase['leads']>, 'search_text' | 'search_vector' | 'sort_name'> & {
+  assigned_agent_name: string | null;
+};
 
 export interface AssignmentDecision {
   agentId: string | null;
@@ -65,7 +67,7 @@ export interface ActivityTemplate {
 }
 
 /**
- * The end of an assignment statement, after a CTE `chosen(id)` that took the agent: count
+ * The end of an assignment statement, after a CTE `chosen(id, name)` that took the agent: count
  * it in the agent's tenant-local day, log the decision, link the lead.
  */
 function recordAssignment(
@@ -82,9 +84,10 @@ function recordAssignment(
       from chosen
     )
     update ${sql.id(schema, 'leads')} l set
-      assigned_agent_id = chosen.id, assigned_at = clock_timestamp(), unassigned_reason = null, updated_at = now()
+      assigned_agent_id = chosen.id, assigned_at = clock_timestamp(), unassigned_reason = null, updated_at = now(),
+      last_activity_at = now()
     from chosen where l.id = ${leadId}
-    returning l.*`;
+    returning l.*, chosen.name as assigned_agent_name`;
 }
 
 /** Counts `leads` (1 unless given) more assignments in the agent's tenant-local day. */
@@ -119,7 +122,7 @@ async function claimAgent(
     with chosen as (
       update ${sql.id(handle.schema, 'agents')} a set ${countAssignment(handle, local)}
       where a.id = ${agentId} and a.active and a.available and ${inHours} and ${inTerritory} and ${belowLimit}
-      returning a.id
+      returning a.id, a.name
     ),
     ${recordAssignment(handle, leadId, activity, sql`${JSON.stringify(candidates)}::jsonb`)}`.execute(trx);
   return result.rows[0];
@@ -142,14 +145,20 @@ async function assignByTicket(
   const { inPool, inHours, inTerritory, belowLimit } = eligibility(handle.tenant.timezone, pool);
   const ticketSequence = `"${handle.schema}".${poolSequence(ruleId)}`;
   const fallbackSequence = `"${handle.schema}".${poolSequence(null)}`;
+  // No ticket is drawn for a pool without eligible agents (a territory nobody covers, before its
+  // fallback): a lost ticket per lead would skip every other slot of the rotation.
   const result = await sql<{ id: string; weight: number; ticket: number }>`
-    with ticket as materialized (
+    with eligible as materialized (
+      select a.id, a.weight from ${sql.id(handle.schema, 'agents')} a
+      where a.active and a.available and ${inPool} and ${inHours} and ${inTerritory} and ${belowLimit}
+    ),
+    ticket as materialized (
       select coalesce(nextval(to_regclass(${ticketSequence})), nextval(${fallbackSequence}::regclass)) as n
+      where exists (select 1 from eligible)
     )
-    select a.id, a.weight, ticket.n as ticket
-    from ${sql.id(handle.schema, 'agents')} a cross join ticket
-    where a.active and a.available and ${inPool} and ${inHours} and ${inTerritory} and ${belowLimit}
-    order by a.id`.execute(trx);
+    select eligible.id, eligible.weight, ticket.n as ticket
+    from eligible cross join ticket
+    order by eligible.id`.execute(trx);
   if (result.rows.length === 0) return undefined;
   // One ticket per statement (a materialised CTE): every row carries it.
   const ticket = Number(result.rows[0]!.ticket);
@@ -190,7 +199,7 @@ async function assignLeastLoaded(
     with locked as (select a.id, a.assignment_seq from ${agents} a where a.id = any(${candidates}::uuid[]) and ${eligible}),
     pick as (select id from locked order by ${leastLoadedOrder(schema)} limit 1),
     chosen as (
-      update ${agents} a set ${countAssignment(handle, local)} from pick where a.id = pick.id returning a.id
+      update ${agents} a set ${countAssignment(handle, local)} from pick where a.id = pick.id returning a.id, a.name
     ),
     ${recordAssignment(handle, leadId, activity, sql`${JSON.stringify(candidates)}::jsonb`)}`.execute(trx);
   const lead = result.rows[0];
@@ -284,13 +293,45 @@ export function activityOf(rule: RoutingRule, actor: string | null, sticky: bool
   };
 }
 
-/** The rule's pool for this lead (territory rules only take agents covering its state). */
+/**
+ * The rule's pool for this lead (territory rules only take agents covering its state; with the
+ * territory fallback, a lead without a state goes straight to the whole pool).
+ */
 export function poolOf(rule: RoutingRule, lead: Pick<LeadRow, 'state'>): Pool {
+  const territorial = rule.matchTerritory && (lead.state !== null || !rule.territoryFallback);
   return {
     agentIds: rule.agentIds,
     strategy: rule.strategy,
-    territory: rule.matchTerritory ? lead.state : undefined,
+    territory: territorial ? lead.state : undefined,
   };
+}
+
+/**
+ * The pool to try when no eligible agent of `pool` covers the lead's state: the whole pool,
+ * when the rule falls back (the default rule always does); undefined otherwise.
+ */
+export function territoryFallbackOf(rule: RoutingRule, pool: Pool): Pool | undefined {
+  return pool.territory !== undefined && rule.territoryFallback
+    ? { ...pool, territory: undefined }
+    : undefined;
+}
+
+/** The activity of an assignment made by the territory fallback says so. */
+export function fallbackActivity(template: ActivityTemplate): ActivityTemplate {
+  return { ...template, data: { ...template.data, territoryFallback: true } };
+}
+
+async function assignInPool(
+  trx: TenantDb,
+  handle: TenantHandle,
+  leadId: string,
+  rule: RoutingRule,
+  pool: Pool,
+  template: ActivityTemplate,
+) {
+  return rule.strategy === 'least_loaded'
+    ? assignLeastLoaded(trx, handle, leadId, pool, template)
+    : assignByTicket(trx, handle, leadId, pool, rule.id || null, template);
 }
 
 /**
@@ -314,8 +355,10 @@ export async function assignLead(
     : known
       ? known.previousOwner
       : (await previousOwnerOf(trx, lead.phone).executeTakeFirst())?.assigned_agent_id;
+  const fallback = territoryFallbackOf(rule, pool);
   if (owner) {
-    const ownerPool = { ...pool, agentIds: [owner] };
+    // A rule that falls back to its whole pool would let the owner take the lead anyway.
+    const ownerPool = { ...(fallback ?? pool), agentIds: [owner] };
     const kept = await claimAgent(trx, handle, lead.id, owner, ownerPool, activityOf(rule, actor, true), [
       owner,
     ]);
@@ -324,23 +367,24 @@ export async function assignLead(
 
   const template = activityOf(rule, actor, false);
   const assigned =
-    rule.strategy === 'least_loaded'
-      ? await assignLeastLoaded(trx, handle, lead.id, pool, template)
-      : await assignByTicket(trx, handle, lead.id, pool, rule.id || null, template);
+    (await assignInPool(trx, handle, lead.id, rule, pool, template)) ??
+    (fallback && (await assignInPool(trx, handle, lead.id, rule, fallback, fallbackActivity(template))));
   if (assigned) {
     return {
       lead: assigned.lead,
       decision: decisionOf(rule, assigned.lead.assigned_agent_id, assigned.candidates, false, null),
     };
   }
-  const reason = await diagnose(trx, handle, pool);
+  const reason = await diagnose(trx, handle, fallback ?? pool);
+  const outcome = decisionOf(rule, null, [], false, reason);
+  // Logged first, so the row read back carries the `last_activity_at` the log just set.
+  await recordActivity(trx, [{ leadId: lead.id, kind: 'unassigned', actor, data: { ...outcome } }]);
   const unassigned = await trx
     .updateTable('leads')
     .set({ unassigned_reason: reason })
     .where('id', '=', lead.id)
     .returningAll()
+    .returning(sql<null>`null::text`.as('assigned_agent_name'))
     .executeTakeFirstOrThrow();
-  const outcome = decisionOf(rule, null, [], false, reason);
-  await recordActivity(trx, [{ leadId: lead.id, kind: 'unassigned', actor, data: { ...outcome } }]);
   return { lead: unassigned, decision: outcome };
 }

@@ -20,6 +20,7 @@ export interface AssignmentRulesTable {
   agent_ids: string[] | null;
   strategy: Generated<AssignmentStrategy>;
   match_territory: Generated<boolean>;
+  territory_fallback: Generated<boolean>;
   sticky: Generated<boolean>;
   created_at: Generated<Date>;
   updated_at: ColumnType<Date, Date | undefined, Date>;

@@ -6,8 +6,10 @@ import {
   countAssignment,
   decisionOf,
   eligibility,
+  fallbackActivity,
   poolOf,
   poolSequence,
+  territoryFallbackOf,
   weightedRotation,
   type AssignmentDecision,
   type Pool,
@@ -108,26 +110,34 @@ async function claimPoolByTickets(
   { rule, pool, leads }: PoolBatch,
   actor: string | null,
   claims: (ClaimedAgent | undefined)[],
+  territoryFallback = false,
 ): Promise<void> {
   const { schema } = handle;
   const { local, inPool, inHours, inTerritory, belowLimit } = eligibility(handle.tenant.timezone, pool);
   const ticketSequence = `"${schema}".${poolSequence(rule.id || null)}`;
   const fallbackSequence = `"${schema}".${poolSequence(null)}`;
+  // Tickets are drawn only when the pool has an eligible agent (see `assignByTicket`).
+  const eligibleAgent = sql`a.active and a.available and ${inPool} and ${inHours} and ${inTerritory} and ${belowLimit}`;
   const { rows } = await sql<{ tickets: string[]; id: string | null; weight: number; room: number | null }>`
     with tickets as materialized (
       select array_agg(coalesce(nextval(to_regclass(${ticketSequence})),
         nextval(${fallbackSequence}::regclass))) as numbers
       from generate_series(1, ${leads.length}::int)
+      where exists (select 1 from ${sql.id(schema, 'agents')} a where ${eligibleAgent})
     )
     select tickets.numbers as tickets, a.id, a.weight,
       case when a.daily_limit = 0 then null
         when a.assigned_date is distinct from ${local}::date then a.daily_limit
         else a.daily_limit - a.assigned_today end as room
-    from tickets left join ${sql.id(schema, 'agents')} a
-      on a.active and a.available and ${inPool} and ${inHours} and ${inTerritory} and ${belowLimit}
+    from tickets left join ${sql.id(schema, 'agents')} a on ${eligibleAgent}
     order by a.id`.execute(trx);
   const agents = rows.filter((row): row is typeof row & { id: string } => row.id !== null);
-  if (agents.length === 0) return;
+  if (agents.length === 0) {
+    // Nobody eligible covers the state: the rule's whole pool, as `assignLead` does.
+    const fallback = territoryFallbackOf(rule, pool);
+    if (fallback) await claimPoolByTickets(trx, handle, { rule, pool: fallback, leads }, actor, claims, true);
+    return;
+  }
   const tickets = rows[0]!.tickets.map(Number).sort((a, b) => a - b);
   const candidates = agents.map((agent) => agent.id);
   const rotation = pool.strategy === 'weighted' ? weightedRotation(agents) : candidates;
@@ -159,7 +169,8 @@ async function claimPoolByTickets(
         + case when a.assigned_date = ${local}::date then a.assigned_today else 0 end)
     returning a.id`.execute(trx);
   const taken = new Set(chosen.map((row) => row.id));
-  const template = activityOf(rule, actor, false);
+  const ruleTemplate = activityOf(rule, actor, false);
+  const template = territoryFallback ? fallbackActivity(ruleTemplate) : ruleTemplate;
   for (const { index, agentId } of planned) {
     if (!taken.has(agentId)) continue;
     claims[index] = {

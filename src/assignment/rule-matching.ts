@@ -9,16 +9,23 @@ export interface RoutableLead {
   tags: string[];
 }
 
-/** The rule used when no tenant rule matches: every active agent, round robin. */
-export const fallbackRule: Pick<Rule, 'id' | 'name' | 'agentIds' | 'strategy' | 'matchTerritory' | 'sticky'> =
-  {
-    id: '',
-    name: 'fallback: all active agents',
-    agentIds: null,
-    strategy: 'round_robin',
-    matchTerritory: false,
-    sticky: true,
-  };
+/**
+ * The rule used when no tenant rule matches (and so with no rules at all), as in the callers
+ * API Switchyard replaces: the eligible agents whose territories include the lead's state,
+ * round robin; when none of them can take it (or the lead has no state), every eligible agent.
+ */
+export const fallbackRule: Pick<
+  Rule,
+  'id' | 'name' | 'agentIds' | 'strategy' | 'matchTerritory' | 'territoryFallback' | 'sticky'
+> = {
+  id: '',
+  name: 'fallback: all active agents',
+  agentIds: null,
+  strategy: 'round_robin',
+  matchTerritory: true,
+  territoryFallback: true,
+  sticky: true,
+};
 
 const inList = (list: string[] | undefined, value: string | null) =>
   !list?.length || (value !== null && list.some((item) => item.toLowerCase() === value.toLowerCase()));

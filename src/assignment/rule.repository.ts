@@ -17,6 +17,7 @@ function toRule(row: Selectable<AssignmentRulesTable>): Rule {
     agentIds: row.agent_ids,
     strategy: row.strategy,
     matchTerritory: row.match_territory,
+    territoryFallback: row.territory_fallback,
     sticky: row.sticky,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -32,6 +33,7 @@ function toColumns(input: Partial<RuleInput>) {
     agent_ids: input.agentIds,
     strategy: input.strategy,
     match_territory: input.matchTerritory,
+    territory_fallback: input.territoryFallback,
     sticky: input.sticky,
   };
   return Object.fromEntries(Object.entries(columns).filter(([, value]) => value !== undefined));

@@ -20,7 +20,18 @@ export const ruleInputSchema = z.object({
   agentIds: z.array(z.uuid()).min(1).max(1000).nullable().optional(),
   strategy: z.enum(['round_robin', 'weighted', 'least_loaded']).optional(),
   /** Only agents whose territories include the lead's state. */
-  matchTerritory: z.boolean().optional(),
+  matchTerritory: z
+    .boolean()
+    .optional()
+    .meta({ description: "Only agents whose territories include the lead's state (case-insensitive)" }),
+  /**
+   * With `matchTerritory`: when no eligible agent of the pool covers the lead's state (or the
+   * lead has none), give it to the whole pool instead of leaving it unassigned. Default true.
+   */
+  territoryFallback: z.boolean().optional().meta({
+    description:
+      "With matchTerritory: when no eligible agent of the pool covers the lead's state (or it has none), the whole pool takes it; false leaves it unassigned (no_territory_match). Default true",
+  }),
   /** Give a returning phone to its previous owner when that owner can take it. */
   sticky: z.boolean().optional(),
 });
@@ -35,6 +46,7 @@ export const ruleSchema = z.object({
   agentIds: z.array(z.uuid()).nullable(),
   strategy: z.enum(['round_robin', 'weighted', 'least_loaded']),
   matchTerritory: z.boolean(),
+  territoryFallback: z.boolean(),
   sticky: z.boolean(),
   createdAt: z.date(),
   updatedAt: z.date(),

@@ -1,7 +1,8 @@
+import { sql } from 'kysely';
 import { recordActivity } from '../activity/index.js';
 import { AppError } from '../http/app-error.js';
 import type { LeadContext } from '../leads/index.js';
-import { toLead } from '../leads/index.js';
+import { leadSelection, toLead } from '../leads/index.js';
 import { requireLeadRow } from '../leads/index.js';
 import type { Lead } from '../leads/index.js';
 import { loadScoringSettings } from '../scoring/index.js';
@@ -47,15 +48,15 @@ export async function convertLead(
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    const updated = await trx
-      .updateTable('leads')
-      .set({ contact_id: contact.id, updated_at: new Date() })
-      .where('id', '=', lead.id)
-      .returningAll()
-      .executeTakeFirstOrThrow();
     await recordActivity(trx, [
       { leadId: lead.id, kind: 'converted', actor, data: { contactId: contact.id } },
     ]);
+    const updated = await trx
+      .updateTable('leads')
+      .set({ contact_id: contact.id, updated_at: new Date(), last_activity_at: sql<Date>`now()` })
+      .where('id', '=', lead.id)
+      .returning(leadSelection)
+      .executeTakeFirstOrThrow();
     const converted = toLead(updated, scoring.hotThreshold);
     publish({ name: 'lead.updated', tenantId: handle.tenant.id, lead: converted });
     return { contact: toContact(contact), lead: converted };

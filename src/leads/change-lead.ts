@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { assertAgentsExist } from '../agents/index.js';
 import type { Updateable } from 'kysely';
 import { recordActivity, type ActivityEntry } from '../activity/index.js';
@@ -10,6 +11,7 @@ import { inLeadTransaction, type LeadContext } from './lead-context.js';
 import type { LeadEvent } from './lead-events.js';
 import { toLeadColumns } from './lead-fields.js';
 import { toLead, type LeadRow } from './lead.mapper.js';
+import { leadSelection } from './lead.repository.js';
 import { requireLeadRow } from './require-lead-row.js';
 import { terminalStatuses, type Lead, type PatchLeadInput } from './lead.schemas.js';
 import type { LeadsTable } from './leads.tables.js';
@@ -100,19 +102,21 @@ export async function changeLeadWithin(
       events: events.map((event) => ({ ...event, tenantId: handle.tenant.id, lead }) as LeadEvent),
     };
   };
-  if (changes.length === 0) return published(before, []);
-
+  // A score set by hand stays until `score: null` clears it; then the weights decide again.
+  const scoreManual = patch.score === undefined ? before.score_manual : patch.score !== null;
   const merged = { ...before, ...columns } as LeadRow;
-  const score = scoreLead(merged, scoring);
-  const row = await trx
-    .updateTable('leads')
-    .set({ ...columns, score, updated_at: new Date() })
-    .where('id', '=', before.id)
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  const score =
+    patch.score !== undefined && patch.score !== null
+      ? patch.score
+      : scoreManual
+        ? before.score
+        : scoreLead(merged, scoring);
+  if (changes.length === 0 && score === before.score && scoreManual === before.score_manual) {
+    return published(before, []);
+  }
 
   const activity: ActivityEntry[] = changes.map(({ field, from, to }) => ({
-    leadId: row.id,
+    leadId: before.id,
     kind: 'field_changed',
     actor,
     data: {
@@ -121,15 +125,33 @@ export async function changeLeadWithin(
       to: field === 'custom_fields' ? JSON.parse(to as string) : to,
     },
   }));
-  if (score !== before.score) {
+  if (score !== before.score || scoreManual !== before.score_manual) {
     activity.push({
-      leadId: row.id,
+      leadId: before.id,
       kind: 'field_changed',
       actor,
-      data: { field: 'score', from: before.score, to: score },
+      data: {
+        field: 'score',
+        from: before.score,
+        to: score,
+        ...(patch.score !== undefined ? { manual: scoreManual } : {}),
+      },
     });
   }
+  // Logged first, so the row read back carries the `last_activity_at` the log just set.
   await recordActivity(trx, activity);
+  const row = await trx
+    .updateTable('leads')
+    .set({
+      ...columns,
+      score,
+      score_manual: scoreManual,
+      updated_at: new Date(),
+      last_activity_at: sql<Date>`now()`,
+    })
+    .where('id', '=', before.id)
+    .returning(leadSelection)
+    .executeTakeFirstOrThrow();
   return published(row, lifecycleEvents(before, row));
 }
 
@@ -156,13 +178,13 @@ export async function archiveLead(ctx: LeadContext, idOrRef: string): Promise<Le
     const before = await requireLeadRow(trx, idOrRef, { forUpdate: true });
     let row = before;
     if (!before.archived_at) {
+      await recordActivity(trx, [{ leadId: before.id, kind: 'archived', actor }]);
       row = await trx
         .updateTable('leads')
-        .set({ archived_at: new Date(), updated_at: new Date() })
+        .set({ archived_at: new Date(), updated_at: new Date(), last_activity_at: sql<Date>`now()` })
         .where('id', '=', before.id)
-        .returningAll()
+        .returning(leadSelection)
         .executeTakeFirstOrThrow();
-      await recordActivity(trx, [{ leadId: before.id, kind: 'archived', actor }]);
     }
     const lead = toLead(row, scoring.hotThreshold);
     publish({ name: 'lead.updated', tenantId: handle.tenant.id, lead });

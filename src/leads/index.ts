@@ -19,7 +19,7 @@ export type { LeadFilter } from './lead-query.schemas.js';
 export { listLeads, matchingLeadRefs } from './lead-query.js';
 export { agentRoom } from './lead-realtime.js';
 export { leadRef, toLead } from './lead.mapper.js';
-export { findLeadRow, lastLeadNumber, selectLeads } from './lead.repository.js';
+export { findLeadRow, lastLeadNumber, leadSelection, selectLeads } from './lead.repository.js';
 export { ingestLeadSchema, leadIdParams, leadSchema, leadStatuses } from './lead.schemas.js';
 export type { IngestLeadInput, Lead } from './lead.schemas.js';
 export { normalisePhone } from './phone.js';

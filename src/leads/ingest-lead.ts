@@ -12,7 +12,7 @@ import { inLeadTransaction, type LeadContext } from './lead-context.js';
 import type { LeadEvent } from './lead-events.js';
 import { plainLeadFields, toLeadColumns } from './lead-fields.js';
 import { toLead, type LeadRow } from './lead.mapper.js';
-import { selectLeads } from './lead.repository.js';
+import { leadSelection, selectLeads } from './lead.repository.js';
 import type { IngestLeadInput, Lead } from './lead.schemas.js';
 import type { LeadsTable } from './leads.tables.js';
 
@@ -181,6 +181,13 @@ async function insertLogged(
     .selectFrom('inserted')
     .selectAll()
     .select(() => previousOwnerOf(trx, sql<string>`inserted.phone`).as('previous_owner'))
+    .select((eb) =>
+      eb
+        .selectFrom('agents')
+        .select('agents.name')
+        .whereRef('agents.id', '=', 'inserted.assigned_agent_id')
+        .as('assigned_agent_name'),
+    )
     .executeTakeFirst() as Promise<InsertedRow | undefined>;
 }
 
@@ -229,12 +236,12 @@ async function fillDuplicate(
   let row = existing;
   if (changed) {
     const merged = { ...existing, ...filled } as LeadRow;
-    const score = scoreLead(merged, scoring);
+    const score = existing.score_manual ? existing.score : scoreLead(merged, scoring);
     row = await trx
       .updateTable('leads')
       .set({ ...filled, score, updated_at: new Date() })
       .where('id', '=', existing.id)
-      .returningAll()
+      .returning(leadSelection)
       .executeTakeFirstOrThrow();
   }
   await recordActivity(trx, [

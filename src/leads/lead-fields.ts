@@ -3,7 +3,7 @@ import type { Insertable } from 'kysely';
 import { normalisePhone } from './phone.js';
 import type { IngestLeadInput, PatchLeadInput } from './lead.schemas.js';
 
-type FieldInput = Omit<PatchLeadInput, 'status' | 'reopen' | 'assignedAgentId'>;
+type FieldInput = Omit<PatchLeadInput, 'status' | 'reopen' | 'assignedAgentId' | 'score'>;
 
 /** Splits a full name at its last space: "Asha Rani Verma" → "Asha Rani" + "Verma". */
 function splitName(name: string): { first_name: string; last_name: string | null } {

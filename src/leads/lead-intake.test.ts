@@ -150,7 +150,17 @@ describe('LeadIntake (group-committed ingest)', () => {
     const numbers = (from: number) => [0, 1, 2, 3].map((i) => `+1415555${from + i}`);
     const [alone, , batched] = await leadsOf(numbers(1500).map(full));
     const [bareAlone, , bareBatched] = await leadsOf(numbers(1600).map(bare));
-    const perLead = ['id', 'ref', 'phone', 'assignedAgentId', 'assignedAt', 'createdAt', 'updatedAt'];
+    const perLead = [
+      'id',
+      'ref',
+      'phone',
+      'assignedAgentId',
+      'assignedAgent',
+      'assignedAt',
+      'createdAt',
+      'updatedAt',
+      'lastActivityAt',
+    ];
     const comparable = (lead: Lead | undefined) =>
       Object.fromEntries(Object.entries(lead!).filter(([key]) => !perLead.includes(key)));
     expect(comparable(batched)).toEqual(comparable(alone));

@@ -18,7 +18,22 @@ export const leadSortFields = {
   updatedAt: 'updated_at',
   score: 'score',
   ref: 'number',
+  followUpAt: 'follow_up_at',
+  /** First name, then last name, case-insensitive (a generated column). */
+  name: 'sort_name',
+  lastActivityAt: 'last_activity_at',
 } as const;
+
+/** Sort columns that may be null: their nulls come last in either order. */
+export const nullableSortColumns: ReadonlySet<string> = new Set(['follow_up_at', 'last_activity_at']);
+
+/** Sort columns holding times (their cursor value is an ISO string). */
+export const timeSortColumns: ReadonlySet<string> = new Set([
+  'created_at',
+  'updated_at',
+  'follow_up_at',
+  'last_activity_at',
+]);
 
 export const leadListQuerySchema = z.object({
   q: z
@@ -44,7 +59,13 @@ export const leadListQuerySchema = z.object({
   updatedTo: z.coerce.date().optional(),
   followUpDue: flag.optional().meta({ description: 'true: follow-up date reached; false: none due' }),
   archived: z.enum(['false', 'true', 'all']).default('false'),
-  sort: z.enum(Object.keys(leadSortFields) as [keyof typeof leadSortFields]).default('createdAt'),
+  sort: z
+    .enum(Object.keys(leadSortFields) as [keyof typeof leadSortFields])
+    .default('createdAt')
+    .meta({
+      description:
+        'Sort key; ties broken by id. followUpAt and lastActivityAt: leads without one come last in either order. name: first then last name, case-insensitive',
+    }),
   order: z.enum(['asc', 'desc']).default('desc'),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   page: z.coerce.number().int().min(1).max(100_000).optional(),

@@ -6,6 +6,10 @@ import type { TenantHandle } from '../tenancy/connection-manager.js';
 export const leadStatsQuerySchema = z.object({
   from: z.coerce.date().optional().meta({ description: 'Leads created at or after' }),
   to: z.coerce.date().optional().meta({ description: 'Leads created at or before' }),
+  assignedAgentId: z
+    .union([z.uuid(), z.literal('unassigned')])
+    .optional()
+    .meta({ description: "Only this agent's leads (`unassigned`: only leads nobody owns)" }),
 });
 export type LeadStatsQuery = z.infer<typeof leadStatsQuerySchema>;
 
@@ -17,8 +21,11 @@ export const leadStatsSchema = z.object({
     z.object({ agentId: z.uuid().nullable(), name: z.string().nullable(), count: z.number().int() }),
   ),
   won: z.number().int(),
-  /** won / total over the range (0 when empty). */
-  conversionRate: z.number(),
+  conversionRate: z.number().min(0).max(1).meta({
+    description:
+      'A fraction from 0 to 1 (not a percent): won / total over the range and filter; 0 when no lead matches',
+    example: 0.125,
+  }),
   averageScore: z.number().nullable(),
   hotLeads: z.number().int(),
 });
@@ -30,6 +37,9 @@ export async function leadStats(handle: TenantHandle, range: LeadStatsQuery) {
     let query = handle.db.selectFrom('leads').where('leads.archived_at', 'is', null);
     if (range.from) query = query.where('leads.created_at', '>=', range.from);
     if (range.to) query = query.where('leads.created_at', '<=', range.to);
+    if (range.assignedAgentId === 'unassigned') query = query.where('leads.assigned_agent_id', 'is', null);
+    else if (range.assignedAgentId)
+      query = query.where('leads.assigned_agent_id', '=', range.assignedAgentId);
     return query;
   };
   const [totals, byStatus, bySource, byAgent] = await Promise.all([

@@ -2,7 +2,10 @@ import type { Selectable } from 'kysely';
 import type { Lead } from './lead.schemas.js';
 import type { LeadsTable } from './leads.tables.js';
 
-export type LeadRow = Omit<Selectable<LeadsTable>, 'search_text' | 'search_vector'>;
+export type LeadRow = Omit<Selectable<LeadsTable>, 'search_text' | 'search_vector' | 'sort_name'> & {
+  /** The assigned agent's name, read in the same statement as the lead (see `leadSelection`). */
+  assigned_agent_name: string | null;
+};
 
 export const leadRef = (number: number) => `LD-${number}`;
 
@@ -24,15 +27,20 @@ export function toLead(row: LeadRow, hotThreshold: number): Lead {
     status: row.status,
     tags: row.tags,
     score: row.score,
+    scoreManual: row.score_manual,
     hot: row.score > hotThreshold,
     followUpAt: row.follow_up_at,
     customFields: row.custom_fields,
     assignedAgentId: row.assigned_agent_id,
+    assignedAgent: row.assigned_agent_id
+      ? { id: row.assigned_agent_id, name: row.assigned_agent_name ?? '' }
+      : null,
     assignedAt: row.assigned_at,
     unassignedReason: row.unassigned_reason,
     contactId: row.contact_id,
     archivedAt: row.archived_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    lastActivityAt: row.last_activity_at,
   };
 }

@@ -50,6 +50,11 @@ export const patchLeadSchema = leadFieldsSchema
     reopen: z.boolean().optional(),
     /** `null` unassigns. */
     assignedAgentId: z.uuid().nullable().optional(),
+    /** Sets the score by hand (automatic scoring then leaves it); `null` clears it and rescores. */
+    score: z.number().int().min(0).max(100).nullable().optional().meta({
+      description:
+        'Manual score 0–100: automatic scoring no longer changes it; null clears it and the score is computed again',
+    }),
   })
   .refine((patch) => Object.keys(patch).some((key) => key !== 'reopen'), 'Nothing to update');
 export type PatchLeadInput = z.infer<typeof patchLeadSchema>;
@@ -70,17 +75,25 @@ export const leadSchema = z.object({
   language: z.string().nullable(),
   status: z.enum(leadStatuses),
   tags: z.array(z.string()),
-  score: z.number().int(),
+  score: z.number().int().meta({ description: 'Lead score, 0–100' }),
+  scoreManual: z
+    .boolean()
+    .meta({ description: 'true: the score was set by hand and automatic scoring leaves it until cleared' }),
   hot: z.boolean(),
   followUpAt: z.date().nullable(),
   customFields: z.record(z.string(), z.unknown()),
   assignedAgentId: z.uuid().nullable(),
+  assignedAgent: z
+    .object({ id: z.uuid(), name: z.string() })
+    .nullable()
+    .meta({ description: 'The assigned agent (null when unassigned)' }),
   assignedAt: z.date().nullable(),
   unassignedReason: z.string().nullable(),
   contactId: z.uuid().nullable(),
   archivedAt: z.date().nullable(),
   createdAt: z.date(),
   updatedAt: z.date(),
+  lastActivityAt: z.date().nullable().meta({ description: "Time of the lead's newest activity entry" }),
 });
 export type Lead = z.infer<typeof leadSchema>;
 

@@ -47,7 +47,8 @@ export function registerLeadRoutes(router: ApiRouter, services: AppServices): vo
       method: 'get',
       path: '/leads/stats',
       tag,
-      summary: 'Totals by status, source and agent, conversion rate, average score, hot leads',
+      summary:
+        'Totals by status, source and agent, conversion rate (a fraction 0–1), average score, hot leads; optionally for one assigned agent',
       query: leadStatsQuerySchema,
       response: leadStatsSchema,
       handler: ({ req, query }) => leadStats(callerOf(req).handle, query),
@@ -87,7 +88,8 @@ export function registerLeadRoutes(router: ApiRouter, services: AppServices): vo
       method: 'patch',
       path: '/leads/:id',
       tag,
-      summary: 'Update a lead; every changed field is logged (won/lost need `reopen: true`)',
+      summary:
+        'Update a lead; every changed field is logged (won/lost need `reopen: true`; `score` sets a manual score, `score: null` clears it)',
       params: leadIdParams,
       body: patchLeadSchema,
       response: leadSchema,

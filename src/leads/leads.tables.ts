@@ -19,6 +19,8 @@ export interface LeadsTable {
   status: Generated<LeadStatus>;
   tags: Generated<string[]>;
   score: Generated<number>;
+  /** The score was set by hand: automatic scoring leaves it until it is cleared. */
+  score_manual: Generated<boolean>;
   follow_up_at: Date | null;
   custom_fields: ColumnType<Record<string, unknown>, string | undefined, string>;
   assigned_agent_id: string | null;
@@ -28,6 +30,10 @@ export interface LeadsTable {
   archived_at: Date | null;
   created_at: Generated<Date>;
   updated_at: ColumnType<Date, Date | undefined, Date>;
+  /** The newest activity entry's time (set with every insert into lead_activities). */
+  last_activity_at: ColumnType<Date | null, Date | undefined, Date>;
+  /** lower(first name + ' ' + last name), generated: the name sort key. */
+  sort_name: ColumnType<string, never, never>;
   search_text: ColumnType<string, never, never>;
   search_vector: ColumnType<string, never, never>;
 }

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { recordActivity } from '../../activity/index.js';
 import { assignLead } from '../../assignment/index.js';
 import type { Rule as AssignmentRule } from '../../assignment/index.js';
@@ -5,7 +6,7 @@ import type { TenantDb } from '../../db/tenant-database.js';
 import { changeLeadWithin } from '../../leads/index.js';
 import type { LeadContext } from '../../leads/index.js';
 import type { LeadEvent } from '../../leads/index.js';
-import { toLead } from '../../leads/index.js';
+import { leadSelection, toLead } from '../../leads/index.js';
 import { requireLeadRow } from '../../leads/index.js';
 import type { Lead } from '../../leads/index.js';
 import type { ScoringSettings } from '../../scoring/index.js';
@@ -146,12 +147,6 @@ async function changeScore(
 ): Promise<InternalActionResult> {
   const { trx, lead: ctx, scoring } = deps;
   const score = Math.min(100, Math.max(0, current.score + by));
-  const row = await trx
-    .updateTable('leads')
-    .set({ score, updated_at: new Date() })
-    .where('id', '=', current.id)
-    .returningAll()
-    .executeTakeFirstOrThrow();
   await recordActivity(trx, [
     {
       leadId: current.id,
@@ -160,6 +155,12 @@ async function changeScore(
       data: { field: 'score', from: current.score, to: score },
     },
   ]);
+  const row = await trx
+    .updateTable('leads')
+    .set({ score, updated_at: new Date(), last_activity_at: sql<Date>`now()` })
+    .where('id', '=', current.id)
+    .returning(leadSelection)
+    .executeTakeFirstOrThrow();
   const lead = toLead(row, scoring.hotThreshold);
   return {
     lead,
