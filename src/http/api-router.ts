@@ -54,6 +54,11 @@ export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z
    * 400. Listed in the route's OpenAPI description.
    */
   aliases?: { body?: Record<string, string>; query?: Record<string, string> };
+  /**
+   * The handler reads the request stream itself (an upload in its own format): the router
+   * leaves the body alone, and the handler answers for what it accepts.
+   */
+  streamBody?: boolean;
   /** The body arrives as raw bytes up to this size (e.g. `'3mb'`) instead of parsed JSON. */
   rawBody?: string;
   /**
@@ -182,8 +187,8 @@ function inputSchemas(spec: RouteSpec<AnyObject, AnyObject, z.ZodType>): InputSc
   return {
     params: strictInput(spec.params ?? nothing),
     query: strictInput(spec.query ?? nothing),
-    // A raw body is bytes, for the handler to read.
-    body: spec.rawBody ? undefined : strictInput(spec.body ?? nothing),
+    // A raw body is bytes, a streamed one the handler's to read.
+    body: spec.rawBody || spec.streamBody ? undefined : strictInput(spec.body ?? nothing),
   };
 }
 

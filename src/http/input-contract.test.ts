@@ -132,6 +132,18 @@ describe('input contract', () => {
     refused(surrogate, 'invalid_data', ['body.firstName']);
   });
 
+  it('fails a CSV row holding a NUL as a row error, importing the others', async () => {
+    const good = nextPhone();
+    const answer = await t.request('/api/crm/leads/import?mode=sync', {
+      headers: { ...a.headers, 'content-type': 'text/csv' },
+      body: `name,phone,city\r\nNul\u0000Row,${nextPhone()},Pune\r\nGood Row,${good},Kochi\r\n`,
+    });
+    expect(dataOf(answer)).toMatchObject({ rows: 2, created: 1, failed: 1 });
+    expect(answer.body.data.errors).toEqual([
+      { line: 2, reason: expect.stringMatching(/^name: Contains a NUL/) },
+    ]);
+  });
+
   it('stores other control characters as given', async () => {
     const name = 'Tab\there\nline\u0001\u001f';
     const { lead } = dataOf(await t.crm(a).post('/leads', { phone: nextPhone(), name }), 201);
@@ -153,12 +165,10 @@ describe('input contract', () => {
     }
     // Nested objects are strict; free-form maps (customFields, variables) are not.
     const nested = refused(
-      await t
-        .crm(a)
-        .post('/agents', {
-          name: 'A',
-          workingHours: { start: '09:00', end: '18:00', weekdays: [1], tz: 'x' },
-        }),
+      await t.crm(a).post('/agents', {
+        name: 'A',
+        workingHours: { start: '09:00', end: '18:00', weekdays: [1], tz: 'x' },
+      }),
       'validation_failed',
       ['body.workingHours.tz'],
     );

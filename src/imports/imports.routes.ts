@@ -103,6 +103,7 @@ export function registerImportRoutes(router: ApiRouter, services: AppServices): 
     description:
       'Streamed; header aliases (phone/mobile/phone_number, name, email, …) or an explicit mapping; every row goes through the same dedupe, scoring and assignment as POST /leads. Bad rows are reported with line numbers; a file without a phone column is refused before anything is written. Large files run in the background: 202 with the import, progress as `import.progress` events and at GET /api/crm/imports/:id.',
     query: importQuery,
+    streamBody: true,
     status: 200,
     response: z.union([importReportSchema, importSchema]),
     errors: {
