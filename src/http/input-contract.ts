@@ -90,6 +90,9 @@ function convert(schema: z.ZodType, seen: Map<z.ZodType, z.ZodType>): z.ZodType 
 
 const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** Whether `unstorableText` would refuse this string (a quick test for a hot loop). */
+export const isUnstorable = (text: string): boolean => text.includes('\u0000') || loneSurrogate.test(text);
+
 /** What `unstorableText` refuses in a string, or undefined when it is fine. */
 function unstorable(text: string): string | undefined {
   if (text.includes('\u0000')) return 'Contains a NUL character (U+0000), which is not accepted';
