@@ -18,6 +18,9 @@ import {
 const tag = 'Agents';
 const idParams = z.object({ id: z.uuid() });
 
+
+/** The field name the callers API of the seed system uses for territories (README "Input rules"). */
+const agentAliases = { assignedStates: 'territories' };
 export function registerAgentRoutes(router: ApiRouter, services: AppServices): void {
   const existing = async (handle: TenantHandle, id: string) => {
     const agent = orNotFound(await findAgent(handle, id), 'Agent', { id });
@@ -41,6 +44,7 @@ export function registerAgentRoutes(router: ApiRouter, services: AppServices): v
       tag,
       summary: 'Create an agent',
       body: agentInputSchema,
+      aliases: { body: agentAliases },
       response: agentSchema,
       handler: ({ req, body }) => insertAgent(callerOf(req).handle, body),
     })
@@ -74,6 +78,7 @@ export function registerAgentRoutes(router: ApiRouter, services: AppServices): v
       summary: 'Update an agent',
       params: idParams,
       body: agentPatchSchema,
+      aliases: { body: agentAliases },
       response: agentSchema,
       errors: { 404: 'No such agent' },
       handler: ({ req, params, body }) => update(req, params.id, body),

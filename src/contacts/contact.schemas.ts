@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 const text = (max: number) => z.string().trim().min(1).max(max).nullish();
 
-export const contactInputSchema = z.object({
+export const contactFieldsSchema = z.object({
   firstName: text(120),
   lastName: text(120),
   phone: text(40),
@@ -13,7 +13,15 @@ export const contactInputSchema = z.object({
   notes: z.string().max(10_000).nullish(),
   customFields: z.record(z.string(), z.unknown()).optional(),
 });
-export type ContactInput = z.infer<typeof contactInputSchema>;
+/** A new contact: at least a name, a phone, an email or a company (a contact of nothing is refused). */
+export const contactInputSchema = contactFieldsSchema.refine(
+  (contact) =>
+    [contact.firstName, contact.lastName, contact.phone, contact.email, contact.company].some(
+      (value) => value !== undefined && value !== null,
+    ),
+  'A contact needs at least one of firstName, lastName, phone, email or company',
+);
+export type ContactInput = z.infer<typeof contactFieldsSchema>;
 
 export const contactSchema = z.object({
   id: z.uuid(),

@@ -13,7 +13,7 @@ import {
   toContactColumns,
   updateContact,
 } from './contact.repository.js';
-import { contactInputSchema, contactSchema } from './contact.schemas.js';
+import { contactFieldsSchema, contactInputSchema, contactSchema } from './contact.schemas.js';
 import { convertLead } from './convert-lead.js';
 
 const tag = 'Contacts';
@@ -78,7 +78,7 @@ export function registerContactRoutes(router: ApiRouter, services: AppServices):
       tag,
       summary: 'Update a contact',
       params: idParams,
-      body: contactInputSchema.partial(),
+      body: contactFieldsSchema.partial(),
       response: contactSchema,
       errors: { 404: 'No such contact' },
       handler: async ({ req, params, body }) => {

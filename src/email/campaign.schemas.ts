@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { dateInput } from '../http/input-contract.js';
 import { leadListQuerySchema } from '../leads/index.js';
 
 /** The leads list's filters, without its paging and sorting. */
@@ -20,7 +21,7 @@ export const createCampaignBody = z.object({
   /** Variables every recipient gets, under the lead's own (`firstName`, `lead.company`, …). */
   variables: z.record(z.string(), z.unknown()).default({}),
   /** Omitted or past: send now. */
-  sendAt: z.coerce.date().optional(),
+  sendAt: dateInput().optional(),
   /** The campaign's sending rate, spread over batches. */
   ratePerMinute: z.number().int().min(1).max(100_000).default(defaultRatePerMinute),
 });

@@ -1,8 +1,9 @@
 import type { OpenAPIRegistry, RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
-import { AppError, fieldIssues, type FieldIssue } from './app-error.js';
+import { AppError, type FieldIssue } from './app-error.js';
 import { errorEnvelopeSchema, success, successSchema } from './envelope.js';
+import { applyAliases, inputIssues, strictInput, unknownKeys, unstorableText } from './input-contract.js';
 import { securityRequirement, type Security } from './openapi.js';
 import { sendJson } from './send-json.js';
 
@@ -47,6 +48,17 @@ export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z
    * `req.query` and `callerOf(req)`, and answer by returning its data.
    */
   hot?: boolean;
+  /**
+   * Other names accepted for top-level fields, as `{ alias: field }`, e.g. the names clients of
+   * the systems we replace send (`{ body: { assignedStates: 'territories' } }`). Giving both is a
+   * 400. Listed in the route's OpenAPI description.
+   */
+  aliases?: { body?: Record<string, string>; query?: Record<string, string> };
+  /**
+   * The handler reads the request stream itself (an upload in its own format): the router
+   * leaves the body alone, and the handler answers for what it accepts.
+   */
+  streamBody?: boolean;
   /** The body arrives as raw bytes up to this size (e.g. `'3mb'`) instead of parsed JSON. */
   rawBody?: string;
   /**
@@ -103,8 +115,9 @@ export class ApiRouter {
 
   route<P extends AnyObject, Q extends AnyObject, B extends z.ZodType>(spec: RouteSpec<P, Q, B>): this {
     const status = spec.status ?? (spec.method === 'post' ? 201 : 200);
+    const schemas = inputSchemas(spec);
     const handle: RequestHandler = async (req, res) => {
-      const input = parseInput(spec, req);
+      const input = parseInput(spec, schemas, req);
       const result = await spec.handler({ ...input, req, res } as RouteInput<
         z.infer<P>,
         z.infer<Q>,
@@ -141,7 +154,7 @@ export class ApiRouter {
       method: spec.method,
       path: toOpenApiPath(this.base + spec.path),
       summary: spec.summary,
-      description: spec.description,
+      description: describeAliases(spec),
       tags: [spec.tag ?? this.options.tag],
       security: securityRequirement(this.options.security),
       request: {
@@ -160,22 +173,66 @@ export class ApiRouter {
   }
 }
 
-function parseInput(spec: RouteSpec<AnyObject, AnyObject, z.ZodType>, req: Request) {
+/** A route without a query schema takes no query parameters; without a body schema, no JSON fields. */
+const nothing = z.object({});
+
+interface InputSchemas {
+  params: z.ZodType;
+  query: z.ZodType;
+  body: z.ZodType | undefined;
+}
+
+/** The route's input schemas as `parseInput` applies them: strict (input-contract.ts). */
+function inputSchemas(spec: RouteSpec<AnyObject, AnyObject, z.ZodType>): InputSchemas {
+  return {
+    params: strictInput(spec.params ?? nothing),
+    query: strictInput(spec.query ?? nothing),
+    // A raw body is bytes, a streamed one the handler's to read.
+    body: spec.rawBody || spec.streamBody ? undefined : strictInput(spec.body ?? nothing),
+  };
+}
+
+/**
+ * The one place a route's input is read (Express and hot routes alike), under the input
+ * contract (input-contract.ts, README "Input rules"): text the database cannot store is
+ * `invalid_data`; aliases are renamed; unknown keys and invalid values are `validation_failed`,
+ * each issue naming its field (`body.x`, `query.x`, `params.x`).
+ */
+function parseInput(spec: RouteSpec<AnyObject, AnyObject, z.ZodType>, schemas: InputSchemas, req: Request) {
+  const text = [
+    ...unstorableText('params', req.params),
+    ...unstorableText('query', req.query),
+    ...(schemas.body ? unstorableText('body', req.body) : []),
+  ];
+  if (text.length > 0) {
+    throw new AppError('invalid_data', 'The request holds text that cannot be stored', { details: text });
+  }
   const issues: FieldIssue[] = [];
-  const part = <S extends z.ZodType | undefined>(name: string, schema: S, value: unknown) => {
+  const part = (name: 'params' | 'query' | 'body', value: unknown) => {
+    const schema = schemas[name];
     if (!schema) return value;
-    const result = schema.safeParse(value ?? {});
+    const aliases = name === 'params' ? undefined : spec.aliases?.[name];
+    const result = schema.safeParse(applyAliases(name, aliases, value ?? {}, issues), { error: unknownKeys });
     if (result.success) return result.data;
-    issues.push(...fieldIssues(name, result.error));
+    issues.push(...inputIssues(name, result.error.issues));
     return undefined;
   };
-  const params = part('params', spec.params, req.params);
-  const query = part('query', spec.query, req.query);
-  const body = part('body', spec.body, req.body);
+  const params = part('params', req.params);
+  const query = part('query', req.query);
+  const body = part('body', req.body);
   if (issues.length > 0) {
     throw AppError.invalidFields(issues);
   }
   return { params, query, body };
+}
+
+function describeAliases(spec: RouteSpec<AnyObject, AnyObject, z.ZodType>): string | undefined {
+  const aliases = Object.entries(spec.aliases ?? {}).flatMap(([part, names]) =>
+    Object.entries(names).map(([alias, field]) => `\`${alias}\` for \`${field}\` (${part})`),
+  );
+  if (aliases.length === 0) return spec.description;
+  const line = `Also accepts ${aliases.join(', ')}; giving both names is a 400.`;
+  return spec.description ? `${spec.description}\n\n${line}` : line;
 }
 
 function toOpenApiPath(path: string): string {

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { dataOf } from '../testing/tenant-client.js';
+import { dataOf, type TestResponse } from '../testing/tenant-client.js';
 import { startTestApp, type TestApp, type TestTenant } from '../testing/test-app.js';
 
 /**
@@ -18,7 +18,15 @@ function expectUnpolluted() {
   expect((Object.create(null) as Record<string, unknown>).polluted).toBeUndefined();
 }
 
-/** `poison` as it is kept: `__proto__` dropped by validation, `constructor.prototype` as plain nested data. */
+/** Refused as unknown fields (the input contract), each named. */
+function expectUnknown(answer: TestResponse, paths: string[]) {
+  expect(answer.status, answer.text).toBe(400);
+  expect(answer.body).toMatchObject({ success: false, error: { code: 'validation_failed' } });
+  const named = (answer.body.error.details as { path: string }[]).map((issue) => issue.path);
+  expect(named).toEqual(expect.arrayContaining(paths));
+}
+
+/** `poison` as a free-form map (customFields, variables) keeps it: `__proto__` dropped, `constructor.prototype` as plain nested data. */
 const kept = { constructor: { prototype: { polluted: 'ctor' } } };
 
 /** A stored object kept the keys as plain data: no own `__proto__`, the ordinary prototype, nothing inherited. */
@@ -42,14 +50,20 @@ describe('prototype pollution through request bodies (tried and held)', () => {
   afterEach(expectUnpolluted);
   afterAll(() => t?.close());
 
-  it('lead custom fields and top-level keys: stored as plain data, a body of nothing else refused', async () => {
+  it('lead custom fields stored as plain data; the hostile keys at the top level refused as unknown', async () => {
+    const customFields = `{"plan":"gold","__proto__":{"polluted":"proto"},"constructor":{"prototype":{"polluted":"ctor"}}}`;
+    const refused = await t
+      .crm(a)
+      .post(
+        '/leads',
+        hostile(`{"phone":"${nextPhone()}","customFields":${customFields},"__proto__":{"polluted":"proto"}}`),
+      );
+    expectUnknown(refused, ['body.__proto__']);
     const created = await t
       .crm(a)
       .post(
         '/leads',
-        hostile(
-          `{"phone":"${nextPhone()}","name":"Proto Lead","customFields":{"plan":"gold","__proto__":{"polluted":"proto"},"constructor":{"prototype":{"polluted":"ctor"}}},"__proto__":{"polluted":"proto"}}`,
-        ),
+        hostile(`{"phone":"${nextPhone()}","name":"Proto Lead","customFields":${customFields}}`),
       );
     const { lead } = dataOf(created, 201);
     expectPlainData(dataOf(await t.crm(a).get(`/leads/${lead.id}`)).customFields, { plan: 'gold', ...kept });
@@ -58,15 +72,15 @@ describe('prototype pollution through request bodies (tried and held)', () => {
     expectPlainData(dataOf(patched).customFields, kept);
     expectPlainData(dataOf(await t.crm(a).get(`/leads/${lead.id}`)).customFields, kept);
 
-    // Only the hostile keys: nothing a lead has, so nothing to update.
-    const topLevel = await t.crm(a).patch(`/leads/${lead.id}`, hostile(poison));
-    expect(topLevel.status).toBe(400);
-    expect(topLevel.body).toMatchObject({ success: false, error: { code: 'validation_failed' } });
+    // Only the hostile keys: neither is a lead field.
+    expectUnknown(await t.crm(a).patch(`/leads/${lead.id}`, hostile(poison)), [
+      'body.__proto__',
+      'body.constructor',
+    ]);
   });
 
   it('automation rule conditions, webhook headers and event variables', async () => {
-    const rule = await t.automations(a).post(
-      '/rules',
+    const ruleBody = (topLevel: string) =>
       hostile(`{
         "name": "Proto rule",
         "trigger": "form_submitted",
@@ -78,27 +92,30 @@ describe('prototype pollution through request bodies (tried and held)', () => {
           { "type": "add_tag", "tag": "proto-matched" },
           { "type": "call_webhook", "url": "https://hooks.example.com/in",
             "headers": { "x-ok": "1", "__proto__": { "polluted": "proto" } } }
-        ],
-        "__proto__": { "polluted": "proto" }
-      }`),
-    );
-    const { id } = dataOf(rule, 201);
+        ]${topLevel}
+      }`);
+    expectUnknown(await t.automations(a).post('/rules', ruleBody(`, "__proto__": { "polluted": "proto" }`)), [
+      'body.__proto__',
+    ]);
+    const { id } = dataOf(await t.automations(a).post('/rules', ruleBody('')), 201);
     const stored = dataOf(await t.automations(a).get(`/rules/${id}`));
     expectPlainData(stored.actions[1].headers, { 'x-ok': '1' });
-    expect((await t.automations(a).patch(`/rules/${id}`, hostile(poison))).status).toBe(400);
+    expectUnknown(await t.automations(a).patch(`/rules/${id}`, hostile(poison)), ['body.__proto__']);
 
     // The event's variables carry the keys: a condition reads them as the plain data they are.
-    const event = await t.automations(a).post(
-      '/events',
+    const eventBody = (topLevel: string) =>
       hostile(`{
         "trigger": "form_submitted",
         "phone": "${nextPhone()}",
         "createLeadIfMissing": true,
         "variables": ${poison},
-        "leadData": { "customFields": ${poison} },
-        "__proto__": { "polluted": "proto" }
-      }`),
+        "leadData": { "customFields": ${poison} }${topLevel}
+      }`);
+    expectUnknown(
+      await t.automations(a).post('/events', eventBody(`, "__proto__": { "polluted": "proto" }`)),
+      ['body.__proto__'],
     );
+    const event = await t.automations(a).post('/events', eventBody(''));
     const result = dataOf(event, 202);
     expect(result.matchedRules.map((run: { ruleId: string }) => run.ruleId)).toEqual([id]);
     const lead = dataOf(await t.crm(a).get(`/leads/${result.lead.id}`));

@@ -9,6 +9,7 @@ import { ingestLeadsWithin, prepareLeads, type BatchOverlap, type PreparedLead }
 import { ingestLead, loadIngestSettings, type IngestSettings } from '../leads/index.js';
 import type { LeadContext } from '../leads/index.js';
 import { ingestLeadSchema, type IngestLeadInput } from '../leads/index.js';
+import { isUnstorable, unstorableText } from '../http/input-contract.js';
 import { inTenantTransaction } from '../tenancy/unit-of-work.js';
 import { mapColumns, rowToInput, type ColumnMap, type LeadColumn } from './csv-columns.js';
 import type { RowError } from './imports.tables.js';
@@ -297,6 +298,7 @@ export async function importLeads<Committed>(
     writing = flush(lastLine, bytes, writing);
   };
   let records = 0;
+  let headerUnstorable = false;
   try {
     for await (const { record, info } of parser as AsyncIterable<{
       record: string[];
@@ -307,12 +309,18 @@ export async function importLeads<Committed>(
       if (++records % importBatchRows === 0) await yieldToEventLoop();
       if (!columns) {
         columns = mapColumns(record, options.mapping);
+        headerUnstorable = record.some(isUnstorable);
         continue;
       }
       last = info;
       if (info.lines <= afterLine) continue;
-      const parsed = ingestLeadSchema.safeParse({ ...rowToInput(record, columns), assign: options.assign });
-      if (parsed.success) batch.rows.push({ line: info.lines, input: parsed.data });
+      const input = rowToInput(record, columns);
+      // A cell the database cannot store (NUL) fails its row, as a request's field is refused.
+      const unstorable = headerUnstorable || record.some(isUnstorable) ? unstorableText('row', input) : [];
+      const parsed = ingestLeadSchema.safeParse({ ...input, assign: options.assign });
+      if (unstorable.length > 0)
+        fail(info.lines, unstorable.map((issue) => `${issue.path.slice(4)}: ${issue.message}`).join('; '));
+      else if (parsed.success) batch.rows.push({ line: info.lines, input: parsed.data });
       else
         fail(
           info.lines,

@@ -131,9 +131,9 @@ describe('per-tenant import limit (limits.importMaxBytes)', () => {
       [{ limits: { importMaxBytes: -5 } }, ['body.limits.importMaxBytes']],
       [{ limits: { importMaxBytes: 1.5 } }, ['body.limits.importMaxBytes']],
       [{ limits: { importMaxBytes: '5000' } }, ['body.limits.importMaxBytes']],
-      [{ limits: { exportMaxBytes: 5000 } }, ['body.limits']],
+      [{ limits: { exportMaxBytes: 5000 } }, ['body.limits.exportMaxBytes']],
       [{ limits: 'huge' }, ['body.limits']],
-      [{ name: 'Renamed', limits: { importMaxBytes: 5000 } }, ['body']],
+      [{ name: 'Renamed', limits: { importMaxBytes: 5000 } }, ['body.name']],
     ];
     for (const [body, expected] of invalid) {
       const refused = await patchTenant(code, body);
@@ -151,7 +151,7 @@ describe('per-tenant import limit (limits.importMaxBytes)', () => {
     });
     expect(badCreate.status).toBe(400);
     expect(badCreate.body.error.code).toBe('validation_failed');
-    expect(paths(badCreate).sort()).toEqual(['body.limits', 'body.limits.importMaxBytes']);
+    expect(paths(badCreate).sort()).toEqual(['body.limits.importMaxBytes', 'body.limits.other']);
     expect((await t.request('/api/platform/tenants/badlimits', { headers: admin })).status).toBe(404);
 
     // Nothing refused was written; an unknown tenant is a 404.

@@ -120,8 +120,9 @@ export async function startBackgroundImport(
     }
   } catch (error) {
     await deleteStoredUpload(services, handle, id, stored + 1).catch(() => undefined);
-    // An upload refused for its size leaves nothing behind; a cut one stays visible as failed.
-    if (error instanceof AppError && error.code === 'payload_too_large') {
+    // An upload refused (over the limit, a form cut short) leaves nothing behind; one cut by
+    // the connection stays visible as failed.
+    if (error instanceof AppError) {
       await handle.db.deleteFrom('imports').where('id', '=', id).execute();
     } else {
       await handle.db

@@ -1,6 +1,6 @@
 import busboy from 'busboy';
 import type { Request } from 'express';
-import { pipeline, type Readable } from 'node:stream';
+import { PassThrough, pipeline, type Readable } from 'node:stream';
 import { z } from 'zod';
 import type { AppServices } from '../app/services.js';
 import { Reply, type ApiRouter } from '../http/api-router.js';
@@ -34,17 +34,35 @@ async function csvStream(
       'Send the CSV as text/csv or as the "file" field of multipart/form-data',
     );
   }
+  let form: busboy.Busboy;
+  try {
+    form = busboy({ headers: req.headers, limits: { files: 1 } });
+  } catch (error) {
+    throw formError(error); // e.g. no boundary in the content type
+  }
   return new Promise((resolve, reject) => {
-    const form = busboy({ headers: req.headers, limits: { files: 1 } });
     form.on('file', (name, stream, info) => {
-      if (name === 'file') resolve({ stream, fileName: info.filename });
-      else stream.resume();
+      if (name !== 'file') return void stream.resume();
+      // The file's failures as the client's: a form cut short (no closing boundary) is 400
+      // `invalid_file`, an upload over the limit stays 413.
+      const file = new PassThrough();
+      stream.on('error', (error) => file.destroy(formError(error)));
+      form.on('error', (error) => file.destroy(formError(error)));
+      resolve({ stream: stream.pipe(file), fileName: info.filename });
     });
-    form.on('error', reject);
+    form.on('error', (error) => reject(formError(error)));
     form.on('close', () => reject(new AppError('invalid_file', 'The form has no "file" field')));
     // A body cut mid-upload or over the limit fails the form (and so the file stream), never the process.
-    pipeline(openBody(), form, (error) => error && reject(error));
+    pipeline(openBody(), form, (error) => error && reject(formError(error)));
   });
+}
+
+/** A multipart failure as the client's mistake: our own refusals (413) as they are, busboy's parse errors as 400. */
+function formError(error: unknown): Error {
+  if (error instanceof AppError) return error;
+  if ((error as { code?: string } | null)?.code === 'ECONNRESET') return error as Error; // the client went away
+  const reason = error instanceof Error ? error.message : String(error);
+  return new AppError('invalid_file', `The multipart form could not be read: ${reason}`, { cause: error });
 }
 
 const mappingSchema = z
@@ -85,6 +103,7 @@ export function registerImportRoutes(router: ApiRouter, services: AppServices): 
     description:
       'Streamed; header aliases (phone/mobile/phone_number, name, email, …) or an explicit mapping; every row goes through the same dedupe, scoring and assignment as POST /leads. Bad rows are reported with line numbers; a file without a phone column is refused before anything is written. Large files run in the background: 202 with the import, progress as `import.progress` events and at GET /api/crm/imports/:id.',
     query: importQuery,
+    streamBody: true,
     status: 200,
     response: z.union([importReportSchema, importSchema]),
     errors: {

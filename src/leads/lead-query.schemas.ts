@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { dateInput } from '../http/input-contract.js';
 import { leadSchema, leadStatuses } from './lead.schemas.js';
 
 /** A comma-separated or repeated query parameter. */
@@ -53,10 +54,10 @@ export const leadListQuerySchema = z.object({
   scoreMin: z.coerce.number().int().min(0).max(100).optional(),
   scoreMax: z.coerce.number().int().min(0).max(100).optional(),
   hot: flag.optional(),
-  createdFrom: z.coerce.date().optional(),
-  createdTo: z.coerce.date().optional(),
-  updatedFrom: z.coerce.date().optional(),
-  updatedTo: z.coerce.date().optional(),
+  createdFrom: dateInput().optional(),
+  createdTo: dateInput().optional(),
+  updatedFrom: dateInput().optional(),
+  updatedTo: dateInput().optional(),
   followUpDue: flag.optional().meta({ description: 'true: follow-up date reached; false: none due' }),
   archived: z.enum(['false', 'true', 'all']).default('false'),
   sort: z

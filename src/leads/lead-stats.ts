@@ -1,11 +1,12 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
+import { dateInput } from '../http/input-contract.js';
 import { loadScoringSettings } from '../scoring/index.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 
 export const leadStatsQuerySchema = z.object({
-  from: z.coerce.date().optional().meta({ description: 'Leads created at or after' }),
-  to: z.coerce.date().optional().meta({ description: 'Leads created at or before' }),
+  from: dateInput().optional().meta({ description: 'Leads created at or after' }),
+  to: dateInput().optional().meta({ description: 'Leads created at or before' }),
   assignedAgentId: z
     .union([z.uuid(), z.literal('unassigned')])
     .optional()

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { dateInput } from '../http/input-contract.js';
 
 export const leadStatuses = [
   'new',
@@ -29,7 +30,7 @@ export const leadFieldsSchema = z.object({
   pincode: text(20).nullish(),
   language: text(40).nullish(),
   tags: tags.optional(),
-  followUpAt: z.coerce.date().nullish(),
+  followUpAt: dateInput().nullish(),
   customFields: z.record(z.string(), z.unknown()).optional(),
 });
 

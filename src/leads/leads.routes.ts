@@ -16,6 +16,9 @@ import { ingestLeadSchema, leadIdParams, leadSchema, patchLeadSchema } from './l
 
 const tag = 'Leads';
 
+
+/** The field name the seed systems use for a lead's source (README "Input rules"). */
+const leadAliases = { leadSource: 'source' };
 export function registerLeadRoutes(router: ApiRouter, services: AppServices): void {
   const intake = new LeadIntake();
   router
@@ -27,6 +30,7 @@ export function registerLeadRoutes(router: ApiRouter, services: AppServices): vo
       description:
         '201 with the new lead; 200 with `duplicate: true` and the existing lead when the phone already has a live lead (its empty fields are filled).',
       body: ingestLeadSchema,
+      aliases: { body: leadAliases },
       response: z.object({ lead: leadSchema, duplicate: z.boolean() }),
       hot: true,
       handler: async ({ req, body }) => {
@@ -40,6 +44,7 @@ export function registerLeadRoutes(router: ApiRouter, services: AppServices): vo
       tag,
       summary: 'List, filter and search leads (cursor or page pagination, total count)',
       query: leadListQuerySchema,
+      aliases: { query: { search: 'q' } },
       response: leadPageSchema,
       handler: ({ req, query }) => listLeads(callerOf(req).handle, query),
     })
@@ -92,6 +97,7 @@ export function registerLeadRoutes(router: ApiRouter, services: AppServices): vo
         'Update a lead; every changed field is logged (won/lost need `reopen: true`; `score` sets a manual score, `score: null` clears it)',
       params: leadIdParams,
       body: patchLeadSchema,
+      aliases: { body: leadAliases },
       response: leadSchema,
       errors: { 404: 'No such lead', 409: 'Phone taken by another live lead, or a terminal status' },
       handler: ({ req, params, body }) => changeLead(leadContextOf(req, services), params.id, body),

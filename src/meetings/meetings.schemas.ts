@@ -1,12 +1,13 @@
 import { z } from 'zod';
+import { isoDateTimeInput } from '../http/input-contract.js';
 
 export const createMeetingBody = z
   .object({
     leadId: z.uuid().optional(),
     title: z.string().trim().min(1).max(500),
     description: z.string().max(8000).optional(),
-    start: z.iso.datetime({ offset: true }).transform((value) => new Date(value)),
-    end: z.iso.datetime({ offset: true }).transform((value) => new Date(value)),
+    start: isoDateTimeInput(),
+    end: isoDateTimeInput(),
     attendees: z.array(z.email()).max(100).default([]),
   })
   .refine((body) => body.end > body.start, { path: ['end'], message: 'must be after start' });
