@@ -61,11 +61,13 @@ describe(`API fuzz (${testDatabaseKind}, FUZZ_SEED=${seed})`, () => {
     console.log(`API fuzz on ${testDatabaseKind}: FUZZ_SEED=${seed} FUZZ_REQUESTS=${total}`);
     const requests = plan(doc, ctx).filter((request) => !only || request.operation.includes(only));
     const failures: Failure[] = [];
+    const statuses = new Map<number, number>();
     let next = 0;
     const worker = async () => {
       while (next < requests.length) {
         const index = next++;
-        const failure = await send(t, tenant, requests[index]!, index);
+        const { status, failure } = await send(t, tenant, requests[index]!, index);
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
         if (failure) failures.push(failure);
       }
     };
@@ -75,6 +77,10 @@ describe(`API fuzz (${testDatabaseKind}, FUZZ_SEED=${seed})`, () => {
     expect((await t.request('/health/ready')).status).toBe(200);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
 
+    const byStatus = [...statuses.entries()].sort(([a], [b]) => a - b).map(([s, n]) => `${s}: ${n}`);
+    console.log(
+      `API fuzz on ${testDatabaseKind}: ${requests.length} requests, by status ${byStatus.join(', ')}`,
+    );
     const report = grouped(failures);
     if (report.length > 0) {
       console.log(
@@ -205,7 +211,7 @@ async function send(
   tenant: TestTenant,
   request: FuzzRequest,
   index: number,
-): Promise<Failure | undefined> {
+): Promise<{ status: number; failure?: Failure }> {
   const requestId = `fuzz-${index}`;
   const headers: Record<string, string> = {
     'x-request-id': requestId,
@@ -225,13 +231,19 @@ async function send(
     status = response.status;
     text = await response.text();
   } catch (error) {
-    return {
-      request,
-      status: 0,
-      why: `no answer: ${(error as Error).cause ?? (error as Error).message}`,
-      text: '',
-    };
+    const why = `no answer: ${(error as Error).cause ?? (error as Error).message}`;
+    return { status: 0, failure: { request, status: 0, why, text: '' } };
   }
+  return { status, failure: verdict(t, request, requestId, status, text) };
+}
+
+function verdict(
+  t: TestApp,
+  request: FuzzRequest,
+  requestId: string,
+  status: number,
+  text: string,
+): Failure | undefined {
   const fail = (why: string) => ({ request, status, why, text });
   if (stackPattern.test(text)) return fail('stack trace in the body');
   if (unreachableDedicatedDatabase(request, status, text)) return undefined;

@@ -303,10 +303,13 @@ const rawNumbers = [
 ];
 const wrongTypes: unknown[] = [null, true, false, 0, 'x', [], {}, [null], { $gt: '' }, [[[]]]];
 
-function nested(depth: number, kind: 'array' | 'object'): unknown {
-  let value: unknown = 1;
-  for (let i = 0; i < depth; i++) value = kind === 'array' ? [value] : { a: value };
-  return value;
+/** Arrays or objects nested `depth` deep, as raw JSON text (JSON.stringify of thousands of levels overflows the stack). */
+function nested(depth: number, kind: 'array' | 'object', table: string[]): string {
+  const text =
+    kind === 'array'
+      ? `${'['.repeat(depth)}1${']'.repeat(depth)}`
+      : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+  return raw(text, table);
 }
 
 function depthsFor(ctx: FuzzContext): number[] {
@@ -356,7 +359,7 @@ function brokenValue(
     default: {
       const depth = r.pick(depthsFor(ctx));
       const shape = r.pick(['array', 'object'] as const);
-      return [nested(depth, shape), `${shape} nested ${depth} deep`];
+      return [nested(depth, shape, table), `${shape} nested ${depth} deep`];
     }
   }
 }
@@ -539,7 +542,10 @@ function brokenBody(
       };
     case 8: {
       const depth = r.pick(depthsFor(ctx));
-      return json(nested(depth, r.pick(['array', 'object'])), `whole body nested ${depth} deep`);
+      return json(
+        nested(depth, r.pick(['array', 'object'] as const), table),
+        `whole body nested ${depth} deep`,
+      );
     }
     case 9:
       return json({}, 'empty object body');
@@ -616,7 +622,17 @@ function queryString(
     if (i === victim) {
       const how = r.int(0, 3);
       if (how === 0) {
-        const value = r.pick(junkQueryValues);
+        const schema = resolve(param.schema, doc);
+        const isDate =
+          /date/.test(schema.format ?? '') ||
+          /(From|To|At|Before|After|^from|^to|^before|^after)$/.test(param.name);
+        const isNumber = typesOf(schema).some((type) => type === 'integer' || type === 'number');
+        const value =
+          isDate && r.chance(0.7)
+            ? encodeURIComponent(r.pick(farDates))
+            : isNumber && r.chance(0.7)
+              ? encodeURIComponent(r.pick(rawNumbers))
+              : r.pick(junkQueryValues);
         parts.push(`${name}=${value}`);
         mutation = `query ${param.name}=${value.slice(0, 40)}`;
       } else if (how === 1) {
