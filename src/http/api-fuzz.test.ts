@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  fuzzPhoneNumberId,
   hash32,
   importRequests,
   operationsOf,
@@ -126,6 +127,20 @@ async function realRecords(t: TestApp, tenant: TestTenant, spare: TestTenant): P
     headers: { ...tenant.headers, 'content-type': 'text/csv' },
     body: 'phone,name\n+14155550101,Imported\n',
   });
+  // Signed deliveries on the shared path and the tenant's own reach its intake (and the parser behind it).
+  dataOf(
+    await t.request(`/api/platform/tenants/${tenant.tenant.clientCode}/secrets/whatsapp`, {
+      method: 'PUT',
+      headers: admin,
+      body: {
+        wabaId: 'WABA-FUZZ-MAIN',
+        phoneNumberIds: [fuzzPhoneNumberId],
+        accessToken: 'x',
+        verifyToken: 'fuzz-verify',
+        appSecret,
+      },
+    }),
+  );
   const key = dataOf(
     await t.request(`/api/platform/tenants/${spare.tenant.clientCode}/keys`, {
       headers: admin,
@@ -283,9 +298,9 @@ function unreachableDedicatedDatabase(request: FuzzRequest, status: number, text
 function causeOf(t: TestApp, requestId: string, text: string): string {
   const line = t.logs.find((log) => log.requestId === requestId && log.err);
   const err = line?.err as { type?: string; message?: string } | undefined;
-  let code = '';
+  let code: string;
   try {
-    code = JSON.parse(text).error.code;
+    code = String(JSON.parse(text).error.code);
   } catch {
     code = 'not JSON';
   }

@@ -710,6 +710,28 @@ function realPathValue(
   return encodeURIComponent(String(validValue(param?.schema ?? {}, doc, r, ctx, name)));
 }
 
+/** A secret of each kind as its route takes it (the schema says only "an object"). */
+const secretSamples: Record<string, Record<string, unknown>> = {
+  smtp: {
+    host: '127.0.0.1',
+    port: 2525,
+    secure: false,
+    user: 'mailer',
+    password: 'secret',
+    fromAddress: 'sales@example.com',
+  },
+  whatsapp: {
+    wabaId: 'WABA-FUZZ',
+    phoneNumberIds: ['555000222'],
+    accessToken: 'token',
+    verifyToken: 'verify',
+    appSecret: 'app-secret',
+  },
+  database: { url: 'postgres://fuzz@127.0.0.1:1/nothing' },
+  google: { clientId: 'id', clientSecret: 'secret', refreshToken: 'refresh' },
+  storage: { bucket: 'fuzz', region: 'us-east-1', accessKeyId: 'a', secretAccessKey: 'b' },
+};
+
 // ---------- operations ----------
 
 export interface Operation {
@@ -757,7 +779,7 @@ export function requestsFor(
   const bodySchema = operation.op.requestBody?.content?.['application/json']?.schema;
   const out: FuzzRequest[] = [];
   for (let i = 0; i < count; i++) {
-    const baseBody = bodySchema ? validValue(bodySchema, doc, r, ctx) : undefined;
+    let baseBody = bodySchema ? validValue(bodySchema, doc, r, ctx) : undefined;
     const choices = ['header'];
     if (bodySchema || ['POST', 'PUT', 'PATCH'].includes(operation.method))
       choices.push('body', 'body', 'body', 'body', 'body', 'body');
@@ -775,6 +797,7 @@ export function requestsFor(
         mutation ||= `path ${param.name}=${value.slice(0, 40)}`;
       }
       url = url.replace(placeholder, value);
+      if (param.name === 'kind' && secretSamples[value] && i % 4 !== 3) baseBody = secretSamples[value];
     }
     if (what === 'path' && !mutation) mutation = 'path (real values)';
     const { query, mutation: queryMutation } = queryString(queryParams, doc, r, ctx, what === 'query');
@@ -992,6 +1015,9 @@ export function importRequests(path: string, seed: number, count: number): FuzzR
   return out;
 }
 
+/** The phone number id the fuzz test gives its tenant, so signed deliveries reach a tenant's intake. */
+export const fuzzPhoneNumberId = '555000111';
+
 /** A WhatsApp Cloud API delivery, for the signed webhook fuzz. */
 export function whatsappDelivery(r: Random): Record<string, unknown> {
   return {
@@ -1006,7 +1032,7 @@ export function whatsappDelivery(r: Random): Record<string, unknown> {
               messaging_product: 'whatsapp',
               metadata: {
                 display_phone_number: '15550001111',
-                phone_number_id: String(r.int(100000, 999999)),
+                phone_number_id: r.chance(0.6) ? fuzzPhoneNumberId : String(r.int(100000, 999999)),
               },
               contacts: [{ profile: { name: 'Fuzz' }, wa_id: '14155550123' }],
               messages: [
