@@ -591,7 +591,7 @@ describe('WhatsApp webhook', () => {
 
   it('refuses a signed delivery nested deeper than HTTP_JSON_MAX_DEPTH with 400 invalid_json, not a 500', async () => {
     for (const deep of ['['.repeat(5000) + ']'.repeat(5000), '{"a":'.repeat(5000) + '1' + '}'.repeat(5000)]) {
-      const body = `{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":${deep}}]}]}`;
+      const body = `{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"1","phone_number_id":"${acmeNumber}"},"contacts":[{"profile":${deep},"wa_id":"1"}],"messages":[]}}]}]}`;
       for (const path of ['/api/whatsapp/webhook', '/api/whatsapp/webhook/acme']) {
         const res = await t.request(path, {
           method: 'POST',
