@@ -6,7 +6,7 @@ import { parse as parseQuery } from 'node:querystring';
 import type { Logger } from 'pino';
 import { accessLog } from './access-log.js';
 import type { ApiRouter } from './api-router.js';
-import { errorHandler, notFoundHandler } from './error-handler.js';
+import { clientBodyErrors, errorHandler, notFoundHandler } from './error-handler.js';
 import { refuseDeepJson } from './json-depth.js';
 import { runMiddleware, type NodeHandler } from './run-middleware.js';
 
@@ -36,7 +36,9 @@ export function createHttpApp(options: HttpOptions): RequestListener {
     helmet(),
     cors({ origin: options.corsOrigins.includes('*') ? true : options.corsOrigins }),
   ];
-  const json = express.json({ limit: options.bodyLimit, verify: refuseDeepJson(options.jsonMaxDepth) });
+  const json = clientBodyErrors(
+    express.json({ limit: options.bodyLimit, verify: refuseDeepJson(options.jsonMaxDepth) }),
+  );
   const onError = errorHandler({ logger: options.logger });
   const hot = new HotRoutes((error, req, res) =>
     onError(error, req as express.Request, res as express.Response, () => undefined),
@@ -45,7 +47,9 @@ export function createHttpApp(options: HttpOptions): RequestListener {
   for (const handler of prelude) app.use(handler);
   for (const route of options.routers.flatMap((router) => router.mounted)) {
     // A raw-body route's parser runs before the JSON one, which then leaves the body alone.
-    const parser = route.rawBody ? express.raw({ type: () => true, limit: route.rawBody }) : json;
+    const parser = route.rawBody
+      ? clientBodyErrors(express.raw({ type: () => true, limit: route.rawBody }))
+      : json;
     if (route.rawBody) app[route.method](route.path, parser);
     if (route.hot) {
       const handlers = [...prelude, ...route.middleware, parser, route.handler];

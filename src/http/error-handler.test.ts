@@ -24,6 +24,22 @@ describe('error handler', () => {
         throw new Error('database password is hunter2');
       },
     });
+    router.route({
+      method: 'post',
+      path: '/echo/:name',
+      summary: 'echoes',
+      params: z.object({ name: z.string() }),
+      body: z.object({ a: z.number() }),
+      handler: async ({ params, body }) => ({ ...params, ...body }),
+    });
+    router.route({
+      method: 'post',
+      path: '/raw',
+      summary: 'raw bytes, served without Express',
+      rawBody: '1kb',
+      hot: true,
+      handler: async ({ req }) => ({ bytes: (req.body as Buffer).length }),
+    });
     const listener = createHttpApp({
       logger: pino({ level: 'error' }, logged),
       corsOrigins: ['*'],
@@ -49,6 +65,40 @@ describe('error handler', () => {
       error: { code: 'internal_error' },
     });
     expect(body).not.toContain('hunter2');
+  });
+
+  it('answers a body that does not match its Content-Encoding with 400 invalid_data, on JSON and raw routes', async () => {
+    const base = await serve();
+    for (const path of ['/t/echo/x', '/t/raw']) {
+      for (const encoding of ['gzip', 'deflate', 'br']) {
+        const res = await fetch(`${base}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'content-encoding': encoding },
+          body: '{"a":1}',
+        });
+        expect(res.status, `${path} ${encoding}`).toBe(400);
+        expect(((await res.json()) as { error: { code: string } }).error.code).toBe('invalid_data');
+      }
+    }
+    const fine = await fetch(`${base}/t/echo/x`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"a":1}',
+    });
+    expect(fine.status).toBe(201);
+  });
+
+  it('answers a path segment that is not valid percent-encoding with 400 invalid_data', async () => {
+    const base = await serve();
+    for (const segment of ['%FF', '%C0%80', '%E0%A4%A']) {
+      const res = await fetch(`${base}/t/echo/${segment}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"a":1}',
+      });
+      expect(res.status, segment).toBe(400);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('invalid_data');
+    }
   });
 
   it('keeps the stack in the log only, in every environment', async () => {

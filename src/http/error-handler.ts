@@ -25,9 +25,37 @@ export function toAppError(error: unknown): AppError {
   if (error instanceof ZodError) return AppError.invalidFields(fieldIssues('body', error));
   const bodyError = bodyParserErrors[(error as { type?: string } | null)?.type ?? ''];
   if (bodyError) return bodyError();
+  // Express's router marks a path segment that is not valid percent-encoding (`%FF`) with 400.
+  if (error instanceof URIError && (error as { status?: number }).status === 400) {
+    return new AppError('invalid_data', 'A path segment is not valid percent-encoding');
+  }
   const mapped = mapPostgresError(error);
   if (mapped instanceof AppError) return mapped;
   return new AppError('internal_error', 'Internal server error', { cause: error });
+}
+
+/**
+ * A body parser whose failures are all the client's: a body it cannot read (bytes that do not
+ * match their `Content-Encoding`, a broken stream) is a 4xx in the envelope, never a 500.
+ * body-parser marks such failures 4xx but gives some (a zlib error) no `type` to map.
+ */
+export function clientBodyErrors(parser: RequestHandler): RequestHandler {
+  return (req, res, next) =>
+    parser(req, res, (error?: unknown) => next(error === undefined ? undefined : bodyReadError(error)));
+}
+
+function bodyReadError(error: unknown): unknown {
+  const { type, status } = (error ?? {}) as { type?: string; status?: number };
+  if (error instanceof AppError || (type && bodyParserErrors[type])) return error;
+  if (status === 413) return new AppError('payload_too_large', 'The request body is too large');
+  if (status === 415) return new AppError('unsupported_media_type', 'Unsupported content type or encoding');
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new AppError(
+      'invalid_data',
+      'The request body could not be read (does it match its Content-Encoding?)',
+    );
+  }
+  return error;
 }
 
 export function notFoundHandler(): RequestHandler {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AppServices } from '../../app/services.js';
 import { AppError } from '../../http/app-error.js';
+import { jsonNestsDeeperThan } from '../../http/json-depth.js';
 import type { Tenant } from '../../tenancy/tenant.js';
 import { TenantCache } from '../../tenancy/tenant-cache.js';
 import { findTenantByCode } from '../../tenancy/tenant-registry.js';
@@ -95,6 +96,10 @@ export class WebhookReceiver {
     }
     const ownTenant = own?.tenant ?? null;
 
+    // Signed is not shallow: a payload nested thousands deep overflows the stack of the schema's walk.
+    if (jsonNestsDeeperThan(rawBody, services.config.http.jsonMaxDepth)) {
+      throw new AppError('invalid_json', 'The request body nests too deeply');
+    }
     let json: unknown;
     try {
       json = JSON.parse(rawBody.toString('utf8'));

@@ -589,6 +589,21 @@ describe('WhatsApp webhook', () => {
     });
   });
 
+  it('refuses a signed delivery nested deeper than HTTP_JSON_MAX_DEPTH with 400 invalid_json, not a 500', async () => {
+    for (const deep of ['['.repeat(5000) + ']'.repeat(5000), '{"a":'.repeat(5000) + '1' + '}'.repeat(5000)]) {
+      const body = `{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"1","phone_number_id":"${acmeNumber}"},"contacts":[{"profile":${deep},"wa_id":"1"}],"messages":[]}}]}]}`;
+      for (const path of ['/api/whatsapp/webhook', '/api/whatsapp/webhook/acme']) {
+        const res = await t.request(path, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-hub-signature-256': sign(body) },
+          body,
+        });
+        expect(res.status, path).toBe(400);
+        expect(res.body.error.code).toBe('invalid_json');
+      }
+    }
+  });
+
   it('accepts a 3 MB batch and refuses a bigger one with 413', async () => {
     const filler = 'x'.repeat(2910);
     const messages = Array.from({ length: 1000 }, (_, i) =>
