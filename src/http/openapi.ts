@@ -1,4 +1,5 @@
 import { OpenApiGeneratorV31, OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import { pageCursor, pageLimit } from './pagination.js';
 
 export type Security = 'tenant' | 'platform' | 'none';
 
@@ -19,6 +20,9 @@ export function createOpenApiRegistry(): OpenAPIRegistry {
     scheme: 'bearer',
     description: 'PLATFORM_ADMIN_TOKEN',
   });
+  // Every list's `limit` and `cursor` (src/http/pagination.ts), defined once under
+  // `components.parameters` and referenced by each list route that spreads `pageQuery`.
+  registry.definitions.push({ type: 'parameter', schema: pageLimit }, { type: 'parameter', schema: pageCursor });
   return registry;
 }
 
