@@ -1,4 +1,5 @@
 import { sql, type Insertable, type Selectable } from 'kysely';
+import { afterCursor, keysetKey, keysetOrder, toPage, type Keyset } from '../http/pagination.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import type { LeadNotesTable } from './activity.tables.js';
 
@@ -44,15 +45,27 @@ export async function insertNote(db: TenantDb, note: Insertable<LeadNotesTable>)
   return toNote(await db.insertInto('lead_notes').values(note).returningAll().executeTakeFirstOrThrow());
 }
 
+const notesKeyset: Keyset = {
+  list: 'notes',
+  columns: [
+    ['created_at', 'timestamp'],
+    ['id', 'uuid'],
+  ],
+  direction: 'desc',
+};
+
 /** Newest first. */
-export async function listNotes(db: TenantDb, leadId: string) {
-  const rows = await db
+export async function listNotes(db: TenantDb, leadId: string, page: { limit: number; cursor?: string }) {
+  const after = afterCursor(notesKeyset, page.cursor);
+  let query = db
     .selectFrom('lead_notes')
     .selectAll()
+    .select(keysetKey(notesKeyset).as('page_key'))
     .where('lead_id', '=', leadId)
-    .orderBy('created_at', 'desc')
-    .execute();
-  return rows.map(toNote);
+    .orderBy(keysetOrder(notesKeyset))
+    .limit(page.limit + 1);
+  if (after) query = query.where(after);
+  return toPage(notesKeyset, await query.execute(), page.limit, toNote);
 }
 
 /** The lead's activities and notes in one list, oldest first. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pageQuery, pageSchema } from '../http/pagination.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { callerOf } from '../http/request-context.js';
 import { requireLeadRow } from '../leads/index.js';
@@ -46,12 +47,13 @@ export function registerActivityRoutes(router: ApiRouter): void {
       tag,
       summary: "A lead's notes, newest first",
       params: leadIdParams,
-      response: z.array(noteSchema),
+      query: z.object({ ...pageQuery }),
+      response: pageSchema(noteSchema),
       errors: { 404: 'No such lead' },
-      handler: async ({ req, params }) => {
+      handler: async ({ req, params, query }) => {
         const { db } = callerOf(req).handle;
         const lead = await requireLeadRow(db, params.id);
-        return listNotes(db, lead.id);
+        return listNotes(db, lead.id, query);
       },
     })
     .route({

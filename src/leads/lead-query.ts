@@ -1,6 +1,6 @@
 import { sql, type ExpressionBuilder, type Expression, type SqlBool } from 'kysely';
 import type { TenantDatabase } from '../db/tenant-database.js';
-import { AppError } from '../http/app-error.js';
+import { decodeCursor, encodeCursor, type Keyset, type KeyType } from '../http/pagination.js';
 import { loadScoringSettings } from '../scoring/index.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { exactTotalCap, leadSortFields, type LeadListQuery } from './lead-query.schemas.js';
@@ -11,23 +11,30 @@ import type { Lead } from './lead.schemas.js';
 type Eb = ExpressionBuilder<TenantDatabase, 'leads'>;
 type Where = (eb: Eb) => Expression<SqlBool>;
 
-interface Cursor {
-  v: string | number;
-  id: string;
-}
+type SortColumn = (typeof leadSortFields)[keyof typeof leadSortFields];
 
-const encodeCursor = (cursor: Cursor) => Buffer.from(JSON.stringify(cursor)).toString('base64url');
+const sortKeyTypes: Record<SortColumn, KeyType> = {
+  created_at: 'timestamp',
+  updated_at: 'timestamp',
+  score: 'int',
+  number: 'int',
+};
 
-function decodeCursor(raw: string): Cursor {
-  try {
-    const cursor = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Cursor;
-    if ((typeof cursor.v === 'string' || typeof cursor.v === 'number') && typeof cursor.id === 'string')
-      return cursor;
-  } catch {
-    // falls through to the error below
-  }
-  throw AppError.invalidFields([{ path: 'query.cursor', message: 'Not a cursor returned by this API' }]);
-}
+/** The leads list in one sort (src/http/pagination.ts): a cursor of another sort is refused. */
+const leadKeyset = (column: SortColumn, direction: 'asc' | 'desc'): Keyset => ({
+  list: `leads:${column}:${direction}`,
+  columns: [
+    [column, sortKeyTypes[column]],
+    ['id', 'uuid'],
+  ],
+  direction,
+});
+
+/** The row's sort key as Postgres writes it (a timestamp keeps its microseconds), `page_key`. */
+const pageKey = (column: string) => sql<string>`json_build_array(${sql.ref(column)}, id)::text`;
+
+/** The sort value and id of the previous page's last lead. */
+type Cursor = unknown[];
 
 const likePattern = (text: string) => `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
@@ -99,7 +106,7 @@ export interface LeadPage {
 }
 
 interface PageOrder {
-  column: (typeof leadSortFields)[keyof typeof leadSortFields];
+  column: SortColumn;
   direction: 'asc' | 'desc';
   cursor: Cursor | undefined;
   /** Rows to skip (page mode); 0 with a cursor. */
@@ -109,9 +116,10 @@ interface PageOrder {
 /** The keyset condition "after the cursor" on `column`, `id` of whatever the query selects from. */
 function afterCursor({ column, direction, cursor }: PageOrder, columnRef: string) {
   if (!cursor) return sql<SqlBool>`true`;
-  const value = column === 'created_at' || column === 'updated_at' ? new Date(cursor.v) : cursor.v;
+  const [value, id] = cursor;
   const op = sql.raw(direction === 'desc' ? '<' : '>');
-  return sql<SqlBool>`(${sql.ref(columnRef)}, id) ${op} (${value}, ${cursor.id})`;
+  const typed = column === 'created_at' || column === 'updated_at' ? sql`${value}::timestamptz` : sql`${value}`;
+  return sql<SqlBool>`(${sql.ref(columnRef)}, id) ${op} (${typed}, ${id}::uuid)`;
 }
 
 /**
@@ -145,7 +153,9 @@ async function searchPage(handle: TenantHandle, where: Where, order: PageOrder, 
   if (matched > searchMatchSetLimit) return null;
   if (ids.length === 0) return [];
   const byId = new Map(
-    (await selectLeads(handle.db).where('id', 'in', ids).execute()).map((row) => [row.id, row]),
+    (await selectLeads(handle.db).select(pageKey(column).as('page_key')).where('id', 'in', ids).execute()).map(
+      (row) => [row.id, row],
+    ),
   );
   return ids.map((id) => byId.get(id)!);
 }
@@ -154,6 +164,7 @@ async function searchPage(handle: TenantHandle, where: Where, order: PageOrder, 
 function walkPage(handle: TenantHandle, where: Where, order: PageOrder, limit: number) {
   const { column, direction } = order;
   return selectLeads(handle.db)
+    .select(pageKey(column).as('page_key'))
     .where(where)
     .where(afterCursor(order, column))
     .orderBy(column, direction)
@@ -182,9 +193,11 @@ async function countMatches(handle: TenantHandle, where: Where): Promise<number>
 /** Filtered, searched, sorted page of leads: keyset cursor (or page number) plus the total. */
 export async function listLeads(handle: TenantHandle, query: LeadListQuery): Promise<LeadPage> {
   const { hotThreshold } = await loadScoringSettings(handle);
-  const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
+  const column = leadSortFields[query.sort];
+  const keyset = leadKeyset(column, query.order);
+  const cursor = query.cursor ? decodeCursor(keyset, query.cursor) : undefined;
   const order: PageOrder = {
-    column: leadSortFields[query.sort],
+    column,
     direction: query.order,
     cursor,
     offset: cursor || !query.page ? 0 : (query.page - 1) * query.limit,
@@ -197,7 +210,6 @@ export async function listLeads(handle: TenantHandle, query: LeadListQuery): Pro
   const [rows, counted] = await Promise.all([page, countMatches(handle, where)]);
   const items = rows.slice(0, query.limit);
   const last = items.at(-1);
-  const nextValue = last && last[order.column];
   return {
     items: items.map((row) => toLead(row, hotThreshold)),
     total: Math.min(counted, exactTotalCap),
@@ -205,11 +217,6 @@ export async function listLeads(handle: TenantHandle, query: LeadListQuery): Pro
     limit: query.limit,
     page: cursor ? null : (query.page ?? 1),
     nextCursor:
-      rows.length > query.limit && last
-        ? encodeCursor({
-            v: nextValue instanceof Date ? nextValue.toISOString() : (nextValue as number),
-            id: last.id,
-          })
-        : null,
+      rows.length > query.limit && last ? encodeCursor(keyset, JSON.parse(last.page_key) as unknown[]) : null,
   };
 }
