@@ -17,7 +17,7 @@ const sortKeyTypes: Record<SortColumn, KeyType> = {
   created_at: 'timestamp',
   updated_at: 'timestamp',
   score: 'int',
-  number: 'int',
+  number: 'bigint',
 };
 
 /** The leads list in one sort (src/http/pagination.ts): a cursor of another sort is refused. */

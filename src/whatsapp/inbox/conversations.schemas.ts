@@ -5,7 +5,8 @@ export const idParams = z.object({ id: z.uuid() });
 
 export const listConversationsQuery = z.object({ ...pageQuery });
 
-export const listMessagesQuery = z.object({ ...pageQuery });
+/** Strict: the old `before` parameter is refused, not ignored (it would restart from the newest). */
+export const listMessagesQuery = z.strictObject({ ...pageQuery });
 
 const templateComponent = z.looseObject({ type: z.string().min(1) });
 
