@@ -62,12 +62,13 @@ export function registerActivityRoutes(router: ApiRouter): void {
       tag,
       summary: "A lead's timeline, oldest first: creation, assignment, field changes, notes",
       params: leadIdParams,
-      response: z.array(timelineEntrySchema),
+      query: z.object({ ...pageQuery }),
+      response: pageSchema(timelineEntrySchema),
       errors: { 404: 'No such lead' },
-      handler: async ({ req, params }) => {
+      handler: async ({ req, params, query }) => {
         const { db } = callerOf(req).handle;
         const lead = await requireLeadRow(db, params.id);
-        return listTimeline(db, lead.id);
+        return listTimeline(db, lead.id, query);
       },
     });
 }

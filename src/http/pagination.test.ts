@@ -165,6 +165,22 @@ const lists: ListCase[] = [
     },
   },
   {
+    name: 'lead timeline (activities and notes merged)',
+    api: 'crm',
+    seed: async (h) => {
+      const id = await oneId(
+        h,
+        sql<{ id: string }>`insert into ${table(h, 'leads')} (first_name, phone) values ('T', '+15550400001') returning id`,
+      );
+      await insert(h, sql`insert into ${table(h, 'lead_notes')} (lead_id, body) select ${id}, 'n' || i from generate_series(1, 4) i`);
+      await insert(
+        h,
+        sql`insert into ${table(h, 'lead_activities')} (lead_id, kind, actor, data) select ${id}, 'created', 'test', '{}' from generate_series(1, 3) i`,
+      );
+      return `/leads/${id}/activity`;
+    },
+  },
+  {
     name: 'conversations',
     api: 'crm',
     seed: async (h) => {
@@ -376,8 +392,7 @@ describe('every list pages with limit + cursor', () => {
     expect(doc.components.parameters.PageCursor).toMatchObject({ name: 'cursor', in: 'query' });
     expect(doc.components.schemas.NextCursor).toBeDefined();
     // A fixed set, not a list of records: WhatsApp, email, Google.
-    // The timeline is still one array (left for a follow-up: it merges two tables).
-    const notLists = ['/api/crm/channels', '/api/crm/leads/{id}/activity'];
+    const notLists = ['/api/crm/channels'];
     const listPaths = Object.entries(doc.paths as Record<string, Record<string, any>>).filter(([path, ops]) => {
       if (notLists.includes(path)) return false;
       const data = ops.get?.responses?.['200']?.content?.['application/json']?.schema?.properties?.data;
