@@ -59,7 +59,10 @@ const assignmentRulesKeyset: Keyset = {
 };
 
 /** A page of the rules in evaluation order. */
-export async function listAssignmentRulePage(db: TenantDb, page: { limit: number; cursor?: string }): Promise<Page<Rule>> {
+export async function listAssignmentRulePage(
+  db: TenantDb,
+  page: { limit: number; cursor?: string },
+): Promise<Page<Rule>> {
   const after = afterCursor(assignmentRulesKeyset, page.cursor);
   let query = db
     .selectFrom('assignment_rules')

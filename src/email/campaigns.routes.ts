@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { pageSchema } from '../http/pagination.js';
 import type { AppServices } from '../app/services.js';
 import type { ApiRouter } from '../http/api-router.js';

@@ -155,9 +155,9 @@ describe('email campaigns', () => {
       smtpResponse: expect.stringMatching(/550/),
     });
     expect(byLead.get(quiet.id)).toMatchObject({ status: 'skipped' });
-    expect((await t.crm(acme).get(`/email/campaigns/${id}/recipients?status=failed`)).body.data.items).toHaveLength(
-      1,
-    );
+    expect(
+      (await t.crm(acme).get(`/email/campaigns/${id}/recipients?status=failed`)).body.data.items,
+    ).toHaveLength(1);
 
     // Only Asha got mail (the cold lead is outside the filter); her link unsubscribes her alone.
     const mails = smtp.received.filter((mail) => mail.to.some((to) => to.endsWith('@example.test')));

@@ -169,7 +169,9 @@ describe('email', () => {
     expect(unsubscribed.status).toBe(200);
     expect(unsubscribed.text).toContain('lead@example.test will no longer receive emails');
     const suppressions = await t.crm(acme).get('/email/suppressions');
-    expect(suppressions.body.data.items).toMatchObject([{ address: 'lead@example.test', reason: 'unsubscribed' }]);
+    expect(suppressions.body.data.items).toMatchObject([
+      { address: 'lead@example.test', reason: 'unsubscribed' },
+    ]);
 
     const before = smtp.received.length;
     const again = await sendOne('lead@example.test', { firstName: 'Jo' });

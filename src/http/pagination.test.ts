@@ -69,7 +69,10 @@ const lists: ListCase[] = [
     api: 'crm',
     total: true,
     seed: async (h) => {
-      await insert(h, sql`insert into ${table(h, 'contacts')} (first_name) select 'C' || i from ${sql.raw(series)}`);
+      await insert(
+        h,
+        sql`insert into ${table(h, 'contacts')} (first_name) select 'C' || i from ${sql.raw(series)}`,
+      );
       return '/contacts';
     },
   },
@@ -77,7 +80,10 @@ const lists: ListCase[] = [
     name: 'assignment rules',
     api: 'crm',
     seed: async (h) => {
-      await insert(h, sql`insert into ${table(h, 'assignment_rules')} (name) select 'R' || i from ${sql.raw(series)}`);
+      await insert(
+        h,
+        sql`insert into ${table(h, 'assignment_rules')} (name) select 'R' || i from ${sql.raw(series)}`,
+      );
       return '/assignment-rules';
     },
   },
@@ -120,7 +126,9 @@ const lists: ListCase[] = [
     seed: async (h) => {
       const id = await oneId(
         h,
-        sql<{ id: string }>`insert into ${table(h, 'email_campaigns')} (name, rate_per_minute) values ('Camp', 60) returning id`,
+        sql<{
+          id: string;
+        }>`insert into ${table(h, 'email_campaigns')} (name, rate_per_minute) values ('Camp', 60) returning id`,
       );
       await insert(
         h,
@@ -158,9 +166,14 @@ const lists: ListCase[] = [
     seed: async (h) => {
       const id = await oneId(
         h,
-        sql<{ id: string }>`insert into ${table(h, 'leads')} (first_name, phone) values ('N', '+15550300001') returning id`,
+        sql<{
+          id: string;
+        }>`insert into ${table(h, 'leads')} (first_name, phone) values ('N', '+15550300001') returning id`,
       );
-      await insert(h, sql`insert into ${table(h, 'lead_notes')} (lead_id, body) select ${id}, 'n' || i from ${sql.raw(series)}`);
+      await insert(
+        h,
+        sql`insert into ${table(h, 'lead_notes')} (lead_id, body) select ${id}, 'n' || i from ${sql.raw(series)}`,
+      );
       return `/leads/${id}/notes`;
     },
   },
@@ -170,12 +183,17 @@ const lists: ListCase[] = [
     seed: async (h) => {
       const id = await oneId(
         h,
-        sql<{ id: string }>`insert into ${table(h, 'leads')} (first_name, phone) values ('T', '+15550400001') returning id`,
+        sql<{
+          id: string;
+        }>`insert into ${table(h, 'leads')} (first_name, phone) values ('T', '+15550400001') returning id`,
       );
-      await insert(h, sql`insert into ${table(h, 'lead_notes')} (lead_id, body) select ${id}, 'n' || i from generate_series(1, 4) i`);
       await insert(
         h,
-        sql`insert into ${table(h, 'lead_activities')} (lead_id, kind, actor, data) select ${id}, 'created', 'test', '{}' from generate_series(1, 3) i`,
+        sql`insert into ${table(h, 'lead_notes')} (lead_id, body) select ${id}, 'n' || i from generate_series(1, 4) i`,
+      );
+      await insert(
+        h,
+        sql`insert into ${table(h, 'lead_activities')} (lead_id, kind, actor, data) select ${id}, 'created', 'test', jsonb_build_object('i', i) from generate_series(1, 3) i`,
       );
       return `/leads/${id}/activity`;
     },
@@ -197,7 +215,9 @@ const lists: ListCase[] = [
     seed: async (h) => {
       const id = await oneId(
         h,
-        sql<{ id: string }>`insert into ${table(h, 'conversations')} (phone_number_id, wa_id) values ('1000001', '34600000099') returning id`,
+        sql<{
+          id: string;
+        }>`insert into ${table(h, 'conversations')} (phone_number_id, wa_id) values ('1000001', '34600000099') returning id`,
       );
       await insert(
         h,
@@ -234,7 +254,9 @@ const lists: ListCase[] = [
     seed: async (h) => {
       const id = await oneId(
         h,
-        sql<{ id: string }>`insert into ${table(h, 'automation_events')} (trigger, source) values ('lead.created', 'api') returning id`,
+        sql<{
+          id: string;
+        }>`insert into ${table(h, 'automation_events')} (trigger, source) values ('lead.created', 'api') returning id`,
       );
       await insert(
         h,
@@ -357,8 +379,14 @@ describe('every list pages with limit + cursor', () => {
       ],
       direction: 'desc',
     };
-    const ok = encodeCursor(keyset, ['2026-12-05T22:38:52.123456+00:00', '00000000-0000-4000-8000-000000000000']);
-    expect(decodeCursor(keyset, ok)).toEqual(['2026-12-05T22:38:52.123456+00:00', '00000000-0000-4000-8000-000000000000']);
+    const ok = encodeCursor(keyset, [
+      '2026-12-05T22:38:52.123456+00:00',
+      '00000000-0000-4000-8000-000000000000',
+    ]);
+    expect(decodeCursor(keyset, ok)).toEqual([
+      '2026-12-05T22:38:52.123456+00:00',
+      '00000000-0000-4000-8000-000000000000',
+    ]);
     for (const key of [
       ['99999-01-01T00:00:00Z', '00000000-0000-4000-8000-000000000000'],
       ['2026-12-05', '00000000-0000-4000-8000-000000000000'],
@@ -393,11 +421,13 @@ describe('every list pages with limit + cursor', () => {
     expect(doc.components.schemas.NextCursor).toBeDefined();
     // A fixed set, not a list of records: WhatsApp, email, Google.
     const notLists = ['/api/crm/channels'];
-    const listPaths = Object.entries(doc.paths as Record<string, Record<string, any>>).filter(([path, ops]) => {
-      if (notLists.includes(path)) return false;
-      const data = ops.get?.responses?.['200']?.content?.['application/json']?.schema?.properties?.data;
-      return data?.type === 'array' || data?.properties?.items?.type === 'array';
-    });
+    const listPaths = Object.entries(doc.paths as Record<string, Record<string, any>>).filter(
+      ([path, ops]) => {
+        if (notLists.includes(path)) return false;
+        const data = ops.get?.responses?.['200']?.content?.['application/json']?.schema?.properties?.data;
+        return data?.type === 'array' || data?.properties?.items?.type === 'array';
+      },
+    );
     expect(listPaths.length).toBeGreaterThanOrEqual(lists.length - 2);
     for (const [path, ops] of listPaths) {
       const refs = (ops.get.parameters as { $ref?: string }[]).map((p) => p.$ref);

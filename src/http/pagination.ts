@@ -47,22 +47,16 @@ export const pageCursor = z
 /** The query fragment every list spreads into its query schema: `z.object({ ...pageQuery, status: … })`. */
 export const pageQuery = { limit: pageLimit, cursor: pageCursor };
 
-const nextCursorSchema = z
-  .string()
-  .nullable()
-  .meta({
-    id: 'NextCursor',
-    description: 'Pass as `cursor` for the next page; `null` on the last page',
-  });
+const nextCursorSchema = z.string().nullable().meta({
+  id: 'NextCursor',
+  description: 'Pass as `cursor` for the next page; `null` on the last page',
+});
 
-const totalSchema = z
-  .number()
-  .int()
-  .meta({
-    id: 'PageTotal',
-    description:
-      'Number of items matching the filters, across all pages. Given by lists that can count cheaply; absent from unbounded logs (runs, jobs, messages), where a count would scan them.',
-  });
+const totalSchema = z.number().int().meta({
+  id: 'PageTotal',
+  description:
+    'Number of items matching the filters, across all pages. Given by lists that can count cheaply; absent from unbounded logs (runs, jobs, messages), where a count would scan them.',
+});
 
 /** The response schema of a list: `{ items, nextCursor }`, plus `total` when the list counts. */
 export function pageSchema<T extends z.ZodType>(item: T, options: { total: true }): PageSchemaWithTotal<T>;
@@ -127,7 +121,8 @@ export function keysetOrder(keyset: Keyset): RawBuilder<unknown> {
   return sql.join(keyset.columns.map(([column]) => sql`${refOf(column)} ${direction}`));
 }
 
-const refOf = (column: string | RawBuilder<unknown>) => (typeof column === 'string' ? sql.ref(column) : column);
+const refOf = (column: string | RawBuilder<unknown>) =>
+  typeof column === 'string' ? sql.ref(column) : column;
 
 /** The keyset condition "after the cursor's row" in the list's order. */
 export function keysetAfter(keyset: Keyset, key: readonly unknown[]): RawBuilder<SqlBool> {
@@ -177,6 +172,7 @@ export function toPage<R extends { page_key: string }, T>(
   const last = page.at(-1);
   return {
     items: page.map(map),
-    nextCursor: rows.length > limit && last ? encodeCursor(keyset, JSON.parse(last.page_key) as unknown[]) : null,
+    nextCursor:
+      rows.length > limit && last ? encodeCursor(keyset, JSON.parse(last.page_key) as unknown[]) : null,
   };
 }

@@ -49,7 +49,10 @@ const importsKeyset: Keyset = {
 };
 
 /** Newest first. */
-export async function listImports(db: TenantDb, page: { limit: number; cursor?: string }): Promise<Page<Import>> {
+export async function listImports(
+  db: TenantDb,
+  page: { limit: number; cursor?: string },
+): Promise<Page<Import>> {
   const after = afterCursor(importsKeyset, page.cursor);
   let query = db
     .selectFrom('imports')

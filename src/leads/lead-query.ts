@@ -118,7 +118,8 @@ function afterCursor({ column, direction, cursor }: PageOrder, columnRef: string
   if (!cursor) return sql<SqlBool>`true`;
   const [value, id] = cursor;
   const op = sql.raw(direction === 'desc' ? '<' : '>');
-  const typed = column === 'created_at' || column === 'updated_at' ? sql`${value}::timestamptz` : sql`${value}`;
+  const typed =
+    column === 'created_at' || column === 'updated_at' ? sql`${value}::timestamptz` : sql`${value}`;
   return sql<SqlBool>`(${sql.ref(columnRef)}, id) ${op} (${typed}, ${id}::uuid)`;
 }
 
@@ -153,9 +154,9 @@ async function searchPage(handle: TenantHandle, where: Where, order: PageOrder, 
   if (matched > searchMatchSetLimit) return null;
   if (ids.length === 0) return [];
   const byId = new Map(
-    (await selectLeads(handle.db).select(pageKey(column).as('page_key')).where('id', 'in', ids).execute()).map(
-      (row) => [row.id, row],
-    ),
+    (
+      await selectLeads(handle.db).select(pageKey(column).as('page_key')).where('id', 'in', ids).execute()
+    ).map((row) => [row.id, row]),
   );
   return ids.map((id) => byId.get(id)!);
 }

@@ -31,7 +31,10 @@ const meetingsKeyset: Keyset = {
 };
 
 /** Soonest first. */
-export async function listMeetings(db: TenantDb, filter: { leadId?: string; limit: number; cursor?: string }) {
+export async function listMeetings(
+  db: TenantDb,
+  filter: { leadId?: string; limit: number; cursor?: string },
+) {
   const after = afterCursor(meetingsKeyset, filter.cursor);
   let select = db
     .selectFrom('meetings')

@@ -18,7 +18,11 @@ export type JobRow = Selectable<JobsTable>;
 const jobKeyset: Keyset = { list: 'jobs', columns: [['id', 'bigint']], direction: 'desc' };
 
 /** Newest first, keyset-paginated by id. */
-export async function listJobs<T>(db: PlatformDb, filter: JobFilter, map: (row: JobRow) => T): Promise<Page<T>> {
+export async function listJobs<T>(
+  db: PlatformDb,
+  filter: JobFilter,
+  map: (row: JobRow) => T,
+): Promise<Page<T>> {
   const after = afterCursor(jobKeyset, filter.cursor);
   let query = db
     .selectFrom('jobs')

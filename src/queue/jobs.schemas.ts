@@ -65,5 +65,3 @@ export function toJobView(row: JobRow): JobView {
     finishedAt: row.finished_at,
   };
 }
-
-

@@ -144,9 +144,9 @@ describe('automation cron tasks', () => {
     // Only what an active rule watches is captured (lead_created, lead_status_changed are not).
     expect(pending.map((entry) => entry.trigger)).toEqual(['deal_lost']);
     await internalEventsCron.run(t.app.services, new Date());
-    expect((await t.crm(c).get(`/leads/${lead.id}/notes`)).body.data.items.map((note: any) => note.body)).toEqual([
-      'Lost (was new)',
-    ]);
+    expect(
+      (await t.crm(c).get(`/leads/${lead.id}/notes`)).body.data.items.map((note: any) => note.body),
+    ).toEqual(['Lost (was new)']);
     const left = await handle.db.selectFrom('automation_outbox').select('id').execute();
     expect(left).toEqual([]);
   });

@@ -381,9 +381,12 @@ describe('automation events', () => {
       .toEqual(['new']);
     await t.crm(d).patch(`/leads/${id}`, { status: 'qualified' });
     await expect
-      .poll(async () => (await t.crm(d).get(`/leads/${id}/notes`)).body.data.items.map((note: any) => note.body), {
-        timeout: 15_000,
-      })
+      .poll(
+        async () => (await t.crm(d).get(`/leads/${id}/notes`)).body.data.items.map((note: any) => note.body),
+        {
+          timeout: 15_000,
+        },
+      )
       .toEqual(['Qualified (was new)']);
     const runs = await t.automations(d).get('/runs?trigger=lead_status_changed');
     expect(runs.body.data.items).toHaveLength(1);

@@ -1,5 +1,12 @@
 import type { Selectable } from 'kysely';
-import { afterCursor, keysetKey, keysetOrder, toPage, type Keyset, type Page } from '../../http/pagination.js';
+import {
+  afterCursor,
+  keysetKey,
+  keysetOrder,
+  toPage,
+  type Keyset,
+  type Page,
+} from '../../http/pagination.js';
 import type { TenantDb } from '../../db/tenant-database.js';
 import type { TenantHandle } from '../../tenancy/connection-manager.js';
 import { forgetTenantValue } from '../../tenancy/tenant-memo.js';

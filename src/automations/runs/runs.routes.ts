@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { AppServices } from '../../app/services.js';
 import type { ApiRouter } from '../../http/api-router.js';
-import { AppError } from '../../http/app-error.js';
 import { orNotFound } from '../../http/or-not-found.js';
 import { pageQuery, pageSchema } from '../../http/pagination.js';
 import { callerOf } from '../../http/request-context.js';

@@ -50,7 +50,10 @@ export function platformApiClient(baseUrl: string, adminToken: string): TenantAd
       let cursor: string | null = null;
       do {
         const query: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
-        const page: { items: Tenant[]; nextCursor: string | null } = await call('GET', `/tenants?limit=200${query}`);
+        const page: { items: Tenant[]; nextCursor: string | null } = await call(
+          'GET',
+          `/tenants?limit=200${query}`,
+        );
         tenants.push(...page.items);
         cursor = page.nextCursor;
       } while (cursor);

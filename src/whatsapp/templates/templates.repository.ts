@@ -32,7 +32,10 @@ const whatsappTemplatesKeyset: Keyset = {
 };
 
 /** The templates as last synced, by name and language, optionally of one status. */
-export async function listTemplates(db: TenantDb, filter: { status?: string; limit: number; cursor?: string }) {
+export async function listTemplates(
+  db: TenantDb,
+  filter: { status?: string; limit: number; cursor?: string },
+) {
   const after = afterCursor(whatsappTemplatesKeyset, filter.cursor);
   let select = db
     .selectFrom('whatsapp_templates')
