@@ -84,7 +84,7 @@ describe('automation events', () => {
       'assigned',
       'field_changed',
     ]);
-    expect(activity.body.data[2]).toMatchObject({
+    expect(activity.body.data.items[2]).toMatchObject({
       actor: 'automation: Tag web forms',
       data: { field: 'tags' },
     });
