@@ -1,4 +1,5 @@
 import { sql, type Insertable, type Selectable } from 'kysely';
+import { afterCursor, keysetKey, keysetOrder, toPage, type Keyset } from '../http/pagination.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import type { LeadNotesTable } from './activity.tables.js';
 
@@ -68,19 +69,44 @@ export async function insertNote(db: TenantDb, note: Insertable<LeadNotesTable>)
   return toNote(row);
 }
 
+const notesKeyset: Keyset = {
+  list: 'notes',
+  columns: [
+    ['created_at', 'timestamp'],
+    ['id', 'uuid'],
+  ],
+  direction: 'desc',
+};
+
 /** Newest first. */
-export async function listNotes(db: TenantDb, leadId: string) {
-  const rows = await db
+export async function listNotes(db: TenantDb, leadId: string, page: { limit: number; cursor?: string }) {
+  const after = afterCursor(notesKeyset, page.cursor);
+  let query = db
     .selectFrom('lead_notes')
     .selectAll()
+    .select(keysetKey(notesKeyset).as('page_key'))
     .where('lead_id', '=', leadId)
-    .orderBy('created_at', 'desc')
-    .execute();
-  return rows.map(toNote);
+    .orderBy(keysetOrder(notesKeyset))
+    .limit(page.limit + 1);
+  if (after) query = query.where(after);
+  return toPage(notesKeyset, await query.execute(), page.limit, toNote);
 }
 
+/** Activities by id (`seq`), notes (`seq` 0) by their uuid (`uid`). */
+const timelineKeyset: Keyset = {
+  list: 'timeline',
+  columns: [
+    ['t.created_at', 'timestamp'],
+    ['t.seq', 'bigint'],
+    ['t.uid', 'uuid'],
+  ],
+  direction: 'asc',
+};
+const noUuid = '00000000-0000-0000-0000-000000000000';
+
 /** The lead's activities and notes in one list, oldest first. */
-export async function listTimeline(db: TenantDb, leadId: string) {
+export async function listTimeline(db: TenantDb, leadId: string, page: { limit: number; cursor?: string }) {
+  const after = afterCursor(timelineKeyset, page.cursor);
   const activities = db
     .selectFrom('lead_activities')
     .select([
@@ -90,6 +116,7 @@ export async function listTimeline(db: TenantDb, leadId: string) {
       'data',
       'created_at',
       sql<number>`id`.as('seq'),
+      sql<string>`${noUuid}::uuid`.as('uid'),
     ])
     .where('lead_id', '=', leadId);
   const notes = db
@@ -100,11 +127,18 @@ export async function listTimeline(db: TenantDb, leadId: string) {
       'author as actor',
       sql<Record<string, unknown>>`jsonb_build_object('noteId', id, 'body', body)`.as('data'),
       'created_at',
-      sql<number>`0`.as('seq'),
+      sql<number>`0::bigint`.as('seq'),
+      'id as uid',
     ])
     .where('lead_id', '=', leadId);
-  const rows = await activities.unionAll(notes).orderBy('created_at').orderBy('seq').execute();
-  return rows.map((row) => ({
+  let query = db
+    .selectFrom(activities.unionAll(notes).as('t'))
+    .selectAll('t')
+    .select(keysetKey(timelineKeyset).as('page_key'))
+    .orderBy(keysetOrder(timelineKeyset))
+    .limit(page.limit + 1);
+  if (after) query = query.where(after);
+  return toPage(timelineKeyset, await query.execute(), page.limit, (row) => ({
     type: row.type,
     kind: row.kind,
     actor: row.actor,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pageQuery, pageSchema } from '../http/pagination.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { callerOf } from '../http/request-context.js';
 import { requireLeadRow } from '../leads/index.js';
@@ -46,12 +47,13 @@ export function registerActivityRoutes(router: ApiRouter): void {
       tag,
       summary: "A lead's notes, newest first",
       params: leadIdParams,
-      response: z.array(noteSchema),
+      query: z.object({ ...pageQuery }),
+      response: pageSchema(noteSchema),
       errors: { 404: 'No such lead' },
-      handler: async ({ req, params }) => {
+      handler: async ({ req, params, query }) => {
         const { db } = callerOf(req).handle;
         const lead = await requireLeadRow(db, params.id);
-        return listNotes(db, lead.id);
+        return listNotes(db, lead.id, query);
       },
     })
     .route({
@@ -60,12 +62,13 @@ export function registerActivityRoutes(router: ApiRouter): void {
       tag,
       summary: "A lead's timeline, oldest first: creation, assignment, field changes, notes",
       params: leadIdParams,
-      response: z.array(timelineEntrySchema),
+      query: z.object({ ...pageQuery }),
+      response: pageSchema(timelineEntrySchema),
       errors: { 404: 'No such lead' },
-      handler: async ({ req, params }) => {
+      handler: async ({ req, params, query }) => {
         const { db } = callerOf(req).handle;
         const lead = await requireLeadRow(db, params.id);
-        return listTimeline(db, lead.id);
+        return listTimeline(db, lead.id, query);
       },
     });
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pageQuery } from '../http/pagination.js';
 
 const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'Expected HH:MM (24-hour)');
 
@@ -51,4 +52,5 @@ export type Agent = z.infer<typeof agentSchema>;
 export const agentListQuerySchema = z.object({
   active: z.enum(['true', 'false']).optional(),
   available: z.enum(['true', 'false']).optional(),
+  ...pageQuery,
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pageSchema } from '../http/pagination.js';
 import type { AppServices } from '../app/services.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { orNotFound } from '../http/or-not-found.js';
@@ -54,9 +55,10 @@ export function registerAgentRoutes(router: ApiRouter, services: AppServices): v
       tag,
       summary: "List agents with today's assignment count (tenant-local day)",
       query: agentListQuerySchema,
-      response: z.array(agentSchema),
+      response: pageSchema(agentSchema),
       handler: ({ req, query }) =>
         listAgents(callerOf(req).handle, {
+          ...query,
           active: query.active === undefined ? undefined : query.active === 'true',
           available: query.available === undefined ? undefined : query.available === 'true',
         }),

@@ -63,10 +63,10 @@ describe('smart assignment', () => {
     const perAgent = ids.map((id) => counts.get(id) ?? 0);
     expect(perAgent.reduce((sum, n) => sum + n, 0)).toBe(concurrency);
     expect(Math.max(...perAgent) - Math.min(...perAgent)).toBeLessThanOrEqual(1);
-    const agents = (await client.get('/agents')).body.data;
+    const agents = (await client.get('/agents')).body.data.items;
     expect(agents.map((agent: any) => agent.assignedToday).sort()).toEqual(perAgent.sort());
     // The decision is recorded in the lead's activity.
-    const timeline = (await client.get(`/leads/${leads[0].id}/activity`)).body.data;
+    const timeline = (await client.get(`/leads/${leads[0].id}/activity`)).body.data.items;
     expect(timeline[1]).toMatchObject({
       kind: 'assigned',
       data: { strategy: 'round_robin', ruleName: 'fallback: all active agents', sticky: false },
@@ -86,7 +86,7 @@ describe('smart assignment', () => {
     expect(counts.get(null)).toBe(concurrency - 15);
     const waiting = leads.filter((lead) => !lead.assignedAgentId);
     expect(new Set(waiting.map((lead) => lead.unassignedReason))).toEqual(new Set(['daily_limit_reached']));
-    const agents = (await client.get('/agents')).body.data;
+    const agents = (await client.get('/agents')).body.data.items;
     for (const agent of agents) expect(agent.assignedToday).toBe(agent.dailyLimit);
 
     // Raising a limit offers the waiting leads at once, oldest first.
@@ -145,7 +145,7 @@ describe('smart assignment', () => {
       matchTerritory: true,
       agentIds: [north, south],
     });
-    const rules = (await client.get('/assignment-rules')).body.data;
+    const rules = (await client.get('/assignment-rules')).body.data.items;
     expect(rules.map((rule: any) => rule.name)).toEqual(['hindi', 'territory']);
 
     const hi = (
@@ -161,7 +161,7 @@ describe('smart assignment', () => {
     const other = (await client.post('/leads', { name: 'O', phone: nextPhone(), state: 'Texas' })).body.data
       .lead;
     expect(ids).toContain(other.assignedAgentId);
-    const timeline = (await client.get(`/leads/${kerala.id}/activity`)).body.data;
+    const timeline = (await client.get(`/leads/${kerala.id}/activity`)).body.data.items;
     expect(timeline[1].data).toMatchObject({ ruleName: 'territory', candidates: [south] });
 
     expect(
@@ -218,7 +218,7 @@ describe('smart assignment', () => {
     const again = (await client.post('/leads', { name: 'Back again', phone })).body.data.lead;
     expect(again.id).not.toBe(first.id);
     expect(again.assignedAgentId).toBe(first.assignedAgentId);
-    const timeline = (await client.get(`/leads/${again.id}/activity`)).body.data;
+    const timeline = (await client.get(`/leads/${again.id}/activity`)).body.data.items;
     expect(timeline[1].data.sticky).toBe(true);
     expect(ids).toContain(again.assignedAgentId);
   });

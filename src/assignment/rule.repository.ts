@@ -1,4 +1,5 @@
 import { assertAgentsExist } from '../agents/index.js';
+import { afterCursor, keysetKey, keysetOrder, toPage, type Keyset, type Page } from '../http/pagination.js';
 import { sql, type Selectable } from 'kysely';
 import type { TenantDb } from '../db/tenant-database.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
@@ -47,6 +48,32 @@ export async function listAssignmentRules(db: TenantDb, onlyActive = false): Pro
   let query = db.selectFrom('assignment_rules').selectAll().orderBy('position').orderBy('created_at');
   if (onlyActive) query = query.where('active', '=', true);
   return (await query.execute()).map(toRule);
+}
+
+const assignmentRulesKeyset: Keyset = {
+  list: 'assignmentRules',
+  columns: [
+    ['position', 'int'],
+    ['created_at', 'timestamp'],
+    ['id', 'uuid'],
+  ],
+  direction: 'asc',
+};
+
+/** A page of the rules in evaluation order. */
+export async function listAssignmentRulePage(
+  db: TenantDb,
+  page: { limit: number; cursor?: string },
+): Promise<Page<Rule>> {
+  const after = afterCursor(assignmentRulesKeyset, page.cursor);
+  let query = db
+    .selectFrom('assignment_rules')
+    .selectAll()
+    .select(keysetKey(assignmentRulesKeyset).as('page_key'))
+    .orderBy(keysetOrder(assignmentRulesKeyset))
+    .limit(page.limit + 1);
+  if (after) query = query.where(after);
+  return toPage(assignmentRulesKeyset, await query.execute(), page.limit, toRule);
 }
 
 /** The active rules in order, memoised per process (every ingest reads them). */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pageQuery, pageSchema } from '../http/pagination.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { orNotFound } from '../http/or-not-found.js';
 import { callerOf } from '../http/request-context.js';
@@ -6,7 +7,7 @@ import {
   deleteAssignmentRule,
   findAssignmentRule,
   insertAssignmentRule,
-  listAssignmentRules,
+  listAssignmentRulePage,
   updateAssignmentRule,
 } from './rule.repository.js';
 import { ruleInputSchema, ruleSchema } from './rule.schemas.js';
@@ -30,8 +31,9 @@ export function registerRuleRoutes(router: ApiRouter): void {
       path: '/assignment-rules',
       tag,
       summary: 'List assignment rules in evaluation order (first match wins)',
-      response: z.array(ruleSchema),
-      handler: ({ req }) => listAssignmentRules(callerOf(req).handle.db),
+      query: z.object({ ...pageQuery }),
+      response: pageSchema(ruleSchema),
+      handler: ({ req, query }) => listAssignmentRulePage(callerOf(req).handle.db, query),
     })
     .route({
       method: 'get',

@@ -1,3 +1,4 @@
+import { afterCursor, keysetKey, keysetOrder, toPage, type Keyset, type Page } from '../http/pagination.js';
 import { sql, type Selectable, type Updateable } from 'kysely';
 import type { TenantDb } from '../db/tenant-database.js';
 import { normalisePhone } from '../leads/index.js';
@@ -50,11 +51,21 @@ export async function insertContact(db: TenantDb, columns: Updateable<ContactsTa
   );
 }
 
+const contactsKeyset: Keyset = {
+  list: 'contacts',
+  columns: [
+    ['created_at', 'timestamp'],
+    ['id', 'uuid'],
+  ],
+  direction: 'desc',
+};
+
 /** Newest first; `q` matches any part of the name, phone, email or company. */
 export async function listContacts(
   db: TenantDb,
-  page: { limit: number; offset: number; q?: string },
-): Promise<{ items: Contact[]; total: number }> {
+  page: { limit: number; cursor?: string; q?: string },
+): Promise<Page<Contact>> {
+  const after = afterCursor(contactsKeyset, page.cursor);
   let query = db.selectFrom('contacts');
   if (page.q) {
     const pattern = `%${page.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -65,16 +76,15 @@ export async function listContacts(
     );
   }
   const [rows, total] = await Promise.all([
-    query
+    (after ? query.where(after) : query)
       .selectAll()
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(page.limit)
-      .offset(page.offset)
+      .select(keysetKey(contactsKeyset).as('page_key'))
+      .orderBy(keysetOrder(contactsKeyset))
+      .limit(page.limit + 1)
       .execute(),
     query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
   ]);
-  return { items: rows.map(toContact), total: Number(total.n) };
+  return { ...toPage(contactsKeyset, rows, page.limit, toContact), total: Number(total.n) };
 }
 
 export async function findContact(db: TenantDb, id: string): Promise<Contact | undefined> {

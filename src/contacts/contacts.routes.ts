@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pageQuery, pageSchema } from '../http/pagination.js';
 import type { AppServices } from '../app/services.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { orNotFound } from '../http/or-not-found.js';
@@ -50,16 +51,10 @@ export function registerContactRoutes(router: ApiRouter, services: AppServices):
       summary: 'List contacts, newest first',
       query: z.object({
         q: z.string().trim().min(1).max(200).optional(),
-        limit: z.coerce.number().int().min(1).max(200).default(50),
-        page: z.coerce.number().int().min(1).default(1),
+        ...pageQuery,
       }),
-      response: z.object({ items: z.array(contactSchema), total: z.number().int() }),
-      handler: ({ req, query }) =>
-        listContacts(callerOf(req).handle.db, {
-          limit: query.limit,
-          offset: (query.page - 1) * query.limit,
-          q: query.q,
-        }),
+      response: pageSchema(contactSchema, { total: true }),
+      handler: ({ req, query }) => listContacts(callerOf(req).handle.db, query),
     })
     .route({
       method: 'get',

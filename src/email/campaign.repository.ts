@@ -1,3 +1,4 @@
+import { afterCursor, keysetKey, keysetOrder, toPage, type Keyset } from '../http/pagination.js';
 import { sql, type Selectable } from 'kysely';
 import type { TenantDb } from '../db/tenant-database.js';
 import { recipientStatuses, type CampaignProgress } from './campaign.schemas.js';
@@ -56,38 +57,59 @@ export async function findCampaign(db: TenantDb, id: string) {
   return row && toCampaign(row, (await campaignProgress(db, [id])).get(id)!);
 }
 
-export async function listCampaigns(db: TenantDb, page: { limit: number; offset: number }) {
-  const rows = await db
+const campaignsKeyset: Keyset = {
+  list: 'campaigns',
+  columns: [
+    ['created_at', 'timestamp'],
+    ['id', 'uuid'],
+  ],
+  direction: 'desc',
+};
+
+/** Newest first. */
+export async function listCampaigns(db: TenantDb, page: { limit: number; cursor?: string }) {
+  const after = afterCursor(campaignsKeyset, page.cursor);
+  let query = db
     .selectFrom('email_campaigns')
     .selectAll()
-    .orderBy('created_at', 'desc')
-    .orderBy('id')
-    .limit(page.limit)
-    .offset(page.offset)
-    .execute();
+    .select(keysetKey(campaignsKeyset).as('page_key'))
+    .orderBy(keysetOrder(campaignsKeyset))
+    .limit(page.limit + 1);
+  if (after) query = query.where(after);
+  const rows = await query.execute();
   const progress = await campaignProgress(
     db,
     rows.map((row) => row.id),
   );
-  return rows.map((row) => toCampaign(row, progress.get(row.id)!));
+  return toPage(campaignsKeyset, rows, page.limit, (row) => toCampaign(row, progress.get(row.id)!));
 }
+
+const recipientsKeyset: Keyset = {
+  list: 'recipients',
+  columns: [
+    ['created_at', 'timestamp'],
+    ['id', 'uuid'],
+  ],
+  direction: 'asc',
+};
 
 /** A campaign's recipients in the order they were expanded. */
 export async function listCampaignRecipients(
   db: TenantDb,
   campaignId: string,
-  filter: { status?: (typeof recipientStatuses)[number]; limit: number; offset: number },
+  filter: { status?: (typeof recipientStatuses)[number]; limit: number; cursor?: string },
 ) {
+  const after = afterCursor(recipientsKeyset, filter.cursor);
   let select = db
     .selectFrom('email_messages')
     .select(['id', 'lead_id', 'to_address', 'status', 'smtp_response', 'sent_at'])
+    .select(keysetKey(recipientsKeyset).as('page_key'))
     .where('campaign_id', '=', campaignId)
-    .orderBy('created_at')
-    .orderBy('id')
-    .limit(filter.limit)
-    .offset(filter.offset);
+    .orderBy(keysetOrder(recipientsKeyset))
+    .limit(filter.limit + 1);
   if (filter.status) select = select.where('status', '=', filter.status);
-  return (await select.execute()).map((row) => ({
+  if (after) select = select.where(after);
+  return toPage(recipientsKeyset, await select.execute(), filter.limit, (row) => ({
     id: row.id,
     leadId: row.lead_id,
     to: row.to_address,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { dateInput } from '../http/input-contract.js';
+import { pageQuery } from '../http/pagination.js';
 import { leadListQuerySchema } from '../leads/index.js';
 
 /** The leads list's filters, without its paging and sorting. */
@@ -27,10 +28,7 @@ export const createCampaignBody = z.object({
 });
 export type CreateCampaignInput = z.infer<typeof createCampaignBody>;
 
-export const listCampaignsQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(25),
-  offset: z.coerce.number().int().min(0).default(0),
-});
+export const listCampaignsQuery = z.object({ ...pageQuery });
 
 export const recipientStatuses = ['queued', 'sent', 'failed', 'suppressed', 'skipped', 'cancelled'] as const;
 
@@ -65,8 +63,7 @@ export const campaignSchema = z.object({
 
 export const listRecipientsQuery = z.object({
   status: z.enum(recipientStatuses).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-  offset: z.coerce.number().int().min(0).default(0),
+  ...pageQuery,
 });
 
 export const recipientSchema = z.object({

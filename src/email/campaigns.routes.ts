@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { pageSchema } from '../http/pagination.js';
 import type { AppServices } from '../app/services.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { orNotFound } from '../http/or-not-found.js';
@@ -33,7 +33,7 @@ export function registerCampaignRoutes(router: ApiRouter, services: AppServices)
       summary: 'Campaigns, newest first, with their progress',
       tag: 'Email campaigns',
       query: listCampaignsQuery,
-      response: z.array(campaignSchema),
+      response: pageSchema(campaignSchema),
       handler: ({ req, query }) => listCampaigns(callerOf(req).handle.db, query),
     })
     .route({
@@ -54,7 +54,7 @@ export function registerCampaignRoutes(router: ApiRouter, services: AppServices)
       tag: 'Email campaigns',
       params: idParams,
       query: listRecipientsQuery,
-      response: z.array(recipientSchema),
+      response: pageSchema(recipientSchema),
       errors: { 404: 'No such campaign' },
       handler: async ({ req, params, query }) => {
         const { db } = callerOf(req).handle;

@@ -136,7 +136,7 @@ describe('email campaigns', () => {
     });
     expect(campaign.completedAt).not.toBeNull();
 
-    const recipients = (await t.crm(acme).get(`/email/campaigns/${id}/recipients`)).body.data as {
+    const recipients = (await t.crm(acme).get(`/email/campaigns/${id}/recipients`)).body.data.items as {
       leadId: string;
       status: string;
       smtpResponse: string | null;
@@ -155,9 +155,9 @@ describe('email campaigns', () => {
       smtpResponse: expect.stringMatching(/550/),
     });
     expect(byLead.get(quiet.id)).toMatchObject({ status: 'skipped' });
-    expect((await t.crm(acme).get(`/email/campaigns/${id}/recipients?status=failed`)).body.data).toHaveLength(
-      1,
-    );
+    expect(
+      (await t.crm(acme).get(`/email/campaigns/${id}/recipients?status=failed`)).body.data.items,
+    ).toHaveLength(1);
 
     // Only Asha got mail (the cold lead is outside the filter); her link unsubscribes her alone.
     const mails = smtp.received.filter((mail) => mail.to.some((to) => to.endsWith('@example.test')));
@@ -168,7 +168,7 @@ describe('email campaigns', () => {
     const link = /List-Unsubscribe:\s+<(https:\/\/crm\.example\.test\/u\/[\w.-]+)>/.exec(mails[0]!.raw)?.[1];
     expect(body).toContain(`href="${link}"`);
     expect((await t.request(new URL(link!).pathname, oneClick)).status).toBe(200);
-    const suppressions = (await t.crm(acme).get('/email/suppressions')).body.data as {
+    const suppressions = (await t.crm(acme).get('/email/suppressions')).body.data.items as {
       address: string;
       reason: string;
     }[];
@@ -182,13 +182,13 @@ describe('email campaigns', () => {
       .poll(() => progressEvents.filter((event) => event.campaignId === id).at(-1))
       .toMatchObject({ status: 'completed', progress: { total: 4, sent: 1, failed: 1 } });
 
-    const list = (await t.crm(acme).get('/email/campaigns')).body.data;
+    const list = (await t.crm(acme).get('/email/campaigns')).body.data.items;
     expect(list).toMatchObject([{ id, status: 'completed', progress: { total: 4 } }]);
     // Another tenant sees none of it.
     expect((await t.crm(globex).get(`/email/campaigns/${id}`)).status).toBe(404);
     expect((await t.crm(globex).get(`/email/campaigns/${id}/recipients`)).status).toBe(404);
     expect((await t.crm(globex).post(`/email/campaigns/${id}/cancel`)).status).toBe(404);
-    expect((await t.crm(globex).get('/email/campaigns')).body.data).toEqual([]);
+    expect((await t.crm(globex).get('/email/campaigns')).body.data.items).toEqual([]);
     expect((await t.crm(acme).post(`/email/campaigns/${id}/cancel`)).body.error.code).toBe(
       'campaign_finished',
     );

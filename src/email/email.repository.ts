@@ -1,4 +1,5 @@
 import type { Insertable, Selectable, Updateable } from 'kysely';
+import { afterCursor, keysetKey, keysetOrder, toPage, type Keyset } from '../http/pagination.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import type { EmailMessagesTable, EmailSuppressionsTable, EmailTemplatesTable } from './email.tables.js';
 import { templateVariables } from './render-template.js';
@@ -28,8 +29,26 @@ export function toEmailMessage(row: Selectable<EmailMessagesTable>) {
   };
 }
 
-export async function listEmailTemplates(db: TenantDb) {
-  return (await db.selectFrom('email_templates').selectAll().orderBy('name').execute()).map(toTemplate);
+const emailTemplatesKeyset: Keyset = {
+  list: 'emailTemplates',
+  columns: [
+    ['name', 'text'],
+    ['id', 'uuid'],
+  ],
+  direction: 'asc',
+};
+
+/** By name. */
+export async function listEmailTemplates(db: TenantDb, page: { limit: number; cursor?: string }) {
+  const after = afterCursor(emailTemplatesKeyset, page.cursor);
+  let query = db
+    .selectFrom('email_templates')
+    .selectAll()
+    .select(keysetKey(emailTemplatesKeyset).as('page_key'))
+    .orderBy(keysetOrder(emailTemplatesKeyset))
+    .limit(page.limit + 1);
+  if (after) query = query.where(after);
+  return toPage(emailTemplatesKeyset, await query.execute(), page.limit, toTemplate);
 }
 
 export async function insertEmailTemplate(db: TenantDb, values: Insertable<EmailTemplatesTable>) {
@@ -68,10 +87,30 @@ export async function findEmailMessage(db: TenantDb, id: string) {
   return row && toEmailMessage(row);
 }
 
+const suppressionsKeyset: Keyset = {
+  list: 'suppressions',
+  columns: [
+    ['created_at', 'timestamp'],
+    ['address', 'text'],
+  ],
+  direction: 'desc',
+};
+
 /** Newest first. */
-export async function listSuppressions(db: TenantDb) {
-  const rows = await db.selectFrom('email_suppressions').selectAll().orderBy('created_at', 'desc').execute();
-  return rows.map((row) => ({ address: row.address, reason: row.reason, createdAt: row.created_at }));
+export async function listSuppressions(db: TenantDb, page: { limit: number; cursor?: string }) {
+  const after = afterCursor(suppressionsKeyset, page.cursor);
+  let query = db
+    .selectFrom('email_suppressions')
+    .selectAll()
+    .select(keysetKey(suppressionsKeyset).as('page_key'))
+    .orderBy(keysetOrder(suppressionsKeyset))
+    .limit(page.limit + 1);
+  if (after) query = query.where(after);
+  return toPage(suppressionsKeyset, await query.execute(), page.limit, (row) => ({
+    address: row.address,
+    reason: row.reason,
+    createdAt: row.created_at,
+  }));
 }
 
 /** Never mails the address again; a second suppression of it keeps the first reason. */

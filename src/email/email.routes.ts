@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pageQuery, pageSchema } from '../http/pagination.js';
 import type { AppServices } from '../app/services.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { orNotFound } from '../http/or-not-found.js';
@@ -40,8 +41,9 @@ export function registerEmailRoutes(router: ApiRouter, services: AppServices): v
       path: '/email/templates',
       summary: 'Email templates',
       tag: 'Email',
-      response: z.array(templateSchema),
-      handler: ({ req }) => listEmailTemplates(callerOf(req).handle.db),
+      query: z.object({ ...pageQuery }),
+      response: pageSchema(templateSchema),
+      handler: ({ req, query }) => listEmailTemplates(callerOf(req).handle.db, query),
     })
     .route({
       method: 'post',
@@ -114,7 +116,8 @@ export function registerEmailRoutes(router: ApiRouter, services: AppServices): v
       path: '/email/suppressions',
       summary: 'Addresses never mailed again (unsubscribed or bounced)',
       tag: 'Email',
-      response: z.array(z.object({ address: z.string(), reason: z.string(), createdAt: z.date() })),
-      handler: ({ req }) => listSuppressions(callerOf(req).handle.db),
+      query: z.object({ ...pageQuery }),
+      response: pageSchema(z.object({ address: z.string(), reason: z.string(), createdAt: z.date() })),
+      handler: ({ req, query }) => listSuppressions(callerOf(req).handle.db, query),
     });
 }

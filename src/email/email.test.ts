@@ -134,7 +134,7 @@ describe('email', () => {
     const other = await t.crm(acme).post('/email/templates', { name: 'Temp', subject: 's', html: 'h' });
     expect((await t.crm(acme).delete(`/email/templates/${other.body.data.id}`)).status).toBe(200);
     expect((await t.crm(acme).get(`/email/templates/${other.body.data.id}`)).status).toBe(404);
-    expect((await t.crm(acme).get('/email/templates')).body.data).toHaveLength(1);
+    expect((await t.crm(acme).get('/email/templates')).body.data.items).toHaveLength(1);
   });
 
   it('sends per recipient with an unsubscribe link that suppresses the address', async () => {
@@ -156,7 +156,7 @@ describe('email', () => {
     const path = new URL(link!).pathname;
     expect((await t.request(path.slice(0, -3) + 'xyz')).status).toBe(404);
     // A mail scanner checking the link, or a person opening it, only sees the confirmation.
-    const suppressionsNow = async () => (await t.crm(acme).get('/email/suppressions')).body.data;
+    const suppressionsNow = async () => (await t.crm(acme).get('/email/suppressions')).body.data.items;
     expect((await t.request(path, { method: 'HEAD' })).status).toBe(200);
     expect(await suppressionsNow()).toEqual([]);
     const confirmation = await t.request(path);
@@ -169,7 +169,9 @@ describe('email', () => {
     expect(unsubscribed.status).toBe(200);
     expect(unsubscribed.text).toContain('lead@example.test will no longer receive emails');
     const suppressions = await t.crm(acme).get('/email/suppressions');
-    expect(suppressions.body.data).toMatchObject([{ address: 'lead@example.test', reason: 'unsubscribed' }]);
+    expect(suppressions.body.data.items).toMatchObject([
+      { address: 'lead@example.test', reason: 'unsubscribed' },
+    ]);
 
     const before = smtp.received.length;
     const again = await sendOne('lead@example.test', { firstName: 'Jo' });

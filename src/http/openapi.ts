@@ -1,4 +1,5 @@
 import { OpenApiGeneratorV31, OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import { pageCursor, pageLimit } from './pagination.js';
 
 export type Security = 'tenant' | 'platform' | 'none';
 
@@ -29,7 +30,14 @@ export function securityRequirement(security: Security): Record<string, string[]
 }
 
 export function buildOpenApiDocument(registry: OpenAPIRegistry) {
-  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+  // Every list's `limit` and `cursor` (src/http/pagination.ts), defined once under
+  // `components.parameters` and referenced by each list route that spreads `pageQuery`.
+  const definitions = [
+    ...registry.definitions,
+    { type: 'parameter' as const, schema: pageLimit },
+    { type: 'parameter' as const, schema: pageCursor },
+  ];
+  return new OpenApiGeneratorV31(definitions).generateDocument({
     openapi: '3.1.0',
     info: {
       title: 'Switchyard API',

@@ -153,11 +153,11 @@ describe('background CSV import (real queue and worker)', () => {
     expect(events.at(-1)).toMatchObject({ created: file.created, failed: file.failedLines.length });
 
     const list = await t.crm(a).get('/imports');
-    expect(list.body.data.map((item: { id: string }) => item.id)).toContain(id);
+    expect(list.body.data.items.map((item: { id: string }) => item.id)).toContain(id);
     expect((await getImport(b, id)).status).toBe(404);
     const paths = Object.keys((await t.request('/api/openapi.json')).body.paths);
     expect(paths).toEqual(expect.arrayContaining(['/api/crm/imports', '/api/crm/imports/{id}']));
-    expect((await t.crm(b).get('/imports')).body.data).toEqual([]);
+    expect((await t.crm(b).get('/imports')).body.data.items).toEqual([]);
   });
 
   it('sends an import job whose payload its contract refuses to the dead letters', async () => {
@@ -182,7 +182,7 @@ describe('background CSV import (real queue and worker)', () => {
       expect(refused.body.error.code).toBe('invalid_file');
     }
     expect(await leadCount(tenant)).toBe(0);
-    expect((await t.crm(tenant).get('/imports')).body.data).toEqual([]);
+    expect((await t.crm(tenant).get('/imports')).body.data.items).toEqual([]);
     expect(existsSync(join(t.config.database.dataDir, 'media', 'tenants', 'bgbroken'))).toBe(false);
   });
 

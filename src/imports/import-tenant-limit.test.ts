@@ -61,7 +61,7 @@ describe('per-tenant import limit (limits.importMaxBytes)', () => {
     expect(refused.status).toBe(413);
     expect(refused.body).toMatchObject({ success: false, error: { code: 'payload_too_large' } });
     expect(refused.body.message).toMatch(/import limit of 1000 bytes/);
-    expect((await t.crm(limited).get('/imports')).body.data).toEqual([]);
+    expect((await t.crm(limited).get('/imports')).body.data.items).toEqual([]);
 
     const accepted = await upload(other);
     expect(accepted.status).toBe(202);
@@ -99,7 +99,7 @@ describe('per-tenant import limit (limits.importMaxBytes)', () => {
     await untilTenantSees(tenant, t.config.imports.maxBytes);
     expect((await upload(tenant)).status).toBe(202);
 
-    const listed = (await t.request('/api/platform/tenants', { headers: admin })).body.data;
+    const listed = (await t.request('/api/platform/tenants?limit=200', { headers: admin })).body.data.items;
     expect(listed.find((row: any) => row.clientCode === code).limits).toEqual({});
   });
 

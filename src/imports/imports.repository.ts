@@ -1,3 +1,4 @@
+import { afterCursor, keysetKey, keysetOrder, toPage, type Keyset, type Page } from '../http/pagination.js';
 import { sql, type Selectable } from 'kysely';
 import type { TenantDb } from '../db/tenant-database.js';
 import type { BatchProgress } from './import-leads.js';
@@ -38,16 +39,29 @@ export async function findImport(db: TenantDb, id: string) {
   return row && { ...toImport(row), errors: row.errors };
 }
 
-export async function listImports(db: TenantDb, page: { limit: number; offset: number }): Promise<Import[]> {
-  const rows = await db
+const importsKeyset: Keyset = {
+  list: 'imports',
+  columns: [
+    ['created_at', 'timestamp'],
+    ['id', 'uuid'],
+  ],
+  direction: 'desc',
+};
+
+/** Newest first. */
+export async function listImports(
+  db: TenantDb,
+  page: { limit: number; cursor?: string },
+): Promise<Page<Import>> {
+  const after = afterCursor(importsKeyset, page.cursor);
+  let query = db
     .selectFrom('imports')
     .selectAll()
-    .orderBy('created_at', 'desc')
-    .orderBy('id')
-    .limit(page.limit)
-    .offset(page.offset)
-    .execute();
-  return rows.map(toImport);
+    .select(keysetKey(importsKeyset).as('page_key'))
+    .orderBy(keysetOrder(importsKeyset))
+    .limit(page.limit + 1);
+  if (after) query = query.where(after);
+  return toPage(importsKeyset, await query.execute(), page.limit, toImport);
 }
 
 /**

@@ -1,4 +1,5 @@
 import busboy from 'busboy';
+import { pageQuery, pageSchema } from '../http/pagination.js';
 import type { Request } from 'express';
 import { PassThrough, pipeline, type Readable } from 'node:stream';
 import { z } from 'zod';
@@ -89,10 +90,7 @@ const importQuery = z.object({
     }),
 });
 
-const listQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(25),
-  offset: z.coerce.number().int().min(0).default(0),
-});
+const listQuery = z.object({ ...pageQuery });
 
 export function registerImportRoutes(router: ApiRouter, services: AppServices): void {
   router.route({
@@ -131,7 +129,7 @@ export function registerImportRoutes(router: ApiRouter, services: AppServices): 
     tag: 'Leads',
     summary: 'Background imports, newest first, with their counts',
     query: listQuery,
-    response: z.array(importSchema),
+    response: pageSchema(importSchema),
     handler: ({ req, query }) => listImports(callerOf(req).handle.db, query),
   });
 

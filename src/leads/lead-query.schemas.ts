@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { dateInput } from '../http/input-contract.js';
+import { pageQuery, pageSchema } from '../http/pagination.js';
 import { leadSchema, leadStatuses } from './lead.schemas.js';
 
 /** A comma-separated or repeated query parameter. */
@@ -68,13 +69,14 @@ export const leadListQuerySchema = z.object({
         'Sort key; ties broken by id. followUpAt and lastActivityAt: leads without one come last in either order. name: first then last name, case-insensitive',
     }),
   order: z.enum(['asc', 'desc']).default('desc'),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  page: z.coerce.number().int().min(1).max(100_000).optional(),
-  cursor: z
-    .string()
-    .max(500)
+  ...pageQuery,
+  page: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100_000)
     .optional()
-    .meta({ description: 'nextCursor of the previous page (wins over page)' }),
+    .meta({ description: 'Page number, for a UI that jumps to a page (a cursor wins over it)' }),
 });
 export type LeadListQuery = z.infer<typeof leadListQuerySchema>;
 
@@ -91,8 +93,7 @@ export const leadPagingSchema = leadListQuerySchema.pick(leadPagingKeys);
 /** Counting the matches stops past this many: an exact count of a huge match set costs a scan of it. */
 export const exactTotalCap = 10_000;
 
-export const leadPageSchema = z.object({
-  items: z.array(leadSchema),
+export const leadPageSchema = pageSchema(leadSchema).extend({
   total: z
     .number()
     .int()
@@ -104,5 +105,4 @@ export const leadPageSchema = z.object({
   }),
   limit: z.number().int(),
   page: z.number().int().nullable(),
-  nextCursor: z.string().nullable(),
 });

@@ -1,6 +1,6 @@
 import { sql, type ExpressionBuilder, type Expression, type SqlBool } from 'kysely';
 import type { TenantDatabase } from '../db/tenant-database.js';
-import { AppError } from '../http/app-error.js';
+import { decodeCursor, encodeCursor, type Keyset, type KeyType } from '../http/pagination.js';
 import { loadScoringSettings } from '../scoring/index.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import {
@@ -18,28 +18,33 @@ import type { Lead } from './lead.schemas.js';
 type Eb = ExpressionBuilder<TenantDatabase, 'leads'>;
 type Where = (eb: Eb) => Expression<SqlBool>;
 
-interface Cursor {
-  /** The last row's sort value: null for a lead without one (nullable sort keys). */
-  v: string | number | null;
-  id: string;
-}
+type SortColumn = (typeof leadSortFields)[keyof typeof leadSortFields];
 
-const encodeCursor = (cursor: Cursor) => Buffer.from(JSON.stringify(cursor)).toString('base64url');
+const sortKeyTypes: Record<SortColumn, KeyType> = {
+  created_at: 'timestamp',
+  updated_at: 'timestamp',
+  score: 'int',
+  number: 'bigint',
+  follow_up_at: 'timestamp',
+  last_activity_at: 'timestamp',
+  sort_name: 'text',
+};
 
-function decodeCursor(raw: string): Cursor {
-  try {
-    const cursor = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Cursor;
-    if (
-      (typeof cursor.v === 'string' || typeof cursor.v === 'number' || cursor.v === null) &&
-      typeof cursor.id === 'string' &&
-      /^[0-9a-f-]{36}$/i.test(cursor.id)
-    )
-      return cursor;
-  } catch {
-    // falls through to the error below
-  }
-  throw AppError.invalidFields([{ path: 'query.cursor', message: 'Not a cursor returned by this API' }]);
-}
+/** The leads list in one sort (src/http/pagination.ts): a cursor of another sort is refused. */
+const leadKeyset = (column: SortColumn, direction: 'asc' | 'desc'): Keyset => ({
+  list: `leads:${column}:${direction}`,
+  columns: [
+    [column, sortKeyTypes[column], nullableSortColumns.has(column)],
+    ['id', 'uuid'],
+  ],
+  direction,
+});
+
+/** The row's sort key as Postgres writes it (a timestamp keeps its microseconds), `page_key`. */
+const pageKey = (column: string) => sql<string>`json_build_array(${sql.ref(column)}, id)::text`;
+
+/** The sort value and id of the previous page's last lead. */
+type Cursor = unknown[];
 
 const likePattern = (text: string) => `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
@@ -111,7 +116,7 @@ export interface LeadPage {
 }
 
 interface PageOrder {
-  column: (typeof leadSortFields)[keyof typeof leadSortFields];
+  column: SortColumn;
   direction: 'asc' | 'desc';
   cursor: Cursor | undefined;
   /** Rows to skip (page mode); 0 with a cursor. */
@@ -125,25 +130,15 @@ interface PageOrder {
  */
 function afterCursor({ column, direction, cursor }: PageOrder, columnRef: string) {
   if (!cursor) return sql<SqlBool>`true`;
+  const [value, id] = cursor;
   const op = sql.raw(direction === 'desc' ? '<' : '>');
   const ref = sql.ref(columnRef);
-  if (cursor.v === null) {
-    if (!nullableSortColumns.has(column)) throw notACursor();
-    return sql<SqlBool>`(${ref} is null and id ${op} ${cursor.id})`;
-  }
-  let value: string | number | Date = cursor.v;
-  if (timeSortColumns.has(column)) {
-    value = new Date(cursor.v);
-    if (Number.isNaN(value.getTime())) throw notACursor();
-  } else if ((column === 'sort_name') !== (typeof cursor.v === 'string')) throw notACursor();
-  const after = sql<SqlBool>`(${ref}, id) ${op} (${value}, ${cursor.id})`;
+  // decodeCursor lets a null through only for a nullable sort key.
+  if (value === null) return sql<SqlBool>`(${ref} is null and id ${op} ${id}::uuid)`;
+  const typed = timeSortColumns.has(column) ? sql`${value}::timestamptz` : sql`${value}`;
+  const after = sql<SqlBool>`(${ref}, id) ${op} (${typed}, ${id}::uuid)`;
   return nullableSortColumns.has(column) ? sql<SqlBool>`(${after} or ${ref} is null)` : after;
 }
-
-const notACursor = () =>
-  AppError.invalidFields([
-    { path: 'query.cursor', message: 'Not a cursor returned by this API for this sort' },
-  ]);
 
 /** `order by` of a page: the sort key (nulls last when it may be null), then id. */
 function orderOf({ column, direction }: PageOrder, columnRef: string) {
@@ -182,10 +177,9 @@ async function searchPage(handle: TenantHandle, where: Where, order: PageOrder, 
   if (matched > searchMatchSetLimit) return null;
   if (ids.length === 0) return [];
   const byId = new Map(
-    (await selectLeads(handle.db).select('sort_name').where('id', 'in', ids).execute()).map((row) => [
-      row.id,
-      row,
-    ]),
+    (
+      await selectLeads(handle.db).select(pageKey(column).as('page_key')).where('id', 'in', ids).execute()
+    ).map((row) => [row.id, row]),
   );
   return ids.map((id) => byId.get(id)!);
 }
@@ -193,7 +187,7 @@ async function searchPage(handle: TenantHandle, where: Where, order: PageOrder, 
 /** A page walked in sort order. */
 function walkPage(handle: TenantHandle, where: Where, order: PageOrder, limit: number) {
   return selectLeads(handle.db)
-    .select('sort_name')
+    .select(pageKey(order.column).as('page_key'))
     .where(where)
     .where(afterCursor(order, order.column))
     .orderBy(orderOf(order, order.column))
@@ -221,9 +215,11 @@ async function countMatches(handle: TenantHandle, where: Where): Promise<number>
 /** Filtered, searched, sorted page of leads: keyset cursor (or page number) plus the total. */
 export async function listLeads(handle: TenantHandle, query: LeadListQuery): Promise<LeadPage> {
   const { hotThreshold } = await loadScoringSettings(handle);
-  const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
+  const column = leadSortFields[query.sort];
+  const keyset = leadKeyset(column, query.order);
+  const cursor = query.cursor ? decodeCursor(keyset, query.cursor) : undefined;
   const order: PageOrder = {
-    column: leadSortFields[query.sort],
+    column,
     direction: query.order,
     cursor,
     offset: cursor || !query.page ? 0 : (query.page - 1) * query.limit,
@@ -236,7 +232,6 @@ export async function listLeads(handle: TenantHandle, query: LeadListQuery): Pro
   const [rows, counted] = await Promise.all([page, countMatches(handle, where)]);
   const items = rows.slice(0, query.limit);
   const last = items.at(-1);
-  const nextValue = last && last[order.column];
   return {
     items: items.map((row) => toLead(row, hotThreshold)),
     total: Math.min(counted, exactTotalCap),
@@ -244,12 +239,7 @@ export async function listLeads(handle: TenantHandle, query: LeadListQuery): Pro
     limit: query.limit,
     page: cursor ? null : (query.page ?? 1),
     nextCursor:
-      rows.length > query.limit && last
-        ? encodeCursor({
-            v: nextValue instanceof Date ? nextValue.toISOString() : (nextValue as string | number | null),
-            id: last.id,
-          })
-        : null,
+      rows.length > query.limit && last ? encodeCursor(keyset, JSON.parse(last.page_key) as unknown[]) : null,
   };
 }
 

@@ -70,8 +70,8 @@ describe('leads', () => {
       company: 'Initech',
     });
     const timeline = await t.crm(a).get(`/leads/${first.body.data.lead.id}/activity`);
-    expect(timeline.body.data.map((entry: any) => entry.kind)).toEqual(['created', 'duplicate']);
-    expect(timeline.body.data[1].data.filled).toEqual(expect.arrayContaining(['city', 'company']));
+    expect(timeline.body.data.items.map((entry: any) => entry.kind)).toEqual(['created', 'duplicate']);
+    expect(timeline.body.data.items[1].data.filled).toEqual(expect.arrayContaining(['city', 'company']));
   });
 
   it('keeps one lead under concurrent duplicate ingests', async () => {
@@ -96,7 +96,7 @@ describe('leads', () => {
     expect(blocked.body.error.code).toBe('invalid_status_transition');
     const reopened = await t.crm(a).patch(`/leads/${id}`, { status: 'contacted', reopen: true });
     expect(reopened.body.data.status).toBe('contacted');
-    const timeline = (await t.crm(a).get(`/leads/${id}/activity`)).body.data;
+    const timeline = (await t.crm(a).get(`/leads/${id}/activity`)).body.data.items;
     const changes = timeline.filter((entry: any) => entry.kind === 'field_changed');
     expect(changes).toEqual(
       expect.arrayContaining([
@@ -141,8 +141,8 @@ describe('leads', () => {
     const note = await t.crm(a).post(`/leads/${lead.id}/notes`, { body: 'Called, wants a demo' });
     expect(note.status).toBe(201);
     expect(note.body.data).toMatchObject({ author: 'default', body: 'Called, wants a demo' });
-    expect((await t.crm(a).get(`/leads/${lead.id}/notes`)).body.data).toHaveLength(1);
-    const timeline = (await t.crm(a).get(`/leads/${lead.id}/activity`)).body.data;
+    expect((await t.crm(a).get(`/leads/${lead.id}/notes`)).body.data.items).toHaveLength(1);
+    const timeline = (await t.crm(a).get(`/leads/${lead.id}/activity`)).body.data.items;
     expect(timeline.map((entry: any) => entry.type)).toEqual(['activity', 'note']);
     expect((await t.crm(a).post(`/leads/${lead.id}/notes`, { body: '' })).status).toBe(400);
   });

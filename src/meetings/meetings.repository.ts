@@ -1,4 +1,5 @@
 import type { Selectable } from 'kysely';
+import { afterCursor, keysetKey, keysetOrder, toPage, type Keyset } from '../http/pagination.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import type { MeetingsTable } from './meetings.tables.js';
 
@@ -20,11 +21,30 @@ export function toMeeting(row: Selectable<MeetingsTable>) {
   };
 }
 
-/** Soonest first, at most 500. */
-export async function listMeetings(db: TenantDb, filter: { leadId?: string }) {
-  let select = db.selectFrom('meetings').selectAll().orderBy('start_at').limit(500);
+const meetingsKeyset: Keyset = {
+  list: 'meetings',
+  columns: [
+    ['start_at', 'timestamp'],
+    ['id', 'uuid'],
+  ],
+  direction: 'asc',
+};
+
+/** Soonest first. */
+export async function listMeetings(
+  db: TenantDb,
+  filter: { leadId?: string; limit: number; cursor?: string },
+) {
+  const after = afterCursor(meetingsKeyset, filter.cursor);
+  let select = db
+    .selectFrom('meetings')
+    .selectAll()
+    .select(keysetKey(meetingsKeyset).as('page_key'))
+    .orderBy(keysetOrder(meetingsKeyset))
+    .limit(filter.limit + 1);
   if (filter.leadId) select = select.where('lead_id', '=', filter.leadId);
-  return (await select.execute()).map(toMeeting);
+  if (after) select = select.where(after);
+  return toPage(meetingsKeyset, await select.execute(), filter.limit, toMeeting);
 }
 
 export async function findMeeting(db: TenantDb, id: string) {

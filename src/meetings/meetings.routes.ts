@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pageQuery, pageSchema } from '../http/pagination.js';
 import type { AppServices } from '../app/services.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { orNotFound } from '../http/or-not-found.js';
@@ -24,8 +25,8 @@ export function registerMeetingRoutes(router: ApiRouter, services: AppServices):
       path: '/meetings',
       summary: 'Meetings, soonest first, optionally of one lead',
       tag: 'Meetings',
-      query: z.object({ leadId: z.uuid().optional() }),
-      response: z.array(meetingSchema),
+      query: z.object({ leadId: z.uuid().optional(), ...pageQuery }),
+      response: pageSchema(meetingSchema),
       handler: ({ req, query }) => listMeetings(callerOf(req).handle.db, query),
     })
     .route({

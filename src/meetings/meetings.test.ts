@@ -92,7 +92,7 @@ describe('Google Meet meetings', () => {
     });
     const fetched = await t.crm(acme).get(`/meetings/${created.id}`);
     expect(fetched.body.data.hangoutLink).toBe(created.hangoutLink);
-    expect((await t.crm(acme).get(`/meetings?leadId=${leadId}`)).body.data).toHaveLength(1);
+    expect((await t.crm(acme).get(`/meetings?leadId=${leadId}`)).body.data.items).toHaveLength(1);
   });
 
   it('polls a pending conference until it succeeds', async () => {

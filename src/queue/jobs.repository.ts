@@ -1,5 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import type { PlatformDb } from '../db/platform-database.js';
+import { afterCursor, keysetKey, keysetOrder, toPage, type Keyset, type Page } from '../http/pagination.js';
 import { jobsChannel } from './postgres-job-queue.js';
 import type { JobsTable, JobStatus } from './queue.tables.js';
 
@@ -7,21 +8,33 @@ export interface JobFilter {
   tenantId?: string;
   status?: JobStatus;
   kind?: string;
-  /** Only jobs with a smaller id (the previous page's `nextCursor`). */
-  before?: number;
+  /** The previous page's `nextCursor`. */
+  cursor?: string;
   limit: number;
 }
 
 export type JobRow = Selectable<JobsTable>;
 
+const jobKeyset: Keyset = { list: 'jobs', columns: [['id', 'bigint']], direction: 'desc' };
+
 /** Newest first, keyset-paginated by id. */
-export async function listJobs(db: PlatformDb, filter: JobFilter): Promise<JobRow[]> {
-  let query = db.selectFrom('jobs').selectAll().orderBy('id', 'desc').limit(filter.limit);
+export async function listJobs<T>(
+  db: PlatformDb,
+  filter: JobFilter,
+  map: (row: JobRow) => T,
+): Promise<Page<T>> {
+  const after = afterCursor(jobKeyset, filter.cursor);
+  let query = db
+    .selectFrom('jobs')
+    .selectAll()
+    .select(keysetKey(jobKeyset).as('page_key'))
+    .orderBy(keysetOrder(jobKeyset))
+    .limit(filter.limit + 1);
   if (filter.tenantId) query = query.where('tenant_id', '=', filter.tenantId);
   if (filter.status) query = query.where('status', '=', filter.status);
   if (filter.kind) query = query.where('kind', '=', filter.kind);
-  if (filter.before !== undefined) query = query.where('id', '<', filter.before);
-  return query.execute();
+  if (after) query = query.where(after);
+  return toPage(jobKeyset, await query.execute(), filter.limit, map);
 }
 
 export async function findJob(db: PlatformDb, tenantId: string, id: number): Promise<JobRow | undefined> {

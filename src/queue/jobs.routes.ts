@@ -5,7 +5,7 @@ import { AppError } from '../http/app-error.js';
 import { callerOf } from '../http/request-context.js';
 import { findTenantByCode } from '../tenancy/tenant-registry.js';
 import { cancelJob, findJob, listJobs, requeueJob } from './jobs.repository.js';
-import { jobIdParams, jobListQuery, jobPageSchema, jobSchema, toJobPage, toJobView } from './jobs.schemas.js';
+import { jobIdParams, jobListQuery, jobPageSchema, jobSchema, toJobView } from './jobs.schemas.js';
 
 /** The calling tenant's jobs (`/api/automations/jobs`). */
 export function registerTenantJobRoutes(router: ApiRouter, { platform }: AppServices): void {
@@ -19,8 +19,7 @@ export function registerTenantJobRoutes(router: ApiRouter, { platform }: AppServ
       response: jobPageSchema,
       handler: async ({ req, query }) => {
         const tenantId = callerOf(req).handle.tenant.id;
-        const rows = await listJobs(platform, { ...query, tenantId, before: query.cursor });
-        return toJobPage(rows, query.limit);
+        return listJobs(platform, { ...query, tenantId }, toJobView);
       },
     })
     .route({
@@ -93,8 +92,7 @@ export function registerPlatformJobRoutes(router: ApiRouter, { platform }: AppSe
         if (!tenant) throw AppError.notFound('Tenant', { tenant: query.tenant });
         tenantId = tenant.id;
       }
-      const rows = await listJobs(platform, { ...query, tenantId, before: query.cursor });
-      return toJobPage(rows, query.limit);
+      return listJobs(platform, { ...query, tenantId }, toJobView);
     },
   });
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pageQuery, pageSchema } from '../http/pagination.js';
 import { jobStatuses, type JobStatus } from './queue.tables.js';
 import type { JobRow } from './jobs.repository.js';
 
@@ -14,12 +15,7 @@ export const jobIdParams = z.object({
 export const jobListQuery = z.object({
   status: jobStatusSchema.optional(),
   kind: z.string().min(1).max(200).optional(),
-  cursor: z
-    .string()
-    .regex(/^\d{1,18}$/, 'must be a cursor from a previous page')
-    .transform(Number)
-    .optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
+  ...pageQuery,
 });
 
 export const jobSchema = z.object({
@@ -44,7 +40,7 @@ export const jobSchema = z.object({
   finishedAt: z.date().nullable(),
 });
 
-export const jobPageSchema = z.object({ items: z.array(jobSchema), nextCursor: z.string().nullable() });
+export const jobPageSchema = pageSchema(jobSchema);
 
 export type JobView = z.infer<typeof jobSchema>;
 
@@ -67,12 +63,5 @@ export function toJobView(row: JobRow): JobView {
     createdAt: row.created_at,
     startedAt: row.started_at,
     finishedAt: row.finished_at,
-  };
-}
-
-export function toJobPage(rows: JobRow[], limit: number) {
-  return {
-    items: rows.map(toJobView),
-    nextCursor: rows.length === limit ? String(rows.at(-1)!.id) : null,
   };
 }

@@ -34,7 +34,7 @@ describe.skipIf(testDatabaseKind !== 'postgres')('memoised tenant settings acros
     const ruleOfNextIngest = async () => {
       const lead = (await second.crm(tenant).post('/leads', { name: 'B', phone: `+${phone++}`, state: 'TX' }))
         .body.data.lead;
-      const timeline = (await second.crm(tenant).get(`/leads/${lead.id}/activity`)).body.data;
+      const timeline = (await second.crm(tenant).get(`/leads/${lead.id}/activity`)).body.data.items;
       return timeline.find((entry: any) => entry.kind === 'assigned')?.data.ruleName;
     };
     expect(await ruleOfNextIngest()).toMatch(/^fallback/); // the second process memoises "no rules"

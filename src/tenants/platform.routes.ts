@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pageQuery, pageSchema } from '../http/pagination.js';
 import type { AppServices } from '../app/services.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { secretKinds, type SecretKind } from './secret-kinds.js';
@@ -33,8 +34,9 @@ export function registerPlatformTenantRoutes(router: ApiRouter, { tenantAdmin }:
       method: 'get',
       path: '/tenants',
       summary: 'List tenants',
-      response: z.array(tenantSchema),
-      handler: () => tenantAdmin.listTenants(),
+      query: z.object({ ...pageQuery }),
+      response: pageSchema(tenantSchema),
+      handler: ({ query }) => tenantAdmin.listTenantPage(query),
     })
     .route({
       method: 'get',

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { afterCursor, keysetKey, keysetOrder, toPage, type Keyset, type Page } from '../http/pagination.js';
 import type { z } from 'zod';
 import { generateApiKey } from '../crypto/api-key.js';
 import type { PlatformDb } from '../db/platform-database.js';
@@ -18,6 +19,8 @@ import {
   type CreateTenantInput,
   type UpdateTenantInput,
 } from './tenant.schemas.js';
+
+const tenantsKeyset: Keyset = { list: 'tenants', columns: [['client_code', 'text']], direction: 'asc' };
 
 export interface IssuedKey {
   id: string;
@@ -119,6 +122,19 @@ export class TenantAdmin {
   async listTenants(): Promise<Tenant[]> {
     const rows = await this.deps.platform.selectFrom('tenants').selectAll().orderBy('client_code').execute();
     return rows.map(toTenant);
+  }
+
+  /** A page of tenants by client code. */
+  async listTenantPage(page: { limit: number; cursor?: string }): Promise<Page<Tenant>> {
+    const after = afterCursor(tenantsKeyset, page.cursor);
+    let query = this.deps.platform
+      .selectFrom('tenants')
+      .selectAll()
+      .select(keysetKey(tenantsKeyset).as('page_key'))
+      .orderBy(keysetOrder(tenantsKeyset))
+      .limit(page.limit + 1);
+    if (after) query = query.where(after);
+    return toPage(tenantsKeyset, await query.execute(), page.limit, toTenant);
   }
 
   async getTenant(code: string): Promise<TenantDetails> {

@@ -101,7 +101,7 @@ describe('automation cron tasks', () => {
     expect(await fireDueReminders(t.app.services, handle, new Date('2030-01-01T03:32:00Z'))).toBe(0);
 
     const notes = await t.crm(a).get(`/leads/${event.body.data.lead.id}/notes`);
-    expect(notes.body.data.map((note: any) => note.body)).toEqual(['Reminder: Dhanesh with Dr. Arjun']);
+    expect(notes.body.data.items.map((note: any) => note.body)).toEqual(['Reminder: Dhanesh with Dr. Arjun']);
     const runs = await t.automations(a).get(`/runs?ruleId=${rule.id}`);
     expect(runs.body.data.items).toHaveLength(1);
     const run = await t.automations(a).get(`/runs/${runs.body.data.items[0].id}`);
@@ -144,9 +144,9 @@ describe('automation cron tasks', () => {
     // Only what an active rule watches is captured (lead_created, lead_status_changed are not).
     expect(pending.map((entry) => entry.trigger)).toEqual(['deal_lost']);
     await internalEventsCron.run(t.app.services, new Date());
-    expect((await t.crm(c).get(`/leads/${lead.id}/notes`)).body.data.map((note: any) => note.body)).toEqual([
-      'Lost (was new)',
-    ]);
+    expect(
+      (await t.crm(c).get(`/leads/${lead.id}/notes`)).body.data.items.map((note: any) => note.body),
+    ).toEqual(['Lost (was new)']);
     const left = await handle.db.selectFrom('automation_outbox').select('id').execute();
     expect(left).toEqual([]);
   });

@@ -79,12 +79,12 @@ describe('automation events', () => {
     const lead = await t.crm(a).get(`/leads/${result.lead.id}`);
     expect(lead.body.data.tags).toEqual(['web-form']);
     const activity = await t.crm(a).get(`/leads/${result.lead.id}/activity`);
-    expect(activity.body.data.map((entry: any) => entry.kind)).toEqual([
+    expect(activity.body.data.items.map((entry: any) => entry.kind)).toEqual([
       'created',
       'assigned',
       'field_changed',
     ]);
-    expect(activity.body.data[2]).toMatchObject({
+    expect(activity.body.data.items[2]).toMatchObject({
       actor: 'automation: Tag web forms',
       data: { field: 'tags' },
     });
@@ -177,7 +177,7 @@ describe('automation events', () => {
     const owner = responses[0]!.body.data.lead.assignedAgentId;
     expect(agents.map((agent) => agent.body.data.id)).toContain(owner);
     const activity = await t.crm(e).get(`/leads/${responses[0]!.body.data.lead.id}/activity`);
-    expect(activity.body.data.filter((entry: any) => entry.kind === 'assigned')).toHaveLength(1);
+    expect(activity.body.data.items.filter((entry: any) => entry.kind === 'assigned')).toHaveLength(1);
   });
 
   it('handles the same eventId once: the second time does nothing and answers the first result', async () => {
@@ -204,7 +204,7 @@ describe('automation events', () => {
     expect(second.body.data).toEqual({ ...first.body.data, duplicate: true });
     const leadId = first.body.data.lead.id;
     const notes = await t.crm(a).get(`/leads/${leadId}/notes`);
-    expect(notes.body.data.map((note: any) => note.body)).toEqual(['Bought Gold plan']);
+    expect(notes.body.data.items.map((note: any) => note.body)).toEqual(['Bought Gold plan']);
     const runs = await t.automations(a).get(`/runs?ruleId=${first.body.data.matchedRules[0].ruleId}`);
     expect(runs.body.data.items).toHaveLength(1);
   });
@@ -234,7 +234,7 @@ describe('automation events', () => {
     const leadId = responses[0]!.body.data.lead.id;
     expect(new Set(responses.map((res) => res.body.data.lead.id))).toEqual(new Set([leadId]));
     const notes = await t.crm(a).get(`/leads/${leadId}/notes`);
-    expect(notes.body.data).toHaveLength(1);
+    expect(notes.body.data.items).toHaveLength(1);
     const webhooks = (await tenantJobs(t, a.tenant.id)).filter(
       (job) => job.kind === 'automation.call_webhook' && (job.payload as any).leadId === leadId,
     );
@@ -381,9 +381,12 @@ describe('automation events', () => {
       .toEqual(['new']);
     await t.crm(d).patch(`/leads/${id}`, { status: 'qualified' });
     await expect
-      .poll(async () => (await t.crm(d).get(`/leads/${id}/notes`)).body.data.map((note: any) => note.body), {
-        timeout: 15_000,
-      })
+      .poll(
+        async () => (await t.crm(d).get(`/leads/${id}/notes`)).body.data.items.map((note: any) => note.body),
+        {
+          timeout: 15_000,
+        },
+      )
       .toEqual(['Qualified (was new)']);
     const runs = await t.automations(d).get('/runs?trigger=lead_status_changed');
     expect(runs.body.data.items).toHaveLength(1);

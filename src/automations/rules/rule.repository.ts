@@ -1,4 +1,12 @@
 import type { Selectable } from 'kysely';
+import {
+  afterCursor,
+  keysetKey,
+  keysetOrder,
+  toPage,
+  type Keyset,
+  type Page,
+} from '../../http/pagination.js';
 import type { TenantDb } from '../../db/tenant-database.js';
 import type { TenantHandle } from '../../tenancy/connection-manager.js';
 import { forgetTenantValue } from '../../tenancy/tenant-memo.js';
@@ -70,6 +78,33 @@ export async function listAutomationRules(
   if (filter.trigger) query = query.where('trigger', '=', filter.trigger);
   if (filter.active !== undefined) query = query.where('active', '=', filter.active);
   return (await query.execute()).map(toRule);
+}
+
+const automationRulesKeyset: Keyset = {
+  list: 'automationRules',
+  columns: [
+    ['created_at', 'timestamp'],
+    ['id', 'uuid'],
+  ],
+  direction: 'asc',
+};
+
+/** A page of the rules, oldest first (the order they run in). */
+export async function listAutomationRulePage(
+  db: TenantDb,
+  filter: { trigger?: string; active?: boolean; limit: number; cursor?: string },
+): Promise<Page<AutomationRule>> {
+  const after = afterCursor(automationRulesKeyset, filter.cursor);
+  let query = db
+    .selectFrom('automation_rules')
+    .selectAll()
+    .select(keysetKey(automationRulesKeyset).as('page_key'))
+    .orderBy(keysetOrder(automationRulesKeyset))
+    .limit(filter.limit + 1);
+  if (filter.trigger) query = query.where('trigger', '=', filter.trigger);
+  if (filter.active !== undefined) query = query.where('active', '=', filter.active);
+  if (after) query = query.where(after);
+  return toPage(automationRulesKeyset, await query.execute(), filter.limit, toRule);
 }
 
 export async function findAutomationRule(db: TenantDb, id: string): Promise<AutomationRule | undefined> {

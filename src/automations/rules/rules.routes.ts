@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pageQuery, pageSchema } from '../../http/pagination.js';
 import type { AppServices } from '../../app/services.js';
 import type { ApiRouter } from '../../http/api-router.js';
 import { AppError, fieldIssues } from '../../http/app-error.js';
@@ -9,7 +10,7 @@ import {
   deleteAutomationRule,
   findAutomationRule,
   insertAutomationRule,
-  listAutomationRules,
+  listAutomationRulePage,
   updateAutomationRule,
 } from './rule.repository.js';
 import { rulePatchSchema, ruleInputSchema, ruleSchema, type AutomationRule } from './rule.schemas.js';
@@ -50,11 +51,12 @@ export function registerAutomationRuleRoutes(router: ApiRouter, services: AppSer
       query: z.object({
         trigger: z.enum(triggers).optional(),
         active: z.enum(['true', 'false']).optional(),
+        ...pageQuery,
       }),
-      response: z.array(ruleSchema),
+      response: pageSchema(ruleSchema),
       handler: ({ req, query }) =>
-        listAutomationRules(callerOf(req).handle.db, {
-          trigger: query.trigger,
+        listAutomationRulePage(callerOf(req).handle.db, {
+          ...query,
           active: query.active === undefined ? undefined : query.active === 'true',
         }),
     })

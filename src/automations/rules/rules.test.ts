@@ -28,9 +28,9 @@ describe('automation rules', () => {
       issueExampleRule.actions,
     );
     expect(
-      (await t.automations(a).get('/rules?trigger=form_submitted')).body.data.map((r: any) => r.id),
+      (await t.automations(a).get('/rules?trigger=form_submitted')).body.data.items.map((r: any) => r.id),
     ).toEqual([rule.id]);
-    expect((await t.automations(a).get('/rules?trigger=deal_won')).body.data).toEqual([]);
+    expect((await t.automations(a).get('/rules?trigger=deal_won')).body.data.items).toEqual([]);
 
     const patched = await t.automations(a).patch(`/rules/${rule.id}`, { active: false, delayMinutes: 15 });
     expect(patched.status).toBe(200);
@@ -177,7 +177,7 @@ describe('automation rules', () => {
     expect((await t.automations(b).get(`/rules/${id}`)).status).toBe(404);
     expect((await t.automations(b).patch(`/rules/${id}`, { active: false })).status).toBe(404);
     expect((await t.automations(b).delete(`/rules/${id}`)).status).toBe(404);
-    expect((await t.automations(b).get('/rules')).body.data).toEqual([]);
+    expect((await t.automations(b).get('/rules')).body.data.items).toEqual([]);
     expect((await t.automations(a).get(`/rules/${id}`)).status).toBe(200);
   });
 

@@ -1,5 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import type { TenantDb } from '../../db/tenant-database.js';
+import { afterCursor, keysetKey, keysetOrder, toPage, type Keyset } from '../../http/pagination.js';
 import type { AutomationEventsTable, AutomationRunsTable, RunStatus } from '../automations.tables.js';
 import type { Action } from '../rules/rule.schemas.js';
 import type { ActionOutcome, CascadeCut, RunState } from './run.types.js';
@@ -87,10 +88,19 @@ export interface RunFilter {
   ruleId?: string;
   trigger?: string;
   status?: RunStatus;
-  /** Keyset cursor: the last run of the previous page. */
-  after?: { createdAt: Date; id: string };
+  /** The previous page's `nextCursor`. */
+  cursor?: string;
   limit: number;
 }
+
+const runKeyset: Keyset = {
+  list: 'runs',
+  columns: [
+    ['created_at', 'timestamp'],
+    ['id', 'uuid'],
+  ],
+  direction: 'desc',
+};
 
 export function toRunSummary(row: RunRow) {
   return {
@@ -111,21 +121,19 @@ export function toRunSummary(row: RunRow) {
 }
 
 /** Newest first. */
-export async function listRuns(db: TenantDb, filter: RunFilter): Promise<RunRow[]> {
+export async function listRuns(db: TenantDb, filter: RunFilter) {
+  const after = afterCursor(runKeyset, filter.cursor);
   let query = db
     .selectFrom('automation_runs')
     .selectAll()
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(filter.limit);
+    .select(keysetKey(runKeyset).as('page_key'))
+    .orderBy(keysetOrder(runKeyset))
+    .limit(filter.limit + 1);
   if (filter.ruleId) query = query.where('rule_id', '=', filter.ruleId);
   if (filter.trigger) query = query.where('trigger', '=', filter.trigger);
   if (filter.status) query = query.where('status', '=', filter.status);
-  if (filter.after) {
-    const { createdAt, id } = filter.after;
-    query = query.where(sql<boolean>`(created_at, id) < (${createdAt}, ${id}::uuid)`);
-  }
-  return query.execute();
+  if (after) query = query.where(after);
+  return toPage(runKeyset, await query.execute(), filter.limit, toRunSummary);
 }
 
 export async function findRunWithEvent(

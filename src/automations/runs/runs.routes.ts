@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { AppServices } from '../../app/services.js';
 import type { ApiRouter } from '../../http/api-router.js';
-import { AppError } from '../../http/app-error.js';
 import { orNotFound } from '../../http/or-not-found.js';
+import { pageQuery, pageSchema } from '../../http/pagination.js';
 import { callerOf } from '../../http/request-context.js';
 import { findJobs, type JobRow } from '../../queue/jobs.repository.js';
 import { jobStatuses } from '../../queue/queue.tables.js';
@@ -73,21 +73,6 @@ function jobOutcome(id: string, row: JobRow | undefined): JobOutcome {
   };
 }
 
-const cursor = {
-  encode: (run: { created_at: Date; id: string }) =>
-    Buffer.from(JSON.stringify([run.created_at.toISOString(), run.id])).toString('base64url'),
-  decode: (text: string) => {
-    try {
-      const [createdAt, id] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as [string, string];
-      const at = new Date(createdAt);
-      if (Number.isNaN(at.getTime()) || !z.uuid().safeParse(id).success) throw new Error('bad cursor');
-      return { createdAt: at, id };
-    } catch {
-      throw AppError.invalidFields([{ path: 'query.cursor', message: 'Not a cursor from a previous page' }]);
-    }
-  },
-};
-
 export function registerRunRoutes(router: ApiRouter, services: AppServices): void {
   router
     .route({
@@ -99,24 +84,10 @@ export function registerRunRoutes(router: ApiRouter, services: AppServices): voi
         ruleId: z.uuid().optional(),
         trigger: z.enum(triggers).optional(),
         status: z.enum(['running', 'succeeded', 'failed', 'waiting']).optional(),
-        limit: z.coerce.number().int().min(1).max(200).default(50),
-        cursor: z.string().max(500).optional(),
+        ...pageQuery,
       }),
-      response: z.object({ items: z.array(runSchema), nextCursor: z.string().nullable() }),
-      handler: async ({ req, query }) => {
-        const rows = await listRuns(callerOf(req).handle.db, {
-          ruleId: query.ruleId,
-          trigger: query.trigger,
-          status: query.status,
-          after: query.cursor ? cursor.decode(query.cursor) : undefined,
-          limit: query.limit + 1,
-        });
-        const page = rows.slice(0, query.limit);
-        return {
-          items: page.map(toRunSummary),
-          nextCursor: rows.length > query.limit ? cursor.encode(page.at(-1)!) : null,
-        };
-      },
+      response: pageSchema(runSchema),
+      handler: ({ req, query }) => listRuns(callerOf(req).handle.db, query),
     })
     .route({
       method: 'get',

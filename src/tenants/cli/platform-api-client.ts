@@ -1,5 +1,7 @@
 import type { TenantAdminPort } from './tenant-admin-port.js';
 
+type Tenant = Awaited<ReturnType<TenantAdminPort['listTenants']>>[number];
+
 export class PlatformApiError extends Error {
   constructor(
     message: string,
@@ -42,7 +44,21 @@ export function platformApiClient(baseUrl: string, adminToken: string): TenantAd
   const tenant = (code: string) => `/tenants/${encodeURIComponent(code)}`;
   return {
     createTenant: (input) => call('POST', '/tenants', input),
-    listTenants: () => call('GET', '/tenants'),
+    // Walks every page of the list (src/http/pagination.ts).
+    listTenants: async () => {
+      const tenants: Tenant[] = [];
+      let cursor: string | null = null;
+      do {
+        const query: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+        const page: { items: Tenant[]; nextCursor: string | null } = await call(
+          'GET',
+          `/tenants?limit=200${query}`,
+        );
+        tenants.push(...page.items);
+        cursor = page.nextCursor;
+      } while (cursor);
+      return tenants;
+    },
     getTenant: (code) => call('GET', tenant(code)),
     updateTenant: (code, input) => call('PATCH', tenant(code), input),
     setStatus: (code, status) =>

@@ -94,7 +94,7 @@ describe('WhatsApp sender → CRM lead', () => {
     }
 
     const list = await t.crm(acme).get('/conversations');
-    expect(list.body.data).toMatchObject([
+    expect(list.body.data.items).toMatchObject([
       { waId: '919876543210', leadId: leads[0]!.id, assignedAgent: { id: agentId, name: 'Meera Shah' } },
     ]);
   });
@@ -142,7 +142,7 @@ describe('WhatsApp sender → CRM lead', () => {
       .executeTakeFirstOrThrow();
     expect(conversation.lead_id).toBeNull();
     const list = await t.crm(acme).get('/conversations');
-    expect(list.body.data.find((c: { waId: string }) => c.waId === '555')).toMatchObject({
+    expect(list.body.data.items.find((c: { waId: string }) => c.waId === '555')).toMatchObject({
       leadId: null,
       assignedAgent: null,
     });

@@ -1,5 +1,6 @@
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { TenantDb } from '../../db/tenant-database.js';
+import { afterCursor, keysetKey, keysetOrder, toPage, type Keyset } from '../../http/pagination.js';
 import type { ConversationsTable, MessagesTable } from '../whatsapp.tables.js';
 
 export function toMessage(row: Selectable<MessagesTable>) {
@@ -38,9 +39,20 @@ export async function findConversation(db: TenantDb, id: string) {
   return row && toConversation(row);
 }
 
+/** Most recent message first (a conversation with none by its creation), then by id. */
+const conversationKeyset: Keyset = {
+  list: 'conversations',
+  columns: [
+    [sql`coalesce(c.last_message_at, c.created_at)`, 'timestamp'],
+    ['c.id', 'uuid'],
+  ],
+  direction: 'desc',
+};
+
 /** Most recent first, each with its latest message and the assigned agent of its lead. */
-export async function listConversations(db: TenantDb, page: { limit: number; offset: number }) {
-  const rows = await db
+export async function listConversations(db: TenantDb, page: { limit: number; cursor?: string }) {
+  const after = afterCursor(conversationKeyset, page.cursor);
+  let query = db
     .selectFrom('conversations as c')
     .leftJoinLateral(
       (eb) =>
@@ -65,13 +77,13 @@ export async function listConversations(db: TenantDb, page: { limit: number; off
       'last.type as last_type',
       'last.body as last_body',
       'last.status as last_status',
+      keysetKey(conversationKeyset).as('page_key'),
     ])
-    .orderBy('c.last_message_at', (ob) => ob.desc().nullsLast())
-    .orderBy('c.id')
-    .limit(page.limit)
-    .offset(page.offset)
-    .execute();
-  return rows.map((row) => ({
+    .orderBy(keysetOrder(conversationKeyset))
+    .limit(page.limit + 1);
+  if (after) query = query.where(after);
+  const rows = await query.execute();
+  return toPage(conversationKeyset, rows, page.limit, (row) => ({
     ...toConversation(row),
     assignedAgent: row.agent_id ? { id: row.agent_id, name: row.agent_name! } : null,
     lastMessage: row.last_id
@@ -86,37 +98,31 @@ export async function listConversations(db: TenantDb, page: { limit: number; off
   }));
 }
 
-/** Newest first; `before` pages back from a message id. */
+const messageKeyset: Keyset = {
+  list: 'messages',
+  columns: [
+    ['created_at', 'timestamp'],
+    ['id', 'uuid'],
+  ],
+  direction: 'desc',
+};
+
+/** Newest first; `nextCursor` pages back to older messages. */
 export async function listMessages(
   db: TenantDb,
   conversationId: string,
-  page: { limit: number; before?: string },
+  page: { limit: number; cursor?: string },
 ) {
+  const after = afterCursor(messageKeyset, page.cursor);
   let query = db
     .selectFrom('messages')
     .selectAll()
+    .select(keysetKey(messageKeyset).as('page_key'))
     .where('conversation_id', '=', conversationId)
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
+    .orderBy(keysetOrder(messageKeyset))
     .limit(page.limit + 1);
-  if (page.before) {
-    const cursor = await db
-      .selectFrom('messages')
-      .select(['id', 'created_at'])
-      .where('id', '=', page.before)
-      .where('conversation_id', '=', conversationId)
-      .executeTakeFirst();
-    if (!cursor) return { items: [], nextBefore: null };
-    query = query.where((eb) =>
-      eb.or([
-        eb('created_at', '<', cursor.created_at),
-        eb.and([eb('created_at', '=', cursor.created_at), eb('id', '<', cursor.id)]),
-      ]),
-    );
-  }
-  const rows = await query.execute();
-  const items = rows.slice(0, page.limit).map(toMessage);
-  return { items, nextBefore: rows.length > page.limit ? items[items.length - 1]!.id : null };
+  if (after) query = query.where(after);
+  return toPage(messageKeyset, await query.execute(), page.limit, toMessage);
 }
 
 /**

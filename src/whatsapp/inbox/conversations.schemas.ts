@@ -1,17 +1,12 @@
 import { z } from 'zod';
+import { pageQuery } from '../../http/pagination.js';
 
 export const idParams = z.object({ id: z.uuid() });
 
-export const listConversationsQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(25),
-  offset: z.coerce.number().int().min(0).default(0),
-});
+export const listConversationsQuery = z.object({ ...pageQuery });
 
-export const listMessagesQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  /** A message id: return messages older than it (the next page). */
-  before: z.uuid().optional(),
-});
+/** Strict: the old `before` parameter is refused, not ignored (it would restart from the newest). */
+export const listMessagesQuery = z.strictObject({ ...pageQuery });
 
 const templateComponent = z.looseObject({ type: z.string().min(1) });
 

@@ -3,6 +3,7 @@ import type { AppServices } from '../../app/services.js';
 import type { ApiRouter } from '../../http/api-router.js';
 import { AppError } from '../../http/app-error.js';
 import { orNotFound } from '../../http/or-not-found.js';
+import { pageSchema } from '../../http/pagination.js';
 import { callerOf } from '../../http/request-context.js';
 import {
   conversationSchema,
@@ -32,17 +33,17 @@ export function registerInboxRoutes(router: ApiRouter, services: AppServices): v
       summary: 'Conversations, most recent first, with the last message and unread count',
       tag: 'Conversations',
       query: listConversationsQuery,
-      response: z.array(conversationSchema),
+      response: pageSchema(conversationSchema),
       handler: ({ req, query }) => listConversations(callerOf(req).handle.db, query),
     })
     .route({
       method: 'get',
       path: '/conversations/:id/messages',
-      summary: 'Messages of a conversation, newest first; pass nextBefore as before for the next page',
+      summary: 'Messages of a conversation, newest first; nextCursor pages back to older ones',
       tag: 'Conversations',
       params: idParams,
       query: listMessagesQuery,
-      response: z.object({ items: z.array(messageSchema), nextBefore: z.uuid().nullable() }),
+      response: pageSchema(messageSchema),
       errors: { 404: 'No such conversation' },
       handler: async ({ req, params, query }) => {
         const { db } = callerOf(req).handle;

@@ -50,7 +50,7 @@ describe('WhatsApp sending and templates', () => {
     );
     await t.request('/api/whatsapp/webhook', { method: 'POST', headers, body });
     await settled();
-    conversationId = (await t.crm(acme).get('/conversations')).body.data[0].id;
+    conversationId = (await t.crm(acme).get('/conversations')).body.data.items[0].id;
   });
   afterAll(async () => {
     await worker?.stop();
@@ -203,20 +203,20 @@ describe('WhatsApp sending and templates', () => {
     ]);
 
     const list = await t.crm(acme).get('/whatsapp/templates');
-    expect(list.body.data).toHaveLength(5);
-    expect(list.body.data.find((x: { name: string }) => x.name === 'welcome')).toMatchObject({
+    expect(list.body.data.items).toHaveLength(5);
+    expect(list.body.data.items.find((x: { name: string }) => x.name === 'welcome')).toMatchObject({
       language: 'en_US',
       parameterFormat: 'NAMED',
       category: 'MARKETING',
     });
     const approved = await t.crm(acme).get('/whatsapp/templates?status=approved');
-    expect(approved.body.data).toHaveLength(3);
+    expect(approved.body.data.items).toHaveLength(3);
 
     // A template removed at Meta disappears on the next sync.
     graph.templates = graph.templates.filter((template) => template.id !== '5');
     const again = await t.crm(acme).post('/whatsapp/templates/sync');
     await waitForStatus(t, acme.tenant.id, again.body.data.jobId, 'succeeded');
-    expect((await t.crm(acme).get('/whatsapp/templates')).body.data).toHaveLength(4);
+    expect((await t.crm(acme).get('/whatsapp/templates')).body.data.items).toHaveLength(4);
 
     const rejected = await send({ type: 'template', template: { name: 'promo', language: 'en_US' } });
     expect(rejected.status).toBe(409);

@@ -218,7 +218,7 @@ describe('WhatsApp template webhooks routed by WABA', () => {
       }),
     );
     await settled();
-    const conversation = (await t.crm(acme).get('/conversations')).body.data[0];
+    const conversation = (await t.crm(acme).get('/conversations')).body.data.items[0];
     const sendWelcome = () =>
       t.crm(acme).post(`/conversations/${conversation.id}/messages`, {
         type: 'template',
@@ -348,7 +348,7 @@ describe('WhatsApp template webhooks routed by WABA', () => {
     await settled();
 
     const list = await t.crm(acme).get('/whatsapp/templates');
-    expect(list.body.data.find((x: { name: string }) => x.name === 'spring_sale')).toMatchObject({
+    expect(list.body.data.items.find((x: { name: string }) => x.name === 'spring_sale')).toMatchObject({
       templateId: String(spring.id),
       language: 'en_US',
       status: 'APPROVED',

@@ -1,4 +1,5 @@
 import type { Selectable, Updateable } from 'kysely';
+import { afterCursor, keysetKey, keysetOrder, toPage, type Keyset } from '../../http/pagination.js';
 import type { TenantDb } from '../../db/tenant-database.js';
 import type { GraphTemplate } from '../graph-api-client.js';
 import type { WhatsAppTemplatesTable } from '../whatsapp.tables.js';
@@ -21,12 +22,31 @@ export interface TemplateStatusChange extends TemplateRef {
   at: Date;
 }
 
+const whatsappTemplatesKeyset: Keyset = {
+  list: 'whatsappTemplates',
+  columns: [
+    ['name', 'text'],
+    ['language', 'text'],
+  ],
+  direction: 'asc',
+};
+
 /** The templates as last synced, by name and language, optionally of one status. */
-export async function listTemplates(db: TenantDb, filter: { status?: string }) {
-  let select = db.selectFrom('whatsapp_templates').selectAll().orderBy('name').orderBy('language');
+export async function listTemplates(
+  db: TenantDb,
+  filter: { status?: string; limit: number; cursor?: string },
+) {
+  const after = afterCursor(whatsappTemplatesKeyset, filter.cursor);
+  let select = db
+    .selectFrom('whatsapp_templates')
+    .selectAll()
+    .select(keysetKey(whatsappTemplatesKeyset).as('page_key'))
+    .orderBy(keysetOrder(whatsappTemplatesKeyset))
+    .limit(filter.limit + 1);
   if (filter.status) select = select.where('status', '=', filter.status);
+  if (after) select = select.where(after);
   const rows = await select.execute();
-  return rows.map((row) => ({
+  return toPage(whatsappTemplatesKeyset, rows, filter.limit, (row) => ({
     name: row.name,
     language: row.language,
     templateId: row.template_id,

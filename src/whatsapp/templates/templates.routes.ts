@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pageQuery, pageSchema } from '../../http/pagination.js';
 import type { AppServices } from '../../app/services.js';
 import type { ApiRouter } from '../../http/api-router.js';
 import { callerOf } from '../../http/request-context.js';
@@ -41,9 +42,9 @@ export function registerTemplateRoutes(router: ApiRouter, services: AppServices)
       path: '/whatsapp/templates',
       summary: 'Message templates as last synced, with the status changes webhooks reported since',
       tag: 'WhatsApp',
-      query: z.object({ status: z.string().optional() }),
-      response: z.array(templateSchema),
+      query: z.object({ status: z.string().max(60).optional(), ...pageQuery }),
+      response: pageSchema(templateSchema),
       handler: ({ req, query }) =>
-        listTemplates(callerOf(req).handle.db, { status: query.status?.toUpperCase() }),
+        listTemplates(callerOf(req).handle.db, { ...query, status: query.status?.toUpperCase() }),
     });
 }

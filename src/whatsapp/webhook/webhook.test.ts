@@ -259,14 +259,14 @@ describe('WhatsApp webhook', () => {
 
     const list = await t.crm(acme).get('/conversations');
     expect(list.status).toBe(200);
-    expect(list.body.data).toHaveLength(1);
-    expect(list.body.data[0]).toMatchObject({
+    expect(list.body.data.items).toHaveLength(1);
+    expect(list.body.data.items[0]).toMatchObject({
       waId: customer,
       contactName: 'Kerry Fisher',
       unreadCount: 12,
       leadId: expect.any(String),
     });
-    expect(list.body.data[0].lastMessage).not.toBeNull();
+    expect(list.body.data.items[0].lastMessage).not.toBeNull();
 
     const image = byWamid['wamid.IMAGE']!;
     const link = await t.crm(acme).get(`/messages/${image.id}/media`);
@@ -279,14 +279,14 @@ describe('WhatsApp webhook', () => {
     // Another tenant cannot see acme's messages.
     expect((await t.crm(globex).get(`/messages/${image.id}/media`)).status).toBe(404);
 
-    const conversationId = list.body.data[0].id;
+    const conversationId = list.body.data.items[0].id;
     const page1 = await t.crm(acme).get(`/conversations/${conversationId}/messages?limit=5`);
     expect(page1.body.data.items).toHaveLength(5);
     const page2 = await t
       .crm(acme)
-      .get(`/conversations/${conversationId}/messages?limit=10&before=${page1.body.data.nextBefore}`);
+      .get(`/conversations/${conversationId}/messages?limit=10&cursor=${page1.body.data.nextCursor}`);
     expect(page2.body.data.items).toHaveLength(7);
-    expect(page2.body.data.nextBefore).toBeNull();
+    expect(page2.body.data.nextCursor).toBeNull();
     const ids = new Set(
       [...page1.body.data.items, ...page2.body.data.items].map((m: { id: string }) => m.id),
     );
