@@ -67,7 +67,7 @@ describe('cohort distribution (real queue and worker)', () => {
   };
   const agentsToday = async (tenant: TestTenant) =>
     Object.fromEntries(
-      (dataOf(await t.crm(tenant).get('/agents')) as { id: string; assignedToday: number }[]).map((agent) => [
+      (dataOf(await t.crm(tenant).get('/agents')).items as { id: string; assignedToday: number }[]).map((agent) => [
         agent.id,
         agent.assignedToday,
       ]),
@@ -125,7 +125,7 @@ describe('cohort distribution (real queue and worker)', () => {
 
     // Each lead was assigned as PATCH assigns: an activity entry naming the agent.
     const someLead = dataOf(await t.crm(tenant).get(`/leads?tags=vip&agentId=${b}&limit=1`)).items[0];
-    const timeline = JSON.stringify(dataOf(await t.crm(tenant).get(`/leads/${someLead.id}/activity`)));
+    const timeline = JSON.stringify(dataOf(await t.crm(tenant).get(`/leads/${someLead.id}/activity`)).items);
     expect(timeline).toContain('assignedAgentId');
     expect(timeline).toContain(b);
 

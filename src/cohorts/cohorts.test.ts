@@ -261,7 +261,7 @@ describe('cohorts', () => {
     );
     expect(assignments).toHaveLength(12);
     expect(new Set(assignments.map((entry) => entry.lead_id)).size).toBe(12);
-    const agents = dataOf(await t.crm(tenant).get('/agents')) as { id: string; assignedToday: number }[];
+    const agents = dataOf(await t.crm(tenant).get('/agents')).items as { id: string; assignedToday: number }[];
     expect(Object.fromEntries(agents.map((agent) => [agent.id, agent.assignedToday]))).toEqual({
       [a]: 8,
       [b]: 4,

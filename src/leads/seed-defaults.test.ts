@@ -31,7 +31,7 @@ describe('seed defaults', () => {
     return res.body.data.lead;
   };
   const assignedActivity = async (client: TenantClient, leadId: string) =>
-    (await client.get(`/leads/${leadId}/activity`)).body.data.find((entry: any) => entry.kind === 'assigned');
+    (await client.get(`/leads/${leadId}/activity`)).body.data.items.find((entry: any) => entry.kind === 'assigned');
 
   describe('territory matching without rules', () => {
     it('gives a lead to the agents covering its state, round robin, under concurrency; else to every agent', async () => {
@@ -41,7 +41,7 @@ describe('seed defaults', () => {
         { name: 'Anywhere' },
       ]);
       const [west1, west2, anywhere] = ids as [string, string, string];
-      expect((await client.get('/assignment-rules')).body.data).toEqual([]);
+      expect((await client.get('/assignment-rules')).body.data.items).toEqual([]);
 
       const californians = await Promise.all(
         Array.from({ length: 20 }, () => ingest(client, { state: 'CA' })),
@@ -101,7 +101,7 @@ describe('seed defaults', () => {
       const next = await ingest(client, { state: 'NY' });
       expect(next.assignedAgentId).toBe(other);
       expect(
-        (await client.get('/agents')).body.data.find((agent: any) => agent.id === full).assignedToday,
+        (await client.get('/agents')).body.data.items.find((agent: any) => agent.id === full).assignedToday,
       ).toBe(1);
     });
 
@@ -218,7 +218,7 @@ describe('seed defaults', () => {
       const set = await client.patch(`/leads/${lead.id}`, { score: 87 });
       expect(set.status).toBe(200);
       expect(set.body.data).toMatchObject({ score: 87, scoreManual: true });
-      const timeline = (await client.get(`/leads/${lead.id}/activity`)).body.data;
+      const timeline = (await client.get(`/leads/${lead.id}/activity`)).body.data.items;
       expect(timeline).toContainEqual(
         expect.objectContaining({
           kind: 'field_changed',
@@ -237,7 +237,7 @@ describe('seed defaults', () => {
 
       const cleared = await client.patch(`/leads/${lead.id}`, { score: null });
       expect(cleared.body.data).toMatchObject({ score: 30, scoreManual: false });
-      const after = (await client.get(`/leads/${lead.id}/activity`)).body.data;
+      const after = (await client.get(`/leads/${lead.id}/activity`)).body.data.items;
       expect(after).toContainEqual(
         expect.objectContaining({ data: { field: 'score', from: 87, to: 30, manual: false } }),
       );
