@@ -1,7 +1,13 @@
 import { sql, type Insertable, type Selectable } from 'kysely';
 import type { TenantDb } from '../db/tenant-database.js';
+import { afterCursor, keysetKey, keysetOrder, toPage, type Keyset, type Page } from '../http/pagination.js';
 import { leadRef } from '../leads/index.js';
-import type { CohortAssignment } from './cohort.schemas.js';
+import type {
+  CohortAssignment,
+  LeadOutcomeItem,
+  ListAssignmentsQuery,
+  ListOutcomesQuery,
+} from './cohort.schemas.js';
 import type {
   CohortAssignmentsTable,
   CohortAssignmentStatus,
@@ -66,15 +72,29 @@ export async function findActiveAssignment(
     .executeTakeFirst();
 }
 
-/** A cohort's distributions, newest first, before the human number `before`. */
+const assignmentsKeyset: Keyset = {
+  list: 'cohortAssignments',
+  // The per-tenant human number (CAJ-n) is unique.
+  columns: [['number', 'bigint']],
+  direction: 'desc',
+};
+
+/** A cohort's distributions, newest first. */
 export async function listAssignments(
   db: TenantDb,
   cohortId: string,
-  page: { limit: number; before?: number },
-): Promise<AssignmentRow[]> {
-  let query = db.selectFrom('cohort_assignments').selectAll().where('cohort_id', '=', cohortId);
-  if (page.before !== undefined) query = query.where('number', '<', page.before);
-  return query.orderBy('number', 'desc').limit(page.limit).execute();
+  page: ListAssignmentsQuery,
+): Promise<Page<CohortAssignment>> {
+  const after = afterCursor(assignmentsKeyset, page.cursor);
+  let query = db
+    .selectFrom('cohort_assignments')
+    .selectAll()
+    .select(keysetKey(assignmentsKeyset).as('page_key'))
+    .where('cohort_id', '=', cohortId)
+    .orderBy(keysetOrder(assignmentsKeyset))
+    .limit(page.limit + 1);
+  if (after) query = query.where(after);
+  return toPage(assignmentsKeyset, await query.execute(), page.limit, toCohortAssignment);
 }
 
 /** Marks an unfinished distribution running (a retry keeps its first start); undefined when finished. */
@@ -196,17 +216,30 @@ export async function assignmentReport(db: TenantDb, row: AssignmentRow) {
   };
 }
 
-/** The distribution's lead outcomes in the order it handled them, after position `after`. */
+const outcomesKeyset: Keyset = {
+  list: 'cohortAssignmentLeads',
+  // Unique within a distribution (the list is always of one).
+  columns: [['position', 'int']],
+  direction: 'asc',
+};
+
+/** The distribution's lead outcomes in the order it handled them. */
 export async function listOutcomes(
   db: TenantDb,
   id: string,
-  page: { outcome?: LeadOutcome; after?: number; limit: number },
-) {
-  let query = db.selectFrom('cohort_assignment_leads').selectAll().where('assignment_id', '=', id);
+  page: ListOutcomesQuery,
+): Promise<Page<LeadOutcomeItem>> {
+  const after = afterCursor(outcomesKeyset, page.cursor);
+  let query = db
+    .selectFrom('cohort_assignment_leads')
+    .selectAll()
+    .select(keysetKey(outcomesKeyset).as('page_key'))
+    .where('assignment_id', '=', id)
+    .orderBy(keysetOrder(outcomesKeyset))
+    .limit(page.limit + 1);
   if (page.outcome) query = query.where('outcome', '=', page.outcome);
-  if (page.after !== undefined) query = query.where('position', '>', page.after);
-  const rows = await query.orderBy('position').limit(page.limit).execute();
-  return rows.map((row) => ({
+  if (after) query = query.where(after);
+  return toPage(outcomesKeyset, await query.execute(), page.limit, (row) => ({
     position: row.position,
     leadId: row.lead_id,
     leadRef: row.lead_number === null ? null : leadRef(row.lead_number),

@@ -67,10 +67,9 @@ describe('cohort distribution (real queue and worker)', () => {
   };
   const agentsToday = async (tenant: TestTenant) =>
     Object.fromEntries(
-      (dataOf(await t.crm(tenant).get('/agents')).items as { id: string; assignedToday: number }[]).map((agent) => [
-        agent.id,
-        agent.assignedToday,
-      ]),
+      (dataOf(await t.crm(tenant).get('/agents')).items as { id: string; assignedToday: number }[]).map(
+        (agent) => [agent.id, agent.assignedToday],
+      ),
     );
   const leadTotal = async (tenant: TestTenant, query: string) =>
     dataOf(await t.crm(tenant).get(`/leads?${query}&limit=1`)).total as number;

@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { TenantDb } from '../db/tenant-database.js';
-import type { Cohort, CreateCohortInput, PatchCohortInput } from './cohort.schemas.js';
+import { afterCursor, keysetKey, keysetOrder, toPage, type Keyset, type Page } from '../http/pagination.js';
+import type { Cohort, CreateCohortInput, ListCohortsQuery, PatchCohortInput } from './cohort.schemas.js';
 import type { CohortsTable } from './cohorts.tables.js';
 
 type CohortRow = Selectable<CohortsTable>;
@@ -40,23 +41,26 @@ export async function findCohort(db: TenantDb, id: string): Promise<Cohort | und
   return row && toCohort(row);
 }
 
-/** Newest first, after the keyset `after` (the last cohort of the previous page). */
-export async function listCohorts(
-  db: TenantDb,
-  page: { limit: number; after?: { createdAt: Date; id: string } },
-): Promise<Cohort[]> {
-  let query = db.selectFrom('cohorts').selectAll();
-  const after = page.after;
-  if (after) {
-    query = query.where((eb) =>
-      eb.or([
-        eb('created_at', '<', after.createdAt),
-        eb.and([eb('created_at', '=', after.createdAt), eb('id', '<', after.id)]),
-      ]),
-    );
-  }
-  const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit).execute();
-  return rows.map(toCohort);
+const cohortsKeyset: Keyset = {
+  list: 'cohorts',
+  columns: [
+    ['created_at', 'timestamp'],
+    ['id', 'uuid'],
+  ],
+  direction: 'desc',
+};
+
+/** Newest first. */
+export async function listCohorts(db: TenantDb, page: ListCohortsQuery): Promise<Page<Cohort>> {
+  const after = afterCursor(cohortsKeyset, page.cursor);
+  let query = db
+    .selectFrom('cohorts')
+    .selectAll()
+    .select(keysetKey(cohortsKeyset).as('page_key'))
+    .orderBy(keysetOrder(cohortsKeyset))
+    .limit(page.limit + 1);
+  if (after) query = query.where(after);
+  return toPage(cohortsKeyset, await query.execute(), page.limit, toCohort);
 }
 
 export async function updateCohort(

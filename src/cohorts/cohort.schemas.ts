@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pageQuery } from '../http/pagination.js';
 import { leadFilterSchema } from '../leads/index.js';
 
 /**
@@ -52,13 +53,11 @@ export type Cohort = z.infer<typeof cohortSchema>;
 
 export const cohortIdParams = z.strictObject({ id: z.uuid() });
 
-const limit = z.coerce.number().int().min(1).max(200).default(50);
-const cursor = z.string().max(500).optional().meta({ description: 'nextCursor of the previous page' });
+export const listCohortsQuery = z.strictObject({ ...pageQuery });
+export type ListCohortsQuery = z.infer<typeof listCohortsQuery>;
 
-export const listCohortsQuery = z.strictObject({ limit, cursor });
-
-export const pageOf = <T extends z.ZodType>(item: T) =>
-  z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+export const listAssignmentsQuery = z.strictObject({ ...pageQuery });
+export type ListAssignmentsQuery = z.infer<typeof listAssignmentsQuery>;
 
 export const capacityBases = ['dailyLimit', 'weight'] as const;
 
@@ -134,10 +133,10 @@ export const assignmentIdParams = z.strictObject({
 export const leadOutcomes = ['assigned', 'skipped', 'failed'] as const;
 
 export const listOutcomesQuery = z.strictObject({
+  ...pageQuery,
   outcome: z.enum(leadOutcomes).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-  cursor: z.string().max(50).optional().meta({ description: 'nextCursor of the previous page' }),
 });
+export type ListOutcomesQuery = z.infer<typeof listOutcomesQuery>;
 
 export const leadOutcomeSchema = z.object({
   position: count.meta({ description: 'The order in which the distribution handled the lead (from 1)' }),
@@ -151,3 +150,4 @@ export const leadOutcomeSchema = z.object({
   }),
   at: z.date(),
 });
+export type LeadOutcomeItem = z.infer<typeof leadOutcomeSchema>;

@@ -3,6 +3,7 @@ import type { AppServices } from '../app/services.js';
 import { Reply, type ApiRouter } from '../http/api-router.js';
 import { AppError, fieldIssues } from '../http/app-error.js';
 import { orNotFound } from '../http/or-not-found.js';
+import { pageSchema } from '../http/pagination.js';
 import { callerOf } from '../http/request-context.js';
 import { leadPageSchema, leadPagingSchema, listLeads } from '../leads/index.js';
 import {
@@ -22,9 +23,9 @@ import {
   cohortSchema,
   createCohortBody,
   leadOutcomeSchema,
+  listAssignmentsQuery,
   listCohortsQuery,
   listOutcomesQuery,
-  pageOf,
   patchCohortBody,
   startAssignmentBody,
 } from './cohort.schemas.js';
@@ -38,30 +39,6 @@ function checkFilter(filter: Record<string, unknown> | undefined): void {
   const parsed = cohortFilterSchema.safeParse(filter);
   if (!parsed.success) throw AppError.invalidFields(fieldIssues('body.filter', parsed.error));
 }
-
-const badCursor = () =>
-  AppError.invalidFields([{ path: 'query.cursor', message: 'Not a cursor returned by this API' }]);
-
-/** Opaque keyset cursors of these lists. */
-const cursors = {
-  encodeCohort: (cohort: { createdAt: Date; id: string }) =>
-    Buffer.from(JSON.stringify([cohort.createdAt.toISOString(), cohort.id])).toString('base64url'),
-  decodeCohort: (text: string) => {
-    try {
-      const [at, id] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as [string, string];
-      const createdAt = new Date(at);
-      if (Number.isNaN(createdAt.getTime()) || !z.uuid().safeParse(id).success) throw badCursor();
-      return { createdAt, id };
-    } catch {
-      throw badCursor();
-    }
-  },
-  /** A positive integer (a CAJ number, an outcome's position), as text. */
-  decodeNumber: (text: string) => {
-    if (!/^\d{1,12}$/.test(text)) throw badCursor();
-    return Number(text);
-  },
-};
 
 export function registerCohortRoutes(router: ApiRouter, services: AppServices): void {
   const cohortOr404 = async (db: Parameters<typeof findCohort>[0], id: string) =>
@@ -92,13 +69,8 @@ export function registerCohortRoutes(router: ApiRouter, services: AppServices): 
       tag,
       summary: 'Cohorts, newest first (cursor pagination)',
       query: listCohortsQuery,
-      response: pageOf(cohortSchema),
-      handler: async ({ req, query }) => {
-        const after = query.cursor ? cursors.decodeCohort(query.cursor) : undefined;
-        const rows = await listCohorts(callerOf(req).handle.db, { limit: query.limit + 1, after });
-        const items = rows.slice(0, query.limit);
-        return { items, nextCursor: rows.length > query.limit ? cursors.encodeCohort(items.at(-1)!) : null };
-      },
+      response: pageSchema(cohortSchema),
+      handler: async ({ req, query }) => listCohorts(callerOf(req).handle.db, query),
     })
     // Before /cohorts/:id/…: "assignments" is not a cohort id.
     .route({
@@ -124,21 +96,12 @@ export function registerCohortRoutes(router: ApiRouter, services: AppServices): 
       summary: "A distribution's leads with their outcome, in the order it handled them",
       params: assignmentIdParams,
       query: listOutcomesQuery,
-      response: pageOf(leadOutcomeSchema),
+      response: pageSchema(leadOutcomeSchema),
       errors: { 404: 'No such distribution' },
       handler: async ({ req, params, query }) => {
         const { db } = callerOf(req).handle;
         const row = await assignmentOr404(db, params.jobId);
-        const items = await listOutcomes(db, row.id, {
-          outcome: query.outcome,
-          after: query.cursor ? cursors.decodeNumber(query.cursor) : undefined,
-          limit: query.limit + 1,
-        });
-        const page = items.slice(0, query.limit);
-        return {
-          items: page,
-          nextCursor: items.length > query.limit ? String(page.at(-1)!.position) : null,
-        };
+        return listOutcomes(db, row.id, query);
       },
     })
     .route({
@@ -222,21 +185,13 @@ export function registerCohortRoutes(router: ApiRouter, services: AppServices): 
       tag,
       summary: "The cohort's distributions, newest first (cursor pagination)",
       params: cohortIdParams,
-      query: listCohortsQuery,
-      response: pageOf(cohortAssignmentSchema),
+      query: listAssignmentsQuery,
+      response: pageSchema(cohortAssignmentSchema),
       errors: { 404: 'No such cohort' },
       handler: async ({ req, params, query }) => {
         const { db } = callerOf(req).handle;
         await cohortOr404(db, params.id);
-        const rows = await listAssignments(db, params.id, {
-          limit: query.limit + 1,
-          before: query.cursor ? cursors.decodeNumber(query.cursor) : undefined,
-        });
-        const page = rows.slice(0, query.limit);
-        return {
-          items: page.map(toCohortAssignment),
-          nextCursor: rows.length > query.limit ? String(page.at(-1)!.number) : null,
-        };
+        return listAssignments(db, params.id, query);
       },
     });
 }

@@ -242,7 +242,7 @@ describe('cohorts', () => {
       { agentId: a, name: 'A', assigned: 8 },
       { agentId: b, name: 'B', assigned: 4 },
     ]);
-    const outcomes = dataOf(await t.crm(tenant).get(`/cohorts/assignments/${started.ref}/leads?limit=500`));
+    const outcomes = dataOf(await t.crm(tenant).get(`/cohorts/assignments/${started.ref}/leads?limit=200`));
     expect(outcomes.items.map((item: { position: number }) => item.position)).toEqual(
       Array.from({ length: 12 }, (_, i) => i + 1),
     );
@@ -261,7 +261,10 @@ describe('cohorts', () => {
     );
     expect(assignments).toHaveLength(12);
     expect(new Set(assignments.map((entry) => entry.lead_id)).size).toBe(12);
-    const agents = dataOf(await t.crm(tenant).get('/agents')).items as { id: string; assignedToday: number }[];
+    const agents = dataOf(await t.crm(tenant).get('/agents')).items as {
+      id: string;
+      assignedToday: number;
+    }[];
     expect(Object.fromEntries(agents.map((agent) => [agent.id, agent.assignedToday]))).toEqual({
       [a]: 8,
       [b]: 4,

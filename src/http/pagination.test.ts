@@ -238,6 +238,49 @@ const lists: ListCase[] = [
     },
   },
   {
+    name: 'cohorts',
+    api: 'crm',
+    seed: async (h) => {
+      await insert(
+        h,
+        sql`insert into ${table(h, 'cohorts')} (name) select 'Cohort ' || i from ${sql.raw(series)}`,
+      );
+      return '/cohorts';
+    },
+  },
+  {
+    name: 'cohort distributions',
+    api: 'crm',
+    seed: async (h) => {
+      const id = await oneId(
+        h,
+        sql<{ id: string }>`insert into ${table(h, 'cohorts')} (name) values ('Cohort') returning id`,
+      );
+      await insert(
+        h,
+        sql`insert into ${table(h, 'cohort_assignments')} (cohort_id, cohort_name, filter, agents, capacity_basis, only_unassigned, until_number, status) select ${id}, 'Cohort', '{}', '[]', 'weight', true, 0, 'completed' from ${sql.raw(series)}`,
+      );
+      return `/cohorts/${id}/assignments`;
+    },
+  },
+  {
+    name: 'cohort distribution leads',
+    api: 'crm',
+    seed: async (h) => {
+      const id = await oneId(
+        h,
+        sql<{
+          id: string;
+        }>`insert into ${table(h, 'cohort_assignments')} (cohort_name, filter, agents, capacity_basis, only_unassigned, until_number, status) values ('Cohort', '{}', '[]', 'weight', true, 0, 'completed') returning id`,
+      );
+      await insert(
+        h,
+        sql`insert into ${table(h, 'cohort_assignment_leads')} (assignment_id, lead_id, position, outcome, reason) select ${id}, gen_random_uuid(), i, 'skipped', 'lead_not_found' from ${sql.raw(series)}`,
+      );
+      return `/cohorts/assignments/${id}/leads`;
+    },
+  },
+  {
     name: 'automation rules',
     api: 'automations',
     seed: async (h) => {
