@@ -10,14 +10,7 @@
  */
 import autocannon from 'autocannon';
 import pg from 'pg';
-import {
-  change,
-  inbound,
-  signedRequest,
-  status,
-  testAppSecret,
-  webhook,
-} from '../src/whatsapp/index.js';
+import { change, inbound, signedRequest, status, testAppSecret, webhook } from '../src/whatsapp/index.js';
 import { startBenchServer } from './bench-server.js';
 import { formatCpu } from './lib/cpu.js';
 import { printLoadReport } from './lib/report.js';

@@ -19,7 +19,6 @@ import {
 const tag = 'Agents';
 const idParams = z.object({ id: z.uuid() });
 
-
 /** The field name the callers API of the seed system uses for territories (README "Input rules"). */
 const agentAliases = { assignedStates: 'territories' };
 export function registerAgentRoutes(router: ApiRouter, services: AppServices): void {

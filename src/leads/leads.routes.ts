@@ -16,7 +16,6 @@ import { ingestLeadSchema, leadIdParams, leadSchema, patchLeadSchema } from './l
 
 const tag = 'Leads';
 
-
 /** The field name the seed systems use for a lead's source (README "Input rules"). */
 const leadAliases = { leadSource: 'source' };
 export function registerLeadRoutes(router: ApiRouter, services: AppServices): void {

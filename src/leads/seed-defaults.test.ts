@@ -31,7 +31,9 @@ describe('seed defaults', () => {
     return res.body.data.lead;
   };
   const assignedActivity = async (client: TenantClient, leadId: string) =>
-    (await client.get(`/leads/${leadId}/activity`)).body.data.items.find((entry: any) => entry.kind === 'assigned');
+    (await client.get(`/leads/${leadId}/activity`)).body.data.items.find(
+      (entry: any) => entry.kind === 'assigned',
+    );
 
   describe('territory matching without rules', () => {
     it('gives a lead to the agents covering its state, round robin, under concurrency; else to every agent', async () => {
