@@ -2,14 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as crypto from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { signBody, verifySignature } from '../automations/actions/webhook-signing.js';
-import { apiKeyMatches, generateApiKey, hashApiKey } from '../crypto/api-key.js';
-import { UnsubscribeTokens } from '../email/unsubscribe-token.js';
-import { AppError } from '../http/app-error.js';
-import { LocalObjectStore } from '../storage/local-object-store.js';
+import { hashApiKey } from '../crypto/api-key.js';
 import { startTestApp, testAdminToken, type TestApp, type TestTenant } from '../testing/test-app.js';
-import { isValidSignature, tokensEqual } from '../whatsapp/webhook/webhook-signature.js';
-import { platformAuth } from './platform-auth.js';
 
 // Every comparison of a secret goes through Node's constant-time compare: watch it.
 vi.mock('node:crypto', async (importOriginal) => {
@@ -34,29 +28,51 @@ const variantsOf = (secret: string) => [
 /** The same, plus the secret in the other case (for secrets that are not hex, where case is a different value). */
 const textVariantsOf = (secret: string) => [...variantsOf(secret), secret.toUpperCase()];
 
+/**
+ * The modules under test, loaded afresh so that they bind the watched `timingSafeEqual`: the suite
+ * shares one module cache across files (`isolate: false`), where another file may have loaded them
+ * with Node's own first.
+ */
+async function loadFresh() {
+  vi.resetModules();
+  return {
+    ...(await import('../automations/actions/webhook-signing.js')),
+    ...(await import('../crypto/api-key.js')),
+    ...(await import('../email/unsubscribe-token.js')),
+    ...(await import('../http/app-error.js')),
+    ...(await import('../storage/local-object-store.js')),
+    ...(await import('../whatsapp/webhook/webhook-signature.js')),
+    ...(await import('./platform-auth.js')),
+  };
+}
+let m: Awaited<ReturnType<typeof loadFresh>>;
+
 describe('secret comparisons are constant-time and refuse every other length (tried and held)', () => {
+  beforeAll(async () => {
+    m = await loadFresh();
+  });
   beforeEach(() => {
     timingSafeEqual.mockClear();
   });
 
   it('API keys: the SHA-256 of the presented key against the stored one, 32 bytes each', () => {
-    const { key, hash } = generateApiKey();
-    expect(apiKeyMatches(key, hash)).toBe(true);
+    const { key, hash } = m.generateApiKey();
+    expect(m.apiKeyMatches(key, hash)).toBe(true);
     expect(comparedLengths()).toEqual([[32, 32]]);
     for (const wrong of textVariantsOf(key)) {
       timingSafeEqual.mockClear();
-      expect(apiKeyMatches(wrong, hash), wrong).toBe(false);
+      expect(m.apiKeyMatches(wrong, hash), wrong).toBe(false);
       expect(comparedLengths()).toEqual([[32, 32]]);
     }
     // A stored hash that is not 64 hex characters never matches, and never throws.
     for (const stored of ['', 'abc', hash.slice(1), `${hash}00`]) {
-      expect(apiKeyMatches(key, stored)).toBe(false);
+      expect(m.apiKeyMatches(key, stored)).toBe(false);
     }
   });
 
   it('PLATFORM_ADMIN_TOKEN: digests of the presented and the configured token, 32 bytes each', () => {
     const token = 'platform-admin-token-0123456789abcdef';
-    const guard = platformAuth(token);
+    const guard = m.platformAuth(token);
     const call = (authorization: string | undefined) => {
       let nextCalls = 0;
       const next: NextFunction = () => {
@@ -67,8 +83,8 @@ describe('secret comparisons are constant-time and refuse every other length (tr
         guard(req, {} as Response, next);
         return nextCalls === 1 ? 'passed' : 'stopped';
       } catch (error) {
-        expect(error).toBeInstanceOf(AppError);
-        expect((error as AppError).code).toBe('unauthorized');
+        expect(error).toBeInstanceOf(m.AppError);
+        expect((error as InstanceType<typeof m.AppError>).code).toBe('unauthorized');
         return 'refused';
       }
     };
@@ -93,27 +109,27 @@ describe('secret comparisons are constant-time and refuse every other length (tr
   });
 
   it('webhook verify tokens, Meta signatures, webhook signatures, media links and unsubscribe tokens', () => {
-    expect(tokensEqual('verify-token', 'verify-token')).toBe(true);
+    expect(m.tokensEqual('verify-token', 'verify-token')).toBe(true);
     for (const wrong of textVariantsOf('verify-token'))
-      expect(tokensEqual('verify-token', wrong), wrong).toBe(false);
+      expect(m.tokensEqual('verify-token', wrong), wrong).toBe(false);
     expect(new Set(comparedLengths().flat())).toEqual(new Set([32]));
 
     const body = Buffer.from('{"entry":[]}');
     const metaSignature = `sha256=${crypto.createHmac('sha256', 'app-secret').update(body).digest('hex')}`;
-    expect(isValidSignature(body, metaSignature, ['other', 'app-secret'])).toBe(true);
+    expect(m.isValidSignature(body, metaSignature, ['other', 'app-secret'])).toBe(true);
     for (const wrong of [...variantsOf(metaSignature), undefined, 'sha256=', `${metaSignature}00`]) {
-      expect(isValidSignature(body, wrong, ['app-secret']), String(wrong)).toBe(false);
+      expect(m.isValidSignature(body, wrong, ['app-secret']), String(wrong)).toBe(false);
     }
 
-    const signature = signBody('tenant-secret', body);
+    const signature = m.signBody('tenant-secret', body);
     timingSafeEqual.mockClear();
-    expect(verifySignature('tenant-secret', body, signature)).toBe(true);
+    expect(m.verifySignature('tenant-secret', body, signature)).toBe(true);
     expect(comparedLengths()).toEqual([[signature.length, signature.length]]);
     for (const wrong of variantsOf(signature)) {
-      expect(verifySignature('tenant-secret', body, wrong), wrong).toBe(false);
+      expect(m.verifySignature('tenant-secret', body, wrong), wrong).toBe(false);
     }
 
-    const store = new LocalObjectStore('/nonexistent', randomBytes(32));
+    const store = new m.LocalObjectStore('/nonexistent', randomBytes(32));
     const expires = Math.floor(Date.now() / 1000) + 60;
     const mediaSignature = crypto
       .createHmac('sha256', (store as unknown as { signingKey: Buffer }).signingKey)
@@ -124,7 +140,7 @@ describe('secret comparisons are constant-time and refuse every other length (tr
       expect(store.verify('tenants/acme/x', expires, wrong), wrong).toBe(false);
     }
 
-    const tokens = new UnsubscribeTokens({ currentKey: randomBytes(32), previousKeys: [randomBytes(32)] });
+    const tokens = new m.UnsubscribeTokens({ currentKey: randomBytes(32), previousKeys: [randomBytes(32)] });
     const token = tokens.create('acme', 'a@example.test');
     expect(tokens.read(token)).toEqual({ clientCode: 'acme', address: 'a@example.test' });
     const [payload, mac] = token.split('.') as [string, string];
