@@ -1,5 +1,5 @@
 import { sql, type Insertable, type Selectable } from 'kysely';
-import { afterCursor, keysetKey, keysetOrder, toPage, type Keyset } from '../http/pagination.js';
+import { pageOf, type Keyset } from '../http/pagination.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import type { LeadNotesTable } from './activity.tables.js';
 
@@ -80,16 +80,8 @@ const notesKeyset: Keyset = {
 
 /** Newest first. */
 export async function listNotes(db: TenantDb, leadId: string, page: { limit: number; cursor?: string }) {
-  const after = afterCursor(notesKeyset, page.cursor);
-  let query = db
-    .selectFrom('lead_notes')
-    .selectAll()
-    .select(keysetKey(notesKeyset).as('page_key'))
-    .where('lead_id', '=', leadId)
-    .orderBy(keysetOrder(notesKeyset))
-    .limit(page.limit + 1);
-  if (after) query = query.where(after);
-  return toPage(notesKeyset, await query.execute(), page.limit, toNote);
+  const query = db.selectFrom('lead_notes').selectAll().where('lead_id', '=', leadId);
+  return pageOf(query, notesKeyset, page, toNote);
 }
 
 /** Activities by id (`seq`), notes (`seq` 0) by their uuid (`uid`). */
@@ -106,7 +98,6 @@ const noUuid = '00000000-0000-0000-0000-000000000000';
 
 /** The lead's activities and notes in one list, oldest first. */
 export async function listTimeline(db: TenantDb, leadId: string, page: { limit: number; cursor?: string }) {
-  const after = afterCursor(timelineKeyset, page.cursor);
   const activities = db
     .selectFrom('lead_activities')
     .select([
@@ -131,14 +122,8 @@ export async function listTimeline(db: TenantDb, leadId: string, page: { limit: 
       'id as uid',
     ])
     .where('lead_id', '=', leadId);
-  let query = db
-    .selectFrom(activities.unionAll(notes).as('t'))
-    .selectAll('t')
-    .select(keysetKey(timelineKeyset).as('page_key'))
-    .orderBy(keysetOrder(timelineKeyset))
-    .limit(page.limit + 1);
-  if (after) query = query.where(after);
-  return toPage(timelineKeyset, await query.execute(), page.limit, (row) => ({
+  const query = db.selectFrom(activities.unionAll(notes).as('t')).selectAll('t');
+  return pageOf(query, timelineKeyset, page, (row) => ({
     type: row.type,
     kind: row.kind,
     actor: row.actor,

@@ -1,5 +1,5 @@
 import { sql, type Insertable, type Selectable, type Updateable } from 'kysely';
-import { afterCursor, keysetKey, keysetOrder, toPage, type Keyset, type Page } from '../http/pagination.js';
+import { pageOf, type Keyset, type Page } from '../http/pagination.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import type { Agent, AgentInput, AgentPatch } from './agent.schemas.js';
@@ -93,15 +93,10 @@ export async function listAgents(
   handle: TenantHandle,
   filter: { active?: boolean; available?: boolean; limit: number; cursor?: string },
 ): Promise<Page<Agent>> {
-  const after = afterCursor(agentsKeyset, filter.cursor);
-  let query = selectAgents(handle.db, handle.tenant.timezone)
-    .select(keysetKey(agentsKeyset).as('page_key'))
-    .orderBy(keysetOrder(agentsKeyset))
-    .limit(filter.limit + 1);
+  let query = selectAgents(handle.db, handle.tenant.timezone);
   if (filter.active !== undefined) query = query.where('active', '=', filter.active);
   if (filter.available !== undefined) query = query.where('available', '=', filter.available);
-  if (after) query = query.where(after);
-  return toPage(agentsKeyset, await query.execute(), filter.limit, toAgent);
+  return pageOf(query, agentsKeyset, filter, toAgent);
 }
 
 /** With today's assignment count, today being the tenant's. */

@@ -1,5 +1,5 @@
 import { assertAgentsExist } from '../agents/index.js';
-import { afterCursor, keysetKey, keysetOrder, toPage, type Keyset, type Page } from '../http/pagination.js';
+import { pageOf, type Keyset, type Page } from '../http/pagination.js';
 import { sql, type Selectable } from 'kysely';
 import type { TenantDb } from '../db/tenant-database.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
@@ -65,15 +65,8 @@ export async function listAssignmentRulePage(
   db: TenantDb,
   page: { limit: number; cursor?: string },
 ): Promise<Page<Rule>> {
-  const after = afterCursor(assignmentRulesKeyset, page.cursor);
-  let query = db
-    .selectFrom('assignment_rules')
-    .selectAll()
-    .select(keysetKey(assignmentRulesKeyset).as('page_key'))
-    .orderBy(keysetOrder(assignmentRulesKeyset))
-    .limit(page.limit + 1);
-  if (after) query = query.where(after);
-  return toPage(assignmentRulesKeyset, await query.execute(), page.limit, toRule);
+  const query = db.selectFrom('assignment_rules').selectAll();
+  return pageOf(query, assignmentRulesKeyset, page, toRule);
 }
 
 /** The active rules in order, memoised per process (every ingest reads them). */

@@ -1,6 +1,6 @@
 import { sql, type Insertable, type Selectable } from 'kysely';
 import type { TenantDb } from '../db/tenant-database.js';
-import { afterCursor, keysetKey, keysetOrder, toPage, type Keyset, type Page } from '../http/pagination.js';
+import { pageOf, type Keyset, type Page } from '../http/pagination.js';
 import { leadRef } from '../leads/index.js';
 import type {
   CohortAssignment,
@@ -85,16 +85,8 @@ export async function listAssignments(
   cohortId: string,
   page: ListAssignmentsQuery,
 ): Promise<Page<CohortAssignment>> {
-  const after = afterCursor(assignmentsKeyset, page.cursor);
-  let query = db
-    .selectFrom('cohort_assignments')
-    .selectAll()
-    .select(keysetKey(assignmentsKeyset).as('page_key'))
-    .where('cohort_id', '=', cohortId)
-    .orderBy(keysetOrder(assignmentsKeyset))
-    .limit(page.limit + 1);
-  if (after) query = query.where(after);
-  return toPage(assignmentsKeyset, await query.execute(), page.limit, toCohortAssignment);
+  const query = db.selectFrom('cohort_assignments').selectAll().where('cohort_id', '=', cohortId);
+  return pageOf(query, assignmentsKeyset, page, toCohortAssignment);
 }
 
 /** Marks an unfinished distribution running (a retry keeps its first start); undefined when finished. */
@@ -229,17 +221,9 @@ export async function listOutcomes(
   id: string,
   page: ListOutcomesQuery,
 ): Promise<Page<LeadOutcomeItem>> {
-  const after = afterCursor(outcomesKeyset, page.cursor);
-  let query = db
-    .selectFrom('cohort_assignment_leads')
-    .selectAll()
-    .select(keysetKey(outcomesKeyset).as('page_key'))
-    .where('assignment_id', '=', id)
-    .orderBy(keysetOrder(outcomesKeyset))
-    .limit(page.limit + 1);
+  let query = db.selectFrom('cohort_assignment_leads').selectAll().where('assignment_id', '=', id);
   if (page.outcome) query = query.where('outcome', '=', page.outcome);
-  if (after) query = query.where(after);
-  return toPage(outcomesKeyset, await query.execute(), page.limit, (row) => ({
+  return pageOf(query, outcomesKeyset, page, (row) => ({
     position: row.position,
     leadId: row.lead_id,
     leadRef: row.lead_number === null ? null : leadRef(row.lead_number),

@@ -1,6 +1,6 @@
 import type { Selectable } from 'kysely';
 import type { TenantDb } from '../db/tenant-database.js';
-import { afterCursor, keysetKey, keysetOrder, toPage, type Keyset, type Page } from '../http/pagination.js';
+import { pageOf, type Keyset, type Page } from '../http/pagination.js';
 import type { Cohort, CreateCohortInput, ListCohortsQuery, PatchCohortInput } from './cohort.schemas.js';
 import type { CohortsTable } from './cohorts.tables.js';
 
@@ -52,15 +52,8 @@ const cohortsKeyset: Keyset = {
 
 /** Newest first. */
 export async function listCohorts(db: TenantDb, page: ListCohortsQuery): Promise<Page<Cohort>> {
-  const after = afterCursor(cohortsKeyset, page.cursor);
-  let query = db
-    .selectFrom('cohorts')
-    .selectAll()
-    .select(keysetKey(cohortsKeyset).as('page_key'))
-    .orderBy(keysetOrder(cohortsKeyset))
-    .limit(page.limit + 1);
-  if (after) query = query.where(after);
-  return toPage(cohortsKeyset, await query.execute(), page.limit, toCohort);
+  const query = db.selectFrom('cohorts').selectAll();
+  return pageOf(query, cohortsKeyset, page, toCohort);
 }
 
 export async function updateCohort(

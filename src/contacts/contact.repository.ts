@@ -1,4 +1,4 @@
-import { afterCursor, keysetKey, keysetOrder, toPage, type Keyset, type Page } from '../http/pagination.js';
+import { pageOf, type Keyset, type Page } from '../http/pagination.js';
 import { sql, type Selectable, type Updateable } from 'kysely';
 import type { TenantDb } from '../db/tenant-database.js';
 import { normalisePhone } from '../leads/index.js';
@@ -65,7 +65,6 @@ export async function listContacts(
   db: TenantDb,
   page: { limit: number; cursor?: string; q?: string },
 ): Promise<Page<Contact>> {
-  const after = afterCursor(contactsKeyset, page.cursor);
   let query = db.selectFrom('contacts');
   if (page.q) {
     const pattern = `%${page.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -75,16 +74,11 @@ export async function listContacts(
       pattern,
     );
   }
-  const [rows, total] = await Promise.all([
-    (after ? query.where(after) : query)
-      .selectAll()
-      .select(keysetKey(contactsKeyset).as('page_key'))
-      .orderBy(keysetOrder(contactsKeyset))
-      .limit(page.limit + 1)
-      .execute(),
+  const [items, total] = await Promise.all([
+    pageOf(query.selectAll(), contactsKeyset, page, toContact),
     query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
   ]);
-  return { ...toPage(contactsKeyset, rows, page.limit, toContact), total: Number(total.n) };
+  return { ...items, total: Number(total.n) };
 }
 
 export async function findContact(db: TenantDb, id: string): Promise<Contact | undefined> {

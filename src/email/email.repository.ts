@@ -1,5 +1,5 @@
 import type { Insertable, Selectable, Updateable } from 'kysely';
-import { afterCursor, keysetKey, keysetOrder, toPage, type Keyset } from '../http/pagination.js';
+import { pageOf, type Keyset } from '../http/pagination.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import type { EmailMessagesTable, EmailSuppressionsTable, EmailTemplatesTable } from './email.tables.js';
 import { templateVariables } from './render-template.js';
@@ -40,15 +40,8 @@ const emailTemplatesKeyset: Keyset = {
 
 /** By name. */
 export async function listEmailTemplates(db: TenantDb, page: { limit: number; cursor?: string }) {
-  const after = afterCursor(emailTemplatesKeyset, page.cursor);
-  let query = db
-    .selectFrom('email_templates')
-    .selectAll()
-    .select(keysetKey(emailTemplatesKeyset).as('page_key'))
-    .orderBy(keysetOrder(emailTemplatesKeyset))
-    .limit(page.limit + 1);
-  if (after) query = query.where(after);
-  return toPage(emailTemplatesKeyset, await query.execute(), page.limit, toTemplate);
+  const query = db.selectFrom('email_templates').selectAll();
+  return pageOf(query, emailTemplatesKeyset, page, toTemplate);
 }
 
 export async function insertEmailTemplate(db: TenantDb, values: Insertable<EmailTemplatesTable>) {
@@ -98,15 +91,8 @@ const suppressionsKeyset: Keyset = {
 
 /** Newest first. */
 export async function listSuppressions(db: TenantDb, page: { limit: number; cursor?: string }) {
-  const after = afterCursor(suppressionsKeyset, page.cursor);
-  let query = db
-    .selectFrom('email_suppressions')
-    .selectAll()
-    .select(keysetKey(suppressionsKeyset).as('page_key'))
-    .orderBy(keysetOrder(suppressionsKeyset))
-    .limit(page.limit + 1);
-  if (after) query = query.where(after);
-  return toPage(suppressionsKeyset, await query.execute(), page.limit, (row) => ({
+  const query = db.selectFrom('email_suppressions').selectAll();
+  return pageOf(query, suppressionsKeyset, page, (row) => ({
     address: row.address,
     reason: row.reason,
     createdAt: row.created_at,

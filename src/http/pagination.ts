@@ -1,4 +1,4 @@
-import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import { sql, type RawBuilder, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import { z } from 'zod';
 import { AppError } from './app-error.js';
 
@@ -7,9 +7,9 @@ import { AppError } from './app-error.js';
  * `{ items, nextCursor, total? }` out, keyset underneath.
  *
  * A list names its order as a `Keyset`: the columns it sorts by, ending with a unique one (`id`),
- * all in one direction. Its query selects `keysetKey(keyset)` as `page_key` and, for the next
- * page, adds `keysetAfter(keyset, key)`; `toPage` cuts the `limit + 1` rows it fetched into the
- * page and the next cursor. The key is read by Postgres as JSON text, so timestamps keep their
+ * all in one direction, and hands its query to `pageOf`. That selects `keysetKey(keyset)` as
+ * `page_key` and, for the next page, adds `keysetAfter(keyset, key)`; `toPage` cuts the
+ * `limit + 1` rows it fetched into the page and the next cursor. The key is read by Postgres as JSON text, so timestamps keep their
  * microseconds (a `Date` would round them to milliseconds and skip rows written in one
  * transaction). A cursor names its list: one from another list, or one that does not decode to
  * the list's key types, is a 400 `validation_failed` at `query.cursor`, never a database error.
@@ -182,4 +182,28 @@ export function toPage<R extends { page_key: string }, T>(
     nextCursor:
       rows.length > limit && last ? encodeCursor(keyset, JSON.parse(last.page_key) as unknown[]) : null,
   };
+}
+
+/**
+ * One page of a list query: adds the `page_key` select, the keyset order, `limit + 1` and the
+ * cursor's condition to `query`, runs it and cuts the rows with `toPage`. `query` carries only the
+ * list's own selects and filters; `map` sees its rows (without `page_key`). A bad cursor throws
+ * before the query is built, so a caller running other queries beside it starts none of them.
+ */
+export function pageOf<DB, TB extends keyof DB, O, T>(
+  query: SelectQueryBuilder<DB, TB, O>,
+  keyset: Keyset,
+  page: { limit: number; cursor?: string },
+  map: (row: O) => T,
+): Promise<Page<T>> {
+  const after = afterCursor(keyset, page.cursor);
+  // Kysely cannot resolve `select` on a generic builder; the casts stay inside this function.
+  let paged = (query as SelectQueryBuilder<any, any, any>)
+    .select(keysetKey(keyset).as('page_key'))
+    .orderBy(keysetOrder(keyset))
+    .limit(page.limit + 1);
+  if (after) paged = paged.where(after);
+  return paged
+    .execute()
+    .then((rows) => toPage(keyset, rows as (O & { page_key: string })[], page.limit, map));
 }

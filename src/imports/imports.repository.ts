@@ -1,4 +1,4 @@
-import { afterCursor, keysetKey, keysetOrder, toPage, type Keyset, type Page } from '../http/pagination.js';
+import { pageOf, type Keyset, type Page } from '../http/pagination.js';
 import { sql, type Selectable } from 'kysely';
 import type { TenantDb } from '../db/tenant-database.js';
 import type { BatchProgress } from './import-leads.js';
@@ -53,15 +53,8 @@ export async function listImports(
   db: TenantDb,
   page: { limit: number; cursor?: string },
 ): Promise<Page<Import>> {
-  const after = afterCursor(importsKeyset, page.cursor);
-  let query = db
-    .selectFrom('imports')
-    .selectAll()
-    .select(keysetKey(importsKeyset).as('page_key'))
-    .orderBy(keysetOrder(importsKeyset))
-    .limit(page.limit + 1);
-  if (after) query = query.where(after);
-  return toPage(importsKeyset, await query.execute(), page.limit, toImport);
+  const query = db.selectFrom('imports').selectAll();
+  return pageOf(query, importsKeyset, page, toImport);
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely';
-import { afterCursor, keysetKey, keysetOrder, toPage, type Keyset } from '../http/pagination.js';
+import { pageOf, type Keyset } from '../http/pagination.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import type { MeetingsTable } from './meetings.tables.js';
 
@@ -35,16 +35,9 @@ export async function listMeetings(
   db: TenantDb,
   filter: { leadId?: string; limit: number; cursor?: string },
 ) {
-  const after = afterCursor(meetingsKeyset, filter.cursor);
-  let select = db
-    .selectFrom('meetings')
-    .selectAll()
-    .select(keysetKey(meetingsKeyset).as('page_key'))
-    .orderBy(keysetOrder(meetingsKeyset))
-    .limit(filter.limit + 1);
+  let select = db.selectFrom('meetings').selectAll();
   if (filter.leadId) select = select.where('lead_id', '=', filter.leadId);
-  if (after) select = select.where(after);
-  return toPage(meetingsKeyset, await select.execute(), filter.limit, toMeeting);
+  return pageOf(select, meetingsKeyset, filter, toMeeting);
 }
 
 export async function findMeeting(db: TenantDb, id: string) {

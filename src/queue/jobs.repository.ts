@@ -1,6 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import type { PlatformDb } from '../db/platform-database.js';
-import { afterCursor, keysetKey, keysetOrder, toPage, type Keyset, type Page } from '../http/pagination.js';
+import { pageOf, type Keyset, type Page } from '../http/pagination.js';
 import { jobsChannel } from './postgres-job-queue.js';
 import type { JobsTable, JobStatus } from './queue.tables.js';
 
@@ -23,18 +23,11 @@ export async function listJobs<T>(
   filter: JobFilter,
   map: (row: JobRow) => T,
 ): Promise<Page<T>> {
-  const after = afterCursor(jobKeyset, filter.cursor);
-  let query = db
-    .selectFrom('jobs')
-    .selectAll()
-    .select(keysetKey(jobKeyset).as('page_key'))
-    .orderBy(keysetOrder(jobKeyset))
-    .limit(filter.limit + 1);
+  let query = db.selectFrom('jobs').selectAll();
   if (filter.tenantId) query = query.where('tenant_id', '=', filter.tenantId);
   if (filter.status) query = query.where('status', '=', filter.status);
   if (filter.kind) query = query.where('kind', '=', filter.kind);
-  if (after) query = query.where(after);
-  return toPage(jobKeyset, await query.execute(), filter.limit, map);
+  return pageOf(query, jobKeyset, filter, map);
 }
 
 export async function findJob(db: PlatformDb, tenantId: string, id: number): Promise<JobRow | undefined> {

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { afterCursor, keysetKey, keysetOrder, toPage, type Keyset, type Page } from '../http/pagination.js';
+import { pageOf, type Keyset, type Page } from '../http/pagination.js';
 import type { z } from 'zod';
 import { generateApiKey } from '../crypto/api-key.js';
 import type { PlatformDb } from '../db/platform-database.js';
@@ -126,15 +126,8 @@ export class TenantAdmin {
 
   /** A page of tenants by client code. */
   async listTenantPage(page: { limit: number; cursor?: string }): Promise<Page<Tenant>> {
-    const after = afterCursor(tenantsKeyset, page.cursor);
-    let query = this.deps.platform
-      .selectFrom('tenants')
-      .selectAll()
-      .select(keysetKey(tenantsKeyset).as('page_key'))
-      .orderBy(keysetOrder(tenantsKeyset))
-      .limit(page.limit + 1);
-    if (after) query = query.where(after);
-    return toPage(tenantsKeyset, await query.execute(), page.limit, toTenant);
+    const query = this.deps.platform.selectFrom('tenants').selectAll();
+    return pageOf(query, tenantsKeyset, page, toTenant);
   }
 
   async getTenant(code: string): Promise<TenantDetails> {

@@ -1,12 +1,5 @@
 import type { Selectable } from 'kysely';
-import {
-  afterCursor,
-  keysetKey,
-  keysetOrder,
-  toPage,
-  type Keyset,
-  type Page,
-} from '../../http/pagination.js';
+import { pageOf, type Keyset, type Page } from '../../http/pagination.js';
 import type { TenantDb } from '../../db/tenant-database.js';
 import type { TenantHandle } from '../../tenancy/connection-manager.js';
 import { forgetTenantValue } from '../../tenancy/tenant-memo.js';
@@ -94,17 +87,10 @@ export async function listAutomationRulePage(
   db: TenantDb,
   filter: { trigger?: string; active?: boolean; limit: number; cursor?: string },
 ): Promise<Page<AutomationRule>> {
-  const after = afterCursor(automationRulesKeyset, filter.cursor);
-  let query = db
-    .selectFrom('automation_rules')
-    .selectAll()
-    .select(keysetKey(automationRulesKeyset).as('page_key'))
-    .orderBy(keysetOrder(automationRulesKeyset))
-    .limit(filter.limit + 1);
+  let query = db.selectFrom('automation_rules').selectAll();
   if (filter.trigger) query = query.where('trigger', '=', filter.trigger);
   if (filter.active !== undefined) query = query.where('active', '=', filter.active);
-  if (after) query = query.where(after);
-  return toPage(automationRulesKeyset, await query.execute(), filter.limit, toRule);
+  return pageOf(query, automationRulesKeyset, filter, toRule);
 }
 
 export async function findAutomationRule(db: TenantDb, id: string): Promise<AutomationRule | undefined> {

@@ -1,6 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import type { TenantDb } from '../../db/tenant-database.js';
-import { afterCursor, keysetKey, keysetOrder, toPage, type Keyset } from '../../http/pagination.js';
+import { pageOf, type Keyset } from '../../http/pagination.js';
 import type { AutomationEventsTable, AutomationRunsTable, RunStatus } from '../automations.tables.js';
 import type { Action } from '../rules/rule.schemas.js';
 import type { ActionOutcome, CascadeCut, RunState } from './run.types.js';
@@ -122,18 +122,11 @@ export function toRunSummary(row: RunRow) {
 
 /** Newest first. */
 export async function listRuns(db: TenantDb, filter: RunFilter) {
-  const after = afterCursor(runKeyset, filter.cursor);
-  let query = db
-    .selectFrom('automation_runs')
-    .selectAll()
-    .select(keysetKey(runKeyset).as('page_key'))
-    .orderBy(keysetOrder(runKeyset))
-    .limit(filter.limit + 1);
+  let query = db.selectFrom('automation_runs').selectAll();
   if (filter.ruleId) query = query.where('rule_id', '=', filter.ruleId);
   if (filter.trigger) query = query.where('trigger', '=', filter.trigger);
   if (filter.status) query = query.where('status', '=', filter.status);
-  if (after) query = query.where(after);
-  return toPage(runKeyset, await query.execute(), filter.limit, toRunSummary);
+  return pageOf(query, runKeyset, filter, toRunSummary);
 }
 
 export async function findRunWithEvent(

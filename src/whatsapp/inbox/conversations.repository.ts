@@ -1,6 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import type { TenantDb } from '../../db/tenant-database.js';
-import { afterCursor, keysetKey, keysetOrder, toPage, type Keyset } from '../../http/pagination.js';
+import { pageOf, type Keyset } from '../../http/pagination.js';
 import type { ConversationsTable, MessagesTable } from '../whatsapp.tables.js';
 
 export function toMessage(row: Selectable<MessagesTable>) {
@@ -51,8 +51,7 @@ const conversationKeyset: Keyset = {
 
 /** Most recent first, each with its latest message and the assigned agent of its lead. */
 export async function listConversations(db: TenantDb, page: { limit: number; cursor?: string }) {
-  const after = afterCursor(conversationKeyset, page.cursor);
-  let query = db
+  const query = db
     .selectFrom('conversations as c')
     .leftJoinLateral(
       (eb) =>
@@ -77,13 +76,8 @@ export async function listConversations(db: TenantDb, page: { limit: number; cur
       'last.type as last_type',
       'last.body as last_body',
       'last.status as last_status',
-      keysetKey(conversationKeyset).as('page_key'),
-    ])
-    .orderBy(keysetOrder(conversationKeyset))
-    .limit(page.limit + 1);
-  if (after) query = query.where(after);
-  const rows = await query.execute();
-  return toPage(conversationKeyset, rows, page.limit, (row) => ({
+    ]);
+  return pageOf(query, conversationKeyset, page, (row) => ({
     ...toConversation(row),
     assignedAgent: row.agent_id ? { id: row.agent_id, name: row.agent_name! } : null,
     lastMessage: row.last_id
@@ -113,16 +107,8 @@ export async function listMessages(
   conversationId: string,
   page: { limit: number; cursor?: string },
 ) {
-  const after = afterCursor(messageKeyset, page.cursor);
-  let query = db
-    .selectFrom('messages')
-    .selectAll()
-    .select(keysetKey(messageKeyset).as('page_key'))
-    .where('conversation_id', '=', conversationId)
-    .orderBy(keysetOrder(messageKeyset))
-    .limit(page.limit + 1);
-  if (after) query = query.where(after);
-  return toPage(messageKeyset, await query.execute(), page.limit, toMessage);
+  const query = db.selectFrom('messages').selectAll().where('conversation_id', '=', conversationId);
+  return pageOf(query, messageKeyset, page, toMessage);
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Selectable, Updateable } from 'kysely';
-import { afterCursor, keysetKey, keysetOrder, toPage, type Keyset } from '../../http/pagination.js';
+import { pageOf, type Keyset } from '../../http/pagination.js';
 import type { TenantDb } from '../../db/tenant-database.js';
 import type { GraphTemplate } from '../graph-api-client.js';
 import type { WhatsAppTemplatesTable } from '../whatsapp.tables.js';
@@ -36,17 +36,9 @@ export async function listTemplates(
   db: TenantDb,
   filter: { status?: string; limit: number; cursor?: string },
 ) {
-  const after = afterCursor(whatsappTemplatesKeyset, filter.cursor);
-  let select = db
-    .selectFrom('whatsapp_templates')
-    .selectAll()
-    .select(keysetKey(whatsappTemplatesKeyset).as('page_key'))
-    .orderBy(keysetOrder(whatsappTemplatesKeyset))
-    .limit(filter.limit + 1);
+  let select = db.selectFrom('whatsapp_templates').selectAll();
   if (filter.status) select = select.where('status', '=', filter.status);
-  if (after) select = select.where(after);
-  const rows = await select.execute();
-  return toPage(whatsappTemplatesKeyset, rows, filter.limit, (row) => ({
+  return pageOf(select, whatsappTemplatesKeyset, filter, (row) => ({
     name: row.name,
     language: row.language,
     templateId: row.template_id,
