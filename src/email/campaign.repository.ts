@@ -1,4 +1,4 @@
-import { afterCursor, keysetKey, keysetOrder, toPage, type Keyset } from '../http/pagination.js';
+import { pageOf, type Keyset } from '../http/pagination.js';
 import { sql, type Selectable } from 'kysely';
 import type { TenantDb } from '../db/tenant-database.js';
 import { recipientStatuses, type CampaignProgress } from './campaign.schemas.js';
@@ -68,20 +68,17 @@ const campaignsKeyset: Keyset = {
 
 /** Newest first. */
 export async function listCampaigns(db: TenantDb, page: { limit: number; cursor?: string }) {
-  const after = afterCursor(campaignsKeyset, page.cursor);
-  let query = db
-    .selectFrom('email_campaigns')
-    .selectAll()
-    .select(keysetKey(campaignsKeyset).as('page_key'))
-    .orderBy(keysetOrder(campaignsKeyset))
-    .limit(page.limit + 1);
-  if (after) query = query.where(after);
-  const rows = await query.execute();
+  const campaigns = await pageOf(
+    db.selectFrom('email_campaigns').selectAll(),
+    campaignsKeyset,
+    page,
+    (row) => row,
+  );
   const progress = await campaignProgress(
     db,
-    rows.map((row) => row.id),
+    campaigns.items.map((row) => row.id),
   );
-  return toPage(campaignsKeyset, rows, page.limit, (row) => toCampaign(row, progress.get(row.id)!));
+  return { ...campaigns, items: campaigns.items.map((row) => toCampaign(row, progress.get(row.id)!)) };
 }
 
 const recipientsKeyset: Keyset = {
@@ -99,17 +96,12 @@ export async function listCampaignRecipients(
   campaignId: string,
   filter: { status?: (typeof recipientStatuses)[number]; limit: number; cursor?: string },
 ) {
-  const after = afterCursor(recipientsKeyset, filter.cursor);
   let select = db
     .selectFrom('email_messages')
     .select(['id', 'lead_id', 'to_address', 'status', 'smtp_response', 'sent_at'])
-    .select(keysetKey(recipientsKeyset).as('page_key'))
-    .where('campaign_id', '=', campaignId)
-    .orderBy(keysetOrder(recipientsKeyset))
-    .limit(filter.limit + 1);
+    .where('campaign_id', '=', campaignId);
   if (filter.status) select = select.where('status', '=', filter.status);
-  if (after) select = select.where(after);
-  return toPage(recipientsKeyset, await select.execute(), filter.limit, (row) => ({
+  return pageOf(select, recipientsKeyset, filter, (row) => ({
     id: row.id,
     leadId: row.lead_id,
     to: row.to_address,
