@@ -29,7 +29,12 @@ import { errorCatalogue } from './error-catalogue.js';
  * contains the text. Failures are collected and reported grouped by operation, status and cause,
  * each with its first request.
  */
-const seed = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
+// Under CI one known seed (the one that found the unbounded wabaId), so that a landing is judged on
+// the same requests every time; elsewhere a new seed each run explores further.
+const ciSeed = 1322366644;
+const seed = Number(
+  process.env.FUZZ_SEED ?? (process.env.CI === 'true' ? ciSeed : Math.floor(Math.random() * 2 ** 31)),
+);
 const total = Number(process.env.FUZZ_REQUESTS ?? 3700);
 const only = process.env.FUZZ_ONLY;
 const concurrency = 4;

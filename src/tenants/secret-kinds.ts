@@ -6,7 +6,8 @@ const postgresUrl = z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:
 export const secretSchemas = {
   whatsapp: z.object({
     phoneNumberIds: z.array(z.string().regex(/^\d{5,20}$/, 'must be a numeric phone number id')).min(1),
-    wabaId: z.string().min(1),
+    // Indexed (whatsapp_business_accounts): a key longer than a btree row was a 500 (found by the API fuzz test).
+    wabaId: z.string().min(1).max(64),
     accessToken: z.string().min(1),
     appSecret: z.string().min(1).optional(),
     verifyToken: z.string().min(1),
