@@ -28,6 +28,7 @@ export function registerActivityRoutes(router: ApiRouter): void {
   router
     .route({
       method: 'post',
+      permission: 'leads.write',
       path: '/leads/:id/notes',
       tag,
       summary: 'Add a note to a lead',
@@ -36,13 +37,14 @@ export function registerActivityRoutes(router: ApiRouter): void {
       response: noteSchema,
       errors: { 404: 'No such lead' },
       handler: async ({ req, params, body }) => {
-        const { handle, apiKey } = callerOf(req);
+        const { handle, actor } = callerOf(req);
         const lead = await requireLeadRow(handle.db, params.id);
-        return insertNote(handle.db, { lead_id: lead.id, body: body.body, author: apiKey.label });
+        return insertNote(handle.db, { lead_id: lead.id, body: body.body, author: actor.name });
       },
     })
     .route({
       method: 'get',
+      permission: 'leads.read',
       path: '/leads/:id/notes',
       tag,
       summary: "A lead's notes, newest first",
@@ -58,6 +60,7 @@ export function registerActivityRoutes(router: ApiRouter): void {
     })
     .route({
       method: 'get',
+      permission: 'leads.read',
       path: '/leads/:id/activity',
       tag,
       summary: "A lead's timeline, oldest first: creation, assignment, field changes, notes",

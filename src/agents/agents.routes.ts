@@ -40,6 +40,7 @@ export function registerAgentRoutes(router: ApiRouter, services: AppServices): v
   router
     .route({
       method: 'post',
+      permission: 'users.manage',
       path: '/agents',
       tag,
       summary: 'Create an agent',
@@ -50,6 +51,7 @@ export function registerAgentRoutes(router: ApiRouter, services: AppServices): v
     })
     .route({
       method: 'get',
+      permission: null,
       path: '/agents',
       tag,
       summary: "List agents with today's assignment count (tenant-local day)",
@@ -64,6 +66,7 @@ export function registerAgentRoutes(router: ApiRouter, services: AppServices): v
     })
     .route({
       method: 'get',
+      permission: null,
       path: '/agents/:id',
       tag,
       summary: 'Show an agent',
@@ -74,6 +77,7 @@ export function registerAgentRoutes(router: ApiRouter, services: AppServices): v
     })
     .route({
       method: 'patch',
+      permission: 'users.manage',
       path: '/agents/:id',
       tag,
       summary: 'Update an agent',
@@ -86,6 +90,7 @@ export function registerAgentRoutes(router: ApiRouter, services: AppServices): v
     })
     .route({
       method: 'put',
+      permission: 'users.manage',
       path: '/agents/:id/availability',
       tag,
       summary: 'Toggle availability; becoming available picks up waiting leads',
@@ -97,6 +102,7 @@ export function registerAgentRoutes(router: ApiRouter, services: AppServices): v
     })
     .route({
       method: 'delete',
+      permission: 'users.manage',
       path: '/agents/:id',
       tag,
       summary: 'Deactivate an agent (its history and leads are kept)',

@@ -14,6 +14,8 @@ export interface Routers {
   automations: ApiRouter;
   /** `/api/platform`: platform admin token. */
   platform: ApiRouter;
+  /** `/api/auth`: logins (no credentials yet; each route checks what it needs). */
+  auth: ApiRouter;
   /** Root, no authentication (health, webhooks, unsubscribe links): routes authenticate themselves. */
   open: ApiRouter;
 }

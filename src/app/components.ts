@@ -12,6 +12,7 @@ import { leadsComponent } from '../leads/leads.component.js';
 import { meetingsComponent } from '../meetings/meetings.component.js';
 import { queueComponent } from '../queue/queue.component.js';
 import { scoringComponent } from '../scoring/scoring.component.js';
+import { staffComponent } from '../staff/staff.component.js';
 import { storageComponent } from '../storage/storage.component.js';
 import { tenantsComponent } from '../tenants/tenants.component.js';
 import { whatsappComponent } from '../whatsapp/whatsapp.component.js';
@@ -27,6 +28,7 @@ import type { AppServices } from './services.js';
 export const components: Component[] = [
   healthComponent,
   tenantsComponent,
+  staffComponent,
   agentsComponent,
   assignmentComponent,
   scoringComponent,
@@ -61,11 +63,21 @@ export function buildRouters(services: AppServices, registry: OpenAPIRegistry): 
     new ApiRouter(base, registry, {
       tag,
       security: 'tenant',
-      middleware: [addressLimiter, tenantAuth(services.authenticator), rateLimiter, requireScope(scope)],
+      middleware: [
+        addressLimiter,
+        tenantAuth(services.authenticator, services.staffAuth.users),
+        rateLimiter,
+        requireScope(scope),
+      ],
     });
 
   const routers: Routers = {
     open: new ApiRouter('', registry, { tag: 'Health', security: 'none' }),
+    auth: new ApiRouter('/api/auth', registry, {
+      tag: 'Authentication',
+      security: 'none',
+      middleware: [addressLimiter],
+    }),
     platform: new ApiRouter('/api/platform', registry, {
       tag: 'Platform',
       security: 'platform',
@@ -75,5 +87,5 @@ export function buildRouters(services: AppServices, registry: OpenAPIRegistry): 
     automations: tenantFamily('/api/automations', 'Automations', 'automations'),
   };
   for (const component of components) component.routes?.(routers, services);
-  return [routers.open, routers.platform, routers.crm, routers.automations];
+  return [routers.open, routers.auth, routers.platform, routers.crm, routers.automations];
 }

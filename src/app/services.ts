@@ -12,6 +12,7 @@ import type { TenantConnectionManager } from '../tenancy/connection-manager.js';
 import type { TenantAdmin } from '../tenants/tenant-admin.js';
 import type { TenantChanges } from '../tenancy/tenant-changes.js';
 import type { TenantSecrets } from '../tenants/tenant-secrets.js';
+import type { StaffAuth } from '../staff/index.js';
 import type { ProcessResources } from './process-resources.js';
 
 /** The long-lived objects of one process, built once at start-up and handed to every component. */
@@ -25,6 +26,8 @@ export interface AppServices {
   connections: TenantConnectionManager;
   tenantAdmin: TenantAdmin;
   authenticator: ApiKeyAuthenticator;
+  /** Staff logins: access tokens, sessions and refresh tokens, tenant users as callers. */
+  staffAuth: StaffAuth;
   /** Tenants changed in any process: caches of tenant data drop them at once. */
   tenantChanges: TenantChanges;
   realtime: Realtime;

@@ -27,6 +27,7 @@ import { tenantMemoChannel } from '../tenancy/tenant-memo.js';
 import { TenantAdmin } from '../tenants/tenant-admin.js';
 import { TenantChanges } from '../tenancy/tenant-changes.js';
 import { TenantSecrets } from '../tenants/tenant-secrets.js';
+import { createStaffAuth } from '../staff/index.js';
 import { whatsappSecretHook } from '../whatsapp/webhook/route-registration.js';
 import { tenantChangesChannel } from '../tenancy/tenant-registry.js';
 import { startComponents } from './component-lifecycle.js';
@@ -83,12 +84,14 @@ export async function openServices(config: Config, logger: Logger): Promise<AppS
       secretHooks: { whatsapp: whatsappSecretHook },
     });
     const tenantChanges = new TenantChanges();
+    const staffAuth = createStaffAuth({ config, platform, connections, changes: tenantChanges });
     const authenticator = new ApiKeyAuthenticator({
       platform,
       connections,
       cacheTtlMs: config.tenancy.authCacheTtlMs,
       changes: tenantChanges,
       logger,
+      users: staffAuth.users,
     });
     const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
     const realtime = await Realtime.create({
@@ -108,6 +111,7 @@ export async function openServices(config: Config, logger: Logger): Promise<AppS
       connections,
       tenantAdmin,
       authenticator,
+      staffAuth,
       tenantChanges,
       realtime,
       redis,

@@ -19,6 +19,7 @@ export function registerRuleRoutes(router: ApiRouter): void {
   router
     .route({
       method: 'post',
+      permission: 'settings.manage',
       path: '/assignment-rules',
       tag,
       summary: 'Create an assignment rule (conditions → agent pool + strategy)',
@@ -28,6 +29,7 @@ export function registerRuleRoutes(router: ApiRouter): void {
     })
     .route({
       method: 'get',
+      permission: 'settings.manage',
       path: '/assignment-rules',
       tag,
       summary: 'List assignment rules in evaluation order (first match wins)',
@@ -37,6 +39,7 @@ export function registerRuleRoutes(router: ApiRouter): void {
     })
     .route({
       method: 'get',
+      permission: 'settings.manage',
       path: '/assignment-rules/:id',
       tag,
       summary: 'Show an assignment rule',
@@ -50,6 +53,7 @@ export function registerRuleRoutes(router: ApiRouter): void {
     })
     .route({
       method: 'patch',
+      permission: 'settings.manage',
       path: '/assignment-rules/:id',
       tag,
       summary: 'Update an assignment rule',
@@ -64,6 +68,7 @@ export function registerRuleRoutes(router: ApiRouter): void {
     })
     .route({
       method: 'delete',
+      permission: 'settings.manage',
       path: '/assignment-rules/:id',
       tag,
       summary: 'Delete an assignment rule',

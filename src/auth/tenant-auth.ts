@@ -5,7 +5,9 @@ import { apiKeyMatches, apiKeyPrefix, hashApiKey } from '../crypto/api-key.js';
 import type { PlatformDb } from '../db/platform-database.js';
 import { AppError } from '../http/app-error.js';
 import { singleHeader } from '../http/single-header.js';
-import type { TenantCaller } from '../http/request-context.js';
+import type { CallerUser, TenantCaller } from '../http/request-context.js';
+import type { TenantHandle } from '../tenancy/connection-manager.js';
+import { Access } from './access.js';
 import type { TenantConnectionManager } from '../tenancy/connection-manager.js';
 import { toTenant, type Tenant } from '../tenancy/tenant.js';
 import { LruCache } from '../tenancy/lru-cache.js';
@@ -15,7 +17,21 @@ import type { ApiKeysTable } from '../tenancy/tenant.tables.js';
 
 interface KeyRecord {
   tenant: Tenant;
-  key: Pick<Selectable<ApiKeysTable>, 'id' | 'label' | 'scopes' | 'key_hash' | 'revoked_at'>;
+  key: Pick<
+    Selectable<ApiKeysTable>,
+    'id' | 'label' | 'scopes' | 'key_hash' | 'revoked_at' | 'acts_as_user_id'
+  >;
+}
+
+/**
+ * Users, as tenant authentication needs them: the staff component implements it (plumbing
+ * imports no component; the composition root hands it over).
+ */
+export interface UserPrincipals {
+  /** The caller for a user's access token (`Authorization: Bearer`), or a 401/403. */
+  authenticateBearer(token: string): Promise<TenantCaller>;
+  /** The user an API key acts as, with their access; null when that user is not active. */
+  actingAs(handle: TenantHandle, userId: string): Promise<{ user: CallerUser; access: Access } | null>;
 }
 
 const invalidCredentials = () => new AppError('unauthorized', 'Invalid client code or API key');
@@ -46,6 +62,8 @@ export class ApiKeyAuthenticator {
       cacheTtlMs: number;
       changes: TenantChanges;
       logger: Logger;
+      /** For keys that act as a named user. */
+      users?: UserPrincipals;
     },
   ) {
     this.cache = new TenantCache(deps.changes, {
@@ -79,7 +97,29 @@ export class ApiKeyAuthenticator {
     }
     this.touch(record.key.id);
     const handle = await this.deps.connections.resolve(record.tenant);
-    return { handle, apiKey: { id: record.key.id, label: record.key.label, scopes: record.key.scopes } };
+    const key = { id: record.key.id, label: record.key.label, scopes: record.key.scopes };
+    const actsAs = record.key.acts_as_user_id;
+    if (!actsAs) {
+      return {
+        handle,
+        apiKey: key,
+        user: null,
+        scopes: key.scopes,
+        access: Access.tenantWide(),
+        actor: { type: 'api_key', id: key.id, name: key.label },
+      };
+    }
+    const principal = this.deps.users ? await this.deps.users.actingAs(handle, actsAs) : null;
+    // The user it acts as was disabled or removed: the key acts as nobody, so it is refused.
+    if (!principal) throw invalidCredentials();
+    return {
+      handle,
+      apiKey: key,
+      user: principal.user,
+      scopes: key.scopes,
+      access: principal.access,
+      actor: { type: 'user', id: principal.user.id, name: principal.user.name },
+    };
   }
 
   private async lookup(prefix: string): Promise<KeyRecord | null> {
@@ -99,12 +139,12 @@ export class ApiKeyAuthenticator {
       .selectFrom('api_keys as k')
       .innerJoin('tenants as t', 't.id', 'k.tenant_id')
       .selectAll('t')
-      .select(['k.id as key_id', 'k.label', 'k.scopes', 'k.key_hash', 'k.revoked_at'])
+      .select(['k.id as key_id', 'k.label', 'k.scopes', 'k.key_hash', 'k.revoked_at', 'k.acts_as_user_id'])
       .where('k.prefix', '=', prefix)
       .executeTakeFirst();
     if (!row) return null;
-    const { key_id: id, label, scopes, key_hash, revoked_at } = row;
-    return { tenant: toTenant(row), key: { id, label, scopes, key_hash, revoked_at } };
+    const { key_id: id, label, scopes, key_hash, revoked_at, acts_as_user_id } = row;
+    return { tenant: toTenant(row), key: { id, label, scopes, key_hash, revoked_at, acts_as_user_id } };
   }
 
   private touch(keyId: string): void {
@@ -120,15 +160,28 @@ export class ApiKeyAuthenticator {
   }
 }
 
-/** Authenticates tenant routes and attaches the caller (tenant handle + key) to the request. */
-export function tenantAuth(authenticator: ApiKeyAuthenticator): RequestHandler {
+/**
+ * Authenticates tenant routes and attaches the caller to the request: a user's access token
+ * (`Authorization: Bearer`), else `x-client-code` + `x-api-key`.
+ */
+export function tenantAuth(authenticator: ApiKeyAuthenticator, users?: UserPrincipals): RequestHandler {
   return async (req, _res, next) => {
-    req.caller = await authenticator.authenticate(
-      singleHeader(req, 'x-client-code'),
-      singleHeader(req, 'x-api-key'),
-    );
+    const bearer = bearerToken(singleHeader(req, 'authorization'));
+    req.caller =
+      bearer !== null && users
+        ? await users.authenticateBearer(bearer)
+        : await authenticator.authenticate(
+            singleHeader(req, 'x-client-code'),
+            singleHeader(req, 'x-api-key'),
+          );
     next();
   };
+}
+
+/** The token of an `Authorization: Bearer …` header (scheme case-insensitive), else null. */
+export function bearerToken(header: string | undefined): string | null {
+  const match = header ? /^Bearer +(\S+) *$/i.exec(header) : null;
+  return match ? match[1]! : null;
 }
 
 export type ApiScope = 'crm' | 'automations';
@@ -144,7 +197,7 @@ export const lacksScope = (scope: ApiScope) =>
 /** Requires the caller's key to carry `scope` (or `*`). */
 export function requireScope(scope: ApiScope): RequestHandler {
   return (req, _res, next) => {
-    if (!hasScope(req.caller?.apiKey.scopes ?? [], scope)) throw lacksScope(scope);
+    if (!hasScope(req.caller?.scopes ?? [], scope)) throw lacksScope(scope);
     next();
   };
 }

@@ -17,6 +17,7 @@ const channelStatusSchema = z.object({
 export function registerChannelRoutes(router: ApiRouter, services: AppServices): void {
   router.route({
     method: 'get',
+    permission: 'channels.manage',
     path: '/channels',
     summary: 'Configuration and health of WhatsApp, email (SMTP) and Google',
     tag: 'Channels',

@@ -49,6 +49,7 @@ export function registerCohortRoutes(router: ApiRouter, services: AppServices): 
   router
     .route({
       method: 'post',
+      permission: 'leads.assign',
       path: '/cohorts',
       tag,
       summary: 'Save a segment: a leads-list filter with a name',
@@ -60,11 +61,12 @@ export function registerCohortRoutes(router: ApiRouter, services: AppServices): 
       handler: async ({ req, body }) => {
         checkFilter(body.filter);
         const caller = callerOf(req);
-        return insertCohort(caller.handle.db, body, caller.apiKey.label);
+        return insertCohort(caller.handle.db, body, caller.actor.name);
       },
     })
     .route({
       method: 'get',
+      permission: 'leads.read',
       path: '/cohorts',
       tag,
       summary: 'Cohorts, newest first (cursor pagination)',
@@ -75,6 +77,7 @@ export function registerCohortRoutes(router: ApiRouter, services: AppServices): 
     // Before /cohorts/:id/…: "assignments" is not a cohort id.
     .route({
       method: 'get',
+      permission: 'leads.assign',
       path: '/cohorts/assignments/:jobId',
       tag,
       summary: 'One distribution (by uuid or CAJ-n): status, counts and its report',
@@ -91,6 +94,7 @@ export function registerCohortRoutes(router: ApiRouter, services: AppServices): 
     })
     .route({
       method: 'get',
+      permission: 'leads.assign',
       path: '/cohorts/assignments/:jobId/leads',
       tag,
       summary: "A distribution's leads with their outcome, in the order it handled them",
@@ -106,6 +110,7 @@ export function registerCohortRoutes(router: ApiRouter, services: AppServices): 
     })
     .route({
       method: 'get',
+      permission: 'leads.read',
       path: '/cohorts/:id',
       tag,
       summary: 'Show a cohort',
@@ -116,6 +121,7 @@ export function registerCohortRoutes(router: ApiRouter, services: AppServices): 
     })
     .route({
       method: 'patch',
+      permission: 'leads.assign',
       path: '/cohorts/:id',
       tag,
       summary: 'Rename a cohort or change its description or filter (the filter is replaced whole)',
@@ -130,6 +136,7 @@ export function registerCohortRoutes(router: ApiRouter, services: AppServices): 
     })
     .route({
       method: 'delete',
+      permission: 'leads.assign',
       path: '/cohorts/:id',
       tag,
       summary: 'Delete a cohort (its leads are untouched; its distributions stay readable by CAJ id)',
@@ -143,6 +150,7 @@ export function registerCohortRoutes(router: ApiRouter, services: AppServices): 
     })
     .route({
       method: 'get',
+      permission: 'leads.read',
       path: '/cohorts/:id/leads',
       tag,
       summary: "The cohort's leads now: the leads list with its filter (same paging, order and total)",
@@ -158,6 +166,7 @@ export function registerCohortRoutes(router: ApiRouter, services: AppServices): 
     })
     .route({
       method: 'post',
+      permission: 'leads.assign',
       path: '/cohorts/:id/assignments',
       tag,
       summary: "Distribute the cohort's leads across agents in proportion to their capacity (background job)",
@@ -175,12 +184,13 @@ export function registerCohortRoutes(router: ApiRouter, services: AppServices): 
         const caller = callerOf(req);
         return new Reply(
           202,
-          await startCohortAssignment(services, caller.handle, caller.apiKey.label, params.id, body),
+          await startCohortAssignment(services, caller.handle, caller.actor.name, params.id, body),
         );
       },
     })
     .route({
       method: 'get',
+      permission: 'leads.assign',
       path: '/cohorts/:id/assignments',
       tag,
       summary: "The cohort's distributions, newest first (cursor pagination)",

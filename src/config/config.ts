@@ -59,6 +59,17 @@ export interface Config {
   /** Requests per minute per client address, counted before authentication. */
   preauthRateLimitPerMinute: number;
   tenancy: { maxCachedTenants: number; authCacheTtlMs: number };
+  /** Staff logins (issue 17). */
+  auth: {
+    /** Access tokens' lifetime. */
+    accessTokenTtlSeconds: number;
+    /** A login's absolute lifetime: refreshing never extends it. */
+    sessionTtlMs: number;
+    /** A rotated refresh token presented again within this answers the same successor (two tabs). */
+    refreshGraceMs: number;
+    /** Also set the refresh token as an HttpOnly cookie (browsers). */
+    cookies: boolean;
+  };
   shutdownTimeoutMs: number;
   /** Rows per import transaction (IMPORT_BATCH_ROWS); unset: by database kind (`importLeads`). */
   importBatchRows?: number;
@@ -159,6 +170,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     tenancy: {
       maxCachedTenants: env.MAX_CACHED_TENANTS,
       authCacheTtlMs: env.AUTH_CACHE_TTL_MS,
+    },
+    auth: {
+      accessTokenTtlSeconds: env.AUTH_ACCESS_TOKEN_TTL_SECONDS,
+      sessionTtlMs: Math.round(env.AUTH_SESSION_TTL_DAYS * 86_400_000),
+      refreshGraceMs: env.AUTH_REFRESH_GRACE_MS,
+      cookies: env.AUTH_COOKIES,
     },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     ...(env.IMPORT_BATCH_ROWS ? { importBatchRows: env.IMPORT_BATCH_ROWS } : {}),

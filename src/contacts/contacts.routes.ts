@@ -24,6 +24,7 @@ export function registerContactRoutes(router: ApiRouter, services: AppServices):
   router
     .route({
       method: 'post',
+      permission: 'leads.write',
       path: '/leads/:id/convert',
       tag,
       summary: 'Turn a qualified lead into a contact (linked both ways)',
@@ -34,6 +35,7 @@ export function registerContactRoutes(router: ApiRouter, services: AppServices):
     })
     .route({
       method: 'post',
+      permission: 'leads.write',
       path: '/contacts',
       tag,
       summary: 'Create a contact',
@@ -46,6 +48,7 @@ export function registerContactRoutes(router: ApiRouter, services: AppServices):
     })
     .route({
       method: 'get',
+      permission: 'leads.read',
       path: '/contacts',
       tag,
       summary: 'List contacts, newest first',
@@ -58,6 +61,7 @@ export function registerContactRoutes(router: ApiRouter, services: AppServices):
     })
     .route({
       method: 'get',
+      permission: 'leads.read',
       path: '/contacts/:id',
       tag,
       summary: 'Show a contact',
@@ -69,6 +73,7 @@ export function registerContactRoutes(router: ApiRouter, services: AppServices):
     })
     .route({
       method: 'patch',
+      permission: 'leads.write',
       path: '/contacts/:id',
       tag,
       summary: 'Update a contact',
@@ -88,6 +93,7 @@ export function registerContactRoutes(router: ApiRouter, services: AppServices):
     })
     .route({
       method: 'delete',
+      permission: 'leads.write',
       path: '/contacts/:id',
       tag,
       summary: 'Delete a contact (its lead stays, unlinked)',

@@ -19,6 +19,7 @@ export function registerCampaignRoutes(router: ApiRouter, services: AppServices)
   router
     .route({
       method: 'post',
+      permission: 'channels.manage',
       path: '/email/campaigns',
       summary: 'Create a campaign: a template sent to the leads a list filter selects, now or at sendAt',
       tag: 'Email campaigns',
@@ -29,6 +30,7 @@ export function registerCampaignRoutes(router: ApiRouter, services: AppServices)
     })
     .route({
       method: 'get',
+      permission: 'channels.manage',
       path: '/email/campaigns',
       summary: 'Campaigns, newest first, with their progress',
       tag: 'Email campaigns',
@@ -38,6 +40,7 @@ export function registerCampaignRoutes(router: ApiRouter, services: AppServices)
     })
     .route({
       method: 'get',
+      permission: 'channels.manage',
       path: '/email/campaigns/:id',
       summary: 'One campaign with its progress (recipients by status)',
       tag: 'Email campaigns',
@@ -49,6 +52,7 @@ export function registerCampaignRoutes(router: ApiRouter, services: AppServices)
     })
     .route({
       method: 'get',
+      permission: 'channels.manage',
       path: '/email/campaigns/:id/recipients',
       summary: "A campaign's recipients with their status and SMTP response",
       tag: 'Email campaigns',
@@ -64,6 +68,7 @@ export function registerCampaignRoutes(router: ApiRouter, services: AppServices)
     })
     .route({
       method: 'post',
+      permission: 'channels.manage',
       path: '/email/campaigns/:id/cancel',
       summary: 'Cancel a scheduled or sending campaign (queued recipients are not sent)',
       tag: 'Email campaigns',

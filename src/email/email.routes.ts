@@ -27,6 +27,7 @@ export function registerEmailRoutes(router: ApiRouter, services: AppServices): v
   router
     .route({
       method: 'post',
+      permission: 'channels.manage',
       path: '/email/test',
       summary: "Send a test email through the tenant's SMTP settings",
       tag: 'Email',
@@ -38,6 +39,7 @@ export function registerEmailRoutes(router: ApiRouter, services: AppServices): v
     })
     .route({
       method: 'get',
+      permission: null,
       path: '/email/templates',
       summary: 'Email templates',
       tag: 'Email',
@@ -47,6 +49,7 @@ export function registerEmailRoutes(router: ApiRouter, services: AppServices): v
     })
     .route({
       method: 'post',
+      permission: 'channels.manage',
       path: '/email/templates',
       summary: 'Create an email template ({{variable}} placeholders in subject, HTML and text)',
       tag: 'Email',
@@ -57,6 +60,7 @@ export function registerEmailRoutes(router: ApiRouter, services: AppServices): v
     })
     .route({
       method: 'get',
+      permission: null,
       path: '/email/templates/:id',
       summary: 'One email template',
       tag: 'Email',
@@ -68,6 +72,7 @@ export function registerEmailRoutes(router: ApiRouter, services: AppServices): v
     })
     .route({
       method: 'patch',
+      permission: 'channels.manage',
       path: '/email/templates/:id',
       summary: 'Change an email template',
       tag: 'Email',
@@ -80,6 +85,7 @@ export function registerEmailRoutes(router: ApiRouter, services: AppServices): v
     })
     .route({
       method: 'delete',
+      permission: 'channels.manage',
       path: '/email/templates/:id',
       summary: 'Delete an email template',
       tag: 'Email',
@@ -91,6 +97,7 @@ export function registerEmailRoutes(router: ApiRouter, services: AppServices): v
     })
     .route({
       method: 'post',
+      permission: 'leads.write',
       path: '/email/messages',
       summary: 'Queue one templated email to one recipient (skipped if the address is suppressed)',
       tag: 'Email',
@@ -102,6 +109,7 @@ export function registerEmailRoutes(router: ApiRouter, services: AppServices): v
     })
     .route({
       method: 'get',
+      permission: 'leads.read',
       path: '/email/messages/:id',
       summary: "One recipient's email and its delivery status",
       tag: 'Email',
@@ -113,6 +121,7 @@ export function registerEmailRoutes(router: ApiRouter, services: AppServices): v
     })
     .route({
       method: 'get',
+      permission: 'channels.manage',
       path: '/email/suppressions',
       summary: 'Addresses never mailed again (unsubscribed or bounced)',
       tag: 'Email',

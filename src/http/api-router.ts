@@ -5,6 +5,8 @@ import { AppError, type FieldIssue } from './app-error.js';
 import { errorEnvelopeSchema, success, successSchema } from './envelope.js';
 import { applyAliases, inputIssues, strictInput, unknownKeys, unstorableText } from './input-contract.js';
 import { securityRequirement, type Security } from './openapi.js';
+import type { Permission } from '../auth/permissions.js';
+import { callerOf } from './request-context.js';
 import { sendJson } from './send-json.js';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -37,6 +39,12 @@ export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z
   params?: P;
   query?: Q;
   body?: B;
+  /**
+   * Tenant routes only, and required there: the permission the caller's role needs (403
+   * without it), or `null` when any caller of the family may call it (what it shows is then
+   * limited by the caller's visibility alone). Listed in the OpenAPI document as `x-permission`.
+   */
+  permission?: Permission | null;
   /** Schema of `data` in the success envelope. */
   response?: z.ZodType;
   status?: number;
@@ -78,6 +86,7 @@ const defaultErrors: Record<Security, Record<number, string>> = {
     429: 'Rate limit exceeded',
   },
   platform: { 400: 'Invalid input', 401: 'Missing or invalid platform admin token' },
+  user: { 400: 'Invalid input', 401: 'Missing, invalid or expired access token' },
 };
 
 /** A route as the HTTP app mounts it: its full path, its family's middleware (run before the body parser) and its handler. */
@@ -116,7 +125,9 @@ export class ApiRouter {
   route<P extends AnyObject, Q extends AnyObject, B extends z.ZodType>(spec: RouteSpec<P, Q, B>): this {
     const status = spec.status ?? (spec.method === 'post' ? 201 : 200);
     const schemas = inputSchemas(spec);
+    const permission = this.permissionOf(spec);
     const handle: RequestHandler = async (req, res) => {
+      if (permission) callerOf(req).access.require(permission);
       const input = parseInput(spec, schemas, req);
       const result = await spec.handler({ ...input, req, res } as RouteInput<
         z.infer<P>,
@@ -142,6 +153,20 @@ export class ApiRouter {
     return this;
   }
 
+  private permissionOf(spec: RouteSpec<AnyObject, AnyObject, z.ZodType>): Permission | null {
+    if (this.options.security !== 'tenant') {
+      if (spec.permission !== undefined)
+        throw new Error(`${spec.path}: permissions apply to tenant routes only`);
+      return null;
+    }
+    if (spec.permission === undefined) {
+      throw new Error(
+        `${spec.method.toUpperCase()} ${this.base}${spec.path}: a tenant route declares its permission (or null)`,
+      );
+    }
+    return spec.permission;
+  }
+
   private describe(spec: RouteSpec<AnyObject, AnyObject, z.ZodType>, status: number): RouteConfig {
     const errors = { ...defaultErrors[this.options.security], ...spec.errors };
     const errorResponses = Object.fromEntries(
@@ -156,6 +181,7 @@ export class ApiRouter {
       summary: spec.summary,
       description: describeAliases(spec),
       tags: [spec.tag ?? this.options.tag],
+      ...(spec.permission !== undefined ? { 'x-permission': spec.permission } : {}),
       security: securityRequirement(this.options.security),
       request: {
         params: spec.params,

@@ -1,7 +1,7 @@
 import { OpenApiGeneratorV31, OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { pageCursor, pageLimit } from './pagination.js';
 
-export type Security = 'tenant' | 'platform' | 'none';
+export type Security = 'tenant' | 'platform' | 'user' | 'none';
 
 export function createOpenApiRegistry(): OpenAPIRegistry {
   const registry = new OpenAPIRegistry();
@@ -15,6 +15,12 @@ export function createOpenApiRegistry(): OpenAPIRegistry {
     in: 'header',
     name: 'x-api-key',
   });
+  registry.registerComponent('securitySchemes', 'userToken', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description: "A user's access token from POST /api/auth/login or /api/auth/refresh",
+  });
   registry.registerComponent('securitySchemes', 'platformAdmin', {
     type: 'http',
     scheme: 'bearer',
@@ -24,8 +30,9 @@ export function createOpenApiRegistry(): OpenAPIRegistry {
 }
 
 export function securityRequirement(security: Security): Record<string, string[]>[] | undefined {
-  if (security === 'tenant') return [{ clientCode: [], apiKey: [] }];
-  if (security === 'platform') return [{ platformAdmin: [] }];
+  if (security === 'tenant') return [{ clientCode: [], apiKey: [] }, { userToken: [] }];
+  if (security === 'platform') return [{ platformAdmin: [] }, { userToken: [] }];
+  if (security === 'user') return [{ userToken: [] }];
   return undefined;
 }
 
@@ -43,7 +50,7 @@ export function buildOpenApiDocument(registry: OpenAPIRegistry) {
       title: 'Switchyard API',
       version: '0.1.0',
       description:
-        'Multi-tenant sales CRM and automation backend. Tenant routes take `x-client-code` and `x-api-key`; platform routes take `Authorization: Bearer $PLATFORM_ADMIN_TOKEN`. Every response uses the envelope `{ success, data }` or `{ success: false, message, error: { code, details } }`.',
+        "Multi-tenant sales CRM and automation backend. Tenant routes take `x-client-code` and `x-api-key` (machines) or a user's `Authorization: Bearer <access token>` (people, POST /api/auth/login); platform routes take `Authorization: Bearer $PLATFORM_ADMIN_TOKEN`. Every response uses the envelope `{ success, data }` or `{ success: false, message, error: { code, details } }`.",
     },
   });
 }

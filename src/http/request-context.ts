@@ -1,11 +1,33 @@
 import type { Request } from 'express';
+import type { Access, Actor } from '../auth/access.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { AppError } from './app-error.js';
+
+/** A user who logged in (or whom an API key acts as). */
+export interface CallerUser {
+  id: string;
+  ref: string;
+  name: string;
+  email: string;
+  role: string;
+  agentId: string | null;
+  /** The login session, for a user's access token (null when an API key acts as the user). */
+  sessionId: string | null;
+}
 
 /** What authentication learned about the caller of a tenant route. */
 export interface TenantCaller {
   handle: TenantHandle;
-  apiKey: { id: string; label: string; scopes: string[] };
+  /** The API key used, or null for a user's access token. */
+  apiKey: { id: string; label: string; scopes: string[] } | null;
+  /** The user acting: the access token's, or the one an API key acts as; null for a key acting as the tenant. */
+  user: CallerUser | null;
+  /** The route families the caller may call (`crm`, `automations`, `*`). */
+  scopes: string[];
+  /** Permissions and the leads they reach: every read and write of records applies it. */
+  access: Access;
+  /** Who acts, for the activity log. */
+  actor: Actor;
 }
 
 declare global {

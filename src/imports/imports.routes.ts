@@ -95,6 +95,7 @@ const listQuery = z.object({ ...pageQuery });
 export function registerImportRoutes(router: ApiRouter, services: AppServices): void {
   router.route({
     method: 'post',
+    permission: 'leads.write',
     path: '/leads/import',
     tag: 'Leads',
     summary: 'Import leads from a CSV file (text/csv body or multipart field "file")',
@@ -125,6 +126,7 @@ export function registerImportRoutes(router: ApiRouter, services: AppServices): 
 
   router.route({
     method: 'get',
+    permission: 'leads.read',
     path: '/imports',
     tag: 'Leads',
     summary: 'Background imports, newest first, with their counts',
@@ -135,6 +137,7 @@ export function registerImportRoutes(router: ApiRouter, services: AppServices): 
 
   router.route({
     method: 'get',
+    permission: 'leads.read',
     path: '/imports/:id',
     tag: 'Leads',
     summary: 'One background import: status, counts and the first 1,000 row errors with line numbers',

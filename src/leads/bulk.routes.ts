@@ -48,6 +48,7 @@ export function registerBulkLeadRoutes(router: ApiRouter, services: AppServices)
   ) =>
     router.route({
       method: 'post',
+      permission: 'leads.write',
       path: `/leads/bulk/${path}`,
       tag,
       summary,

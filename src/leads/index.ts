@@ -24,3 +24,4 @@ export { ingestLeadSchema, leadIdParams, leadSchema, leadStatuses } from './lead
 export type { IngestLeadInput, Lead } from './lead.schemas.js';
 export { normalisePhone } from './phone.js';
 export { requireLeadRow } from './require-lead-row.js';
+export { leadIdVisibleTo, leadVisibleTo } from './lead-visibility.js';

@@ -15,7 +15,7 @@ export interface LeadContext {
 
 export function leadContextOf(req: Request, services: AppServices): LeadContext {
   const caller = callerOf(req);
-  return { handle: caller.handle, actor: caller.apiKey.label, events: services.leadEvents };
+  return { handle: caller.handle, actor: caller.actor.name, events: services.leadEvents };
 }
 
 /**

@@ -23,6 +23,7 @@ export function registerLeadRoutes(router: ApiRouter, services: AppServices): vo
   router
     .route({
       method: 'post',
+      permission: 'leads.write',
       path: '/leads',
       tag,
       summary: 'Ingest a lead: dedupe by phone, score, assign',
@@ -39,6 +40,7 @@ export function registerLeadRoutes(router: ApiRouter, services: AppServices): vo
     })
     .route({
       method: 'get',
+      permission: 'leads.read',
       path: '/leads',
       tag,
       summary: 'List, filter and search leads (cursor or page pagination, total count)',
@@ -49,6 +51,7 @@ export function registerLeadRoutes(router: ApiRouter, services: AppServices): vo
     })
     .route({
       method: 'get',
+      permission: 'leads.read',
       path: '/leads/stats',
       tag,
       summary:
@@ -59,6 +62,7 @@ export function registerLeadRoutes(router: ApiRouter, services: AppServices): vo
     })
     .route({
       method: 'post',
+      permission: 'leads.assign',
       path: '/leads/assign-pending',
       tag,
       summary: 'Assign waiting unassigned leads to agents who can take them now',
@@ -73,6 +77,7 @@ export function registerLeadRoutes(router: ApiRouter, services: AppServices): vo
     })
     .route({
       method: 'get',
+      permission: 'leads.read',
       path: '/leads/:id',
       tag,
       summary: 'Show a lead',
@@ -90,6 +95,7 @@ export function registerLeadRoutes(router: ApiRouter, services: AppServices): vo
     })
     .route({
       method: 'patch',
+      permission: 'leads.write',
       path: '/leads/:id',
       tag,
       summary:
@@ -103,6 +109,7 @@ export function registerLeadRoutes(router: ApiRouter, services: AppServices): vo
     })
     .route({
       method: 'delete',
+      permission: 'leads.write',
       path: '/leads/:id',
       tag,
       summary: 'Archive a lead (soft delete), or delete it with ?hard=true',

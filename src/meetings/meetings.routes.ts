@@ -12,6 +12,7 @@ export function registerMeetingRoutes(router: ApiRouter, services: AppServices):
   router
     .route({
       method: 'post',
+      permission: 'leads.write',
       path: '/meetings',
       summary: 'Schedule a Google Meet meeting (Calendar event with a Meet conference)',
       tag: 'Meetings',
@@ -22,6 +23,7 @@ export function registerMeetingRoutes(router: ApiRouter, services: AppServices):
     })
     .route({
       method: 'get',
+      permission: 'leads.read',
       path: '/meetings',
       summary: 'Meetings, soonest first, optionally of one lead',
       tag: 'Meetings',
@@ -31,6 +33,7 @@ export function registerMeetingRoutes(router: ApiRouter, services: AppServices):
     })
     .route({
       method: 'get',
+      permission: 'leads.read',
       path: '/meetings/:id',
       summary: 'One meeting with its Meet link once ready',
       tag: 'Meetings',

@@ -12,6 +12,7 @@ export function registerTenantJobRoutes(router: ApiRouter, { platform }: AppServ
   router
     .route({
       method: 'get',
+      permission: 'settings.manage',
       path: '/jobs',
       tag: 'Jobs',
       summary: "List the tenant's jobs, newest first",
@@ -24,6 +25,7 @@ export function registerTenantJobRoutes(router: ApiRouter, { platform }: AppServ
     })
     .route({
       method: 'post',
+      permission: 'settings.manage',
       path: '/jobs/:id/retry',
       tag: 'Jobs',
       summary: 'Run a dead or failed job again now, with a fresh set of attempts',
@@ -40,6 +42,7 @@ export function registerTenantJobRoutes(router: ApiRouter, { platform }: AppServ
     })
     .route({
       method: 'delete',
+      permission: 'settings.manage',
       path: '/jobs/:id',
       tag: 'Jobs',
       summary: 'Cancel a job that has not started (queued, or waiting for its retry)',

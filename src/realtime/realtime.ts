@@ -56,7 +56,7 @@ export class Realtime {
     const authenticate = async (socket: Socket) => {
       const auth = socket.handshake.auth as { clientCode?: string; apiKey?: string };
       const caller = await options.authenticator.authenticate(auth.clientCode, auth.apiKey);
-      if (!hasScope(caller.apiKey.scopes, 'crm')) throw lacksScope('crm');
+      if (!hasScope(caller.scopes, 'crm')) throw lacksScope('crm');
       return caller;
     };
     io.use(async (socket, next) => {

@@ -8,6 +8,7 @@ export function registerScoringRoutes(router: ApiRouter): void {
   router
     .route({
       method: 'get',
+      permission: null,
       path: '/scoring',
       tag,
       summary: "The tenant's lead-scoring weights and hot threshold",
@@ -16,6 +17,7 @@ export function registerScoringRoutes(router: ApiRouter): void {
     })
     .route({
       method: 'put',
+      permission: 'settings.manage',
       path: '/scoring',
       tag,
       summary: 'Replace the lead-scoring weights (applies to leads created or changed from now on)',

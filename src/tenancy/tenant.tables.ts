@@ -26,6 +26,8 @@ export interface ApiKeysTable {
   key_hash: string;
   last_used_at: Date | null;
   revoked_at: Date | null;
+  /** A user of the tenant this key acts as (their role and visibility); null: the tenant itself. */
+  acts_as_user_id: Generated<string | null>;
   created_at: CreatedAt;
 }
 

@@ -22,6 +22,7 @@ const profileSchema = z.object({
 export function registerTenantProfileRoutes(router: ApiRouter, config: Config): void {
   router.route({
     method: 'get',
+    permission: null,
     path: '/whoami',
     summary: "The calling tenant's public profile and the key in use",
     response: profileSchema,

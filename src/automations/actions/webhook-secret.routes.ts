@@ -18,6 +18,7 @@ export function registerWebhookSecretRoutes(router: ApiRouter): void {
   router
     .route({
       method: 'get',
+      permission: 'automations.manage',
       path: '/webhook-signing-secret',
       tag: 'Automation webhooks',
       summary: 'The secret that signs call_webhook deliveries (to verify them)',
@@ -26,6 +27,7 @@ export function registerWebhookSecretRoutes(router: ApiRouter): void {
     })
     .route({
       method: 'post',
+      permission: 'automations.manage',
       path: '/webhook-signing-secret/rotate',
       tag: 'Automation webhooks',
       summary: 'Replace the webhook signing secret (deliveries from now on use the new one)',

@@ -13,6 +13,7 @@ import { handleEvent } from './handle-event.js';
 export function registerEventRoute(router: ApiRouter, path: string, services: AppServices): void {
   router.route({
     method: 'post',
+    permission: 'automations.manage',
     path,
     tag: 'Automation events',
     summary: 'Fire an automation event: runs matching rules, applies internal actions, queues jobs',

@@ -32,6 +32,7 @@ export function registerAutomationRuleRoutes(router: ApiRouter, services: AppSer
   router
     .route({
       method: 'post',
+      permission: 'automations.manage',
       path: '/rules',
       tag,
       summary: 'Create an automation rule: trigger + conditions + ordered actions',
@@ -45,6 +46,7 @@ export function registerAutomationRuleRoutes(router: ApiRouter, services: AppSer
     })
     .route({
       method: 'get',
+      permission: 'automations.manage',
       path: '/rules',
       tag,
       summary: 'List automation rules (oldest first, the order they run in)',
@@ -62,6 +64,7 @@ export function registerAutomationRuleRoutes(router: ApiRouter, services: AppSer
     })
     .route({
       method: 'get',
+      permission: 'automations.manage',
       path: '/rules/:id',
       tag,
       summary: 'Show an automation rule',
@@ -75,6 +78,7 @@ export function registerAutomationRuleRoutes(router: ApiRouter, services: AppSer
     })
     .route({
       method: 'patch',
+      permission: 'automations.manage',
       path: '/rules/:id',
       tag,
       summary: 'Update an automation rule (the result is validated as a whole rule)',
@@ -97,6 +101,7 @@ export function registerAutomationRuleRoutes(router: ApiRouter, services: AppSer
     })
     .route({
       method: 'delete',
+      permission: 'automations.manage',
       path: '/rules/:id',
       tag,
       summary: 'Delete an automation rule (its past runs stay)',

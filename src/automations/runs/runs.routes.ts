@@ -77,6 +77,7 @@ export function registerRunRoutes(router: ApiRouter, services: AppServices): voi
   router
     .route({
       method: 'get',
+      permission: 'automations.manage',
       path: '/runs',
       tag,
       summary: 'Rule runs, newest first (filter by rule, trigger, status; cursor pagination)',
@@ -91,6 +92,7 @@ export function registerRunRoutes(router: ApiRouter, services: AppServices): voi
     })
     .route({
       method: 'get',
+      permission: 'automations.manage',
       path: '/runs/:id',
       tag,
       summary: "One run: its event, rule, action outcomes and its jobs' current state",

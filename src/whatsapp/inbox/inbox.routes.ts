@@ -29,6 +29,7 @@ export function registerInboxRoutes(router: ApiRouter, services: AppServices): v
   router
     .route({
       method: 'get',
+      permission: 'leads.read',
       path: '/conversations',
       summary: 'Conversations, most recent first, with the last message and unread count',
       tag: 'Conversations',
@@ -38,6 +39,7 @@ export function registerInboxRoutes(router: ApiRouter, services: AppServices): v
     })
     .route({
       method: 'get',
+      permission: 'leads.read',
       path: '/conversations/:id/messages',
       summary: 'Messages of a conversation, newest first; nextCursor pages back to older ones',
       tag: 'Conversations',
@@ -53,6 +55,7 @@ export function registerInboxRoutes(router: ApiRouter, services: AppServices): v
     })
     .route({
       method: 'post',
+      permission: 'leads.write',
       path: '/conversations/:id/read',
       summary: 'Mark a conversation read (unread count back to 0)',
       tag: 'Conversations',
@@ -65,6 +68,7 @@ export function registerInboxRoutes(router: ApiRouter, services: AppServices): v
     })
     .route({
       method: 'post',
+      permission: 'leads.write',
       path: '/conversations/:id/messages',
       summary: 'Send a text (within 24 h of the last inbound message) or an approved template',
       tag: 'Conversations',
@@ -81,6 +85,7 @@ export function registerInboxRoutes(router: ApiRouter, services: AppServices): v
     })
     .route({
       method: 'get',
+      permission: 'leads.read',
       path: '/messages/:id/media',
       summary: "A short-lived URL of a message's stored media",
       tag: 'Conversations',

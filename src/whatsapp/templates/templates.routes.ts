@@ -26,6 +26,7 @@ export function registerTemplateRoutes(router: ApiRouter, services: AppServices)
   router
     .route({
       method: 'post',
+      permission: 'channels.manage',
       path: '/whatsapp/templates/sync',
       summary: "Queue a sync of the WABA's message templates",
       tag: 'WhatsApp',
@@ -39,6 +40,7 @@ export function registerTemplateRoutes(router: ApiRouter, services: AppServices)
     })
     .route({
       method: 'get',
+      permission: null,
       path: '/whatsapp/templates',
       summary: 'Message templates as last synced, with the status changes webhooks reported since',
       tag: 'WhatsApp',

@@ -1,0 +1,10 @@
+import type { Component } from '../app/component.js';
+import { registerAuthRoutes } from './sessions/auth.routes.js';
+
+/** Staff accounts: users, roles, teams, logins and sessions (issue 17). */
+export const staffComponent: Component = {
+  name: 'staff',
+  routes(routers, services) {
+    registerAuthRoutes(routers.auth, services);
+  },
+};
