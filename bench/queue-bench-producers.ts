@@ -22,6 +22,8 @@ export interface Producer {
 }
 
 const chunkSize = 5000;
+/** Who the audit log names for the benchmark's tenants. */
+const benchActor = { type: 'cli', id: null, name: 'queue-bench' } as const;
 
 /** A pool for counting the backlog; the database is dropped with force at the end. */
 function countingPool(url: string): pg.Pool {
@@ -44,8 +46,10 @@ async function switchyardProducer(url: string): Promise<Producer> {
     PLATFORM_ADMIN_TOKEN: randomBytes(24).toString('hex'),
   });
   const services = await openServices(config, createLogger({ level: 'silent' }));
-  const tenantA = (await services.tenantAdmin.createTenant({ code: 'bench_a', name: 'A' })).tenant.id;
-  const tenantB = (await services.tenantAdmin.createTenant({ code: 'bench_b', name: 'B' })).tenant.id;
+  const tenantA = (await services.tenantAdmin.createTenant({ code: 'bench_a', name: 'A' }, benchActor)).tenant
+    .id;
+  const tenantB = (await services.tenantAdmin.createTenant({ code: 'bench_b', name: 'B' }, benchActor)).tenant
+    .id;
   const tenantOf = (payload: BenchPayload) => (payload.tenant === 'B' ? tenantB : tenantA);
   // The services' queue without kind typing: no component declares the benchmark's kind.
   const queue = new PostgresJobQueue(services.servers.defaultServer.db);

@@ -12,7 +12,7 @@ export interface Routers {
   crm: ApiRouter;
   /** `/api/automations`: tenant key with the `automations` scope. */
   automations: ApiRouter;
-  /** `/api/platform`: platform admin token. */
+  /** `/api/platform`: platform admin token or a platform staff access token; each route names its least role. */
   platform: ApiRouter;
   /** `/api/auth`: logins (no credentials yet; each route checks what it needs). */
   auth: ApiRouter;

@@ -81,7 +81,7 @@ export function buildRouters(services: AppServices, registry: OpenAPIRegistry): 
     platform: new ApiRouter('/api/platform', registry, {
       tag: 'Platform',
       security: 'platform',
-      middleware: [addressLimiter, platformAuth(config.platformAdminToken)],
+      middleware: [addressLimiter, platformAuth(config.platformAdminToken, services.staffAuth.platformStaff)],
     }),
     crm: tenantFamily('/api/crm', 'CRM', 'crm'),
     automations: tenantFamily('/api/automations', 'Automations', 'automations'),

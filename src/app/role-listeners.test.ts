@@ -33,11 +33,14 @@ describe('lead-event listeners in every role', () => {
       // Only the lead-event listener may drain: the cron fallback must not hide its absence.
       await t.app.cron?.stop();
       const { services } = t.app;
-      const { tenant } = await services.tenantAdmin.createTenant({
-        code: `roles${role}`,
-        name: `Roles ${role}`,
-        defaultCountry: 'IN',
-      });
+      const { tenant } = await services.tenantAdmin.createTenant(
+        {
+          code: `roles${role}`,
+          name: `Roles ${role}`,
+          defaultCountry: 'IN',
+        },
+        { type: 'cli', id: null, name: 'role-listeners test' },
+      );
       const handle = await tenantHandle(t, tenant.id);
       await insertAutomationRule(
         handle,

@@ -7,6 +7,7 @@ export function registerPlatformStatsRoutes(router: ApiRouter, services: AppServ
   router.route({
     method: 'get',
     path: '/stats',
+    platformRole: 'platform_support',
     summary: 'Process statistics: memory, cached tenants, database pools',
     response: z.object({
       process: z.object({

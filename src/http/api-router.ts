@@ -6,6 +6,7 @@ import { errorEnvelopeSchema, success, successSchema } from './envelope.js';
 import { applyAliases, inputIssues, strictInput, unknownKeys, unstorableText } from './input-contract.js';
 import { securityRequirement, type Security } from './openapi.js';
 import type { Permission } from '../auth/permissions.js';
+import { requirePlatformRole, type PlatformRole } from '../auth/platform-auth.js';
 import { callerOf } from './request-context.js';
 import { sendJson } from './send-json.js';
 
@@ -45,6 +46,12 @@ export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z
    * limited by the caller's visibility alone). Listed in the OpenAPI document as `x-permission`.
    */
   permission?: Permission | null;
+  /**
+   * Platform routes only, and required there: the least platform staff role that may call it
+   * (`platform_support` lets both roles in, `platform_admin` only admins and the shared token);
+   * 403 otherwise, before input parsing. Listed in the OpenAPI document as `x-platform-role`.
+   */
+  platformRole?: PlatformRole;
   /** Schema of `data` in the success envelope. */
   response?: z.ZodType;
   status?: number;
@@ -85,7 +92,11 @@ const defaultErrors: Record<Security, Record<number, string>> = {
     403: 'Tenant suspended or key lacks the scope',
     429: 'Rate limit exceeded',
   },
-  platform: { 400: 'Invalid input', 401: 'Missing or invalid platform admin token' },
+  platform: {
+    400: 'Invalid input',
+    401: 'Missing or invalid platform admin token or staff access token',
+    403: "The staff member's role may not do this",
+  },
   user: { 400: 'Invalid input', 401: 'Missing, invalid or expired access token' },
 };
 
@@ -126,8 +137,10 @@ export class ApiRouter {
     const status = spec.status ?? (spec.method === 'post' ? 201 : 200);
     const schemas = inputSchemas(spec);
     const permission = this.permissionOf(spec);
+    const platformRole = this.platformRoleOf(spec);
     const handle: RequestHandler = async (req, res) => {
       if (permission) callerOf(req).access.require(permission);
+      if (platformRole) requirePlatformRole(req, platformRole);
       const input = parseInput(spec, schemas, req);
       const result = await spec.handler({ ...input, req, res } as RouteInput<
         z.infer<P>,
@@ -167,6 +180,20 @@ export class ApiRouter {
     return spec.permission;
   }
 
+  private platformRoleOf(spec: RouteSpec<AnyObject, AnyObject, z.ZodType>): PlatformRole | null {
+    if (this.options.security !== 'platform') {
+      if (spec.platformRole !== undefined)
+        throw new Error(`${spec.path}: platform roles apply to platform routes only`);
+      return null;
+    }
+    if (spec.platformRole === undefined) {
+      throw new Error(
+        `${spec.method.toUpperCase()} ${this.base}${spec.path}: a platform route declares its platformRole`,
+      );
+    }
+    return spec.platformRole;
+  }
+
   private describe(spec: RouteSpec<AnyObject, AnyObject, z.ZodType>, status: number): RouteConfig {
     const errors = { ...defaultErrors[this.options.security], ...spec.errors };
     const errorResponses = Object.fromEntries(
@@ -182,6 +209,7 @@ export class ApiRouter {
       description: describeAliases(spec),
       tags: [spec.tag ?? this.options.tag],
       ...(spec.permission !== undefined ? { 'x-permission': spec.permission } : {}),
+      ...(spec.platformRole !== undefined ? { 'x-platform-role': spec.platformRole } : {}),
       security: securityRequirement(this.options.security),
       request: {
         params: spec.params,

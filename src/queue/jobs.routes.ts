@@ -83,6 +83,7 @@ export function registerPlatformJobRoutes(router: ApiRouter, { platform }: AppSe
   router.route({
     method: 'get',
     path: '/jobs',
+    platformRole: 'platform_support',
     tag: 'Jobs',
     summary: 'List jobs across tenants, newest first',
     query: platformJobQuery,

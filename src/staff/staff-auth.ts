@@ -3,6 +3,7 @@ import type { Config } from '../config/config.js';
 import type { PlatformDb } from '../db/platform-database.js';
 import type { TenantConnectionManager } from '../tenancy/connection-manager.js';
 import type { TenantChanges } from '../tenancy/tenant-changes.js';
+import { PlatformStaff } from './platform-staff/platform-staff.js';
 import { SessionStore } from './sessions/session-store.js';
 import { TenantUserPrincipals } from './sessions/tenant-user-principals.js';
 
@@ -11,6 +12,8 @@ export interface StaffAuth {
   tokens: AccessTokens;
   sessions: SessionStore;
   users: TenantUserPrincipals;
+  /** Platform staff: their logins, their access tokens on /api/platform, their accounts. */
+  platformStaff: PlatformStaff;
 }
 
 export function createStaffAuth(deps: {
@@ -25,9 +28,11 @@ export function createStaffAuth(deps: {
     config.secrets.previousKeys,
     config.auth.accessTokenTtlSeconds,
   );
+  const sessions = new SessionStore(deps.platform, config.secrets.currentKey, config.auth);
   return {
     tokens,
-    sessions: new SessionStore(deps.platform, config.secrets.currentKey, config.auth),
+    sessions,
+    platformStaff: new PlatformStaff({ platform: deps.platform, tokens, sessions }),
     users: new TenantUserPrincipals({
       platform: deps.platform,
       connections: deps.connections,

@@ -11,6 +11,13 @@ import { maskSecretValue, secretSchemas, type SecretKind } from './secret-kinds.
 import type { TenantSecrets } from './tenant-secrets.js';
 import { announceTenantChange, findTenantByCode } from '../tenancy/tenant-registry.js';
 import { toApiKeySummary, type ApiKeySummary } from './tenant.repository.js';
+import type { PlatformActor } from '../auth/platform-auth.js';
+import {
+  listPlatformAudit,
+  recordPlatformChange,
+  type AuditEntry,
+  type AuditQuery,
+} from './platform-audit.js';
 import {
   createKeySchema,
   createTenantSchema,
@@ -58,7 +65,10 @@ export interface TenantDetails extends Tenant {
   secrets: SecretSummary[];
 }
 
-/** Onboarding use cases: the platform API and the `pnpm tenant` CLI both call these. */
+/**
+ * Onboarding use cases: the platform API and the `pnpm tenant` CLI both call these. Every change
+ * takes its actor and records it in `platform.audit_log`, in the change's transaction.
+ */
 export class TenantAdmin {
   constructor(
     private readonly deps: {
@@ -69,7 +79,10 @@ export class TenantAdmin {
     },
   ) {}
 
-  async createTenant(input: CreateTenantInput): Promise<{ tenant: Tenant; apiKey: IssuedKey }> {
+  async createTenant(
+    input: CreateTenantInput,
+    actor: PlatformActor,
+  ): Promise<{ tenant: Tenant; apiKey: IssuedKey }> {
     const data = createTenantSchema.parse(input);
     const key = generateApiKey();
     const { tenant, keyRow } = await this.deps.platform.transaction().execute(async (trx) => {
@@ -99,6 +112,16 @@ export class TenantAdmin {
       if (data.databaseUrl) {
         await this.deps.secrets.write(row.id, 'database', { url: data.databaseUrl }, trx);
       }
+      await recordPlatformChange(trx, actor, 'tenant.create', {
+        tenantId: row.id,
+        details: {
+          code: row.client_code,
+          name: row.name,
+          dataLocation: row.data_location,
+          keyId: keyRow.id,
+          keyLabel: keyRow.label,
+        },
+      });
       return { tenant: toTenant(row), keyRow };
     });
 
@@ -107,6 +130,7 @@ export class TenantAdmin {
     } catch (error) {
       // Provisioning failed (e.g. the dedicated server is unreachable): leave nothing half-made.
       await this.deps.platform.deleteFrom('tenants').where('id', '=', tenant.id).execute();
+      await this.deps.platform.deleteFrom('audit_log').where('tenant_id', '=', tenant.id).execute();
       this.deps.connections.forget(tenant.id);
       throw new AppError(
         'service_unavailable',
@@ -158,7 +182,7 @@ export class TenantAdmin {
     };
   }
 
-  async setStatus(code: string, status: Tenant['status']): Promise<Tenant> {
+  async setStatus(code: string, status: Tenant['status'], actor: PlatformActor): Promise<Tenant> {
     return this.deps.platform.transaction().execute(async (trx) => {
       const row = await trx
         .updateTable('tenants')
@@ -167,6 +191,10 @@ export class TenantAdmin {
         .returningAll()
         .executeTakeFirst();
       if (!row) throw AppError.notFound('Tenant');
+      await recordPlatformChange(trx, actor, status === 'active' ? 'tenant.resume' : 'tenant.suspend', {
+        tenantId: row.id,
+        details: { code: row.client_code },
+      });
       await announceTenantChange(trx, row.id);
       return toTenant(row);
     });
@@ -176,7 +204,7 @@ export class TenantAdmin {
    * Changes what the operator may change on a tenant (its limit overrides); every process drops
    * its cached copy of the tenant at commit, so the change applies without a restart.
    */
-  async updateTenant(code: string, input: UpdateTenantInput): Promise<Tenant> {
+  async updateTenant(code: string, input: UpdateTenantInput, actor: PlatformActor): Promise<Tenant> {
     const data = updateTenantSchema.parse(input);
     return this.deps.platform.transaction().execute(async (trx) => {
       const current = await trx
@@ -198,30 +226,41 @@ export class TenantAdmin {
         .where('id', '=', current.id)
         .returningAll()
         .executeTakeFirstOrThrow();
+      await recordPlatformChange(trx, actor, 'tenant.update', {
+        tenantId: row.id,
+        details: { code: row.client_code, limits: data.limits ?? {} },
+      });
       await announceTenantChange(trx, row.id);
       return toTenant(row);
     });
   }
 
-  async createKey(code: string, input: CreateKeyInput): Promise<IssuedKey> {
+  async createKey(code: string, input: CreateKeyInput, actor: PlatformActor): Promise<IssuedKey> {
     const data = createKeySchema.parse(input);
     const tenant = await this.requireTenant(code);
     const key = generateApiKey();
-    const row = await this.deps.platform
-      .insertInto('api_keys')
-      .values({
-        tenant_id: tenant.id,
-        label: data.label,
-        scopes: data.scopes,
-        prefix: key.prefix,
-        key_hash: key.hash,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    const row = await this.deps.platform.transaction().execute(async (trx) => {
+      const row = await trx
+        .insertInto('api_keys')
+        .values({
+          tenant_id: tenant.id,
+          label: data.label,
+          scopes: data.scopes,
+          prefix: key.prefix,
+          key_hash: key.hash,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await recordPlatformChange(trx, actor, 'key.create', {
+        tenantId: tenant.id,
+        details: { code: tenant.clientCode, keyId: row.id, label: row.label, scopes: row.scopes },
+      });
+      return row;
+    });
     return { ...issued(row), apiKey: key.key };
   }
 
-  async revokeKey(code: string, keyId: string): Promise<ApiKeySummary> {
+  async revokeKey(code: string, keyId: string, actor: PlatformActor): Promise<ApiKeySummary> {
     const tenant = await this.requireTenant(code);
     return this.deps.platform.transaction().execute(async (trx) => {
       const row = await trx
@@ -232,18 +271,32 @@ export class TenantAdmin {
         .returningAll()
         .executeTakeFirst();
       if (!row) throw AppError.notFound('API key');
+      await recordPlatformChange(trx, actor, 'key.revoke', {
+        tenantId: tenant.id,
+        details: { code: tenant.clientCode, keyId: row.id, label: row.label },
+      });
       await announceTenantChange(trx, tenant.id);
       return toApiKeySummary(row);
     });
   }
 
-  async setSecret(code: string, kind: SecretKind, value: unknown): Promise<SecretSummary> {
+  async setSecret(
+    code: string,
+    kind: SecretKind,
+    value: unknown,
+    actor: PlatformActor,
+  ): Promise<SecretSummary> {
     const schema: z.ZodType = secretSchemas[kind];
     const parsed = schema.parse(value) as Record<string, unknown>;
     const tenant = await this.requireTenant(code);
     const row = await this.deps.platform.transaction().execute(async (trx) => {
       const row = await this.deps.secrets.write(tenant.id, kind, parsed, trx);
       await this.deps.secretHooks?.[kind]?.written(trx, tenant.id, parsed);
+      // The kind only: never the value.
+      await recordPlatformChange(trx, actor, 'secret.put', {
+        tenantId: tenant.id,
+        details: { code: tenant.clientCode, kind, keyId: row.key_id },
+      });
       await announceTenantChange(trx, tenant.id);
       return row;
     });
@@ -251,7 +304,7 @@ export class TenantAdmin {
   }
 
   /** Disconnects a channel or store: the secret is deleted and, for WhatsApp, its routes freed. */
-  async removeSecret(code: string, kind: SecretKind): Promise<RemovedSecret> {
+  async removeSecret(code: string, kind: SecretKind, actor: PlatformActor): Promise<RemovedSecret> {
     const tenant = await this.requireTenant(code);
     if (kind === 'database') {
       // The tenant's data lives on that server: without the secret it would open an empty schema elsewhere.
@@ -264,13 +317,28 @@ export class TenantAdmin {
       if (!(await this.deps.secrets.remove(tenant.id, kind, trx)))
         throw AppError.notFound('Secret', { kind });
       await this.deps.secretHooks?.[kind]?.removed(trx, tenant.id);
+      await recordPlatformChange(trx, actor, 'secret.delete', {
+        tenantId: tenant.id,
+        details: { code: tenant.clientCode, kind },
+      });
       await announceTenantChange(trx, tenant.id);
     });
     return { kind, removed: true };
   }
 
-  rotateSecretsKey(): Promise<{ resealed: number; currentKeyId: string }> {
-    return this.deps.secrets.rotate();
+  /**
+   * Re-seals every secret (TenantSecrets.rotate, in batches of its own transactions): recorded
+   * once it finished, with how many it re-sealed.
+   */
+  async rotateSecretsKey(actor: PlatformActor): Promise<{ resealed: number; currentKeyId: string }> {
+    const result = await this.deps.secrets.rotate();
+    await recordPlatformChange(this.deps.platform, actor, 'secrets.rotate', { details: result });
+    return result;
+  }
+
+  /** The audit log of platform changes (`GET /api/platform/audit`). */
+  listAudit(query: AuditQuery): Promise<Page<AuditEntry>> {
+    return listPlatformAudit(this.deps.platform, query);
   }
 
   async requireTenant(code: string): Promise<Tenant> {

@@ -4,6 +4,7 @@ import { bearerToken } from '../../auth/tenant-auth.js';
 import type { ApiRouter } from '../../http/api-router.js';
 import { AppError } from '../../http/app-error.js';
 import { singleHeader } from '../../http/single-header.js';
+import { platformTokenPairSchema } from '../platform-staff/platform-staff.schemas.js';
 import { loginBody, logoutBody, refreshBody, sessionUserSchema, tokenPairSchema } from './auth.schemas.js';
 import { toSessionUser } from './issue-tokens.js';
 import { logIn } from './log-in.js';
@@ -38,7 +39,8 @@ export function registerAuthRoutes(router: ApiRouter, services: AppServices): vo
         'The refresh token is rotated: the one sent stops working. Sent again within a few seconds (two tabs refreshing at once) it answers the same new token; sent again later it ends the whole session (a stolen token).',
       body: refreshBody,
       status: 200,
-      response: tokenPairSchema,
+      // A platform staff member's session answers a platform pair (POST /api/auth/platform/login).
+      response: z.union([tokenPairSchema, platformTokenPairSchema]),
       errors: { 401: 'Unknown, reused or expired refresh token' },
       handler: ({ body }) => {
         if (!body.refreshToken) throw new AppError('unauthorized', 'A refresh token is required');
@@ -91,6 +93,9 @@ async function sessionOfBearer(
 ): Promise<string | undefined> {
   const token = bearerToken(header);
   if (!token) return undefined;
-  const claims = await services.staffAuth.tokens.verify(token, 'tenant');
+  // A tenant user's token, else a platform staff member's (the same sessions).
+  const claims = await services.staffAuth.tokens
+    .verify(token, 'tenant')
+    .catch(() => services.staffAuth.tokens.verify(token, 'platform'));
   return claims.sid;
 }

@@ -1,4 +1,7 @@
+import { userInfo } from 'node:os';
 import type { Logger } from 'pino';
+import type { AppServices } from '../../app/services.js';
+import type { PlatformActor } from '../../auth/platform-auth.js';
 import { openServices } from '../../app/switchyard.js';
 import { readServerInfo } from '../../app/server-info.js';
 import type { Config } from '../../config/config.js';
@@ -30,7 +33,7 @@ export async function connectAdmin(config: Config, logger: Logger): Promise<Admi
         );
       }
       return {
-        admin: platformApiClient(`http://127.0.0.1:${info.port}`, config.platformAdminToken),
+        admin: platformApiClient(`http://127.0.0.1:${info.port}`, config.platformAdminToken, cliUserName()),
         via: 'platform-api',
         close: async () => undefined,
       };
@@ -38,11 +41,38 @@ export async function connectAdmin(config: Config, logger: Logger): Promise<Admi
   }
   const services = await openServices({ ...config, redisUrl: undefined }, logger);
   return {
-    admin: services.tenantAdmin,
+    admin: inProcessAdmin(services, { type: 'cli', id: null, name: cliUserName() }),
     via: 'database',
     close: async () => {
       await services.realtime.close();
       await services.servers.close();
     },
+  };
+}
+
+/** The OS user running the CLI, as the audit log names the actor. */
+export function cliUserName(): string {
+  try {
+    return userInfo().username || 'unknown';
+  } catch {
+    return process.env.USER ?? process.env.USERNAME ?? 'unknown';
+  }
+}
+
+/** TenantAdmin (and staff accounts) in this process, every change recorded as the CLI's. */
+function inProcessAdmin(services: AppServices, actor: PlatformActor): TenantAdminPort {
+  const admin = services.tenantAdmin;
+  return {
+    createTenant: (input) => admin.createTenant(input, actor),
+    listTenants: () => admin.listTenants(),
+    getTenant: (code) => admin.getTenant(code),
+    updateTenant: (code, input) => admin.updateTenant(code, input, actor),
+    setStatus: (code, status) => admin.setStatus(code, status, actor),
+    createKey: (code, input) => admin.createKey(code, input, actor),
+    revokeKey: (code, keyId) => admin.revokeKey(code, keyId, actor),
+    setSecret: (code, kind, value) => admin.setSecret(code, kind, value, actor),
+    removeSecret: (code, kind) => admin.removeSecret(code, kind, actor),
+    rotateSecretsKey: () => admin.rotateSecretsKey(actor),
+    addStaff: (input) => services.staffAuth.platformStaff.createStaff(input, actor),
   };
 }

@@ -25,6 +25,8 @@ Commands:
   set-secret --code <code> --kind <${secretKinds.join('|')}> --file <path.json | ->
   remove-secret --code <code> --kind <${secretKinds.join('|')}>
   rotate-secrets-key
+  staff-add --email <email> --name <name> --role <platform_admin|platform_support> [--password <initial password>]
+            (without --password, a one-time initial password is printed)
 
 Works whether or not the server is running (see README: "Onboarding").`;
 
@@ -40,6 +42,9 @@ const options = {
   kind: { type: 'string' },
   file: { type: 'string' },
   'import-max-bytes': { type: 'string' },
+  email: { type: 'string' },
+  role: { type: 'string' },
+  password: { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
@@ -122,6 +127,18 @@ async function run(command: string, flags: Flags, admin: TenantAdminPort): Promi
       return admin.removeSecret(required(flags, 'code'), secretKind(flags));
     case 'rotate-secrets-key':
       return admin.rotateSecretsKey();
+    case 'staff-add': {
+      const role = required(flags, 'role');
+      if (role !== 'platform_admin' && role !== 'platform_support') {
+        throw new UsageError('--role must be platform_admin or platform_support');
+      }
+      return admin.addStaff({
+        email: required(flags, 'email'),
+        name: required(flags, 'name'),
+        role,
+        password: flags.password,
+      });
+    }
     default:
       throw new UsageError(`Unknown command '${command}'`);
   }
@@ -133,6 +150,15 @@ function humanReadable(command: string, result: unknown): string {
     return [
       `Created tenant ${created.clientCode} (${created.tenantId}).`,
       `API key (shown once, store it now): ${created.apiKey}`,
+    ].join('\n');
+  }
+  if (command === 'staff-add') {
+    const added = result as { staff: { email: string; role: string; id: string }; initialPassword?: string };
+    return [
+      `Added ${added.staff.role} ${added.staff.email} (${added.staff.id}).`,
+      ...(added.initialPassword
+        ? [`Initial password (shown once, hand it over now): ${added.initialPassword}`]
+        : []),
     ].join('\n');
   }
   if (command === 'list') {

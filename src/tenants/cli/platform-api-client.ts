@@ -1,3 +1,4 @@
+import { cliUserHeader } from '../../auth/platform-auth.js';
 import type { TenantAdminPort } from './tenant-admin-port.js';
 
 type Tenant = Awaited<ReturnType<TenantAdminPort['listTenants']>>[number];
@@ -14,13 +15,17 @@ export class PlatformApiError extends Error {
   }
 }
 
-/** TenantAdminPort over the running server's platform API (`/api/platform`). */
-export function platformApiClient(baseUrl: string, adminToken: string): TenantAdminPort {
+/**
+ * TenantAdminPort over the running server's platform API (`/api/platform`), with the shared
+ * token; `cliUser` (the OS user) makes the audit log record the change as the CLI's.
+ */
+export function platformApiClient(baseUrl: string, adminToken: string, cliUser: string): TenantAdminPort {
   const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const response = await fetch(`${baseUrl}/api/platform${path}`, {
       method,
       headers: {
         authorization: `Bearer ${adminToken}`,
+        [cliUserHeader]: cliUser,
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -68,5 +73,6 @@ export function platformApiClient(baseUrl: string, adminToken: string): TenantAd
     setSecret: (code, kind, value) => call('PUT', `${tenant(code)}/secrets/${kind}`, value),
     removeSecret: (code, kind) => call('DELETE', `${tenant(code)}/secrets/${kind}`),
     rotateSecretsKey: () => call('POST', '/secrets/rotate'),
+    addStaff: (input) => call('POST', '/staff', input),
   };
 }

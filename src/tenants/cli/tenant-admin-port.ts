@@ -4,7 +4,23 @@ import type { IssuedKey, RemovedSecret, SecretSummary, TenantDetails } from '../
 import type { CreateKeyInput, CreateTenantInput, UpdateTenantInput } from '../tenant.schemas.js';
 import type { SecretKind } from '../secret-kinds.js';
 
-/** The onboarding operations the CLI needs: TenantAdmin in-process, or the platform API over HTTP. */
+/** A platform staff account as `staff-add` creates it (the staff component's CreateStaffInput). */
+export interface NewStaffInput {
+  email: string;
+  name: string;
+  role: 'platform_admin' | 'platform_support';
+  password?: string;
+}
+
+export interface AddedStaff {
+  staff: { id: string; email: string; name: string; role: string; status: string };
+  initialPassword?: string;
+}
+
+/**
+ * The onboarding operations the CLI needs: TenantAdmin in-process, or the platform API over
+ * HTTP. Either way, every change is recorded as the CLI's (`cli`, the OS user's name).
+ */
 export interface TenantAdminPort {
   createTenant(input: CreateTenantInput): Promise<{ tenant: Tenant; apiKey: IssuedKey }>;
   listTenants(): Promise<Tenant[]>;
@@ -16,4 +32,5 @@ export interface TenantAdminPort {
   setSecret(code: string, kind: SecretKind, value: unknown): Promise<SecretSummary>;
   removeSecret(code: string, kind: SecretKind): Promise<RemovedSecret>;
   rotateSecretsKey(): Promise<{ resealed: number; currentKeyId: string }>;
+  addStaff(input: NewStaffInput): Promise<AddedStaff>;
 }
