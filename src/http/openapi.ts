@@ -24,7 +24,8 @@ export function createOpenApiRegistry(): OpenAPIRegistry {
   registry.registerComponent('securitySchemes', 'platformAdmin', {
     type: 'http',
     scheme: 'bearer',
-    description: 'PLATFORM_ADMIN_TOKEN',
+    description:
+      'PLATFORM_ADMIN_TOKEN, or a platform staff access token (POST /api/auth/platform/login); each platform route names its least staff role as x-platform-role',
   });
   return registry;
 }
@@ -50,7 +51,7 @@ export function buildOpenApiDocument(registry: OpenAPIRegistry) {
       title: 'Switchyard API',
       version: '0.1.0',
       description:
-        "Multi-tenant sales CRM and automation backend. Tenant routes take `x-client-code` and `x-api-key` (machines) or a user's `Authorization: Bearer <access token>` (people, POST /api/auth/login); platform routes take `Authorization: Bearer $PLATFORM_ADMIN_TOKEN`. Every response uses the envelope `{ success, data }` or `{ success: false, message, error: { code, details } }`.",
+        "Multi-tenant sales CRM and automation backend. Tenant routes take `x-client-code` and `x-api-key` (machines) or a user's `Authorization: Bearer <access token>` (people, POST /api/auth/login); platform routes take `Authorization: Bearer $PLATFORM_ADMIN_TOKEN` or a platform staff member's access token (POST /api/auth/platform/login). Every response uses the envelope `{ success, data }` or `{ success: false, message, error: { code, details } }`.",
     },
   });
 }
