@@ -12,6 +12,7 @@ import {
   secretSummarySchema,
   tenantDetailsSchema,
   tenantSchema,
+  updateKeySchema,
   updateTenantSchema,
 } from './tenant.schemas.js';
 
@@ -88,6 +89,18 @@ export function registerPlatformTenantRoutes(router: ApiRouter, { tenantAdmin }:
       response: issuedKeySchema,
       errors: { 404: 'No such tenant' },
       handler: ({ params, body }) => tenantAdmin.createKey(params.code, body),
+    })
+    .route({
+      method: 'patch',
+      path: '/tenants/:code/keys/:keyId',
+      summary: 'Make an API key act as a user of the tenant (or, with null, as the tenant)',
+      description:
+        'A key acting as a user has their role: their permissions, only the leads they may see, their name in the activity log. Disabling the user makes the key 401.',
+      params: codeParams.extend({ keyId: z.uuid() }),
+      body: updateKeySchema,
+      response: apiKeySummarySchema,
+      errors: { 404: 'No such tenant or key' },
+      handler: ({ params, body }) => tenantAdmin.updateKey(params.code, params.keyId, body),
     })
     .route({
       method: 'delete',
