@@ -70,13 +70,18 @@ async function agentById(db: TenantDb, timezone: string, id: string): Promise<Ag
   return row && toAgent(row);
 }
 
-export async function insertAgent(handle: TenantHandle, input: AgentInput): Promise<Agent> {
-  const { id } = await handle.db
+/** Inserts an agent, on `db` (the handle's, or a transaction of it). */
+export async function insertAgent(
+  handle: TenantHandle,
+  input: AgentInput,
+  db: TenantDb = handle.db,
+): Promise<Agent> {
+  const { id } = await db
     .insertInto('agents')
     .values(toColumns(input) as Insertable<AgentsTable>)
     .returning('id')
     .executeTakeFirstOrThrow();
-  return (await findAgent(handle, id))!;
+  return (await agentById(db, handle.tenant.timezone, id))!;
 }
 
 const agentsKeyset: Keyset = {

@@ -25,6 +25,14 @@ export const agentInputSchema = z.object({
 });
 export type AgentInput = z.infer<typeof agentInputSchema>;
 
+export const createAgentSchema = agentInputSchema.extend({
+  inviteUser: z
+    .boolean()
+    .optional()
+    .describe('Also invite the agent as a user (role `agent`, linked to this agent); needs `email`'),
+});
+export type CreateAgentInput = z.infer<typeof createAgentSchema>;
+
 export const agentPatchSchema = agentInputSchema.partial();
 export type AgentPatch = z.infer<typeof agentPatchSchema>;
 

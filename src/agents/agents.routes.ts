@@ -7,9 +7,11 @@ import { callerOf } from '../http/request-context.js';
 import { assignPendingLeads } from '../leads/index.js';
 import { leadContextOf } from '../leads/index.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
+import { AppError } from '../http/app-error.js';
+import { createAgentWithUser, invitationSchema } from '../staff/index.js';
 import { becameMoreEligible, findAgent, insertAgent, listAgents, updateAgent } from './agent.repository.js';
 import {
-  agentInputSchema,
+  createAgentSchema,
   agentListQuerySchema,
   agentPatchSchema,
   agentSchema,
@@ -43,11 +45,30 @@ export function registerAgentRoutes(router: ApiRouter, services: AppServices): v
       permission: 'users.manage',
       path: '/agents',
       tag,
-      summary: 'Create an agent',
-      body: agentInputSchema,
+      summary: 'Create an agent (with `inviteUser`, also its user, invited)',
+      description:
+        '`inviteUser: true` (needs `email`) creates, in the same transaction, a user with the role `agent` linked to this agent, and invites them: `user` and `invitation` are answered beside the agent. A user with that email already existing is a 409 and creates nothing.',
+      body: createAgentSchema,
       aliases: { body: agentAliases },
-      response: agentSchema,
-      handler: ({ req, body }) => insertAgent(callerOf(req).handle, body),
+      response: agentSchema.extend({
+        user: z.object({ id: z.uuid(), ref: z.string(), status: z.literal('invited') }).optional(),
+        invitation: invitationSchema.optional(),
+      }),
+      errors: { 409: 'inviteUser: a user with this email exists' },
+      handler: async ({ req, body }) => {
+        const caller = callerOf(req);
+        const { inviteUser, ...input } = body;
+        if (!inviteUser) return insertAgent(caller.handle, input);
+        if (!input.email) {
+          throw AppError.invalidFields([
+            { path: 'body.email', message: 'Inviting the agent as a user needs an email' },
+          ]);
+        }
+        const { agent, user, invitation } = await createAgentWithUser(services, caller, (trx) =>
+          insertAgent(caller.handle, input, trx),
+        );
+        return { ...agent, user, invitation };
+      },
     })
     .route({
       method: 'get',

@@ -329,6 +329,41 @@ const lists: ListCase[] = [
     },
   },
   {
+    name: 'users',
+    api: 'crm',
+    seed: async (h) => {
+      await insert(
+        h,
+        sql`insert into ${table(h, 'users')} (email, name, role_id) select 'u' || i || '@example.com', 'U' || i, (select id from ${table(h, 'roles')} where key = 'agent') from ${sql.raw(series)}`,
+      );
+      return '/users';
+    },
+  },
+  {
+    name: 'teams',
+    api: 'crm',
+    seed: async (h) => {
+      await insert(
+        h,
+        sql`insert into ${table(h, 'teams')} (name) select 'Team ' || (i % 3) || '-' || i from ${sql.raw(series)}`,
+      );
+      return '/teams';
+    },
+  },
+  {
+    name: 'roles',
+    api: 'crm',
+    // The built-in roles are listed beside the seeded ones.
+    shared: true,
+    seed: async (h) => {
+      await insert(
+        h,
+        sql`insert into ${table(h, 'roles')} (key, name) select 'custom_' || i, 'C' || i from ${sql.raw(series)}`,
+      );
+      return '/roles';
+    },
+  },
+  {
     name: 'platform tenants',
     api: 'platform',
     shared: true,

@@ -14,6 +14,7 @@ import {
   secretSummarySchema,
   tenantDetailsSchema,
   tenantSchema,
+  updateKeySchema,
   updateTenantSchema,
 } from './tenant.schemas.js';
 
@@ -103,6 +104,19 @@ export function registerPlatformTenantRoutes(router: ApiRouter, { tenantAdmin }:
       response: issuedKeySchema,
       errors: { 404: 'No such tenant' },
       handler: ({ req, params, body }) => tenantAdmin.createKey(params.code, body, actorOf(req)),
+    })
+    .route({
+      method: 'patch',
+      path: '/tenants/:code/keys/:keyId',
+      platformRole: 'platform_admin',
+      summary: 'Make an API key act as a user of the tenant (or, with null, as the tenant)',
+      description:
+        'A key acting as a user has their role: their permissions, only the leads they may see, their name in the activity log. Disabling the user makes the key 401.',
+      params: codeParams.extend({ keyId: z.uuid() }),
+      body: updateKeySchema,
+      response: apiKeySummarySchema,
+      errors: { 404: 'No such tenant or key' },
+      handler: ({ req, params, body }) => tenantAdmin.updateKey(params.code, params.keyId, body, actorOf(req)),
     })
     .route({
       method: 'delete',

@@ -10,6 +10,7 @@ import { patchTenantLimits, readTenantLimits } from '../tenancy/tenant-limits.js
 import { maskSecretValue, secretSchemas, type SecretKind } from './secret-kinds.js';
 import type { TenantSecrets } from './tenant-secrets.js';
 import { announceTenantChange, findTenantByCode } from '../tenancy/tenant-registry.js';
+import { findUserRow } from '../staff/index.js';
 import { toApiKeySummary, type ApiKeySummary } from './tenant.repository.js';
 import type { PlatformActor } from '../auth/platform-auth.js';
 import {
@@ -21,8 +22,10 @@ import {
 import {
   createKeySchema,
   createTenantSchema,
+  updateKeySchema,
   updateTenantSchema,
   type CreateKeyInput,
+  type UpdateKeyInput,
   type CreateTenantInput,
   type UpdateTenantInput,
 } from './tenant.schemas.js';
@@ -274,6 +277,45 @@ export class TenantAdmin {
       await recordPlatformChange(trx, actor, 'key.revoke', {
         tenantId: tenant.id,
         details: { code: tenant.clientCode, keyId: row.id, label: row.label },
+      });
+      await announceTenantChange(trx, tenant.id);
+      return toApiKeySummary(row);
+    });
+  }
+
+  /**
+   * Makes a key act as a user of its tenant (their role's permissions and visibility, their
+   * name in the activity log) or, with null, as the tenant again. Applies at once everywhere.
+   */
+  async updateKey(
+    code: string,
+    keyId: string,
+    input: UpdateKeyInput,
+    actor: PlatformActor,
+  ): Promise<ApiKeySummary> {
+    const data = updateKeySchema.parse(input);
+    const tenant = await this.requireTenant(code);
+    if (data.actsAsUserId) {
+      const handle = await this.deps.connections.resolve(tenant);
+      const user = await findUserRow(handle.db, data.actsAsUserId);
+      if (!user) {
+        throw AppError.invalidFields([
+          { path: 'body.actsAsUserId', message: `The tenant has no user ${data.actsAsUserId}` },
+        ]);
+      }
+    }
+    return this.deps.platform.transaction().execute(async (trx) => {
+      const row = await trx
+        .updateTable('api_keys')
+        .set({ acts_as_user_id: data.actsAsUserId })
+        .where('tenant_id', '=', tenant.id)
+        .where('id', '=', keyId)
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) throw AppError.notFound('API key');
+      await recordPlatformChange(trx, actor, 'key.update', {
+        tenantId: tenant.id,
+        details: { code: tenant.clientCode, keyId: row.id, actsAsUserId: data.actsAsUserId },
       });
       await announceTenantChange(trx, tenant.id);
       return toApiKeySummary(row);

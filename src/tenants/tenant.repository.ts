@@ -9,6 +9,8 @@ export interface ApiKeySummary {
   lastUsedAt: Date | null;
   revokedAt: Date | null;
   createdAt: Date;
+  /** The user the key acts as (their permissions and visibility), or null: the key acts as the tenant. */
+  actsAsUserId: string | null;
 }
 
 export function toApiKeySummary(row: Selectable<ApiKeysTable>): ApiKeySummary {
@@ -20,5 +22,6 @@ export function toApiKeySummary(row: Selectable<ApiKeysTable>): ApiKeySummary {
     lastUsedAt: row.last_used_at,
     revokedAt: row.revoked_at,
     createdAt: row.created_at,
+    actsAsUserId: row.acts_as_user_id,
   };
 }

@@ -78,7 +78,21 @@ export const apiKeySummarySchema = z.object({
   lastUsedAt: z.date().nullable(),
   revokedAt: z.date().nullable(),
   createdAt: z.date(),
+  actsAsUserId: z
+    .uuid()
+    .nullable()
+    .describe('The user this key acts as (their role and visibility); null: the key acts as the tenant'),
 });
+
+export const updateKeySchema = z.object({
+  actsAsUserId: z
+    .uuid()
+    .nullable()
+    .describe(
+      'A user of the tenant the key acts as from now on (their permissions, their leads only), or null',
+    ),
+});
+export type UpdateKeyInput = z.input<typeof updateKeySchema>;
 
 export const issuedKeySchema = z.object({
   id: z.uuid(),
