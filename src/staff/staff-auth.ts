@@ -3,6 +3,7 @@ import type { Config } from '../config/config.js';
 import type { PlatformDb } from '../db/platform-database.js';
 import type { TenantConnectionManager } from '../tenancy/connection-manager.js';
 import type { TenantChanges } from '../tenancy/tenant-changes.js';
+import { LoginThrottle } from './sessions/login-throttle.js';
 import { SessionStore } from './sessions/session-store.js';
 import { TenantUserPrincipals } from './sessions/tenant-user-principals.js';
 
@@ -11,6 +12,8 @@ export interface StaffAuth {
   tokens: AccessTokens;
   sessions: SessionStore;
   users: TenantUserPrincipals;
+  /** Failed logins per account and client address, with exponential lockout. */
+  throttle: LoginThrottle;
 }
 
 export function createStaffAuth(deps: {
@@ -35,5 +38,6 @@ export function createStaffAuth(deps: {
       changes: deps.changes,
       cacheTtlMs: config.tenancy.authCacheTtlMs,
     }),
+    throttle: new LoginThrottle(deps.platform, config.auth.login),
   };
 }
