@@ -45,7 +45,8 @@ describe('account emails', () => {
     expect(secret.status).toBe(200);
     // No SMTP anywhere.
     bare = await startTestApp({ PUBLIC_BASE_URL: 'https://crm.example.test' });
-  });
+    // Two apps and a tenant's migrations: minutes on a loaded machine.
+  }, 240_000);
   afterAll(async () => {
     await t?.close();
     await bare?.close();
@@ -74,7 +75,7 @@ describe('account emails', () => {
         if (!mail) throw new Error(`no mail to ${to} yet`);
         return { ...mail, text: decodeQuotedPrintable(mail.raw) };
       },
-      { timeout: 30_000, interval: 50 },
+      { timeout: 90_000, interval: 50 },
     );
   const tokenIn = (text: string, prefix: string) =>
     new RegExp(`${prefix}_[0-9a-f-]{36}\\.[A-Za-z0-9_-]+`).exec(text)![0];
@@ -231,7 +232,7 @@ describe('account emails', () => {
         if (!found) throw new Error('not logged yet');
         return found;
       },
-      { timeout: 30_000, interval: 50 },
+      { timeout: 90_000, interval: 50 },
     );
     expect(line.level).toBe(40);
     expect(JSON.stringify(bare.logs)).not.toMatch(/pwr_/);

@@ -19,7 +19,7 @@ describe('login abuse and passwords', () => {
       TRUST_PROXY: 'true',
     });
     a = await t.createTenant('abuse');
-  });
+  }, 180_000);
   afterAll(() => t?.close());
 
   const login = (email: string, password: string, address: string) =>
@@ -174,7 +174,7 @@ describe('refresh-token cookie (AUTH_COOKIES=true)', () => {
   beforeAll(async () => {
     t = await startTestApp({ AUTH_COOKIES: 'true' });
     a = await t.createTenant('cookies');
-  });
+  }, 180_000);
   afterAll(() => t?.close());
 
   const cookieOf = (headers: Headers) => {
