@@ -69,7 +69,14 @@ export interface Config {
     refreshGraceMs: number;
     /** Also set the refresh token as an HttpOnly cookie (browsers). */
     cookies: boolean;
+    /**
+     * Failed logins before an account (`maxFailures`) or a client address (`addressMaxFailures`)
+     * is locked for `lockoutMs`, doubling with each further failure (at most a day).
+     */
+    login: { maxFailures: number; addressMaxFailures: number; lockoutMs: number };
   };
+  /** The platform's own SMTP server, for account emails of tenants without an SMTP channel. */
+  platformSmtp?: { url: string; from: string };
   shutdownTimeoutMs: number;
   /** Rows per import transaction (IMPORT_BATCH_ROWS); unset: by database kind (`importLeads`). */
   importBatchRows?: number;
@@ -117,6 +124,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const s3Vars = [env.S3_BUCKET, env.S3_ACCESS_KEY_ID, env.S3_SECRET_ACCESS_KEY];
   if (s3Vars.some(Boolean) && !s3Vars.every(Boolean)) {
     problems.push('S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY: set all three or none');
+  }
+  if (Boolean(env.PLATFORM_SMTP_URL) !== Boolean(env.PLATFORM_SMTP_FROM)) {
+    problems.push('PLATFORM_SMTP_URL, PLATFORM_SMTP_FROM: set both or neither');
   }
   checkSplitRoles(env, problems, warnings);
   if (problems.length > 0) throw new ConfigError(problems);
@@ -176,7 +186,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       sessionTtlMs: Math.round(env.AUTH_SESSION_TTL_DAYS * 86_400_000),
       refreshGraceMs: env.AUTH_REFRESH_GRACE_MS,
       cookies: env.AUTH_COOKIES,
+      login: {
+        maxFailures: env.AUTH_LOGIN_MAX_FAILURES,
+        addressMaxFailures: env.AUTH_LOGIN_ADDRESS_MAX_FAILURES,
+        lockoutMs: env.AUTH_LOCKOUT_SECONDS * 1000,
+      },
     },
+    ...(env.PLATFORM_SMTP_URL && env.PLATFORM_SMTP_FROM
+      ? { platformSmtp: { url: env.PLATFORM_SMTP_URL, from: env.PLATFORM_SMTP_FROM } }
+      : {}),
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     ...(env.IMPORT_BATCH_ROWS ? { importBatchRows: env.IMPORT_BATCH_ROWS } : {}),
     queue: {

@@ -55,6 +55,14 @@ export const envSchema = z.object({
   AUTH_SESSION_TTL_DAYS: z.coerce.number().min(0.01).max(365).default(30),
   AUTH_REFRESH_GRACE_MS: z.coerce.number().int().min(0).max(60_000).default(10_000),
   AUTH_COOKIES: booleanFromEnv.default(false),
+  AUTH_LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
+  AUTH_LOGIN_ADDRESS_MAX_FAILURES: z.coerce.number().int().min(1).max(100_000).default(50),
+  AUTH_LOCKOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  PLATFORM_SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
+    .optional(),
+  PLATFORM_SMTP_FROM: z.string().min(3).max(320).optional(),
   IMPORT_BATCH_ROWS: z.coerce.number().int().min(1).max(10_000).optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(10),

@@ -39,7 +39,8 @@ export const errorCatalogue = {
   unsupported_media_type: { status: 415, meaning: 'The content type or encoding is not accepted here' },
   rate_limited: {
     status: 429,
-    meaning: 'Too many requests for this tenant; retry after details.retryAfterSeconds',
+    meaning:
+      'Too many requests for this tenant or client address, or too many failed logins (details.reason login_locked); retry after details.retryAfterSeconds',
   },
   internal_error: { status: 500, meaning: 'An unexpected failure on our side' },
   provider_error: { status: 502, meaning: 'An external provider (e.g. Google Calendar) refused the request' },

@@ -4,6 +4,7 @@ import type { PlatformDb } from '../db/platform-database.js';
 import type { TenantConnectionManager } from '../tenancy/connection-manager.js';
 import type { TenantChanges } from '../tenancy/tenant-changes.js';
 import { PlatformStaff } from './platform-staff/platform-staff.js';
+import { LoginThrottle } from './sessions/login-throttle.js';
 import { SessionStore } from './sessions/session-store.js';
 import { TenantUserPrincipals } from './sessions/tenant-user-principals.js';
 
@@ -14,6 +15,8 @@ export interface StaffAuth {
   users: TenantUserPrincipals;
   /** Platform staff: their logins, their access tokens on /api/platform, their accounts. */
   platformStaff: PlatformStaff;
+  /** Failed logins per account and client address, with exponential lockout. */
+  throttle: LoginThrottle;
 }
 
 export function createStaffAuth(deps: {
@@ -40,5 +43,6 @@ export function createStaffAuth(deps: {
       changes: deps.changes,
       cacheTtlMs: config.tenancy.authCacheTtlMs,
     }),
+    throttle: new LoginThrottle(deps.platform, config.auth.login),
   };
 }

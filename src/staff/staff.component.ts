@@ -4,6 +4,7 @@ import { registerPlatformStaffRoutes } from './platform-staff/platform-staff.rou
 import { invitationSenderKey } from './invitations/invitation-sender.js';
 import { inviteUser } from './invitations/invite-user.js';
 import { registerRoleRoutes } from './roles/roles.routes.js';
+import { registerAccountRoutes } from './account.routes.js';
 import { registerAuthRoutes } from './sessions/auth.routes.js';
 import { registerTeamRoutes } from './teams/teams.routes.js';
 import { registerUserRoutes } from './users/users.routes.js';
@@ -23,5 +24,6 @@ export const staffComponent: Component = {
     registerUserRoutes(routers.crm, services);
     registerTeamRoutes(routers.crm, services);
     registerRoleRoutes(routers.crm, services);
+    registerAccountRoutes(routers.auth, services);
   },
 };

@@ -1,43 +1,70 @@
-import { createHash, randomBytes } from 'node:crypto';
 import type { AppServices } from '../../app/services.js';
 import type { Actor } from '../../auth/access.js';
+import { AppError } from '../../http/app-error.js';
 import type { TenantHandle } from '../../tenancy/connection-manager.js';
+import { sendAccountMail } from '../account-emails/account-mail.js';
+import { issueUserToken } from '../account-emails/user-tokens.js';
 
-/** How long an invitation link works. */
-const invitationTtlMs = 7 * 24 * 60 * 60 * 1000;
+export const invitationTtlMs = 7 * 86_400_000;
+
+export type InvitationDelivery =
+  { delivery: 'email' } | { delivery: 'answered'; invitationToken: string; expiresAt: string };
 
 /**
- * Issues a single-use invitation token for `userId` (only its SHA-256 is stored; the user's
- * earlier unused invitations stop working) and hands it over.
- *
- * This version answers the token to the caller (the admin passes it on); the emailing version
- * (tenant SMTP, else platform SMTP, else answered) replaces it with the same signature.
+ * Invites a user (status `invited`): a single-use invitation token valid 7 days, replacing their
+ * earlier unused ones, emailed through the tenant's SMTP channel or else the platform's. With
+ * neither (or when the send fails), the token is answered instead, for the admin to hand over.
+ * 404 for an unknown user, 409 `invalid_status_transition` for one not `invited`.
  */
 export async function inviteUser(
-  _services: AppServices,
+  services: AppServices,
   handle: TenantHandle,
   userId: string,
-  _invitedBy: Actor,
-): Promise<{ delivery: 'email' } | { delivery: 'answered'; invitationToken: string; expiresAt: string }> {
-  const token = `inv_${randomBytes(32).toString('base64url')}`;
-  const expiresAt = new Date(Date.now() + invitationTtlMs);
-  await handle.db.transaction().execute(async (trx) => {
-    await trx
-      .deleteFrom('user_tokens')
-      .where('user_id', '=', userId)
-      .where('purpose', '=', 'invitation')
-      .where('used_at', 'is', null)
-      .execute();
-    await trx
-      .insertInto('user_tokens')
-      .values({
-        token_hash: createHash('sha256').update(token).digest('hex'),
-        user_id: userId,
-        purpose: 'invitation',
-        expires_at: expiresAt,
-        used_at: null,
-      })
-      .execute();
+  invitedBy: Actor,
+): Promise<InvitationDelivery> {
+  const user = await handle.db
+    .selectFrom('users')
+    .select(['id', 'email', 'name', 'status'])
+    .where('id', '=', userId)
+    .executeTakeFirst();
+  if (!user) throw AppError.notFound('User');
+  if (user.status !== 'invited') {
+    throw new AppError(
+      'invalid_status_transition',
+      `Only an invited user can be invited (this one is ${user.status})`,
+      {
+        details: { status: user.status },
+      },
+    );
+  }
+  const { tenant } = handle;
+  const { token, expiresAt } = await issueUserToken(
+    handle.db,
+    tenant.id,
+    user.id,
+    'invitation',
+    invitationTtlMs,
+  );
+  const link = `${services.config.publicBaseUrl}/accept-invitation?token=${encodeURIComponent(token)}`;
+  const outcome = await sendAccountMail(services, tenant.id, {
+    to: user.email,
+    subject: `You are invited to ${tenant.name}`,
+    text: [
+      `Hello ${user.name},`,
+      '',
+      `${invitedBy.name} invited you to ${tenant.name}. Choose your password here (the link works once, until ${expiresAt.toISOString()}):`,
+      '',
+      link,
+      '',
+      `Or give this invitation code where you are asked for it: ${token}`,
+      '',
+      'If you did not expect this invitation, ignore this email.',
+    ].join('\n'),
   });
+  if (outcome === 'sent') return { delivery: 'email' };
+  services.logger.info(
+    { tenantId: tenant.id, userId: user.id, outcome },
+    'invitation not emailed: the token is answered to the admin',
+  );
   return { delivery: 'answered', invitationToken: token, expiresAt: expiresAt.toISOString() };
 }

@@ -4,6 +4,8 @@ import { bearerToken } from '../../auth/tenant-auth.js';
 import type { ApiRouter } from '../../http/api-router.js';
 import { AppError } from '../../http/app-error.js';
 import { singleHeader } from '../../http/single-header.js';
+import { clientOf, locked } from '../sessions/auth.routes.js';
+import { platformAccountKey } from '../sessions/login-throttle.js';
 import { platformLoginBody, platformTokenPairSchema, staffUserSchema } from './platform-staff.schemas.js';
 
 const tag = 'Authentication';
@@ -25,9 +27,12 @@ export function registerPlatformAuthRoutes(router: ApiRouter, services: AppServi
       body: platformLoginBody,
       status: 200,
       response: platformTokenPairSchema,
-      errors: { 401: 'Invalid email or password' },
-      handler: ({ req, body }) =>
-        staff.logIn(body, { userAgent: singleHeader(req, 'user-agent'), ip: req.socket.remoteAddress }),
+      errors: { 401: 'Invalid email or password', 429: 'Locked after repeated failures' },
+      handler: ({ req, res, body }) => {
+        const client = clientOf(req, services.config.http.trustProxy);
+        const keys = { account: platformAccountKey(body.email), address: client.ip };
+        return locked(res, () => services.staffAuth.throttle.guard(keys, () => staff.logIn(body, client)));
+      },
     })
     .route({
       method: 'get',

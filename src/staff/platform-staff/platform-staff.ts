@@ -6,7 +6,7 @@ import type { PlatformDb } from '../../db/platform-database.js';
 import { AppError } from '../../http/app-error.js';
 import { pageOf, type Keyset, type Page } from '../../http/pagination.js';
 import { recordPlatformChange } from '../../tenants/index.js';
-import { checkPasswordPolicy } from '../password-policy.js';
+import { assertPasswordPolicy } from '../passwords.js';
 import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword } from '../passwords.js';
 import type { SessionRecord, SessionStore } from '../sessions/session-store.js';
 import type { StaffUsersTable } from '../staff.tables.js';
@@ -156,7 +156,7 @@ export class PlatformStaff implements PlatformStaffPrincipals {
     const data = createStaffBody.parse(input);
     const generated = data.password === undefined ? randomBytes(15).toString('base64url') : undefined;
     const password = data.password ?? generated!;
-    checkPasswordPolicy(password);
+    assertPasswordPolicy(password);
     const passwordHash = await hashPassword(password);
     const row = await this.deps.platform.transaction().execute(async (trx) => {
       const taken = await trx
@@ -212,7 +212,7 @@ export class PlatformStaff implements PlatformStaffPrincipals {
    */
   async updateStaff(id: string, input: UpdateStaffInput, actor: PlatformActor): Promise<StaffUser> {
     const data = updateStaffBody.parse(input);
-    if (data.password !== undefined) checkPasswordPolicy(data.password);
+    if (data.password !== undefined) assertPasswordPolicy(data.password);
     const passwordHash = data.password !== undefined ? await hashPassword(data.password) : undefined;
     return this.deps.platform.transaction().execute(async (trx) => {
       const current = await trx

@@ -4,9 +4,9 @@ import type { TenantConnectionManager } from '../../tenancy/connection-manager.j
 import { findTenantByCode } from '../../tenancy/tenant-registry.js';
 import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword } from '../passwords.js';
 import type { StaffAuth } from '../staff-auth.js';
-import { loadUserPrincipal } from '../users/user-principal.js';
 import type { TokenPair } from './auth.schemas.js';
-import { issueTenantTokens } from './issue-tokens.js';
+import { tenantAccountKey } from './login-throttle.js';
+import { startUserSession } from './start-session.js';
 
 export const invalidLogin = () => new AppError('unauthorized', 'Invalid email or password');
 
@@ -19,12 +19,22 @@ export interface LoginDeps {
 /**
  * A tenant user's login. An unknown tenant or email, a wrong password, a user not active: the
  * same 401, after the same Argon2 work (a dummy hash is verified when there is no user), so
- * answers and timing do not tell which accounts exist.
+ * answers and timing do not tell which accounts exist. Before anything is looked up, the
+ * account (as typed) and the client address must not be locked by earlier failures (429).
  */
 export async function logIn(
   deps: LoginDeps,
   input: { clientCode: string; email: string; password: string },
-  client: { userAgent?: string; ip?: string },
+  client: { userAgent?: string; ip: string },
+): Promise<TokenPair> {
+  const keys = { account: tenantAccountKey(input.clientCode, input.email), address: client.ip };
+  return deps.auth.throttle.guard(keys, () => verifiedLogin(deps, input, client));
+}
+
+async function verifiedLogin(
+  deps: LoginDeps,
+  input: { clientCode: string; email: string; password: string },
+  client: { userAgent?: string; ip: string },
 ): Promise<TokenPair> {
   const tenant = await findTenantByCode(deps.platform, input.clientCode.toLowerCase());
   const handle = tenant ? await deps.connections.resolve(tenant) : null;
@@ -48,12 +58,5 @@ export async function logIn(
     .set({ last_login_at: new Date(), ...(rehash ? { password_hash: rehash } : {}) })
     .where('id', '=', user.id)
     .execute();
-  const principal = await loadUserPrincipal(handle.db, user.id, null);
-  if (!principal) throw invalidLogin();
-  const { session, refreshToken } = await deps.auth.sessions.create({
-    tenantId: tenant.id,
-    userId: user.id,
-    ...client,
-  });
-  return issueTenantTokens(deps.auth, tenant.id, session.id, refreshToken, principal);
+  return startUserSession(deps, handle, user.id, client);
 }

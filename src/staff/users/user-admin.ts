@@ -6,7 +6,7 @@ import { orNotFound } from '../../http/or-not-found.js';
 import { announceStaffChange } from '../announce.js';
 import type { InvitationDelivery } from '../invitations/invitation-sender.js';
 import { inviteUser } from '../invitations/invite-user.js';
-import { checkPasswordPolicy } from '../password-policy.js';
+import { assertPasswordPolicy } from '../passwords.js';
 import { hashPassword } from '../passwords.js';
 import type { UsersTable, UserStatus } from '../staff.tables.js';
 import {
@@ -54,7 +54,7 @@ export async function createUser(
 ): Promise<User & { invitation?: InvitationDelivery }> {
   const { handle } = caller;
   if (input.role === 'owner' && !callerIsOwner(caller)) throw onlyOwners();
-  if (input.password !== undefined) checkPasswordPolicy(input.password);
+  if (input.password !== undefined) assertPasswordPolicy(input.password);
   const passwordHash = input.password === undefined ? null : await hashPassword(input.password);
   const { id } = await handle.db.transaction().execute(async (trx) => {
     const created = await insertNewUser(trx, { ...input, passwordHash });

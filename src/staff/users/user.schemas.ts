@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { pageQuery } from '../../http/pagination.js';
-import { passwordMaxLength } from '../password-policy.js';
+import { passwordPolicy } from '../passwords.js';
 
 export const roleKeySchema = z
   .string()
@@ -27,7 +27,7 @@ export const createUserSchema = z.object({
     .describe('The agent profile this user works as (leads assigned to it are theirs)'),
   password: z
     .string()
-    .max(passwordMaxLength)
+    .max(passwordPolicy.maxLength)
     .optional()
     .describe('An initial password (the user is active at once); without it the user is invited'),
 });
