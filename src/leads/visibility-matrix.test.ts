@@ -427,7 +427,7 @@ describe('visibility matrix: every lead operation of the OpenAPI document × rol
           return key;
         }),
     );
-  });
+  }, 300_000);
   afterAll(() => t?.close());
 
   it('has an entry for every operation with a lead permission (or awaits linked-record visibility)', () => {
@@ -574,7 +574,8 @@ describe('visibility matrix: every lead operation of the OpenAPI document × rol
     expect(checks).toBeGreaterThan(300);
     expect(leaks, 'rows and records leaked across the matrix').toEqual([]);
     expect(leaks.length).toBe(0);
-  });
+    // Hundreds of requests: minutes on PGlite on a loaded machine (a bound, not a timing assertion).
+  }, 600_000);
 
   it('lets a manager assign only among their team, and an agent not at all', async () => {
     const [manager, agentA] = [
