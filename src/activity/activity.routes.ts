@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { pageQuery, pageSchema } from '../http/pagination.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { callerOf } from '../http/request-context.js';
-import { requireLeadRow } from '../leads/index.js';
+import { requireLeadRow, requireLeadToChange } from '../leads/index.js';
 import { leadIdParams } from '../leads/index.js';
 import { insertNote, listNotes, listTimeline } from './activity.repository.js';
 
@@ -37,8 +37,8 @@ export function registerActivityRoutes(router: ApiRouter): void {
       response: noteSchema,
       errors: { 404: 'No such lead' },
       handler: async ({ req, params, body }) => {
-        const { handle, actor } = callerOf(req);
-        const lead = await requireLeadRow(handle.db, params.id);
+        const { handle, actor, access } = callerOf(req);
+        const lead = await requireLeadToChange(handle.db, access, params.id);
         return insertNote(handle.db, { lead_id: lead.id, body: body.body, author: actor.name });
       },
     })
@@ -53,8 +53,9 @@ export function registerActivityRoutes(router: ApiRouter): void {
       response: pageSchema(noteSchema),
       errors: { 404: 'No such lead' },
       handler: async ({ req, params, query }) => {
-        const { db } = callerOf(req).handle;
-        const lead = await requireLeadRow(db, params.id);
+        const { handle, access } = callerOf(req);
+        const { db } = handle;
+        const lead = await requireLeadRow(db, access.visibility('leads.read'), params.id);
         return listNotes(db, lead.id, query);
       },
     })
@@ -69,8 +70,9 @@ export function registerActivityRoutes(router: ApiRouter): void {
       response: pageSchema(timelineEntrySchema),
       errors: { 404: 'No such lead' },
       handler: async ({ req, params, query }) => {
-        const { db } = callerOf(req).handle;
-        const lead = await requireLeadRow(db, params.id);
+        const { handle, access } = callerOf(req);
+        const { db } = handle;
+        const lead = await requireLeadRow(db, access.visibility('leads.read'), params.id);
         return listTimeline(db, lead.id, query);
       },
     });

@@ -1,4 +1,5 @@
 import { claimAgentSlot } from '../assignment/index.js';
+import { Access, everyLead } from '../auth/access.js';
 import type { AppServices } from '../app/services.js';
 import {
   changeLeadWithin,
@@ -62,7 +63,7 @@ export async function distributeLead(
 ): Promise<OutcomeRecord | undefined> {
   const { handle } = ctx;
   return inTenantTransaction({ leadEvents: ctx.events }, handle, async ({ trx, publish }) => {
-    const row = await findLeadRow(trx, lead.id, { forUpdate: true });
+    const row = await findLeadRow(trx, everyLead, lead.id, { forUpdate: true });
     const state = await lockAssignment(trx, plan.assignmentId);
     if (state.status !== 'running') throw new DistributionEnded(`The distribution is ${state.status}`);
     if (await hasOutcome(trx, plan.assignmentId, lead.id)) return undefined;
@@ -148,7 +149,12 @@ export async function runCohortAssignment(ctx: AssignCohortContext) {
   const filter: LeadFilter = started.only_unassigned
     ? { ...parsed.data, agentId: 'unassigned' }
     : parsed.data;
-  const leadCtx: LeadContext = { handle, actor: started.actor, events: services.leadEvents };
+  const leadCtx: LeadContext = {
+    handle,
+    actor: started.actor,
+    access: Access.tenantWide(),
+    events: services.leadEvents,
+  };
   const plan: Plan = {
     assignmentId,
     onlyUnassigned: started.only_unassigned,
@@ -165,7 +171,7 @@ export async function runCohortAssignment(ctx: AssignCohortContext) {
     while (!none) {
       const room = started.max_leads === null ? assignmentPageSize : started.max_leads - processed;
       if (room <= 0) break;
-      const leads = await matchingLeadRefs(handle, filter, {
+      const leads = await matchingLeadRefs(handle, everyLead, filter, {
         afterNumber: after,
         untilNumber: started.until_number,
         limit: Math.min(assignmentPageSize, room),

@@ -1,7 +1,8 @@
 import { sql, type Insertable, type Selectable } from 'kysely';
+import type { Visibility } from '../auth/access.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import { pageOf, type Keyset, type Page } from '../http/pagination.js';
-import { leadRef } from '../leads/index.js';
+import { leadIdVisibleTo, leadRef } from '../leads/index.js';
 import type {
   CohortAssignment,
   LeadOutcomeItem,
@@ -215,13 +216,18 @@ const outcomesKeyset: Keyset = {
   direction: 'asc',
 };
 
-/** The distribution's lead outcomes in the order it handled them. */
+/** The distribution's outcomes for the leads `visibility` reaches, in the order it handled them. */
 export async function listOutcomes(
   db: TenantDb,
+  visibility: Visibility,
   id: string,
   page: ListOutcomesQuery,
 ): Promise<Page<LeadOutcomeItem>> {
-  let query = db.selectFrom('cohort_assignment_leads').selectAll().where('assignment_id', '=', id);
+  let query = db
+    .selectFrom('cohort_assignment_leads')
+    .selectAll()
+    .where('assignment_id', '=', id)
+    .where(leadIdVisibleTo(visibility, 'cohort_assignment_leads.lead_id'));
   if (page.outcome) query = query.where('outcome', '=', page.outcome);
   return pageOf(query, outcomesKeyset, page, (row) => ({
     position: row.position,

@@ -98,14 +98,15 @@ export function registerCohortRoutes(router: ApiRouter, services: AppServices): 
       path: '/cohorts/assignments/:jobId/leads',
       tag,
       summary: "A distribution's leads with their outcome, in the order it handled them",
+      description: 'Only the leads the caller can see (leads.read scope).',
       params: assignmentIdParams,
       query: listOutcomesQuery,
       response: pageSchema(leadOutcomeSchema),
       errors: { 404: 'No such distribution' },
       handler: async ({ req, params, query }) => {
-        const { db } = callerOf(req).handle;
-        const row = await assignmentOr404(db, params.jobId);
-        return listOutcomes(db, row.id, query);
+        const { handle, access } = callerOf(req);
+        const row = await assignmentOr404(handle.db, params.jobId);
+        return listOutcomes(handle.db, access.visibility('leads.read'), row.id, query);
       },
     })
     .route({
@@ -159,9 +160,9 @@ export function registerCohortRoutes(router: ApiRouter, services: AppServices): 
       response: leadPageSchema,
       errors: { 404: 'No such cohort', 409: "The cohort's stored filter is no longer valid" },
       handler: async ({ req, params, query }) => {
-        const { handle } = callerOf(req);
+        const { handle, access } = callerOf(req);
         const filter = cohortFilterOf(await cohortOr404(handle.db, params.id));
-        return listLeads(handle, { ...filter, ...query });
+        return listLeads(handle, access.visibility('leads.read'), { ...filter, ...query });
       },
     })
     .route({
@@ -177,11 +178,19 @@ export function registerCohortRoutes(router: ApiRouter, services: AppServices): 
       status: 202,
       response: cohortAssignmentSchema,
       errors: {
+        403: "The caller's 'leads.assign' is not of scope `all` (a distribution reassigns leads across the tenant)",
         404: 'No such cohort',
         409: 'A distribution of this cohort is still running, or its filter is no longer valid',
       },
       handler: async ({ req, params, body }) => {
         const caller = callerOf(req);
+        if (caller.access.scopeOf('leads.assign') !== 'all') {
+          throw new AppError(
+            'forbidden',
+            "Distributing a cohort reassigns leads across the tenant: it needs 'leads.assign' with scope all",
+            { details: { permission: 'leads.assign', scope: 'all' } },
+          );
+        }
         return new Reply(
           202,
           await startCohortAssignment(services, caller.handle, caller.actor.name, params.id, body),

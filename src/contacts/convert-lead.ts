@@ -3,7 +3,7 @@ import { recordActivity } from '../activity/index.js';
 import { AppError } from '../http/app-error.js';
 import type { LeadContext } from '../leads/index.js';
 import { leadSelection, toLead } from '../leads/index.js';
-import { requireLeadRow } from '../leads/index.js';
+import { requireLeadToChange } from '../leads/index.js';
 import type { Lead } from '../leads/index.js';
 import { loadScoringSettings } from '../scoring/index.js';
 import { inTenantTransaction } from '../tenancy/unit-of-work.js';
@@ -20,7 +20,7 @@ export async function convertLead(
   const { handle, actor } = ctx;
   const scoring = await loadScoringSettings(handle);
   return inTenantTransaction({ leadEvents: ctx.events }, handle, async ({ trx, publish }) => {
-    const lead = await requireLeadRow(trx, idOrRef, { forUpdate: true });
+    const lead = await requireLeadToChange(trx, ctx.access, idOrRef, { forUpdate: true });
     if (lead.contact_id) {
       throw new AppError('conflict', 'This lead is already a contact', {
         details: { contactId: lead.contact_id },

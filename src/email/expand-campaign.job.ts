@@ -1,4 +1,5 @@
 import type { Insertable } from 'kysely';
+import { everyLead } from '../auth/access.js';
 import type { AppServices } from '../app/services.js';
 import { listLeads } from '../leads/index.js';
 import type { Lead } from '../leads/index.js';
@@ -58,7 +59,13 @@ export async function expandCampaign(
     throw new PermanentJobError('The campaign audience is not valid', 'invalid_audience');
   const startAt = job.payload.startAt ?? Date.now();
   const size = batchSizeOf(campaign.rate_per_minute);
-  const page = await listLeads(handle, { ...audience.data, sort: 'ref', order: 'asc', limit: size, cursor });
+  const page = await listLeads(handle, everyLead, {
+    ...audience.data,
+    sort: 'ref',
+    order: 'asc',
+    limit: size,
+    cursor,
+  });
 
   const emails = [...new Set(page.items.flatMap((lead) => (lead.email ? [lead.email] : [])))];
   const suppressions = new Map(

@@ -90,7 +90,13 @@ export async function startBackgroundImport(
   services: AppServices,
   ctx: LeadContext,
   source: Readable,
-  options: { assign: boolean; mapping?: Partial<Record<LeadColumn, string>>; fileName?: string },
+  options: {
+    assign: boolean;
+    mapping?: Partial<Record<LeadColumn, string>>;
+    fileName?: string;
+    /** The user who starts it: who sees it when their leads.read scope is below `all`. */
+    startedBy: string | null;
+  },
 ): Promise<Import> {
   const { handle } = ctx;
   const parts = partsOf(source);
@@ -103,6 +109,7 @@ export async function startBackgroundImport(
     .values({
       file_name: options.fileName ?? null,
       actor: ctx.actor,
+      started_by: options.startedBy,
       assign: options.assign,
       mapping: JSON.stringify(options.mapping ?? {}),
     })

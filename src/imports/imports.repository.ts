@@ -1,6 +1,6 @@
 import { pageOf, type Keyset, type Page } from '../http/pagination.js';
-import { sql, type Selectable } from 'kysely';
-import type { TenantDb } from '../db/tenant-database.js';
+import { sql, type ExpressionBuilder, type Selectable, type SqlBool } from 'kysely';
+import type { TenantDatabase, TenantDb } from '../db/tenant-database.js';
 import type { BatchProgress } from './import-leads.js';
 import { BatchRefusedError, maxReportedErrors } from './import-leads.js';
 import type { Import } from './imports.schemas.js';
@@ -9,7 +9,7 @@ import type { ImportsTable } from './imports.tables.js';
 export type ImportRow = Selectable<ImportsTable>;
 
 export function toImport(
-  row: Omit<ImportRow, 'errors' | 'mapping' | 'actor' | 'chunks' | 'claimed_by'>,
+  row: Omit<ImportRow, 'errors' | 'mapping' | 'actor' | 'chunks' | 'claimed_by' | 'started_by'>,
 ): Import {
   return {
     id: row.id,
@@ -34,8 +34,27 @@ export async function findImportRow(db: TenantDb, id: string): Promise<ImportRow
   return db.selectFrom('imports').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export async function findImport(db: TenantDb, id: string) {
-  const row = await findImportRow(db, id);
+/**
+ * Whose imports a caller sees: every import (leads.read scope `all`), or those one user started.
+ * Required by the reads routes make, as the lead visibility is (ARCHITECTURE.md "Visibility").
+ */
+export type ImportViewer = { all: true } | { all: false; userId: string | null };
+
+const startedBy = (viewer: ImportViewer) => (eb: ExpressionBuilder<TenantDatabase, 'imports'>) =>
+  viewer.all
+    ? sql<SqlBool>`true`
+    : viewer.userId === null
+      ? sql<SqlBool>`false`
+      : eb('imports.started_by', '=', viewer.userId);
+
+/** An import `viewer` sees, with its row errors; undefined when absent or not theirs. */
+export async function findImport(db: TenantDb, viewer: ImportViewer, id: string) {
+  const row = await db
+    .selectFrom('imports')
+    .selectAll()
+    .where('id', '=', id)
+    .where(startedBy(viewer))
+    .executeTakeFirst();
   return row && { ...toImport(row), errors: row.errors };
 }
 
@@ -51,9 +70,10 @@ const importsKeyset: Keyset = {
 /** Newest first. */
 export async function listImports(
   db: TenantDb,
+  viewer: ImportViewer,
   page: { limit: number; cursor?: string },
 ): Promise<Page<Import>> {
-  const query = db.selectFrom('imports').selectAll();
+  const query = db.selectFrom('imports').selectAll().where(startedBy(viewer));
   return pageOf(query, importsKeyset, page, toImport);
 }
 

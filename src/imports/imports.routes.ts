@@ -11,7 +11,7 @@ import { callerOf } from '../http/request-context.js';
 import { leadContextOf } from '../leads/index.js';
 import { importLeads, importReportSchema } from './import-leads.js';
 import { startBackgroundImport } from './import-upload.js';
-import { findImport, listImports } from './imports.repository.js';
+import { findImport, listImports, type ImportViewer } from './imports.repository.js';
 import { importDetailSchema, importSchema } from './imports.schemas.js';
 import { limitFor } from '../tenancy/tenant-limits.js';
 import { limitedBody } from './upload-limit.js';
@@ -92,6 +92,12 @@ const importQuery = z.object({
 
 const listQuery = z.object({ ...pageQuery });
 
+/** Whose imports the caller sees: all with leads.read scope `all`, else those they started. */
+function importViewerOf(req: Request): ImportViewer {
+  const { access, user } = callerOf(req);
+  return access.scopeOf('leads.read') === 'all' ? { all: true } : { all: false, userId: user?.id ?? null };
+}
+
 export function registerImportRoutes(router: ApiRouter, services: AppServices): void {
   router.route({
     method: 'post',
@@ -120,7 +126,11 @@ export function registerImportRoutes(router: ApiRouter, services: AppServices): 
       const ctx = leadContextOf(req, services);
       const options = { assign: query.assign === 'true', mapping: query.mapping };
       if (!background) return importLeads(ctx, stream, options);
-      return new Reply(202, await startBackgroundImport(services, ctx, stream, { ...options, fileName }));
+      const startedBy = callerOf(req).user?.id ?? null;
+      return new Reply(
+        202,
+        await startBackgroundImport(services, ctx, stream, { ...options, fileName, startedBy }),
+      );
     },
   });
 
@@ -130,9 +140,11 @@ export function registerImportRoutes(router: ApiRouter, services: AppServices): 
     path: '/imports',
     tag: 'Leads',
     summary: 'Background imports, newest first, with their counts',
+    description:
+      'Every import for a caller whose leads.read scope is `all` (an API key acting as the tenant, admins); the imports they started for the others.',
     query: listQuery,
     response: pageSchema(importSchema),
-    handler: ({ req, query }) => listImports(callerOf(req).handle.db, query),
+    handler: ({ req, query }) => listImports(callerOf(req).handle.db, importViewerOf(req), query),
   });
 
   router.route({
@@ -143,8 +155,8 @@ export function registerImportRoutes(router: ApiRouter, services: AppServices): 
     summary: 'One background import: status, counts and the first 1,000 row errors with line numbers',
     params: z.object({ id: z.uuid() }),
     response: importDetailSchema,
-    errors: { 404: 'No such import' },
+    errors: { 404: 'No such import (or one another user started, below leads.read scope `all`)' },
     handler: async ({ req, params }) =>
-      orNotFound(await findImport(callerOf(req).handle.db, params.id), 'Import'),
+      orNotFound(await findImport(callerOf(req).handle.db, importViewerOf(req), params.id), 'Import'),
   });
 }

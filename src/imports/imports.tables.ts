@@ -14,6 +14,8 @@ export interface ImportsTable {
   status: ColumnType<ImportStatus, ImportStatus | undefined, ImportStatus>;
   file_name: string | null;
   actor: string | null;
+  /** The user who started the import (null: an API key acting as the tenant, or a deleted user). */
+  started_by: ColumnType<string | null, string | null | undefined, never>;
   assign: boolean;
   mapping: ColumnType<Record<string, string>, string | undefined, string>;
   /** bigint columns come back as strings from node-postgres. */

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Access } from '../auth/access.js';
 import type { AppServices } from '../app/services.js';
 import { AppError } from '../http/app-error.js';
 import type { DeadJobContext, JobContext, JobPayloads } from '../queue/job-types.js';
@@ -69,7 +70,7 @@ export async function runImport(ctx: RunImportContext) {
 
   try {
     await importLeads(
-      { handle, actor: row.actor, events: services.leadEvents },
+      { handle, actor: row.actor, access: Access.tenantWide(), events: services.leadEvents },
       readStoredUpload(services, handle, importId, row.chunks),
       {
         assign: row.assign,

@@ -1,4 +1,5 @@
 import { assignLead } from '../assignment/index.js';
+import { everyLead } from '../auth/access.js';
 import type { LeadContext } from './lead-context.js';
 import { loadIngestSettings } from './ingest-lead.js';
 import { toLead } from './lead.mapper.js';
@@ -31,7 +32,7 @@ export async function assignPendingLeads(
   let assigned = 0;
   for (const { id } of pending) {
     const given = await inTenantTransaction({ leadEvents: ctx.events }, handle, async ({ trx, publish }) => {
-      const lead = await selectLeads(trx)
+      const lead = await selectLeads(trx, everyLead)
         .where('id', '=', id)
         .where('assigned_agent_id', 'is', null)
         .where('archived_at', 'is', null)

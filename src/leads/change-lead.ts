@@ -12,7 +12,8 @@ import type { LeadEvent } from './lead-events.js';
 import { toLeadColumns } from './lead-fields.js';
 import { toLead, type LeadRow } from './lead.mapper.js';
 import { leadSelection } from './lead.repository.js';
-import { requireLeadRow } from './require-lead-row.js';
+import { requireLeadToChange } from './require-lead-row.js';
+import type { Access } from '../auth/access.js';
 import { terminalStatuses, type Lead, type PatchLeadInput } from './lead.schemas.js';
 import type { LeadsTable } from './leads.tables.js';
 
@@ -69,7 +70,7 @@ export async function changeLeadWithin(
   const { handle, actor } = ctx;
   if (patch.assignedAgentId) await assertAgentsExist(trx, patch.assignedAgentId, 'body.assignedAgentId');
 
-  const before = await requireLeadRow(trx, idOrRef, { forUpdate: true });
+  const before = await requireLeadToChange(trx, ctx.access, idOrRef, { forUpdate: true });
   const columns: Updateable<LeadsTable> = toLeadColumns(patch, handle.tenant.defaultCountry);
   if (tagChange.add || tagChange.remove) {
     const removed = new Set(tagChange.remove ?? []);
@@ -86,6 +87,7 @@ export async function changeLeadWithin(
     columns.status = patch.status;
   }
   if (patch.assignedAgentId !== undefined && patch.assignedAgentId !== before.assigned_agent_id) {
+    requireAssignable(ctx.access, before.assigned_agent_id, patch.assignedAgentId);
     columns.assigned_agent_id = patch.assignedAgentId;
     columns.assigned_at = patch.assignedAgentId ? new Date() : null;
     columns.unassigned_reason = patch.assignedAgentId ? null : 'unassigned_manually';
@@ -155,6 +157,26 @@ export async function changeLeadWithin(
   return published(row, lifecycleEvents(before, row));
 }
 
+/**
+ * Refuses (403) a change of owner that the caller's `leads.assign` does not reach at both ends:
+ * the lead's current agent and the new one. Below scope `all` both must be agents of the
+ * caller's scope (a manager assigns among their teams' agents); unassigned (null) is reached by
+ * `all` only, so only they take a lead from, or give it back to, the unassigned pool.
+ */
+export function requireAssignable(access: Access, from: string | null, to: string | null): void {
+  for (const agentId of [from, to]) {
+    if (!access.reaches('leads.assign', agentId)) {
+      throw new AppError(
+        'forbidden',
+        access.can('leads.assign')
+          ? `Your role's 'leads.assign' permission does not reach ${agentId === null ? 'unassigned leads' : `agent ${agentId}`}`
+          : "Your role lacks the 'leads.assign' permission",
+        { details: { permission: 'leads.assign', agentId } },
+      );
+    }
+  }
+}
+
 function lifecycleEvents(before: LeadRow, after: LeadRow): LeadEvent[] {
   const events: Omit<LeadEvent, 'lead' | 'tenantId'>[] = [{ name: 'lead.updated' }];
   if (before.status !== after.status) {
@@ -175,7 +197,7 @@ export async function archiveLead(ctx: LeadContext, idOrRef: string): Promise<Le
   const { handle, actor } = ctx;
   const scoring = await loadScoringSettings(handle);
   return inTenantTransaction({ leadEvents: ctx.events }, handle, async ({ trx, publish }) => {
-    const before = await requireLeadRow(trx, idOrRef, { forUpdate: true });
+    const before = await requireLeadToChange(trx, ctx.access, idOrRef, { forUpdate: true });
     let row = before;
     if (!before.archived_at) {
       await recordActivity(trx, [{ leadId: before.id, kind: 'archived', actor }]);
@@ -193,7 +215,7 @@ export async function archiveLead(ctx: LeadContext, idOrRef: string): Promise<Le
 }
 
 export async function deleteLead(ctx: LeadContext, idOrRef: string): Promise<{ id: string; deleted: true }> {
-  const row = await requireLeadRow(ctx.handle.db, idOrRef);
+  const row = await requireLeadToChange(ctx.handle.db, ctx.access, idOrRef);
   await ctx.handle.db.deleteFrom('leads').where('id', '=', row.id).execute();
   return { id: row.id, deleted: true };
 }

@@ -23,5 +23,5 @@ export { findLeadRow, lastLeadNumber, leadSelection, selectLeads } from './lead.
 export { ingestLeadSchema, leadIdParams, leadSchema, leadStatuses } from './lead.schemas.js';
 export type { IngestLeadInput, Lead } from './lead.schemas.js';
 export { normalisePhone } from './phone.js';
-export { requireLeadRow } from './require-lead-row.js';
+export { requireLeadRow, requireLeadToChange } from './require-lead-row.js';
 export { leadIdVisibleTo, leadVisibleTo } from './lead-visibility.js';

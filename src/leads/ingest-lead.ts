@@ -1,4 +1,5 @@
 import { assertAgentsExist } from '../agents/index.js';
+import { everyLead } from '../auth/access.js';
 import { sql, type Insertable } from 'kysely';
 import { recordActivity } from '../activity/index.js';
 import { assignLead, previousOwnerOf } from '../assignment/index.js';
@@ -219,7 +220,7 @@ async function fillDuplicate(
   values: Insertable<LeadsTable>,
   scoring: ScoringSettings,
 ): Promise<{ row: LeadRow; duplicate: true; events: LeadEvent['name'][] } | undefined> {
-  const existing = await selectLeads(trx)
+  const existing = await selectLeads(trx, everyLead)
     .where('phone', '=', values.phone)
     .where('archived_at', 'is', null)
     .forUpdate()

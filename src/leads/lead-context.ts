@@ -1,21 +1,32 @@
 import type { Request } from 'express';
 import type { AppServices } from '../app/services.js';
+import type { Access } from '../auth/access.js';
 import { callerOf } from '../http/request-context.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { inTenantTransaction } from '../tenancy/unit-of-work.js';
 import type { LeadEvent, LeadEvents } from './lead-events.js';
 
-/** What every lead use case needs: the tenant, who acts (for the activity log), the event bus. */
+/**
+ * What every lead use case needs: the tenant, who acts (for the activity log), what they may
+ * do (the leads their permissions reach: `Access.tenantWide()` for jobs, automations and
+ * channels acting for the tenant), the event bus.
+ */
 export interface LeadContext {
   handle: TenantHandle;
   actor: string | null;
+  access: Access;
   events: LeadEvents;
 }
 
 export function leadContextOf(req: Request, services: AppServices): LeadContext {
   const caller = callerOf(req);
-  return { handle: caller.handle, actor: caller.actor.name, events: services.leadEvents };
+  return {
+    handle: caller.handle,
+    actor: caller.actor.name,
+    access: caller.access,
+    events: services.leadEvents,
+  };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { Access } from '../auth/access.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { startTestApp, type TestApp, type TestTenant } from '../testing/test-app.js';
@@ -40,7 +41,7 @@ describe('LeadIntake (group-committed ingest)', () => {
     Promise.allSettled(
       inputs.map((input) =>
         intake.ingest(
-          { handle, actor: 'burst-key', events: t.app.services.leadEvents },
+          { handle, actor: 'burst-key', access: Access.tenantWide(), events: t.app.services.leadEvents },
           input as IngestLeadInput,
         ),
       ),
@@ -221,10 +222,18 @@ describe('LeadIntake (group-committed ingest)', () => {
       const results = await Promise.all(
         intakes.flatMap((intake) =>
           Array.from({ length: 25 }, () =>
-            intake.ingest({ handle: teamHandle, actor: 'node-key', events: t.app.services.leadEvents }, {
-              name: `Parallel ${n}`,
-              phone: `+1415666${String(n++).padStart(4, '0')}`,
-            } as IngestLeadInput),
+            intake.ingest(
+              {
+                handle: teamHandle,
+                actor: 'node-key',
+                access: Access.tenantWide(),
+                events: t.app.services.leadEvents,
+              },
+              {
+                name: `Parallel ${n}`,
+                phone: `+1415666${String(n++).padStart(4, '0')}`,
+              } as IngestLeadInput,
+            ),
           ),
         ),
       );

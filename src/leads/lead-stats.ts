@@ -1,8 +1,10 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
+import type { Visibility } from '../auth/access.js';
 import { dateInput } from '../http/input-contract.js';
 import { loadScoringSettings } from '../scoring/index.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
+import { leadVisibleTo } from './lead-visibility.js';
 
 export const leadStatsQuerySchema = z.object({
   from: dateInput().optional().meta({ description: 'Leads created at or after' }),
@@ -31,11 +33,14 @@ export const leadStatsSchema = z.object({
   hotLeads: z.number().int(),
 });
 
-/** Totals over live leads created in the range. */
-export async function leadStats(handle: TenantHandle, range: LeadStatsQuery) {
+/** Totals over the live leads `visibility` reaches created in the range. */
+export async function leadStats(handle: TenantHandle, visibility: Visibility, range: LeadStatsQuery) {
   const { hotThreshold } = await loadScoringSettings(handle);
   const base = () => {
-    let query = handle.db.selectFrom('leads').where('leads.archived_at', 'is', null);
+    let query = handle.db
+      .selectFrom('leads')
+      .where(leadVisibleTo(visibility))
+      .where('leads.archived_at', 'is', null);
     if (range.from) query = query.where('leads.created_at', '>=', range.from);
     if (range.to) query = query.where('leads.created_at', '<=', range.to);
     if (range.assignedAgentId === 'unassigned') query = query.where('leads.assigned_agent_id', 'is', null);

@@ -1,6 +1,8 @@
 import { sql, type ExpressionBuilder, type Insertable } from 'kysely';
+import type { Visibility } from '../auth/access.js';
 import type { TenantDatabase, TenantDb } from '../db/tenant-database.js';
 import { plainLeadFields } from './lead-fields.js';
+import { leadVisibleTo } from './lead-visibility.js';
 import type { LeadRow } from './lead.mapper.js';
 import type { LeadsTable } from './leads.tables.js';
 
@@ -86,20 +88,29 @@ export async function insertNewLeads(db: TenantDb, rows: Insertable<LeadsTable>[
     .execute();
 }
 
-export function selectLeads(db: TenantDb) {
-  return db.selectFrom('leads').select(leadSelection);
+/**
+ * The leads `visibility` reaches, with their columns. The visibility is required: a route passes
+ * its caller's (`callerOf(req).access.visibility(…)`), a job or automation `everyLead`, so no
+ * read of leads can forget the filter (ARCHITECTURE.md "Visibility").
+ */
+export function selectLeads(db: TenantDb, visibility: Visibility) {
+  return db.selectFrom('leads').select(leadSelection).where(leadVisibleTo(visibility));
 }
 
-/** A lead by uuid or by reference (`LD-100001`), optionally locked for update; undefined when absent. */
+/**
+ * A lead by uuid or by reference (`LD-100001`) among those `visibility` reaches, optionally
+ * locked for update; undefined when absent or invisible (the same answer: ids do not leak).
+ */
 export async function findLeadRow(
   db: TenantDb,
+  visibility: Visibility,
   idOrRef: string,
   options: { forUpdate?: boolean } = {},
 ): Promise<LeadRow | undefined> {
   const ref = /^LD-(\d+)$/i.exec(idOrRef);
   let query = ref
-    ? selectLeads(db).where('number', '=', Number(ref[1]))
-    : selectLeads(db).where('id', '=', idOrRef);
+    ? selectLeads(db, visibility).where('number', '=', Number(ref[1]))
+    : selectLeads(db, visibility).where('id', '=', idOrRef);
   if (options.forUpdate) query = query.forUpdate();
   return query.executeTakeFirst();
 }

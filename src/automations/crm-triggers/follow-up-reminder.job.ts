@@ -1,4 +1,5 @@
 import type { AppServices } from '../../app/services.js';
+import { everyLead } from '../../auth/access.js';
 import type { JobContext, JobKind, JobPayloads } from '../../queue/job-types.js';
 import { PermanentJobError } from '../../queue/job-types.js';
 import { agentRoom } from '../../leads/index.js';
@@ -15,7 +16,7 @@ export async function remindFollowUp(
   ctx: JobContext<FollowUpReminderPayload, Pick<AppServices, 'realtime'>>,
 ) {
   const { leadId, agentId, followUpAt } = ctx.job.payload;
-  const row = await selectLeads(ctx.handle.db).where('id', '=', leadId).executeTakeFirst();
+  const row = await selectLeads(ctx.handle.db, everyLead).where('id', '=', leadId).executeTakeFirst();
   if (!row) throw new PermanentJobError(`No lead ${leadId}`, 'not_found');
   const lead = toLead(row, (await loadScoringSettings(ctx.handle)).hotThreshold);
   ctx.services.realtime.emitToTenantRoom(ctx.handle.tenant.id, agentRoom(agentId), 'lead.follow_up_due', {

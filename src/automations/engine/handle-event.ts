@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { Access, everyLead } from '../../auth/access.js';
 import type { AppServices } from '../../app/services.js';
 import type { TenantDb } from '../../db/tenant-database.js';
 import { ingestLeadWithin, loadIngestSettings, type IngestSettings } from '../../leads/index.js';
@@ -113,7 +114,12 @@ export async function runEventWithin(
     return { ...(first.result as EventResult), duplicate: true };
   }
 
-  const ctx = { handle, actor: `automation: ${event.trigger}`, events: services.leadEvents };
+  const ctx = {
+    handle,
+    actor: `automation: ${event.trigger}`,
+    access: Access.tenantWide(),
+    events: services.leadEvents,
+  };
   let lead: Lead | null = null;
   let ingested: { duplicate: boolean; events: LeadEvent[] } | undefined;
   if (event.createLead && event.phone) {
@@ -122,9 +128,9 @@ export async function runEventWithin(
     lead = created;
     ingested = rest;
   } else if (event.leadId) {
-    lead = toLead(await requireLeadRow(trx, event.leadId), settings.scoring.hotThreshold);
+    lead = toLead(await requireLeadRow(trx, everyLead, event.leadId), settings.scoring.hotThreshold);
   } else if (event.phone) {
-    const row = await selectLeads(trx)
+    const row = await selectLeads(trx, everyLead)
       .where('phone', '=', event.phone)
       .where('archived_at', 'is', null)
       .executeTakeFirst();

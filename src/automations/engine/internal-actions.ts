@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { everyLead } from '../../auth/access.js';
 import { recordActivity } from '../../activity/index.js';
 import { assignLead } from '../../assignment/index.js';
 import type { Rule as AssignmentRule } from '../../assignment/index.js';
@@ -115,7 +116,7 @@ async function assignByRules(deps: InternalActionDeps, current: Lead): Promise<I
     return { lead: current, events: [], detail: { agentId: current.assignedAgentId, alreadyAssigned: true } };
   }
   const { trx, lead: ctx } = deps;
-  const row = await requireLeadRow(trx, current.id, { forUpdate: true });
+  const row = await requireLeadRow(trx, everyLead, current.id, { forUpdate: true });
   const { lead: assigned, decision } = await assignLead(
     trx,
     ctx.handle,

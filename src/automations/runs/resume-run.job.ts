@@ -1,4 +1,5 @@
 import type { JobContext } from '../../queue/job-types.js';
+import { everyLead } from '../../auth/access.js';
 import { PermanentJobError } from '../../queue/job-types.js';
 import { toLead } from '../../leads/index.js';
 import { selectLeads } from '../../leads/index.js';
@@ -37,7 +38,7 @@ export async function resumeRun(ctx: JobContext<ResumeRunPayload, EngineServices
       .where('id', '=', row.event_id)
       .executeTakeFirstOrThrow();
     const leadRow = row.lead_id
-      ? await selectLeads(trx).where('id', '=', row.lead_id).executeTakeFirst()
+      ? await selectLeads(trx, everyLead).where('id', '=', row.lead_id).executeTakeFirst()
       : undefined;
     const session = engineSession(
       services,

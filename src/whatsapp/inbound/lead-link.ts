@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { Access, everyLead } from '../../auth/access.js';
 import { toAppError } from '../../http/error-handler.js';
 import { ingestLead } from '../../leads/index.js';
 import type { LeadContext } from '../../leads/index.js';
@@ -49,6 +50,7 @@ export async function linkConversationToLead(
   const leadContext: LeadContext = {
     handle: ctx.handle,
     actor: whatsappActor,
+    access: Access.tenantWide(),
     events: ctx.services.leadEvents,
   };
   let lead: Lead;
@@ -72,7 +74,7 @@ export async function linkConversationToLead(
 /** The lead a conversation is already linked to, as lead events carry it. */
 export async function loadLead(ctx: LinkContext, leadId: string): Promise<Lead | null> {
   const [row, scoring] = await Promise.all([
-    selectLeads(ctx.handle.db).where('id', '=', leadId).executeTakeFirst(),
+    selectLeads(ctx.handle.db, everyLead).where('id', '=', leadId).executeTakeFirst(),
     loadScoringSettings(ctx.handle),
   ]);
   return row ? toLead(row, scoring.hotThreshold) : null;
