@@ -47,7 +47,7 @@ describe('lead-event listeners in every role', () => {
           actions: [{ type: 'add_tag', tag: 'drained' }],
         }),
       );
-      const emitted = vi.spyOn(services.realtime, 'emitToTenant');
+      const emitted = vi.spyOn(services.realtime, 'emitForLead');
 
       const { lead } = await ingestLead(
         { handle, actor: 'test', events: services.leadEvents },
