@@ -55,7 +55,7 @@ describe('lead-event listeners in every role', () => {
       );
 
       await expect
-        .poll(() => emitted.mock.calls.filter(([, event]) => event === 'lead.created').map(([id]) => id))
+        .poll(() => emitted.mock.calls.filter(([, , event]) => event === 'lead.created').map(([id]) => id))
         .toEqual([tenant.id]);
       const tagsOf = async () =>
         (
