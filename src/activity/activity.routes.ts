@@ -2,8 +2,7 @@ import { z } from 'zod';
 import { pageQuery, pageSchema } from '../http/pagination.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { callerOf } from '../http/request-context.js';
-import { requireLeadRow } from '../leads/index.js';
-import { leadIdParams } from '../leads/index.js';
+import { leadIdParams, requireVisibleLead } from '../leads/index.js';
 import { insertNote, listNotes, listTimeline } from './activity.repository.js';
 
 const tag = 'Lead activity';
@@ -35,10 +34,10 @@ export function registerActivityRoutes(router: ApiRouter): void {
       params: leadIdParams,
       body: z.object({ body: z.string().trim().min(1).max(10_000) }),
       response: noteSchema,
-      errors: { 404: 'No such lead' },
+      errors: { 403: "The caller's leads.write does not reach the lead", 404: 'No such lead' },
       handler: async ({ req, params, body }) => {
-        const { handle, actor } = callerOf(req);
-        const lead = await requireLeadRow(handle.db, params.id);
+        const { handle, actor, access } = callerOf(req);
+        const lead = await requireVisibleLead(handle.db, access, params.id, { write: true });
         return insertNote(handle.db, { lead_id: lead.id, body: body.body, author: actor.name });
       },
     })
@@ -53,8 +52,9 @@ export function registerActivityRoutes(router: ApiRouter): void {
       response: pageSchema(noteSchema),
       errors: { 404: 'No such lead' },
       handler: async ({ req, params, query }) => {
-        const { db } = callerOf(req).handle;
-        const lead = await requireLeadRow(db, params.id);
+        const { handle, access } = callerOf(req);
+        const { db } = handle;
+        const lead = await requireVisibleLead(db, access, params.id);
         return listNotes(db, lead.id, query);
       },
     })
@@ -69,8 +69,9 @@ export function registerActivityRoutes(router: ApiRouter): void {
       response: pageSchema(timelineEntrySchema),
       errors: { 404: 'No such lead' },
       handler: async ({ req, params, query }) => {
-        const { db } = callerOf(req).handle;
-        const lead = await requireLeadRow(db, params.id);
+        const { handle, access } = callerOf(req);
+        const { db } = handle;
+        const lead = await requireVisibleLead(db, access, params.id);
         return listTimeline(db, lead.id, query);
       },
     });

@@ -3,7 +3,8 @@ import { recordActivity } from '../activity/index.js';
 import { AppError } from '../http/app-error.js';
 import type { LeadContext } from '../leads/index.js';
 import { leadSelection, toLead } from '../leads/index.js';
-import { requireLeadRow } from '../leads/index.js';
+import type { Access } from '../auth/access.js';
+import { requireVisibleLead } from '../leads/index.js';
 import type { Lead } from '../leads/index.js';
 import { loadScoringSettings } from '../scoring/index.js';
 import { inTenantTransaction } from '../tenancy/unit-of-work.js';
@@ -15,12 +16,13 @@ const convertibleStatuses: readonly string[] = ['qualified', 'proposal', 'negoti
 /** Turns a qualified (or later) lead into a contact, linked both ways, once. */
 export async function convertLead(
   ctx: LeadContext,
+  access: Access,
   idOrRef: string,
 ): Promise<{ contact: Contact; lead: Lead }> {
   const { handle, actor } = ctx;
   const scoring = await loadScoringSettings(handle);
   return inTenantTransaction({ leadEvents: ctx.events }, handle, async ({ trx, publish }) => {
-    const lead = await requireLeadRow(trx, idOrRef, { forUpdate: true });
+    const lead = await requireVisibleLead(trx, access, idOrRef, { forUpdate: true, write: true });
     if (lead.contact_id) {
       throw new AppError('conflict', 'This lead is already a contact', {
         details: { contactId: lead.contact_id },
