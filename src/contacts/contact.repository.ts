@@ -1,5 +1,12 @@
 import { pageOf, type Keyset, type Page } from '../http/pagination.js';
-import { sql, type Expression, type ExpressionBuilder, type Selectable, type SqlBool, type Updateable } from 'kysely';
+import {
+  sql,
+  type Expression,
+  type ExpressionBuilder,
+  type Selectable,
+  type SqlBool,
+  type Updateable,
+} from 'kysely';
 import type { Visibility } from '../auth/access.js';
 import type { TenantDatabase, TenantDb } from '../db/tenant-database.js';
 import { leadIdVisibleTo, leadVisibleTo, normalisePhone } from '../leads/index.js';

@@ -81,9 +81,13 @@ export function registerContactRoutes(router: ApiRouter, services: AppServices):
       errors: { 404: 'No such contact' },
       handler: async ({ req, params }) => {
         const { handle, access } = callerOf(req);
-        return orNotFound(await findContact(handle.db, params.id, access.visibility('leads.read')), 'Contact', {
-          id: params.id,
-        });
+        return orNotFound(
+          await findContact(handle.db, params.id, access.visibility('leads.read')),
+          'Contact',
+          {
+            id: params.id,
+          },
+        );
       },
     })
     .route({

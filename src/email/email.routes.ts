@@ -128,7 +128,10 @@ export function registerEmailRoutes(router: ApiRouter, services: AppServices): v
       errors: { 404: 'No such email' },
       handler: async ({ req, params }) => {
         const { handle, access } = callerOf(req);
-        return orNotFound(await findEmailMessage(handle.db, params.id, access.visibility('leads.read')), 'Email');
+        return orNotFound(
+          await findEmailMessage(handle.db, params.id, access.visibility('leads.read')),
+          'Email',
+        );
       },
     })
     .route({

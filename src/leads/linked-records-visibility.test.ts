@@ -200,7 +200,11 @@ describe('visibility of records linked to leads', () => {
       await admin.post('/email/templates', { name: 'Hello', subject: 'Hi', html: '<p>Hi</p>' })
     ).body.data.id;
     const email = (leadId?: string) =>
-      agent.post('/email/messages', { to: 'x@example.test', templateId: template, ...(leadId && { leadId }) });
+      agent.post('/email/messages', {
+        to: 'x@example.test',
+        templateId: template,
+        ...(leadId && { leadId }),
+      });
     expect((await email(ids.leadTwo)).status).toBe(404);
     expect((await email()).status).toBe(403);
     const mine = await email(ids.leadOne);

@@ -52,7 +52,10 @@ export function registerMeetingRoutes(router: ApiRouter, services: AppServices):
       errors: { 404: 'No such meeting' },
       handler: async ({ req, params }) => {
         const { handle, access } = callerOf(req);
-        return orNotFound(await findMeeting(handle.db, params.id, access.visibility('leads.read')), 'Meeting');
+        return orNotFound(
+          await findMeeting(handle.db, params.id, access.visibility('leads.read')),
+          'Meeting',
+        );
       },
     });
 }

@@ -138,7 +138,8 @@ export class Realtime {
         const check = realtime.subscriptionChecks.get(kind);
         const handle = socket.data.handle as TenantHandle | undefined;
         const access = socket.data.access as Access | undefined;
-        if (!check || !handle || !access || typeof id !== 'string' || id.length > 200) return reply({ ok: false });
+        if (!check || !handle || !access || typeof id !== 'string' || id.length > 200)
+          return reply({ ok: false });
         check(handle, id, access)
           .then(async (allowed) => {
             if (allowed) await socket.join(subRoom(tenantId, `${kind}:${id}`));

@@ -36,7 +36,8 @@ async function requireConversation(db: TenantDb, access: Access, id: string, wri
     await findConversation(db, id, access.visibility('leads.read')),
     'Conversation',
   );
-  if (write) requireWritable((await findConversation(db, id, access.visibility('leads.write'))) !== undefined);
+  if (write)
+    requireWritable((await findConversation(db, id, access.visibility('leads.write'))) !== undefined);
   return conversation;
 }
 
