@@ -189,7 +189,7 @@ describe('Google Meet meetings', () => {
     // A key Google does not know (rotated, revoked): 502, the channel marked unhealthy.
     const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
     await setKey(other.export({ type: 'pkcs8', format: 'pem' }) as string);
-    const refused = await t.crm(delegated).post('/meetings', meeting());
+    const refused = await t.crm(delegated).post('/meetings', meeting({ leadId: lead.id }));
     expect(refused.status).toBe(502);
     const channels = await t.crm(delegated).get('/channels');
     const google = channels.body.data.find((c: { channel: string }) => c.channel === 'google');
