@@ -35,7 +35,7 @@ export function registerActivityRoutes(router: ApiRouter): void {
       params: leadIdParams,
       body: z.object({ body: z.string().trim().min(1).max(10_000) }),
       response: noteSchema,
-      errors: { 404: 'No such lead' },
+      errors: { 403: "The caller's leads.write does not reach the lead", 404: 'No such lead' },
       handler: async ({ req, params, body }) => {
         const { handle, actor, access } = callerOf(req);
         const lead = await requireLeadToChange(handle.db, access, params.id);

@@ -51,7 +51,7 @@ describe('lead-event listeners in every role', () => {
           actions: [{ type: 'add_tag', tag: 'drained' }],
         }),
       );
-      const emitted = vi.spyOn(services.realtime, 'emitToTenant');
+      const emitted = vi.spyOn(services.realtime, 'emitForLead');
 
       const { lead } = await ingestLead(
         { handle, actor: 'test', access: Access.tenantWide(), events: services.leadEvents },
@@ -59,7 +59,7 @@ describe('lead-event listeners in every role', () => {
       );
 
       await expect
-        .poll(() => emitted.mock.calls.filter(([, event]) => event === 'lead.created').map(([id]) => id))
+        .poll(() => emitted.mock.calls.filter(([, , event]) => event === 'lead.created').map(([id]) => id))
         .toEqual([tenant.id]);
       const tagsOf = async () =>
         (

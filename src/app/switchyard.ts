@@ -96,6 +96,7 @@ export async function openServices(config: Config, logger: Logger): Promise<AppS
     const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
     const realtime = await Realtime.create({
       authenticator,
+      users: staffAuth.users,
       changes: tenantChanges,
       corsOrigins: config.http.corsOrigins,
       redis,

@@ -1,7 +1,15 @@
 import { pageOf, type Keyset, type Page } from '../http/pagination.js';
-import { sql, type Selectable, type Updateable } from 'kysely';
-import type { TenantDb } from '../db/tenant-database.js';
-import { normalisePhone } from '../leads/index.js';
+import {
+  sql,
+  type Expression,
+  type ExpressionBuilder,
+  type Selectable,
+  type SqlBool,
+  type Updateable,
+} from 'kysely';
+import type { Visibility } from '../auth/access.js';
+import type { TenantDatabase, TenantDb } from '../db/tenant-database.js';
+import { leadIdVisibleTo, leadVisibleTo, normalisePhone } from '../leads/index.js';
 import type { Contact, ContactInput } from './contact.schemas.js';
 import type { ContactsTable } from './contacts.tables.js';
 
@@ -51,6 +59,26 @@ export async function insertContact(db: TenantDb, columns: Updateable<ContactsTa
   );
 }
 
+/**
+ * Contacts visible to a caller: those of a lead they may see (the contact's own `lead_id`, or a
+ * lead converted into it); a contact of no lead only to scope `all`.
+ */
+export function contactVisibleTo(visibility: Visibility) {
+  return (eb: ExpressionBuilder<TenantDatabase, 'contacts'>): Expression<SqlBool> => {
+    if (visibility.all) return sql<SqlBool>`true`;
+    return eb.or([
+      leadIdVisibleTo(visibility, 'contacts.lead_id')(eb),
+      eb.exists(
+        eb
+          .selectFrom('leads')
+          .select('leads.id')
+          .whereRef('leads.contact_id', '=', 'contacts.id')
+          .where(leadVisibleTo(visibility)),
+      ),
+    ]);
+  };
+}
+
 const contactsKeyset: Keyset = {
   list: 'contacts',
   columns: [
@@ -64,8 +92,9 @@ const contactsKeyset: Keyset = {
 export async function listContacts(
   db: TenantDb,
   page: { limit: number; cursor?: string; q?: string },
+  visibility: Visibility,
 ): Promise<Page<Contact>> {
-  let query = db.selectFrom('contacts');
+  let query = db.selectFrom('contacts').where(contactVisibleTo(visibility));
   if (page.q) {
     const pattern = `%${page.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     query = query.where(
@@ -81,8 +110,17 @@ export async function listContacts(
   return { ...items, total: Number(total.n) };
 }
 
-export async function findContact(db: TenantDb, id: string): Promise<Contact | undefined> {
-  const row = await db.selectFrom('contacts').selectAll().where('id', '=', id).executeTakeFirst();
+export async function findContact(
+  db: TenantDb,
+  id: string,
+  visibility: Visibility,
+): Promise<Contact | undefined> {
+  const row = await db
+    .selectFrom('contacts')
+    .selectAll()
+    .where('id', '=', id)
+    .where(contactVisibleTo(visibility))
+    .executeTakeFirst();
   return row && toContact(row);
 }
 

@@ -4,8 +4,9 @@ import type { AppServices } from '../app/services.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { orNotFound } from '../http/or-not-found.js';
 import { callerOf } from '../http/request-context.js';
-import { leadContextOf } from '../leads/index.js';
-import { leadIdParams, leadSchema } from '../leads/index.js';
+import type { Access } from '../auth/access.js';
+import type { TenantDb } from '../db/tenant-database.js';
+import { leadContextOf, leadIdParams, leadSchema, requireWritable } from '../leads/index.js';
 import {
   deleteContact,
   findContact,
@@ -20,6 +21,12 @@ import { convertLead } from './convert-lead.js';
 const tag = 'Contacts';
 const idParams = z.object({ id: z.uuid() });
 
+/** A contact the caller sees (else 404) and whose lead their `leads.write` reaches (else 403). */
+async function requireWritableContact(db: TenantDb, access: Access, id: string): Promise<void> {
+  orNotFound(await findContact(db, id, access.visibility('leads.read')), 'Contact', { id });
+  requireWritable((await findContact(db, id, access.visibility('leads.write'))) !== undefined);
+}
+
 export function registerContactRoutes(router: ApiRouter, services: AppServices): void {
   router
     .route({
@@ -31,7 +38,8 @@ export function registerContactRoutes(router: ApiRouter, services: AppServices):
       params: leadIdParams,
       response: z.object({ contact: contactSchema, lead: leadSchema }),
       errors: { 404: 'No such lead', 409: 'Already converted, or not qualified yet' },
-      handler: ({ req, params }) => convertLead(leadContextOf(req, services), params.id),
+      handler: ({ req, params }) =>
+        convertLead(leadContextOf(req, services), params.id),
     })
     .route({
       method: 'post',
@@ -57,7 +65,10 @@ export function registerContactRoutes(router: ApiRouter, services: AppServices):
         ...pageQuery,
       }),
       response: pageSchema(contactSchema, { total: true }),
-      handler: ({ req, query }) => listContacts(callerOf(req).handle.db, query),
+      handler: ({ req, query }) => {
+        const { handle, access } = callerOf(req);
+        return listContacts(handle.db, query, access.visibility('leads.read'));
+      },
     })
     .route({
       method: 'get',
@@ -68,8 +79,16 @@ export function registerContactRoutes(router: ApiRouter, services: AppServices):
       params: idParams,
       response: contactSchema,
       errors: { 404: 'No such contact' },
-      handler: async ({ req, params }) =>
-        orNotFound(await findContact(callerOf(req).handle.db, params.id), 'Contact', { id: params.id }),
+      handler: async ({ req, params }) => {
+        const { handle, access } = callerOf(req);
+        return orNotFound(
+          await findContact(handle.db, params.id, access.visibility('leads.read')),
+          'Contact',
+          {
+            id: params.id,
+          },
+        );
+      },
     })
     .route({
       method: 'patch',
@@ -82,7 +101,8 @@ export function registerContactRoutes(router: ApiRouter, services: AppServices):
       response: contactSchema,
       errors: { 404: 'No such contact' },
       handler: async ({ req, params, body }) => {
-        const { handle } = callerOf(req);
+        const { handle, access } = callerOf(req);
+        await requireWritableContact(handle.db, access, params.id);
         const contact = orNotFound(
           await updateContact(handle.db, params.id, toContactColumns(body, handle.tenant.defaultCountry)),
           'Contact',
@@ -101,7 +121,9 @@ export function registerContactRoutes(router: ApiRouter, services: AppServices):
       response: z.object({ id: z.uuid(), deleted: z.literal(true) }),
       errors: { 404: 'No such contact' },
       handler: async ({ req, params }) => {
-        orNotFound(await deleteContact(callerOf(req).handle.db, params.id), 'Contact', { id: params.id });
+        const { handle, access } = callerOf(req);
+        await requireWritableContact(handle.db, access, params.id);
+        orNotFound(await deleteContact(handle.db, params.id), 'Contact', { id: params.id });
         return { id: params.id, deleted: true as const };
       },
     });

@@ -1,6 +1,8 @@
 import type { Insertable, Selectable, Updateable } from 'kysely';
 import { pageOf, type Keyset } from '../http/pagination.js';
+import type { Visibility } from '../auth/access.js';
 import type { TenantDb } from '../db/tenant-database.js';
+import { leadIdVisibleTo } from '../leads/index.js';
 import type { EmailMessagesTable, EmailSuppressionsTable, EmailTemplatesTable } from './email.tables.js';
 import { templateVariables } from './render-template.js';
 
@@ -75,8 +77,14 @@ export async function deleteEmailTemplate(db: TenantDb, id: string): Promise<{ i
   return db.deleteFrom('email_templates').where('id', '=', id).returning('id').executeTakeFirst();
 }
 
-export async function findEmailMessage(db: TenantDb, id: string) {
-  const row = await db.selectFrom('email_messages').selectAll().where('id', '=', id).executeTakeFirst();
+/** An email, when `visibility` sees its lead (an email of no lead: scope `all` only). */
+export async function findEmailMessage(db: TenantDb, id: string, visibility: Visibility) {
+  const row = await db
+    .selectFrom('email_messages')
+    .selectAll()
+    .where('id', '=', id)
+    .where(leadIdVisibleTo(visibility, 'email_messages.lead_id'))
+    .executeTakeFirst();
   return row && toEmailMessage(row);
 }
 

@@ -22,6 +22,7 @@ import {
   updateEmailTemplate,
 } from './email.repository.js';
 import { queueEmail, sendTestEmail } from './email.service.js';
+import { requireTenantWideWrite, requireVisibleLead } from '../leads/index.js';
 
 export function registerEmailRoutes(router: ApiRouter, services: AppServices): void {
   router
@@ -104,8 +105,17 @@ export function registerEmailRoutes(router: ApiRouter, services: AppServices): v
       body: sendBody,
       status: 202,
       response: emailMessageSchema,
-      errors: { 404: 'No such template' },
-      handler: ({ req, body }) => queueEmail(services, callerOf(req).handle, body),
+      errors: { 404: 'No such template or lead' },
+      handler: async ({ req, body }) => {
+        const { handle, access } = callerOf(req);
+        // About a lead: one the caller may write (404 unseen, 403 unwritable); else a tenant-wide writer only.
+        if (body.leadId) {
+          const lead = await requireVisibleLead(handle.db, access, body.leadId, { write: true });
+          return queueEmail(services, handle, { ...body, leadId: lead.id });
+        }
+        requireTenantWideWrite(access);
+        return queueEmail(services, handle, body);
+      },
     })
     .route({
       method: 'get',
@@ -116,8 +126,13 @@ export function registerEmailRoutes(router: ApiRouter, services: AppServices): v
       params: idParams,
       response: emailMessageSchema,
       errors: { 404: 'No such email' },
-      handler: async ({ req, params }) =>
-        orNotFound(await findEmailMessage(callerOf(req).handle.db, params.id), 'Email'),
+      handler: async ({ req, params }) => {
+        const { handle, access } = callerOf(req);
+        return orNotFound(
+          await findEmailMessage(handle.db, params.id, access.visibility('leads.read')),
+          'Email',
+        );
+      },
     })
     .route({
       method: 'get',

@@ -23,6 +23,8 @@ export const templateSchema = z.object({
 
 export const sendBody = z.object({
   to: z.email(),
+  /** The lead the email is about: required unless the caller's leads.write reaches every lead. */
+  leadId: z.uuid().optional(),
   templateId: z.uuid(),
   variables: z.record(z.string(), z.unknown()).default({}),
 });

@@ -44,11 +44,12 @@ export async function sendTestEmail(services: AppServices, handle: TenantHandle,
 export async function queueEmail(
   services: AppServices,
   handle: TenantHandle,
-  input: { to: string; templateId: string; variables: Record<string, unknown> },
+  input: { to: string; templateId: string; variables: Record<string, unknown>; leadId?: string },
 ) {
   orNotFound(await findEmailTemplateId(handle.db, input.templateId), 'Email template');
   return recordEmail(services, handle, {
     to_address: input.to,
+    lead_id: input.leadId ?? null,
     template_id: input.templateId,
     variables: JSON.stringify(input.variables),
   });

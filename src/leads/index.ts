@@ -25,3 +25,4 @@ export type { IngestLeadInput, Lead } from './lead.schemas.js';
 export { normalisePhone } from './phone.js';
 export { requireLeadRow, requireLeadToChange } from './require-lead-row.js';
 export { leadIdVisibleTo, leadVisibleTo } from './lead-visibility.js';
+export { requireTenantWideWrite, requireVisibleLead, requireWritable } from './visible-lead.js';

@@ -8,7 +8,9 @@ export const leadsComponent: Component = {
   start: (services) =>
     stopAll(
       forwardLeadEventsToRealtime(services.leadEvents, services.realtime),
-      services.realtime.allowSubscription('agent', async (handle, agentId) => {
+      // An agent's room: for a user, only an agent their `leads.read` scope reaches.
+      services.realtime.allowSubscription('agent', async (handle, agentId, access) => {
+        if (!access.reaches('leads.read', agentId)) return false;
         const agent = await handle.db
           .selectFrom('agents')
           .select('id')

@@ -36,7 +36,15 @@ export async function applyEvent(
     .returning(['id', 'lead_id', 'hangout_link', 'start_at', 'end_at', 'title'])
     .executeTakeFirst();
   if (updated && state === 'success') {
-    services.realtime.emitToTenant(handle.tenant.id, 'meeting.created', {
+    // To the sockets that see the meeting's lead (a meeting of no lead: the tenant room only).
+    const owner = updated.lead_id
+      ? await handle.db
+          .selectFrom('leads')
+          .select('assigned_agent_id')
+          .where('id', '=', updated.lead_id)
+          .executeTakeFirst()
+      : undefined;
+    services.realtime.emitForLead(handle.tenant.id, owner?.assigned_agent_id ?? null, 'meeting.created', {
       meetingId: updated.id,
       leadId: updated.lead_id,
       title: updated.title,

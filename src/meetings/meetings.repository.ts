@@ -1,6 +1,8 @@
 import type { Selectable } from 'kysely';
 import { pageOf, type Keyset } from '../http/pagination.js';
+import type { Visibility } from '../auth/access.js';
 import type { TenantDb } from '../db/tenant-database.js';
+import { leadIdVisibleTo } from '../leads/index.js';
 import type { MeetingsTable } from './meetings.tables.js';
 
 export function toMeeting(row: Selectable<MeetingsTable>) {
@@ -30,17 +32,23 @@ const meetingsKeyset: Keyset = {
   direction: 'asc',
 };
 
-/** Soonest first. */
+/** Soonest first; those whose lead `visibility` sees (a meeting of no lead: scope `all` only). */
 export async function listMeetings(
   db: TenantDb,
   filter: { leadId?: string; limit: number; cursor?: string },
+  visibility: Visibility,
 ) {
-  let select = db.selectFrom('meetings').selectAll();
+  let select = db.selectFrom('meetings').selectAll().where(leadIdVisibleTo(visibility, 'meetings.lead_id'));
   if (filter.leadId) select = select.where('lead_id', '=', filter.leadId);
   return pageOf(select, meetingsKeyset, filter, toMeeting);
 }
 
-export async function findMeeting(db: TenantDb, id: string) {
-  const row = await db.selectFrom('meetings').selectAll().where('id', '=', id).executeTakeFirst();
+export async function findMeeting(db: TenantDb, id: string, visibility: Visibility) {
+  const row = await db
+    .selectFrom('meetings')
+    .selectAll()
+    .where('id', '=', id)
+    .where(leadIdVisibleTo(visibility, 'meetings.lead_id'))
+    .executeTakeFirst();
   return row && toMeeting(row);
 }

@@ -7,6 +7,7 @@ import { callerOf } from '../http/request-context.js';
 import { createMeetingBody, meetingSchema } from './meetings.schemas.js';
 import { findMeeting, listMeetings } from './meetings.repository.js';
 import { createMeeting } from './meetings.service.js';
+import { requireTenantWideWrite, requireVisibleLead } from '../leads/index.js';
 
 export function registerMeetingRoutes(router: ApiRouter, services: AppServices): void {
   router
@@ -18,8 +19,14 @@ export function registerMeetingRoutes(router: ApiRouter, services: AppServices):
       tag: 'Meetings',
       body: createMeetingBody,
       response: meetingSchema,
-      errors: { 409: 'Google not configured', 502: 'Google Calendar refused' },
-      handler: ({ req, body }) => createMeeting(services, callerOf(req).handle, body),
+      errors: { 404: 'No such lead', 409: 'Google not configured', 502: 'Google Calendar refused' },
+      handler: async ({ req, body }) => {
+        const { handle, access } = callerOf(req);
+        // About a lead: one the caller may write (404 unseen, 403 unwritable); else a tenant-wide writer only.
+        if (body.leadId) await requireVisibleLead(handle.db, access, body.leadId, { write: true });
+        else requireTenantWideWrite(access);
+        return createMeeting(services, handle, body);
+      },
     })
     .route({
       method: 'get',
@@ -29,7 +36,10 @@ export function registerMeetingRoutes(router: ApiRouter, services: AppServices):
       tag: 'Meetings',
       query: z.object({ leadId: z.uuid().optional(), ...pageQuery }),
       response: pageSchema(meetingSchema),
-      handler: ({ req, query }) => listMeetings(callerOf(req).handle.db, query),
+      handler: ({ req, query }) => {
+        const { handle, access } = callerOf(req);
+        return listMeetings(handle.db, query, access.visibility('leads.read'));
+      },
     })
     .route({
       method: 'get',
@@ -40,7 +50,12 @@ export function registerMeetingRoutes(router: ApiRouter, services: AppServices):
       params: z.object({ id: z.uuid() }),
       response: meetingSchema,
       errors: { 404: 'No such meeting' },
-      handler: async ({ req, params }) =>
-        orNotFound(await findMeeting(callerOf(req).handle.db, params.id), 'Meeting'),
+      handler: async ({ req, params }) => {
+        const { handle, access } = callerOf(req);
+        return orNotFound(
+          await findMeeting(handle.db, params.id, access.visibility('leads.read')),
+          'Meeting',
+        );
+      },
     });
 }

@@ -7,13 +7,14 @@ import { startTestApp, testAdminToken, type TestApp, type TestTenant } from '../
 import { pollConferenceJob } from './meetings.jobs.js';
 
 const admin = { authorization: `Bearer ${testAdminToken}` };
-const leadId = '6f1c2a4e-1b7d-4c2e-9a41-5b2d7c9e0f11';
 
 describe('Google Meet meetings', () => {
   let t: TestApp;
   let calendar: FakeGoogleCalendar;
   let acme: TestTenant;
   let worker: JobWorker;
+  // A meeting names an existing lead the caller may write (a key acting as the tenant: any).
+  let leadId: string;
   const meeting = (extra: Record<string, unknown> = {}) => ({
     leadId,
     title: 'Demo with Jo',
@@ -33,6 +34,7 @@ describe('Google Meet meetings', () => {
     });
     worker = await startWorker(t, [pollConferenceJob]);
     acme = await t.createTenant('acme');
+    leadId = (await t.crm(acme).post('/leads', { name: 'Jo', phone: '+14155550601' })).body.data.lead.id;
   });
   afterAll(async () => {
     await worker?.stop();
@@ -168,7 +170,9 @@ describe('Google Meet meetings', () => {
         },
       });
     expect((await setKey(privateKey.export({ type: 'pkcs8', format: 'pem' }) as string)).status).toBe(200);
-    const res = await t.crm(delegated).post('/meetings', meeting());
+    const lead = (await t.crm(delegated).post('/leads', { name: 'Jo', phone: '+14155550602' })).body.data
+      .lead;
+    const res = await t.crm(delegated).post('/meetings', meeting({ leadId: lead.id }));
     expect(res.status).toBe(201);
     expect(res.body.data.hangoutLink).toMatch(/^https:\/\/meet\.google\.com\//);
     const exchange = calendar.requests.filter((r) => r.path === '/token').at(-1)!;
@@ -185,7 +189,7 @@ describe('Google Meet meetings', () => {
     // A key Google does not know (rotated, revoked): 502, the channel marked unhealthy.
     const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
     await setKey(other.export({ type: 'pkcs8', format: 'pem' }) as string);
-    const refused = await t.crm(delegated).post('/meetings', meeting());
+    const refused = await t.crm(delegated).post('/meetings', meeting({ leadId: lead.id }));
     expect(refused.status).toBe(502);
     const channels = await t.crm(delegated).get('/channels');
     const google = channels.body.data.find((c: { channel: string }) => c.channel === 'google');

@@ -2,25 +2,44 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import type { Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
 import { Server, type Socket } from 'socket.io';
-import { hasScope, lacksScope, type ApiKeyAuthenticator } from '../auth/tenant-auth.js';
+import type { Access } from '../auth/access.js';
+import { hasScope, lacksScope, type ApiKeyAuthenticator, type UserPrincipals } from '../auth/tenant-auth.js';
+import type { TenantCaller } from '../http/request-context.js';
+import { AppError } from '../http/app-error.js';
 import { toAppError } from '../http/error-handler.js';
 import { duplicateRedis, type RedisClient } from '../redis/redis-client.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import type { TenantChanges } from '../tenancy/tenant-changes.js';
 
+/**
+ * The tenant room: sockets that see every record of the tenant (API keys acting as the tenant,
+ * users whose `leads.read` scope is `all`). Tenant-wide events go here only.
+ */
 export const tenantRoom = (tenantId: string) => `tenant:${tenantId}`;
 
-/** Decides whether a client of the tenant may join one of its sub-rooms (e.g. an agent's own). */
+/** A sub-room of the tenant, e.g. `agent:<id>` joined by `subscribe:agent`. */
 const subRoom = (tenantId: string, room: string) => `${tenantRoom(tenantId)}:${room}`;
 
-export type SubscriptionCheck = (handle: TenantHandle, id: string) => Promise<boolean>;
+/** Every socket of the tenant, whatever it sees: re-authentication finds them here. Nothing is emitted to it. */
+const membersRoom = (tenantId: string) => subRoom(tenantId, 'sockets');
+
+/** A socket whose `leads.read` scope reaches the agent joins it: events of the leads assigned to that agent. */
+const seesAgentRoom = (tenantId: string, agentId: string) => subRoom(tenantId, `sees:${agentId}`);
+
+/** Whether a socket (its caller's access) may join the sub-room `<kind>:<id>`. */
+export type SubscriptionCheck = (handle: TenantHandle, id: string, access: Access) => Promise<boolean>;
 
 /**
- * Socket.IO: dashboards authenticate in the handshake (`auth: { clientCode, apiKey }`) with a
- * key carrying the `crm` scope, and join their tenant's room only. When a tenant changes (key
- * revoked, tenant suspended or deleted) its sockets on this process are authenticated again and
- * those refused are disconnected. With Redis, rooms span every node, and a process
- * without an HTTP server (a worker) still reaches clients connected elsewhere.
+ * Socket.IO: dashboards authenticate in the handshake with a key carrying the `crm` scope
+ * (`auth: { clientCode, apiKey }`) or a user's access token (`auth: { token }`), and join the
+ * rooms of what their caller may see: the tenant room for a caller that sees every lead (a key
+ * acting as the tenant, a user with `leads.read:all`), else one `sees:<agentId>` room per agent
+ * its `leads.read` scope reaches (its own; a manager's team). Lead events go to the tenant room
+ * and the owning agent's `sees:` room in one emit, so a socket receives each at most once, and
+ * only for a lead it may see. When a tenant changes (key revoked, user disabled, role or team
+ * changed, tenant suspended) its sockets on this process are authenticated again: those refused
+ * are disconnected, the others' rooms recomputed. With Redis, rooms span every node, and a
+ * process without an HTTP server (a worker) still reaches clients connected elsewhere.
  */
 export class Realtime {
   readonly io: Server;
@@ -36,6 +55,8 @@ export class Realtime {
 
   static async create(options: {
     authenticator: ApiKeyAuthenticator;
+    /** Verifies users' access tokens (`auth: { token }`); without it only keys connect. */
+    users?: UserPrincipals;
     changes: TenantChanges;
     corsOrigins: string[];
     redis?: RedisClient;
@@ -53,8 +74,12 @@ export class Realtime {
       realtime.adapterClients.push(pub, sub);
       io.adapter(createAdapter(publishingQuietly(pub), sub, { key: options.redisKey }));
     }
-    const authenticate = async (socket: Socket) => {
-      const auth = socket.handshake.auth as { clientCode?: string; apiKey?: string };
+    const authenticate = async (socket: Socket): Promise<TenantCaller> => {
+      const auth = socket.handshake.auth as { clientCode?: string; apiKey?: string; token?: unknown };
+      if (auth.token !== undefined && options.users) {
+        if (typeof auth.token !== 'string') throw new AppError('unauthorized', 'Invalid access token');
+        return options.users.authenticateBearer(auth.token);
+      }
       const caller = await options.authenticator.authenticate(auth.clientCode, auth.apiKey);
       if (!hasScope(caller.scopes, 'crm')) throw lacksScope('crm');
       return caller;
@@ -64,28 +89,47 @@ export class Realtime {
         const caller = await authenticate(socket);
         socket.data.tenantId = caller.handle.tenant.id;
         socket.data.handle = caller.handle;
+        socket.data.access = caller.access;
         next();
       } catch (error) {
         const appError = toAppError(error);
         next(Object.assign(new Error(appError.message), { data: { code: appError.code } }));
       }
     });
-    const reauthenticate = (socket: Socket) =>
-      authenticate(socket).catch((error: unknown) => {
-        // Fails closed: a socket whose key cannot be confirmed now reconnects and authenticates anew.
+    const reauthenticate = async (socket: Socket) => {
+      let caller: TenantCaller;
+      try {
+        caller = await authenticate(socket);
+      } catch (error) {
+        // Fails closed: a socket whose key or token cannot be confirmed now reconnects and
+        // authenticates anew (a user's client with a fresh access token).
         const appError = toAppError(error);
         if (appError.status >= 500) options.logger.warn({ err: error }, 'realtime re-authentication failed');
         socket.disconnect(true);
+        return;
+      }
+      if (caller.handle.tenant.id !== socket.data.tenantId) return void socket.disconnect(true);
+      socket.data.handle = caller.handle;
+      socket.data.access = caller.access;
+      await realtime.placeInRooms(socket).catch((error: unknown) => {
+        options.logger.warn({ err: error }, 'realtime rooms could not be recomputed');
+        socket.disconnect(true);
       });
+    };
     realtime.stopWatchingChanges = options.changes.subscribe((tenantId) => {
-      // After the current listeners ran, so the authenticator's cache has dropped the tenant's keys.
+      // After the current listeners ran, so the authenticators' caches have dropped the tenant's entries.
       queueMicrotask(() => {
         for (const socket of realtime.socketsOf(tenantId)) void reauthenticate(socket);
       });
     });
     io.on('connection', (socket) => {
       const tenantId = socket.data.tenantId as string;
-      void socket.join(tenantRoom(tenantId));
+      void socket.join(membersRoom(tenantId));
+      // Joins synchronously (nothing to leave yet), so no event emitted after the connect is missed.
+      realtime.placeInRooms(socket).catch((error: unknown) => {
+        options.logger.warn({ err: error }, 'realtime rooms could not be set');
+        socket.disconnect(true);
+      });
       // `subscribe:<kind>` (id, ack?) joins `tenant:<id>:<kind>:<id>` once the kind's check allows it.
       socket.onAny((event: string, id: unknown, ack?: unknown) => {
         const kind = /^subscribe:(\w+)$/.exec(event)?.[1];
@@ -93,8 +137,10 @@ export class Realtime {
         const reply = typeof ack === 'function' ? (ack as (answer: unknown) => void) : () => undefined;
         const check = realtime.subscriptionChecks.get(kind);
         const handle = socket.data.handle as TenantHandle | undefined;
-        if (!check || !handle || typeof id !== 'string' || id.length > 200) return reply({ ok: false });
-        check(handle, id)
+        const access = socket.data.access as Access | undefined;
+        if (!check || !handle || !access || typeof id !== 'string' || id.length > 200)
+          return reply({ ok: false });
+        check(handle, id, access)
           .then(async (allowed) => {
             if (allowed) await socket.join(subRoom(tenantId, `${kind}:${id}`));
             reply({ ok: allowed });
@@ -122,12 +168,56 @@ export class Realtime {
   private socketsOf(tenantId: string | null): Socket[] {
     const namespace = this.io.of('/');
     if (tenantId === null) return [...namespace.sockets.values()];
-    const ids = namespace.adapter.rooms.get(tenantRoom(tenantId)) ?? new Set<string>();
+    const ids = namespace.adapter.rooms.get(membersRoom(tenantId)) ?? new Set<string>();
     return [...ids].flatMap((id) => namespace.sockets.get(id) ?? []);
   }
 
+  /**
+   * Puts a socket in the rooms its caller's `leads.read` reaches now (the tenant room, or one
+   * `sees:` room per agent), out of those it no longer reaches, and out of subscribed sub-rooms
+   * whose check refuses it now.
+   */
+  private async placeInRooms(socket: Socket): Promise<void> {
+    const tenantId = socket.data.tenantId as string;
+    const handle = socket.data.handle as TenantHandle;
+    const access = socket.data.access as Access;
+    const visibility = access.visibility('leads.read');
+    const wanted = new Set(
+      visibility.all
+        ? [tenantRoom(tenantId)]
+        : visibility.agentIds.map((agentId) => seesAgentRoom(tenantId, agentId)),
+    );
+    const seesPrefix = seesAgentRoom(tenantId, '');
+    const subPrefix = subRoom(tenantId, '');
+    for (const room of [...socket.rooms]) {
+      if (room === socket.id || room === membersRoom(tenantId) || wanted.has(room)) continue;
+      if (room === tenantRoom(tenantId) || room.startsWith(seesPrefix)) {
+        await socket.leave(room);
+        continue;
+      }
+      const [kind, ...rest] = room.startsWith(subPrefix) ? room.slice(subPrefix.length).split(':') : [];
+      const check = kind ? this.subscriptionChecks.get(kind) : undefined;
+      if (!check || !(await check(handle, rest.join(':'), access))) await socket.leave(room);
+    }
+    await socket.join([...wanted]);
+  }
+
+  /** To the sockets that see the whole tenant (keys acting as the tenant, users with `leads.read:all`). */
   emitToTenant(tenantId: string, event: string, payload: unknown): void {
     this.emitToRoom(tenantRoom(tenantId), event, payload);
+  }
+
+  /**
+   * An event about one lead (or a record hanging off it), to the sockets that may see that lead:
+   * the tenant room and, for an assigned lead, the `sees:` room of its agent, in one emit (a
+   * socket in both receives it once). An unassigned lead's events reach the tenant room only.
+   * Every outgoing lead payload passes here: the place to shape it per audience (e.g. masked
+   * for sockets without `pii.read`).
+   */
+  emitForLead(tenantId: string, ownerAgentId: string | null, event: string, payload: unknown): void {
+    const rooms = [tenantRoom(tenantId)];
+    if (ownerAgentId) rooms.push(seesAgentRoom(tenantId, ownerAgentId));
+    this.emitToRooms(rooms, event, payload);
   }
 
   /** Lets clients `subscribe:<kind>` to a sub-room of their tenant when `check` allows it, until withdrawn. */
@@ -144,10 +234,15 @@ export class Realtime {
   }
 
   private emitToRoom(room: string, event: string, payload: unknown): void {
-    // Without Redis only this process's clients can hear it: with none in the room, skip encoding
+    this.emitToRooms([room], event, payload);
+  }
+
+  private emitToRooms(rooms: string[], event: string, payload: unknown): void {
+    // Without Redis only this process's clients can hear it: with none in the rooms, skip encoding
     // the packet (every ingested lead emits to its agent's room; a draining worker once per job).
-    if (this.adapterClients.length === 0 && !this.io.of('/').adapter.rooms.has(room)) return;
-    this.io.to(room).emit(event, payload);
+    const local = this.io.of('/').adapter.rooms;
+    if (this.adapterClients.length === 0 && !rooms.some((room) => local.has(room))) return;
+    this.io.to(rooms).emit(event, payload);
   }
 
   async close(): Promise<void> {

@@ -8,6 +8,7 @@ import { storeInboundMessage, type StoredInbound } from './inbound-store.js';
 import { linkConversationToLead, loadLead } from './lead-link.js';
 import { fireMessageReceived } from './message-received-trigger.js';
 import { downloadMediaJobKind } from './media.job.js';
+import { conversationOwner } from '../inbox/conversations.repository.js';
 import { applyPendingStatuses, applyStatus, outboundStatuses, type AppliedStatus } from './message-status.js';
 import { applyAccountChange } from '../templates/template-webhooks.js';
 import type { StoredEvent } from '../webhook/webhook-payload.js';
@@ -129,7 +130,8 @@ async function processValue(ctx: ProcessContext, value: z.infer<typeof valueSche
       });
     }
     if (!stored.created) continue;
-    ctx.services.realtime.emitToTenant(tenant.id, 'message.received', {
+    // Message events reach the sockets that see the conversation's lead (no lead: the tenant room).
+    ctx.services.realtime.emitForLead(tenant.id, senderLead?.assignedAgentId ?? null, 'message.received', {
       messageId: stored.messageId,
       conversationId: stored.conversationId,
       type: message.type,
@@ -166,7 +168,8 @@ async function processValue(ctx: ProcessContext, value: z.infer<typeof valueSche
         errors: status.errors ?? null,
       })) ?? applied;
     if (applied) {
-      ctx.services.realtime.emitToTenant(tenant.id, 'message.status', {
+      const owner = await conversationOwner(db, applied.conversationId);
+      ctx.services.realtime.emitForLead(tenant.id, owner, 'message.status', {
         ...applied,
         errors: status.errors ?? null,
       });

@@ -1,5 +1,7 @@
 import { sql, type Selectable } from 'kysely';
+import { everyLead, type Visibility } from '../../auth/access.js';
 import type { TenantDb } from '../../db/tenant-database.js';
+import { leadIdVisibleTo } from '../../leads/index.js';
 import { pageOf, type Keyset } from '../../http/pagination.js';
 import type { ConversationsTable, MessagesTable } from '../whatsapp.tables.js';
 
@@ -34,8 +36,17 @@ function toConversation(row: Selectable<ConversationsTable>) {
   };
 }
 
-export async function findConversation(db: TenantDb, id: string) {
-  const row = await db.selectFrom('conversations').selectAll().where('id', '=', id).executeTakeFirst();
+/**
+ * A conversation, when `visibility` (the caller's; every one for jobs) sees its lead: a
+ * conversation linked to no lead only with scope `all`.
+ */
+export async function findConversation(db: TenantDb, id: string, visibility: Visibility = everyLead) {
+  const row = await db
+    .selectFrom('conversations')
+    .selectAll()
+    .where('id', '=', id)
+    .where(leadIdVisibleTo(visibility, 'conversations.lead_id'))
+    .executeTakeFirst();
   return row && toConversation(row);
 }
 
@@ -49,10 +60,15 @@ const conversationKeyset: Keyset = {
   direction: 'desc',
 };
 
-/** Most recent first, each with its latest message and the assigned agent of its lead. */
-export async function listConversations(db: TenantDb, page: { limit: number; cursor?: string }) {
+/** Most recent first, each with its latest message and the assigned agent of its lead; those whose lead `visibility` sees. */
+export async function listConversations(
+  db: TenantDb,
+  page: { limit: number; cursor?: string },
+  visibility: Visibility,
+) {
   const query = db
     .selectFrom('conversations as c')
+    .where(leadIdVisibleTo(visibility, 'c.lead_id'))
     .leftJoinLateral(
       (eb) =>
         eb
@@ -159,12 +175,25 @@ export async function markConversationRead(db: TenantDb, id: string) {
   return row && { id: row.id, unreadCount: row.unread_count };
 }
 
-/** Where a message's media is stored (`mediaKey` null until it is). */
-export async function findMessageMedia(db: TenantDb, id: string) {
+/** Where a message's media is stored (`mediaKey` null until it is), when `visibility` sees its conversation's lead. */
+export async function findMessageMedia(db: TenantDb, id: string, visibility: Visibility) {
   const row = await db
     .selectFrom('messages')
-    .select(['media_key', 'media_mime_type'])
-    .where('id', '=', id)
+    .innerJoin('conversations', 'conversations.id', 'messages.conversation_id')
+    .select(['messages.media_key', 'messages.media_mime_type'])
+    .where('messages.id', '=', id)
+    .where(leadIdVisibleTo(visibility, 'conversations.lead_id'))
     .executeTakeFirst();
   return row && { mediaKey: row.media_key, mimeType: row.media_mime_type };
+}
+
+/** The agent owning a conversation's lead (null: no lead, or unassigned), for realtime's audience. */
+export async function conversationOwner(db: TenantDb, conversationId: string): Promise<string | null> {
+  const row = await db
+    .selectFrom('conversations as c')
+    .innerJoin('leads as l', 'l.id', 'c.lead_id')
+    .select('l.assigned_agent_id')
+    .where('c.id', '=', conversationId)
+    .executeTakeFirst();
+  return row?.assigned_agent_id ?? null;
 }

@@ -21,8 +21,25 @@ import {
   markConversationRead,
 } from './conversations.repository.js';
 import { queueOutboundMessage } from '../sending/outbound.service.js';
+import type { Access } from '../../auth/access.js';
+import type { TenantDb } from '../../db/tenant-database.js';
+import { requireWritable } from '../../leads/index.js';
 
 const mediaUrlTtlSeconds = 300;
+
+/**
+ * A conversation the caller sees (its lead visible; one of no lead with scope `all`), else 404;
+ * with `write`, one whose lead their `leads.write` reaches, else 403.
+ */
+async function requireConversation(db: TenantDb, access: Access, id: string, write = false) {
+  const conversation = orNotFound(
+    await findConversation(db, id, access.visibility('leads.read')),
+    'Conversation',
+  );
+  if (write)
+    requireWritable((await findConversation(db, id, access.visibility('leads.write'))) !== undefined);
+  return conversation;
+}
 
 /** The WhatsApp inbox: conversations, their messages, sending, and media links. */
 export function registerInboxRoutes(router: ApiRouter, services: AppServices): void {
@@ -35,7 +52,10 @@ export function registerInboxRoutes(router: ApiRouter, services: AppServices): v
       tag: 'Conversations',
       query: listConversationsQuery,
       response: pageSchema(conversationSchema),
-      handler: ({ req, query }) => listConversations(callerOf(req).handle.db, query),
+      handler: ({ req, query }) => {
+        const { handle, access } = callerOf(req);
+        return listConversations(handle.db, query, access.visibility('leads.read'));
+      },
     })
     .route({
       method: 'get',
@@ -48,9 +68,9 @@ export function registerInboxRoutes(router: ApiRouter, services: AppServices): v
       response: pageSchema(messageSchema),
       errors: { 404: 'No such conversation' },
       handler: async ({ req, params, query }) => {
-        const { db } = callerOf(req).handle;
-        orNotFound(await findConversation(db, params.id), 'Conversation');
-        return listMessages(db, params.id, query);
+        const { handle, access } = callerOf(req);
+        await requireConversation(handle.db, access, params.id);
+        return listMessages(handle.db, params.id, query);
       },
     })
     .route({
@@ -63,8 +83,11 @@ export function registerInboxRoutes(router: ApiRouter, services: AppServices): v
       status: 200,
       response: z.object({ id: z.uuid(), unreadCount: z.number() }),
       errors: { 404: 'No such conversation' },
-      handler: async ({ req, params }) =>
-        orNotFound(await markConversationRead(callerOf(req).handle.db, params.id), 'Conversation'),
+      handler: async ({ req, params }) => {
+        const { handle, access } = callerOf(req);
+        await requireConversation(handle.db, access, params.id, true);
+        return orNotFound(await markConversationRead(handle.db, params.id), 'Conversation');
+      },
     })
     .route({
       method: 'post',
@@ -80,8 +103,11 @@ export function registerInboxRoutes(router: ApiRouter, services: AppServices): v
         404: 'No such conversation',
         409: 'outside_customer_service_window or template_not_approved',
       },
-      handler: ({ req, params, body }) =>
-        queueOutboundMessage(services, callerOf(req).handle, params.id, body),
+      handler: async ({ req, params, body }) => {
+        const { handle, access } = callerOf(req);
+        await requireConversation(handle.db, access, params.id, true);
+        return queueOutboundMessage(services, handle, params.id, body);
+      },
     })
     .route({
       method: 'get',
@@ -93,7 +119,11 @@ export function registerInboxRoutes(router: ApiRouter, services: AppServices): v
       response: z.object({ url: z.string(), mimeType: z.string().nullable(), expiresInSeconds: z.number() }),
       errors: { 404: 'No such message, or its media is not stored yet' },
       handler: async ({ req, params }) => {
-        const media = orNotFound(await findMessageMedia(callerOf(req).handle.db, params.id), 'Message');
+        const { handle, access } = callerOf(req);
+        const media = orNotFound(
+          await findMessageMedia(handle.db, params.id, access.visibility('leads.read')),
+          'Message',
+        );
         if (!media.mediaKey) {
           throw new AppError('media_not_available', 'This message has no stored media (yet)');
         }

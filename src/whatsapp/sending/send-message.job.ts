@@ -6,6 +6,7 @@ import { recordChannelHealth } from '../../channels/index.js';
 import { GraphApiError } from '../graph-api-client.js';
 import { isInvalidTokenError, toJobError } from '../graph-errors.js';
 import { applyPendingStatuses } from '../inbound/message-status.js';
+import { conversationOwner } from '../inbox/conversations.repository.js';
 import { requireWhatsAppChannel } from '../whatsapp-config.js';
 
 export const sendMessageJobKind = 'whatsapp.send_message' as const satisfies JobKind;
@@ -62,7 +63,8 @@ export async function sendMessage(
         })
         .where('id', '=', message.id)
         .execute();
-      ctx.services.realtime.emitToTenant(tenant.id, 'message.status', {
+      const owner = await conversationOwner(db, message.conversation_id);
+      ctx.services.realtime.emitForLead(tenant.id, owner, 'message.status', {
         messageId: message.id,
         conversationId: message.conversation_id,
         status: 'failed',
@@ -83,8 +85,10 @@ export async function sendMessage(
     .where('id', '=', message.id)
     .execute();
   const caughtUp = await applyPendingStatuses(db, wamid);
-  if (caughtUp)
-    ctx.services.realtime.emitToTenant(tenant.id, 'message.status', { ...caughtUp, errors: null });
+  if (caughtUp) {
+    const owner = await conversationOwner(db, caughtUp.conversationId);
+    ctx.services.realtime.emitForLead(tenant.id, owner, 'message.status', { ...caughtUp, errors: null });
+  }
   await recordChannelHealth(db, 'whatsapp', true);
   return { wamid };
 }
