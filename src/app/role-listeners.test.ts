@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { systemActor } from '../auth/actors.js';
 import { io as connectClient } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { assignPendingCron } from '../automations/crm-triggers/automations.cron.js';
@@ -50,7 +51,7 @@ describe('lead-event listeners in every role', () => {
       const emitted = vi.spyOn(services.realtime, 'emitToTenant');
 
       const { lead } = await ingestLead(
-        { handle, actor: 'test', events: services.leadEvents },
+        { handle, actor: systemActor('test'), events: services.leadEvents },
         ingestLeadSchema.parse({ name: 'Role Lead', phone: '9812300001' }),
       );
 

@@ -1,4 +1,5 @@
 import { claimAgentSlot } from '../assignment/index.js';
+import { actorFromColumns } from '../auth/actors.js';
 import type { AppServices } from '../app/services.js';
 import {
   changeLeadWithin,
@@ -148,7 +149,11 @@ export async function runCohortAssignment(ctx: AssignCohortContext) {
   const filter: LeadFilter = started.only_unassigned
     ? { ...parsed.data, agentId: 'unassigned' }
     : parsed.data;
-  const leadCtx: LeadContext = { handle, actor: started.actor, events: services.leadEvents };
+  const leadCtx: LeadContext = {
+    handle,
+    actor: actorFromColumns(started.actor, started.actor_type, started.actor_id),
+    events: services.leadEvents,
+  };
   const plan: Plan = {
     assignmentId,
     onlyUnassigned: started.only_unassigned,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { systemActor } from '../auth/actors.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataOf } from '../testing/tenant-client.js';
 import { jobContext, tenantHandle } from '../testing/job-context.js';
@@ -285,7 +286,7 @@ describe('cohorts', () => {
 
     const ctx = await jobContext(t, tenant.tenant.id, 'cohorts.assign', { assignmentId: started.id });
     await startAssignmentRun(ctx.handle.db, started.id);
-    const leadCtx = { handle: ctx.handle, actor: 'test', events: t.app.services.leadEvents };
+    const leadCtx = { handle: ctx.handle, actor: systemActor('test'), events: t.app.services.leadEvents };
     const plan = {
       assignmentId: started.id as string,
       onlyUnassigned: true,

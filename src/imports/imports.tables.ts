@@ -14,6 +14,8 @@ export interface ImportsTable {
   status: ColumnType<ImportStatus, ImportStatus | undefined, ImportStatus>;
   file_name: string | null;
   actor: string | null;
+  actor_type: ColumnType<string | null, string | null | undefined, string | null>;
+  actor_id: ColumnType<string | null, string | null | undefined, string | null>;
   assign: boolean;
   mapping: ColumnType<Record<string, string>, string | undefined, string>;
   /** bigint columns come back as strings from node-postgres. */

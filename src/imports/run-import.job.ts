@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { actorFromColumns } from '../auth/actors.js';
 import type { AppServices } from '../app/services.js';
 import { AppError } from '../http/app-error.js';
 import type { DeadJobContext, JobContext, JobPayloads } from '../queue/job-types.js';
@@ -69,7 +70,11 @@ export async function runImport(ctx: RunImportContext) {
 
   try {
     await importLeads(
-      { handle, actor: row.actor, events: services.leadEvents },
+      {
+        handle,
+        actor: actorFromColumns(row.actor, row.actor_type, row.actor_id),
+        events: services.leadEvents,
+      },
       readStoredUpload(services, handle, importId, row.chunks),
       {
         assign: row.assign,

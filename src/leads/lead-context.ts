@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import type { AppServices } from '../app/services.js';
+import type { Actor } from '../auth/access.js';
 import { callerOf } from '../http/request-context.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
@@ -9,13 +10,14 @@ import type { LeadEvent, LeadEvents } from './lead-events.js';
 /** What every lead use case needs: the tenant, who acts (for the activity log), the event bus. */
 export interface LeadContext {
   handle: TenantHandle;
-  actor: string | null;
+  /** Who acts, for the activity log: a user, an API key, or the system (automations, jobs). */
+  actor: Actor;
   events: LeadEvents;
 }
 
 export function leadContextOf(req: Request, services: AppServices): LeadContext {
   const caller = callerOf(req);
-  return { handle: caller.handle, actor: caller.actor.name, events: services.leadEvents };
+  return { handle: caller.handle, actor: caller.actor, events: services.leadEvents };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { systemActor } from '../auth/actors.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { startTestApp, type TestApp, type TestTenant } from '../testing/test-app.js';
@@ -40,7 +41,7 @@ describe('LeadIntake (group-committed ingest)', () => {
     Promise.allSettled(
       inputs.map((input) =>
         intake.ingest(
-          { handle, actor: 'burst-key', events: t.app.services.leadEvents },
+          { handle, actor: systemActor('burst-key'), events: t.app.services.leadEvents },
           input as IngestLeadInput,
         ),
       ),
@@ -221,10 +222,13 @@ describe('LeadIntake (group-committed ingest)', () => {
       const results = await Promise.all(
         intakes.flatMap((intake) =>
           Array.from({ length: 25 }, () =>
-            intake.ingest({ handle: teamHandle, actor: 'node-key', events: t.app.services.leadEvents }, {
-              name: `Parallel ${n}`,
-              phone: `+1415666${String(n++).padStart(4, '0')}`,
-            } as IngestLeadInput),
+            intake.ingest(
+              { handle: teamHandle, actor: systemActor('node-key'), events: t.app.services.leadEvents },
+              {
+                name: `Parallel ${n}`,
+                phone: `+1415666${String(n++).padStart(4, '0')}`,
+              } as IngestLeadInput,
+            ),
           ),
         ),
       );

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { systemActor } from '../../auth/actors.js';
 import type { AppServices } from '../../app/services.js';
 import type { CronDefinition } from '../../cron/cron-types.js';
 import { assignPendingLeads } from '../../leads/index.js';
@@ -162,7 +163,11 @@ export const assignPendingCron: CronDefinition = {
   schedule: '*/5 * * * *',
   run: (services) =>
     forEachTenant(services, 'automations.assign-pending', (handle) =>
-      assignPendingLeads({ handle, actor: 'automation: retry unassigned', events: services.leadEvents }),
+      assignPendingLeads({
+        handle,
+        actor: systemActor('automation: retry unassigned'),
+        events: services.leadEvents,
+      }),
     ),
 };
 

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { systemActor } from '../../auth/actors.js';
 import type { AppServices } from '../../app/services.js';
 import type { Rule as AssignmentRule } from '../../assignment/index.js';
 import { mapPostgresError } from '../../db/postgres-errors.js';
@@ -237,7 +238,7 @@ export class AutomationSession {
   ): Promise<ActionOutcome> {
     const { handle, services, scoring, assignmentRules } = this.deps;
     const { trx } = this.deps.unit;
-    const lead = { handle, actor: `automation: ${run.ruleName}`, events: services.leadEvents };
+    const lead = { handle, actor: systemActor(`automation: ${run.ruleName}`), events: services.leadEvents };
     await sql`savepoint automation_action`.execute(trx);
     let result: Awaited<ReturnType<typeof applyInternalAction>>;
     try {

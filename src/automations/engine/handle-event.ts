@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { systemActor } from '../../auth/actors.js';
 import type { AppServices } from '../../app/services.js';
 import type { TenantDb } from '../../db/tenant-database.js';
 import { ingestLeadWithin, loadIngestSettings, type IngestSettings } from '../../leads/index.js';
@@ -113,7 +114,7 @@ export async function runEventWithin(
     return { ...(first.result as EventResult), duplicate: true };
   }
 
-  const ctx = { handle, actor: `automation: ${event.trigger}`, events: services.leadEvents };
+  const ctx = { handle, actor: systemActor(`automation: ${event.trigger}`), events: services.leadEvents };
   let lead: Lead | null = null;
   let ingested: { duplicate: boolean; events: LeadEvent[] } | undefined;
   if (event.createLead && event.phone) {

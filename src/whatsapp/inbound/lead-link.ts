@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { systemActor } from '../../auth/actors.js';
 import { toAppError } from '../../http/error-handler.js';
 import { ingestLead } from '../../leads/index.js';
 import type { LeadContext } from '../../leads/index.js';
@@ -20,7 +21,7 @@ export interface ConversationContact {
 }
 
 /** The actor written to the activity log of leads WhatsApp creates. */
-export const whatsappActor = 'whatsapp';
+export const whatsappActor = systemActor('whatsapp');
 
 /**
  * The conversation's lead: found by the sender's phone, or created with source `whatsapp`
