@@ -32,7 +32,8 @@ const dot = '•';
 
 /**
  * `+919876543210` → `+91••••••3210`: the `+` and country calling code, every other digit but the
- * last four masked. A number that does not parse keeps its leading `+` and last four digits.
+ * last four masked (at least four digits are always masked, so a short number shows fewer). A
+ * number that does not parse keeps its leading `+` and, likewise, its last digits.
  */
 export function maskPhone(phone: string): string {
   // A WhatsApp id is the number without its `+` (`919876543210` → `91••••••3210`).
