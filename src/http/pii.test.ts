@@ -69,7 +69,10 @@ describe('PII masking', () => {
     const byRoom = Object.fromEntries(emitted.map(({ room, payload }) => [room, payload]));
     expect(byRoom['tenant:t1']).toMatchObject({ phone: '+919876543210', email: 'jane@example.com' });
     expect(byRoom['tenant:t1:agent:a1']).toMatchObject({ phone: '+919876543210' });
-    expect(byRoom[`tenant:t1:${maskedRoom()}`]).toMatchObject({ phone: '+91••••••3210', email: 'j•••@e•••.com' });
+    expect(byRoom[`tenant:t1:${maskedRoom()}`]).toMatchObject({
+      phone: '+91••••••3210',
+      email: 'j•••@e•••.com',
+    });
     expect(byRoom[`tenant:t1:${maskedRoom('agent:a1')}`]).toMatchObject({ phone: '+91••••••3210' });
   });
 });
