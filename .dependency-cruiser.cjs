@@ -1,6 +1,6 @@
 // Dependency rules of the code layout (ARCHITECTURE.md "Code layout"), checked by `pnpm lint`.
 const components =
-  'activity|agents|assignment|automations|channels|cohorts|contacts|email|health|imports|leads|meetings|scoring|settings|staff|tenants|whatsapp';
+  'activity|agents|assignment|automations|channels|cohorts|contacts|email|health|imports|leads|meetings|scoring|erasure|settings|staff|tenants|whatsapp';
 const plumbing = 'auth|config|crypto|cron|db|http|logging|queue|realtime|redis|storage|tenancy';
 
 /** @type {import('dependency-cruiser').IConfiguration} */

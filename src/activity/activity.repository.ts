@@ -1,12 +1,14 @@
 import { sql, type Insertable, type Selectable } from 'kysely';
 import { pageOf, type Keyset } from '../http/pagination.js';
+import type { Actor } from '../auth/access.js';
+import { actorColumns } from '../auth/actors.js';
 import type { TenantDb } from '../db/tenant-database.js';
-import type { LeadNotesTable } from './activity.tables.js';
+import type { ActorType, LeadNotesTable } from './activity.tables.js';
 
 export interface ActivityEntry {
   leadId: string;
   kind: string;
-  actor: string | null;
+  actor: Actor | null;
   data?: Record<string, unknown>;
 }
 
@@ -21,17 +23,18 @@ export async function recordActivity(db: TenantDb, entries: ActivityEntry[]): Pr
   const records = entries.map((entry) => ({
     lead_id: entry.leadId,
     kind: entry.kind,
-    actor: entry.actor,
+    ...actorColumns(entry.actor),
     data: entry.data ?? {},
   }));
   await db
     .with('added', (qb) =>
       qb
         .insertInto('lead_activities')
-        .columns(['lead_id', 'kind', 'actor', 'data'])
+        .columns(['lead_id', 'kind', 'actor', 'actor_type', 'actor_id', 'data'])
         .expression(
-          sql`select lead_id, kind, actor, data
-            from jsonb_to_recordset(${JSON.stringify(records)}::jsonb) as r (lead_id uuid, kind text, actor text, data jsonb)`,
+          sql`select lead_id, kind, actor, actor_type, actor_id, data
+            from jsonb_to_recordset(${JSON.stringify(records)}::jsonb)
+              as r (lead_id uuid, kind text, actor text, actor_type text, actor_id text, data jsonb)`,
         )
         .returning(['lead_id']),
     )
@@ -47,12 +50,22 @@ export async function recordActivity(db: TenantDb, entries: ActivityEntry[]): Pr
 
 type NoteRow = Selectable<LeadNotesTable>;
 
+/**
+ * The actor of a timeline entry or note: `{ type, id, name }`; `type` and `id` are null on
+ * entries written before actors were recorded (their `name` is the old display name).
+ */
+export function actorOf(name: string | null, type: ActorType | null, id: string | null) {
+  if (name === null && type === null) return null;
+  return { type, id, name: name ?? '' };
+}
+
 function toNote(row: NoteRow) {
   return {
     id: row.id,
     leadId: row.lead_id,
     body: row.body,
     author: row.author,
+    authorActor: actorOf(row.author, row.author_type, row.author_id),
     createdAt: row.created_at,
   };
 }
@@ -104,6 +117,8 @@ export async function listTimeline(db: TenantDb, leadId: string, page: { limit: 
       sql<'activity' | 'note'>`'activity'`.as('type'),
       'kind',
       'actor',
+      'actor_type',
+      'actor_id',
       'data',
       'created_at',
       sql<number>`id`.as('seq'),
@@ -116,6 +131,8 @@ export async function listTimeline(db: TenantDb, leadId: string, page: { limit: 
       sql<'activity' | 'note'>`'note'`.as('type'),
       sql<string>`'note'`.as('kind'),
       'author as actor',
+      'author_type as actor_type',
+      'author_id as actor_id',
       sql<Record<string, unknown>>`jsonb_build_object('noteId', id, 'body', body)`.as('data'),
       'created_at',
       sql<number>`0::bigint`.as('seq'),
@@ -126,7 +143,7 @@ export async function listTimeline(db: TenantDb, leadId: string, page: { limit: 
   return pageOf(query, timelineKeyset, page, (row) => ({
     type: row.type,
     kind: row.kind,
-    actor: row.actor,
+    actor: actorOf(row.actor, row.actor_type, row.actor_id),
     data: row.data,
     createdAt: row.created_at,
   }));

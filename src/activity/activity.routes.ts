@@ -8,18 +8,28 @@ import { insertNote, listNotes, listTimeline } from './activity.repository.js';
 
 const tag = 'Lead activity';
 
+/** Who wrote an entry; `type` and `id` are null on entries older than actor recording. */
+const actorSchema = z
+  .object({
+    type: z.enum(['user', 'api_key', 'system']).nullable(),
+    id: z.string().nullable().meta({ description: "The user's or API key's id; null for the system" }),
+    name: z.string().meta({ description: "The user's name, the API key's label, or `automation: …`" }),
+  })
+  .nullable();
+
 const noteSchema = z.object({
   id: z.uuid(),
   leadId: z.uuid(),
   body: z.string(),
-  author: z.string().nullable(),
+  author: z.string().nullable().meta({ description: "The author's display name (see `authorActor`)" }),
+  authorActor: actorSchema,
   createdAt: z.date(),
 });
 
 const timelineEntrySchema = z.object({
   type: z.enum(['activity', 'note']),
   kind: z.string(),
-  actor: z.string().nullable(),
+  actor: actorSchema,
   data: z.record(z.string(), z.unknown()),
   createdAt: z.date(),
 });
@@ -39,7 +49,13 @@ export function registerActivityRoutes(router: ApiRouter): void {
       handler: async ({ req, params, body }) => {
         const { handle, actor, access } = callerOf(req);
         const lead = await requireLeadToChange(handle.db, access, params.id);
-        return insertNote(handle.db, { lead_id: lead.id, body: body.body, author: actor.name });
+        return insertNote(handle.db, {
+          lead_id: lead.id,
+          body: body.body,
+          author: actor.name,
+          author_type: actor.type,
+          author_id: actor.id,
+        });
       },
     })
     .route({

@@ -6,6 +6,7 @@ import { channelsComponent } from '../channels/channels.component.js';
 import { cohortsComponent } from '../cohorts/cohorts.component.js';
 import { contactsComponent } from '../contacts/contacts.component.js';
 import { emailComponent } from '../email/email.component.js';
+import { erasureComponent } from '../erasure/erasure.component.js';
 import { healthComponent } from '../health/health.component.js';
 import { importsComponent } from '../imports/imports.component.js';
 import { leadsComponent } from '../leads/leads.component.js';
@@ -35,6 +36,7 @@ export const components: Component[] = [
   leadsComponent,
   activityComponent,
   contactsComponent,
+  erasureComponent,
   importsComponent,
   cohortsComponent,
   queueComponent,

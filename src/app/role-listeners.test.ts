@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Access } from '../auth/access.js';
+import { systemActor } from '../auth/actors.js';
 import { io as connectClient } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { assignPendingCron } from '../automations/crm-triggers/automations.cron.js';
@@ -54,7 +55,7 @@ describe('lead-event listeners in every role', () => {
       const emitted = vi.spyOn(services.realtime, 'emitForLead');
 
       const { lead } = await ingestLead(
-        { handle, actor: 'test', access: Access.tenantWide(), events: services.leadEvents },
+        { handle, actor: systemActor('test'), access: Access.tenantWide(), events: services.leadEvents },
         ingestLeadSchema.parse({ name: 'Role Lead', phone: '9812300001' }),
       );
 

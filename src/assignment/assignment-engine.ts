@@ -1,5 +1,6 @@
 import { sql, type Expression, type RawBuilder, type Selectable } from 'kysely';
 import { recordActivity } from '../activity/index.js';
+import type { Actor } from '../auth/access.js';
 import type { TenantDatabase, TenantDb } from '../db/tenant-database.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import type { AssignmentStrategy } from './assignment-rules.tables.js';
@@ -62,7 +63,7 @@ export function poolSequence(ruleId: string | null): string {
 
 /** Who assigns, and what the activity entry says besides the agent and the candidates. */
 export interface ActivityTemplate {
-  actor: string | null;
+  actor: Actor | null;
   data: Record<string, unknown>;
 }
 
@@ -78,8 +79,9 @@ function recordAssignment(
 ) {
   const { schema } = handle;
   return sql`logged as (
-      insert into ${sql.id(schema, 'lead_activities')} (lead_id, kind, actor, data)
-      select ${leadId}, 'assigned', ${activity.actor}, ${JSON.stringify(activity.data)}::jsonb
+      insert into ${sql.id(schema, 'lead_activities')} (lead_id, kind, actor, actor_type, actor_id, data)
+      select ${leadId}, 'assigned', ${activity.actor?.name ?? null}, ${activity.actor?.type ?? null},
+        ${activity.actor?.id ?? null}, ${JSON.stringify(activity.data)}::jsonb
         || jsonb_build_object('agentId', chosen.id, 'candidates', ${candidates})
       from chosen
     )
@@ -286,7 +288,7 @@ export function decisionOf(
 }
 
 /** What an assignment's activity entry records about the rule. */
-export function activityOf(rule: RoutingRule, actor: string | null, sticky: boolean): ActivityTemplate {
+export function activityOf(rule: RoutingRule, actor: Actor | null, sticky: boolean): ActivityTemplate {
   return {
     actor,
     data: { ruleId: rule.id || null, ruleName: rule.name, strategy: rule.strategy, sticky },
@@ -344,7 +346,7 @@ export async function assignLead(
   handle: TenantHandle,
   lead: LeadRow,
   rules: Rule[],
-  actor: string | null,
+  actor: Actor | null,
   /** The previous owner when the caller already looked it up (see `previousOwnerOf`). */
   known?: { previousOwner: string | null },
 ): Promise<{ lead: LeadRow; decision: AssignmentDecision }> {

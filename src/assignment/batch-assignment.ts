@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type { Actor } from '../auth/access.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import {
@@ -24,7 +25,7 @@ export type RoutableNewLead = RoutableLead & { phone: string };
 export interface ClaimedAgent {
   agentId: string;
   decision: AssignmentDecision;
-  activity: { actor: string | null; data: Record<string, unknown> };
+  activity: { actor: Actor | null; data: Record<string, unknown> };
 }
 
 interface Routed {
@@ -53,7 +54,7 @@ export async function claimAgentsFor(
   handle: TenantHandle,
   leads: RoutableNewLead[],
   rules: Rule[],
-  actor: string | null,
+  actor: Actor | null,
 ): Promise<{ claims: (ClaimedAgent | undefined)[]; previousOwners: Map<string, string> }> {
   const routed = leads.map((lead, index) => ({ index, lead, rule: chooseRule(rules, lead) }));
   const owners = await previousOwners(
@@ -108,7 +109,7 @@ async function claimPoolByTickets(
   trx: TenantDb,
   handle: TenantHandle,
   { rule, pool, leads }: PoolBatch,
-  actor: string | null,
+  actor: Actor | null,
   claims: (ClaimedAgent | undefined)[],
   territoryFallback = false,
 ): Promise<void> {

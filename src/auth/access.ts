@@ -35,6 +35,7 @@ export class Access {
         'leads.assign:all',
         'leads.export:all',
         'pii.read',
+        'pii.erase',
         'users.manage',
         'settings.manage',
         'automations.manage',

@@ -13,6 +13,10 @@ export const permissionCatalogue = {
   'leads.assign': { scoped: true, description: 'Assign and reassign leads to agents' },
   'leads.export': { scoped: true, description: 'Export and bulk-read leads' },
   'pii.read': { scoped: false, description: 'See phone numbers and email addresses unmasked' },
+  'pii.erase': {
+    scoped: false,
+    description: "Erase a person's personal data from a lead and what hangs off it (POST /leads/:id/erase)",
+  },
   'users.manage': { scoped: false, description: 'Invite, change and disable users; teams; roles; agents' },
   'settings.manage': {
     scoped: false,

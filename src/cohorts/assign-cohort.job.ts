@@ -1,5 +1,6 @@
 import { claimAgentSlot } from '../assignment/index.js';
 import { Access, everyLead } from '../auth/access.js';
+import { actorFromColumns } from '../auth/actors.js';
 import type { AppServices } from '../app/services.js';
 import {
   changeLeadWithin,
@@ -151,7 +152,7 @@ export async function runCohortAssignment(ctx: AssignCohortContext) {
     : parsed.data;
   const leadCtx: LeadContext = {
     handle,
-    actor: started.actor,
+    actor: actorFromColumns(started.actor, started.actor_type, started.actor_id),
     access: Access.tenantWide(),
     events: services.leadEvents,
   };

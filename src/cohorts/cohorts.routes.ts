@@ -193,7 +193,7 @@ export function registerCohortRoutes(router: ApiRouter, services: AppServices): 
         }
         return new Reply(
           202,
-          await startCohortAssignment(services, caller.handle, caller.actor.name, params.id, body),
+          await startCohortAssignment(services, caller.handle, caller.actor, params.id, body),
         );
       },
     })

@@ -37,6 +37,8 @@ export interface CohortAssignmentsTable {
   until_number: number;
   last_number: ColumnType<number, number | undefined, number>;
   actor: string | null;
+  actor_type: ColumnType<string | null, string | null | undefined, string | null>;
+  actor_id: ColumnType<string | null, string | null | undefined, string | null>;
   status: ColumnType<CohortAssignmentStatus, CohortAssignmentStatus | undefined, CohortAssignmentStatus>;
   processed: Counter;
   assigned: Counter;

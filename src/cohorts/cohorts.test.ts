@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Access } from '../auth/access.js';
+import { systemActor } from '../auth/actors.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataOf } from '../testing/tenant-client.js';
 import { jobContext, tenantHandle } from '../testing/job-context.js';
@@ -288,7 +289,7 @@ describe('cohorts', () => {
     await startAssignmentRun(ctx.handle.db, started.id);
     const leadCtx = {
       handle: ctx.handle,
-      actor: 'test',
+      actor: systemActor('test'),
       access: Access.tenantWide(),
       events: t.app.services.leadEvents,
     };

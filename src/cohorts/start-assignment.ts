@@ -1,4 +1,6 @@
 import { assertAgentsExist, findAgents, type Agent } from '../agents/index.js';
+import type { Actor } from '../auth/access.js';
+import { actorColumns } from '../auth/actors.js';
 import type { AppServices } from '../app/services.js';
 import { AppError, fieldIssues, type FieldIssue } from '../http/app-error.js';
 import { orNotFound } from '../http/or-not-found.js';
@@ -71,7 +73,7 @@ function planOf(
 export async function startCohortAssignment(
   services: AppServices,
   handle: TenantHandle,
-  actor: string | null,
+  actor: Actor,
   cohortId: string,
   input: StartAssignmentInput,
 ): Promise<CohortAssignment> {
@@ -106,7 +108,7 @@ export async function startCohortAssignment(
       only_unassigned: input.onlyUnassigned,
       max_leads: input.limit ?? null,
       until_number: await lastLeadNumber(trx),
-      actor,
+      ...actorColumns(actor),
     });
     await enqueue(
       jobRequest(

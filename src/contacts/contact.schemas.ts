@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { piiEmail, piiPhone } from '../http/pii.js';
 
 const text = (max: number) => z.string().trim().min(1).max(max).nullish();
 
@@ -28,8 +29,8 @@ export const contactSchema = z.object({
   leadId: z.uuid().nullable(),
   firstName: z.string().nullable(),
   lastName: z.string().nullable(),
-  phone: z.string().nullable(),
-  email: z.string().nullable(),
+  phone: piiPhone().nullable(),
+  email: piiEmail().nullable(),
   company: z.string().nullable(),
   city: z.string().nullable(),
   state: z.string().nullable(),

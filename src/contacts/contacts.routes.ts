@@ -38,8 +38,7 @@ export function registerContactRoutes(router: ApiRouter, services: AppServices):
       params: leadIdParams,
       response: z.object({ contact: contactSchema, lead: leadSchema }),
       errors: { 404: 'No such lead', 409: 'Already converted, or not qualified yet' },
-      handler: ({ req, params }) =>
-        convertLead(leadContextOf(req, services), params.id),
+      handler: ({ req, params }) => convertLead(leadContextOf(req, services), params.id),
     })
     .route({
       method: 'post',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { piiEmail } from '../http/pii.js';
 
 const templateFields = z.object({
   name: z.string().trim().min(1).max(200),
@@ -31,7 +32,7 @@ export const sendBody = z.object({
 
 export const emailMessageSchema = z.object({
   id: z.uuid(),
-  to: z.string(),
+  to: piiEmail(),
   templateId: z.uuid().nullable(),
   status: z.enum(['queued', 'sent', 'failed', 'suppressed', 'skipped', 'cancelled']),
   smtpResponse: z.string().nullable(),

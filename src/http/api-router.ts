@@ -5,6 +5,7 @@ import { AppError, type FieldIssue } from './app-error.js';
 import { errorEnvelopeSchema, success, successSchema } from './envelope.js';
 import { applyAliases, inputIssues, strictInput, unknownKeys, unstorableText } from './input-contract.js';
 import { securityRequirement, type Security } from './openapi.js';
+import { maskPii, piiPaths } from './pii.js';
 import type { Permission } from '../auth/permissions.js';
 import { requirePlatformRole, type PlatformRole } from '../auth/platform-auth.js';
 import { callerOf } from './request-context.js';
@@ -138,6 +139,10 @@ export class ApiRouter {
     const schemas = inputSchemas(spec);
     const permission = this.permissionOf(spec);
     const platformRole = this.platformRoleOf(spec);
+    // The response's phone and email fields, found once: masked for a caller without `pii.read`.
+    const pii = piiPaths(spec.response);
+    const shown = (req: Request, data: unknown) =>
+      pii.length > 0 && req.caller && !req.caller.access.seesPii ? maskPii(data, pii) : data;
     const handle: RequestHandler = async (req, res) => {
       if (permission) callerOf(req).access.require(permission);
       if (platformRole) requirePlatformRole(req, platformRole);
@@ -148,8 +153,8 @@ export class ApiRouter {
         z.infer<B>
       >);
       if (res.headersSent) return;
-      if (result instanceof Reply) sendJson(res, result.status, success(result.data));
-      else sendJson(res, status, success(result ?? null));
+      if (result instanceof Reply) sendJson(res, result.status, success(shown(req, result.data)));
+      else sendJson(res, status, success(shown(req, result ?? null)));
     };
     const routeMiddleware = spec.middleware ?? [];
     this.express[spec.method](spec.path, ...routeMiddleware, handle);

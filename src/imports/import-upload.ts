@@ -1,4 +1,5 @@
 import { parse } from 'csv-parse/sync';
+import { actorColumns } from '../auth/actors.js';
 import { Readable } from 'node:stream';
 import type { AppServices } from '../app/services.js';
 import { AppError } from '../http/app-error.js';
@@ -108,7 +109,7 @@ export async function startBackgroundImport(
     .insertInto('imports')
     .values({
       file_name: options.fileName ?? null,
-      actor: ctx.actor,
+      ...actorColumns(ctx.actor),
       started_by: options.startedBy,
       assign: options.assign,
       mapping: JSON.stringify(options.mapping ?? {}),

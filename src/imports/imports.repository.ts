@@ -9,7 +9,10 @@ import type { ImportsTable } from './imports.tables.js';
 export type ImportRow = Selectable<ImportsTable>;
 
 export function toImport(
-  row: Omit<ImportRow, 'errors' | 'mapping' | 'actor' | 'chunks' | 'claimed_by' | 'started_by'>,
+  row: Omit<
+    ImportRow,
+    'errors' | 'mapping' | 'actor' | 'actor_type' | 'actor_id' | 'chunks' | 'claimed_by' | 'started_by'
+  >,
 ): Import {
   return {
     id: row.id,

@@ -16,6 +16,8 @@ export interface ImportsTable {
   actor: string | null;
   /** The user who started the import (null: an API key acting as the tenant, or a deleted user). */
   started_by: ColumnType<string | null, string | null | undefined, never>;
+  actor_type: ColumnType<string | null, string | null | undefined, string | null>;
+  actor_id: ColumnType<string | null, string | null | undefined, string | null>;
   assign: boolean;
   mapping: ColumnType<Record<string, string>, string | undefined, string>;
   /** bigint columns come back as strings from node-postgres. */

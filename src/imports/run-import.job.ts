@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Access } from '../auth/access.js';
+import { actorFromColumns } from '../auth/actors.js';
 import type { AppServices } from '../app/services.js';
 import { AppError } from '../http/app-error.js';
 import type { DeadJobContext, JobContext, JobPayloads } from '../queue/job-types.js';
@@ -70,7 +71,12 @@ export async function runImport(ctx: RunImportContext) {
 
   try {
     await importLeads(
-      { handle, actor: row.actor, access: Access.tenantWide(), events: services.leadEvents },
+      {
+        handle,
+        actor: actorFromColumns(row.actor, row.actor_type, row.actor_id),
+        access: Access.tenantWide(),
+        events: services.leadEvents,
+      },
       readStoredUpload(services, handle, importId, row.chunks),
       {
         assign: row.assign,

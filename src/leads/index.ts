@@ -17,7 +17,7 @@ export {
 } from './lead-query.schemas.js';
 export type { LeadFilter } from './lead-query.schemas.js';
 export { listLeads, matchingLeadRefs } from './lead-query.js';
-export { agentRoom } from './lead-realtime.js';
+export { agentRoom, maskLead } from './lead-realtime.js';
 export { leadRef, toLead } from './lead.mapper.js';
 export { findLeadRow, lastLeadNumber, leadSelection, selectLeads } from './lead.repository.js';
 export { ingestLeadSchema, leadIdParams, leadSchema, leadStatuses } from './lead.schemas.js';

@@ -2,6 +2,7 @@ import { assertAgentsExist } from '../agents/index.js';
 import { everyLead } from '../auth/access.js';
 import { sql, type Insertable } from 'kysely';
 import { recordActivity } from '../activity/index.js';
+import type { Actor } from '../auth/access.js';
 import { assignLead, previousOwnerOf } from '../assignment/index.js';
 import { activeAssignmentRules } from '../assignment/index.js';
 import type { Rule } from '../assignment/index.js';
@@ -154,7 +155,7 @@ type InsertedRow = LeadRow & { previous_owner: string | null };
 async function insertLogged(
   trx: TenantDb,
   values: Insertable<LeadsTable>,
-  actor: string | null,
+  actor: Actor,
 ): Promise<InsertedRow | undefined> {
   return trx
     .with('inserted', (db) =>
@@ -167,14 +168,16 @@ async function insertLogged(
     .with('logged', (db) =>
       db
         .insertInto('lead_activities')
-        .columns(['lead_id', 'kind', 'actor', 'data'])
+        .columns(['lead_id', 'kind', 'actor', 'actor_type', 'actor_id', 'data'])
         .expression((eb) =>
           eb
             .selectFrom('inserted')
             .select([
               'inserted.id',
               sql.lit('created').as('kind'),
-              sql<string | null>`${actor}::text`.as('actor'),
+              sql<string>`${actor.name}::text`.as('actor'),
+              sql<Actor['type']>`${actor.type}::text`.as('actor_type'),
+              sql<string | null>`${actor.id}::text`.as('actor_id'),
               sql<string>`jsonb_build_object('source', inserted.source)`.as('data'),
             ]),
         ),

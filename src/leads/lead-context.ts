@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import type { AppServices } from '../app/services.js';
-import type { Access } from '../auth/access.js';
+import type { Access, Actor } from '../auth/access.js';
 import { callerOf } from '../http/request-context.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
@@ -14,7 +14,8 @@ import type { LeadEvent, LeadEvents } from './lead-events.js';
  */
 export interface LeadContext {
   handle: TenantHandle;
-  actor: string | null;
+  /** Who acts, for the activity log: a user, an API key, or the system (automations, jobs). */
+  actor: Actor;
   access: Access;
   events: LeadEvents;
 }
@@ -23,7 +24,7 @@ export function leadContextOf(req: Request, services: AppServices): LeadContext 
   const caller = callerOf(req);
   return {
     handle: caller.handle,
-    actor: caller.actor.name,
+    actor: caller.actor,
     access: caller.access,
     events: services.leadEvents,
   };

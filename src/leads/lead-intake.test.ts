@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { Access } from '../auth/access.js';
+import { systemActor } from '../auth/actors.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { startTestApp, type TestApp, type TestTenant } from '../testing/test-app.js';
@@ -41,7 +42,12 @@ describe('LeadIntake (group-committed ingest)', () => {
     Promise.allSettled(
       inputs.map((input) =>
         intake.ingest(
-          { handle, actor: 'burst-key', access: Access.tenantWide(), events: t.app.services.leadEvents },
+          {
+            handle,
+            actor: systemActor('burst-key'),
+            access: Access.tenantWide(),
+            events: t.app.services.leadEvents,
+          },
           input as IngestLeadInput,
         ),
       ),
@@ -225,7 +231,7 @@ describe('LeadIntake (group-committed ingest)', () => {
             intake.ingest(
               {
                 handle: teamHandle,
-                actor: 'node-key',
+                actor: systemActor('node-key'),
                 access: Access.tenantWide(),
                 events: t.app.services.leadEvents,
               },

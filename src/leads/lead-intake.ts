@@ -25,7 +25,10 @@ export class LeadIntake {
   );
 
   ingest(ctx: LeadContext, input: IngestLeadInput): Promise<IngestResult> {
-    return this.commits.submit(`${ctx.handle.schema}\u0000${ctx.actor ?? ''}`, { ctx, input });
+    return this.commits.submit(
+      `${ctx.handle.schema}\u0000${ctx.actor.type}\u0000${ctx.actor.id ?? ''}\u0000${ctx.actor.name}`,
+      { ctx, input },
+    );
   }
 
   private async write(submissions: Submission[]): Promise<BatchItemOutcome<IngestResult>[]> {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { dateInput } from '../http/input-contract.js';
+import { piiEmail, piiPhone } from '../http/pii.js';
 
 export const leadStatuses = [
   'new',
@@ -66,8 +67,8 @@ export const leadSchema = z.object({
   firstName: z.string().nullable(),
   lastName: z.string().nullable(),
   name: z.string(),
-  phone: z.string(),
-  email: z.string().nullable(),
+  phone: piiPhone(),
+  email: piiEmail().nullable(),
   company: z.string().nullable(),
   source: z.string().nullable(),
   city: z.string().nullable(),

@@ -100,7 +100,10 @@ describe('leads', () => {
     const changes = timeline.filter((entry: any) => entry.kind === 'field_changed');
     expect(changes).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ actor: 'default', data: { field: 'status', from: 'new', to: 'won' } }),
+        expect.objectContaining({
+          actor: { type: 'api_key', id: expect.any(String), name: 'default' },
+          data: { field: 'status', from: 'new', to: 'won' },
+        }),
         expect.objectContaining({ data: { field: 'city', from: null, to: 'Goa' } }),
         expect.objectContaining({ data: { field: 'score', from: 50, to: 60 } }),
         expect.objectContaining({ data: { field: 'status', from: 'won', to: 'contacted' } }),
@@ -140,7 +143,11 @@ describe('leads', () => {
       .data.lead;
     const note = await t.crm(a).post(`/leads/${lead.id}/notes`, { body: 'Called, wants a demo' });
     expect(note.status).toBe(201);
-    expect(note.body.data).toMatchObject({ author: 'default', body: 'Called, wants a demo' });
+    expect(note.body.data).toMatchObject({
+      author: 'default',
+      authorActor: { type: 'api_key', name: 'default' },
+      body: 'Called, wants a demo',
+    });
     expect((await t.crm(a).get(`/leads/${lead.id}/notes`)).body.data.items).toHaveLength(1);
     const timeline = (await t.crm(a).get(`/leads/${lead.id}/activity`)).body.data.items;
     expect(timeline.map((entry: any) => entry.type)).toEqual(['activity', 'note']);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isoDateTimeInput } from '../http/input-contract.js';
+import { piiEmail } from '../http/pii.js';
 
 export const createMeetingBody = z
   .object({
@@ -19,7 +20,7 @@ export const meetingSchema = z.object({
   title: z.string(),
   start: z.date(),
   end: z.date(),
-  attendees: z.array(z.string()),
+  attendees: z.array(piiEmail()),
   status: z.enum(['pending', 'ready', 'failed']),
   hangoutLink: z.string().nullable(),
   entryPoints: z.array(z.unknown()).nullable(),

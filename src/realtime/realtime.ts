@@ -25,6 +25,13 @@ const membersRoom = (tenantId: string) => subRoom(tenantId, 'sockets');
 
 /** A socket whose `leads.read` scope reaches the agent joins it: events of the leads assigned to that agent. */
 const seesAgentRoom = (tenantId: string, agentId: string) => subRoom(tenantId, `sees:${agentId}`);
+/**
+ * Where a socket without `pii.read` hears what `room` hears, phone numbers and emails masked: it
+ * joins this twin instead of the room itself, so every payload is masked once per event, not
+ * per socket, and no socket is in both.
+ */
+const maskedTwin = (room: string) => `${room}:masked`;
+const roomFor = (room: string, access: Access) => (access.seesPii ? room : maskedTwin(room));
 
 /** Whether a socket (its caller's access) may join the sub-room `<kind>:<id>`. */
 export type SubscriptionCheck = (handle: TenantHandle, id: string, access: Access) => Promise<boolean>;
@@ -142,7 +149,8 @@ export class Realtime {
           return reply({ ok: false });
         check(handle, id, access)
           .then(async (allowed) => {
-            if (allowed) await socket.join(subRoom(tenantId, `${kind}:${id}`));
+            if (allowed)
+              await socket.join(roomFor(subRoom(tenantId, `${kind}:${id}`), socket.data.access as Access));
             reply({ ok: allowed });
           })
           .catch((error: unknown) => {
@@ -183,9 +191,10 @@ export class Realtime {
     const access = socket.data.access as Access;
     const visibility = access.visibility('leads.read');
     const wanted = new Set(
-      visibility.all
+      (visibility.all
         ? [tenantRoom(tenantId)]
-        : visibility.agentIds.map((agentId) => seesAgentRoom(tenantId, agentId)),
+        : visibility.agentIds.map((agentId) => seesAgentRoom(tenantId, agentId))
+      ).map((room) => roomFor(room, access)),
     );
     const seesPrefix = seesAgentRoom(tenantId, '');
     const subPrefix = subRoom(tenantId, '');
@@ -204,7 +213,8 @@ export class Realtime {
 
   /** To the sockets that see the whole tenant (keys acting as the tenant, users with `leads.read:all`). */
   emitToTenant(tenantId: string, event: string, payload: unknown): void {
-    this.emitToRoom(tenantRoom(tenantId), event, payload);
+    const room = tenantRoom(tenantId);
+    this.emitToRooms([room, maskedTwin(room)], event, payload);
   }
 
   /**
@@ -214,10 +224,18 @@ export class Realtime {
    * Every outgoing lead payload passes here: the place to shape it per audience (e.g. masked
    * for sockets without `pii.read`).
    */
-  emitForLead(tenantId: string, ownerAgentId: string | null, event: string, payload: unknown): void {
+  emitForLead(
+    tenantId: string,
+    ownerAgentId: string | null,
+    event: string,
+    payload: unknown,
+    /** What sockets without `pii.read` receive; the payload itself when it holds no personal data. */
+    masked: unknown = payload,
+  ): void {
     const rooms = [tenantRoom(tenantId)];
     if (ownerAgentId) rooms.push(seesAgentRoom(tenantId, ownerAgentId));
     this.emitToRooms(rooms, event, payload);
+    this.emitToRooms(rooms.map(maskedTwin), event, masked);
   }
 
   /** Lets clients `subscribe:<kind>` to a sub-room of their tenant when `check` allows it, until withdrawn. */
@@ -229,8 +247,15 @@ export class Realtime {
   }
 
   /** Emits to a tenant's sub-room, e.g. `agent:<agentId>`. */
-  emitToTenantRoom(tenantId: string, room: string, event: string, payload: unknown): void {
+  emitToTenantRoom(
+    tenantId: string,
+    room: string,
+    event: string,
+    payload: unknown,
+    masked: unknown = payload,
+  ): void {
     this.emitToRoom(subRoom(tenantId, room), event, payload);
+    this.emitToRoom(maskedTwin(subRoom(tenantId, room)), event, masked);
   }
 
   private emitToRoom(room: string, event: string, payload: unknown): void {

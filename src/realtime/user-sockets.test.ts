@@ -65,6 +65,33 @@ describe('realtime visibility of user sockets', () => {
     await t?.close();
   });
 
+  it('masks phone and email in the events a user without pii.read receives, and only for them', async () => {
+    const viewer = await addTestUser(t, tenant, { role: 'viewer' });
+    const admin = await addTestUser(t, tenant, { role: 'admin' });
+    const masked = await open({ token: viewer.accessToken });
+    const whole = await open({ token: admin.accessToken });
+    const res = await t.crm(tenant).post('/leads', {
+      name: 'Private Person',
+      phone: '+14155550399',
+      email: 'private.person@example.com',
+      assignedAgentId: agents.one,
+    });
+    expect(res.status).toBe(201);
+    const { id } = res.body.data.lead;
+    await masked.waitForLead(id);
+    await whole.waitForLead(id);
+    const seen = (client: { received: Received }) =>
+      client.received.filter((entry) => entry.lead?.id === id).map((entry) => entry.lead);
+    expect(seen(whole).every((lead) => lead.phone === '+14155550399')).toBe(true);
+    const viewerCopies = seen(masked);
+    expect(viewerCopies.length).toBe(seen(whole).length);
+    for (const lead of viewerCopies) {
+      expect(lead.phone).not.toContain('55503');
+      expect(lead.phone.endsWith('0399')).toBe(true);
+      expect(lead.email).not.toContain('private.person');
+    }
+  });
+
   it("an agent receives its own leads' events, a manager its team's, an admin and a key every lead's", async () => {
     const team = await addTestTeam(t, tenant, 'North');
     const agentOne = await addTestUser(t, tenant, { role: 'agent', agentId: agents.one, teamIds: [team] });

@@ -116,7 +116,8 @@ export function registerPlatformTenantRoutes(router: ApiRouter, { tenantAdmin }:
       body: updateKeySchema,
       response: apiKeySummarySchema,
       errors: { 404: 'No such tenant or key' },
-      handler: ({ req, params, body }) => tenantAdmin.updateKey(params.code, params.keyId, body, actorOf(req)),
+      handler: ({ req, params, body }) =>
+        tenantAdmin.updateKey(params.code, params.keyId, body, actorOf(req)),
     })
     .route({
       method: 'delete',

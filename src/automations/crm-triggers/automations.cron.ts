@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { Access } from '../../auth/access.js';
+import { systemActor } from '../../auth/actors.js';
 import type { AppServices } from '../../app/services.js';
 import type { CronDefinition } from '../../cron/cron-types.js';
 import { assignPendingLeads } from '../../leads/index.js';
@@ -165,7 +166,7 @@ export const assignPendingCron: CronDefinition = {
     forEachTenant(services, 'automations.assign-pending', (handle) =>
       assignPendingLeads({
         handle,
-        actor: 'automation: retry unassigned',
+        actor: systemActor('automation: retry unassigned'),
         access: Access.tenantWide(),
         events: services.leadEvents,
       }),

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { Access } from '../../auth/access.js';
+import { systemActor } from '../../auth/actors.js';
 import type { AppServices } from '../../app/services.js';
 import type { Rule as AssignmentRule } from '../../assignment/index.js';
 import { mapPostgresError } from '../../db/postgres-errors.js';
@@ -240,7 +241,7 @@ export class AutomationSession {
     const { trx } = this.deps.unit;
     const lead = {
       handle,
-      actor: `automation: ${run.ruleName}`,
+      actor: systemActor(`automation: ${run.ruleName}`),
       access: Access.tenantWide(),
       events: services.leadEvents,
     };

@@ -85,7 +85,7 @@ describe('automation events', () => {
       'field_changed',
     ]);
     expect(activity.body.data.items[2]).toMatchObject({
-      actor: 'automation: Tag web forms',
+      actor: { type: 'system', id: null, name: 'automation: Tag web forms' },
       data: { field: 'tags' },
     });
 

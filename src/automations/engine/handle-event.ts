@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { Access, everyLead } from '../../auth/access.js';
+import { systemActor } from '../../auth/actors.js';
 import type { AppServices } from '../../app/services.js';
 import type { TenantDb } from '../../db/tenant-database.js';
 import { ingestLeadWithin, loadIngestSettings, type IngestSettings } from '../../leads/index.js';
@@ -116,7 +117,7 @@ export async function runEventWithin(
 
   const ctx = {
     handle,
-    actor: `automation: ${event.trigger}`,
+    actor: systemActor(`automation: ${event.trigger}`),
     access: Access.tenantWide(),
     events: services.leadEvents,
   };

@@ -70,7 +70,13 @@ export async function applyInternalAction(
       const body = renderTemplate(action.body, scope);
       const note = await trx
         .insertInto('lead_notes')
-        .values({ lead_id: current.id, body, author: ctx.actor })
+        .values({
+          lead_id: current.id,
+          body,
+          author: ctx.actor.name,
+          author_type: ctx.actor.type,
+          author_id: ctx.actor.id,
+        })
         .returning('id')
         .executeTakeFirstOrThrow();
       return { lead: current, events: [], detail: { noteId: note.id } };

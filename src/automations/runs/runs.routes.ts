@@ -3,6 +3,7 @@ import type { AppServices } from '../../app/services.js';
 import type { ApiRouter } from '../../http/api-router.js';
 import { orNotFound } from '../../http/or-not-found.js';
 import { pageQuery, pageSchema } from '../../http/pagination.js';
+import { piiPhone } from '../../http/pii.js';
 import { callerOf } from '../../http/request-context.js';
 import { findJobs, type JobRow } from '../../queue/jobs.repository.js';
 import { jobStatuses } from '../../queue/queue.tables.js';
@@ -103,7 +104,7 @@ export function registerRunRoutes(router: ApiRouter, services: AppServices): voi
           trigger: z.string(),
           source: z.string(),
           clientEventId: z.string().nullable(),
-          phone: z.string().nullable(),
+          phone: piiPhone().nullable(),
           leadId: z.uuid().nullable(),
           variables: z.record(z.string(), z.unknown()),
           createdAt: z.date(),

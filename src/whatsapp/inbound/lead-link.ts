@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { Access, everyLead } from '../../auth/access.js';
+import { systemActor } from '../../auth/actors.js';
 import { toAppError } from '../../http/error-handler.js';
 import { ingestLead } from '../../leads/index.js';
 import type { LeadContext } from '../../leads/index.js';
@@ -21,7 +22,7 @@ export interface ConversationContact {
 }
 
 /** The actor written to the activity log of leads WhatsApp creates. */
-export const whatsappActor = 'whatsapp';
+export const whatsappActor = systemActor('whatsapp');
 
 /**
  * The conversation's lead: found by the sender's phone, or created with source `whatsapp`

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { pageQuery } from '../../http/pagination.js';
+import { piiPhone } from '../../http/pii.js';
 
 export const idParams = z.object({ id: z.uuid() });
 
@@ -46,7 +47,7 @@ export const conversationSchema = z.object({
   id: z.uuid(),
   channel: z.string(),
   phoneNumberId: z.string(),
-  waId: z.string(),
+  waId: piiPhone(),
   contactName: z.string().nullable(),
   leadId: z.uuid().nullable(),
   /** The agent the conversation's lead is assigned to. */
