@@ -1,5 +1,4 @@
 import { sql } from 'kysely';
-import { recordActivity } from '../../activity/index.js';
 import { assignLead } from '../../assignment/index.js';
 import type { Rule as AssignmentRule } from '../../assignment/index.js';
 import type { TenantDb } from '../../db/tenant-database.js';
@@ -147,15 +146,16 @@ async function changeScore(
 ): Promise<InternalActionResult> {
   const { trx, lead: ctx, scoring } = deps;
   const score = Math.min(100, Math.max(0, current.score + by));
-  await recordActivity(trx, [
-    {
-      leadId: current.id,
-      kind: 'field_changed',
-      actor: ctx.actor,
-      data: { field: 'score', from: current.score, to: score },
-    },
-  ]);
+  // The change and its activity entry in one statement (the lead's `last_activity_at` moves with it).
   const row = await trx
+    .with('logged', (db) =>
+      db.insertInto('lead_activities').values({
+        lead_id: current.id,
+        kind: 'field_changed',
+        actor: ctx.actor,
+        data: JSON.stringify({ field: 'score', from: current.score, to: score }),
+      }),
+    )
     .updateTable('leads')
     .set({ score, updated_at: new Date(), last_activity_at: sql<Date>`now()` })
     .where('id', '=', current.id)
