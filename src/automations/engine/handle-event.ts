@@ -1,12 +1,7 @@
 import { sql } from 'kysely';
 import type { AppServices } from '../../app/services.js';
 import type { TenantDb } from '../../db/tenant-database.js';
-import {
-  ingestLeadsWithin,
-  loadIngestSettings,
-  prepareLeads,
-  type IngestSettings,
-} from '../../leads/index.js';
+import { ingestLeadWithin, loadIngestSettings, type IngestSettings } from '../../leads/index.js';
 import type { LeadEvent } from '../../leads/index.js';
 import { toLead } from '../../leads/index.js';
 import { requireLeadRow, selectLeads } from '../../leads/index.js';
@@ -130,19 +125,10 @@ export async function runEventWithin(
   let lead: Lead | null = null;
   let ingested: { duplicate: boolean; events: LeadEvent[] } | undefined;
   if (event.createLead && event.phone) {
-    // The CRM's batch ingest for one lead: a new lead's agent is claimed before its insert,
-    // so its row is written once, with its owner (not inserted, then updated by the assignment).
     const input = { ...event.createLead, phone: event.phone };
-    const { outcomes, events } = await ingestLeadsWithin(
-      trx,
-      ctx,
-      prepareLeads(ctx, [input], settings),
-      settings,
-    );
-    const outcome = outcomes[0]!;
-    if ('error' in outcome) throw outcome.error;
-    lead = toLead(outcome.row, settings.scoring.hotThreshold);
-    ingested = { duplicate: outcome.duplicate, events };
+    const { lead: created, ...rest } = await ingestLeadWithin(trx, ctx, input, settings);
+    lead = created;
+    ingested = rest;
   } else if (event.leadId) {
     lead = toLead(await requireLeadRow(trx, event.leadId), settings.scoring.hotThreshold);
   } else if (event.phone) {
