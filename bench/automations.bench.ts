@@ -8,6 +8,7 @@
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { startBenchServer } from './bench-server.js';
+import { formatCpu } from './lib/cpu.js';
 import { printLoadReport } from './lib/report.js';
 
 const connections = 64;
@@ -64,12 +65,26 @@ async function main(): Promise<void> {
         ],
       });
 
-    const anchor = await run('/api/crm/leads', () => {
-      const n = 5_000_000 + sent++;
-      return JSON.stringify({ name: `Lead ${n}`, phone: `+1415${String(2_000_000 + n)}`, source: 'website' });
-    });
+    // CPU per request of the server, Postgres and autocannon: where the two cores go.
+    const measured = async (go: () => Promise<autocannon.Result>) => {
+      const cpuPerRequest = server.measureCpu();
+      const result = await go();
+      return { result, cpu: cpuPerRequest(result.requests.total) };
+    };
+    const { result: anchor, cpu: anchorCpu } = await measured(() =>
+      run('/api/crm/leads', () => {
+        const n = 5_000_000 + sent++;
+        return JSON.stringify({
+          name: `Lead ${n}`,
+          phone: `+1415${String(2_000_000 + n)}`,
+          source: 'website',
+        });
+      }),
+    );
     let events = 0;
-    const fresh = await run('/api/automations/events', () => body(events++, `evt-${events}`));
+    const { result: fresh, cpu: freshCpu } = await measured(() =>
+      run('/api/automations/events', () => body(events++, `evt-${events}`)),
+    );
     const client = new pg.Client({ connectionString: server.database.url });
     await client.connect();
     const query = async (text: string) =>
@@ -117,6 +132,7 @@ async function main(): Promise<void> {
     console.log(
       `Events stored: ${eventRows.events}, runs: ${runs.web} + ${runs.tagged}, notes: ${notes.notes}`,
     );
+    console.log(`CPU per request: anchor ${formatCpu(anchorCpu)}; new event ${formatCpu(freshCpu)}`);
     printLoadReport({
       connections,
       durationSeconds: duration,

@@ -13,6 +13,26 @@ export interface ActivityEntry {
 }
 
 /**
+ * The rows of `entries` as a query, for an `insert into lead_activities (lead_id, kind, actor,
+ * data)` of the caller's own statement: a change that also writes its lead logs in the same
+ * statement (and sets `last_activity_at` itself), one round trip and one row version fewer.
+ */
+export function activityRows(entries: ActivityEntry[]) {
+  const records = entries.map((entry) => ({
+    lead_id: entry.leadId,
+    kind: entry.kind,
+    ...actorColumns(entry.actor),
+    data: entry.data ?? {},
+  }));
+  return sql`select lead_id, kind, actor, actor_type, actor_id, data
+    from jsonb_to_recordset(${JSON.stringify(records)}::jsonb)
+      as r (lead_id uuid, kind text, actor text, actor_type text, actor_id text, data jsonb)`;
+}
+
+/** The columns `activityRows` fills, in its order. */
+export const activityColumns = ['lead_id', 'kind', 'actor', 'actor_type', 'actor_id', 'data'] as const;
+
+/**
  * One statement whose text does not grow with the number of entries (see `insertNewLeads`); it
  * also sets each lead's `last_activity_at` (the list's `lastActivityAt` sort key) to the time of
  * this transaction, unless the transaction already did: a lead inserted or updated with it in this
@@ -20,22 +40,12 @@ export interface ActivityEntry {
  */
 export async function recordActivity(db: TenantDb, entries: ActivityEntry[]): Promise<void> {
   if (entries.length === 0) return;
-  const records = entries.map((entry) => ({
-    lead_id: entry.leadId,
-    kind: entry.kind,
-    ...actorColumns(entry.actor),
-    data: entry.data ?? {},
-  }));
   await db
     .with('added', (qb) =>
       qb
         .insertInto('lead_activities')
-        .columns(['lead_id', 'kind', 'actor', 'actor_type', 'actor_id', 'data'])
-        .expression(
-          sql`select lead_id, kind, actor, actor_type, actor_id, data
-            from jsonb_to_recordset(${JSON.stringify(records)}::jsonb)
-              as r (lead_id uuid, kind text, actor text, actor_type text, actor_id text, data jsonb)`,
-        )
+        .columns([...activityColumns])
+        .expression(activityRows(entries))
         .returning(['lead_id']),
     )
     .updateTable('leads')

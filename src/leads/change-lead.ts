@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { assertAgentsExist } from '../agents/index.js';
 import type { Updateable } from 'kysely';
-import { recordActivity, type ActivityEntry } from '../activity/index.js';
+import { activityColumns, activityRows, recordActivity, type ActivityEntry } from '../activity/index.js';
 import { AppError } from '../http/app-error.js';
 import { scoreLead } from '../scoring/index.js';
 import { loadScoringSettings, type ScoringSettings } from '../scoring/index.js';
@@ -140,9 +140,14 @@ export async function changeLeadWithin(
       },
     });
   }
-  // Logged first, so the row read back carries the `last_activity_at` the log just set.
-  await recordActivity(trx, activity);
+  // Logged in the same statement as the change (which sets `last_activity_at` itself).
   const row = await trx
+    .with('logged', (qb) =>
+      qb
+        .insertInto('lead_activities')
+        .columns([...activityColumns])
+        .expression(activityRows(activity)),
+    )
     .updateTable('leads')
     .set({
       ...columns,

@@ -3,6 +3,7 @@ import type { AppServices } from '../../app/services.js';
 import type { LeadEventName } from '../../leads/index.js';
 import type { TenantHandle } from '../../tenancy/connection-manager.js';
 import { findTenantById } from '../../tenancy/tenant-registry.js';
+import { handledInline } from '../engine/automation-session.js';
 import { loadEngineSettings, runEventWithin } from '../engine/handle-event.js';
 import { watchedTriggers } from '../rules/rule.repository.js';
 import { inTenantTransaction } from '../../tenancy/unit-of-work.js';
@@ -148,8 +149,9 @@ export function drainOnLeadEvents(services: AppServices): () => Promise<void> {
       running.delete(tenantId);
     }
   };
-  const unsubscribe = services.leadEvents.subscribe(({ name, tenantId }) => {
-    if (!capturedEvents.has(name)) return;
+  const unsubscribe = services.leadEvents.subscribe((event) => {
+    const { name, tenantId } = event;
+    if (!capturedEvents.has(name) || handledInline.has(event)) return;
     const state = running.get(tenantId);
     if (state) {
       state.again = true;

@@ -19,11 +19,17 @@ import {
   type ExternalJobPayload,
 } from '../actions/external-actions.js';
 import { applyInternalAction, type InternalAction } from './internal-actions.js';
-import { insertRun, saveRun } from '../runs/run.repository.js';
+import { insertRuns, newRun, saveRun, type NewRun } from '../runs/run.repository.js';
 import type { ActionOutcome, CascadeCut, RunState } from '../runs/run.types.js';
 import { internalActionTypes, type Action, type AutomationRule } from '../rules/rule.schemas.js';
 import { MissingVariablesError, type TemplateScope } from './template-text.js';
 import type { TenantUnitOfWork } from '../../tenancy/unit-of-work.js';
+
+/**
+ * Lead events of the engine's own transactions, which the outbox trigger does not capture (they
+ * are cascaded inline): publishing them gives the outbox nothing to drain (`drainOnLeadEvents`).
+ */
+export const handledInline = new WeakSet<LeadEvent>();
 
 /** Cascades deeper than this are cut (a rule that re-fires its own trigger would loop forever). */
 export const maxCascadeDepth = 5;
@@ -41,6 +47,13 @@ export interface SessionDeps {
   assignmentRules: AssignmentRule[];
   /** The tenant's active automation rules. */
   rules: AutomationRule[];
+  /**
+   * Each internal action in a savepoint (the default). Without (`false`, the API's event
+   * intake), an action that can only fail before it writes runs bare: its failure is recorded
+   * with nothing to undo. A database error then aborts the transaction, and the caller runs
+   * the event again guarded (`EventIntake`).
+   */
+  guarded?: boolean;
 }
 
 export interface SessionEvent {
@@ -104,6 +117,35 @@ function failureOf(error: unknown): ActionOutcome['error'] | undefined {
 }
 
 /**
+ * Whether an internal action's own failures (not a database error) all come before its first
+ * write, so that it needs no savepoint to be undone. Assignment by the rules may record an
+ * unassigned lead before it fails with `no_agent_available`.
+ */
+function failsOnlyBeforeWriting(action: InternalAction): boolean {
+  return action.type !== 'assign' || action.agentId !== undefined;
+}
+
+/**
+ * A database error inside an action run without its savepoint, which a guarded run records as
+ * that action's failure: the transaction is aborted, so the event must run again guarded.
+ */
+export class SavepointNeeded extends Error {
+  constructor(cause: unknown) {
+    super('An internal action failed without its savepoint', { cause });
+    this.name = 'SavepointNeeded';
+  }
+}
+
+/** A failure raised by our code (the transaction is intact), not by the database. */
+function isOwnFailure(error: unknown): boolean {
+  return (
+    error instanceof ActionFailure ||
+    error instanceof MissingVariablesError ||
+    (error instanceof AppError && error.cause === undefined)
+  );
+}
+
+/**
  * Runs the rules of one event inside its transaction: matching rules in order, each rule's
  * actions in order. Internal actions change the lead at once (each in a savepoint, so a
  * failed action is recorded and undone without undoing the others) and fire the triggers
@@ -116,6 +158,8 @@ export class AutomationSession {
   readonly cut: (CascadeCut & { runId: string | null })[] = [];
   /** Delays count from the event, so one run's delayed actions share their times. */
   private readonly startedAt = Date.now();
+  /** Runs this session started, by id: stored when the event is done (`unsavedRuns`). */
+  private readonly started = new Map<string, NewRun>();
 
   constructor(
     private readonly deps: SessionDeps,
@@ -143,16 +187,17 @@ export class AutomationSession {
     }
     for (const rule of rules) {
       if (!conditionsHold(rule.conditions, this.scope(trigger, variables))) continue;
-      const run = await insertRun(this.deps.unit.trx, {
+      const started = newRun({
         eventId: this.event.id,
         ruleId: rule.id,
         ruleName: rule.name,
         trigger,
         depth,
-        leadId: this.lead?.id ?? null,
         actions: rule.actions,
         variables,
       });
+      const { run } = started;
+      this.started.set(run.id, started);
       this.runs.push(run);
       await this.execute(run, rule.actions, 0, (rule.delayMinutes ?? 0) * 60_000, variables);
     }
@@ -165,6 +210,7 @@ export class AutomationSession {
     depth: number,
     parent?: RunState,
   ): Promise<string[]> {
+    for (const event of events) handledInline.add(event);
     this.deps.unit.publish(...events);
     const fired: string[] = [];
     for (const event of events) {
@@ -228,7 +274,18 @@ export class AutomationSession {
     if (run.status === 'running') {
       run.status = run.outcomes.some((outcome) => outcome.status === 'failed') ? 'failed' : 'succeeded';
     }
-    await saveRun(this.deps.unit.trx, run, this.lead?.id ?? null);
+    // A run this session started is stored with its event's answer (one row, written once).
+    if (!this.started.has(run.id)) await saveRun(this.deps.unit.trx, run, this.lead?.id ?? null);
+  }
+
+  /** The runs this session started, finished: for the caller to store (`runRows`, `saveStartedRuns`). */
+  startedRuns(): NewRun[] {
+    return [...this.started.values()];
+  }
+
+  /** Stores the runs this session started (a caller that does not store them with its own statement). */
+  async saveStartedRuns(): Promise<void> {
+    await insertRuns(this.deps.unit.trx, this.startedRuns(), this.lead?.id ?? null);
   }
 
   private async internal(
@@ -245,7 +302,8 @@ export class AutomationSession {
       access: Access.tenantWide(),
       events: services.leadEvents,
     };
-    await sql`savepoint automation_action`.execute(trx);
+    const guarded = this.deps.guarded !== false || !failsOnlyBeforeWriting(action);
+    if (guarded) await sql`savepoint automation_action`.execute(trx);
     let result: Awaited<ReturnType<typeof applyInternalAction>>;
     try {
       result = await applyInternalAction(
@@ -254,11 +312,13 @@ export class AutomationSession {
         this.lead,
         this.scope(run.trigger, variables, run),
       );
-      await sql`release savepoint automation_action`.execute(trx);
+      if (guarded) await sql`release savepoint automation_action`.execute(trx);
     } catch (error) {
       const failure = failureOf(error);
       if (!failure) throw error;
-      await sql`rollback to savepoint automation_action`.execute(trx);
+      // Bare, only a failure of our own code left the transaction usable (nothing was written yet).
+      if (!guarded && !isOwnFailure(error)) throw new SavepointNeeded(error);
+      if (guarded) await sql`rollback to savepoint automation_action`.execute(trx);
       return { index, type: action.type, status: 'failed', error: failure };
     }
     this.lead = result.lead;

@@ -27,16 +27,22 @@ export function registerEventRoute(router: ApiRouter, path: string, services: Ap
     handler: async ({ req, body }) => {
       const { handle } = callerOf(req);
       const phone = body.phone ? normalisePhone(body.phone, handle.tenant.defaultCountry) : null;
-      const result = await handleEvent(services, handle, {
-        trigger: body.trigger,
-        source: 'api',
-        key: body.eventId ? `api:${body.eventId}` : null,
-        clientEventId: body.eventId ?? null,
-        phone,
-        leadId: body.leadId ?? null,
-        variables: body.variables,
-        createLead: body.createLeadIfMissing ? (body.leadData ?? {}) : null,
-      });
+      const result = await handleEvent(
+        services,
+        handle,
+        {
+          trigger: body.trigger,
+          source: 'api',
+          key: body.eventId ? `api:${body.eventId}` : null,
+          clientEventId: body.eventId ?? null,
+          phone,
+          leadId: body.leadId ?? null,
+          variables: body.variables,
+          createLead: body.createLeadIfMissing ? (body.leadData ?? {}) : null,
+        },
+        undefined,
+        { guarded: false },
+      );
       return new Reply(202, result);
     },
   });

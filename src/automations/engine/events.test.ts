@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorker, tenantJobs, waitForStatus } from '../../testing/job-queue.js';
 import { jobContext, tenantHandle } from '../../testing/job-context.js';
@@ -297,6 +298,106 @@ describe('automation events', () => {
       status: 'won',
       tags: ['repeat'],
     });
+  });
+
+  it('records a database error inside an action run without its savepoint as that action failing, the rest kept', async () => {
+    // The API runs such actions bare; a database error aborts that attempt, and the event runs
+    // again with every action in its savepoint (one event row, one run, the same outcome).
+    const g = await t.createTenant('eventsg', { defaultCountry: 'IN' });
+    const handle = await tenantHandle(t, g.tenant.id);
+    const refuse = sql.id(handle.schema, 'refuse_note');
+    await sql`create function ${refuse}() returns trigger language plpgsql as $$
+      begin
+        if new.body like 'refused%' then
+          raise exception 'note refused' using errcode = 'check_violation';
+        end if;
+        return new;
+      end $$`.execute(handle.db);
+    await sql`create trigger refuse_note before insert on ${sql.id(handle.schema, 'lead_notes')}
+      for each row execute function ${refuse}()`.execute(handle.db);
+    const rule = await createRule(g, {
+      name: 'Tag, note, tag',
+      trigger: 'form_submitted',
+      actions: [
+        { type: 'add_tag', tag: 'before' },
+        { type: 'add_note', body: 'refused: {{reason}}' },
+        { type: 'change_score', by: 7 },
+        { type: 'add_tag', tag: 'after' },
+      ],
+    });
+    const res = await fire(g, {
+      trigger: 'form_submitted',
+      phone: nextPhone(),
+      createLeadIfMissing: true,
+      variables: { reason: 'test' },
+      eventId: 'refused-note-1',
+    });
+    expect(res.status).toBe(202);
+    expect(res.body.data.failedActions).toEqual([
+      expect.objectContaining({ type: 'add_note', error: expect.objectContaining({ code: 'invalid_data' }) }),
+    ]);
+    expect(res.body.data.actionsApplied.map((action: any) => action.type)).toEqual([
+      'add_tag',
+      'change_score',
+      'add_tag',
+    ]);
+    const leadId = res.body.data.lead.id;
+    expect(res.body.data.lead.tags).toEqual(['before', 'after']);
+    expect((await t.crm(g).get(`/leads/${leadId}`)).body.data.tags).toEqual(['before', 'after']);
+    expect((await t.crm(g).get(`/leads/${leadId}/notes`)).body.data.items).toEqual([]);
+    expect(await handle.db.selectFrom('automation_events').select('id').execute()).toHaveLength(1);
+    const runs = await handle.db.selectFrom('automation_runs').select(['rule_id', 'status']).execute();
+    expect(runs).toEqual([{ rule_id: rule.id, status: 'failed' }]);
+    const replay = await fire(g, {
+      trigger: 'form_submitted',
+      phone: res.body.data.lead.phone,
+      createLeadIfMissing: true,
+      eventId: 'refused-note-1',
+    });
+    expect(replay.body.data).toMatchObject({ duplicate: true, eventId: res.body.data.eventId });
+  });
+
+  it('stores the runs a resumed run cascades into', async () => {
+    const h = await t.createTenant('eventsh', { defaultCountry: 'IN' });
+    const waiting = await createRule(h, {
+      name: 'Tag later',
+      trigger: 'form_submitted',
+      actions: [
+        { type: 'wait', minutes: 10 },
+        { type: 'add_tag', tag: 'late' },
+      ],
+    });
+    const cascaded = await createRule(h, {
+      name: 'Score the late tag',
+      trigger: 'tag_added',
+      conditions: [{ field: 'variables.tag', op: 'eq', value: 'late' }],
+      actions: [{ type: 'change_score', by: 4 }],
+    });
+    const res = await fire(h, { trigger: 'form_submitted', phone: nextPhone(), createLeadIfMissing: true });
+    const [resume] = res.body.data.jobs;
+    expect(resume.kind).toBe(resumeRunJobKind);
+    await t.app.services.platform
+      .updateTable('jobs')
+      .set({ run_at: new Date() })
+      .where('id', '=', Number(resume.id))
+      .execute();
+    const worker = await startWorker(t, [resumeRunJob]);
+    try {
+      await waitForStatus(t, h.tenant.id, resume.id, 'succeeded');
+    } finally {
+      await worker.stop();
+    }
+    const runs = await t.automations(h).get(`/runs?ruleId=${cascaded.id}`);
+    expect(runs.body.data.items).toEqual([
+      expect.objectContaining({
+        ruleId: cascaded.id,
+        depth: 1,
+        status: 'succeeded',
+        eventId: res.body.data.eventId,
+      }),
+    ]);
+    const first = await t.automations(h).get(`/runs?ruleId=${waiting.id}`);
+    expect(first.body.data.items).toEqual([expect.objectContaining({ status: 'succeeded' })]);
   });
 
   it('cascades internal triggers and cuts a loop at the depth limit, reporting the cut', async () => {

@@ -10,11 +10,12 @@ import { requireLeadRow, selectLeads } from '../../leads/index.js';
 import type { IngestLeadInput, Lead } from '../../leads/index.js';
 import type { TenantHandle } from '../../tenancy/connection-manager.js';
 import { inTenantTransaction, type TenantUnitOfWork } from '../../tenancy/unit-of-work.js';
-import { AutomationSession, type SessionEvent } from './automation-session.js';
+import { AutomationSession, SavepointNeeded, type SessionEvent } from './automation-session.js';
 import type { EventResult } from './event.schemas.js';
 import { activeAutomationRules } from '../rules/rule.repository.js';
 import { internalActionTypes, type AutomationRule } from '../rules/rule.schemas.js';
 import { tenantInstant } from './tenant-time.js';
+import { runColumns, runRows } from '../runs/run.repository.js';
 
 /** An event as the engine handles it, whatever fired it (API, CRM activity, cron). */
 export interface EngineEvent {
@@ -57,6 +58,7 @@ export function engineSession(
   settings: EngineSettings,
   event: SessionEvent,
   lead: Lead | null,
+  guarded = true,
 ): AutomationSession {
   return new AutomationSession(
     {
@@ -66,6 +68,7 @@ export function engineSession(
       scoring: settings.scoring,
       assignmentRules: settings.rules,
       rules: settings.automationRules,
+      guarded,
     },
     event,
     lead,
@@ -85,24 +88,29 @@ export async function markEngineTransaction(trx: TenantDb): Promise<void> {
  * INSERT ... ON CONFLICT DO NOTHING on its key: a concurrent duplicate waits on the unique
  * index until this transaction ends, then finds the row and replays the stored answer.
  */
+export interface RunEventOptions {
+  /** Every internal action in a savepoint (default); see `SessionDeps.guarded`. */
+  guarded?: boolean;
+}
+
 export async function runEventWithin(
   unit: TenantUnitOfWork<LeadEvent>,
   services: EngineServices,
   handle: TenantHandle,
   settings: EngineSettings,
   event: EngineEvent,
+  { guarded = true }: RunEventOptions = {},
 ): Promise<EventResult> {
   const { trx } = unit;
-  await markEngineTransaction(trx);
+  // Marks the transaction (`markEngineTransaction`) in the same statement, one round trip less.
   const inserted = await trx
     .insertInto('automation_events')
-    .values({
-      event_key: event.key,
-      trigger: event.trigger,
-      source: event.source,
-      phone: event.phone ?? null,
-      variables: JSON.stringify(event.variables),
-    })
+    .columns(['event_key', 'trigger', 'source', 'phone', 'variables'])
+    .expression(
+      sql`select ${event.key}::text, ${event.trigger}::text, ${event.source}::text, ${event.phone ?? null}::text,
+        ${JSON.stringify(event.variables)}::jsonb
+        where set_config('switchyard.automations_inline', 'on', true) = 'on'`,
+    )
     .onConflict((oc) => oc.column('event_key').where('event_key', 'is not', null).doNothing())
     .returning('id')
     .executeTakeFirst();
@@ -137,13 +145,6 @@ export async function runEventWithin(
       .executeTakeFirst();
     lead = row ? toLead(row, settings.scoring.hotThreshold) : null;
   }
-  if (lead)
-    await trx
-      .updateTable('automation_events')
-      .set({ lead_id: lead.id })
-      .where('id', '=', inserted.id)
-      .execute();
-
   const session = engineSession(
     services,
     handle,
@@ -151,6 +152,7 @@ export async function runEventWithin(
     settings,
     { id: inserted.id, phone: event.phone ?? lead?.phone ?? null },
     lead,
+    guarded,
   );
   // The lead came into being before the event happened to it: its own triggers go first.
   if (ingested) await session.fireLeadEvents(ingested.events, event.variables, 1);
@@ -186,9 +188,16 @@ export async function runEventWithin(
     cascadeCut: session.cut,
     remindersScheduled,
   };
+  // The event's runs, its lead (found or created above) and its answer, in one statement.
   await trx
+    .with('runs', (db) =>
+      db
+        .insertInto('automation_runs')
+        .columns(runColumns)
+        .expression(runRows(session.startedRuns(), session.lead?.id ?? null)),
+    )
     .updateTable('automation_events')
-    .set({ result: JSON.stringify(result) })
+    .set({ result: JSON.stringify(result), ...(lead ? { lead_id: lead.id } : {}) })
     .where('id', '=', inserted.id)
     .execute();
   return result;
@@ -232,16 +241,31 @@ async function scheduleReminders(
   return scheduled;
 }
 
-/** Handles one event in its own unit of work (lead events published after its commit). */
+/**
+ * Handles one event in its own unit of work (lead events published after its commit).
+ * `guarded: false` (the API) runs internal actions without savepoints where they allow it;
+ * if a database error inside one of them aborts the transaction (`SavepointNeeded`: a guarded
+ * run would have recorded it as that action's failure), the attempt is rolled back whole and
+ * the event runs again with every action in its savepoint, so the outcome is a guarded run's.
+ */
 export async function handleEvent(
   services: EngineServices,
   handle: TenantHandle,
   event: EngineEvent,
   settings?: EngineSettings,
+  { guarded = true }: RunEventOptions = {},
 ): Promise<EventResult> {
   const loaded = settings ?? (await loadEngineSettings(handle));
   // A deadlock aborts the whole transaction, event row included: running it again is safe.
-  return inTenantTransaction(services, handle, (unit) =>
-    runEventWithin(unit, services, handle, loaded, event),
-  );
+  const attempt = (options: RunEventOptions) =>
+    inTenantTransaction(services, handle, (unit) =>
+      runEventWithin(unit, services, handle, loaded, event, options),
+    );
+  if (guarded) return attempt({ guarded: true });
+  try {
+    return await attempt({ guarded: false });
+  } catch (error) {
+    if (!(error instanceof SavepointNeeded)) throw error;
+    return attempt({ guarded: true });
+  }
 }

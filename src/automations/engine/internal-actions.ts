@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { everyLead } from '../../auth/access.js';
-import { recordActivity } from '../../activity/index.js';
+import { actorColumns } from '../../auth/actors.js';
 import { assignLead } from '../../assignment/index.js';
 import type { Rule as AssignmentRule } from '../../assignment/index.js';
 import type { TenantDb } from '../../db/tenant-database.js';
@@ -154,15 +154,16 @@ async function changeScore(
 ): Promise<InternalActionResult> {
   const { trx, lead: ctx, scoring } = deps;
   const score = Math.min(100, Math.max(0, current.score + by));
-  await recordActivity(trx, [
-    {
-      leadId: current.id,
-      kind: 'field_changed',
-      actor: ctx.actor,
-      data: { field: 'score', from: current.score, to: score },
-    },
-  ]);
+  // The change and its activity entry in one statement (the lead's `last_activity_at` moves with it).
   const row = await trx
+    .with('logged', (db) =>
+      db.insertInto('lead_activities').values({
+        lead_id: current.id,
+        kind: 'field_changed',
+        ...actorColumns(ctx.actor),
+        data: JSON.stringify({ field: 'score', from: current.score, to: score }),
+      }),
+    )
     .updateTable('leads')
     .set({ score, updated_at: new Date(), last_activity_at: sql<Date>`now()` })
     .where('id', '=', current.id)

@@ -49,6 +49,7 @@ export async function resumeRun(ctx: JobContext<ResumeRunPayload, EngineServices
       leadRow ? toLead(leadRow, settings.scoring.hotThreshold) : null,
     );
     await session.resume(runStateOf(row), row.rule_actions as Action[], startIndex, row.variables);
+    await session.saveStartedRuns();
     return { resumed: true, jobIds: session.jobs.map((job) => job.id) };
   });
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { sql, type Selectable } from 'kysely';
 import type { TenantDb } from '../../db/tenant-database.js';
 import { pageOf, type Keyset } from '../../http/pagination.js';
@@ -5,47 +6,97 @@ import type { AutomationEventsTable, AutomationRunsTable, RunStatus } from '../a
 import type { Action } from '../rules/rule.schemas.js';
 import type { ActionOutcome, CascadeCut, RunState } from './run.types.js';
 
-export async function insertRun(
-  trx: TenantDb,
-  run: {
-    eventId: string;
-    ruleId: string;
-    ruleName: string;
-    trigger: string;
-    depth: number;
-    leadId: string | null;
-    actions: Action[];
-    variables: Record<string, unknown>;
-  },
-): Promise<RunState> {
-  const row = await trx
-    .insertInto('automation_runs')
-    .values({
-      event_id: run.eventId,
-      rule_id: run.ruleId,
-      rule_name: run.ruleName,
+/** A run started by this session and not stored yet: its row is written once, when its event is done. */
+export interface NewRun {
+  run: RunState;
+  eventId: string;
+  actions: Action[];
+  variables: Record<string, unknown>;
+  /** `performance.now()` when it started: its `created_at` is the database's clock that long ago. */
+  startedAt: number;
+}
+
+/** A run about to start: its id is chosen here, its row waits for `insertRuns`. */
+export function newRun(run: {
+  eventId: string;
+  ruleId: string;
+  ruleName: string;
+  trigger: string;
+  depth: number;
+  actions: Action[];
+  variables: Record<string, unknown>;
+}): NewRun {
+  return {
+    run: {
+      id: randomUUID(),
+      ruleId: run.ruleId,
+      ruleName: run.ruleName,
       trigger: run.trigger,
       depth: run.depth,
-      lead_id: run.leadId,
-      variables: JSON.stringify(run.variables),
       status: 'running',
-      rule_actions: JSON.stringify(run.actions),
-      outcomes: '[]',
-      cascade_cut: '[]',
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  return {
-    id: row.id,
-    ruleId: run.ruleId,
-    ruleName: run.ruleName,
+      outcomes: [],
+      jobIds: [],
+      cascadeCut: [],
+    },
+    eventId: run.eventId,
+    actions: run.actions,
+    variables: run.variables,
+    startedAt: performance.now(),
+  };
+}
+
+/**
+ * The rows of finished new runs, as a query for `insert into automation_runs` (`runColumns`), in
+ * the caller's statement (the event's answer is stored in the same one). Each `created_at` is
+ * when its run started, on the database's clock, so runs keep their order (a cascaded run after
+ * the run that caused it); the statement's text does not grow with the number of runs.
+ */
+export function runRows(runs: NewRun[], leadId: string | null) {
+  const now = performance.now();
+  const records = runs.map(({ run, eventId, actions, variables, startedAt }) => ({
+    id: run.id,
+    event_id: eventId,
+    rule_id: run.ruleId,
+    rule_name: run.ruleName,
     trigger: run.trigger,
     depth: run.depth,
-    status: 'running',
-    outcomes: [],
-    jobIds: [],
-    cascadeCut: [],
-  };
+    lead_id: leadId,
+    variables,
+    status: run.status,
+    rule_actions: actions,
+    outcomes: run.outcomes,
+    job_ids: run.jobIds,
+    cascade_cut: run.cascadeCut,
+    age_ms: now - startedAt,
+  }));
+  return sql`select id, event_id, rule_id, rule_name, trigger, depth, lead_id, variables, status,
+      rule_actions, outcomes, job_ids, cascade_cut, clock_timestamp() - age_ms * interval '1 millisecond'
+    from jsonb_to_recordset(${JSON.stringify(records)}::jsonb) as r (id uuid, event_id uuid, rule_id uuid,
+      rule_name text, trigger text, depth integer, lead_id uuid, variables jsonb, status text,
+      rule_actions jsonb, outcomes jsonb, job_ids text[], cascade_cut jsonb, age_ms float8)`;
+}
+
+export const runColumns = [
+  'id',
+  'event_id',
+  'rule_id',
+  'rule_name',
+  'trigger',
+  'depth',
+  'lead_id',
+  'variables',
+  'status',
+  'rule_actions',
+  'outcomes',
+  'job_ids',
+  'cascade_cut',
+  'created_at',
+] as const;
+
+/** Stores finished new runs (one statement). */
+export async function insertRuns(trx: TenantDb, runs: NewRun[], leadId: string | null): Promise<void> {
+  if (runs.length === 0) return;
+  await trx.insertInto('automation_runs').columns(runColumns).expression(runRows(runs, leadId)).execute();
 }
 
 export async function saveRun(trx: TenantDb, run: RunState, leadId: string | null): Promise<void> {
