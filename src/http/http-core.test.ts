@@ -131,7 +131,12 @@ describe('HTTP core', () => {
         '/health/ready',
       ]),
     );
-    expect(doc.body.paths['/api/crm/whoami'].get.security).toEqual([{ clientCode: [], apiKey: [] }]);
+    // Tenant routes: an API key (both headers) or a user's access token.
+    expect(doc.body.paths['/api/crm/whoami'].get.security).toEqual([
+      { clientCode: [], apiKey: [] },
+      { userToken: [] },
+    ]);
+    expect(doc.body.paths['/api/crm/leads'].get['x-permission']).toBe('leads.read');
     const docs = await t.request('/api/docs/');
     expect(docs.status).toBe(200);
     expect(docs.text).toContain('swagger-ui');
