@@ -75,6 +75,8 @@ interface World {
   db: TenantDb;
   /** Per owner, a lead (tagged `linked`) and what hangs off it. */
   linked: Record<Owner, Linked>;
+  /** A contact of no `lead_id` that a lead of B's points at (`leads.contact_id`). */
+  contactOfBsLead: string;
   templateId: string;
   /** The owners now (writes move leads) of these leads; a null lead id is `none` (scope `all`). */
   ownersNow(leadIds: (string | null)[]): Promise<Owner[]>;
@@ -99,8 +101,8 @@ type Entry =
       rowLeadId?: (row: any) => string;
       /** A row of records linked to leads: the owners it is visible through (any one suffices). */
       rowOwners?: (w: World, row: any) => Promise<Owner[]>;
-      /** The linked record of `owner` the first url must list when the caller sees that owner. */
-      shows?: (w: World, owner: Owner) => string;
+      /** The linked records of `owner` the first url must list when the caller sees that owner. */
+      shows?: (w: World, owner: Owner) => string[];
     }
   /** A read of one record reached through a lead of `owner`: 200 when visible, else 404. */
   | { kind: 'read'; url: (w: World, owner: Owner) => Promise<string> | string }
@@ -337,7 +339,8 @@ const matrix: Record<string, Entry> = {
         .execute();
       return w.ownersNow(leads.length ? leads.map((lead) => lead.id) : [null]);
     },
-    shows: (w, owner) => w.linked[owner].contactId,
+    // B's also the contact of no lead_id that B's other lead points at.
+    shows: (w, owner) => [w.linked[owner].contactId, ...(owner === 'B' ? [w.contactOfBsLead] : [])],
   },
   'GET /api/crm/contacts/{id}': { kind: 'read', url: (w, owner) => `/contacts/${w.linked[owner].contactId}` },
   'PATCH /api/crm/contacts/{id}': {
@@ -387,7 +390,7 @@ const matrix: Record<string, Entry> = {
       ...owners.map((owner) => `/meetings?limit=200&leadId=${w.linked[owner].leadId}`),
     ],
     rowOwners: (w, row) => w.ownersNow([row.leadId]),
-    shows: (w, owner) => w.linked[owner].meetingId,
+    shows: (w, owner) => [w.linked[owner].meetingId],
   },
   'GET /api/crm/meetings/{id}': { kind: 'read', url: (w, owner) => `/meetings/${w.linked[owner].meetingId}` },
   'GET /api/crm/conversations': {
@@ -403,7 +406,7 @@ const matrix: Record<string, Entry> = {
       expect(row.leadId).toBe(stored?.lead_id);
       return w.ownersNow([row.leadId]);
     },
-    shows: (w, owner) => w.linked[owner].conversationId,
+    shows: (w, owner) => [w.linked[owner].conversationId],
   },
   'GET /api/crm/conversations/{id}/messages': {
     kind: 'read',
@@ -652,6 +655,7 @@ describe('visibility matrix: every lead operation of the OpenAPI document × rol
       userIds,
       db,
       linked,
+      contactOfBsLead: pointedAt,
       templateId,
       ownersNow,
       addContact,
@@ -748,7 +752,7 @@ describe('visibility matrix: every lead operation of the OpenAPI document × rol
             if (entry.shows && url === entry.urls(world)[0]) {
               const ids = items.map((row) => row.id);
               for (const owner of visible)
-                expect(ids, `${label} ${url}`).toContain(entry.shows(world, owner));
+                expect(ids, `${label} ${url}`).toEqual(expect.arrayContaining(entry.shows(world, owner)));
             }
             if (url === '/leads?limit=200&tags=matrix&archived=false') {
               for (const owner of visible)
