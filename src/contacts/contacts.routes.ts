@@ -6,7 +6,13 @@ import { orNotFound } from '../http/or-not-found.js';
 import { callerOf } from '../http/request-context.js';
 import type { Access } from '../auth/access.js';
 import type { TenantDb } from '../db/tenant-database.js';
-import { leadContextOf, leadIdParams, leadSchema, requireWritable } from '../leads/index.js';
+import {
+  leadContextOf,
+  leadIdParams,
+  leadSchema,
+  requireTenantWideWrite,
+  requireWritable,
+} from '../leads/index.js';
 import {
   deleteContact,
   findContact,
@@ -45,11 +51,13 @@ export function registerContactRoutes(router: ApiRouter, services: AppServices):
       permission: 'leads.write',
       path: '/contacts',
       tag,
-      summary: 'Create a contact',
+      summary: 'Create a contact (of no lead: a caller whose leads.write reaches every lead only)',
       body: contactInputSchema,
       response: contactSchema,
       handler: ({ req, body }) => {
-        const { handle } = callerOf(req);
+        const { handle, access } = callerOf(req);
+        // A contact of no lead is visible to scope `all` only: a role writing some leads would make one it cannot see.
+        requireTenantWideWrite(access);
         return insertContact(handle.db, toContactColumns(body, handle.tenant.defaultCountry));
       },
     })

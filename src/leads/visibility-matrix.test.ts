@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCohortAssignment } from '../cohorts/assign-cohort.job.js';
-import { jobContext } from '../testing/job-context.js';
+import type { TenantDb } from '../db/tenant-database.js';
+import { jobContext, tenantHandle } from '../testing/job-context.js';
 import { addTestTeam, addTestUser } from '../testing/staff-users.js';
 import { dataOf, tenantClient, type TenantClient, type TestResponse } from '../testing/tenant-client.js';
 import { startTestApp, type TestApp, type TestTenant } from '../testing/test-app.js';
@@ -40,27 +41,10 @@ const lacks: Record<CallerName, readonly string[]> = {
 const leadPermissions = new Set(['leads.read', 'leads.write', 'leads.assign', 'leads.export']);
 
 /**
- * Operations on records linked to leads that helper 17d filters (contacts, conversations and
- * messages, email messages, meetings, media). Skipped until that work is merged: the
- * coordinator empties this list then. Any operation in neither this list nor `matrix` fails.
+ * Operations awaiting a matrix entry (none now: contacts, conversations and messages, email
+ * messages, meetings and media have theirs). Any operation in neither this list nor `matrix` fails.
  */
-const awaitingLinkedRecordVisibility = [
-  'POST /api/crm/contacts',
-  'GET /api/crm/contacts',
-  'GET /api/crm/contacts/{id}',
-  'PATCH /api/crm/contacts/{id}',
-  'DELETE /api/crm/contacts/{id}',
-  'POST /api/crm/email/messages',
-  'GET /api/crm/email/messages/{id}',
-  'POST /api/crm/meetings',
-  'GET /api/crm/meetings',
-  'GET /api/crm/meetings/{id}',
-  'GET /api/crm/conversations',
-  'GET /api/crm/conversations/{id}/messages',
-  'POST /api/crm/conversations/{id}/read',
-  'POST /api/crm/conversations/{id}/messages',
-  'GET /api/crm/messages/{id}/media',
-];
+const awaitingLinkedRecordVisibility: string[] = [];
 
 interface Caller {
   name: CallerName;
@@ -87,15 +71,51 @@ interface World {
   distributionRef: string;
   importsBy: Map<string, string | null>;
   userIds: Record<CallerName, string | null>;
+  /** The tenant's schema, for records the API cannot make here (no Google, no WhatsApp number). */
+  db: TenantDb;
+  /** Per owner, a lead (tagged `linked`) and what hangs off it. */
+  linked: Record<Owner, Linked>;
+  /** A contact of no `lead_id` that a lead of B's points at (`leads.contact_id`). */
+  contactOfBsLead: string;
+  templateId: string;
+  /** The owners now (writes move leads) of these leads; a null lead id is `none` (scope `all`). */
+  ownersNow(leadIds: (string | null)[]): Promise<Owner[]>;
+  addContact(leadId: string | null): Promise<string>;
+  addConversation(leadId: string | null): Promise<string>;
+}
+
+interface Linked {
+  leadId: string;
+  contactId: string;
+  conversationId: string;
+  messageId: string;
+  emailId: string;
+  meetingId: string;
 }
 
 type Entry =
   /** A list of leads (or of rows carrying a lead id): no row of an invisible owner. */
-  | { kind: 'list'; urls: (w: World) => string[]; rowLeadId?: (row: any) => string }
+  | {
+      kind: 'list';
+      urls: (w: World) => string[];
+      rowLeadId?: (row: any) => string;
+      /** A row of records linked to leads: the owners it is visible through (any one suffices). */
+      rowOwners?: (w: World, row: any) => Promise<Owner[]>;
+      /** The linked records of `owner` the first url must list when the caller sees that owner. */
+      shows?: (w: World, owner: Owner) => string[];
+    }
   /** A read of one record reached through a lead of `owner`: 200 when visible, else 404. */
   | { kind: 'read'; url: (w: World, owner: Owner) => Promise<string> | string }
-  /** A write on a lead of `owner`: invisible → 404 and the lead unchanged; visible → not 404. */
-  | { kind: 'write'; request: (w: World, leadId: string) => { url: string; body?: unknown } }
+  /**
+   * A write on a lead of `owner` (or on a record `prepare` links to it): invisible → 404 and the
+   * lead (and `state`, the record's) unchanged; visible → not 404.
+   */
+  | {
+      kind: 'write';
+      prepare?: (w: World, leadId: string) => Promise<string>;
+      request: (w: World, leadId: string, recordId: string) => { url: string; body?: unknown };
+      state?: (w: World, leadId: string, recordId: string) => Promise<unknown>;
+    }
   /** A bulk write: invisible ids are reported `not_found` (as unknown ids) and left unchanged. */
   | { kind: 'bulk'; path: string; body: (w: World, ids: string[]) => unknown }
   /** Anything else: its own assertions, counting leaked rows. */
@@ -294,6 +314,126 @@ const matrix: Record<string, Entry> = {
     kind: 'noLeadRecords',
     reason: "a distribution's settings and counts per agent and reason, no lead row",
   },
+
+  // Records linked to leads: visible exactly when one of their leads is (no lead: scope `all`).
+  'POST /api/crm/contacts': {
+    kind: 'custom',
+    // A contact of no lead is scope `all`'s: a role writing only some leads may not make one.
+    run: async (w, caller, leak) => {
+      const res = await caller.client.post('/contacts', { firstName: 'Loose', phone: nextPhone() });
+      if (sees[caller.name].length === owners.length) expect(res.status, res.text).toBe(201);
+      else {
+        if (res.status !== 403 || res.body.error?.code !== 'forbidden')
+          leak(1, `made a contact of no lead (${res.status}), one it cannot see`);
+      }
+    },
+  },
+  'GET /api/crm/contacts': {
+    kind: 'list',
+    urls: () => ['/contacts?limit=200', '/contacts?limit=200&q=Linked', '/contacts?limit=200&q=Loose'],
+    rowOwners: async (w, row) => {
+      const leads = await w.db
+        .selectFrom('leads')
+        .select('id')
+        .where((eb) => eb.or([eb('id', '=', row.leadId ?? null), eb('contact_id', '=', row.id)]))
+        .execute();
+      return w.ownersNow(leads.length ? leads.map((lead) => lead.id) : [null]);
+    },
+    // B's also the contact of no lead_id that B's other lead points at.
+    shows: (w, owner) => [w.linked[owner].contactId, ...(owner === 'B' ? [w.contactOfBsLead] : [])],
+  },
+  'GET /api/crm/contacts/{id}': { kind: 'read', url: (w, owner) => `/contacts/${w.linked[owner].contactId}` },
+  'PATCH /api/crm/contacts/{id}': {
+    kind: 'write',
+    prepare: (w, leadId) => w.addContact(leadId),
+    request: (_w, _leadId, id) => ({ url: `/contacts/${id}`, body: { company: 'Changed' } }),
+    state: (w, _leadId, id) => w.db.selectFrom('contacts').selectAll().where('id', '=', id).execute(),
+  },
+  'DELETE /api/crm/contacts/{id}': {
+    kind: 'write',
+    prepare: (w, leadId) => w.addContact(leadId),
+    request: (_w, _leadId, id) => ({ url: `/contacts/${id}` }),
+    state: (w, _leadId, id) => w.db.selectFrom('contacts').selectAll().where('id', '=', id).execute(),
+  },
+  'POST /api/crm/email/messages': {
+    kind: 'write',
+    request: (w, leadId) => ({
+      url: '/email/messages',
+      body: { to: 'someone@example.test', templateId: w.templateId, leadId },
+    }),
+    state: (w, leadId) =>
+      w.db.selectFrom('email_messages').select('id').where('lead_id', '=', leadId).execute(),
+  },
+  'GET /api/crm/email/messages/{id}': {
+    kind: 'read',
+    url: (w, owner) => `/email/messages/${w.linked[owner].emailId}`,
+  },
+  'POST /api/crm/meetings': {
+    kind: 'write',
+    // A visible lead passes the check, then meets the tenant's missing Google credentials (409).
+    request: (_w, leadId) => ({
+      url: '/meetings',
+      body: {
+        leadId,
+        title: 'Call',
+        start: '2030-02-01T10:00:00Z',
+        end: '2030-02-01T10:30:00Z',
+        attendees: [],
+      },
+    }),
+    state: (w, leadId) => w.db.selectFrom('meetings').select('id').where('lead_id', '=', leadId).execute(),
+  },
+  'GET /api/crm/meetings': {
+    kind: 'list',
+    urls: (w) => [
+      '/meetings?limit=200',
+      ...owners.map((owner) => `/meetings?limit=200&leadId=${w.linked[owner].leadId}`),
+    ],
+    rowOwners: (w, row) => w.ownersNow([row.leadId]),
+    shows: (w, owner) => [w.linked[owner].meetingId],
+  },
+  'GET /api/crm/meetings/{id}': { kind: 'read', url: (w, owner) => `/meetings/${w.linked[owner].meetingId}` },
+  'GET /api/crm/conversations': {
+    kind: 'list',
+    urls: () => ['/conversations?limit=200'],
+    rowOwners: async (w, row) => {
+      // The lead the row names is the one it is visible through: no other.
+      const [stored] = await w.db
+        .selectFrom('conversations')
+        .select('lead_id')
+        .where('id', '=', row.id)
+        .execute();
+      expect(row.leadId).toBe(stored?.lead_id);
+      return w.ownersNow([row.leadId]);
+    },
+    shows: (w, owner) => [w.linked[owner].conversationId],
+  },
+  'GET /api/crm/conversations/{id}/messages': {
+    kind: 'read',
+    url: (w, owner) => `/conversations/${w.linked[owner].conversationId}/messages`,
+  },
+  'POST /api/crm/conversations/{id}/read': {
+    kind: 'write',
+    prepare: (w, leadId) => w.addConversation(leadId),
+    request: (_w, _leadId, id) => ({ url: `/conversations/${id}/read`, body: {} }),
+    state: (w, _leadId, id) => w.db.selectFrom('conversations').selectAll().where('id', '=', id).execute(),
+  },
+  'POST /api/crm/conversations/{id}/messages': {
+    kind: 'write',
+    prepare: (w, leadId) => w.addConversation(leadId),
+    request: (_w, _leadId, id) => ({
+      url: `/conversations/${id}/messages`,
+      body: { type: 'text', text: 'hi' },
+    }),
+    state: async (w, _leadId, id) => ({
+      conversation: await w.db.selectFrom('conversations').selectAll().where('id', '=', id).execute(),
+      messages: await w.db.selectFrom('messages').select('id').where('conversation_id', '=', id).execute(),
+    }),
+  },
+  'GET /api/crm/messages/{id}/media': {
+    kind: 'read',
+    url: (w, owner) => `/messages/${w.linked[owner].messageId}/media`,
+  },
 };
 
 let phoneCounter = 0;
@@ -308,7 +448,8 @@ describe('visibility matrix: every lead operation of the OpenAPI document × rol
   const permissionOf = new Map<string, string>();
 
   beforeAll(async () => {
-    t = await startTestApp({ ROLE: 'web' });
+    // Thousands of requests in a minute on Postgres: above the tenant's default rate limit.
+    t = await startTestApp({ ROLE: 'web', RATE_LIMIT_MAX: '1000000' });
     tenant = await t.createTenant('matrix');
     const key = t.crm(tenant);
     const agentA = dataOf(await key.post('/agents', { name: 'Agent A', dailyLimit: 500 }), 201).id as string;
@@ -403,6 +544,103 @@ describe('visibility matrix: every lead operation of the OpenAPI document × rol
       importsBy.set(dataOf(res, 202).id, userIds[name]);
     }
 
+    // Records linked to a lead of each owner: a contact (by conversion), a conversation with a
+    // message whose media is stored, an email (queued by the key) and a meeting (no Google here:
+    // straight into the schema). Plus a contact and a conversation of no lead (scope `all`), and a
+    // contact of no lead_id that B's lead points at (visible through that lead).
+    const { db } = await tenantHandle(t, tenant.tenant.id);
+    const templateId = dataOf(
+      await key.post('/email/templates', { name: 'Matrix', subject: 'Hi', html: '<p>Hi</p>' }),
+      201,
+    ).id as string;
+    const addContact = async (leadId: string | null) =>
+      (
+        await db
+          .insertInto('contacts')
+          .values({ lead_id: leadId, first_name: 'Linked', phone: nextPhone() })
+          .returning('id')
+          .executeTakeFirstOrThrow()
+      ).id;
+    const addConversation = async (leadId: string | null) =>
+      (
+        await db
+          .insertInto('conversations')
+          .values({
+            phone_number_id: '100',
+            wa_id: nextPhone().slice(1),
+            lead_id: leadId,
+            last_inbound_at: new Date(),
+            unread_count: 3,
+          } as never)
+          .returning('id')
+          .executeTakeFirstOrThrow()
+      ).id;
+    const linked = {} as Record<Owner, Linked>;
+    for (const owner of owners) {
+      const { id: leadId } = await newLead(owner, ['linked']);
+      dataOf(await key.patch(`/leads/${leadId}`, { status: 'qualified' }));
+      const contactId = dataOf(await key.post(`/leads/${leadId}/convert`, {}), 201).contact.id as string;
+      const conversationId = await addConversation(leadId);
+      const messageId = (
+        await db
+          .insertInto('messages')
+          .values({
+            conversation_id: conversationId,
+            direction: 'inbound',
+            type: 'image',
+            body: `a photo of ${owner}`,
+            content: JSON.stringify({}),
+            status: 'received',
+            media_id: `media-${owner}`,
+            media_key: `matrix/${owner}.jpg`,
+            media_mime_type: 'image/jpeg',
+          } as never)
+          .returning('id')
+          .executeTakeFirstOrThrow()
+      ).id;
+      const emailId = dataOf(
+        await key.post('/email/messages', { to: `${owner}@example.test`, templateId, leadId }),
+        202,
+      ).id as string;
+      const meetingId = (
+        await db
+          .insertInto('meetings')
+          .values({
+            lead_id: leadId,
+            title: `Demo with ${owner}`,
+            start_at: new Date('2030-01-01T10:00:00Z'),
+            end_at: new Date('2030-01-01T11:00:00Z'),
+            attendees: JSON.stringify([]),
+            calendar_id: null,
+            calendar_event_id: null,
+            html_link: null,
+            hangout_link: null,
+            entry_points: null,
+            error: null,
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow()
+      ).id;
+      linked[owner] = { leadId, contactId, conversationId, messageId, emailId, meetingId };
+    }
+    await addContact(null);
+    await addConversation(null);
+    const pointedAt = await addContact(null);
+    await db.updateTable('leads').set({ contact_id: pointedAt }).where('id', '=', leads.B[1]!).execute();
+    const ownersNow = async (leadIds: (string | null)[]): Promise<Owner[]> => {
+      const ids = leadIds.filter((id): id is string => id !== null);
+      const rows = ids.length
+        ? await db.selectFrom('leads').select(['id', 'assigned_agent_id']).where('id', 'in', ids).execute()
+        : [];
+      expect(rows.length, `leads ${ids.join(', ')} exist`).toBe(ids.length);
+      return [
+        ...(leadIds.includes(null) ? (['none'] as const) : []),
+        ...rows.map(({ assigned_agent_id }) =>
+          assigned_agent_id === agentA ? 'A' : assigned_agent_id === agentB ? 'B' : 'none',
+        ),
+      ];
+    };
+
     world = {
       key,
       agents,
@@ -415,6 +653,13 @@ describe('visibility matrix: every lead operation of the OpenAPI document × rol
       distributionRef: started.ref,
       importsBy,
       userIds,
+      db,
+      linked,
+      contactOfBsLead: pointedAt,
+      templateId,
+      ownersNow,
+      addContact,
+      addConversation,
     };
 
     const doc = (await t.request<any>('/api/openapi.json')).body;
@@ -486,6 +731,13 @@ describe('visibility matrix: every lead operation of the OpenAPI document × rol
             const { items, total } = res.body.data as { items: any[]; total?: number };
             for (const row of items) {
               checks++;
+              if (entry.rowOwners) {
+                // A linked record: visible through one of its leads (their owners now).
+                const through = await entry.rowOwners(world, row);
+                if (!through.some((owner) => visible.includes(owner)))
+                  leak(1, `${url} lists ${row.id}, visible through ${through.join(', ')} only`);
+                continue;
+              }
               // A lead row by its owner now (writes move leads); an outcome by its lead's fixture owner.
               const owner = entry.rowLeadId
                 ? world.ownerOf.get(entry.rowLeadId(row))
@@ -497,6 +749,11 @@ describe('visibility matrix: every lead operation of the OpenAPI document × rol
               expect(total, `${label} ${url}: total counts visible leads only`).toBe(items.length);
             }
             // The lists are not trivially empty: the caller's own fixtures show.
+            if (entry.shows && url === entry.urls(world)[0]) {
+              const ids = items.map((row) => row.id);
+              for (const owner of visible)
+                expect(ids, `${label} ${url}`).toEqual(expect.arrayContaining(entry.shows(world, owner)));
+            }
             if (url === '/leads?limit=200&tags=matrix&archived=false') {
               for (const owner of visible)
                 expect(items.map((row) => row.id)).toEqual(expect.arrayContaining(world.leads[owner]));
@@ -529,16 +786,24 @@ describe('visibility matrix: every lead operation of the OpenAPI document × rol
           for (const owner of owners) {
             checks++;
             const { id } = await world.newLead(owner);
-            const before = await snapshot(id);
-            const { url, body } = entry.request(world, id);
+            const recordId = entry.prepare ? await entry.prepare(world, id) : id;
+            const state = async () => ({
+              ...(await snapshot(id)),
+              record: await entry.state?.(world, id, recordId),
+            });
+            const before = await state();
+            const { url, body } = entry.request(world, id, recordId);
             const method = op.split(' ')[0]!;
             const res = await caller.client.send(method, url, body);
             if (visible.includes(owner)) {
               expect(res.status, `${label} of ${owner}: ${res.text}`).not.toBe(404);
               expect(res.status, `${label} of ${owner}: ${res.text}`).toBeLessThan(500);
+              // A write done (not refused for want of a channel) changes what it names.
+              if (entry.state && res.status < 300)
+                expect(await state(), `${label} of ${owner}: changed`).not.toEqual(before);
             } else {
               if (!notFound(res)) leak(1, `write on ${owner}'s: ${res.status} ${res.text}`);
-              expect(await snapshot(id), `${label}: ${owner}'s lead unchanged`).toEqual(before);
+              expect(await state(), `${label}: ${owner}'s lead and record unchanged`).toEqual(before);
             }
           }
         } else if (entry.kind === 'bulk') {
