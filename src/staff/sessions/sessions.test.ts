@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addTestUser } from '../../testing/staff-users.js';
-import { startTestApp, type TestApp, type TestTenant } from '../../testing/test-app.js';
+import { startTestApp, testAdminToken, type TestApp, type TestTenant } from '../../testing/test-app.js';
 
 /** Logins, access tokens on tenant routes, refresh-token rotation and families (issue 17). */
 describe('staff sessions', () => {
@@ -100,5 +100,24 @@ describe('staff sessions', () => {
     const forged = `${header}.${payload}.${'A'.repeat(43)}`;
     expect((await leadsWith(forged)).status).toBe(401);
     expect((await leadsWith('not-a-jwt')).status).toBe(401);
+  });
+
+  it("refuses a user's token on the next request once their tenant is suspended, and again after resume", async () => {
+    const other = await t.createTenant('suspendable');
+    const user = await addTestUser(t, other, { role: 'admin' });
+    expect((await leadsWith(user.accessToken)).status).toBe(200);
+    const admin = { authorization: `Bearer ${testAdminToken}` };
+    const code = other.tenant.clientCode;
+    expect(
+      (await t.request(`/api/platform/tenants/${code}/suspend`, { method: 'POST', headers: admin })).status,
+    ).toBe(200);
+    const refused = await leadsWith(user.accessToken);
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.code).toBe('forbidden');
+    expect((await refresh(user.refreshToken)).status).toBe(403);
+    expect(
+      (await t.request(`/api/platform/tenants/${code}/resume`, { method: 'POST', headers: admin })).status,
+    ).toBe(200);
+    expect((await leadsWith(user.accessToken)).status).toBe(200);
   });
 });
