@@ -26,9 +26,11 @@ export class Access {
     private readonly agents: { own: readonly string[]; team: readonly string[] },
   ) {}
 
-  /** An API key acting as its tenant: everything, no visibility filter. */
+  private static everything?: Access;
+
+  /** An API key acting as its tenant: everything, no visibility filter (one shared, immutable instance). */
   static tenantWide(): Access {
-    return new Access(
+    return (Access.everything ??= new Access(
       grantsToScopes([
         'leads.read:all',
         'leads.write:all',
@@ -42,7 +44,7 @@ export class Access {
         'channels.manage',
       ]),
       { own: [], team: [] },
-    );
+    ));
   }
 
   /**

@@ -67,10 +67,33 @@ export async function changeLeadWithin(
   tagChange: TagChange,
   scoring: ScoringSettings,
 ): Promise<{ lead: Lead; events: LeadEvent[] }> {
-  const { handle, actor } = ctx;
   if (patch.assignedAgentId) await assertAgentsExist(trx, patch.assignedAgentId, 'body.assignedAgentId');
-
   const before = await requireLeadToChange(trx, ctx.access, idOrRef, { forUpdate: true });
+  const plan = planLeadChange(ctx, before, patch, tagChange, scoring);
+  const after = plan ? await writeLeadChange(trx, before.id, plan) : before;
+  return changedLead(ctx, before, after, scoring);
+}
+
+/** What a change writes to one lead: its new column values and the activity entries logging them. */
+export interface LeadChangePlan {
+  set: Updateable<LeadsTable>;
+  activity: ActivityEntry[];
+}
+
+/**
+ * The change of `patch` and `tagChange` to the lead as it is now (`before`, read locked), without
+ * writing it: the changed columns with the recomputed score, and an activity entry per changed
+ * field (who, old → new); null when nothing changes. Refuses a won/lost lead's status change
+ * without `reopen`, and a new owner the caller's `leads.assign` does not reach.
+ */
+export function planLeadChange(
+  ctx: LeadContext,
+  before: LeadRow,
+  patch: Omit<PatchLeadInput, never>,
+  tagChange: TagChange,
+  scoring: ScoringSettings,
+): LeadChangePlan | null {
+  const { handle, actor } = ctx;
   const columns: Updateable<LeadsTable> = toLeadColumns(patch, handle.tenant.defaultCountry);
   if (tagChange.add || tagChange.remove) {
     const removed = new Set(tagChange.remove ?? []);
@@ -97,13 +120,6 @@ export async function changeLeadWithin(
     .filter(([field]) => field !== 'assigned_at' && field !== 'unassigned_reason')
     .filter(([field, value]) => comparable(value) !== comparable(before[field as keyof LeadRow]))
     .map(([field, value]) => ({ field, from: before[field as keyof LeadRow], to: value }));
-  const published = (row: LeadRow, events: Omit<LeadEvent, 'tenantId' | 'lead'>[]) => {
-    const lead = toLead(row, scoring.hotThreshold);
-    return {
-      lead,
-      events: events.map((event) => ({ ...event, tenantId: handle.tenant.id, lead }) as LeadEvent),
-    };
-  };
   // A score set by hand stays until `score: null` clears it; then the weights decide again.
   const scoreManual = patch.score === undefined ? before.score_manual : patch.score !== null;
   const merged = { ...before, ...columns } as LeadRow;
@@ -113,9 +129,7 @@ export async function changeLeadWithin(
       : scoreManual
         ? before.score
         : scoreLead(merged, scoring);
-  if (changes.length === 0 && score === before.score && scoreManual === before.score_manual) {
-    return published(before, []);
-  }
+  if (changes.length === 0 && score === before.score && scoreManual === before.score_manual) return null;
 
   const activity: ActivityEntry[] = changes.map(({ field, from, to }) => ({
     leadId: before.id,
@@ -140,26 +154,38 @@ export async function changeLeadWithin(
       },
     });
   }
-  // Logged in the same statement as the change (which sets `last_activity_at` itself).
-  const row = await trx
+  return { set: { ...columns, score, score_manual: scoreManual }, activity };
+}
+
+/** Writes a planned change and its activity entries in one statement (which sets `last_activity_at` itself). */
+export async function writeLeadChange(trx: TenantDb, leadId: string, plan: LeadChangePlan): Promise<LeadRow> {
+  return trx
     .with('logged', (qb) =>
       qb
         .insertInto('lead_activities')
         .columns([...activityColumns])
-        .expression(activityRows(activity)),
+        .expression(activityRows(plan.activity)),
     )
     .updateTable('leads')
-    .set({
-      ...columns,
-      score,
-      score_manual: scoreManual,
-      updated_at: new Date(),
-      last_activity_at: sql<Date>`now()`,
-    })
-    .where('id', '=', before.id)
+    .set({ ...plan.set, updated_at: new Date(), last_activity_at: sql<Date>`now()` })
+    .where('id', '=', leadId)
     .returning(leadSelection)
     .executeTakeFirstOrThrow();
-  return published(row, lifecycleEvents(before, row));
+}
+
+/** The lead after a change and the lifecycle events it implies (none when nothing changed). */
+export function changedLead(
+  ctx: LeadContext,
+  before: LeadRow,
+  after: LeadRow,
+  scoring: ScoringSettings,
+): { lead: Lead; events: LeadEvent[] } {
+  const lead = toLead(after, scoring.hotThreshold);
+  const events = after === before ? [] : lifecycleEvents(before, after);
+  return {
+    lead,
+    events: events.map((event) => ({ ...event, tenantId: ctx.handle.tenant.id, lead }) as LeadEvent),
+  };
 }
 
 /**
@@ -182,7 +208,7 @@ export function requireAssignable(access: Access, from: string | null, to: strin
   }
 }
 
-function lifecycleEvents(before: LeadRow, after: LeadRow): LeadEvent[] {
+function lifecycleEvents(before: LeadRow, after: LeadRow): Omit<LeadEvent, 'lead' | 'tenantId'>[] {
   const events: Omit<LeadEvent, 'lead' | 'tenantId'>[] = [{ name: 'lead.updated' }];
   if (before.status !== after.status) {
     events.push({ name: 'lead.status_changed', data: { from: before.status, to: after.status } });
@@ -194,7 +220,7 @@ function lifecycleEvents(before: LeadRow, after: LeadRow): LeadEvent[] {
   if (before.assigned_agent_id !== after.assigned_agent_id) {
     events.push({ name: after.assigned_agent_id ? 'lead.assigned' : 'lead.unassigned' });
   }
-  return events as LeadEvent[];
+  return events;
 }
 
 /** Soft delete: the lead leaves lists and frees its phone, its history stays. */

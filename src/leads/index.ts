@@ -1,6 +1,7 @@
 // The leads component's public surface: other folders import from here only.
 export { assignPendingLeads } from './assign-pending.js';
-export { changeLeadWithin } from './change-lead.js';
+export { changedLead, changeLeadWithin, planLeadChange, writeLeadChange } from './change-lead.js';
+export type { LeadChangePlan } from './change-lead.js';
 export { ingestLeadsWithin, prepareLeads } from './ingest-batch.js';
 export type { BatchOverlap, PreparedLead } from './ingest-batch.js';
 export { ingestLead, ingestLeadWithin, loadIngestSettings } from './ingest-lead.js';
@@ -19,6 +20,7 @@ export type { LeadFilter } from './lead-query.schemas.js';
 export { listLeads, matchingLeadRefs } from './lead-query.js';
 export { agentRoom, maskLead } from './lead-realtime.js';
 export { leadRef, toLead } from './lead.mapper.js';
+export type { LeadRow } from './lead.mapper.js';
 export { findLeadRow, lastLeadNumber, leadSelection, selectLeads } from './lead.repository.js';
 export { ingestLeadSchema, leadIdParams, leadSchema, leadStatuses } from './lead.schemas.js';
 export type { IngestLeadInput, Lead } from './lead.schemas.js';

@@ -18,6 +18,7 @@ import {
   type ExternalAction,
   type ExternalJobPayload,
 } from '../actions/external-actions.js';
+import type { HeldLeadWrites } from './held-lead-writes.js';
 import { applyInternalAction, type InternalAction } from './internal-actions.js';
 import { insertRuns, newRun, saveRun, type NewRun } from '../runs/run.repository.js';
 import type { ActionOutcome, CascadeCut, RunState } from '../runs/run.types.js';
@@ -54,6 +55,8 @@ export interface SessionDeps {
    * the event again guarded (`EventIntake`).
    */
   guarded?: boolean;
+  /** A batch's held lead writes (`runEventBatch`): lead changes wait for the batch's end. */
+  held?: HeldLeadWrites;
 }
 
 export interface SessionEvent {
@@ -294,8 +297,11 @@ export class AutomationSession {
     index: number,
     variables: Record<string, unknown>,
   ): Promise<ActionOutcome> {
-    const { handle, services, scoring, assignmentRules } = this.deps;
+    const { handle, services, scoring, assignmentRules, held } = this.deps;
     const { trx } = this.deps.unit;
+    // An assignment writes the lead itself: what is held goes out first, and the lead is read again after.
+    const writesItself = held !== undefined && action.type === 'assign';
+    if (writesItself) await held.write(trx);
     const lead = {
       handle,
       actor: systemActor(`automation: ${run.ruleName}`),
@@ -307,7 +313,7 @@ export class AutomationSession {
     let result: Awaited<ReturnType<typeof applyInternalAction>>;
     try {
       result = await applyInternalAction(
-        { trx, lead, scoring, assignmentRules },
+        { trx, lead, scoring, assignmentRules, held: writesItself ? undefined : held },
         action,
         this.lead,
         this.scope(run.trigger, variables, run),
@@ -322,6 +328,7 @@ export class AutomationSession {
       return { index, type: action.type, status: 'failed', error: failure };
     }
     this.lead = result.lead;
+    if (writesItself) held.forget(result.lead.id);
     const outcome: ActionOutcome = { index, type: action.type, status: 'applied', detail: result.detail };
     const triggered = await this.fireLeadEvents(result.events, variables, run.depth + 1, run);
     if (triggered.length > 0) outcome.triggered = triggered;

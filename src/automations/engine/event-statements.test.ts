@@ -72,4 +72,22 @@ describe.skipIf(testDatabaseKind !== 'postgres')('statements of an automation ev
     expect(sent.filter((text) => /^\s*begin/i.test(text))).toHaveLength(1);
     expect(sent.length).toBeLessThanOrEqual(11);
   });
+
+  it('handles a burst of 40 concurrent new events in under 3 statements per event (group commit)', async () => {
+    statements = [];
+    const answers = await Promise.all(Array.from({ length: 40 }, (_, n) => fire(100 + n)));
+    const sent = statements;
+    statements = undefined;
+    for (const res of answers) {
+      expect(res.status).toBe(202);
+      expect(res.body.data).toMatchObject({
+        leadCreated: true,
+        lead: { tags: ['web-form'] },
+        failedActions: [],
+      });
+    }
+    expect(sent.filter((text) => /savepoint/i.test(text))).toEqual([]);
+    // Before batching, each event was its own transaction of 11 statements (440).
+    expect(sent.length).toBeLessThan(3 * 40);
+  });
 });

@@ -15,6 +15,7 @@ import type { EventResult } from './event.schemas.js';
 import { activeAutomationRules } from '../rules/rule.repository.js';
 import { internalActionTypes, type AutomationRule } from '../rules/rule.schemas.js';
 import { tenantInstant } from './tenant-time.js';
+import type { HeldLeadWrites } from './held-lead-writes.js';
 import { runColumns, runRows } from '../runs/run.repository.js';
 
 /** An event as the engine handles it, whatever fired it (API, CRM activity, cron). */
@@ -59,6 +60,7 @@ export function engineSession(
   event: SessionEvent,
   lead: Lead | null,
   guarded = true,
+  held?: HeldLeadWrites,
 ): AutomationSession {
   return new AutomationSession(
     {
@@ -69,6 +71,7 @@ export function engineSession(
       assignmentRules: settings.rules,
       rules: settings.automationRules,
       guarded,
+      held,
     },
     event,
     lead,
@@ -162,11 +165,24 @@ export async function runEventWithin(
       ? await scheduleReminders(trx, handle, settings, inserted.id, event, session.lead)
       : [];
 
+  const result = eventResult(inserted.id, event, session, ingested, remindersScheduled);
+  await storeAnswers(trx, [{ result, session, leadId: lead?.id ?? null }]);
+  return result;
+}
+
+/** The answer to an event (stored with it, replayed to its duplicates). */
+export function eventResult(
+  eventId: string,
+  event: EngineEvent,
+  session: AutomationSession,
+  ingested: { duplicate: boolean } | undefined,
+  remindersScheduled: { ruleId: string; fireAt: string }[],
+): EventResult {
   const outcomes = session.runs.flatMap((run) =>
     run.outcomes.map((outcome) => ({ ...outcome, runId: run.id })),
   );
-  const result: EventResult = {
-    eventId: inserted.id,
+  return {
+    eventId,
     clientEventId: event.clientEventId ?? null,
     trigger: event.trigger,
     duplicate: false,
@@ -188,26 +204,44 @@ export async function runEventWithin(
     cascadeCut: session.cut,
     remindersScheduled,
   };
-  // The event's runs, its lead (found or created above) and its answer, in one statement.
+}
+
+/** An event's answer to store: with its session's runs and the lead it found or created (null for none). */
+export interface EventAnswer {
+  result: EventResult;
+  session: AutomationSession;
+  leadId: string | null;
+}
+
+/** The events' runs, their leads and their answers, in one statement for any number of events. */
+export async function storeAnswers(trx: TenantDb, answers: EventAnswer[]): Promise<void> {
+  const stored = answers.map(({ result, leadId }) => ({ id: result.eventId, result, leadId }));
   await trx
     .with('runs', (db) =>
       db
         .insertInto('automation_runs')
         .columns(runColumns)
-        .expression(runRows(session.startedRuns(), session.lead?.id ?? null)),
+        .expression(
+          runRows(
+            answers.map(({ session }) => ({ runs: session.startedRuns(), leadId: session.lead?.id ?? null })),
+          ),
+        ),
     )
     .updateTable('automation_events')
-    .set({ result: JSON.stringify(result), ...(lead ? { lead_id: lead.id } : {}) })
-    .where('id', '=', inserted.id)
+    .from(sql<{ a: unknown }>`jsonb_array_elements(${JSON.stringify(stored)}::jsonb)`.as('a'))
+    .set({
+      result: sql`a -> 'result'`,
+      lead_id: sql`coalesce((a ->> 'leadId')::uuid, automation_events.lead_id)`,
+    })
+    .where('automation_events.id', '=', sql<string>`(a ->> 'id')::uuid`)
     .execute();
-  return result;
 }
 
 /**
  * An event carrying an appointment time schedules each active `appointment_reminder`
  * rule's reminder (N minutes before); the reminders cron fires them when due.
  */
-async function scheduleReminders(
+export async function scheduleReminders(
   trx: TenantDb,
   handle: TenantHandle,
   settings: EngineSettings,

@@ -1,13 +1,13 @@
-import { sql } from 'kysely';
 import { everyLead } from '../../auth/access.js';
-import { actorColumns } from '../../auth/actors.js';
 import { assignLead } from '../../assignment/index.js';
 import type { Rule as AssignmentRule } from '../../assignment/index.js';
 import type { TenantDb } from '../../db/tenant-database.js';
-import { changeLeadWithin } from '../../leads/index.js';
+import { changeLeadWithin, planLeadChange, writeLeadChange } from '../../leads/index.js';
+import type { LeadChangePlan } from '../../leads/index.js';
+import type { HeldLeadWrites } from './held-lead-writes.js';
 import type { LeadContext } from '../../leads/index.js';
 import type { LeadEvent } from '../../leads/index.js';
-import { leadSelection, toLead } from '../../leads/index.js';
+import { toLead } from '../../leads/index.js';
 import { requireLeadRow } from '../../leads/index.js';
 import type { Lead } from '../../leads/index.js';
 import type { ScoringSettings } from '../../scoring/index.js';
@@ -26,6 +26,8 @@ export interface InternalActionDeps {
   lead: LeadContext;
   scoring: ScoringSettings;
   assignmentRules: AssignmentRule[];
+  /** The batch's held lead writes: changes and notes are held for its end instead of written at once. */
+  held?: HeldLeadWrites;
 }
 
 export interface InternalActionResult {
@@ -47,11 +49,15 @@ export async function applyInternalAction(
   scope: TemplateScope,
 ): Promise<InternalActionResult> {
   if (!current) throw new ActionFailure('no_lead', 'The event has no lead to act on');
-  const { trx, lead: ctx, scoring } = deps;
-  const change = (
+  const { trx, lead: ctx, scoring, held } = deps;
+  const change = async (
     patch: Parameters<typeof changeLeadWithin>[3],
     tags: { add?: string[]; remove?: string[] } = {},
-  ) => changeLeadWithin(trx, ctx, current.id, patch, tags, scoring);
+  ) => {
+    if (!held) return changeLeadWithin(trx, ctx, current.id, patch, tags, scoring);
+    const before = await held.current(trx, current.id);
+    return held.apply(ctx, before, planLeadChange(ctx, before, patch, tags, scoring), scoring);
+  };
 
   switch (action.type) {
     case 'set_status': {
@@ -68,6 +74,8 @@ export async function applyInternalAction(
       return action.agentId ? assignTo(deps, current, action.agentId) : assignByRules(deps, current);
     case 'add_note': {
       const body = renderTemplate(action.body, scope);
+      if (held)
+        return { lead: current, events: [], detail: { noteId: held.note(current.id, body, ctx.actor) } };
       const note = await trx
         .insertInto('lead_notes')
         .values({
@@ -152,27 +160,25 @@ async function changeScore(
   current: Lead,
   by: number,
 ): Promise<InternalActionResult> {
-  const { trx, lead: ctx, scoring } = deps;
-  const score = Math.min(100, Math.max(0, current.score + by));
-  // The change and its activity entry in one statement (the lead's `last_activity_at` moves with it).
-  const row = await trx
-    .with('logged', (db) =>
-      db.insertInto('lead_activities').values({
-        lead_id: current.id,
+  const { trx, lead: ctx, scoring, held } = deps;
+  const from = held ? (await held.current(trx, current.id)).score : current.score;
+  const score = Math.min(100, Math.max(0, from + by));
+  const plan: LeadChangePlan = {
+    set: { score },
+    activity: [
+      {
+        leadId: current.id,
         kind: 'field_changed',
-        ...actorColumns(ctx.actor),
-        data: JSON.stringify({ field: 'score', from: current.score, to: score }),
-      }),
-    )
-    .updateTable('leads')
-    .set({ score, updated_at: new Date(), last_activity_at: sql<Date>`now()` })
-    .where('id', '=', current.id)
-    .returning(leadSelection)
-    .executeTakeFirstOrThrow();
-  const lead = toLead(row, scoring.hotThreshold);
-  return {
-    lead,
-    events: [{ name: 'lead.updated', tenantId: ctx.handle.tenant.id, lead }],
-    detail: { from: current.score, to: score },
+        actor: ctx.actor,
+        data: { field: 'score', from, to: score },
+      },
+    ],
   };
+  const detail = { from, to: score };
+  if (held) {
+    const { lead } = held.apply(ctx, await held.current(trx, current.id), plan, scoring);
+    return { lead, events: [{ name: 'lead.updated', tenantId: ctx.handle.tenant.id, lead }], detail };
+  }
+  const lead = toLead(await writeLeadChange(trx, current.id, plan), scoring.hotThreshold);
+  return { lead, events: [{ name: 'lead.updated', tenantId: ctx.handle.tenant.id, lead }], detail };
 }

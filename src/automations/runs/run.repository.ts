@@ -51,24 +51,26 @@ export function newRun(run: {
  * when its run started, on the database's clock, so runs keep their order (a cascaded run after
  * the run that caused it); the statement's text does not grow with the number of runs.
  */
-export function runRows(runs: NewRun[], leadId: string | null) {
+export function runRows(groups: { runs: NewRun[]; leadId: string | null }[]) {
   const now = performance.now();
-  const records = runs.map(({ run, eventId, actions, variables, startedAt }) => ({
-    id: run.id,
-    event_id: eventId,
-    rule_id: run.ruleId,
-    rule_name: run.ruleName,
-    trigger: run.trigger,
-    depth: run.depth,
-    lead_id: leadId,
-    variables,
-    status: run.status,
-    rule_actions: actions,
-    outcomes: run.outcomes,
-    job_ids: run.jobIds,
-    cascade_cut: run.cascadeCut,
-    age_ms: now - startedAt,
-  }));
+  const records = groups.flatMap(({ runs, leadId }) =>
+    runs.map(({ run, eventId, actions, variables, startedAt }) => ({
+      id: run.id,
+      event_id: eventId,
+      rule_id: run.ruleId,
+      rule_name: run.ruleName,
+      trigger: run.trigger,
+      depth: run.depth,
+      lead_id: leadId,
+      variables,
+      status: run.status,
+      rule_actions: actions,
+      outcomes: run.outcomes,
+      job_ids: run.jobIds,
+      cascade_cut: run.cascadeCut,
+      age_ms: now - startedAt,
+    })),
+  );
   return sql`select id, event_id, rule_id, rule_name, trigger, depth, lead_id, variables, status,
       rule_actions, outcomes, job_ids, cascade_cut, clock_timestamp() - age_ms * interval '1 millisecond'
     from jsonb_to_recordset(${JSON.stringify(records)}::jsonb) as r (id uuid, event_id uuid, rule_id uuid,
@@ -96,7 +98,11 @@ export const runColumns = [
 /** Stores finished new runs (one statement). */
 export async function insertRuns(trx: TenantDb, runs: NewRun[], leadId: string | null): Promise<void> {
   if (runs.length === 0) return;
-  await trx.insertInto('automation_runs').columns(runColumns).expression(runRows(runs, leadId)).execute();
+  await trx
+    .insertInto('automation_runs')
+    .columns(runColumns)
+    .expression(runRows([{ runs, leadId }]))
+    .execute();
 }
 
 export async function saveRun(trx: TenantDb, run: RunState, leadId: string | null): Promise<void> {
