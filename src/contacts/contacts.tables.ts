@@ -12,6 +12,11 @@ export interface ContactsTable {
   state: string | null;
   notes: string | null;
   custom_fields: ColumnType<Record<string, unknown>, string | undefined, string>;
+  /** The contact's pipeline and stage (issue 19); its pipeline closes when a deal is created for it. */
+  pipeline_id: Generated<string | null>;
+  stage_id: Generated<string | null>;
+  stage_entered_at: Generated<Date | null>;
+  pipeline_closed_at: Generated<Date | null>;
   created_at: Generated<Date>;
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }

@@ -22,6 +22,18 @@ export const errorCatalogue = {
     status: 409,
     meaning: 'The record is in a status this change cannot start from',
   },
+  backward_stage_move: {
+    status: 409,
+    meaning: 'The pipeline is forward-only: a record moves to a later stage (reopening a won or lost one excepted)',
+  },
+  required_fields_missing: {
+    status: 409,
+    meaning: 'The stage requires fields the record has empty; details.missing names them',
+  },
+  reopen_required: {
+    status: 409,
+    meaning: 'The record is won or lost: leaving that stage needs "reopen": true and a reason',
+  },
   channel_not_configured: {
     status: 409,
     meaning: 'The tenant has not set up the channel (SMTP, Google) this needs',

@@ -22,6 +22,10 @@ export interface LeadsTable {
   /** The score was set by hand: automatic scoring leaves it until it is cleared. */
   score_manual: Generated<boolean>;
   follow_up_at: Date | null;
+  /** The lead's pipeline and stage, when the tenant runs leads through one (issue 19). */
+  pipeline_id: Generated<string | null>;
+  stage_id: Generated<string | null>;
+  stage_entered_at: Generated<Date | null>;
   custom_fields: ColumnType<Record<string, unknown>, string | undefined, string>;
   assigned_agent_id: string | null;
   assigned_at: Date | null;
