@@ -1,11 +1,19 @@
 // The pipelines component's public surface: other folders import from here only.
 export {
   appendStageEntry,
+  leavePipeline,
   isRequirableField,
   missingFields,
   moveToStage,
   requirableFields,
   requirePipelineStage,
 } from './stage-moves.js';
-export type { MoveRequest, PipelineRow, PipelineStage, StageEntry, StageMove, StageRow } from './stage-moves.js';
+export type {
+  MoveRequest,
+  PipelineRow,
+  PipelineStage,
+  StageEntry,
+  StageMove,
+  StageRow,
+} from './stage-moves.js';
 export type { PipelineKind, PipelineMode, StageOutcome } from './pipelines.tables.js';

@@ -247,3 +247,18 @@ export async function appendStageEntry(
     .returningAll()
     .executeTakeFirstOrThrow();
 }
+
+/**
+ * The record leaves its pipeline (a contact's closes when a deal is created for it): its open
+ * history entry is closed; its `stage_id` stays, as the stage it left from. Returns whether it had one open.
+ */
+export async function leavePipeline(trx: TenantDb, kind: PipelineKind, recordId: string): Promise<boolean> {
+  const closed = await trx
+    .updateTable('stage_history')
+    .set({ exited_at: sql<Date>`greatest(clock_timestamp(), entered_at)` })
+    .where('record_kind', '=', kind)
+    .where('record_id', '=', recordId)
+    .where('exited_at', 'is', null)
+    .executeTakeFirst();
+  return Number(closed.numUpdatedRows) > 0;
+}

@@ -18,9 +18,15 @@ export const internalTriggers = [
   'lead_status_changed',
   'whatsapp_message_received',
   'follow_up_due',
+  // Sales pipeline (issue 19): a lead, contact or deal entered another stage; sat in its stage too long; a quotation accepted.
+  'stage_changed',
+  'lead_rotting',
+  'deal_rotting',
+  'quotation_accepted',
 ] as const;
 
 export const triggers = [...externalTriggers, ...internalTriggers] as const;
 
 export type ExternalTrigger = (typeof externalTriggers)[number];
+export type InternalTrigger = (typeof internalTriggers)[number] | 'deal_won' | 'deal_lost';
 export type Trigger = (typeof triggers)[number];
