@@ -1,2 +1,7 @@
 // The deals component's public surface: other folders import from here only.
 export type { DealStatus } from './deals.tables.js';
+export { dealRef, toDeal } from './deal.mapper.js';
+export type { DealRow } from './deal.mapper.js';
+export { dealRotting, findDealRow, selectDeals } from './deal.repository.js';
+export { currencySchema, dealIdParams, dealSchema, dealStatuses, minorUnitsSchema } from './deal.schemas.js';
+export type { Deal } from './deal.schemas.js';
