@@ -1,3 +1,4 @@
+import { decodeJwt } from 'jose';
 import { createAdapter } from '@socket.io/redis-adapter';
 import type { Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
@@ -97,6 +98,7 @@ export class Realtime {
         socket.data.tenantId = caller.handle.tenant.id;
         socket.data.handle = caller.handle;
         socket.data.access = caller.access;
+        socket.data.expiresAt = tokenExpiry(socket);
         next();
       } catch (error) {
         const appError = toAppError(error);
@@ -131,6 +133,14 @@ export class Realtime {
     });
     io.on('connection', (socket) => {
       const tenantId = socket.data.tenantId as string;
+      // A user's socket lives as long as its access token: then it reconnects with a fresh one
+      // (a key's socket has no expiry). Sessions ended earlier are caught by the tenant-change re-check.
+      const expiresAt = socket.data.expiresAt as number | null;
+      if (expiresAt !== null) {
+        const timer = setTimeout(() => socket.disconnect(true), Math.max(0, expiresAt - Date.now()));
+        timer.unref();
+        socket.once('disconnect', () => clearTimeout(timer));
+      }
       void socket.join(membersRoom(tenantId));
       // Joins synchronously (nothing to leave yet), so no event emitted after the connect is missed.
       realtime.placeInRooms(socket).catch((error: unknown) => {
@@ -296,4 +306,16 @@ function publishingQuietly(client: RedisClient): RedisClient {
       return (value as (...a: unknown[]) => unknown).bind(target);
     },
   });
+}
+
+/** When the socket's access token expires (ms since the epoch); null for an API key's socket. */
+function tokenExpiry(socket: Socket): number | null {
+  const { token } = socket.handshake.auth as { token?: unknown };
+  if (typeof token !== 'string') return null;
+  try {
+    const { exp } = decodeJwt(token);
+    return typeof exp === 'number' ? exp * 1000 : null;
+  } catch {
+    return null;
+  }
 }

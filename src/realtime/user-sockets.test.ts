@@ -1,4 +1,6 @@
+import { decodeJwt } from 'jose';
 import { io as connectClient, type Socket } from 'socket.io-client';
+import { AccessTokens, type AccessClaims } from '../auth/access-tokens.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { tenantHandle } from '../testing/job-context.js';
 import { addTestTeam, addTestUser } from '../testing/staff-users.js';
@@ -63,6 +65,25 @@ describe('realtime visibility of user sockets', () => {
   afterAll(async () => {
     for (const socket of sockets) socket.close();
     await t?.close();
+  });
+
+  it('disconnects a user socket when its access token expires (the client reconnects with a fresh one)', async () => {
+    const admin = await addTestUser(t, tenant, { role: 'admin' });
+    const { sub, sid, tid, role, perms } = decodeJwt(admin.accessToken) as unknown as AccessClaims;
+    const shortLived = await new AccessTokens(t.app.services.config.secrets.currentKey, [], 2).sign(
+      'tenant',
+      {
+        sub,
+        sid,
+        tid,
+        role,
+        perms,
+      },
+    );
+    const expiring = await open({ token: shortLived });
+    const lasting = await open({ token: admin.accessToken });
+    await expect.poll(() => expiring.disconnectReason(), { timeout: 15_000 }).toBe('io server disconnect');
+    expect(lasting.socket.connected).toBe(true);
   });
 
   it('masks phone and email in the events a user without pii.read receives, and only for them', async () => {
