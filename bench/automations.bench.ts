@@ -7,6 +7,7 @@
  */
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { webFormRules } from '../src/testing/example-rule.js';
 import { startBenchServer } from './bench-server.js';
 import { formatCpu } from './lib/cpu.js';
 import { printLoadReport } from './lib/report.js';
@@ -25,21 +26,7 @@ async function main(): Promise<void> {
         body: JSON.stringify(body),
       });
     for (let i = 0; i < 10; i++) await post('/api/crm/agents', { name: `Agent ${i}` });
-    await post('/api/automations/rules', {
-      name: 'Web forms',
-      trigger: 'form_submitted',
-      conditions: [{ field: 'lead.source', op: 'eq', value: 'website' }],
-      actions: [
-        { type: 'add_tag', tag: 'web-form' },
-        { type: 'add_note', body: 'Form {{formName}} from {{lead.firstName}}' },
-      ],
-    });
-    await post('/api/automations/rules', {
-      name: 'Tagged',
-      trigger: 'tag_added',
-      conditions: [{ field: 'variables.tag', op: 'eq', value: 'web-form' }],
-      actions: [{ type: 'change_score', by: 5 }],
-    });
+    for (const rule of webFormRules) await post('/api/automations/rules', rule);
 
     let sent = 0;
     const body = (n: number, eventId?: string) =>

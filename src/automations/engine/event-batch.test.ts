@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { refuseNotesStartingWith } from '../../testing/refuse-notes.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tenantHandle } from '../../testing/job-context.js';
 import { startTestApp, type TestApp, type TestTenant } from '../../testing/test-app.js';
@@ -287,16 +287,7 @@ describe('a batch of automation events', () => {
     // event of that batch then runs alone, where the refused note is that action's failure.
     const g = await t.createTenant('batchfails', { defaultCountry: 'US' });
     const handle = await tenantHandle(t, g.tenant.id);
-    const refuse = sql.id(handle.schema, 'refuse_note');
-    await sql`create function ${refuse}() returns trigger language plpgsql as $$
-      begin
-        if new.body like 'refused%' then
-          raise exception 'note refused' using errcode = 'check_violation';
-        end if;
-        return new;
-      end $$`.execute(handle.db);
-    await sql`create trigger refuse_note before insert on ${sql.id(handle.schema, 'lead_notes')}
-      for each row execute function ${refuse}()`.execute(handle.db);
+    await refuseNotesStartingWith(handle, 'refused');
     dataOf(
       await t.automations(g).post('/rules', {
         name: 'Tag, note, score',

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { webFormRules } from '../../testing/example-rule.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp, type TestTenant } from '../../testing/test-app.js';
 import { testDatabaseKind } from '../../testing/test-database.js';
@@ -24,21 +25,7 @@ describe.skipIf(testDatabaseKind !== 'postgres')('statements of an automation ev
     t = await startTestApp({ ROLE: 'web' });
     tenant = await t.createTenant('eventstmts', { defaultCountry: 'US' });
     for (const name of ['A', 'B', 'C']) await t.crm(tenant).post('/agents', { name });
-    await t.automations(tenant).post('/rules', {
-      name: 'Web forms',
-      trigger: 'form_submitted',
-      conditions: [{ field: 'lead.source', op: 'eq', value: 'website' }],
-      actions: [
-        { type: 'add_tag', tag: 'web-form' },
-        { type: 'add_note', body: 'Form {{formName}} from {{lead.firstName}}' },
-      ],
-    });
-    await t.automations(tenant).post('/rules', {
-      name: 'Tagged',
-      trigger: 'tag_added',
-      conditions: [{ field: 'variables.tag', op: 'eq', value: 'web-form' }],
-      actions: [{ type: 'change_score', by: 5 }],
-    });
+    for (const rule of webFormRules) await t.automations(tenant).post('/rules', rule);
   });
   afterAll(async () => {
     pg.Client.prototype.query = query;

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { refuseNotesStartingWith } from '../../testing/refuse-notes.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorker, tenantJobs, waitForStatus } from '../../testing/job-queue.js';
 import { jobContext, tenantHandle } from '../../testing/job-context.js';
@@ -305,16 +305,7 @@ describe('automation events', () => {
     // again with every action in its savepoint (one event row, one run, the same outcome).
     const g = await t.createTenant('eventsg', { defaultCountry: 'IN' });
     const handle = await tenantHandle(t, g.tenant.id);
-    const refuse = sql.id(handle.schema, 'refuse_note');
-    await sql`create function ${refuse}() returns trigger language plpgsql as $$
-      begin
-        if new.body like 'refused%' then
-          raise exception 'note refused' using errcode = 'check_violation';
-        end if;
-        return new;
-      end $$`.execute(handle.db);
-    await sql`create trigger refuse_note before insert on ${sql.id(handle.schema, 'lead_notes')}
-      for each row execute function ${refuse}()`.execute(handle.db);
+    await refuseNotesStartingWith(handle, 'refused');
     const rule = await createRule(g, {
       name: 'Tag, note, tag',
       trigger: 'form_submitted',
