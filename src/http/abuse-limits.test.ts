@@ -42,6 +42,21 @@ function trickle(
   });
 }
 
+/** Writes `request` on a raw connection and resolves with all the server wrote before it closed. */
+function exchange(baseUrl: string, request: string): Promise<string> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve) => {
+    let answer = '';
+    const socket: Socket = connect(Number(port), hostname, () => socket.write(request));
+    socket.on('data', (chunk) => (answer += chunk));
+    socket.on('error', () => undefined);
+    socket.once('close', () => resolve(answer));
+  });
+}
+
+/** The JSON body of a raw HTTP answer. */
+const bodyOf = (answer: string) => JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
+
 describe('abuse limits', () => {
   let t: TestApp;
   let tenant: TestTenant;
@@ -113,15 +128,42 @@ describe('abuse limits', () => {
     // 60 bytes, one every 500 ms: the sender needs 30 s, the request timeout is 1.5 s.
     const cut = await trickle(t.baseUrl, head, `{"name":"${'x'.repeat(51)}`, 500);
     expect(cut.finished).toBe(false);
-    // The request timeout cut it (Node answers 408), not the handler or a reset.
+    // The request timeout cut it (408, with the error envelope), not the handler or a reset.
     expect(cut.answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(JSON.parse(cut.answer.slice(cut.answer.indexOf('\r\n\r\n') + 4))).toEqual({
+      success: false,
+      message: 'The request did not arrive in full within the time limit',
+      error: { code: 'request_timeout' },
+    });
   }, 45_000);
+
+  it('answers what Node refuses before routing (headers too large, not HTTP) with the error envelope', async () => {
+    const huge = await exchange(
+      t.baseUrl,
+      `GET /health/live HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`,
+    );
+    expect(huge).toMatch(/^HTTP\/1\.1 431 /);
+    expect(huge).toContain('Content-Type: application/json');
+    expect(bodyOf(huge)).toEqual({
+      success: false,
+      message: 'The request headers are too large',
+      error: { code: 'headers_too_large' },
+    });
+    const garbage = await exchange(t.baseUrl, 'HELLO THERE\r\n\r\n');
+    expect(garbage).toMatch(/^HTTP\/1\.1 400 /);
+    expect(bodyOf(garbage)).toEqual({
+      success: false,
+      message: 'The request is not valid HTTP',
+      error: { code: 'invalid_data' },
+    });
+  });
 
   it('cuts a client that trickles its headers within the headers timeout', async () => {
     // 100 header bytes, one every 300 ms: the sender needs 30 s, the headers timeout is 1 s.
     const cut = await trickle(t.baseUrl, 'GET /health/live HTTP/1.1\r\n', 'x-slow: ' + 'a'.repeat(92), 300);
     expect(cut.finished).toBe(false);
     expect(cut.answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(cut.answer).toContain('"code":"request_timeout"');
   }, 45_000);
 
   it('answers a stranger before reading its body', async () => {

@@ -24,7 +24,8 @@ export const errorCatalogue = {
   },
   backward_stage_move: {
     status: 409,
-    meaning: 'The pipeline is forward-only: a record moves to a later stage (reopening a won or lost one excepted)',
+    meaning:
+      'The pipeline is forward-only: a record moves to a later stage (reopening a won or lost one excepted)',
   },
   required_fields_missing: {
     status: 409,
@@ -47,7 +48,13 @@ export const errorCatalogue = {
     meaning: 'No approved WhatsApp template with this name and language',
   },
   campaign_finished: { status: 409, meaning: 'The campaign has already finished or been cancelled' },
+  request_timeout: {
+    status: 408,
+    meaning:
+      'The request did not arrive in full within the time limit (HTTP_REQUEST_TIMEOUT_MS); send it again',
+  },
   payload_too_large: { status: 413, meaning: 'The request body exceeds the size limit' },
+  headers_too_large: { status: 431, meaning: 'The request headers exceed the size the server reads' },
   unsupported_media_type: { status: 415, meaning: 'The content type or encoding is not accepted here' },
   rate_limited: {
     status: 429,
