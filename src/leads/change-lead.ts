@@ -106,14 +106,18 @@ export function planLeadChange(
   if (patch.status && patch.status !== before.status) {
     // In a pipeline the stage is the source of truth: the status follows it (ARCHITECTURE.md "Sales pipeline").
     if (before.stage_id && !options.byStage) {
-      throw new AppError('invalid_status_transition', "The lead is in a pipeline: its stage sets its status", {
-        details: {
-          from: before.status,
-          to: patch.status,
-          stageId: before.stage_id,
-          hint: 'move the lead to a stage: POST /api/crm/leads/{id}/stage',
+      throw new AppError(
+        'invalid_status_transition',
+        'The lead is in a pipeline: its stage sets its status',
+        {
+          details: {
+            from: before.status,
+            to: patch.status,
+            stageId: before.stage_id,
+            hint: 'move the lead to a stage: POST /api/crm/leads/{id}/stage',
+          },
         },
-      });
+      );
     }
     if (terminalStatuses.includes(before.status) && !patch.reopen) {
       throw new AppError('invalid_status_transition', `A ${before.status} lead must be reopened explicitly`, {

@@ -62,7 +62,7 @@ export const leadListQuerySchema = z.object({
   followUpDue: flag.optional().meta({ description: 'true: follow-up date reached; false: none due' }),
   rotting: flag.optional().meta({
     description:
-      "true: in a stage with a rotting threshold and there longer than it (from stage entry or last activity, the later); false: not rotting",
+      'true: in a stage with a rotting threshold and there longer than it (from stage entry or last activity, the later); false: not rotting',
   }),
   archived: z.enum(['false', 'true', 'all']).default('false'),
   sort: z

@@ -55,7 +55,16 @@ export async function recordEntryStages(
   const { actor: name, actor_type, actor_id } = actorColumns(actor);
   await trx
     .insertInto('stage_history')
-    .columns(['record_kind', 'record_id', 'pipeline_id', 'stage_id', 'entered_at', 'actor', 'actor_type', 'actor_id'])
+    .columns([
+      'record_kind',
+      'record_id',
+      'pipeline_id',
+      'stage_id',
+      'entered_at',
+      'actor',
+      'actor_type',
+      'actor_id',
+    ])
     .expression((eb) =>
       eb
         .selectFrom(table as 'leads')

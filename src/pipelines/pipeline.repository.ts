@@ -106,11 +106,17 @@ function checkStage(kind: PipelineKind, stage: Partial<StageInput>, path: string
   const issues: FieldIssue[] = [];
   for (const [i, field] of (stage.requiredFields ?? []).entries()) {
     if (!isRequirableField(kind, field)) {
-      issues.push({ path: `${path}.requiredFields.${i}`, message: `${kind} records have no field '${field}'` });
+      issues.push({
+        path: `${path}.requiredFields.${i}`,
+        message: `${kind} records have no field '${field}'`,
+      });
     }
   }
   if (stage.leadStatus && kind !== 'lead') {
-    issues.push({ path: `${path}.leadStatus`, message: 'Only the stages of a lead pipeline set a lead status' });
+    issues.push({
+      path: `${path}.leadStatus`,
+      message: 'Only the stages of a lead pipeline set a lead status',
+    });
   }
   return issues;
 }
@@ -152,7 +158,9 @@ export async function createPipeline(handle: TenantHandle, input: CreatePipeline
   const names = input.stages.map((stage) => stage.name.toLowerCase());
   const repeated = names.findIndex((name, i) => names.indexOf(name) !== i);
   if (repeated >= 0) {
-    refuse([{ path: `body.stages.${repeated}.name`, message: 'Two stages of a pipeline cannot share a name' }]);
+    refuse([
+      { path: `body.stages.${repeated}.name`, message: 'Two stages of a pipeline cannot share a name' },
+    ]);
   }
   return handle.db.transaction().execute(async (trx) => {
     if (input.isDefault) await unsetDefault(trx, input.kind, null);
@@ -302,13 +310,21 @@ export async function patchStage(
  * Puts the pipeline's stages in the order of `stageIds` (every stage, once): positions are
  * rewritten in one transaction (the unique position is checked at commit).
  */
-export async function reorderStages(handle: TenantHandle, idOrRef: string, stageIds: string[]): Promise<Pipeline> {
+export async function reorderStages(
+  handle: TenantHandle,
+  idOrRef: string,
+  stageIds: string[],
+): Promise<Pipeline> {
   return handle.db.transaction().execute(async (trx) => {
     const pipeline = await requireLivePipeline(trx, idOrRef);
     const current = await stagesOf(trx, [pipeline.id]);
     const known = new Set(current.map((stage) => stage.id));
     const given = new Set(stageIds);
-    if (given.size !== stageIds.length || given.size !== known.size || stageIds.some((id) => !known.has(id))) {
+    if (
+      given.size !== stageIds.length ||
+      given.size !== known.size ||
+      stageIds.some((id) => !known.has(id))
+    ) {
       refuse([
         {
           path: 'body.stageIds',
@@ -317,7 +333,11 @@ export async function reorderStages(handle: TenantHandle, idOrRef: string, stage
       ]);
     }
     for (const [i, id] of stageIds.entries()) {
-      await trx.updateTable('pipeline_stages').set({ position: i + 1 }).where('id', '=', id).execute();
+      await trx
+        .updateTable('pipeline_stages')
+        .set({ position: i + 1 })
+        .where('id', '=', id)
+        .execute();
     }
     await forgetEntryStages(trx, handle, pipeline.kind);
     return toPipeline(pipeline, await stagesOf(trx, [pipeline.id]));
@@ -332,16 +352,22 @@ export async function deleteStage(handle: TenantHandle, idOrRef: string, stageId
   return handle.db.transaction().execute(async (trx) => {
     const pipeline = await requireLivePipeline(trx, idOrRef);
     const stage = await requireStageOf(trx, pipeline, stageId);
-    const used = await sql<{ used: boolean }>`select exists (select 1 from ${sql.id(handle.schema, 'leads')} where stage_id = ${stage.id})
+    const used = await sql<{
+      used: boolean;
+    }>`select exists (select 1 from ${sql.id(handle.schema, 'leads')} where stage_id = ${stage.id})
         or exists (select 1 from ${sql.id(handle.schema, 'contacts')} where stage_id = ${stage.id})
         or exists (select 1 from ${sql.id(handle.schema, 'deals')} where stage_id = ${stage.id})
         or exists (select 1 from ${sql.id(handle.schema, 'stage_history')} where stage_id = ${stage.id}) as used`.execute(
       trx,
     );
     if (used.rows[0]?.used) {
-      throw new AppError('conflict', `Records are in the stage ${stage.name}, or were: it cannot be deleted`, {
-        details: { stageId: stage.id, inUse: true },
-      });
+      throw new AppError(
+        'conflict',
+        `Records are in the stage ${stage.name}, or were: it cannot be deleted`,
+        {
+          details: { stageId: stage.id, inUse: true },
+        },
+      );
     }
     const { count } = await trx
       .selectFrom('pipeline_stages')
@@ -349,7 +375,9 @@ export async function deleteStage(handle: TenantHandle, idOrRef: string, stageId
       .where('pipeline_id', '=', pipeline.id)
       .executeTakeFirstOrThrow();
     if (Number(count) <= 1) {
-      throw new AppError('conflict', 'A pipeline keeps at least one stage', { details: { stageId: stage.id } });
+      throw new AppError('conflict', 'A pipeline keeps at least one stage', {
+        details: { stageId: stage.id },
+      });
     }
     await trx.deleteFrom('pipeline_stages').where('id', '=', stage.id).execute();
     await trx

@@ -9,7 +9,12 @@ import { recordRotting } from './rotting.js';
 
 /** The calendar day of `at` in `timeZone`, as YYYY-MM-DD. */
 export function dayIn(at: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(at);
 }
 
 const page = 500;
@@ -21,7 +26,11 @@ const page = 500;
  * is skipped in the query, and the key refuses a second event). Each lead in its own unit of work.
  * Answers how many events were recorded (none when no rule listens to `lead_rotting`).
  */
-export async function fireRottingLeads(services: AppServices, handle: TenantHandle, tick: Date): Promise<number> {
+export async function fireRottingLeads(
+  services: AppServices,
+  handle: TenantHandle,
+  tick: Date,
+): Promise<number> {
   const day = dayIn(tick, handle.tenant.timezone);
   const keyPrefix = `lead_rotting:`;
   let fired = 0;
@@ -47,7 +56,11 @@ export async function fireRottingLeads(services: AppServices, handle: TenantHand
           exists(
             selectFrom('automation_events')
               .select('automation_events.id')
-              .where('automation_events.event_key', '=', sql<string>`${keyPrefix} || leads.id || ${`:${day}`}`),
+              .where(
+                'automation_events.event_key',
+                '=',
+                sql<string>`${keyPrefix} || leads.id || ${`:${day}`}`,
+              ),
           ),
         ),
       )
@@ -87,12 +100,19 @@ export const leadRottingCron: CronDefinition = {
   name: 'pipelines.lead-rotting',
   schedule: '0 2 * * *',
   run: async (services, tick) => {
-    const rows = await services.platform.selectFrom('tenants').selectAll().where('status', '=', 'active').execute();
+    const rows = await services.platform
+      .selectFrom('tenants')
+      .selectAll()
+      .where('status', '=', 'active')
+      .execute();
     for (const row of rows) {
       try {
         const handle = await services.connections.resolve(toTenant(row));
         const fired = await fireRottingLeads(services, handle, tick);
-        services.logger.debug({ cron: 'pipelines.lead-rotting', tenant: row.client_code, fired }, 'lead rotting checked');
+        services.logger.debug(
+          { cron: 'pipelines.lead-rotting', tenant: row.client_code, fired },
+          'lead rotting checked',
+        );
       } catch (error) {
         services.logger.error(
           { err: error, cron: 'pipelines.lead-rotting', tenant: row.client_code },

@@ -56,7 +56,11 @@ export const patchStageSchema = stageInputSchema
   .refine((patch) => Object.keys(patch).length > 0, 'Nothing to update');
 
 export const reorderStagesSchema = z.object({
-  stageIds: z.array(z.uuid()).min(1).max(50).meta({ description: 'Every stage of the pipeline, in the new order' }),
+  stageIds: z
+    .array(z.uuid())
+    .min(1)
+    .max(50)
+    .meta({ description: 'Every stage of the pipeline, in the new order' }),
 });
 
 export const stageSchema = z.object({
@@ -117,6 +121,11 @@ export const stageHistorySchema = z.object({
   /** Oldest first. */
   entries: z.array(stageEntrySchema),
   timeInStage: z.array(
-    z.object({ stageId: z.uuid(), stage: z.string(), durationMs: z.number().int(), entries: z.number().int() }),
+    z.object({
+      stageId: z.uuid(),
+      stage: z.string(),
+      durationMs: z.number().int(),
+      entries: z.number().int(),
+    }),
   ),
 });

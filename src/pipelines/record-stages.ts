@@ -190,7 +190,11 @@ export async function stageHistory(db: TenantDb, kind: PipelineKind, recordId: s
     .where('stage_history.record_id', '=', recordId)
     .orderBy('stage_history.id')
     .execute();
-  const timed = rows.map((row) => ({ stageId: row.stage_id, enteredAt: row.entered_at, exitedAt: row.exited_at }));
+  const timed = rows.map((row) => ({
+    stageId: row.stage_id,
+    enteredAt: row.entered_at,
+    exitedAt: row.exited_at,
+  }));
   const names = new Map(rows.map((row) => [row.stage_id, row.stage]));
   return {
     entries: rows.map((row, i) => ({
