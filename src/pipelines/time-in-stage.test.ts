@@ -101,13 +101,11 @@ describe('time in stage of histories written by moveToStage', () => {
     const records = testDatabaseKind === 'postgres' ? 40 : 25;
     for (let r = 0; r < records; r++) {
       const lead = dataOf(
-        await t
-          .crm(tenant)
-          .post('/leads', {
-            name: `Walk ${r}`,
-            phone: `+1415777${String(r).padStart(4, '0')}`,
-            assign: false,
-          }),
+        await t.crm(tenant).post('/leads', {
+          name: `Walk ${r}`,
+          phone: `+1415777${String(r).padStart(4, '0')}`,
+          assign: false,
+        }),
         201,
       ).lead;
       for (let moves = random.int(1, 10); moves > 0; moves--) {
