@@ -11,6 +11,7 @@ import { healthComponent } from '../health/health.component.js';
 import { importsComponent } from '../imports/imports.component.js';
 import { leadsComponent } from '../leads/leads.component.js';
 import { meetingsComponent } from '../meetings/meetings.component.js';
+import { pipelinesComponent } from '../pipelines/pipelines.component.js';
 import { queueComponent } from '../queue/queue.component.js';
 import { scoringComponent } from '../scoring/scoring.component.js';
 import { staffComponent } from '../staff/staff.component.js';
@@ -36,6 +37,7 @@ export const components: Component[] = [
   leadsComponent,
   activityComponent,
   contactsComponent,
+  pipelinesComponent,
   erasureComponent,
   importsComponent,
   cohortsComponent,

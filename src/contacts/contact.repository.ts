@@ -10,6 +10,7 @@ import {
 import type { Visibility } from '../auth/access.js';
 import type { TenantDatabase, TenantDb } from '../db/tenant-database.js';
 import { leadIdVisibleTo, leadVisibleTo, normalisePhone } from '../leads/index.js';
+import { recordRotting } from '../pipelines/index.js';
 import type { Contact, ContactInput } from './contact.schemas.js';
 import type { ContactsTable } from './contacts.tables.js';
 
@@ -91,10 +92,11 @@ const contactsKeyset: Keyset = {
 /** Newest first; `q` matches any part of the name, phone, email or company. */
 export async function listContacts(
   db: TenantDb,
-  page: { limit: number; cursor?: string; q?: string },
+  page: { limit: number; cursor?: string; q?: string; rotting?: boolean },
   visibility: Visibility,
 ): Promise<Page<Contact>> {
   let query = db.selectFrom('contacts').where(contactVisibleTo(visibility));
+  if (page.rotting !== undefined) query = query.where(recordRotting('contact', page.rotting));
   if (page.q) {
     const pattern = `%${page.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     query = query.where(

@@ -69,6 +69,14 @@ export function registerContactRoutes(router: ApiRouter, services: AppServices):
       summary: 'List contacts, newest first',
       query: z.object({
         q: z.string().trim().min(1).max(200).optional(),
+        rotting: z
+          .enum(['true', 'false'])
+          .transform((value) => value === 'true')
+          .optional()
+          .meta({
+            description:
+              'true: in a stage with a rotting threshold and there longer than it (from stage entry or last update, the later); false: not rotting',
+          }),
         ...pageQuery,
       }),
       response: pageSchema(contactSchema, { total: true }),

@@ -77,6 +77,17 @@ const lists: ListCase[] = [
     },
   },
   {
+    name: 'pipelines',
+    api: 'crm',
+    seed: async (h) => {
+      await insert(
+        h,
+        sql`insert into ${table(h, 'pipelines')} (kind, name) select 'deal', 'Pipeline ' || i from ${sql.raw(series)}`,
+      );
+      return '/pipelines';
+    },
+  },
+  {
     name: 'assignment rules',
     api: 'crm',
     seed: async (h) => {

@@ -84,7 +84,8 @@ export interface LeadChangePlan {
  * The change of `patch` and `tagChange` to the lead as it is now (`before`, read locked), without
  * writing it: the changed columns with the recomputed score, and an activity entry per changed
  * field (who, old → new); null when nothing changes. Refuses a won/lost lead's status change
- * without `reopen`, and a new owner the caller's `leads.assign` does not reach.
+ * without `reopen`, a status change of a lead in a pipeline (409: its stage sets its status; only
+ * a stage move plans one, `byStage`), and a new owner the caller's `leads.assign` does not reach.
  */
 export function planLeadChange(
   ctx: LeadContext,
@@ -92,6 +93,7 @@ export function planLeadChange(
   patch: Omit<PatchLeadInput, never>,
   tagChange: TagChange,
   scoring: ScoringSettings,
+  options: { byStage?: boolean } = {},
 ): LeadChangePlan | null {
   const { handle, actor } = ctx;
   const columns: Updateable<LeadsTable> = toLeadColumns(patch, handle.tenant.defaultCountry);
@@ -102,6 +104,21 @@ export function planLeadChange(
     );
   }
   if (patch.status && patch.status !== before.status) {
+    // In a pipeline the stage is the source of truth: the status follows it (ARCHITECTURE.md "Sales pipeline").
+    if (before.stage_id && !options.byStage) {
+      throw new AppError(
+        'invalid_status_transition',
+        'The lead is in a pipeline: its stage sets its status',
+        {
+          details: {
+            from: before.status,
+            to: patch.status,
+            stageId: before.stage_id,
+            hint: 'move the lead to a stage: POST /api/crm/leads/{id}/stage',
+          },
+        },
+      );
+    }
     if (terminalStatuses.includes(before.status) && !patch.reopen) {
       throw new AppError('invalid_status_transition', `A ${before.status} lead must be reopened explicitly`, {
         details: { from: before.status, to: patch.status, hint: 'send "reopen": true' },

@@ -4,6 +4,7 @@ import { recordActivity, type ActivityEntry } from '../activity/index.js';
 import { assignLead } from '../assignment/index.js';
 import { claimAgentsFor, releaseClaims, type ClaimedAgent } from '../assignment/index.js';
 import type { TenantDb } from '../db/tenant-database.js';
+import { recordEntryStages } from '../pipelines/index.js';
 import { insertOrFill, leadValues, type IngestSettings } from './ingest-lead.js';
 import type { LeadContext } from './lead-context.js';
 import type { LeadEvent } from './lead-events.js';
@@ -29,7 +30,7 @@ export function prepareLeads(
 ): PreparedLead[] {
   return inputs.map((input) => {
     try {
-      return { input, values: leadValues(ctx, input, settings.scoring) };
+      return { input, values: leadValues(ctx, input, settings.scoring, settings.entryStage) };
     } catch (error) {
       return { input, error };
     }
@@ -139,6 +140,15 @@ export async function ingestLeadsWithin(
     else unclaimed.push(row);
   }
   await recordActivity(trx, activities);
+  // The new leads' first stage entries, one statement for the batch (a default lead pipeline only).
+  if (settings.entryStage) {
+    await recordEntryStages(
+      trx,
+      'lead',
+      inserted.map((row) => row.id),
+      ctx.actor,
+    );
+  }
   await overlap?.previous;
   await releaseClaims(trx, ctx.handle, released);
   const indexOf = new Map(fresh.map((pending) => [pending.values.phone, pending.index]));

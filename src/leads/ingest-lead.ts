@@ -7,6 +7,7 @@ import { assignLead, previousOwnerOf } from '../assignment/index.js';
 import { activeAssignmentRules } from '../assignment/index.js';
 import type { Rule } from '../assignment/index.js';
 import type { TenantDb } from '../db/tenant-database.js';
+import { defaultEntryStage, recordEntryStages, type EntryStage } from '../pipelines/index.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { scoreLead } from '../scoring/index.js';
 import { loadScoringSettings, type ScoringSettings } from '../scoring/index.js';
@@ -26,15 +27,23 @@ export interface IngestResult {
 /** Fields a duplicate ingest may fill when the existing lead has them empty. */
 const fillableFields = ['first_name', 'last_name', 'email', ...plainLeadFields, 'follow_up_at'] as const;
 
-/** What ingesting needs that does not change per lead: scoring weights and assignment rules. */
+/**
+ * What ingesting needs that does not change per lead: scoring weights, assignment rules, and the
+ * stage new leads enter (the first of the tenant's default lead pipeline; null: none).
+ */
 export interface IngestSettings {
   scoring: ScoringSettings;
   rules: Rule[];
+  entryStage?: EntryStage | null;
 }
 
 export async function loadIngestSettings(handle: TenantHandle): Promise<IngestSettings> {
-  const [scoring, rules] = await Promise.all([loadScoringSettings(handle), activeAssignmentRules(handle)]);
-  return { scoring, rules };
+  const [scoring, rules, entryStage] = await Promise.all([
+    loadScoringSettings(handle),
+    activeAssignmentRules(handle),
+    defaultEntryStage(handle, 'lead'),
+  ]);
+  return { scoring, rules, entryStage };
 }
 
 /**
@@ -50,8 +59,8 @@ export async function ingestLead(
 ): Promise<IngestResult> {
   const loaded = settings ?? (await loadIngestSettings(ctx.handle));
   // Normalised (and the phone validated) before a transaction is opened.
-  const values = leadValues(ctx, input, loaded.scoring);
-  if (input.assign === false && !input.assignedAgentId) {
+  const values = leadValues(ctx, input, loaded.scoring, loaded.entryStage);
+  if (input.assign === false && !input.assignedAgentId && !loaded.entryStage) {
     // Nothing follows the insert: one autocommitted statement, no transaction round trips.
     const row = await insertLogged(ctx.handle.db, rowToInsert(values, input), ctx.actor);
     if (row) {
@@ -77,15 +86,33 @@ export async function ingestLeadWithin(
   input: IngestLeadInput,
   settings: IngestSettings,
 ): Promise<IngestResult & { events: LeadEvent[] }> {
-  return ingestValues(trx, ctx, leadValues(ctx, input, settings.scoring), input, settings);
+  return ingestValues(
+    trx,
+    ctx,
+    leadValues(ctx, input, settings.scoring, settings.entryStage),
+    input,
+    settings,
+  );
 }
 
-export function leadValues(ctx: LeadContext, input: IngestLeadInput, scoring: ScoringSettings) {
+/**
+ * A new lead's columns. With an entry stage the lead is inserted in it (its history entry is
+ * written with the insert) and takes the stage's status: the stage is the source of truth.
+ */
+export function leadValues(
+  ctx: LeadContext,
+  input: IngestLeadInput,
+  scoring: ScoringSettings,
+  entryStage?: EntryStage | null,
+) {
   const columns = toLeadColumns(input, ctx.handle.tenant.defaultCountry);
+  // `stage_entered_at` is the insert's `now()` (see `insertLogged`, `insertNewLeads`).
+  const staged = entryStage ? { pipeline_id: entryStage.pipelineId, stage_id: entryStage.stageId } : {};
   return {
     ...columns,
+    ...staged,
     phone: columns.phone!,
-    status: input.status,
+    status: (entryStage?.leadStatus as IngestLeadInput['status']) ?? input.status,
     score: scoreLead(
       {
         source: columns.source ?? null,
@@ -132,7 +159,11 @@ export async function insertOrFill(
 ): Promise<{ row: LeadRow; duplicate: boolean; events: LeadEvent['name'][] }> {
   for (;;) {
     const inserted = await insertLogged(trx, rowToInsert(values, input), ctx.actor);
-    if (inserted) return createdLead(trx, ctx, inserted, input, rules);
+    if (inserted) {
+      // The first stage's history entry (only for a tenant with a default lead pipeline).
+      if (inserted.stage_id) await recordEntryStages(trx, 'lead', [inserted.id], ctx.actor);
+      return createdLead(trx, ctx, inserted, input, rules);
+    }
     const existing = await fillDuplicate(trx, ctx, values, scoring);
     // The live lead was archived between our insert and our lookup: insert again.
     if (existing) return existing;
@@ -161,7 +192,7 @@ async function insertLogged(
     .with('inserted', (db) =>
       db
         .insertInto('leads')
-        .values(values)
+        .values(values.stage_id ? { ...values, stage_entered_at: sql<Date>`now()` } : values)
         .onConflict((oc) => oc.column('phone').where('archived_at', 'is', null).doNothing())
         .returningAll(),
     )

@@ -60,6 +60,10 @@ export const leadListQuerySchema = z.object({
   updatedFrom: dateInput().optional(),
   updatedTo: dateInput().optional(),
   followUpDue: flag.optional().meta({ description: 'true: follow-up date reached; false: none due' }),
+  rotting: flag.optional().meta({
+    description:
+      'true: in a stage with a rotting threshold and there longer than it (from stage entry or last activity, the later); false: not rotting',
+  }),
   archived: z.enum(['false', 'true', 'all']).default('false'),
   sort: z
     .enum(Object.keys(leadSortFields) as [keyof typeof leadSortFields])

@@ -2,6 +2,7 @@ import { sql, type ExpressionBuilder, type Expression, type SqlBool } from 'kyse
 import type { Visibility } from '../auth/access.js';
 import type { TenantDatabase } from '../db/tenant-database.js';
 import { decodeCursor, encodeCursor, type Keyset, type KeyType } from '../http/pagination.js';
+import { recordRotting } from '../pipelines/index.js';
 import { loadScoringSettings } from '../scoring/index.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import {
@@ -105,6 +106,7 @@ function filters(eb: Eb, query: LeadFilter, hotThreshold: number): Expression<Sq
   if (query.followUpDue === false) {
     and.push(eb.or([eb('follow_up_at', 'is', null), eb('follow_up_at', '>', sql<Date>`now()`)]));
   }
+  if (query.rotting !== undefined) and.push(recordRotting('lead', query.rotting)(eb));
   return eb.and(and);
 }
 

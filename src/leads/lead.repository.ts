@@ -67,10 +67,20 @@ const newLeadColumns: [column: keyof LeadsTable, type: string, selected?: string
   ['assigned_at', 'timestamptz'],
   ['unassigned_reason', 'text'],
 ];
-const selectedNewLeadColumns = sql.raw(
-  newLeadColumns.map(([column, , selected]) => selected ?? column).join(', '),
-);
-const newLeadRecordset = sql.raw(newLeadColumns.map(([column, type]) => `${column} ${type}`).join(', '));
+/** With an entry stage (a tenant's default lead pipeline): the stage, entered at the insert's `now()`. */
+const stagedNewLeadColumns: typeof newLeadColumns = [
+  ...newLeadColumns,
+  ['pipeline_id', 'uuid'],
+  ['stage_id', 'uuid'],
+  ['stage_entered_at', 'timestamptz', 'case when stage_id is null then null else now() end'],
+];
+const statementParts = (columns: typeof newLeadColumns) => ({
+  columns: columns.map(([column]) => column),
+  selected: sql.raw(columns.map(([column, , selected]) => selected ?? column).join(', ')),
+  recordset: sql.raw(columns.map(([column, type]) => `${column} ${type}`).join(', ')),
+});
+const plainInsert = statementParts(newLeadColumns);
+const stagedInsert = statementParts(stagedNewLeadColumns);
 
 /**
  * Inserts many new leads, skipping those whose phone already has a live lead, and returns
@@ -79,12 +89,14 @@ const newLeadRecordset = sql.raw(newLeadColumns.map(([column, type]) => `${colum
  * parameters (2.6 ms of Postgres CPU per batch of ~20 leads with a VALUES list).
  */
 export async function insertNewLeads(db: TenantDb, rows: Insertable<LeadsTable>[]): Promise<LeadRow[]> {
+  // The stage columns only when leads enter a stage: a tenant without a lead pipeline sends the same statement as before.
+  const parts = rows.some((row) => row.stage_id) ? stagedInsert : plainInsert;
   return db
     .insertInto('leads')
-    .columns(newLeadColumns.map(([column]) => column))
+    .columns(parts.columns)
     .expression(
-      sql`select ${selectedNewLeadColumns}
-        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r (${newLeadRecordset})`,
+      sql`select ${parts.selected}
+        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r (${parts.recordset})`,
     )
     .onConflict((oc) => oc.column('phone').where('archived_at', 'is', null).doNothing())
     .returning(leadSelection)

@@ -92,6 +92,12 @@ export const leadSchema = z.object({
   assignedAt: z.date().nullable(),
   unassignedReason: z.string().nullable(),
   contactId: z.uuid().nullable(),
+  pipelineId: z.uuid().nullable().meta({ description: "The lead's pipeline (null: in none)" }),
+  stageId: z
+    .uuid()
+    .nullable()
+    .meta({ description: 'Its stage: while it has one, the stage sets its status (POST /leads/{id}/stage)' }),
+  stageEnteredAt: z.date().nullable(),
   archivedAt: z.date().nullable(),
   createdAt: z.date(),
   updatedAt: z.date(),

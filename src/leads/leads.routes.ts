@@ -133,7 +133,7 @@ export function registerLeadRoutes(router: ApiRouter, services: AppServices): vo
       errors: {
         403: "The caller sees the lead but its 'leads.write' does not reach it, or changes `assignedAgentId` without 'leads.assign' reaching the lead's agent and the new one",
         404: 'No such lead (or one the caller cannot see)',
-        409: 'Phone taken by another live lead, or a terminal status',
+        409: 'Phone taken by another live lead, a terminal status, or a status change of a lead in a pipeline (move its stage instead)',
       },
       handler: ({ req, params, body }) => changeLead(leadContextOf(req, services), params.id, body),
     })

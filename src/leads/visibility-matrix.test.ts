@@ -434,7 +434,85 @@ const matrix: Record<string, Entry> = {
     kind: 'read',
     url: (w, owner) => `/messages/${w.linked[owner].messageId}/media`,
   },
+
+  // Pipelines (issue 19): definitions read by every caller alike; leads and contacts moved through stages.
+  'GET /api/crm/pipelines': {
+    kind: 'custom',
+    // Configuration, the same for every caller: each gets exactly the API key's answer.
+    run: async (w, caller) => {
+      await matrixPipelines(w);
+      const url = '/pipelines?limit=200&archived=all';
+      const mine = dataOf(await caller.client.get(url));
+      expect(mine.items.length).toBeGreaterThanOrEqual(2);
+      expect(mine).toEqual(dataOf(await w.key.get(url)));
+    },
+  },
+  'GET /api/crm/pipelines/{id}': {
+    kind: 'custom',
+    run: async (w, caller) => {
+      const { leadRef } = await matrixPipelines(w);
+      expect(dataOf(await caller.client.get(`/pipelines/${leadRef}`))).toEqual(
+        dataOf(await w.key.get(`/pipelines/${leadRef}`)),
+      );
+    },
+  },
+  'POST /api/crm/leads/{id}/stage': {
+    kind: 'write',
+    prepare: async (w, leadId) => {
+      await matrixPipelines(w);
+      return leadId;
+    },
+    request: (_w, id) => ({ url: `/leads/${id}/stage`, body: { stageId: pipelineStages.lead! } }),
+    state: (w, id) =>
+      w.db
+        .selectFrom('stage_history')
+        .select(['stage_id', 'exited_at'])
+        .where('record_id', '=', id)
+        .execute(),
+  },
+  'GET /api/crm/leads/{id}/stages': { kind: 'read', url: (w, owner) => `/leads/${w.leads[owner][0]}/stages` },
+  'POST /api/crm/contacts/{id}/stage': {
+    kind: 'write',
+    prepare: async (w, leadId) => {
+      await matrixPipelines(w);
+      return w.addContact(leadId);
+    },
+    request: (_w, _leadId, id) => ({
+      url: `/contacts/${id}/stage`,
+      body: { stageId: pipelineStages.contact! },
+    }),
+    state: (w, _leadId, id) =>
+      w.db
+        .selectFrom('stage_history')
+        .select(['stage_id', 'exited_at'])
+        .where('record_id', '=', id)
+        .execute(),
+  },
+  'GET /api/crm/contacts/{id}/stages': {
+    kind: 'read',
+    url: (w, owner) => `/contacts/${w.linked[owner].contactId}/stages`,
+  },
 };
+
+/** A lead and a contact pipeline of the matrix tenant (not defaults: fixtures enter none), made once. */
+const pipelineStages: { lead?: string; contact?: string; leadRef?: string } = {};
+let pipelinesMade: Promise<{ leadRef: string }> | undefined;
+function matrixPipelines(w: World): Promise<{ leadRef: string }> {
+  pipelinesMade ??= (async () => {
+    const lead = dataOf(
+      await w.key.post('/pipelines', { kind: 'lead', name: 'Matrix leads', stages: [{ name: 'In' }] }),
+      201,
+    );
+    const contact = dataOf(
+      await w.key.post('/pipelines', { kind: 'contact', name: 'Matrix contacts', stages: [{ name: 'In' }] }),
+      201,
+    );
+    pipelineStages.lead = lead.stages[0].id;
+    pipelineStages.contact = contact.stages[0].id;
+    return { leadRef: lead.ref as string };
+  })();
+  return pipelinesMade;
+}
 
 let phoneCounter = 0;
 const nextPhone = () => `+1415555${String(++phoneCounter).padStart(4, '0')}`;

@@ -224,13 +224,14 @@ export async function appendStageEntry(
   trx: TenantDb,
   entry: { kind: PipelineKind; recordId: string; stage: StageRow; actor: Actor; reason?: string | null },
 ): Promise<StageEntry> {
-  await trx
+  const closed = await trx
     .updateTable('stage_history')
     .set({ exited_at: sql<Date>`greatest(clock_timestamp(), entered_at)` })
     .where('record_kind', '=', entry.kind)
     .where('record_id', '=', entry.recordId)
     .where('exited_at', 'is', null)
-    .execute();
+    .returning('exited_at')
+    .executeTakeFirst();
   const { actor, actor_type, actor_id } = actorColumns(entry.actor);
   return trx
     .insertInto('stage_history')
@@ -239,6 +240,9 @@ export async function appendStageEntry(
       record_id: entry.recordId,
       pipeline_id: entry.stage.pipeline_id,
       stage_id: entry.stage.id,
+      // The new entry starts when the previous one ended: no gap, so the times in stage add up
+      // to now − the first entry (`timeInStages`).
+      ...(closed?.exited_at ? { entered_at: closed.exited_at } : {}),
       actor,
       actor_type,
       actor_id,
