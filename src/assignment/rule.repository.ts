@@ -70,8 +70,8 @@ export async function listAssignmentRulePage(
 }
 
 /** The active rules in order, memoised per process (every ingest reads them). */
-export function activeAssignmentRules(handle: TenantHandle): Promise<Rule[]> {
-  return handle.memo.get(activeRulesKey, () => listAssignmentRules(handle.db, true));
+export function activeAssignmentRules(handle: TenantHandle, db: TenantDb = handle.db): Promise<Rule[]> {
+  return handle.memo.get(activeRulesKey, () => listAssignmentRules(db, true));
 }
 
 export async function findAssignmentRule(db: TenantDb, id: string): Promise<Rule | undefined> {

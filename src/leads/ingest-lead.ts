@@ -37,11 +37,15 @@ export interface IngestSettings {
   entryStage?: EntryStage | null;
 }
 
-export async function loadIngestSettings(handle: TenantHandle): Promise<IngestSettings> {
+/** `db`: where a value not memoised yet is read (a caller inside a transaction passes it: PGlite has one connection). */
+export async function loadIngestSettings(
+  handle: TenantHandle,
+  db: TenantDb = handle.db,
+): Promise<IngestSettings> {
   const [scoring, rules, entryStage] = await Promise.all([
-    loadScoringSettings(handle),
-    activeAssignmentRules(handle),
-    defaultEntryStage(handle, 'lead'),
+    loadScoringSettings(handle, db),
+    activeAssignmentRules(handle, db),
+    defaultEntryStage(handle, 'lead', db),
   ]);
   return { scoring, rules, entryStage };
 }

@@ -21,9 +21,13 @@ export const entryStageKey = (kind: PipelineKind) => `pipelines.entry.${kind}`;
  * no stage), memoised per process like the scoring weights: a tenant without pipelines pays a
  * map lookup per ingest, no query.
  */
-export function defaultEntryStage(handle: TenantHandle, kind: PipelineKind): Promise<EntryStage | null> {
+export function defaultEntryStage(
+  handle: TenantHandle,
+  kind: PipelineKind,
+  db: TenantDb = handle.db,
+): Promise<EntryStage | null> {
   return handle.memo.get(entryStageKey(kind), async () => {
-    const row = await handle.db
+    const row = await db
       .selectFrom('pipelines')
       .innerJoin('pipeline_stages', 'pipeline_stages.pipeline_id', 'pipelines.id')
       .select(['pipelines.id as pipelineId', 'pipeline_stages.id as stageId', 'lead_status', 'outcome'])

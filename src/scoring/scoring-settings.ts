@@ -1,3 +1,4 @@
+import type { TenantDb } from '../db/tenant-database.js';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
@@ -46,12 +47,15 @@ export const defaultScoringSettings: ScoringSettings = {
 const settingsKey = 'scoring';
 
 /** The tenant's weights, memoised per process (read by nearly every lead request). */
-export function loadScoringSettings(handle: TenantHandle): Promise<ScoringSettings> {
-  return handle.memo.get(settingsKey, () => readScoringSettings(handle));
+export function loadScoringSettings(
+  handle: TenantHandle,
+  db: TenantDb = handle.db,
+): Promise<ScoringSettings> {
+  return handle.memo.get(settingsKey, () => readScoringSettings(db));
 }
 
-async function readScoringSettings(handle: TenantHandle): Promise<ScoringSettings> {
-  const row = await handle.db
+async function readScoringSettings(db: TenantDb): Promise<ScoringSettings> {
+  const row = await db
     .selectFrom('settings')
     .select('value')
     .where('key', '=', settingsKey)

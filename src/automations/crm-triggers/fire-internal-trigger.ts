@@ -27,7 +27,8 @@ export async function fireInternalTrigger(
   handle: TenantHandle,
   event: InternalTriggerEvent,
 ): Promise<EventResult | null> {
-  const settings = await loadEngineSettings(handle);
+  // Read in the unit's transaction when not memoised: on PGlite another connection would wait for it.
+  const settings = await loadEngineSettings(handle, unit.trx);
   if (!settings.automationRules.some((rule) => rule.trigger === event.trigger)) return null;
   return runEventWithin(unit, services, handle, settings, {
     trigger: event.trigger,

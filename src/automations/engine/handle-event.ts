@@ -43,10 +43,14 @@ export interface EngineSettings extends IngestSettings {
   automationRules: AutomationRule[];
 }
 
-export async function loadEngineSettings(handle: TenantHandle): Promise<EngineSettings> {
+/** `db`: where a value not memoised yet is read (a caller inside a transaction passes it: PGlite has one connection). */
+export async function loadEngineSettings(
+  handle: TenantHandle,
+  db: TenantDb = handle.db,
+): Promise<EngineSettings> {
   const [ingest, automationRules] = await Promise.all([
-    loadIngestSettings(handle),
-    activeAutomationRules(handle),
+    loadIngestSettings(handle, db),
+    activeAutomationRules(handle, db),
   ]);
   return { ...ingest, automationRules };
 }

@@ -42,8 +42,11 @@ const activeRulesKey = 'automation_active_rules';
  * The active rules, oldest first, memoised: every event reads them, and every rule write clears
  * them here at once and in every other process at its commit.
  */
-export function activeAutomationRules(handle: TenantHandle): Promise<AutomationRule[]> {
-  return handle.memo.get(activeRulesKey, () => listAutomationRules(handle.db, { active: true }));
+export function activeAutomationRules(
+  handle: TenantHandle,
+  db: TenantDb = handle.db,
+): Promise<AutomationRule[]> {
+  return handle.memo.get(activeRulesKey, () => listAutomationRules(db, { active: true }));
 }
 
 /** The triggers active rules listen to. */
