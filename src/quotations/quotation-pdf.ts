@@ -3,7 +3,9 @@ import type { Quotation, QuotationVersion } from './quotation.schemas.js';
 
 /** Digits after the decimal point of `currency` (2 for EUR, 0 for JPY, 3 for KWD), as Intl knows them. */
 export function minorDigits(currency: string): number {
-  return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  return (
+    new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2
+  );
 }
 
 /**
@@ -44,7 +46,10 @@ export interface QuotationDocument {
  * quotation's reference and version, the deal, the line table, the totals, the payment split and
  * the expiry. `compress: false` leaves the content streams readable (tests).
  */
-export function renderQuotationPdf(doc: QuotationDocument, options: { compress?: boolean } = {}): Promise<Buffer> {
+export function renderQuotationPdf(
+  doc: QuotationDocument,
+  options: { compress?: boolean } = {},
+): Promise<Buffer> {
   const { quotation, version } = doc;
   const money = (amount: number) => formatMinor(amount, quotation.currency);
   const pdf = new PDFDocument({
@@ -66,7 +71,9 @@ export function renderQuotationPdf(doc: QuotationDocument, options: { compress?:
   pdf.font('Helvetica').fontSize(10);
   pdf.text(`Deal: ${doc.dealTitle}`);
   pdf.text(`Date: ${version.updatedAt.toISOString().slice(0, 10)}`);
-  pdf.text(`Valid until: ${quotation.expiresAt ? quotation.expiresAt.toISOString().slice(0, 10) : 'no expiry'}`);
+  pdf.text(
+    `Valid until: ${quotation.expiresAt ? quotation.expiresAt.toISOString().slice(0, 10) : 'no expiry'}`,
+  );
   pdf.moveDown();
 
   const columns = [
@@ -115,8 +122,12 @@ export function renderQuotationPdf(doc: QuotationDocument, options: { compress?:
   pdf.moveDown();
   pdf.font('Helvetica-Bold').text('Payment', 48);
   pdf.font('Helvetica');
-  const type = { prepaid: 'Prepaid', cod: 'Cash on delivery', partial: 'Partly prepaid' }[version.payment.type];
-  pdf.text(`${type}: prepaid ${money(version.payment.prepaidAmount)}, on delivery ${money(version.payment.codAmount)}`);
+  const type = { prepaid: 'Prepaid', cod: 'Cash on delivery', partial: 'Partly prepaid' }[
+    version.payment.type
+  ];
+  pdf.text(
+    `${type}: prepaid ${money(version.payment.prepaidAmount)}, on delivery ${money(version.payment.codAmount)}`,
+  );
   if (version.notes) {
     pdf.moveDown();
     pdf.font('Helvetica-Bold').text('Notes');

@@ -54,7 +54,9 @@ export function selectQuotations(db: TenantDb, visibility: Visibility) {
     .selectFrom('quotations')
     .innerJoin('deals', 'deals.id', 'quotations.deal_id')
     .innerJoin('quotation_versions as v', (join) =>
-      join.onRef('v.quotation_id', '=', 'quotations.id').onRef('v.version', '=', 'quotations.current_version'),
+      join
+        .onRef('v.quotation_id', '=', 'quotations.id')
+        .onRef('v.version', '=', 'quotations.current_version'),
     )
     .selectAll('quotations')
     .select([

@@ -12,12 +12,14 @@ import { moveToStage } from '../pipelines/index.js';
 import { jobRequest } from '../queue/job-types.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { inTenantTransaction, type TenantUnitOfWork } from '../tenancy/unit-of-work.js';
-import { findQuotationRow, quotationRef, selectQuotations, toQuotation, type QuotationRow } from './quotation.repository.js';
-import type {
-  CreateQuotationInput,
-  PatchQuotationInput,
-  Quotation,
-} from './quotation.schemas.js';
+import {
+  findQuotationRow,
+  quotationRef,
+  selectQuotations,
+  toQuotation,
+  type QuotationRow,
+} from './quotation.repository.js';
+import type { CreateQuotationInput, PatchQuotationInput, Quotation } from './quotation.schemas.js';
 import type { PaymentType, QuotationStatus } from './quotations.tables.js';
 import { computeTotals, paymentSplit, type LineInput } from './totals.js';
 
@@ -98,10 +100,7 @@ export async function createQuotation(
   input: CreateQuotationInput,
 ): Promise<Quotation> {
   const { handle } = caller;
-  const deal = orNotFound(
-    await findDealRow(handle.db, visibilityOf(caller, true), dealIdOrRef),
-    'Deal',
-  );
+  const deal = orNotFound(await findDealRow(handle.db, visibilityOf(caller, true), dealIdOrRef), 'Deal');
   const values = versionValues(toLineInputs(input.lines), input.payment, input.total);
   const row = await inTenantTransaction(services, handle, async ({ trx }) => {
     const created = await trx
@@ -277,7 +276,13 @@ async function onAccepted(
       .executeTakeFirst();
     if (won) {
       const reason = `quotation ${ref} accepted`;
-      const move = await moveToStage(trx, { kind: 'deal', recordId: row.deal_id, stageId: won.id, actor, reason });
+      const move = await moveToStage(trx, {
+        kind: 'deal',
+        recordId: row.deal_id,
+        stageId: won.id,
+        actor,
+        reason,
+      });
       if (move.moved) {
         // TODO(merge): the deals component sets these on its own moves to a won stage; share one function.
         await trx
@@ -390,7 +395,11 @@ async function defaultEmailOf(db: TenantDb, row: QuotationRow): Promise<string |
     if (contact?.email) return contact.email;
   }
   if (row.lead_id) {
-    const lead = await db.selectFrom('leads').select('email').where('id', '=', row.lead_id).executeTakeFirst();
+    const lead = await db
+      .selectFrom('leads')
+      .select('email')
+      .where('id', '=', row.lead_id)
+      .executeTakeFirst();
     if (lead?.email) return lead.email;
   }
   return null;
@@ -413,7 +422,10 @@ export async function expireQuotations(
     .returning('id')
     .execute();
   if (expired.length === 0) return 0;
-  const rows = await findRowsById(handle.db, expired.map((row) => row.id));
+  const rows = await findRowsById(
+    handle.db,
+    expired.map((row) => row.id),
+  );
   for (const row of rows) emitUpdated(services, handle.tenant.id, row);
   return expired.length;
 }
@@ -422,7 +434,11 @@ async function findRowsById(db: TenantDb, ids: string[]): Promise<QuotationRow[]
   const rows: QuotationRow[] = [];
   for (let i = 0; i < ids.length; i += 500) {
     const chunk = ids.slice(i, i + 500);
-    rows.push(...((await selectQuotations(db, everyLead).where('quotations.id', 'in', chunk).execute()) as QuotationRow[]));
+    rows.push(
+      ...((await selectQuotations(db, everyLead)
+        .where('quotations.id', 'in', chunk)
+        .execute()) as QuotationRow[]),
+    );
   }
   return rows;
 }

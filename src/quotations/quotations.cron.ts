@@ -16,7 +16,10 @@ export async function expireAllQuotations(services: AppServices, now: Date): Pro
       const handle = await services.connections.resolve(toTenant(row));
       expired += await expireQuotations(services, handle, now);
     } catch (error) {
-      services.logger.error({ err: error, cron: 'quotations.expire', tenant: row.client_code }, 'quotation expiry failed');
+      services.logger.error(
+        { err: error, cron: 'quotations.expire', tenant: row.client_code },
+        'quotation expiry failed',
+      );
     }
   }
   return expired;

@@ -93,7 +93,8 @@ export function registerQuotationRoutes(router: ApiRouter, services: AppServices
       permission: 'leads.write',
       path: '/quotations/:id',
       tag,
-      summary: 'Edit a quotation: a draft in place, a shared/accepted/rejected/expired one as a new draft version',
+      summary:
+        'Edit a quotation: a draft in place, a shared/accepted/rejected/expired one as a new draft version',
       description: `Fields not sent keep their values; \`lines\` replaces all lines. Editing a quotation that is not a draft adds version n + 1 (the earlier versions stay readable) and puts it back to draft. ${visibilityNote}`,
       params: quotationIdParams,
       body: patchQuotationBody,
@@ -104,7 +105,7 @@ export function registerQuotationRoutes(router: ApiRouter, services: AppServices
 
   const transitions: [Transition, string][] = [
     ['share', 'Share a draft (draft → shared)'],
-    ['accept', "Accept a shared quotation (shared → accepted); may win the deal"],
+    ['accept', 'Accept a shared quotation (shared → accepted); may win the deal'],
     ['reject', 'Reject a shared quotation (shared → rejected)'],
   ];
   for (const [transition, summary] of transitions) {
@@ -122,8 +123,7 @@ export function registerQuotationRoutes(router: ApiRouter, services: AppServices
       status: 200,
       response: quotationSchema,
       errors: { 404: 'No such quotation', 409: 'The quotation is in a status this change cannot start from' },
-      handler: async ({ req, params }) =>
-        transitionQuotation(services, callerOf(req), params.id, transition),
+      handler: async ({ req, params }) => transitionQuotation(services, callerOf(req), params.id, transition),
     });
   }
 
@@ -140,7 +140,10 @@ export function registerQuotationRoutes(router: ApiRouter, services: AppServices
       errors: { 404: 'No such quotation or version' },
       handler: async ({ req, params }) => {
         const row = await quotationOr404(callerOf(req), params.id);
-        const version = orNotFound(await findVersion(callerOf(req).handle.db, row.id, params.version), 'Version');
+        const version = orNotFound(
+          await findVersion(callerOf(req).handle.db, row.id, params.version),
+          'Version',
+        );
         return {
           ...version,
           quotationId: row.id,
@@ -179,8 +182,16 @@ export function registerQuotationRoutes(router: ApiRouter, services: AppServices
       params: quotationIdParams,
       body: sendQuotationBody,
       status: 202,
-      response: z.object({ quotation: quotationSchema, jobId: z.string(), channel: z.literal('email'), to: z.string() }),
-      errors: { 404: 'No such quotation', 409: 'No SMTP settings, or the quotation cannot be sent in its status' },
+      response: z.object({
+        quotation: quotationSchema,
+        jobId: z.string(),
+        channel: z.literal('email'),
+        to: z.string(),
+      }),
+      errors: {
+        404: 'No such quotation',
+        409: 'No SMTP settings, or the quotation cannot be sent in its status',
+      },
       handler: async ({ req, params, body }) => {
         const caller = callerOf(req);
         await quotationOr404(caller, params.id, true);

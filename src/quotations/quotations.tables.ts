@@ -1,9 +1,9 @@
 import type { ColumnType, Generated } from 'kysely';
 import type { Actor } from '../auth/access.js';
-import type { ComputedLine } from './totals.js';
+import type { ComputedLine, PaymentType } from './totals.js';
 
 export type QuotationStatus = 'draft' | 'shared' | 'accepted' | 'rejected' | 'expired';
-export type PaymentType = 'prepaid' | 'cod' | 'partial';
+export type { PaymentType };
 
 /** A bigint column: read as a string by the pg driver. */
 type BigintColumn = ColumnType<string, string | number | bigint, string | number | bigint>;

@@ -1,5 +1,4 @@
 import { AppError, type FieldIssue } from '../http/app-error.js';
-import type { PaymentType } from './quotations.tables.js';
 
 /**
  * Quotation arithmetic, on the server only, in integers (BigInt, so no intermediate product can
@@ -17,6 +16,8 @@ import type { PaymentType } from './quotations.tables.js';
  * are the sums of its lines' (no rounding on sums). Every amount must stay within
  * Number.MAX_SAFE_INTEGER (2^53 − 1), else the request is a 400.
  */
+
+export type PaymentType = 'prepaid' | 'cod' | 'partial';
 
 export interface LineInput {
   name: string;
