@@ -1,7 +1,7 @@
 import { everyLead, type Actor, type Visibility } from '../auth/access.js';
 import { actorColumns } from '../auth/actors.js';
 import type { AppServices } from '../app/services.js';
-import { fireInternalTrigger } from '../automations/index.js';
+import { fireInternalTrigger, loadEngineSettings, type EngineSettings } from '../automations/index.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import { findDealRow } from '../deals/index.js';
 import { AppError } from '../http/app-error.js';
@@ -258,6 +258,7 @@ async function onAccepted(
   row: QuotationRow,
   actor: Actor,
   now: Date,
+  settings: EngineSettings,
 ) {
   const { trx } = unit;
   const ref = quotationRef(row.number);
@@ -293,18 +294,24 @@ async function onAccepted(
       }
     }
   }
-  await fireInternalTrigger(unit, services, handle, {
-    trigger: 'quotation_accepted',
-    leadId: row.lead_id,
-    key: `quotation_accepted:${row.id}:${row.current_version}`,
-    variables: {
-      quotationId: row.id,
-      quotationRef: ref,
-      dealId: row.deal_id,
-      total: Number(row.total),
-      currency: row.currency,
+  await fireInternalTrigger(
+    unit,
+    services,
+    handle,
+    {
+      trigger: 'quotation_accepted',
+      leadId: row.lead_id,
+      key: `quotation_accepted:${row.id}:${row.current_version}`,
+      variables: {
+        quotationId: row.id,
+        quotationRef: ref,
+        dealId: row.deal_id,
+        total: Number(row.total),
+        currency: row.currency,
+      },
     },
-  });
+    settings,
+  );
 }
 
 /** draft → shared, shared → accepted | rejected; anything else is a 409 `invalid_status_transition`. */
@@ -317,6 +324,8 @@ export async function transitionQuotation(
 ): Promise<Quotation> {
   const { handle } = caller;
   const seen = await quotationOr404(caller, idOrRef, true);
+  // Loaded before the unit opens: the trigger's rules are not read through its transaction.
+  const settings = transition === 'accept' ? await loadEngineSettings(handle) : null;
   const row = await inTenantTransaction<QuotationRow, LeadEvent>(services, handle, async (unit) => {
     const { trx } = unit;
     const current = await lockedRow(trx, seen.id);
@@ -333,7 +342,8 @@ export async function transitionQuotation(
         })
         .where('id', '=', current.id)
         .execute();
-      if (status === 'accepted') await onAccepted(unit, services, handle, current, caller.actor, now);
+      if (status === 'accepted')
+        await onAccepted(unit, services, handle, current, caller.actor, now, settings!);
     }
     return orNotFound(await findQuotationRow(trx, everyLead, current.id), 'Quotation');
   });
