@@ -64,3 +64,81 @@ export async function addDeal(
   });
   return { id: deal.id, ref: `D-${deal.number}` };
 }
+
+/**
+ * A quotation of `dealId` straight into the schema: one line of 10.00, prepaid, version 1, in
+ * `status` (for tests that need a shared one without the API).
+ */
+export async function addQuotation(
+  db: TenantDb,
+  dealId: string,
+  status: 'draft' | 'shared' | 'accepted' | 'rejected' | 'expired' = 'draft',
+) {
+  const quotation = await db
+    .insertInto('quotations')
+    .values({
+      deal_id: dealId,
+      currency: 'EUR',
+      status,
+      expires_at: null,
+      shared_at: status === 'draft' ? null : new Date(),
+      accepted_at: null,
+      rejected_at: null,
+      expired_at: null,
+    })
+    .returning(['id', 'number'])
+    .executeTakeFirstOrThrow();
+  const line = { name: 'Item', sku: null, quantity: 1, unitPrice: 1000, discountBp: 0, taxBp: 0 };
+  await db
+    .insertInto('quotation_versions')
+    .values({
+      quotation_id: quotation.id,
+      version: 1,
+      lines: JSON.stringify([{ ...line, gross: 1000, discount: 0, net: 1000, tax: 0, total: 1000 }]),
+      subtotal: 1000,
+      discount_total: 0,
+      tax_total: 0,
+      total: 1000,
+      payment_type: 'prepaid',
+      prepaid_amount: 1000,
+      cod_amount: 0,
+      notes: null,
+      terms: null,
+      actor: 'test',
+      actor_type: 'system',
+      actor_id: null,
+    })
+    .execute();
+  return { id: quotation.id, ref: `Q-${quotation.number}`, dealId };
+}
+
+const pipelines = new WeakMap<TenantDb, Promise<TestPipeline>>();
+
+/**
+ * A deal owned as `leadId`'s lead is (its assigned agent; null: unowned), linked to it, with a
+ * quotation in `status`: what the visibility matrix writes through. One pipeline per schema.
+ */
+export async function quotationOfLead(
+  db: TenantDb,
+  leadId: string,
+  status: Parameters<typeof addQuotation>[2] = 'draft',
+) {
+  const lead = await db
+    .selectFrom('leads')
+    .select('assigned_agent_id')
+    .where('id', '=', leadId)
+    .executeTakeFirstOrThrow();
+  return quotationOfOwner(db, lead.assigned_agent_id, status, leadId);
+}
+
+/** A deal of `ownerAgentId` (null: unowned) with a quotation in `status`. */
+export async function quotationOfOwner(
+  db: TenantDb,
+  ownerAgentId: string | null,
+  status: Parameters<typeof addQuotation>[2] = 'draft',
+  leadId: string | null = null,
+) {
+  if (!pipelines.has(db)) pipelines.set(db, addDealPipeline(db, { name: 'Matrix quotations' }));
+  const deal = await addDeal(db, await pipelines.get(db)!, { ownerAgentId, leadId });
+  return addQuotation(db, deal.id, status);
+}
