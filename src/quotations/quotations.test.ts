@@ -267,6 +267,38 @@ describe('quotations', () => {
     emitted.mockRestore();
   });
 
+  it("fires quotation_accepted for the deal's lead, with the quotation's variables", async () => {
+    const rule = await t.automations(acme).post('/rules', {
+      name: 'Tag accepted quotes',
+      trigger: 'quotation_accepted',
+      actions: [{ type: 'add_tag', tag: 'quote-accepted' }],
+    });
+    expect(rule.status, rule.text).toBe(201);
+    const lead = dataOf(
+      await key.post('/leads', { name: 'Buyer', phone: '+14155550999', assign: false }),
+      201,
+    ).lead;
+    const deal = await newDeal({ leadId: lead.id });
+    const q = await newQuotation(deal.id);
+    await key.post(`/quotations/${q.id}/share`);
+    expect(dataOf(await key.post(`/quotations/${q.id}/accept`)).status).toBe('accepted');
+    expect(dataOf(await key.get(`/leads/${lead.id}`)).tags).toContain('quote-accepted');
+    const event = await db
+      .selectFrom('automation_events')
+      .selectAll()
+      .where('trigger', '=', 'quotation_accepted')
+      .executeTakeFirstOrThrow();
+    expect(event).toMatchObject({ lead_id: lead.id });
+    expect(event.variables).toMatchObject({
+      quotationId: q.id,
+      quotationRef: q.ref,
+      dealId: deal.id,
+      total: 6530,
+      currency: 'EUR',
+    });
+    await t.automations(acme).delete(`/rules/${rule.body.data.id}`);
+  });
+
   it('keeps tenants apart, and an agent to the quotations of their own deals', async () => {
     const deal = await newDeal({ ownerAgentId: agents.A });
     const q = await newQuotation(deal.id);
