@@ -13,6 +13,7 @@ import { leadsComponent } from '../leads/leads.component.js';
 import { meetingsComponent } from '../meetings/meetings.component.js';
 import { pipelinesComponent } from '../pipelines/pipelines.component.js';
 import { queueComponent } from '../queue/queue.component.js';
+import { quotationsComponent } from '../quotations/quotations.component.js';
 import { scoringComponent } from '../scoring/scoring.component.js';
 import { staffComponent } from '../staff/staff.component.js';
 import { storageComponent } from '../storage/storage.component.js';
@@ -41,6 +42,7 @@ export const components: Component[] = [
   erasureComponent,
   importsComponent,
   cohortsComponent,
+  quotationsComponent,
   queueComponent,
   storageComponent,
   whatsappComponent,

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCohortAssignment } from '../cohorts/assign-cohort.job.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import { jobContext, tenantHandle } from '../testing/job-context.js';
+import { quotationOfLead, quotationOfOwner } from '../testing/quotation-fixtures.js';
 import { addTestTeam, addTestUser } from '../testing/staff-users.js';
 import { dataOf, tenantClient, type TenantClient, type TestResponse } from '../testing/tenant-client.js';
 import { startTestApp, type TestApp, type TestTenant } from '../testing/test-app.js';
@@ -492,6 +493,70 @@ const matrix: Record<string, Entry> = {
     kind: 'read',
     url: (w, owner) => `/contacts/${w.linked[owner].contactId}/stages`,
   },
+
+  // Quotations (issue 19, wp-quotes): a quotation is visible exactly when its deal is, by the
+  // deal's owner agent. Writes: a deal owned as the fresh lead is, with a quotation (rows straight
+  // into the schema: the deal API lands in parallel).
+  'POST /api/crm/deals/{id}/quotations': {
+    kind: 'write',
+    prepare: async (w, leadId) => (await quotationOfLead(w.db, leadId)).dealId,
+    request: (_w, _leadId, dealId) => ({
+      url: `/deals/${dealId}/quotations`,
+      body: { lines: [{ name: 'Item', quantity: 1, unitPrice: 500 }] },
+    }),
+    state: (w, _leadId, dealId) =>
+      w.db.selectFrom('quotations').select('id').where('deal_id', '=', dealId).execute(),
+  },
+  'GET /api/crm/deals/{id}/quotations': {
+    kind: 'read',
+    url: async (w, owner) => `/deals/${(await quotationOf(w, owner)).dealId}/quotations`,
+  },
+  'GET /api/crm/quotations/{id}': {
+    kind: 'read',
+    url: async (w, owner) => `/quotations/${(await quotationOf(w, owner)).ref}`,
+  },
+  'GET /api/crm/quotations/{id}/versions/{version}': {
+    kind: 'read',
+    url: async (w, owner) => `/quotations/${(await quotationOf(w, owner)).id}/versions/1`,
+  },
+  'GET /api/crm/quotations/{id}/pdf': {
+    kind: 'read',
+    url: async (w, owner) => `/quotations/${(await quotationOf(w, owner)).id}/pdf`,
+  },
+  'PATCH /api/crm/quotations/{id}': {
+    kind: 'write',
+    prepare: async (w, leadId) => (await quotationOfLead(w.db, leadId, 'shared')).id,
+    request: (_w, _leadId, id) => ({ url: `/quotations/${id}`, body: { notes: 'changed' } }),
+    state: (w, _leadId, id) => quotationState(w, id),
+  },
+  'POST /api/crm/quotations/{id}/share': {
+    kind: 'write',
+    prepare: async (w, leadId) => (await quotationOfLead(w.db, leadId, 'draft')).id,
+    request: (_w, _leadId, id) => ({ url: `/quotations/${id}/share` }),
+    state: (w, _leadId, id) => quotationState(w, id),
+  },
+  'POST /api/crm/quotations/{id}/accept': {
+    kind: 'write',
+    prepare: async (w, leadId) => (await quotationOfLead(w.db, leadId, 'shared')).id,
+    request: (_w, _leadId, id) => ({ url: `/quotations/${id}/accept` }),
+    state: (w, _leadId, id) => quotationState(w, id),
+  },
+  'POST /api/crm/quotations/{id}/reject': {
+    kind: 'write',
+    prepare: async (w, leadId) => (await quotationOfLead(w.db, leadId, 'shared')).id,
+    request: (_w, _leadId, id) => ({ url: `/quotations/${id}/reject` }),
+    state: (w, _leadId, id) => quotationState(w, id),
+  },
+  'POST /api/crm/quotations/{id}/send': {
+    kind: 'write',
+    // No SMTP settings in this tenant: a visible quotation is 409 channel_not_configured.
+    prepare: async (w, leadId) => (await quotationOfLead(w.db, leadId, 'draft')).id,
+    request: (_w, _leadId, id) => ({
+      url: `/quotations/${id}/send`,
+      body: { channel: 'email', to: 'buyer@example.test' },
+    }),
+    state: (w, _leadId, id) => quotationState(w, id),
+  },
 };
 
 /** A lead and a contact pipeline of the matrix tenant (not defaults: fixtures enter none), made once. */
@@ -513,6 +578,19 @@ function matrixPipelines(w: World): Promise<{ leadRef: string }> {
   })();
   return pipelinesMade;
 }
+
+/** The matrix's quotation of each owner's deal (made once per owner). */
+const quotationsByOwner = new Map<Owner, Promise<{ id: string; ref: string; dealId: string }>>();
+function quotationOf(w: World, owner: Owner) {
+  if (!quotationsByOwner.has(owner)) {
+    quotationsByOwner.set(owner, quotationOfOwner(w.db, owner === 'none' ? null : w.agents[owner]));
+  }
+  return quotationsByOwner.get(owner)!;
+}
+const quotationState = async (w: World, id: string) => ({
+  quotation: await w.db.selectFrom('quotations').selectAll().where('id', '=', id).execute(),
+  versions: await w.db.selectFrom('quotation_versions').selectAll().where('quotation_id', '=', id).execute(),
+});
 
 let phoneCounter = 0;
 const nextPhone = () => `+1415555${String(++phoneCounter).padStart(4, '0')}`;
