@@ -1,5 +1,6 @@
 // The deals component's public surface: other folders import from here only.
 export type { DealStatus } from './deals.tables.js';
+export { recordDealActivity } from './deal-activity.js';
 export { dealRef, toDeal } from './deal.mapper.js';
 export type { DealRow } from './deal.mapper.js';
 export { dealRotting, findDealRow, selectDeals } from './deal.repository.js';

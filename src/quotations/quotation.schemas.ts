@@ -76,12 +76,29 @@ export const quotationVersionParams = quotationIdParams.extend({
 });
 export const listQuotationsQuery = z.object({ ...pageQuery });
 
-export const sendQuotationBody = z
-  .object({
-    channel: z.enum(['email']).meta({ description: 'email: the PDF as an attachment, by the tenant SMTP' }),
-    to: z.email().optional().meta({ description: "Default: the deal's contact's, else its lead's email" }),
-  })
-  .strict();
+export const sendQuotationBody = z.discriminatedUnion('channel', [
+  z
+    .object({
+      channel: z
+        .literal('email')
+        .meta({ description: 'email: the PDF as an attachment, by the tenant SMTP' }),
+      to: z.email().optional().meta({ description: "Default: the deal's contact's, else its lead's email" }),
+    })
+    .strict(),
+  z
+    .object({
+      channel: z.literal('whatsapp').meta({
+        description:
+          "whatsapp: the PDF as a document message (uploaded as media, sent by id) through the tenant's WhatsApp channel, inside the 24-hour customer-service window only",
+      }),
+      to: z.string().min(3).max(40).optional().meta({
+        description:
+          "A phone number (E.164, or national in the tenant's country). Default: the deal's lead's, else its contact's phone",
+        example: '+34600111222',
+      }),
+    })
+    .strict(),
+]);
 
 const lineSchema = z.object({
   name: z.string(),

@@ -7,11 +7,12 @@ import { findDealRow } from '../deals/index.js';
 import { AppError } from '../http/app-error.js';
 import { orNotFound } from '../http/or-not-found.js';
 import type { TenantCaller } from '../http/request-context.js';
-import type { LeadEvent } from '../leads/index.js';
+import { normalisePhone, type LeadEvent } from '../leads/index.js';
 import { moveToStage } from '../pipelines/index.js';
 import { jobRequest } from '../queue/job-types.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { inTenantTransaction, type TenantUnitOfWork } from '../tenancy/unit-of-work.js';
+import { conversationInServiceWindow, recordOutboundDocument } from '../whatsapp/index.js';
 import {
   findQuotationRow,
   quotationRef,
@@ -21,6 +22,8 @@ import {
 } from './quotation.repository.js';
 import type { CreateQuotationInput, PatchQuotationInput, Quotation } from './quotation.schemas.js';
 import type { PaymentType, QuotationStatus } from './quotations.tables.js';
+import { whatsappSendAttempts } from './quotations.jobs.js';
+import { whatsappDocumentOf } from './send-quotation.job.js';
 import { computeTotals, paymentSplit, type LineInput } from './totals.js';
 
 export const quotationUpdatedEvent = 'quotation.updated';
@@ -340,25 +343,27 @@ export async function transitionQuotation(
   return emitUpdated(services, handle.tenant.id, row);
 }
 
+export type SendQuotationInput = { channel: 'email' | 'whatsapp'; to?: string };
+
 /**
  * Queues the sending of the quotation's current version (its PDF) and marks a draft shared, in
- * one unit of work: the job exists exactly when the quotation is shared.
+ * one unit of work: the job exists exactly when the quotation is shared. By WhatsApp the
+ * recipient must have written within 24 hours (409 `outside_customer_service_window`, checked
+ * here, before anything is queued), and the outbound document message is recorded (queued) in
+ * the same unit, in the customer's conversation; the job sends that message.
  */
 export async function sendQuotation(
   services: AppServices,
   caller: Caller,
   idOrRef: string,
-  input: { channel: 'email'; to?: string },
+  input: SendQuotationInput,
   now = new Date(),
-): Promise<{ quotation: Quotation; jobId: string; to: string }> {
+): Promise<{ quotation: Quotation; jobId: string; to: string; messageId?: string }> {
   const { handle } = caller;
   const seen = await quotationOr404(caller, idOrRef, true);
-  const to = input.to ?? (await defaultEmailOf(handle.db, seen));
-  if (!to) {
-    throw AppError.invalidFields([
-      { path: 'body.to', message: "The deal's contact and lead have no email address: give `to`" },
-    ]);
-  }
+  const to = await recipientOf(handle, seen, input);
+  const conversation =
+    input.channel === 'whatsapp' ? await conversationInServiceWindow(handle.db, to, now) : undefined;
   const result = await inTenantTransaction(services, handle, async ({ trx, enqueue }) => {
     const current = await lockedRow(trx, seen.id);
     if (current.status === 'draft') {
@@ -371,18 +376,84 @@ export async function sendQuotation(
         { details: { status: current.status, transition: 'send' } },
       );
     }
-    const [job] = await enqueue(
-      jobRequest(handle.tenant.id, sendQuotationJobKind, {
-        quotationId: current.id,
-        version: current.current_version,
-        channel: input.channel,
-        to,
-      }),
-    );
+    const common = {
+      quotationId: current.id,
+      version: current.current_version,
+      requestedBy: caller.actor,
+    };
+    let messageId: string | undefined;
+    let request;
+    if (conversation) {
+      const document = whatsappDocumentOf(
+        handle.tenant.name,
+        quotationRef(current.number),
+        current.current_version,
+      );
+      messageId = await recordOutboundDocument(trx, { conversationId: conversation.id, ...document }, now);
+      request = jobRequest(
+        handle.tenant.id,
+        sendQuotationJobKind,
+        { ...common, channel: 'whatsapp', to, messageId },
+        { maxAttempts: whatsappSendAttempts },
+      );
+    } else {
+      request = jobRequest(handle.tenant.id, sendQuotationJobKind, { ...common, channel: 'email', to });
+    }
+    const [job] = await enqueue(request);
     const row = orNotFound(await findQuotationRow(trx, everyLead, current.id), 'Quotation');
-    return { row, jobId: job!.id };
+    return { row, jobId: job!.id, messageId };
   });
-  return { quotation: emitUpdated(services, handle.tenant.id, result.row), jobId: result.jobId, to };
+  return {
+    quotation: emitUpdated(services, handle.tenant.id, result.row),
+    jobId: result.jobId,
+    to,
+    ...(result.messageId ? { messageId: result.messageId } : {}),
+  };
+}
+
+/**
+ * Where a send goes: `to` when given (a phone in E.164 for WhatsApp, read in the tenant's
+ * country), else email: the deal's contact's, else its lead's address; WhatsApp: the deal's
+ * lead's phone, else its contact's. None: 400 naming `body.to`.
+ */
+async function recipientOf(handle: TenantHandle, row: QuotationRow, input: SendQuotationInput) {
+  if (input.channel === 'whatsapp') {
+    if (input.to) return normalisePhone(input.to, handle.tenant.defaultCountry, 'body.to');
+    const phone = await defaultPhoneOf(handle.db, row);
+    if (!phone) {
+      throw AppError.invalidFields([
+        { path: 'body.to', message: "The deal's lead and contact have no phone number: give `to`" },
+      ]);
+    }
+    return phone;
+  }
+  const to = input.to ?? (await defaultEmailOf(handle.db, row));
+  if (!to) {
+    throw AppError.invalidFields([
+      { path: 'body.to', message: "The deal's contact and lead have no email address: give `to`" },
+    ]);
+  }
+  return to;
+}
+
+async function defaultPhoneOf(db: TenantDb, row: QuotationRow): Promise<string | null> {
+  if (row.lead_id) {
+    const lead = await db
+      .selectFrom('leads')
+      .select('phone')
+      .where('id', '=', row.lead_id)
+      .executeTakeFirst();
+    if (lead?.phone) return lead.phone;
+  }
+  if (row.contact_id) {
+    const contact = await db
+      .selectFrom('contacts')
+      .select('phone')
+      .where('id', '=', row.contact_id)
+      .executeTakeFirst();
+    if (contact?.phone) return contact.phone;
+  }
+  return null;
 }
 
 async function defaultEmailOf(db: TenantDb, row: QuotationRow): Promise<string | null> {

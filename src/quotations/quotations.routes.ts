@@ -177,26 +177,35 @@ export function registerQuotationRoutes(router: ApiRouter, services: AppServices
       permission: 'leads.write',
       path: '/quotations/:id/send',
       tag,
-      summary: 'Send the current version as a PDF (background job); a draft becomes shared',
-      description: `email: through the tenant's SMTP settings, the PDF attached, to \`to\` or the deal's contact's (else lead's) email. 409 channel_not_configured without SMTP settings; 409 invalid_status_transition for an accepted, rejected or expired quotation (edit it first). ${visibilityNote}`,
+      summary:
+        'Send the current version as a PDF by email or WhatsApp (background job); a draft becomes shared',
+      description: `email: through the tenant's SMTP settings, the PDF attached, to \`to\` or the deal's contact's (else lead's) email. whatsapp: through the tenant's WhatsApp channel, the PDF as a document message (\`Q-n.pdf\`, captioned) to \`to\` or the deal's lead's (else contact's) phone, recorded (queued) in the customer's conversation, whose message id is answered: its statuses follow from the webhooks. A free-form document is allowed only within 24 hours of the customer's last message: 409 outside_customer_service_window otherwise (nothing is queued; no template is sent instead). No recipient: 400 naming \`body.to\`. 409 channel_not_configured without SMTP / WhatsApp settings; 409 invalid_status_transition for an accepted, rejected or expired quotation (edit it first). Each send that went out is logged on the deal's timeline (\`quotation_sent\`). ${visibilityNote}`,
       params: quotationIdParams,
       body: sendQuotationBody,
       status: 202,
       response: z.object({
         quotation: quotationSchema,
         jobId: z.string(),
-        channel: z.literal('email'),
-        to: z.string(),
+        channel: z.enum(['email', 'whatsapp']),
+        to: z.string().meta({ description: 'An email address or an E.164 phone number' }),
+        messageId: z.uuid().optional().meta({ description: 'whatsapp: the outbound message recorded' }),
       }),
       errors: {
+        400: 'No recipient given and none on the deal',
         404: 'No such quotation',
-        409: 'No SMTP settings, or the quotation cannot be sent in its status',
+        409: 'No SMTP / WhatsApp settings, outside the WhatsApp customer-service window, or the quotation cannot be sent in its status',
       },
       handler: async ({ req, params, body }) => {
         const caller = callerOf(req);
         await quotationOr404(caller, params.id, true);
-        if (!(await hasSmtp(services, caller.handle.tenant.id))) {
+        if (body.channel === 'email' && !(await hasSecret(services, caller.handle.tenant.id, 'smtp'))) {
           throw new AppError('channel_not_configured', 'No SMTP settings: set the smtp secret first');
+        }
+        if (
+          body.channel === 'whatsapp' &&
+          !(await hasSecret(services, caller.handle.tenant.id, 'whatsapp'))
+        ) {
+          throw new AppError('channel_not_configured', 'No WhatsApp settings: set the whatsapp secret first');
         }
         const sent = await sendQuotation(services, caller, params.id, body);
         return new Reply(202, { ...sent, channel: body.channel });
@@ -204,12 +213,16 @@ export function registerQuotationRoutes(router: ApiRouter, services: AppServices
     });
 }
 
-async function hasSmtp(services: AppServices, tenantId: string): Promise<boolean> {
+async function hasSecret(
+  services: AppServices,
+  tenantId: string,
+  kind: 'smtp' | 'whatsapp',
+): Promise<boolean> {
   const row = await services.platform
     .selectFrom('tenant_secrets')
     .select('kind')
     .where('tenant_id', '=', tenantId)
-    .where('kind', '=', 'smtp')
+    .where('kind', '=', kind)
     .executeTakeFirst();
   return row !== undefined;
 }

@@ -9,6 +9,16 @@ export interface GraphRequest {
   body: any;
 }
 
+/** A file uploaded with `POST /{phone-number-id}/media`, as the fake received it. */
+export interface FakeUpload {
+  id: string;
+  phoneNumberId: string;
+  messagingProduct: string | null;
+  type: string | null;
+  filename: string | null;
+  body: Buffer;
+}
+
 export interface FakeTemplate {
   id: string;
   name: string;
@@ -28,11 +38,14 @@ export class FakeGraphApi {
   /** Errors returned by the next sends, in order: `{ status, code, message }`. */
   readonly sendErrors: { status: number; code: number; message: string }[] = [];
   readonly media = new Map<string, { body: Buffer; mimeType: string }>();
+  /** Media uploads, in order (each also readable by id through `media`). */
+  readonly uploads: FakeUpload[] = [];
   /** How many media downloads still answer 404 (an expired URL). */
   expiredDownloads = 0;
   templates: FakeTemplate[] = [];
   pageSize = 2;
   private sent = 0;
+  private uploaded = 0;
   private server!: Server;
   baseUrl = '';
 
@@ -65,12 +78,21 @@ export class FakeGraphApi {
     const url = new URL(req.url!, this.baseUrl);
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const text = Buffer.concat(chunks).toString('utf8');
+    const raw = Buffer.concat(chunks);
+    const contentType = req.headers['content-type'] ?? '';
+    const form = contentType.startsWith('multipart/form-data')
+      ? await new Request(url, {
+          method: 'POST',
+          headers: { 'content-type': contentType },
+          body: raw,
+        }).formData()
+      : undefined;
+    const text = form ? '' : raw.toString('utf8');
     this.requests.push({
       method: req.method!,
       path: url.pathname + url.search,
       authorization: req.headers.authorization,
-      body: text ? JSON.parse(text) : undefined,
+      body: form ? formFields(form) : text ? JSON.parse(text) : undefined,
     });
     if (req.headers.authorization !== `Bearer ${this.accessToken}`) {
       return graphError(401, 190, 'Error validating access token: Session has expired');
@@ -86,10 +108,21 @@ export class FakeGraphApi {
     }
     const [version, object, edge] = parts;
     if (!version?.match(/^v\d+\.\d+$/) || !object) return graphError(400, 100, 'Unknown path');
+    if (req.method === 'POST' && edge === 'media') return this.upload(object, form);
     if (req.method === 'POST' && edge === 'messages') {
       const error = this.sendErrors.shift();
       if (error) return graphError(error.status, error.code, error.message);
-      const body = JSON.parse(text) as { to: string };
+      const body = JSON.parse(text) as {
+        to: string;
+        type?: string;
+        document?: { id?: string; link?: string };
+      };
+      if (body.type === 'document' && !body.document?.id && !body.document?.link) {
+        return graphError(400, 100, '(#100) Param document must have an id or a link');
+      }
+      if (body.type === 'document' && body.document?.id && !this.media.has(body.document.id)) {
+        return graphError(400, 100, `(#100) Invalid parameter: unknown media id ${body.document.id}`);
+      }
       return {
         status: 200,
         body: {
@@ -134,6 +167,40 @@ export class FakeGraphApi {
     }
     return graphError(400, 100, 'Unknown path');
   }
+
+  /** As Meta: multipart with `messaging_product=whatsapp`, `file` and `type`; answers `{ id }`. */
+  private async upload(phoneNumberId: string, form: FormData | undefined) {
+    if (!form) return graphError(400, 100, '(#100) The parameter file is required');
+    const file = form.get('file');
+    if (form.get('messaging_product') !== 'whatsapp') {
+      return graphError(400, 100, '(#100) The parameter messaging_product is required');
+    }
+    if (!(file instanceof Blob)) return graphError(400, 100, '(#100) The parameter file is required');
+    const type = form.get('type');
+    if (typeof type !== 'string' || !type) return graphError(400, 100, '(#100) Param type is required');
+    const id = `${4_000_000_000 + ++this.uploaded}`;
+    const body = Buffer.from(await file.arrayBuffer());
+    this.media.set(id, { body, mimeType: type });
+    this.uploads.push({
+      id,
+      phoneNumberId,
+      messagingProduct: 'whatsapp',
+      type,
+      filename: file instanceof File ? file.name : null,
+      body,
+    });
+    return { status: 200, body: { id } };
+  }
+}
+
+/** A multipart body as the request log keeps it: strings as they are, files by name, type and size. */
+function formFields(form: FormData): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  for (const [name, value] of form.entries()) {
+    fields[name] =
+      typeof value === 'string' ? value : { filename: value.name, type: value.type, size: value.size };
+  }
+  return fields;
 }
 
 function graphError(status: number, code: number, message: string) {

@@ -54,6 +54,28 @@ export class GraphApiClient {
     return { wamid, waId: answer.contacts?.[0]?.wa_id };
   }
 
+  /**
+   * `POST /{version}/{phone_number_id}/media` (multipart: `messaging_product`, `file`, `type`):
+   * uploads a file for sending by id; answers the media id.
+   */
+  async uploadMedia(
+    phoneNumberId: string,
+    file: { data: Buffer; mimeType: string; filename: string },
+  ): Promise<{ id: string }> {
+    const form = new FormData();
+    form.set('messaging_product', 'whatsapp');
+    form.set('type', file.mimeType);
+    form.set('file', new Blob([new Uint8Array(file.data)], { type: file.mimeType }), file.filename);
+    const response = await fetch(
+      `${this.options.baseUrl}/${this.options.version}/${encodeURIComponent(phoneNumberId)}/media`,
+      { method: 'POST', headers: { authorization: `Bearer ${this.options.accessToken}` }, body: form },
+    );
+    if (!response.ok) throw await toGraphError(response);
+    const answer = (await response.json()) as { id?: string };
+    if (!answer.id) throw new GraphApiError('The upload answer carries no media id', 502, undefined, answer);
+    return { id: answer.id };
+  }
+
   /** `GET /{version}/{media_id}`: a short-lived download URL and the media's metadata. */
   getMedia(mediaId: string): Promise<MediaInfo> {
     return this.call<MediaInfo>('GET', `/${encodeURIComponent(mediaId)}`);
