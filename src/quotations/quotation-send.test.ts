@@ -299,6 +299,35 @@ describe('sending quotations by WhatsApp and logging sends on the deal timeline'
     expect(await timeline(deal.id)).toEqual([]);
   });
 
+  it('masks the recipient in the answer for a caller without pii.read', async () => {
+    await db
+      .insertInto('roles')
+      .values({ key: 'sends_masked', name: 'No PII', grants: ['leads.read:all', 'leads.write:all'] } as never)
+      .execute();
+    const masked = tenantClient(
+      t.request,
+      '/api/crm',
+      (await addTestUser(t, acme, { role: 'sends_masked' })).headers,
+    );
+    const leadId = await leadWithPhone('+34600111666');
+    await customerWrites('34600111666', 'wamid.IN19D');
+    const byWhatsApp = dataOf(
+      await masked.post(`/quotations/${(await quotationFor(leadId)).q.id}/send`, { channel: 'whatsapp' }),
+      202,
+    );
+    expect(byWhatsApp.to).not.toContain('600111');
+    expect(byWhatsApp.to).toMatch(/^\+34•+1666$/);
+    const byEmail = dataOf(
+      await masked.post(`/quotations/${(await quotationFor(null)).q.id}/send`, {
+        channel: 'email',
+        to: 'buyer@example.test',
+      }),
+      202,
+    );
+    expect(byEmail.to).toBe('b•••@e•••.test');
+    await settled();
+  });
+
   it('logs an email send on the deal timeline when its job succeeds', async () => {
     const { deal, q } = await quotationFor(null);
     const sent = dataOf(

@@ -9,7 +9,7 @@ import { orNotFound } from '../http/or-not-found.js';
 import type { TenantCaller } from '../http/request-context.js';
 import { normalisePhone, type LeadEvent } from '../leads/index.js';
 import { moveToStage } from '../pipelines/index.js';
-import { jobRequest } from '../queue/job-types.js';
+import { jobRequest, type EnqueueRequest } from '../queue/job-types.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { inTenantTransaction, type TenantUnitOfWork } from '../tenancy/unit-of-work.js';
 import { conversationInServiceWindow, recordOutboundDocument } from '../whatsapp/index.js';
@@ -382,7 +382,7 @@ export async function sendQuotation(
       requestedBy: caller.actor,
     };
     let messageId: string | undefined;
-    let request;
+    let request: EnqueueRequest;
     if (conversation) {
       const document = whatsappDocumentOf(
         handle.tenant.name,

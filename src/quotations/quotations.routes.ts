@@ -5,6 +5,7 @@ import { Reply, type ApiRouter } from '../http/api-router.js';
 import { AppError } from '../http/app-error.js';
 import { orNotFound } from '../http/or-not-found.js';
 import { pageOf, pageSchema } from '../http/pagination.js';
+import { maskEmail, maskPhone } from '../http/pii.js';
 import { callerOf } from '../http/request-context.js';
 import {
   findVersion,
@@ -187,7 +188,10 @@ export function registerQuotationRoutes(router: ApiRouter, services: AppServices
         quotation: quotationSchema,
         jobId: z.string(),
         channel: z.enum(['email', 'whatsapp']),
-        to: z.string().meta({ description: 'An email address or an E.164 phone number' }),
+        to: z.string().meta({
+          description:
+            'The email address (email) or E.164 phone (whatsapp) sent to; masked as a phone or an email is for a caller without `pii.read`',
+        }),
         messageId: z.uuid().optional().meta({ description: 'whatsapp: the outbound message recorded' }),
       }),
       errors: {
@@ -208,7 +212,13 @@ export function registerQuotationRoutes(router: ApiRouter, services: AppServices
           throw new AppError('channel_not_configured', 'No WhatsApp settings: set the whatsapp secret first');
         }
         const sent = await sendQuotation(services, caller, params.id, body);
-        return new Reply(202, { ...sent, channel: body.channel });
+        // `to` is either kind of personal data, so it is masked here rather than by a schema mark.
+        const to = caller.access.seesPii
+          ? sent.to
+          : body.channel === 'whatsapp'
+            ? maskPhone(sent.to)
+            : maskEmail(sent.to);
+        return new Reply(202, { ...sent, to, channel: body.channel });
       },
     });
 }
