@@ -223,6 +223,29 @@ describe('sending quotations by WhatsApp and logging sends on the deal timeline'
     expect(await timeline(deal.id)).toHaveLength(1);
   });
 
+  it('leaves the message failed when the send job dies before the document went out', async () => {
+    const customer = '34600111777';
+    const { deal, q } = await quotationFor(await leadWithPhone(`+${customer}`));
+    await customerWrites(customer, 'wamid.IN19E');
+    const uploadsBefore = graph.uploads.length;
+    for (let n = 0; n < 10; n++)
+      graph.sendErrors.push({ status: 503, code: 2, message: 'Service unavailable' });
+
+    const sent = dataOf(await key.post(`/quotations/${q.id}/send`, { channel: 'whatsapp' }), 202);
+    await settled();
+    expect(await jobRow(t, acme.tenant.id, sent.jobId)).toMatchObject({ status: 'dead', attempts: 10 });
+    expect(graph.sendErrors).toEqual([]);
+    expect(graph.uploads.length - uploadsBefore).toBe(1);
+    const message = await db
+      .selectFrom('messages')
+      .selectAll()
+      .where('id', '=', sent.messageId)
+      .executeTakeFirstOrThrow();
+    expect(message).toMatchObject({ status: 'failed', wamid: null, type: 'document' });
+    expect(message.errors).toEqual([expect.objectContaining({ reason: 'job_dead' })]);
+    expect(await timeline(deal.id)).toEqual([]);
+  });
+
   it('refuses a document outside the 24-hour window with 409, before queueing anything', async () => {
     const never = await leadWithPhone('+34600111333');
     const { deal, q } = await quotationFor(never);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineJob } from '../queue/job-types.js';
-import { sendQuotationJob } from './send-quotation.job.js';
+import { failDeadSend, sendQuotationJob } from './send-quotation.job.js';
 
 /** The job contract of the quotations component: its kinds, their payloads and handlers. */
 
@@ -39,6 +39,7 @@ export const sendQuotationJobDefinition = defineJob({
   kind: 'quotations.send',
   payload: sendQuotationPayload,
   handler: sendQuotationJob,
+  onDead: failDeadSend,
   maxAttempts: 6,
 });
 

@@ -4,9 +4,14 @@ import { everyLead } from '../auth/access.js';
 import { actorFromColumns } from '../auth/actors.js';
 import { recordDealActivity } from '../deals/index.js';
 import { fromHeader, smtpTransportsOf } from '../email/index.js';
-import { PermanentJobError, type JobContext, type JobPayloads } from '../queue/job-types.js';
+import {
+  PermanentJobError,
+  type DeadJobContext,
+  type JobContext,
+  type JobPayloads,
+} from '../queue/job-types.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
-import { sendOutboundDocument } from '../whatsapp/index.js';
+import { failUnsentOutbound, sendOutboundDocument } from '../whatsapp/index.js';
 import { findQuotationRow, findVersion, toQuotation } from './quotation.repository.js';
 import { renderQuotationPdf } from './quotation-pdf.js';
 
@@ -111,4 +116,17 @@ async function logSent(ctx: SendContext, dealId: string, ref: string): Promise<v
       ...(payload.channel === 'whatsapp' ? { messageId: payload.messageId } : {}),
     },
   });
+}
+
+/**
+ * `onDead` of `quotations.send`: a WhatsApp send whose job died before the document went out
+ * (attempts used up on retryable failures, or its worker gone) leaves its recorded message
+ * `failed` rather than `queued` forever. Email sends record nothing to finish.
+ */
+export async function failDeadSend(
+  ctx: DeadJobContext<JobPayloads['quotations.send'], Pick<AppServices, 'realtime'>>,
+): Promise<void> {
+  const { payload } = ctx.job;
+  if (payload.channel !== 'whatsapp') return;
+  await failUnsentOutbound(ctx.services, ctx.handle, payload.messageId, ctx.error);
 }

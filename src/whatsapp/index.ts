@@ -4,6 +4,7 @@ export type { SendMessageBody } from './inbox/conversations.schemas.js';
 export { enqueueSend, queueOutboundMessage } from './sending/outbound.service.js';
 export {
   conversationInServiceWindow,
+  failUnsentOutbound,
   recordOutboundDocument,
   sendOutboundDocument,
 } from './sending/outbound-document.js';

@@ -2,6 +2,7 @@ import type { AppServices } from '../../app/services.js';
 import type { TenantDb } from '../../db/tenant-database.js';
 import { AppError } from '../../http/app-error.js';
 import type { TenantHandle } from '../../tenancy/connection-manager.js';
+import { conversationOwner } from '../inbox/conversations.repository.js';
 import { customerServiceWindowMs } from './outbound.service.js';
 import { deliverOutbound } from './send-message.job.js';
 
@@ -103,5 +104,36 @@ export function sendOutboundDocument(
       .where('id', '=', message.id)
       .execute();
     return content;
+  });
+}
+
+/**
+ * Leaves a recorded outbound message `failed` (with `reason`) when the job that owned its
+ * sending died without sending it (its attempts used up, or its worker gone): a message with a
+ * wamid, or already final, is left as it is. Idempotent; announced as `message.status`.
+ */
+export async function failUnsentOutbound(
+  services: Pick<AppServices, 'realtime'>,
+  handle: TenantHandle,
+  messageId: string,
+  reason: string,
+): Promise<void> {
+  const errors = [{ message: reason, reason: 'job_dead' }];
+  const failed = await handle.db
+    .updateTable('messages')
+    .set({ status: 'failed', errors: JSON.stringify(errors), updated_at: new Date() })
+    .where('id', '=', messageId)
+    .where('direction', '=', 'outbound')
+    .where('wamid', 'is', null)
+    .where('status', '=', 'queued')
+    .returning('conversation_id')
+    .executeTakeFirst();
+  if (!failed) return;
+  const owner = await conversationOwner(handle.db, failed.conversation_id);
+  services.realtime.emitForLead(handle.tenant.id, owner, 'message.status', {
+    messageId,
+    conversationId: failed.conversation_id,
+    status: 'failed',
+    errors,
   });
 }
