@@ -2,7 +2,7 @@ import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kyse
 import type { AppServices } from '../app/services.js';
 import { everyLead, type Access, type Actor } from '../auth/access.js';
 import { actorColumns } from '../auth/actors.js';
-import { fireInternalTrigger } from '../automations/index.js';
+import { fireInternalTrigger, loadEngineSettings } from '../automations/index.js';
 import type { TenantDb, TenantDatabase } from '../db/tenant-database.js';
 import { AppError } from '../http/app-error.js';
 import { orNotFound } from '../http/or-not-found.js';
@@ -373,12 +373,14 @@ export function deleteDeal(
  * on entering a won/lost stage; open again on reopening), its timeline, and the automation
  * triggers `stage_changed` (every move) and `deal_won` / `deal_lost`.
  */
-export function moveDeal(
+export async function moveDeal(
   services: DealServices,
   ctx: DealContext,
   idOrRef: string,
   request: { stageId: string; reason?: string; reopen?: boolean },
 ): Promise<Deal> {
+  // The rules, read (memoised) before the transaction: PGlite's one connection is the transaction's.
+  await loadEngineSettings(ctx.handle);
   return inDealTransaction(services, ctx, async (unit, emits) => {
     const { trx } = unit;
     const { access, handle } = ctx;

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { AppServices } from '../app/services.js';
-import { fireInternalTrigger } from '../automations/index.js';
+import { fireInternalTrigger, loadEngineSettings } from '../automations/index.js';
 import type { CronDefinition } from '../cron/cron-types.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { toTenant } from '../tenancy/tenant.js';
@@ -28,6 +28,8 @@ export async function fireRottingDeals(
   tick: Date,
 ): Promise<number> {
   const date = tenantDate(tick, handle.tenant.timezone);
+  const settings = await loadEngineSettings(handle);
+  if (!settings.automationRules.some((rule) => rule.trigger === 'deal_rotting')) return 0;
   const rotting = await handle.db
     .selectFrom('deals')
     .innerJoin('pipeline_stages as stage', 'stage.id', 'deals.stage_id')
