@@ -43,7 +43,7 @@ export function registerContactRoutes(router: ApiRouter, services: AppServices):
       tag,
       summary: 'Turn a qualified lead into a contact (linked both ways)',
       description:
-        'With `deal`, also creates a deal of the lead and the new contact, owned by the lead\'s owner, in the same transaction (`deal` in the answer; null when not asked).',
+        "With `deal`, also creates a deal of the lead and the new contact, owned by the lead's owner, in the same transaction (`deal` in the answer; null when not asked).",
       params: leadIdParams,
       body: z.object({ deal: convertDealSchema.optional() }),
       response: z.object({ contact: contactSchema, lead: leadSchema, deal: dealSchema.nullable() }),

@@ -173,7 +173,9 @@ async function entryStage(
     .selectAll()
     .where('kind', '=', 'deal')
     .where('archived_at', 'is', null)
-    .$call((qb) => (input.pipelineId ? qb.where('id', '=', input.pipelineId) : qb.where('is_default', '=', true)))
+    .$call((qb) =>
+      input.pipelineId ? qb.where('id', '=', input.pipelineId) : qb.where('is_default', '=', true),
+    )
     .executeTakeFirst();
   if (!pipeline) {
     if (input.pipelineId) throw AppError.notFound('Pipeline', { pipelineId: input.pipelineId });
@@ -479,7 +481,10 @@ export function changeDealStatus(
       .set({ status, updated_at: sql<Date>`clock_timestamp()` })
       .where('id', '=', before.id)
       .execute();
-    await recordDealActivity(trx, before.id, ctx.actor, 'status_changed', { from: before.status, to: status });
+    await recordDealActivity(trx, before.id, ctx.actor, 'status_changed', {
+      from: before.status,
+      to: status,
+    });
     const deal = await reread(trx, before.id);
     emits.push({ event: 'deal.updated', deal, payload: deal });
     return deal;

@@ -40,7 +40,8 @@ export async function listDeals(
   if (query.amountMax !== undefined) base = base.where('deals.amount', '<=', String(query.amountMax));
   if (query.expectedCloseFrom) base = base.where('deals.expected_close_date', '>=', query.expectedCloseFrom);
   if (query.expectedCloseTo) base = base.where('deals.expected_close_date', '<=', query.expectedCloseTo);
-  if (query.rotting) base = base.where(query.rotting === 'true' ? dealRotting : sql<boolean>`not ${dealRotting}`);
+  if (query.rotting)
+    base = base.where(query.rotting === 'true' ? dealRotting : sql<boolean>`not ${dealRotting}`);
   const tags = query.tag === undefined ? [] : Array.isArray(query.tag) ? query.tag : [query.tag];
   if (tags.length > 0) base = base.where(sql<boolean>`deals.tags @> ${sql.val(tags)}::text[]`);
   if (query.q) base = base.where(sql<boolean>`deals.title ilike ${`%${escapeLike(query.q)}%`}`);
@@ -98,8 +99,10 @@ export async function pipelineBoard(db: TenantDb, visibility: Visibility, pipeli
               .groupBy('d.currency')
               .as('c'),
           )
-          .select(sql<BoardStageRow['amounts']>`json_agg(json_build_object('currency', c.currency,
-            'amount', c.amount, 'count', c.count) order by c.currency)`.as('agg'))
+          .select(
+            sql<BoardStageRow['amounts']>`json_agg(json_build_object('currency', c.currency,
+            'amount', c.amount, 'count', c.count) order by c.currency)`.as('agg'),
+          )
           .as('amounts'),
       )
       .where('s.pipeline_id', '=', pipelineId)
@@ -166,12 +169,17 @@ export async function dealStages(db: TenantDb, visibility: Visibility, idOrRef: 
       'h.actor_type',
       'h.reason',
     ])
-    .select(sql<number>`extract(epoch from coalesce(h.exited_at, now()) - h.entered_at)::float8`.as('seconds'))
+    .select(
+      sql<number>`extract(epoch from coalesce(h.exited_at, now()) - h.entered_at)::float8`.as('seconds'),
+    )
     .where('h.record_kind', '=', 'deal')
     .where('h.record_id', '=', deal.id)
     .orderBy('h.id')
     .execute();
-  const perStage = new Map<string, { stage: { id: string; name: string }; seconds: number; entries: number }>();
+  const perStage = new Map<
+    string,
+    { stage: { id: string; name: string }; seconds: number; entries: number }
+  >();
   for (const row of rows) {
     const total = perStage.get(row.stage_id) ?? {
       stage: { id: row.stage_id, name: row.stage_name },

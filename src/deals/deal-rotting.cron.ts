@@ -100,7 +100,10 @@ export const dealRottingCron: CronDefinition = {
         const handle = await services.connections.resolve(toTenant(row));
         await fireRottingDeals(services, handle, tick);
       } catch (error) {
-        services.logger.error({ err: error, cron: 'deals.rotting', tenant: row.client_code }, 'deal rotting failed');
+        services.logger.error(
+          { err: error, cron: 'deals.rotting', tenant: row.client_code },
+          'deal rotting failed',
+        );
       }
     }
   },

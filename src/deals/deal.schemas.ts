@@ -62,7 +62,8 @@ export const dealFieldsSchema = z.object({
   leadId: z.uuid().nullable().optional(),
   contactId: z.uuid().nullable().optional(),
   ownerId: z.uuid().nullable().optional().meta({
-    description: "An agent profile's id. Default on creation: the lead's owner, else the caller's own agent profile, else none",
+    description:
+      "An agent profile's id. Default on creation: the lead's owner, else the caller's own agent profile, else none",
   }),
   amount: minorUnitsSchema.optional(),
   currency: currencySchema,
@@ -138,7 +139,11 @@ export const stageHistoryEntrySchema = z.object({
 export const dealStagesSchema = z.object({
   entries: z.array(stageHistoryEntrySchema),
   timeInStage: z.array(
-    z.object({ stage: z.object({ id: z.uuid(), name: z.string() }), seconds: z.number(), entries: z.number().int() }),
+    z.object({
+      stage: z.object({ id: z.uuid(), name: z.string() }),
+      seconds: z.number(),
+      entries: z.number().int(),
+    }),
   ),
 });
 
@@ -152,9 +157,12 @@ export const dealListQuerySchema = z.object({
   expectedCloseFrom: z.iso.date().optional(),
   expectedCloseTo: z.iso.date().optional(),
   rotting: z.enum(['true', 'false']).optional(),
-  tag: z.union([z.string().min(1).max(50), z.array(z.string().min(1).max(50)).max(20)]).optional().meta({
-    description: 'Repeat for several: deals carrying all of them',
-  }),
+  tag: z
+    .union([z.string().min(1).max(50), z.array(z.string().min(1).max(50)).max(20)])
+    .optional()
+    .meta({
+      description: 'Repeat for several: deals carrying all of them',
+    }),
   q: z.string().trim().min(1).max(200).optional(),
   sort: z.enum(['createdAt', 'amount', 'expectedCloseDate', 'updatedAt']).default('createdAt'),
   order: z.enum(['asc', 'desc']).default('desc'),

@@ -58,10 +58,14 @@ export function registerDealRoutes(router: ApiRouter, services: AppServices): vo
       permission: 'leads.write',
       path: '/deals',
       tag,
-      summary: 'Create a deal (owner: the named agent, else the lead\'s owner, else your own agent profile, else none)',
+      summary:
+        "Create a deal (owner: the named agent, else the lead's owner, else your own agent profile, else none)",
       body: createDealSchema,
       response: dealSchema,
-      errors: { 404: 'No such pipeline, stage, lead or contact', 409: "The stage's required fields are empty" },
+      errors: {
+        404: 'No such pipeline, stage, lead or contact',
+        409: "The stage's required fields are empty",
+      },
       handler: ({ req, body }) => createDeal(services, dealContextOf(req), body),
     })
     .route({
@@ -121,7 +125,8 @@ export function registerDealRoutes(router: ApiRouter, services: AppServices): vo
       path: '/deals/:id/stage',
       status: 200,
       tag,
-      summary: 'Move a deal to a stage (forward-only pipelines; won/lost need a reason; reopening needs reopen)',
+      summary:
+        'Move a deal to a stage (forward-only pipelines; won/lost need a reason; reopening needs reopen)',
       params: dealIdParams,
       body: moveDealSchema,
       response: dealSchema,

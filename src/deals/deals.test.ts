@@ -37,7 +37,7 @@ describe('deals', () => {
     expect(res.body.error.code).toBe('validation_failed');
   });
 
-  it('creates a deal in the default pipeline\'s first stage, reads it by D-n, changes and deletes it with its history', async () => {
+  it("creates a deal in the default pipeline's first stage, reads it by D-n, changes and deletes it with its history", async () => {
     const deal = await newDeal({ tags: ['big', 'big', 'q4'], expectedCloseDate: '2030-03-01' });
     expect(deal).toMatchObject({
       ref: expect.stringMatching(/^D-\d+$/),
@@ -53,11 +53,21 @@ describe('deals', () => {
       ownerId: null,
     });
     expect(dataOf(await key.get(`/deals/${deal.ref}`)).id).toBe(deal.id);
-    const patched = dataOf(await key.patch(`/deals/${deal.id}`, { amount: 2500, probability: 55, title: 'Bigger' }));
-    expect(patched).toMatchObject({ amount: 2500, probability: 55, probabilityOverridden: true, title: 'Bigger' });
+    const patched = dataOf(
+      await key.patch(`/deals/${deal.id}`, { amount: 2500, probability: 55, title: 'Bigger' }),
+    );
+    expect(patched).toMatchObject({
+      amount: 2500,
+      probability: 55,
+      probabilityOverridden: true,
+      title: 'Bigger',
+    });
     const activity = dataOf(await key.get(`/deals/${deal.id}/activity`)).items;
     expect(activity.map((a: any) => a.kind)).toEqual(['updated', 'created']);
-    expect(activity[0]).toMatchObject({ actorType: 'api_key', data: { fields: ['title', 'amount', 'probability'] } });
+    expect(activity[0]).toMatchObject({
+      actorType: 'api_key',
+      data: { fields: ['title', 'amount', 'probability'] },
+    });
     // A stage change is not a PATCH.
     expect((await key.patch(`/deals/${deal.id}`, { stageId: pipeline.stages.Qualified })).status).toBe(400);
 
@@ -72,7 +82,7 @@ describe('deals', () => {
     expect(history).toEqual([]);
   });
 
-  it('applies the entry stage\'s required fields (409) and refuses a lead or contact the caller cannot name', async () => {
+  it("applies the entry stage's required fields (409) and refuses a lead or contact the caller cannot name", async () => {
     const strict = await addTestDealPipeline(t, tenant, {
       stages: [{ name: 'Priced', requiredFields: ['amount', 'expectedCloseDate'] }, { name: 'Done' }],
     });
@@ -93,13 +103,23 @@ describe('deals', () => {
         })
       ).status,
     ).toBe(201);
-    expect((await key.post('/deals', { title: 'x', currency: 'EUR', leadId: crypto.randomUUID() })).status).toBe(404);
     expect(
-      (await key.post('/deals', { title: 'x', currency: 'EUR', stageId: pipeline.stages.Qualified, pipelineId: strict.id }))
-        .status,
+      (await key.post('/deals', { title: 'x', currency: 'EUR', leadId: crypto.randomUUID() })).status,
+    ).toBe(404);
+    expect(
+      (
+        await key.post('/deals', {
+          title: 'x',
+          currency: 'EUR',
+          stageId: pipeline.stages.Qualified,
+          pipelineId: strict.id,
+        })
+      ).status,
     ).toBe(400);
     // A won stage is entered by a move, with a reason.
-    expect((await key.post('/deals', { title: 'x', currency: 'EUR', stageId: pipeline.stages.Won })).status).toBe(400);
+    expect(
+      (await key.post('/deals', { title: 'x', currency: 'EUR', stageId: pipeline.stages.Won })).status,
+    ).toBe(400);
   });
 
   it('answers invalid input with a 400 envelope, never a 500', async () => {
@@ -127,7 +147,11 @@ describe('deals', () => {
   it('moves forward, refuses a backward move (409), closes won with a reason, reopens only with reopen', async () => {
     const deal = await newDeal({ probability: null });
     const forward = dataOf(await move(deal.id, { stageId: pipeline.stages.Proposal }));
-    expect(forward).toMatchObject({ stage: { id: pipeline.stages.Proposal }, probability: 60, status: 'open' });
+    expect(forward).toMatchObject({
+      stage: { id: pipeline.stages.Proposal },
+      probability: 60,
+      status: 'open',
+    });
     const back = await move(deal.id, { stageId: pipeline.stages.Qualified });
     expect(back.status, back.text).toBe(409);
     expect(back.body.error.code).toBe('backward_stage_move');
@@ -151,7 +175,13 @@ describe('deals', () => {
     expect(lost).toMatchObject({ status: 'lost', closeReason: 'price', probability: 0 });
 
     const stages = dataOf(await key.get(`/deals/${deal.ref}/stages`));
-    expect(stages.entries.map((e: any) => e.stage.name)).toEqual(['Lead', 'Proposal', 'Won', 'Proposal', 'Lost']);
+    expect(stages.entries.map((e: any) => e.stage.name)).toEqual([
+      'Lead',
+      'Proposal',
+      'Won',
+      'Proposal',
+      'Lost',
+    ]);
     expect(stages.entries.filter((e: any) => e.exitedAt === null)).toHaveLength(1);
     expect(stages.entries[2].reason).toBe('signed');
     const proposal = stages.timeInStage.find((s: any) => s.stage.name === 'Proposal');
@@ -183,7 +213,7 @@ describe('deals', () => {
     expect(second.nextCursor).toBeNull();
   });
 
-  it('fires stage_changed and deal_won in the move\'s transaction, with the deal\'s lead', async () => {
+  it("fires stage_changed and deal_won in the move's transaction, with the deal's lead", async () => {
     const automations = t.automations(tenant);
     for (const trigger of ['stage_changed', 'deal_won']) {
       dataOf(
@@ -195,7 +225,10 @@ describe('deals', () => {
         201,
       );
     }
-    const { lead } = dataOf(await key.post('/leads', { name: 'Deal Lead', phone: nextPhone(), assign: false }), 201);
+    const { lead } = dataOf(
+      await key.post('/leads', { name: 'Deal Lead', phone: nextPhone(), assign: false }),
+      201,
+    );
     const deal = await newDeal({ leadId: lead.id, amount: 4200, currency: 'USD', title: 'Trigger deal' });
     dataOf(await move(deal.id, { stageId: pipeline.stages.Won, reason: 'yes' }));
     const events = await db
@@ -229,7 +262,7 @@ describe('deals', () => {
     );
   });
 
-  it('emits deal.created, deal.updated and deal.stage_changed to the owner\'s rooms', async () => {
+  it("emits deal.created, deal.updated and deal.stage_changed to the owner's rooms", async () => {
     const agent = dataOf(await key.post('/agents', { name: 'Realtime Agent', dailyLimit: 5 }), 201).id;
     const emit = vi.spyOn(t.app.services.realtime, 'emitForLead');
     try {
@@ -252,7 +285,7 @@ describe('deals', () => {
     }
   });
 
-  it('closes the contact\'s pipeline when a deal is created for it', async () => {
+  it("closes the contact's pipeline when a deal is created for it", async () => {
     const contactPipeline = await db
       .insertInto('pipelines')
       .values({ kind: 'contact', name: 'Contacts' })
@@ -270,7 +303,12 @@ describe('deals', () => {
       .executeTakeFirstOrThrow();
     await db
       .insertInto('stage_history')
-      .values({ record_kind: 'contact', record_id: contact.id, pipeline_id: contactPipeline.id, stage_id: stage.id })
+      .values({
+        record_kind: 'contact',
+        record_id: contact.id,
+        pipeline_id: contactPipeline.id,
+        stage_id: stage.id,
+      })
       .execute();
     const deal = await newDeal({ contactId: contact.id });
     expect(deal.contactId).toBe(contact.id);
@@ -373,7 +411,7 @@ describe('deals', () => {
     const walk = async (query: string) => {
       const ids: string[] = [];
       let cursor: string | null = null;
-      let total = -1;
+      let total: number;
       do {
         const page: any = dataOf(
           await key.get(`/deals?pipelineId=${board.id}&limit=5&${query}${cursor ? `&cursor=${cursor}` : ''}`),
@@ -390,7 +428,9 @@ describe('deals', () => {
       .sort((a, b) => a.amount - b.amount || a.id.localeCompare(b.id))
       .map((d) => d.id);
     expect(await walk('amountMin=1000&amountMax=4000&sort=amount&order=asc')).toEqual(byAmountAsc);
-    expect(await walk('sort=amount&order=desc&amountMin=1000&amountMax=4000')).toEqual(byAmountAsc.slice().reverse());
+    expect(await walk('sort=amount&order=desc&amountMin=1000&amountMax=4000')).toEqual(
+      byAmountAsc.slice().reverse(),
+    );
     expect(await walk(`stageId=${stageIds[1]}&tag=odd&tag=board`)).toEqual(
       created
         .filter((d) => d.stage.id === stageIds[1] && d.tags.includes('odd'))
@@ -401,7 +441,12 @@ describe('deals', () => {
     expect(new Set(await walk('expectedCloseFrom=2031-01-05&expectedCloseTo=2031-01-20'))).toEqual(
       new Set(
         created
-          .filter((d) => d.expectedCloseDate && d.expectedCloseDate >= '2031-01-05' && d.expectedCloseDate <= '2031-01-20')
+          .filter(
+            (d) =>
+              d.expectedCloseDate &&
+              d.expectedCloseDate >= '2031-01-05' &&
+              d.expectedCloseDate <= '2031-01-20',
+          )
           .map((d) => d.id),
       ),
     );
@@ -411,11 +456,14 @@ describe('deals', () => {
         .slice()
         .sort(
           (a, b) =>
-            (a.expectedCloseDate ?? '9999').localeCompare(b.expectedCloseDate ?? '9999') || a.id.localeCompare(b.id),
+            (a.expectedCloseDate ?? '9999').localeCompare(b.expectedCloseDate ?? '9999') ||
+            a.id.localeCompare(b.id),
         )
         .map((d) => d.id),
     );
-    expect(await walk('q=board%201')).toHaveLength(created.filter((d) => d.title.startsWith('Board 1')).length);
+    expect(await walk('q=board%201')).toHaveLength(
+      created.filter((d) => d.title.startsWith('Board 1')).length,
+    );
     expect(await walk('status=won')).toEqual([]);
   });
 
@@ -479,7 +527,9 @@ describe('deals', () => {
     const other = t.crm(await t.createTenant());
     expect((await other.get(`/deals/${deal.id}`)).status).toBe(404);
     expect((await other.get(`/deals/${deal.ref}`)).status).toBe(404);
-    expect((await other.post(`/deals/${deal.id}/stage`, { stageId: pipeline.stages.Qualified })).status).toBe(404);
+    expect((await other.post(`/deals/${deal.id}/stage`, { stageId: pipeline.stages.Qualified })).status).toBe(
+      404,
+    );
     expect((await other.patch(`/deals/${deal.id}`, { amount: 1 })).status).toBe(404);
     expect((await other.delete(`/deals/${deal.id}`)).status).toBe(404);
     expect((await other.get(`/pipelines/${pipeline.id}/board`)).status).toBe(404);
@@ -487,7 +537,7 @@ describe('deals', () => {
     expect(dataOf(await key.get(`/deals/${deal.id}`)).stage.id).toBe(pipeline.stages.Lead);
   });
 
-  it('shows an agent their own deals only: 404 for another agent\'s, no row or sum of it in lists and boards', async () => {
+  it("shows an agent their own deals only: 404 for another agent's, no row or sum of it in lists and boards", async () => {
     const agentA = dataOf(await key.post('/agents', { name: 'Vis A', dailyLimit: 5 }), 201).id;
     const agentB = dataOf(await key.post('/agents', { name: 'Vis B', dailyLimit: 5 }), 201).id;
     const userA = await addTestUser(t, tenant, { role: 'agent', agentId: agentA });
@@ -495,7 +545,10 @@ describe('deals', () => {
     const vis = await addTestDealPipeline(t, tenant, { name: 'Visibility' });
     const ofB = await newDeal({ pipelineId: vis.id, ownerId: agentB, amount: 500 });
     // An agent's deal of no lead is their own.
-    const ofA = dataOf(await asA.post('/deals', { title: 'Mine', currency: 'EUR', amount: 300, pipelineId: vis.id }), 201);
+    const ofA = dataOf(
+      await asA.post('/deals', { title: 'Mine', currency: 'EUR', amount: 300, pipelineId: vis.id }),
+      201,
+    );
     expect(ofA.ownerId).toBe(agentA);
     expect((await asA.get(`/deals/${ofB.id}`)).status).toBe(404);
     expect((await asA.get(`/deals/${ofB.id}/stages`)).status).toBe(404);
@@ -517,7 +570,7 @@ describe('deals', () => {
 
   // Real concurrency: PGlite runs one connection, so its moves could never overlap.
   describe.skipIf(testDatabaseKind !== 'postgres')('concurrent moves (Postgres)', () => {
-    it('50 concurrent moves of one deal leave one history: no overlap, one open entry, the last entry\'s stage', async () => {
+    it("50 concurrent moves of one deal leave one history: no overlap, one open entry, the last entry's stage", async () => {
       const free = await addTestDealPipeline(t, tenant, {
         mode: 'free',
         stages: ['A', 'B', 'C', 'D', 'E', 'F'].map((name) => ({ name })),
