@@ -94,6 +94,7 @@ export async function pipelineBoard(db: TenantDb, visibility: Visibility, pipeli
               .select(['d.currency'])
               .select(sql<string>`sum(d.amount)`.as('amount'))
               .select((e) => e.fn.countAll<string>().as('count'))
+              .where('d.pipeline_id', '=', pipelineId)
               .whereRef('d.stage_id', '=', 's.id')
               .where(visible)
               .groupBy('d.currency')
@@ -112,6 +113,8 @@ export async function pipelineBoard(db: TenantDb, visibility: Visibility, pipeli
       .selectFrom('pipeline_stages as s')
       .innerJoinLateral(
         selectDeals(db, visibility)
+          // The pipeline too: deals_pipeline_stage_idx serves (pipeline, stage, newest first).
+          .where('deals.pipeline_id', '=', pipelineId)
           .whereRef('deals.stage_id', '=', sql.ref('s.id'))
           .orderBy('deals.created_at', 'desc')
           .orderBy('deals.id', 'desc')
