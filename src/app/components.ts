@@ -5,6 +5,7 @@ import { automationsComponent } from '../automations/automations.component.js';
 import { channelsComponent } from '../channels/channels.component.js';
 import { cohortsComponent } from '../cohorts/cohorts.component.js';
 import { contactsComponent } from '../contacts/contacts.component.js';
+import { dealsComponent } from '../deals/deals.component.js';
 import { emailComponent } from '../email/email.component.js';
 import { erasureComponent } from '../erasure/erasure.component.js';
 import { healthComponent } from '../health/health.component.js';
@@ -39,6 +40,7 @@ export const components: Component[] = [
   activityComponent,
   contactsComponent,
   pipelinesComponent,
+  dealsComponent,
   erasureComponent,
   importsComponent,
   cohortsComponent,

@@ -23,6 +23,7 @@ import {
 } from './contact.repository.js';
 import { contactFieldsSchema, contactInputSchema, contactSchema } from './contact.schemas.js';
 import { convertLead } from './convert-lead.js';
+import { convertDealSchema, dealSchema } from '../deals/index.js';
 
 const tag = 'Contacts';
 const idParams = z.object({ id: z.uuid() });
@@ -41,10 +42,23 @@ export function registerContactRoutes(router: ApiRouter, services: AppServices):
       path: '/leads/:id/convert',
       tag,
       summary: 'Turn a qualified lead into a contact (linked both ways)',
+      description:
+        "With `deal`, also creates a deal of the lead and the new contact, owned by the lead's owner, in the same transaction (`deal` in the answer; null when not asked).",
       params: leadIdParams,
-      response: z.object({ contact: contactSchema, lead: leadSchema }),
-      errors: { 404: 'No such lead', 409: 'Already converted, or not qualified yet' },
-      handler: ({ req, params }) => convertLead(leadContextOf(req, services), params.id),
+      body: z.object({ deal: convertDealSchema.optional() }),
+      response: z.object({ contact: contactSchema, lead: leadSchema, deal: dealSchema.nullable() }),
+      errors: {
+        404: 'No such lead (or deal pipeline, stage)',
+        409: "Already converted, not qualified yet, or the deal stage's required fields are empty",
+      },
+      handler: async ({ req, params, body }) => {
+        const result = await convertLead(leadContextOf(req, services), params.id, {
+          deal: body.deal,
+          services,
+          ownAgentId: callerOf(req).user?.agentId ?? null,
+        });
+        return { ...result, deal: result.deal ?? null };
+      },
     })
     .route({
       method: 'post',

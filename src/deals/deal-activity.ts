@@ -1,19 +1,23 @@
+import { sql } from 'kysely';
 import type { Actor } from '../auth/access.js';
 import { actorColumns } from '../auth/actors.js';
 import type { TenantDb } from '../db/tenant-database.js';
 
-/** Appends an entry to a deal's timeline (`deal_activities`): what happened (`kind`), by whom, with its data. */
+/** Appends entries to a deal's timeline and marks its last activity (rotting counts from it). */
 export async function recordDealActivity(
-  db: TenantDb,
-  entry: { dealId: string; kind: string; actor: Actor | null; data: Record<string, unknown> },
+  trx: TenantDb,
+  dealId: string,
+  actor: Actor | null,
+  kind: string,
+  data: Record<string, unknown> = {},
 ): Promise<void> {
-  await db
+  await trx
     .insertInto('deal_activities')
-    .values({
-      deal_id: entry.dealId,
-      kind: entry.kind,
-      ...actorColumns(entry.actor),
-      data: JSON.stringify(entry.data),
-    })
+    .values({ deal_id: dealId, kind, ...actorColumns(actor), data: JSON.stringify(data) })
+    .execute();
+  await trx
+    .updateTable('deals')
+    .set({ last_activity_at: sql<Date>`clock_timestamp()` })
+    .where('id', '=', dealId)
     .execute();
 }

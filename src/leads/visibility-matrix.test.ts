@@ -557,6 +557,101 @@ const matrix: Record<string, Entry> = {
     }),
     state: (w, _leadId, id) => quotationState(w, id),
   },
+
+  // --- Deals (issue 19): a deal's owner is its agent (a deal of a lead: the lead's owner) ---
+  'POST /api/crm/deals': {
+    kind: 'custom',
+    // A deal of a lead the caller cannot see: 404 (as an absent lead), nothing created.
+    run: async (w, caller, leak) => {
+      const { pipelineId } = await dealFixtures(w);
+      for (const owner of owners) {
+        const lead = await w.newLead(owner);
+        const res = await caller.client.post('/deals', {
+          title: 'M',
+          currency: 'EUR',
+          pipelineId,
+          leadId: lead.id,
+        });
+        if (sees[caller.name].includes(owner)) expect(res.status, res.text).toBe(201);
+        else if (res.status !== 404) leak(1, `POST /deals of ${owner}'s lead: ${res.status}`);
+      }
+    },
+  },
+  'GET /api/crm/deals': {
+    kind: 'list',
+    urls: (w) => [
+      '/deals?limit=200',
+      `/deals?limit=200&ownerId=${w.agents.B}`,
+      '/deals?limit=200&sort=amount&order=asc',
+      '/deals?limit=200&rotting=false',
+    ],
+    rowOwners: async (w, row) => [dealOwner(w, row.ownerId)],
+  },
+  'GET /api/crm/deals/{id}': {
+    kind: 'read',
+    url: async (w, owner) => `/deals/${(await dealFixtures(w)).deals[owner]}`,
+  },
+  'GET /api/crm/deals/{id}/stages': {
+    kind: 'read',
+    url: async (w, owner) => `/deals/${(await dealFixtures(w)).deals[owner]}/stages`,
+  },
+  'GET /api/crm/deals/{id}/notes': {
+    kind: 'read',
+    url: async (w, owner) => `/deals/${(await dealFixtures(w)).deals[owner]}/notes`,
+  },
+  'GET /api/crm/deals/{id}/activity': {
+    kind: 'read',
+    url: async (w, owner) => `/deals/${(await dealFixtures(w)).deals[owner]}/activity`,
+  },
+  'PATCH /api/crm/deals/{id}': {
+    kind: 'write',
+    prepare: (w, leadId) => dealOfLead(w, leadId),
+    request: (_w, _id, dealId) => ({ url: `/deals/${dealId}`, body: { amount: 777, tags: ['changed'] } }),
+    state: (w, _id, dealId) => dealState(w, dealId),
+  },
+  'DELETE /api/crm/deals/{id}': {
+    kind: 'write',
+    prepare: (w, leadId) => dealOfLead(w, leadId),
+    request: (_w, _id, dealId) => ({ url: `/deals/${dealId}` }),
+    state: (w, _id, dealId) => dealState(w, dealId),
+  },
+  'POST /api/crm/deals/{id}/stage': {
+    kind: 'write',
+    prepare: (w, leadId) => dealOfLead(w, leadId),
+    request: (_w, _id, dealId) => ({ url: `/deals/${dealId}/stage`, body: { stageId: matrixDeals!.next } }),
+    state: (w, _id, dealId) => dealState(w, dealId),
+  },
+  'POST /api/crm/deals/{id}/status': {
+    kind: 'write',
+    prepare: (w, leadId) => dealOfLead(w, leadId),
+    request: (_w, _id, dealId) => ({ url: `/deals/${dealId}/status`, body: { status: 'closed' } }),
+    state: (w, _id, dealId) => dealState(w, dealId),
+  },
+  'POST /api/crm/deals/{id}/notes': {
+    kind: 'write',
+    prepare: (w, leadId) => dealOfLead(w, leadId),
+    request: (_w, _id, dealId) => ({ url: `/deals/${dealId}/notes`, body: { body: 'a note' } }),
+    state: (w, _id, dealId) => dealState(w, dealId),
+  },
+  'GET /api/crm/pipelines/{id}/board': {
+    kind: 'custom',
+    // No deal, count or amount of an invisible owner on the board.
+    run: async (w, caller, leak) => {
+      const { pipelineId } = await dealFixtures(w);
+      const board = dataOf(await caller.client.get(`/pipelines/${pipelineId}/board?limit=100`));
+      const all = dataOf(await w.key.get(`/deals?pipelineId=${pipelineId}&limit=200`)).items as any[];
+      const visible = all.filter((deal) => sees[caller.name].includes(dealOwner(w, deal.ownerId)));
+      for (const stage of board.stages as any[]) {
+        for (const deal of stage.deals) {
+          const owner = dealOwner(w, deal.ownerId);
+          if (!sees[caller.name].includes(owner)) leak(1, `board shows a deal of ${owner}`);
+        }
+        const mine = visible.filter((deal) => deal.stage.id === stage.id);
+        if (stage.count !== mine.length)
+          leak(Math.abs(stage.count - mine.length), `board counts ${stage.count}`);
+      }
+    },
+  },
 };
 
 /** A lead and a contact pipeline of the matrix tenant (not defaults: fixtures enter none), made once. */
@@ -591,6 +686,54 @@ const quotationState = async (w: World, id: string) => ({
   quotation: await w.db.selectFrom('quotations').selectAll().where('id', '=', id).execute(),
   versions: await w.db.selectFrom('quotation_versions').selectAll().where('quotation_id', '=', id).execute(),
 });
+
+/** The deal fixtures of the matrix: a deal pipeline and one deal per owner (made on first use). */
+let matrixDeals: { pipelineId: string; next: string; deals: Record<Owner, string> } | undefined;
+async function dealFixtures(w: World) {
+  if (matrixDeals) return matrixDeals;
+  const pipeline = await w.db
+    .insertInto('pipelines')
+    .values({ kind: 'deal', name: 'Matrix deals' })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const stages = await w.db
+    .insertInto('pipeline_stages')
+    .values([
+      { pipeline_id: pipeline.id, position: 1, name: 'First' },
+      { pipeline_id: pipeline.id, position: 2, name: 'Second' },
+    ])
+    .returning(['id', 'position'])
+    .execute();
+  stages.sort((a, b) => a.position - b.position);
+  const deals = {} as Record<Owner, string>;
+  for (const owner of owners) {
+    const ownerId = owner === 'none' ? null : w.agents[owner];
+    deals[owner] = dataOf(
+      await w.key.post('/deals', {
+        title: `Deal of ${owner}`,
+        currency: 'EUR',
+        pipelineId: pipeline.id,
+        ownerId,
+      }),
+      201,
+    ).id;
+    await w.key.post(`/deals/${deals[owner]}/notes`, { body: `note of ${owner}` });
+  }
+  matrixDeals = { pipelineId: pipeline.id, next: stages[1]!.id, deals };
+  return matrixDeals;
+}
+const dealOwner = (w: World, agentId: string | null): Owner =>
+  agentId === w.agents.A ? 'A' : agentId === w.agents.B ? 'B' : 'none';
+/** A deal of the lead `leadId` (its owner: the lead's). */
+async function dealOfLead(w: World, leadId: string): Promise<string> {
+  const { pipelineId } = await dealFixtures(w);
+  return dataOf(await w.key.post('/deals', { title: 'Write', currency: 'EUR', pipelineId, leadId }), 201).id;
+}
+async function dealState(w: World, dealId: string) {
+  const res = await w.key.get(`/deals/${dealId}`);
+  const notes = await w.key.get(`/deals/${dealId}/notes`);
+  return { deal: res.body, notes: notes.body };
+}
 
 let phoneCounter = 0;
 const nextPhone = () => `+1415555${String(++phoneCounter).padStart(4, '0')}`;

@@ -102,11 +102,12 @@ async function logSent(ctx: SendContext, dealId: string, ref: string): Promise<v
     .executeTakeFirst();
   if (logged) return;
   const by = payload.requestedBy;
-  await recordDealActivity(ctx.handle.db, {
+  await recordDealActivity(
+    ctx.handle.db,
     dealId,
-    kind: 'quotation_sent',
-    actor: by ? actorFromColumns(by.name, by.type, by.id) : null,
-    data: {
+    by ? actorFromColumns(by.name, by.type, by.id) : null,
+    'quotation_sent',
+    {
       quotationId: payload.quotationId,
       ref,
       version: payload.version,
@@ -115,7 +116,7 @@ async function logSent(ctx: SendContext, dealId: string, ref: string): Promise<v
       jobId: ctx.job.id,
       ...(payload.channel === 'whatsapp' ? { messageId: payload.messageId } : {}),
     },
-  });
+  );
 }
 
 /**
