@@ -1,15 +1,8 @@
 import { pageOf, type Keyset, type Page } from '../http/pagination.js';
-import {
-  sql,
-  type Expression,
-  type ExpressionBuilder,
-  type Selectable,
-  type SqlBool,
-  type Updateable,
-} from 'kysely';
+import { sql, type Selectable, type Updateable } from 'kysely';
 import type { Visibility } from '../auth/access.js';
-import type { TenantDatabase, TenantDb } from '../db/tenant-database.js';
-import { leadIdVisibleTo, leadVisibleTo, normalisePhone } from '../leads/index.js';
+import type { TenantDb } from '../db/tenant-database.js';
+import { contactVisibleTo, normalisePhone } from '../leads/index.js';
 import { recordRotting } from '../pipelines/index.js';
 import type { Contact, ContactInput } from './contact.schemas.js';
 import type { ContactsTable } from './contacts.tables.js';
@@ -58,26 +51,6 @@ export async function insertContact(db: TenantDb, columns: Updateable<ContactsTa
       .returningAll()
       .executeTakeFirstOrThrow(),
   );
-}
-
-/**
- * Contacts visible to a caller: those of a lead they may see (the contact's own `lead_id`, or a
- * lead converted into it); a contact of no lead only to scope `all`.
- */
-export function contactVisibleTo(visibility: Visibility) {
-  return (eb: ExpressionBuilder<TenantDatabase, 'contacts'>): Expression<SqlBool> => {
-    if (visibility.all) return sql<SqlBool>`true`;
-    return eb.or([
-      leadIdVisibleTo(visibility, 'contacts.lead_id')(eb),
-      eb.exists(
-        eb
-          .selectFrom('leads')
-          .select('leads.id')
-          .whereRef('leads.contact_id', '=', 'contacts.id')
-          .where(leadVisibleTo(visibility)),
-      ),
-    ]);
-  };
 }
 
 const contactsKeyset: Keyset = {

@@ -1,3 +1,3 @@
 // The contacts component's public surface: other folders import from here only.
-export { contactVisibleTo, findContact } from './contact.repository.js';
+export { findContact } from './contact.repository.js';
 export type { Contact } from './contact.schemas.js';

@@ -5,5 +5,6 @@ export interface CronDefinition {
   name: string;
   /** node-cron expression, in UTC. Tasks that concern a tenant's day use the tenant's timezone themselves. */
   schedule: string;
-  run(services: AppServices, tick: Date): Promise<void>;
+  /** What it resolves to (per-tenant outcomes, say) is not used by the scheduler. */
+  run(services: AppServices, tick: Date): Promise<unknown>;
 }

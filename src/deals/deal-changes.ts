@@ -1,13 +1,13 @@
 import { recordDealActivity } from './deal-activity.js';
-import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
+import { sql } from 'kysely';
 import type { AppServices } from '../app/services.js';
 import { everyLead, type Access, type Actor } from '../auth/access.js';
 import { actorColumns } from '../auth/actors.js';
 import { fireInternalTrigger } from '../automations/index.js';
-import type { TenantDb, TenantDatabase } from '../db/tenant-database.js';
+import type { TenantDb } from '../db/tenant-database.js';
 import { AppError } from '../http/app-error.js';
 import { orNotFound } from '../http/or-not-found.js';
-import { leadIdVisibleTo, leadVisibleTo, requireLeadRow, type LeadEvent } from '../leads/index.js';
+import { contactVisibleTo, requireLeadRow, type LeadEvent } from '../leads/index.js';
 import {
   appendStageEntry,
   leavePipeline,
@@ -60,23 +60,6 @@ async function inDealTransaction<T>(
   });
   emitDealEvents(services, ctx.handle.tenant.id, emits);
   return result;
-}
-
-/** Contacts `visibility` reaches (through their lead, or a lead pointing at them), as the contacts component reads them. */
-function contactVisibleTo(visibility: ReturnType<Access['visibility']>) {
-  return (eb: ExpressionBuilder<TenantDatabase, 'contacts'>): Expression<SqlBool> => {
-    if (visibility.all) return sql<SqlBool>`true`;
-    return eb.or([
-      leadIdVisibleTo(visibility, 'contacts.lead_id')(eb),
-      eb.exists(
-        eb
-          .selectFrom('leads')
-          .select('leads.id')
-          .whereRef('leads.contact_id', '=', 'contacts.id')
-          .where(leadVisibleTo(visibility)),
-      ),
-    ]);
-  };
 }
 
 async function requireVisibleContact(trx: TenantDb, access: Access, contactId: string): Promise<void> {

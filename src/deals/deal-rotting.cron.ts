@@ -3,7 +3,7 @@ import type { AppServices } from '../app/services.js';
 import { fireInternalTrigger, loadEngineSettings } from '../automations/index.js';
 import type { CronDefinition } from '../cron/cron-types.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
-import { toTenant } from '../tenancy/tenant.js';
+import { forEachActiveTenant } from '../cron/for-each-tenant.js';
 import { inTenantTransaction } from '../tenancy/unit-of-work.js';
 import { dealRef } from './deal.mapper.js';
 
@@ -90,21 +90,8 @@ export const dealRottingCron: CronDefinition = {
   // Hourly: each deal fires once per tenant-local day (the key), soon after that day starts.
   schedule: '7 * * * *',
   async run(services, tick) {
-    const rows = await services.platform
-      .selectFrom('tenants')
-      .selectAll()
-      .where('status', '=', 'active')
-      .execute();
-    for (const row of rows) {
-      try {
-        const handle = await services.connections.resolve(toTenant(row));
-        await fireRottingDeals(services, handle, tick);
-      } catch (error) {
-        services.logger.error(
-          { err: error, cron: 'deals.rotting', tenant: row.client_code },
-          'deal rotting failed',
-        );
-      }
-    }
+    await forEachActiveTenant(services, 'deals.rotting', (handle) =>
+      fireRottingDeals(services, handle, tick),
+    );
   },
 };

@@ -26,5 +26,5 @@ export { ingestLeadSchema, leadIdParams, leadSchema, leadStatuses } from './lead
 export type { IngestLeadInput, Lead } from './lead.schemas.js';
 export { normalisePhone } from './phone.js';
 export { requireLeadRow, requireLeadToChange } from './require-lead-row.js';
-export { leadIdVisibleTo, leadVisibleTo } from './lead-visibility.js';
+export { contactVisibleTo, leadIdVisibleTo, leadVisibleTo } from './lead-visibility.js';
 export { requireTenantWideWrite, requireVisibleLead, requireWritable } from './visible-lead.js';

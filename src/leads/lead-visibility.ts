@@ -32,3 +32,23 @@ export function leadIdVisibleTo(visibility: Visibility, leadIdColumn: string) {
     );
   };
 }
+
+/**
+ * Contacts visible to a caller: those of a lead they may see (the contact's own `lead_id`, or a
+ * lead converted into it); a contact of no lead only to scope `all`.
+ */
+export function contactVisibleTo(visibility: Visibility) {
+  return (eb: ExpressionBuilder<TenantDatabase, 'contacts'>): Expression<SqlBool> => {
+    if (visibility.all) return sql<SqlBool>`true`;
+    return eb.or([
+      leadIdVisibleTo(visibility, 'contacts.lead_id')(eb),
+      eb.exists(
+        eb
+          .selectFrom('leads')
+          .select('leads.id')
+          .whereRef('leads.contact_id', '=', 'contacts.id')
+          .where(leadVisibleTo(visibility)),
+      ),
+    ]);
+  };
+}

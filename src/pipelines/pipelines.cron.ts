@@ -3,7 +3,7 @@ import type { AppServices } from '../app/services.js';
 import { fireInternalTrigger } from '../automations/index.js';
 import type { CronDefinition } from '../cron/cron-types.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
-import { toTenant } from '../tenancy/tenant.js';
+import { forEachActiveTenant } from '../cron/for-each-tenant.js';
 import { inTenantTransaction } from '../tenancy/unit-of-work.js';
 import { recordRotting } from './rotting.js';
 
@@ -100,25 +100,8 @@ export const leadRottingCron: CronDefinition = {
   name: 'pipelines.lead-rotting',
   schedule: '0 2 * * *',
   run: async (services, tick) => {
-    const rows = await services.platform
-      .selectFrom('tenants')
-      .selectAll()
-      .where('status', '=', 'active')
-      .execute();
-    for (const row of rows) {
-      try {
-        const handle = await services.connections.resolve(toTenant(row));
-        const fired = await fireRottingLeads(services, handle, tick);
-        services.logger.debug(
-          { cron: 'pipelines.lead-rotting', tenant: row.client_code, fired },
-          'lead rotting checked',
-        );
-      } catch (error) {
-        services.logger.error(
-          { err: error, cron: 'pipelines.lead-rotting', tenant: row.client_code },
-          'lead rotting failed for tenant',
-        );
-      }
-    }
+    await forEachActiveTenant(services, 'pipelines.lead-rotting', (handle) =>
+      fireRottingLeads(services, handle, tick),
+    );
   },
 };

@@ -5,7 +5,7 @@ import type { AppServices } from '../../app/services.js';
 import type { CronDefinition } from '../../cron/cron-types.js';
 import { assignPendingLeads } from '../../leads/index.js';
 import type { TenantHandle } from '../../tenancy/connection-manager.js';
-import { toTenant } from '../../tenancy/tenant.js';
+import { forEachActiveTenant } from '../../cron/for-each-tenant.js';
 import { followUpReminderJobKind, type FollowUpReminderPayload } from './follow-up-reminder.job.js';
 import { loadEngineSettings, runEventWithin } from '../engine/handle-event.js';
 import { drainInternalEvents } from './internal-events.js';
@@ -13,33 +13,6 @@ import { inTenantTransaction } from '../../tenancy/unit-of-work.js';
 
 /** Follow-ups further in the past than this are not fired late (e.g. after a long outage). */
 const followUpLookbackMs = 24 * 3_600_000;
-
-async function forEachTenant(
-  services: AppServices,
-  task: string,
-  work: (handle: TenantHandle) => Promise<unknown>,
-) {
-  const rows = await services.platform
-    .selectFrom('tenants')
-    .selectAll()
-    .where('status', '=', 'active')
-    .execute();
-  for (const row of rows) {
-    try {
-      const handle = await services.connections.resolve(toTenant(row));
-      const outcome = await work(handle);
-      services.logger.debug(
-        { cron: task, tenant: row.client_code, outcome },
-        'automation cron ran for tenant',
-      );
-    } catch (error) {
-      services.logger.error(
-        { err: error, cron: task, tenant: row.client_code },
-        'automation cron failed for tenant',
-      );
-    }
-  }
-}
 
 const followUpKey = (leadId: string, at: Date) => `follow_up:${leadId}:${at.getTime()}`;
 
@@ -146,14 +119,16 @@ export const followUpsCron: CronDefinition = {
   name: 'automations.follow-ups',
   schedule: '* * * * *',
   run: (services, tick) =>
-    forEachTenant(services, 'automations.follow-ups', (handle) => fireDueFollowUps(services, handle, tick)),
+    forEachActiveTenant(services, 'automations.follow-ups', (handle) =>
+      fireDueFollowUps(services, handle, tick),
+    ),
 };
 
 export const appointmentRemindersCron: CronDefinition = {
   name: 'automations.appointment-reminders',
   schedule: '* * * * *',
   run: (services, tick) =>
-    forEachTenant(services, 'automations.appointment-reminders', (handle) =>
+    forEachActiveTenant(services, 'automations.appointment-reminders', (handle) =>
       fireDueReminders(services, handle, tick),
     ),
 };
@@ -163,7 +138,7 @@ export const assignPendingCron: CronDefinition = {
   name: 'automations.assign-pending',
   schedule: '*/5 * * * *',
   run: (services) =>
-    forEachTenant(services, 'automations.assign-pending', (handle) =>
+    forEachActiveTenant(services, 'automations.assign-pending', (handle) =>
       assignPendingLeads({
         handle,
         actor: systemActor('automation: retry unassigned'),
@@ -178,7 +153,9 @@ export const internalEventsCron: CronDefinition = {
   name: 'automations.internal-events',
   schedule: '* * * * *',
   run: (services) =>
-    forEachTenant(services, 'automations.internal-events', (handle) => drainInternalEvents(services, handle)),
+    forEachActiveTenant(services, 'automations.internal-events', (handle) =>
+      drainInternalEvents(services, handle),
+    ),
 };
 
 export const automationCron = [
