@@ -9,7 +9,7 @@ import { AppError } from '../http/app-error.js';
 import { orNotFound } from '../http/or-not-found.js';
 import { contactVisibleTo, requireLeadRow, type LeadEvent } from '../leads/index.js';
 import {
-  appendStageEntry,
+  recordEntryStages,
   leavePipeline,
   missingFields,
   moveToStage,
@@ -222,25 +222,19 @@ export async function createDealWithin(
       details: { stage: stage.name, missing },
     });
   }
+  // Created as it enters its first stage, at one instant: its time in stages adds up to now − created.
+  const createdAt = new Date();
   const inserted = await trx
     .insertInto('deals')
     .values({
       ...values,
       custom_fields: JSON.stringify(values.custom_fields),
+      created_at: createdAt,
+      stage_entered_at: createdAt,
     })
     .returning(['id', 'number'])
     .executeTakeFirstOrThrow();
-  const entry = await appendStageEntry(trx, {
-    kind: 'deal',
-    recordId: inserted.id,
-    stage,
-    actor: ctx.actor,
-  });
-  await trx
-    .updateTable('deals')
-    .set({ stage_entered_at: entry.entered_at })
-    .where('id', '=', inserted.id)
-    .execute();
+  await recordEntryStages(trx, 'deal', [inserted.id], ctx.actor);
   if (values.contact_id) await closeContactPipeline(trx, values.contact_id);
   await recordDealActivity(trx, inserted.id, ctx.actor, 'created', {
     ref: dealRef(inserted.number),
