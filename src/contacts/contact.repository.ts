@@ -20,6 +20,10 @@ export function toContact(row: Selectable<ContactsTable>): Contact {
     state: row.state,
     notes: row.notes,
     customFields: row.custom_fields,
+    pipelineId: row.pipeline_id,
+    stageId: row.stage_id,
+    stageEnteredAt: row.stage_entered_at,
+    pipelineClosedAt: row.pipeline_closed_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

@@ -36,6 +36,13 @@ export const contactSchema = z.object({
   state: z.string().nullable(),
   notes: z.string().nullable(),
   customFields: z.record(z.string(), z.unknown()),
+  pipelineId: z.uuid().nullable().meta({ description: "The contact's pipeline (null: none)" }),
+  stageId: z.uuid().nullable(),
+  stageEnteredAt: z.date().nullable(),
+  pipelineClosedAt: z
+    .date()
+    .nullable()
+    .meta({ description: 'When its pipeline closed (a deal was created for the contact)' }),
   createdAt: z.date(),
   updatedAt: z.date(),
 });

@@ -278,6 +278,13 @@ describe('pipelines', () => {
     expect(back.body.error.code).toBe('backward_stage_move');
     const history = dataOf(await t.crm(a).get(`/contacts/${contact.id}/stages`));
     expect(history.entries.map((e: any) => e.stage)).toEqual(['Met', 'Quoted']);
+    // The contact answers where it stands.
+    expect(dataOf(await t.crm(a).get(`/contacts/${contact.id}`))).toMatchObject({
+      pipelineId: pipeline.id,
+      stageId: pipeline.stages[1].id,
+      stageEnteredAt: expect.any(String),
+      pipelineClosedAt: null,
+    });
     // A lead stage for a contact: 404 (no such stage of a contact pipeline).
     const leadStages = dataOf(await leadPipeline(a), 201).stages;
     expect((await t.crm(a).post(`/contacts/${contact.id}/stage`, { stageId: leadStages[0].id })).status).toBe(
