@@ -55,6 +55,11 @@ export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z
   platformRole?: PlatformRole;
   /** Schema of `data` in the success envelope. */
   response?: z.ZodType;
+  /**
+   * The success answer is a file of this media type (`application/pdf`), not the JSON envelope: the
+   * handler writes it on `res`. Errors still answer the envelope.
+   */
+  produces?: string;
   status?: number;
   /** Extra error statuses worth documenting beyond the router's defaults. */
   errors?: Record<number, string>;
@@ -224,7 +229,9 @@ export class ApiRouter {
       responses: {
         [status]: {
           description: 'Success',
-          content: { 'application/json': { schema: successSchema(spec.response ?? z.unknown()) } },
+          content: spec.produces
+            ? { [spec.produces]: { schema: z.string().meta({ format: 'binary' }) } }
+            : { 'application/json': { schema: successSchema(spec.response ?? z.unknown()) } },
         },
         ...errorResponses,
       },

@@ -159,6 +159,7 @@ export function registerQuotationRoutes(router: ApiRouter, services: AppServices
       path: '/quotations/:id/pdf',
       tag,
       summary: 'The current version as a PDF (application/pdf, not the JSON envelope)',
+      produces: 'application/pdf',
       description: `Tenant name, reference and version, deal, lines, totals in the currency's minor-unit digits, payment split, expiry. ${visibilityNote}`,
       params: quotationIdParams,
       errors: { 404: 'No such quotation' },

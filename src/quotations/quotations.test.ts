@@ -372,6 +372,10 @@ describe('quotations', () => {
     expect(text).toContain('Tenant acme');
     expect(text).toContain('EUR 65.30');
     expect(text).toContain('prepaid EUR 10.00, on delivery EUR 55.30');
+    // The OpenAPI document says so too, not the JSON envelope.
+    const doc = (await t.request('/api/openapi.json')).body;
+    const answer = doc.paths['/api/crm/quotations/{id}/pdf'].get.responses['200'].content;
+    expect(Object.keys(answer)).toEqual(['application/pdf']);
   });
 
   it('sends the PDF by email through the tenant SMTP settings, sharing a draft', async () => {
