@@ -338,85 +338,115 @@ export async function moveDeal(
   services: DealServices,
   ctx: DealContext,
   idOrRef: string,
-  request: { stageId: string; reason?: string; reopen?: boolean },
+  request: DealMoveRequest,
 ): Promise<Deal> {
   return inDealTransaction(services, ctx, async (unit, emits) => {
-    const { trx } = unit;
-    const { access, handle } = ctx;
-    const visible = orNotFound(await findDealRow(trx, access.visibility('leads.read'), idOrRef), 'Deal', {
-      id: idOrRef,
-    });
+    const { access } = ctx;
+    const visible = orNotFound(
+      await findDealRow(unit.trx, access.visibility('leads.read'), idOrRef),
+      'Deal',
+      {
+        id: idOrRef,
+      },
+    );
     requireWritableOwner(access, visible.owner_agent_id);
-    const move = await moveToStage(trx, {
+    return moveDealWithin(unit, services, ctx, visible.id, request, emits);
+  });
+}
+
+export interface DealMoveRequest {
+  stageId: string;
+  reason?: string | null;
+  reopen?: boolean;
+}
+
+/**
+ * A deal's move and what follows from it, inside the caller's unit of work (a move request, or an
+ * accepted quotation winning its deal): `moveToStage`, then the deal's status (won/lost with
+ * `closed_at` and the reason on entering a won/lost stage, open again on reopening), its timeline
+ * entry, the `stage_changed` and `deal_won`/`deal_lost` triggers, and `deal.stage_changed` in
+ * `emits` (the caller emits them after its commit: `emitDealEvents`). The caller has checked that
+ * its caller may change the deal.
+ */
+export async function moveDealWithin(
+  unit: TenantUnitOfWork<LeadEvent>,
+  services: Pick<AppServices, 'leadEvents' | 'queue' | 'servers'>,
+  ctx: Pick<DealContext, 'handle' | 'actor'>,
+  dealId: string,
+  request: DealMoveRequest,
+  emits: DealEmit[],
+): Promise<Deal> {
+  const { trx } = unit;
+  const { handle } = ctx;
+  const move = await moveToStage(trx, {
+    kind: 'deal',
+    recordId: dealId,
+    stageId: request.stageId,
+    actor: ctx.actor,
+    reason: request.reason ?? null,
+    reopen: request.reopen ?? false,
+  });
+  if (!move.moved) return reread(trx, dealId);
+  const { from, to, entry } = move;
+  const reason = entry?.reason ?? null;
+  if (to.outcome) {
+    await trx
+      .updateTable('deals')
+      .set({ status: to.outcome, closed_at: entry!.entered_at, close_reason: reason })
+      .where('id', '=', dealId)
+      .execute();
+  } else if (from?.outcome) {
+    await trx
+      .updateTable('deals')
+      .set({ status: 'open', closed_at: null, close_reason: null })
+      .where('id', '=', dealId)
+      .execute();
+  }
+  const fromRef = from ? { id: from.id, name: from.name } : null;
+  const toRef = { id: to.id, name: to.name };
+  await recordDealActivity(trx, dealId, ctx.actor, 'stage_changed', {
+    from: fromRef,
+    to: toRef,
+    reason,
+    ...(from?.outcome && !to.outcome ? { reopened: true } : {}),
+  });
+  const deal = await reread(trx, dealId);
+  await fireInternalTrigger(unit, services, handle, {
+    trigger: 'stage_changed',
+    leadId: deal.leadId,
+    variables: {
       kind: 'deal',
-      recordId: visible.id,
-      stageId: request.stageId,
-      actor: ctx.actor,
-      reason: request.reason ?? null,
-      reopen: request.reopen ?? false,
-    });
-    if (!move.moved) return reread(trx, visible.id);
-    const { from, to, entry } = move;
-    const reason = entry?.reason ?? null;
-    if (to.outcome) {
-      await trx
-        .updateTable('deals')
-        .set({ status: to.outcome, closed_at: entry!.entered_at, close_reason: reason })
-        .where('id', '=', visible.id)
-        .execute();
-    } else if (from?.outcome) {
-      await trx
-        .updateTable('deals')
-        .set({ status: 'open', closed_at: null, close_reason: null })
-        .where('id', '=', visible.id)
-        .execute();
-    }
-    const fromRef = from ? { id: from.id, name: from.name } : null;
-    const toRef = { id: to.id, name: to.name };
-    await recordDealActivity(trx, visible.id, ctx.actor, 'stage_changed', {
-      from: fromRef,
-      to: toRef,
+      recordId: deal.id,
+      pipelineId: to.pipeline_id,
+      fromStageId: from?.id ?? null,
+      fromStage: from?.name ?? null,
+      toStageId: to.id,
+      toStage: to.name,
       reason,
-      ...(from?.outcome && !to.outcome ? { reopened: true } : {}),
-    });
-    const deal = await reread(trx, visible.id);
+    },
+  });
+  if (to.outcome) {
     await fireInternalTrigger(unit, services, handle, {
-      trigger: 'stage_changed',
+      trigger: to.outcome === 'won' ? 'deal_won' : 'deal_lost',
       leadId: deal.leadId,
       variables: {
-        kind: 'deal',
-        recordId: deal.id,
-        pipelineId: to.pipeline_id,
-        fromStageId: from?.id ?? null,
-        fromStage: from?.name ?? null,
-        toStageId: to.id,
-        toStage: to.name,
+        dealId: deal.id,
+        dealRef: deal.ref,
+        title: deal.title,
+        amount: deal.amount,
+        currency: deal.currency,
         reason,
+        fromStage: from?.name ?? null,
+        toStage: to.name,
       },
     });
-    if (to.outcome) {
-      await fireInternalTrigger(unit, services, handle, {
-        trigger: to.outcome === 'won' ? 'deal_won' : 'deal_lost',
-        leadId: deal.leadId,
-        variables: {
-          dealId: deal.id,
-          dealRef: deal.ref,
-          title: deal.title,
-          amount: deal.amount,
-          currency: deal.currency,
-          reason,
-          fromStage: from?.name ?? null,
-          toStage: to.name,
-        },
-      });
-    }
-    emits.push({
-      event: 'deal.stage_changed',
-      deal,
-      payload: { deal, from: fromRef, to: toRef, reason },
-    });
-    return deal;
+  }
+  emits.push({
+    event: 'deal.stage_changed',
+    deal,
+    payload: { deal, from: fromRef, to: toRef, reason },
   });
+  return deal;
 }
 
 /** `closed` or `order_created`: only a won deal gets there (409 `invalid_status_transition` otherwise). */

@@ -3,12 +3,11 @@ import { actorColumns } from '../auth/actors.js';
 import type { AppServices } from '../app/services.js';
 import { fireInternalTrigger } from '../automations/index.js';
 import type { TenantDb } from '../db/tenant-database.js';
-import { findDealRow } from '../deals/index.js';
+import { emitDealEvents, findDealRow, moveDealWithin, type DealEmit } from '../deals/index.js';
 import { AppError } from '../http/app-error.js';
 import { orNotFound } from '../http/or-not-found.js';
 import type { TenantCaller } from '../http/request-context.js';
 import { normalisePhone, type LeadEvent } from '../leads/index.js';
-import { moveToStage } from '../pipelines/index.js';
 import { jobRequest, type EnqueueRequest } from '../queue/job-types.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { inTenantTransaction, type TenantUnitOfWork } from '../tenancy/unit-of-work.js';
@@ -260,7 +259,7 @@ async function onAccepted(
   handle: TenantHandle,
   row: QuotationRow,
   actor: Actor,
-  now: Date,
+  emits: DealEmit[],
 ) {
   const { trx } = unit;
   const ref = quotationRef(row.number);
@@ -277,23 +276,16 @@ async function onAccepted(
       .where('outcome', '=', 'won')
       .orderBy('position')
       .executeTakeFirst();
+    // The deal's own move (status, timeline, deal_won and stage_changed, realtime), as a move request makes it.
     if (won) {
-      const reason = `quotation ${ref} accepted`;
-      const move = await moveToStage(trx, {
-        kind: 'deal',
-        recordId: row.deal_id,
-        stageId: won.id,
-        actor,
-        reason,
-      });
-      if (move.moved) {
-        // TODO(merge): the deals component sets these on its own moves to a won stage; share one function.
-        await trx
-          .updateTable('deals')
-          .set({ status: 'won', closed_at: now, close_reason: reason, updated_at: now })
-          .where('id', '=', row.deal_id)
-          .execute();
-      }
+      await moveDealWithin(
+        unit,
+        services,
+        { handle, actor },
+        row.deal_id,
+        { stageId: won.id, reason: `quotation ${ref} accepted` },
+        emits,
+      );
     }
   }
   await fireInternalTrigger(unit, services, handle, {
@@ -320,7 +312,9 @@ export async function transitionQuotation(
 ): Promise<Quotation> {
   const { handle } = caller;
   const seen = await quotationOr404(caller, idOrRef, true);
+  let emits: DealEmit[] = [];
   const row = await inTenantTransaction<QuotationRow, LeadEvent>(services, handle, async (unit) => {
+    emits = [];
     const { trx } = unit;
     const current = await lockedRow(trx, seen.id);
     checkTransition(current, transition, now);
@@ -336,10 +330,11 @@ export async function transitionQuotation(
         })
         .where('id', '=', current.id)
         .execute();
-      if (status === 'accepted') await onAccepted(unit, services, handle, current, caller.actor, now);
+      if (status === 'accepted') await onAccepted(unit, services, handle, current, caller.actor, emits);
     }
     return orNotFound(await findQuotationRow(trx, everyLead, current.id), 'Quotation');
   });
+  emitDealEvents(services, handle.tenant.id, emits);
   return emitUpdated(services, handle.tenant.id, row);
 }
 

@@ -251,6 +251,22 @@ describe('quotations', () => {
       'quotation.updated',
       expect.objectContaining({ id: q.id, status: 'accepted' }),
     );
+    // Won as a move request wins it: its timeline says so and deal.stage_changed goes out.
+    const timeline = await db
+      .selectFrom('deal_activities')
+      .select(['kind', 'data'])
+      .where('deal_id', '=', deal.id)
+      .where('kind', '=', 'stage_changed')
+      .execute();
+    expect(timeline).toMatchObject([
+      { data: { to: { id: winning.stages.won.id }, reason: `quotation ${q.ref} accepted` } },
+    ]);
+    expect(emitted).toHaveBeenCalledWith(
+      acme.tenant.id,
+      agents.A,
+      'deal.stage_changed',
+      expect.objectContaining({ to: expect.objectContaining({ id: winning.stages.won.id }) }),
+    );
 
     // A plain pipeline: the deal stays where it is.
     const plain = await newDeal();
