@@ -41,25 +41,22 @@ const clientErrorMessages: Partial<Record<ErrorCode, string>> = {
 };
 
 /**
- * Answers, as Node would by default, only while nothing has been written on the connection (a
- * response already under way is cut, never followed by a second one), then closes it. A reset
- * connection has nobody to answer: it is destroyed.
+ * Answers as Node does by default (the same condition, then the socket destroyed with the error, so
+ * a request still being read fails as it always did), only with the API's envelope: while no
+ * response on this connection has sent its headers, and not on a reset connection.
  */
 export function answerClientError(
   error: Error & { code?: string },
-  socket: Duplex & { bytesWritten?: number },
+  socket: Duplex & { _httpMessage?: { headersSent?: boolean } | null },
 ) {
-  if (error.code !== 'ECONNRESET' && socket.writable && (socket.bytesWritten ?? 0) === 0) {
+  if (error.code !== 'ECONNRESET' && socket.writable && !socket._httpMessage?.headersSent) {
     const code = clientErrorCodes[error.code ?? ''] ?? 'invalid_data';
     const { status } = errorCatalogue[code];
     const body = JSON.stringify(failure(code, clientErrorMessages[code]!));
-    socket.end(
+    socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
         `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
-    // Closed once the answer is out; a client that never reads it is cut after a while.
-    setTimeout(() => socket.destroy(), 5_000).unref();
-    return;
   }
   socket.destroy(error);
 }

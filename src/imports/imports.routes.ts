@@ -47,6 +47,9 @@ async function csvStream(
       // The file's failures as the client's: a form cut short (no closing boundary) is 400
       // `invalid_file`, an upload over the limit stays 413.
       const file = new PassThrough();
+      // The reader has its own error listener while it reads; a failure after it stopped (the
+      // request answered already) must not become an uncaught 'error' event of the process.
+      file.on('error', () => undefined);
       stream.on('error', (error) => file.destroy(formError(error)));
       form.on('error', (error) => file.destroy(formError(error)));
       resolve({ stream: stream.pipe(file), fileName: info.filename });
