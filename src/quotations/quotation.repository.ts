@@ -9,7 +9,7 @@ import type { ComputedLine } from './totals.js';
 export const quotationRef = (number: string | number) => `Q-${number}`;
 
 /** A quotation with its deal's owner and lead and its current version's columns. */
-export interface QuotationRow {
+export interface QuotationRow extends VersionColumns {
   id: string;
   number: string;
   deal_id: string;
@@ -29,17 +29,6 @@ export interface QuotationRow {
   lead_id: string | null;
   contact_id: string | null;
   pipeline_id: string;
-  version: number;
-  lines: ComputedLine[];
-  subtotal: string;
-  discount_total: string;
-  tax_total: string;
-  total: string;
-  payment_type: PaymentType;
-  prepaid_amount: string;
-  cod_amount: string;
-  notes: string | null;
-  terms: string | null;
   version_actor: string | null;
   version_created_at: Date;
   version_updated_at: Date;
