@@ -6,6 +6,7 @@
 import { cpus } from 'node:os';
 import pg from 'pg';
 import { startBenchServer } from './bench-server.js';
+import { createAgents, percentile, pick, sqlTextArray } from './lib/seeding.js';
 
 const totalDeals = Number(process.env.BENCH_DEALS ?? 100_000);
 const samples = Number(process.env.BENCH_SAMPLES ?? 100);
@@ -13,27 +14,14 @@ const pipelineCount = 4;
 const stagesPerPipeline = 6;
 const currencies = ['EUR', 'USD', 'INR', 'GBP'];
 
-const pick = <T>(values: T[]) => values[Math.floor(Math.random() * values.length)]!;
-const array = (values: string[]) => `(array[${values.map((v) => `'${v}'`).join(',')}])`;
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
+const array = sqlTextArray;
 
 async function main(): Promise<void> {
   const server = await startBenchServer();
   const client = new pg.Client({ connectionString: server.database.url });
   try {
     const tenant = await server.createTenant('benchdeals', { defaultCountry: 'IN' });
-    const agentIds: string[] = [];
-    for (let i = 0; i < 20; i++) {
-      const response = await fetch(`${server.baseUrl}/api/crm/agents`, {
-        method: 'POST',
-        headers: tenant.headers,
-        body: JSON.stringify({ name: `Agent ${i}` }),
-      });
-      agentIds.push(((await response.json()) as any).data.id);
-    }
+    const agentIds = await createAgents(server, tenant, 20);
     await client.connect();
     const schema = `"${tenant.schema}"`;
     const pipelineIds: string[] = [];

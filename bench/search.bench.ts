@@ -5,6 +5,7 @@
 import { cpus } from 'node:os';
 import pg from 'pg';
 import { startBenchServer } from './bench-server.js';
+import { createAgents, percentile, pick, sqlTextArray } from './lib/seeding.js';
 
 const totalLeads = Number(process.env.BENCH_LEADS ?? 1_000_000);
 const batch = 100_000;
@@ -142,27 +143,14 @@ const statuses = ['new', 'contacted', 'qualified', 'proposal', 'negotiation', 'w
 const sources = ['website', 'referral', 'facebook', 'instagram', 'whatsapp', 'walkin'];
 
 // Each attribute is drawn independently (hashint4 with its own salt), so filters combine realistically.
-const array = (values: string[]) => `(array[${values.map((v) => `'${v.replaceAll("'", "''")}'`).join(',')}])`;
-const pick = <T>(values: T[]) => values[Math.floor(Math.random() * values.length)]!;
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
+const array = sqlTextArray;
 
 async function main(): Promise<void> {
   const server = await startBenchServer();
   const client = new pg.Client({ connectionString: server.database.url });
   try {
     const tenant = await server.createTenant('benchsearch', { defaultCountry: 'IN' });
-    const agentIds: string[] = [];
-    for (let i = 0; i < 20; i++) {
-      const response = await fetch(`${server.baseUrl}/api/crm/agents`, {
-        method: 'POST',
-        headers: tenant.headers,
-        body: JSON.stringify({ name: `Agent ${i}` }),
-      });
-      agentIds.push(((await response.json()) as any).data.id);
-    }
+    const agentIds = await createAgents(server, tenant, 20);
 
     await client.connect();
     const leads = `"${tenant.schema}".leads`;
