@@ -2,6 +2,7 @@ import { activityComponent } from '../activity/activity.component.js';
 import { agentsComponent } from '../agents/agents.component.js';
 import { assignmentComponent } from '../assignment/assignment.component.js';
 import { automationsComponent } from '../automations/automations.component.js';
+import { calendarsComponent } from '../calendars/calendars.component.js';
 import { channelsComponent } from '../channels/channels.component.js';
 import { cohortsComponent } from '../cohorts/cohorts.component.js';
 import { contactsComponent } from '../contacts/contacts.component.js';
@@ -52,6 +53,7 @@ export const components: Component[] = [
   meetingsComponent,
   channelsComponent,
   automationsComponent,
+  calendarsComponent,
 ];
 
 /** Builds the route families and lets every component register its routes on them. */
