@@ -5,9 +5,21 @@ import { isoHoliday, minutesOf, weekdays, type Weekday } from './business-time.j
 const time = z
   .string()
   .regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'a HH:MM time (00:00–24:00)');
+/** Minutes of a time, NaN when it is not one (refinements run even after the regex failed). */
+function minutesOrNaN(value: string): number {
+  try {
+    return minutesOf(value);
+  } catch {
+    return Number.NaN;
+  }
+}
+
 const interval = z
   .tuple([time, time])
-  .refine(([start, end]) => minutesOf(start) < minutesOf(end), 'the start must be before the end');
+  .refine(
+    ([start, end]) => !(minutesOrNaN(start) >= minutesOrNaN(end)),
+    'the start must be before the end',
+  );
 
 export const intervalsSchema = z
   .object(
@@ -19,10 +31,10 @@ export const intervalsSchema = z
   .superRefine((week, ctx) => {
     let any = false;
     for (const day of weekdays) {
-      const sorted = [...(week[day] ?? [])].sort((a, b) => minutesOf(a[0]) - minutesOf(b[0]));
+      const sorted = [...(week[day] ?? [])].sort((a, b) => minutesOrNaN(a[0]) - minutesOrNaN(b[0]));
       if (sorted.length > 0) any = true;
       for (let i = 1; i < sorted.length; i++) {
-        if (minutesOf(sorted[i]![0]) < minutesOf(sorted[i - 1]![1])) {
+        if (minutesOrNaN(sorted[i]![0]) < minutesOrNaN(sorted[i - 1]![1])) {
           ctx.addIssue({ code: 'custom', path: [day], message: 'intervals of a day must not overlap' });
           break;
         }
@@ -44,7 +56,9 @@ const holiday = z
   .string()
   .regex(isoHoliday, 'YYYY-MM-DD, or --MM-DD for every year')
   .refine((value) => {
-    const [, year, month, day] = isoHoliday.exec(value)!;
+    const match = isoHoliday.exec(value);
+    if (!match) return true; // the regex already refused it
+    const [, year, month, day] = match;
     // A recurring date is checked against a leap year, so --02-29 is allowed.
     const date = new Date(Date.UTC(year === '-' ? 2024 : Number(year), Number(month) - 1, Number(day)));
     return date.getUTCMonth() === Number(month) - 1 && date.getUTCDate() === Number(day);
