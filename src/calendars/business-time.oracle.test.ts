@@ -29,7 +29,14 @@ function offsetFinder(timezone: string): (t: number) => number {
     if (block !== lastBlock) {
       lastBlock = block;
       const parts = Object.fromEntries(format.formatToParts(block).map((p) => [p.type, Number(p.value)]));
-      const wall = Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!);
+      const wall = Date.UTC(
+        parts.year!,
+        parts.month! - 1,
+        parts.day!,
+        parts.hour!,
+        parts.minute!,
+        parts.second!,
+      );
       offset = wall - block;
     }
     return offset;
@@ -90,7 +97,13 @@ function random(seed: number) {
   };
 }
 
-const zones = ['America/New_York', 'Europe/London', 'Australia/Sydney', 'Australia/Lord_Howe', 'Asia/Kolkata'];
+const zones = [
+  'America/New_York',
+  'Europe/London',
+  'Australia/Sydney',
+  'Australia/Lord_Howe',
+  'Asia/Kolkata',
+];
 /** Local dates of the 2026 and 2027 changes (and neighbours, as wall-clock start points). */
 const changes: Record<string, string[]> = {
   'America/New_York': ['2026-03-08', '2026-11-01', '2027-03-14', '2027-11-07'],
@@ -100,7 +113,8 @@ const changes: Record<string, string[]> = {
   'Asia/Kolkata': ['2026-06-01'],
 };
 
-const hhmm = (m: number) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+const hhmm = (m: number) =>
+  `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
 
 function randomCalendar(next: () => number, timezone: string, around: number): WorkingCalendar {
   const intervals: WorkingCalendar['intervals'] = {};
@@ -156,7 +170,15 @@ describe.skipIf(process.env.TEST_DB === 'postgres')('business time against a min
         60,
         Object.values(calendar.intervals)
           .flat()
-          .reduce((sum, [s, e]) => sum + Number(e.slice(0, 2)) * 60 + Number(e.slice(3)) - Number(s.slice(0, 2)) * 60 - Number(s.slice(3)), 0) / 7,
+          .reduce(
+            (sum, [s, e]) =>
+              sum +
+              Number(e.slice(0, 2)) * 60 +
+              Number(e.slice(3)) -
+              Number(s.slice(0, 2)) * 60 -
+              Number(s.slice(3)),
+            0,
+          ) / 7,
       );
       const r = next();
       const duration = r < 0.05 ? 0 : Math.floor((r < 0.7 ? next() * 0.5 : next() * 3) * daily);

@@ -10,7 +10,8 @@ const london: WorkingCalendar = {
   holidays: ['2026-12-28', '--12-25'],
 };
 const at = (iso: string) => new Date(iso);
-const deadline = (c: WorkingCalendar, start: string, ms: number) => addBusinessTime(c, at(start), ms).toISOString();
+const deadline = (c: WorkingCalendar, start: string, ms: number) =>
+  addBusinessTime(c, at(start), ms).toISOString();
 
 describe('addBusinessTime and businessTimeBetween', () => {
   it('counts from the start when it is inside working hours', () => {
@@ -43,7 +44,12 @@ describe('addBusinessTime and businessTimeBetween', () => {
   it('handles split shifts', () => {
     const split: WorkingCalendar = {
       timezone: 'Asia/Kolkata',
-      intervals: { mon: [['09:00', '13:00'], ['14:00', '18:00']] },
+      intervals: {
+        mon: [
+          ['09:00', '13:00'],
+          ['14:00', '18:00'],
+        ],
+      },
       holidays: [],
     };
     // Monday 2026-01-05 12:00 IST = 06:30Z; 2 h → 1 h before lunch, 1 h after: 15:00 IST.

@@ -174,7 +174,7 @@ export function businessTimeBetween(calendar: WorkingCalendar, a: Date, b: Date)
   const c = compile(calendar);
   const stop = b.getTime();
   let total = 0;
-  for (let at = a.getTime(); at < stop; ) {
+  for (let at = a.getTime(); at < stop;) {
     const offset = offsetAt(c.zone, at);
     const end = Math.min(pieceEnd(c.zone, at, offset), stop);
     total += wallMeasure(c, at + offset, end + offset);

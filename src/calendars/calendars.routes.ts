@@ -114,7 +114,8 @@ export function registerCalendarRoutes(router: ApiRouter): void {
       permission: 'leads.read',
       path: '/calendars/:id/deadline',
       tag,
-      summary: 'The deadline: `duration` of working time after `start` (`default` as id: the default calendar)',
+      summary:
+        'The deadline: `duration` of working time after `start` (`default` as id: the default calendar)',
       description:
         '`duration`: ISO 8601 of weeks, days, hours, minutes, seconds (a day is 24 h of working time; years and months refused), at most P366D. The deadline is the first instant by which that much working time has passed.',
       params: calendarRefParams,

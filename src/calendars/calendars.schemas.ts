@@ -2,9 +2,7 @@ import { Duration } from 'luxon';
 import { z } from 'zod';
 import { isoHoliday, minutesOf, weekdays, type Weekday } from './business-time.js';
 
-const time = z
-  .string()
-  .regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'a HH:MM time (00:00–24:00)');
+const time = z.string().regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'a HH:MM time (00:00–24:00)');
 /** Minutes of a time, NaN when it is not one (refinements run even after the regex failed). */
 function minutesOrNaN(value: string): number {
   try {
@@ -16,10 +14,7 @@ function minutesOrNaN(value: string): number {
 
 const interval = z
   .tuple([time, time])
-  .refine(
-    ([start, end]) => !(minutesOrNaN(start) >= minutesOrNaN(end)),
-    'the start must be before the end',
-  );
+  .refine(([start, end]) => !(minutesOrNaN(start) >= minutesOrNaN(end)), 'the start must be before the end');
 
 export const intervalsSchema = z
   .object(

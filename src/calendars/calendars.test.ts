@@ -33,7 +33,11 @@ describe('working calendars through the API', () => {
         holidays: ['2026-01-12', '--12-25'],
       }),
     );
-    expect(stored).toMatchObject({ timezone: 'Europe/London', isDefault: true, holidays: ['2026-01-12', '--12-25'] });
+    expect(stored).toMatchObject({
+      timezone: 'Europe/London',
+      isDefault: true,
+      holidays: ['2026-01-12', '--12-25'],
+    });
     expect(dataOf(await t.crm(a).get('/calendars/default')).id).toBe(stored.id);
     // Fri 2026-01-09 18:00 London + PT2H: weekend, Monday the 12th a holiday → Tue 11:00.
     expect(
@@ -41,11 +45,16 @@ describe('working calendars through the API', () => {
     ).toEqual({ deadline: '2026-01-13T11:00:00.000Z', calendarId: stored.id, timezone: 'Europe/London' });
     // P1DT4H = 28 h of working time: 3 days of 9 h and 1 h.
     expect(
-      dataOf(await t.crm(a).get(`/calendars/${stored.id}/deadline?start=2026-01-13T10:00:00Z&duration=P1DT4H`))
-        .deadline,
+      dataOf(
+        await t.crm(a).get(`/calendars/${stored.id}/deadline?start=2026-01-13T10:00:00Z&duration=P1DT4H`),
+      ).deadline,
     ).toBe('2026-01-16T11:00:00.000Z');
     expect(
-      dataOf(await t.crm(a).get('/calendars/default/business-time?from=2026-01-09T00:00:00Z&to=2026-01-14T00:00:00Z')),
+      dataOf(
+        await t
+          .crm(a)
+          .get('/calendars/default/business-time?from=2026-01-09T00:00:00Z&to=2026-01-14T00:00:00Z'),
+      ),
     ).toEqual({ businessMs: 18 * 3_600_000 });
 
     // Saving again replaces the same row (one default per tenant).
@@ -72,7 +81,9 @@ describe('working calendars through the API', () => {
     // The DST night of 2026-11-01: 7 h of real time.
     expect(
       dataOf(
-        await t.crm(a).get(`/calendars/${night.id}/business-time?from=2026-11-01T00:00:00Z&to=2026-11-02T00:00:00Z`),
+        await t
+          .crm(a)
+          .get(`/calendars/${night.id}/business-time?from=2026-11-01T00:00:00Z&to=2026-11-02T00:00:00Z`),
       ),
     ).toEqual({ businessMs: 7 * 3_600_000 });
     const renamed = dataOf(
@@ -84,11 +95,15 @@ describe('working calendars through the API', () => {
       }),
     );
     expect(renamed).toMatchObject({ name: 'Late', teamId: null });
-    expect(dataOf(await t.crm(a).get('/calendars')).data.map((c: { id: string }) => c.id)).toContain(night.id);
+    expect(dataOf(await t.crm(a).get('/calendars')).data.map((c: { id: string }) => c.id)).toContain(
+      night.id,
+    );
 
     // Tenant B cannot see, change, use or delete tenant A's calendar.
     expect((await t.crm(b).get(`/calendars/${night.id}`)).status).toBe(404);
-    expect((await t.crm(b).get(`/calendars/${night.id}/deadline?start=2026-01-01T00:00:00Z&duration=PT1H`)).status).toBe(404);
+    expect(
+      (await t.crm(b).get(`/calendars/${night.id}/deadline?start=2026-01-01T00:00:00Z&duration=PT1H`)).status,
+    ).toBe(404);
     expect((await t.crm(b).delete(`/calendars/${night.id}`)).status).toBe(404);
     expect(dataOf(await t.crm(b).get('/calendars/default')).id).toBeNull();
 
@@ -117,7 +132,18 @@ describe('working calendars through the API', () => {
     await bad({ timezone: 'UTC', intervals: { mon: [['9:00', '19:00']] } }, 'body.intervals.mon');
     await bad({ timezone: 'UTC', intervals: { mon: [['19:00', '10:00']] } }, 'body.intervals.mon');
     await bad({ timezone: 'UTC', intervals: { mon: [['10:00', '24:01']] } }, 'body.intervals.mon');
-    await bad({ timezone: 'UTC', intervals: { mon: [['10:00', '14:00'], ['13:00', '19:00']] } }, 'body.intervals.mon');
+    await bad(
+      {
+        timezone: 'UTC',
+        intervals: {
+          mon: [
+            ['10:00', '14:00'],
+            ['13:00', '19:00'],
+          ],
+        },
+      },
+      'body.intervals.mon',
+    );
     await bad({ timezone: 'UTC', intervals: { monday: day } }, 'body.intervals');
     await bad({ timezone: 'UTC', intervals: {} }, 'body.intervals');
     await bad({ timezone: 'UTC', intervals, holidays: ['2026-02-30'] }, 'body.holidays.0');
@@ -136,7 +162,9 @@ describe('working calendars through the API', () => {
     await query('/calendars/default/deadline?start=yesterday&duration=PT1H', 'query.start');
     await query('/calendars/default/deadline?duration=PT1H', 'query.start');
     await query('/calendars/default/business-time?from=2026-01-09&to=2026-01-10T00:00:00Z', 'query.from');
-    expect((await t.crm(a).get('/calendars/nope/deadline?start=2026-01-09T18:00:00Z&duration=PT1H')).status).toBe(400);
+    expect(
+      (await t.crm(a).get('/calendars/nope/deadline?start=2026-01-09T18:00:00Z&duration=PT1H')).status,
+    ).toBe(400);
   });
 
   it('lets readers compute deadlines but only settings managers change calendars', async () => {
@@ -146,7 +174,11 @@ describe('working calendars through the API', () => {
       '/api/crm',
       (await addTestUser(t, a, { role: 'agent', agentId: agent.id })).headers,
     );
-    expect((await user.get('/calendars/default/deadline?start=2026-01-09T18:00:00Z&duration=PT1H')).status).toBe(200);
-    expect((await user.put('/calendars/default', { timezone: 'UTC', intervals: { mon: day } })).status).toBe(403);
+    expect(
+      (await user.get('/calendars/default/deadline?start=2026-01-09T18:00:00Z&duration=PT1H')).status,
+    ).toBe(200);
+    expect((await user.put('/calendars/default', { timezone: 'UTC', intervals: { mon: day } })).status).toBe(
+      403,
+    );
   });
 });

@@ -652,7 +652,61 @@ const matrix: Record<string, Entry> = {
       }
     },
   },
+
+  // Working calendars (issue 20): tenant configuration, no lead records; every caller gets
+  // exactly the API key's answer (a stored calendar and the default one).
+  ...Object.fromEntries(
+    (
+      [
+        ['GET /api/crm/calendars/default', () => ['/calendars/default']],
+        ['GET /api/crm/calendars', () => ['/calendars']],
+        ['GET /api/crm/calendars/{id}', (id: string) => [`/calendars/${id}`]],
+        [
+          'GET /api/crm/calendars/{id}/deadline',
+          (id: string) =>
+            [id, 'default'].map(
+              (ref) => `/calendars/${ref}/deadline?start=2026-03-06T18:00:00Z&duration=P1DT4H`,
+            ),
+        ],
+        [
+          'GET /api/crm/calendars/{id}/business-time',
+          (id: string) =>
+            [id, 'default'].map(
+              (ref) => `/calendars/${ref}/business-time?from=2026-03-01T00:00:00Z&to=2026-03-20T00:00:00Z`,
+            ),
+        ],
+      ] as const
+    ).map(([operation, urls]): [string, Entry] => [
+      operation,
+      {
+        kind: 'custom',
+        run: async (w, caller) => {
+          for (const url of urls(await matrixCalendar(w))) {
+            expect(dataOf(await caller.client.get(url))).toEqual(dataOf(await w.key.get(url)));
+          }
+        },
+      },
+    ]),
+  ),
 };
+
+/** A working calendar of the matrix tenant (besides its built-in default), made once. */
+let calendarMade: Promise<string> | undefined;
+function matrixCalendar(w: World): Promise<string> {
+  calendarMade ??= (async () => {
+    const calendar = dataOf(
+      await w.key.post('/calendars', {
+        name: 'Matrix hours',
+        timezone: 'America/New_York',
+        intervals: { mon: [['09:00', '17:00']], sat: [['00:00', '24:00']] },
+        holidays: ['--03-09'],
+      }),
+      201,
+    );
+    return calendar.id as string;
+  })();
+  return calendarMade;
+}
 
 /** A lead and a contact pipeline of the matrix tenant (not defaults: fixtures enter none), made once. */
 const pipelineStages: { lead?: string; contact?: string; leadRef?: string } = {};
