@@ -181,7 +181,7 @@ describe.skipIf(process.env.TEST_DB === 'postgres')('business time against a min
           ) / 7,
       );
       const r = next();
-      const duration = r < 0.05 ? 0 : Math.floor((r < 0.7 ? next() * 0.5 : next() * 3) * daily);
+      const duration = r < 0.05 ? 0 : Math.floor((r < 0.75 ? next() * 0.5 : next() * 3) * daily);
       const span = Math.floor(next() * 24 * 60);
       const expected = oracle(start, duration, span);
       const deadline = addBusinessTime(calendar, new Date(start), duration * MINUTE).getTime();

@@ -137,7 +137,8 @@ export function registerCalendarRoutes(router: ApiRouter): void {
       permission: 'leads.read',
       path: '/calendars/:id/business-time',
       tag,
-      summary: 'Working time between two instants in ms (negative when `to` is before `from`)',
+      summary:
+        'Working time between two instants in ms (negative when `to` is before `from`; at most 3,660 days apart)',
       params: calendarRefParams,
       query: businessTimeQuery,
       response: businessTimeSchema,

@@ -118,5 +118,13 @@ export const deadlineSchema = z.object({
   timezone: z.string(),
 });
 
-export const businessTimeQuery = z.object({ from: instant, to: instant });
+/** Longest span business-time measures (keeps the walk bounded). */
+const maxSpanMs = 3_660 * 86_400_000;
+
+export const businessTimeQuery = z
+  .object({ from: instant, to: instant })
+  .refine(({ from, to }) => Math.abs(Date.parse(to) - Date.parse(from)) <= maxSpanMs, {
+    path: ['to'],
+    message: 'at most 3,660 days from `from`',
+  });
 export const businessTimeSchema = z.object({ businessMs: z.number().int() });
