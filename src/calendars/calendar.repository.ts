@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import type { TenantDb } from '../db/tenant-database.js';
 import { AppError } from '../http/app-error.js';
+import { pageOf, type Keyset, type Page } from '../http/pagination.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { forgetTenantValue } from '../tenancy/tenant-memo.js';
 import type { WorkingCalendar } from './business-time.js';
@@ -40,22 +41,46 @@ function toCalendar(row: Selectable<CalendarsTable>): Calendar {
   };
 }
 
-/** The tenant's calendars, memoised per process (deadlines read them often, writes are rare). */
-export function loadCalendars(handle: TenantHandle): Promise<Calendar[]> {
+/**
+ * The tenant's calendars, memoised per process (deadlines read them often, writes are rare). `db`:
+ * where they are read when not memoised (a caller inside a transaction passes it: PGlite has one connection).
+ */
+export function loadCalendars(handle: TenantHandle, db: TenantDb = handle.db): Promise<Calendar[]> {
   return handle.memo.get(memoKey, async () =>
-    (await handle.db.selectFrom('calendars').selectAll().orderBy('created_at').orderBy('id').execute()).map(
+    (await db.selectFrom('calendars').selectAll().orderBy('created_at').orderBy('id').execute()).map(
       toCalendar,
     ),
   );
 }
 
-export async function defaultCalendar(handle: TenantHandle): Promise<Calendar> {
-  return (await loadCalendars(handle)).find((c) => c.isDefault) ?? builtInDefault(handle.tenant.timezone);
+const calendarsKeyset: Keyset = {
+  list: 'calendars',
+  columns: [
+    ['created_at', 'timestamp'],
+    ['id', 'uuid'],
+  ],
+  direction: 'asc',
+};
+
+/** The stored calendars, oldest first, a page at a time (the one list style). */
+export function listCalendars(
+  db: TenantDb,
+  page: { limit: number; cursor?: string },
+): Promise<Page<Calendar>> {
+  return pageOf(db.selectFrom('calendars').selectAll(), calendarsKeyset, page, toCalendar);
 }
 
-export async function findCalendar(handle: TenantHandle, id: string): Promise<Calendar> {
-  if (id === 'default') return defaultCalendar(handle);
-  const found = (await loadCalendars(handle)).find((c) => c.id === id);
+export async function defaultCalendar(handle: TenantHandle, db: TenantDb = handle.db): Promise<Calendar> {
+  return (await loadCalendars(handle, db)).find((c) => c.isDefault) ?? builtInDefault(handle.tenant.timezone);
+}
+
+export async function findCalendar(
+  handle: TenantHandle,
+  id: string,
+  db: TenantDb = handle.db,
+): Promise<Calendar> {
+  if (id === 'default') return defaultCalendar(handle, db);
+  const found = (await loadCalendars(handle, db)).find((c) => c.id === id);
   if (!found) throw new AppError('not_found', 'No such calendar');
   return found;
 }

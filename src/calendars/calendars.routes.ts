@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ApiRouter } from '../http/api-router.js';
+import { pageQuery, pageSchema } from '../http/pagination.js';
 import { callerOf } from '../http/request-context.js';
 import { addBusinessTime, businessTimeBetween } from './business-time.js';
 import {
@@ -7,7 +8,7 @@ import {
   defaultCalendar,
   deleteCalendar,
   findCalendar,
-  loadCalendars,
+  listCalendars,
   replaceCalendar,
   saveDefaultCalendar,
   workingCalendarOf,
@@ -57,8 +58,9 @@ export function registerCalendarRoutes(router: ApiRouter): void {
       path: '/calendars',
       tag,
       summary: 'The stored working calendars (the default one included once stored), oldest first',
-      response: z.object({ data: z.array(calendarSchema) }),
-      handler: async ({ req }) => ({ data: await loadCalendars(callerOf(req).handle) }),
+      query: z.object({ ...pageQuery }),
+      response: pageSchema(calendarSchema),
+      handler: ({ req, query }) => listCalendars(callerOf(req).handle.db, query),
     })
     .route({
       method: 'post',

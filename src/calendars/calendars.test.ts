@@ -95,7 +95,7 @@ describe('working calendars through the API', () => {
       }),
     );
     expect(renamed).toMatchObject({ name: 'Late', teamId: null });
-    expect(dataOf(await t.crm(a).get('/calendars')).data.map((c: { id: string }) => c.id)).toContain(
+    expect(dataOf(await t.crm(a).get('/calendars')).items.map((c: { id: string }) => c.id)).toContain(
       night.id,
     );
 

@@ -88,6 +88,18 @@ const lists: ListCase[] = [
     },
   },
   {
+    name: 'calendars',
+    api: 'crm',
+    seed: async (h) => {
+      await insert(
+        h,
+        sql`insert into ${table(h, 'calendars')} (name, timezone, intervals)
+          select 'Calendar ' || i, 'Europe/London', '{"mon": [["09:00", "17:00"]]}' from ${sql.raw(series)}`,
+      );
+      return '/calendars';
+    },
+  },
+  {
     name: 'assignment rules',
     api: 'crm',
     seed: async (h) => {
