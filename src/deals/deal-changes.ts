@@ -7,7 +7,8 @@ import { fireInternalTrigger } from '../automations/index.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import { AppError } from '../http/app-error.js';
 import { orNotFound } from '../http/or-not-found.js';
-import { contactVisibleTo, requireLeadRow, type LeadEvent } from '../leads/index.js';
+import { contactVisibleTo, requireAssignable, requireLeadRow, type LeadEvent } from '../leads/index.js';
+import { assertAgentsExist } from '../agents/index.js';
 import {
   recordEntryStages,
   leavePipeline,
@@ -70,29 +71,6 @@ async function requireVisibleContact(trx: TenantDb, access: Access, contactId: s
     .where(contactVisibleTo(access.visibility('leads.read')))
     .executeTakeFirst();
   orNotFound(row, 'Contact', { id: contactId });
-}
-
-async function requireAgent(trx: TenantDb, agentId: string): Promise<void> {
-  const agent = await trx.selectFrom('agents').select('id').where('id', '=', agentId).executeTakeFirst();
-  if (!agent) throw AppError.invalidFields([{ path: 'body.ownerId', message: 'No such agent' }]);
-}
-
-/**
- * Refuses (403) a change of owner that the caller's `leads.assign` does not reach at both ends
- * (as for leads: below scope `all` both must be agents of the caller's scope).
- */
-function requireAssignable(access: Access, from: string | null, to: string | null): void {
-  for (const agentId of [from, to]) {
-    if (!access.reaches('leads.assign', agentId)) {
-      throw new AppError(
-        'forbidden',
-        access.can('leads.assign')
-          ? `Your role's 'leads.assign' permission does not reach ${agentId === null ? 'unowned deals' : `agent ${agentId}`}`
-          : "Your role lacks the 'leads.assign' permission",
-        { details: { permission: 'leads.assign', agentId } },
-      );
-    }
-  }
 }
 
 /** Refuses (403) a write on a deal the caller sees but whose owner their `leads.write` does not reach. */
@@ -196,11 +174,11 @@ export async function createDealWithin(
   if (input.contactId) await requireVisibleContact(trx, access, input.contactId);
   const ownerId =
     input.ownerId !== undefined ? input.ownerId : lead ? lead.assigned_agent_id : ctx.ownAgentId;
-  if (ownerId) await requireAgent(trx, ownerId);
+  if (ownerId) await assertAgentsExist(trx, ownerId, 'body.ownerId');
   requireWritableOwner(access, ownerId);
   if (input.ownerId !== undefined && input.ownerId !== (lead?.assigned_agent_id ?? ctx.ownAgentId)) {
     // Naming another owner than the default one is assigning.
-    requireAssignable(access, ownerId, ownerId);
+    requireAssignable(access, ownerId, ownerId, 'unowned deals');
   }
   const values = {
     title: input.title,
@@ -276,8 +254,8 @@ export function updateDeal(
     const before = await requireDealToChange(trx, access, idOrRef);
     const set: Record<string, unknown> = {};
     if (input.ownerId !== undefined && input.ownerId !== before.owner_agent_id) {
-      requireAssignable(access, before.owner_agent_id, input.ownerId);
-      if (input.ownerId) await requireAgent(trx, input.ownerId);
+      requireAssignable(access, before.owner_agent_id, input.ownerId, 'unowned deals');
+      if (input.ownerId) await assertAgentsExist(trx, input.ownerId, 'body.ownerId');
     }
     if (input.leadId) await requireLeadRow(trx, access.visibility('leads.read'), input.leadId);
     if (input.contactId && input.contactId !== before.contact_id) {

@@ -209,15 +209,21 @@ export function changedLead(
  * Refuses (403) a change of owner that the caller's `leads.assign` does not reach at both ends:
  * the lead's current agent and the new one. Below scope `all` both must be agents of the
  * caller's scope (a manager assigns among their teams' agents); unassigned (null) is reached by
- * `all` only, so only they take a lead from, or give it back to, the unassigned pool.
+ * `all` only, so only they take a lead from, or give it back to, the unassigned pool. Deals, owned
+ * by agents too, use it with `unowned` naming their own null owner.
  */
-export function requireAssignable(access: Access, from: string | null, to: string | null): void {
+export function requireAssignable(
+  access: Access,
+  from: string | null,
+  to: string | null,
+  unowned = 'unassigned leads',
+): void {
   for (const agentId of [from, to]) {
     if (!access.reaches('leads.assign', agentId)) {
       throw new AppError(
         'forbidden',
         access.can('leads.assign')
-          ? `Your role's 'leads.assign' permission does not reach ${agentId === null ? 'unassigned leads' : `agent ${agentId}`}`
+          ? `Your role's 'leads.assign' permission does not reach ${agentId === null ? unowned : `agent ${agentId}`}`
           : "Your role lacks the 'leads.assign' permission",
         { details: { permission: 'leads.assign', agentId } },
       );

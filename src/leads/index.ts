@@ -1,6 +1,12 @@
 // The leads component's public surface: other folders import from here only.
 export { assignPendingLeads } from './assign-pending.js';
-export { changedLead, changeLeadWithin, planLeadChange, writeLeadChange } from './change-lead.js';
+export {
+  changedLead,
+  changeLeadWithin,
+  planLeadChange,
+  requireAssignable,
+  writeLeadChange,
+} from './change-lead.js';
 export type { LeadChangePlan } from './change-lead.js';
 export { ingestLeadsWithin, prepareLeads } from './ingest-batch.js';
 export type { BatchOverlap, PreparedLead } from './ingest-batch.js';
