@@ -6,7 +6,8 @@
 import { cpus } from 'node:os';
 import pg from 'pg';
 import { startBenchServer } from './bench-server.js';
-import { createAgents, percentile, pick, sqlTextArray } from './lib/seeding.js';
+import { latencyRows, timedGet } from './lib/latency.js';
+import { createAgents, pick, sqlTextArray } from './lib/seeding.js';
 
 const totalDeals = Number(process.env.BENCH_DEALS ?? 100_000);
 const samples = Number(process.env.BENCH_SAMPLES ?? 100);
@@ -66,13 +67,7 @@ async function main(): Promise<void> {
     const loadSeconds = (performance.now() - loadStart) / 1000;
     console.error(`loaded ${totalDeals} deals in ${loadSeconds.toFixed(0)} s`);
 
-    const time = async (path: string) => {
-      const started = performance.now();
-      const response = await fetch(server.baseUrl + path, { headers: tenant.headers });
-      const body = (await response.json()) as any;
-      if (!response.ok) throw new Error(`${path}: ${JSON.stringify(body)}`);
-      return { ms: performance.now() - started, body };
-    };
+    const time = timedGet(server.baseUrl, tenant.headers);
     const shapes: Record<string, () => string> = {
       'GET / (anchor)': () => '/',
       'board: one pipeline, 20 per stage': () => `/api/crm/pipelines/${pick(pipelineIds)}/board?limit=20`,
@@ -86,28 +81,15 @@ async function main(): Promise<void> {
       'list: stage + tag, by expected close': () =>
         `/api/crm/deals?stageId=${pick(allStages)}&tag=enterprise&sort=expectedCloseDate&order=asc`,
     };
-    for (const shape of Object.values(shapes)) for (let i = 0; i < 5; i++) await time(shape()); // warm-up
+    const results = await latencyRows(
+      shapes,
+      time,
+      samples,
+      (body) =>
+        body.data?.total ??
+        (body.data?.stages ?? []).reduce((sum: number, stage: { count: number }) => sum + stage.count, 0),
+    );
 
-    const results: string[] = [];
-    let anchorP95 = 0;
-    for (const [name, shape] of Object.entries(shapes)) {
-      const timings: number[] = [];
-      let totals = 0;
-      for (let i = 0; i < samples; i++) {
-        const { ms, body } = await time(shape());
-        timings.push(ms);
-        totals +=
-          body.data?.total ??
-          (body.data?.stages ?? []).reduce((sum: number, stage: { count: number }) => sum + stage.count, 0);
-      }
-      timings.sort((x, y) => x - y);
-      const p95 = percentile(timings, 95);
-      if (name.startsWith('GET /')) anchorP95 = p95;
-      const average = name.startsWith('GET /') ? '' : Math.round(totals / samples).toLocaleString('en');
-      results.push(
-        `| ${name} | ${average} | ${percentile(timings, 50).toFixed(1)} ms | ${p95.toFixed(1)} ms | ${(p95 / anchorP95).toFixed(1)}× | ${percentile(timings, 99).toFixed(1)} ms |`,
-      );
-    }
     console.log(
       `\nMachine: ${cpus().length} cores (${cpus()[0]?.model}), Node ${process.versions.node}, Postgres server`,
     );

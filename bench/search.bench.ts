@@ -5,7 +5,8 @@
 import { cpus } from 'node:os';
 import pg from 'pg';
 import { startBenchServer } from './bench-server.js';
-import { createAgents, percentile, pick, sqlTextArray } from './lib/seeding.js';
+import { latencyRows, timedGet } from './lib/latency.js';
+import { createAgents, pick, sqlTextArray } from './lib/seeding.js';
 
 const totalLeads = Number(process.env.BENCH_LEADS ?? 1_000_000);
 const batch = 100_000;
@@ -195,13 +196,7 @@ async function main(): Promise<void> {
     console.error(`indexed and analysed after ${loadSeconds.toFixed(0)} s`);
     const indexSeconds = (performance.now() - insertedAt) / 1000;
 
-    const time = async (path: string, headers: Record<string, string> = tenant.headers) => {
-      const started = performance.now();
-      const response = await fetch(server.baseUrl + path, { headers });
-      const body = (await response.json()) as any;
-      if (!response.ok) throw new Error(`${path}: ${JSON.stringify(body)}`);
-      return { ms: performance.now() - started, body };
-    };
+    const time = timedGet(server.baseUrl, tenant.headers);
     const shapes: Record<string, () => string> = {
       'GET / (anchor)': () => '/',
       'search: first + last name': () => `/api/crm/leads?q=${pick(firstNames)}%20${pick(lastNames)}`,
@@ -220,27 +215,7 @@ async function main(): Promise<void> {
         `/api/crm/leads?tags=hot&city=${pick(places)[0]}&sort=score`,
       'list: follow-up due, page 3': () => '/api/crm/leads?followUpDue=true&page=3',
     };
-    for (const shape of Object.values(shapes)) for (let i = 0; i < 5; i++) await time(shape()); // warm-up
-
-    const results: string[] = [];
-    let anchorP95 = 0;
-    for (const [name, shape] of Object.entries(shapes)) {
-      const timings: number[] = [];
-      let totals = 0;
-      for (let i = 0; i < samples; i++) {
-        const { ms, body } = await time(shape());
-        timings.push(ms);
-        totals += body.data?.total ?? 0;
-      }
-      timings.sort((x, y) => x - y);
-      console.error(`measured ${name}`);
-      const p95 = percentile(timings, 95);
-      if (name.startsWith('GET /')) anchorP95 = p95;
-      const average = name.startsWith('GET /') ? '' : Math.round(totals / samples).toLocaleString('en');
-      results.push(
-        `| ${name} | ${average} | ${percentile(timings, 50).toFixed(1)} ms | ${p95.toFixed(1)} ms | ${(p95 / anchorP95).toFixed(1)}× | ${percentile(timings, 99).toFixed(1)} ms |`,
-      );
-    }
+    const results = await latencyRows(shapes, time, samples, (body) => body.data?.total ?? 0);
 
     console.log(
       `\nMachine: ${cpus().length} cores (${cpus()[0]?.model}), Node ${process.versions.node}, Postgres server`,
