@@ -1,3 +1,4 @@
+import type { RecordHookHandlers } from '../tenancy/record-hooks.js';
 import type { CronDefinition } from '../cron/cron-types.js';
 import type { ApiRouter } from '../http/api-router.js';
 import type { JobDefinition } from '../queue/job-types.js';
@@ -43,6 +44,11 @@ export interface Component {
   jobs?: JobDefinition<any, AppServices>[];
   /** Recurring tasks (scheduled by the worker role). */
   cron?: CronDefinition[];
+  /**
+   * What this component does inside other components' writes, by the hook they announce
+   * (`src/tenancy/record-hooks.ts`), where importing it would make an import cycle.
+   */
+  recordHooks?: RecordHookHandlers;
 }
 
 /** One `Stop` for several, run in reverse order (the last thing started stops first). */

@@ -32,6 +32,7 @@ import { whatsappSecretHook } from '../whatsapp/webhook/route-registration.js';
 import { tenantChangesChannel } from '../tenancy/tenant-registry.js';
 import { startComponents } from './component-lifecycle.js';
 import { components } from './components.js';
+import { registerRecordHooks } from '../tenancy/record-hooks.js';
 import { ProcessResources } from './process-resources.js';
 import { removeServerInfo, writeServerInfo } from './server-info.js';
 import { buildRouters } from './components.js';
@@ -146,6 +147,7 @@ export async function startSwitchyard(
   const stopMemoListening = await services.servers.defaultServer.listen(tenantMemoChannel, (payload) =>
     services.connections.onMemoNotice(payload),
   );
+  for (const component of components) registerRecordHooks(component.recordHooks ?? {});
   // Every role: a worker's jobs change leads too, and its events must reach dashboards.
   const stopComponents = await startComponents(components, services);
 

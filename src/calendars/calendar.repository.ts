@@ -193,3 +193,27 @@ export async function deleteCalendar(handle: TenantHandle, id: string): Promise<
     await changed(handle, db);
   });
 }
+
+/**
+ * The calendar an agent's time runs on: the calendar of a team the agent's user belongs to (the
+ * oldest such calendar), else the tenant's default. `agentId` null: the default.
+ */
+export async function calendarForAgent(
+  handle: TenantHandle,
+  agentId: string | null,
+  db: TenantDb = handle.db,
+): Promise<Calendar> {
+  const calendars = await loadCalendars(handle, db);
+  if (agentId && calendars.some((c) => c.teamId !== null)) {
+    const teams = await db
+      .selectFrom('team_members')
+      .innerJoin('users', 'users.id', 'team_members.user_id')
+      .select('team_members.team_id')
+      .where('users.agent_id', '=', agentId)
+      .execute();
+    const teamIds = new Set(teams.map((t) => t.team_id));
+    const ofTeam = calendars.find((c) => c.teamId !== null && teamIds.has(c.teamId));
+    if (ofTeam) return ofTeam;
+  }
+  return calendars.find((c) => c.isDefault) ?? builtInDefault(handle.tenant.timezone);
+}

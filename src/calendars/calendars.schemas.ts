@@ -102,15 +102,19 @@ export function durationMsOf(text: string): number | undefined {
 
 const instant = z.iso.datetime({ offset: true });
 
-export const deadlineQuery = z.object({
-  start: instant,
-  duration: z
+/** An input field holding a business-time duration (ISO 8601, as `durationMsOf` reads it). */
+export const businessDurationInput = ({ zero = false } = {}) =>
+  z
     .string()
     .max(40)
     .refine(
-      (value) => durationMsOf(value) !== undefined,
-      'an ISO 8601 duration of weeks, days, hours, minutes, seconds (e.g. PT2H, P1DT4H), at most P366D',
-    ),
+      (value) => (durationMsOf(value) ?? -1) > (zero ? -1 : 0),
+      `an ISO 8601 duration of weeks, days, hours, minutes, seconds (e.g. PT2H, P1DT4H)${zero ? '' : ', above zero'}, at most P366D`,
+    );
+
+export const deadlineQuery = z.object({
+  start: instant,
+  duration: businessDurationInput({ zero: true }),
 });
 export const deadlineSchema = z.object({
   deadline: z.string(),

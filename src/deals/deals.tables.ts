@@ -1,5 +1,7 @@
 import type { ColumnType, Generated } from 'kysely';
-import type { ActorType } from '../activity/activity.tables.js';
+import type { Actor } from '../auth/access.js';
+
+type ActorType = Actor['type'];
 
 export type DealStatus = 'open' | 'won' | 'lost' | 'closed' | 'order_created';
 

@@ -4,6 +4,7 @@ import { actorColumns } from '../auth/actors.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import type { PipelineKind } from './pipelines.tables.js';
+import { announceStageEntries } from './stage-entered.js';
 
 /** The stage new records of a kind enter: the first stage of the kind's default pipeline. */
 export interface EntryStage {
@@ -57,7 +58,7 @@ export async function recordEntryStages(
   if (recordIds.length === 0) return;
   const table = kind === 'lead' ? 'leads' : kind === 'contact' ? 'contacts' : 'deals';
   const { actor: name, actor_type, actor_id } = actorColumns(actor);
-  await trx
+  const entered = await trx
     .insertInto('stage_history')
     .columns([
       'record_kind',
@@ -85,5 +86,11 @@ export async function recordEntryStages(
         .where('id', '=', sql<string>`any(${[...recordIds]}::uuid[])`)
         .where('stage_id', 'is not', null),
     )
+    .returning(['record_id', 'stage_id'])
     .execute();
+  await announceStageEntries(trx, {
+    kind,
+    actor,
+    entries: entered.map((row) => ({ recordId: row.record_id, stageId: row.stage_id, fromStageId: null })),
+  });
 }

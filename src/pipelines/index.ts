@@ -16,9 +16,10 @@ export type {
   StageMove,
   StageRow,
 } from './stage-moves.js';
-export type { PipelineKind, PipelineMode, StageOutcome } from './pipelines.tables.js';
+export type { PipelineKind, PipelineMode, StageOutcome, StageTaskTemplate } from './pipelines.tables.js';
 export { defaultEntryStage, recordEntryStages } from './entry-stage.js';
 export type { EntryStage } from './entry-stage.js';
 export { recordRotting } from './rotting.js';
+export type { StageEntered } from './stage-entered.js';
 export { entryDurationMs, timeInStages } from './time-in-stage.js';
 export type { TimedEntry } from './time-in-stage.js';

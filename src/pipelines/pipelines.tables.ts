@@ -1,5 +1,7 @@
 import type { ColumnType, Generated } from 'kysely';
-import type { ActorType } from '../activity/activity.tables.js';
+import type { Actor } from '../auth/access.js';
+
+type ActorType = Actor['type'];
 
 export type PipelineKind = 'lead' | 'contact' | 'deal';
 export type PipelineMode = 'forward_only' | 'free';
@@ -28,7 +30,25 @@ export interface PipelineStagesTable {
   required_fields: Generated<string[]>;
   outcome: StageOutcome | null;
   lead_status: string | null;
+  /** Tasks entering the stage makes for the record's owner (issue 20; validated by the API). */
+  task_templates: ColumnType<StageTaskTemplate[], string | undefined, string>;
+  /** Whether leaving the stage cancels the open tasks its templates made. */
+  cancel_tasks_on_exit: Generated<boolean>;
   created_at: Generated<Date>;
+}
+
+/** A task a stage makes for each record entering it (the tasks component creates them). */
+export interface StageTaskTemplate {
+  /** Unique within the stage: which template a task came from. */
+  key: string;
+  title: string;
+  description: string | null;
+  type: 'pipeline' | 'manual' | 'follow_up' | 'call' | 'other';
+  priority: 'low' | 'medium' | 'high' | 'urgent';
+  /** ISO 8601 business-time duration; null: the matching SLA policy's, if any. */
+  sla: string | null;
+  /** ISO 8601 business-time duration from entry to the task's due time; null: no due time. */
+  dueIn: string | null;
 }
 
 export interface StageHistoryTable {

@@ -2,6 +2,7 @@ import { sql, type Selectable } from 'kysely';
 import type { Actor } from '../auth/access.js';
 import { actorColumns } from '../auth/actors.js';
 import type { TenantDb } from '../db/tenant-database.js';
+import { announceStageEntries } from './stage-entered.js';
 import { AppError } from '../http/app-error.js';
 import type {
   PipelineKind,
@@ -213,6 +214,11 @@ export async function moveToStage(trx: TenantDb, request: MoveRequest): Promise<
     })
     .where('id', '=', before.id as string)
     .execute();
+  await announceStageEntries(trx, {
+    kind,
+    actor,
+    entries: [{ recordId: before.id as string, stageId: to.id, fromStageId: from?.id ?? null }],
+  });
   return { from, to, moved: true, entry, before };
 }
 

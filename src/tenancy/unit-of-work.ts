@@ -1,4 +1,5 @@
 import type { ControlledTransaction, Kysely } from 'kysely';
+import type { Logger } from 'pino';
 import type { DatabaseServer } from '../db/database-server.js';
 import { retryOnDeadlock } from '../db/retry-on-deadlock.js';
 import type { TenantDb } from '../db/tenant-database.js';
@@ -17,6 +18,8 @@ export interface UnitOfWorkDeps<E> {
   /** Needed by a unit that enqueues jobs: the queue and the server it lives on. */
   queue?: Pick<JobQueue, 'enqueueMany'>;
   servers?: { readonly defaultServer: DatabaseServer };
+  /** Where an after-commit effect that throws is reported. */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 /** What the work of a unit gets: its transaction, and what happens because of it. */
@@ -26,6 +29,29 @@ export interface TenantUnitOfWork<E> {
   enqueue(...jobs: EnqueueRequest[]): Promise<EnqueuedJob[]>;
   /** Records events to publish once, after the commit. */
   publish(...events: E[]): void;
+  /**
+   * Runs `effect` once after the commit (never for an attempt that failed), e.g. a realtime emit
+   * of what the unit changed; an effect that throws is logged (`deps.logger`), not rethrown.
+   */
+  afterCommit(effect: () => void): void;
+}
+
+/** A unit of work as code reached only through its transaction sees it (`unitOfTransaction`). */
+export interface OpenUnit {
+  unit: TenantUnitOfWork<any>;
+  handle: TenantHandle;
+  /** What the unit was opened with (usually every service). */
+  deps: UnitOfWorkDeps<any>;
+}
+
+const openUnits = new WeakMap<TenantDb, OpenUnit>();
+
+/**
+ * The unit of work whose transaction `trx` is (undefined outside one): for code that is handed a
+ * transaction only and must still enqueue or act after the commit (record hooks, see `record-hooks.ts`).
+ */
+export function unitOfTransaction(trx: TenantDb): OpenUnit | undefined {
+  return openUnits.get(trx);
 }
 
 export interface UnitOfWorkOptions {
@@ -51,21 +77,25 @@ export async function inTenantTransaction<T, E = never>(
   work: (unit: TenantUnitOfWork<E>) => Promise<T>,
   options: UnitOfWorkOptions = {},
 ): Promise<T> {
-  const { result, events, jobs } = await retryOnDeadlock(async () => {
+  const { result, events, jobs, effects } = await retryOnDeadlock(async () => {
     const events: E[] = [];
+    const effects: (() => void)[] = [];
     const jobs = new UnitJobs(deps, handle);
     try {
-      const result = await handle.db.transaction().execute((trx) =>
-        work({
+      const result = await handle.db.transaction().execute((trx) => {
+        const unit: TenantUnitOfWork<E> = {
           trx,
           enqueue: (...requests) => jobs.enqueue(trx, requests),
           publish: (...more) => {
             if (!deps.leadEvents) throw new Error('This unit of work was opened without leadEvents');
             events.push(...more);
           },
-        }),
-      );
-      return { result, events, jobs };
+          afterCommit: (effect) => effects.push(effect),
+        };
+        openUnits.set(trx, { unit, handle, deps });
+        return work(unit);
+      });
+      return { result, events, jobs, effects };
     } catch (error) {
       await jobs.rollback().catch(() => undefined);
       throw error;
@@ -73,6 +103,13 @@ export async function inTenantTransaction<T, E = never>(
   }, options.attempts);
   await jobs.commit();
   if (events.length > 0) deps.leadEvents!.publish(events);
+  for (const effect of effects) {
+    try {
+      effect();
+    } catch (error) {
+      deps.logger?.warn({ err: error }, 'an after-commit effect failed');
+    }
+  }
   return result;
 }
 
