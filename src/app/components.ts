@@ -16,6 +16,7 @@ import { meetingsComponent } from '../meetings/meetings.component.js';
 import { pipelinesComponent } from '../pipelines/pipelines.component.js';
 import { queueComponent } from '../queue/queue.component.js';
 import { quotationsComponent } from '../quotations/quotations.component.js';
+import { tasksComponent } from '../tasks/index.js';
 import { scoringComponent } from '../scoring/scoring.component.js';
 import { staffComponent } from '../staff/staff.component.js';
 import { storageComponent } from '../storage/storage.component.js';
@@ -46,6 +47,7 @@ export const components: Component[] = [
   importsComponent,
   cohortsComponent,
   quotationsComponent,
+  tasksComponent,
   queueComponent,
   storageComponent,
   whatsappComponent,

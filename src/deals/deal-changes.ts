@@ -460,13 +460,18 @@ export function changeDealStatus(
 export function addDealNote(services: DealServices, ctx: DealContext, idOrRef: string, body: string) {
   return inDealTransaction(services, ctx, async ({ trx }) => {
     const deal = await requireDealToChange(trx, ctx.access, idOrRef);
-    const { actor, actor_type, actor_id } = actorColumns(ctx.actor);
-    const note = await trx
-      .insertInto('deal_notes')
-      .values({ deal_id: deal.id, body, author: actor, author_type: actor_type, author_id: actor_id })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    await recordDealActivity(trx, deal.id, ctx.actor, 'note_added', { noteId: note.id });
-    return note;
+    return insertDealNote(trx, deal.id, body, ctx.actor);
   });
+}
+
+/** Writes a note on a deal (the caller checked access), logged on its timeline. */
+export async function insertDealNote(trx: TenantDb, dealId: string, body: string, author: Actor) {
+  const { actor, actor_type, actor_id } = actorColumns(author);
+  const note = await trx
+    .insertInto('deal_notes')
+    .values({ deal_id: dealId, body, author: actor, author_type: actor_type, author_id: actor_id })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await recordDealActivity(trx, dealId, author, 'note_added', { noteId: note.id });
+  return note;
 }

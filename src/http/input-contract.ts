@@ -259,3 +259,17 @@ export const isoDateTimeInput = () =>
 
 /** An integer that fits an `integer` (int4) column. */
 export const int4Input = () => z.number().int().min(-2_147_483_648).max(2_147_483_647);
+
+/** A query parameter listing values, comma-separated or repeated (`?status=a,b` or `?status=a&status=b`). */
+export const listParam = <T extends z.ZodType>(item: T) =>
+  z.preprocess(
+    (value) =>
+      (Array.isArray(value) ? value : [value])
+        .flatMap((part) => (typeof part === 'string' ? part.split(',') : [part]))
+        .map((part) => (typeof part === 'string' ? part.trim() : part))
+        .filter((part) => part !== ''),
+    z.array(item).min(1).max(50),
+  );
+
+/** A `true`/`false` query parameter, as a boolean. */
+export const flagParam = () => z.enum(['true', 'false']).transform((value) => value === 'true');

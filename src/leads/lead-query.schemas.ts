@@ -1,19 +1,10 @@
 import { z } from 'zod';
-import { dateInput } from '../http/input-contract.js';
+import { dateInput, flagParam, listParam } from '../http/input-contract.js';
 import { pageQuery, pageSchema } from '../http/pagination.js';
 import { leadSchema, leadStatuses } from './lead.schemas.js';
 
-/** A comma-separated or repeated query parameter. */
-const list = <T extends z.ZodType>(item: T) =>
-  z.preprocess(
-    (value) =>
-      (Array.isArray(value) ? value : [value])
-        .flatMap((part) => (typeof part === 'string' ? part.split(',') : [part]))
-        .map((part) => (typeof part === 'string' ? part.trim() : part))
-        .filter((part) => part !== ''),
-    z.array(item).min(1).max(50),
-  );
-const flag = z.enum(['true', 'false']).transform((value) => value === 'true');
+const list = listParam;
+const flag = flagParam();
 
 export const leadSortFields = {
   createdAt: 'created_at',

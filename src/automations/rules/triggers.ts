@@ -23,6 +23,9 @@ export const internalTriggers = [
   'lead_rotting',
   'deal_rotting',
   'quotation_accepted',
+  // Work management (issue 20): a task's SLA reached its at-risk threshold, or its deadline.
+  'sla_at_risk',
+  'sla_breached',
 ] as const;
 
 export const triggers = [...externalTriggers, ...internalTriggers] as const;

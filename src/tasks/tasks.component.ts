@@ -1,0 +1,14 @@
+import type { Component } from '../app/component.js';
+import { registerSlaPolicyRoutes } from './sla-policies.routes.js';
+import { tasksJobs } from './tasks.jobs.js';
+import { registerTaskRoutes } from './tasks.routes.js';
+
+/** Tasks with SLAs in business time, SLA policies, timers at the instant (issue 20). */
+export const tasksComponent: Component = {
+  name: 'tasks',
+  routes: ({ crm }, services) => {
+    registerTaskRoutes(crm, services);
+    registerSlaPolicyRoutes(crm);
+  },
+  jobs: tasksJobs,
+};
