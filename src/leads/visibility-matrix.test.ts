@@ -688,7 +688,71 @@ const matrix: Record<string, Entry> = {
       },
     ]),
   ),
+
+  // Tasks (issue 20): visible by their assignee as leads by their owner; a lead's task goes to its owner.
+  'POST /api/crm/tasks': {
+    kind: 'custom',
+    // A task on a lead the caller cannot see: 404 (as an absent lead), nothing created.
+    run: async (w, caller, leak) => {
+      for (const owner of owners) {
+        const lead = await w.newLead(owner);
+        const res = await caller.client.post('/tasks', { title: 'M', leadId: lead.id });
+        if (sees[caller.name].includes(owner)) {
+          expect(res.status, res.text).toBe(201);
+          expect(dealOwner(w, res.body.data.assigneeId)).toBe(owner);
+        } else if (res.status !== 404) leak(1, `POST /tasks on ${owner}'s lead: ${res.status}`);
+        const made = await w.db.selectFrom('tasks').select('id').where('lead_id', '=', lead.id).execute();
+        if (!sees[caller.name].includes(owner) && made.length > 0) leak(made.length, 'a task was made');
+      }
+    },
+  },
+  'GET /api/crm/tasks': {
+    kind: 'list',
+    urls: (w) => [
+      '/tasks?limit=200',
+      `/tasks?limit=200&assigneeId=${w.agents.B}`,
+      '/tasks?limit=200&sort=dueAt',
+    ],
+    rowOwners: async (w, row) => [dealOwner(w, row.assigneeId)],
+  },
+  'GET /api/crm/tasks/{id}': {
+    kind: 'read',
+    url: async (w, owner) => `/tasks/${await taskOfLead(w, (await w.newLead(owner)).id)}`,
+  },
+  'PATCH /api/crm/tasks/{id}': {
+    kind: 'write',
+    prepare: (w, leadId) => taskOfLead(w, leadId),
+    request: (_w, _id, taskId) => ({
+      url: `/tasks/${taskId}`,
+      body: { title: 'Changed', priority: 'urgent' },
+    }),
+    state: (w, _id, taskId) => taskState(w, taskId),
+  },
+  'DELETE /api/crm/tasks/{id}': {
+    kind: 'write',
+    prepare: (w, leadId) => taskOfLead(w, leadId),
+    request: (_w, _id, taskId) => ({ url: `/tasks/${taskId}` }),
+    state: (w, _id, taskId) => taskState(w, taskId),
+  },
+  'POST /api/crm/tasks/{id}/complete': {
+    kind: 'write',
+    prepare: (w, leadId) => taskOfLead(w, leadId),
+    request: (_w, _id, taskId) => ({ url: `/tasks/${taskId}/complete`, body: { note: 'Done' } }),
+    state: (w, _id, taskId) => taskState(w, taskId),
+  },
+  'GET /api/crm/sla-policies': { kind: 'noLeadRecords', reason: 'SLA policies are tenant configuration' },
+  'GET /api/crm/sla-policies/{id}': {
+    kind: 'noLeadRecords',
+    reason: 'SLA policies are tenant configuration',
+  },
 };
+
+/** A task on the lead `leadId` (its assignee: the lead's owner), made with the API key. */
+async function taskOfLead(w: World, leadId: string): Promise<string> {
+  return dataOf(await w.key.post('/tasks', { title: 'Matrix task', leadId, sla: 'PT4H' }), 201).id;
+}
+const taskState = (w: World, id: string) =>
+  w.db.selectFrom('tasks').selectAll().where('id', '=', id).execute();
 
 /** A working calendar of the matrix tenant (besides its built-in default), made once. */
 let calendarMade: Promise<string> | undefined;

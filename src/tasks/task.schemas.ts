@@ -61,6 +61,10 @@ export type Task = z.infer<typeof taskSchema>;
 /** Statuses a caller may set (overdue is the system's; completing goes through /complete or here). */
 export const settableStatuses = ['pending', 'in_progress', 'waiting', 'completed', 'cancelled'] as const;
 
+/** A uuid, or a record's ref with `prefix` (`D-12`). */
+const uuidOrRef = (prefix: string) =>
+  new RegExp(`^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|${prefix}-\\d{1,18})$`, 'i');
+
 const title = z.string().trim().min(1).max(300);
 const description = z.string().trim().max(10_000).nullable();
 const slaInput = businessDurationInput()
@@ -73,9 +77,17 @@ export const createTaskSchema = z.object({
   type: z.enum(taskTypes).default('manual'),
   priority: z.enum(taskPriorities).default('medium'),
   status: z.enum(['pending', 'in_progress', 'waiting']).default('pending'),
-  leadId: z.string().min(1).max(64).optional().meta({ description: 'Lead id or ref (L-n)' }),
+  leadId: z
+    .string()
+    .regex(uuidOrRef('LD'), 'a lead id or ref (LD-n)')
+    .optional()
+    .meta({ description: 'Lead id or ref (LD-n)' }),
   contactId: z.uuid().optional(),
-  dealId: z.string().min(1).max(64).optional().meta({ description: 'Deal id or ref (D-n)' }),
+  dealId: z
+    .string()
+    .regex(uuidOrRef('D'), 'a deal id or ref (D-n)')
+    .optional()
+    .meta({ description: 'Deal id or ref (D-n)' }),
   assigneeId: z
     .uuid()
     .nullable()
@@ -111,7 +123,7 @@ export const completeTaskSchema = z.object({
 });
 
 export const taskIdParams = z.object({
-  id: z.string().regex(/^([0-9a-f-]{36}|T-\d{1,18})$/i, 'a task id or ref (T-n)'),
+  id: z.string().regex(uuidOrRef('T'), 'a task id or ref (T-n)'),
 });
 
 export const taskListQuerySchema = z.object({
