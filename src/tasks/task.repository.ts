@@ -105,6 +105,9 @@ export async function listTasks(
   if (query.createdTo) base = base.where('tasks.created_at', '<', query.createdTo);
   if (query.completedFrom) base = base.where('tasks.completed_at', '>=', query.completedFrom);
   if (query.completedTo) base = base.where('tasks.completed_at', '<', query.completedTo);
+  if (query.hasSla !== undefined) {
+    base = base.where('tasks.sla_seconds', query.hasSla ? 'is not' : 'is', null);
+  }
   if (query.slaMet !== undefined) {
     base = base
       .where('tasks.status', '=', 'completed')

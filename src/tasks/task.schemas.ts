@@ -143,6 +143,7 @@ export const taskListQuerySchema = z.object({
   createdTo: isoDateTimeInput().optional().meta({ description: 'Exclusive' }),
   completedFrom: isoDateTimeInput().optional(),
   completedTo: isoDateTimeInput().optional().meta({ description: 'Exclusive' }),
+  hasSla: flagParam().optional().meta({ description: 'true: tasks with an SLA; false: without' }),
   slaMet: flagParam()
     .optional()
     .meta({ description: 'true: tasks with an SLA completed within it; false: completed past it' }),

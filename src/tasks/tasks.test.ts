@@ -305,6 +305,12 @@ describe('tasks with business-time SLAs', () => {
     const handOff = await asAgentA.post('/tasks', { title: 'For B', assigneeId: agents.B });
     expect(handOff.status).toBe(403);
     expect((await t.crm(other).get(`/tasks/${mine[0].id}`)).status).toBe(404);
+    const withSla = dataOf(await key.get('/tasks?hasSla=true&limit=200')).items;
+    expect(withSla.length).toBeGreaterThan(0);
+    expect(withSla.every((task: any) => task.sla !== null)).toBe(true);
+    expect(
+      dataOf(await key.get('/tasks?hasSla=false&limit=200')).items.every((task: any) => task.sla === null),
+    ).toBe(true);
     const met = dataOf(await key.get('/tasks?slaMet=true&limit=200')).items;
     expect(met.every((task: any) => task.status === 'completed' && task.sla && !task.slaBreachedAt)).toBe(
       true,
