@@ -17,6 +17,7 @@ import { pipelinesComponent } from '../pipelines/pipelines.component.js';
 import { queueComponent } from '../queue/queue.component.js';
 import { quotationsComponent } from '../quotations/quotations.component.js';
 import { scoringComponent } from '../scoring/scoring.component.js';
+import { signalsComponent } from '../signals/signals.component.js';
 import { staffComponent } from '../staff/staff.component.js';
 import { storageComponent } from '../storage/storage.component.js';
 import { tenantsComponent } from '../tenants/tenants.component.js';
@@ -54,6 +55,7 @@ export const components: Component[] = [
   channelsComponent,
   automationsComponent,
   calendarsComponent,
+  signalsComponent,
 ];
 
 /** Builds the route families and lets every component register its routes on them. */
