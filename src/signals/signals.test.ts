@@ -469,6 +469,21 @@ describe('signals', () => {
     expect((await key.get('/signals/SIG-999999999')).status).toBe(404);
   });
 
+  it("erases a signal's text with its lead's personal data", async () => {
+    const lead = await leadOf(agents.A);
+    await deliver(lead.waId, 'My address is 1 Main St', fridayLate);
+    const [signal] = await signalsOf(`leadId=${lead.id}`);
+    dataOf(await key.post(`/signals/${signal.id}/resolve`, { note: 'sent to 1 Main St' }));
+    const erased = await key.post(`/leads/${lead.id}/erase`, {});
+    expect(erased.status, erased.text).toBe(200);
+    expect(dataOf(await key.get(`/signals/${signal.id}`))).toMatchObject({
+      content: '[erased]',
+      resolutionNote: '[erased]',
+      status: 'resolved',
+      inboundCount: 1,
+    });
+  });
+
   it('writes references zero-padded to five digits, longer past 99999', () => {
     expect(signalRef('1')).toBe('SIG-00001');
     expect(signalRef(99999)).toBe('SIG-99999');

@@ -95,6 +95,7 @@ export function registerInboxRoutes(router: ApiRouter, services: AppServices): v
       permission: 'leads.write',
       path: '/conversations/:id/messages',
       summary: 'Send a text (within 24 h of the last inbound message) or an approved template',
+      description: "Resolves the lead's pending WhatsApp signal (resolution `replied`, by the caller).",
       tag: 'Conversations',
       params: idParams,
       body: sendMessageBody,
