@@ -31,8 +31,7 @@ describe('signals', () => {
   const db = async () => (await tenantHandle(t, tenant.tenant.id)).db;
 
   /** Delivers one inbound text from `waId` through the signed webhook, then runs its processing. */
-  async function deliver(waId: string, body: string, at: number) {
-    const wamid = `wamid.SIG${++wamids}`;
+  async function deliver(waId: string, body: string, at: number, wamid = `wamid.SIG${++wamids}`) {
     const message = { ...inbound(wamid, waId, 'text', { text: { body } }), timestamp: seconds(at) };
     const res = await post(webhook({ changes: [change({ phoneNumberId, messages: [message] })] }));
     expect(res.status, res.text).toBe(200);
@@ -161,19 +160,10 @@ describe('signals', () => {
         [tenant.tenant.id, agents.A, 'signal.opened', { signal: expect.objectContaining({ id: opened.id }) }],
       ]);
 
-      // The breach timer was queued with the signal, at its deadline, once.
-      const timers = await t.app.services.platform
-        .selectFrom('jobs')
-        .selectAll()
-        .where('tenant_id', '=', tenant.tenant.id)
-        .where('kind', '=', 'signals.sla_breach')
-        .execute();
-      const mine = timers.filter((job) => (job.payload as { signalId: string }).signalId === opened.id);
-      expect(mine).toHaveLength(1);
-      expect(new Date(mine[0]!.run_at).toISOString()).toBe('2026-03-09T09:30:00.000Z');
-
-      // A second message refreshes the same signal; the deadline stays.
-      await deliver(lead.waId, 'Hello?', fridayLate + 20 * 60_000);
+      // A second message refreshes the same signal; the deadline stays. Meta's redelivery of it
+      // counts nothing more.
+      const second = await deliver(lead.waId, 'Hello?', fridayLate + 20 * 60_000);
+      await deliver(lead.waId, 'Hello?', fridayLate + 20 * 60_000, second);
       const refreshed = await signalsOf(`leadId=${lead.id}`);
       expect(refreshed).toHaveLength(1);
       expect(refreshed[0]).toMatchObject({
@@ -184,6 +174,17 @@ describe('signals', () => {
         openedAt: '2026-03-06T16:30:00.000Z',
         lastInboundAt: '2026-03-06T16:50:00.000Z',
       });
+
+      // The breach timer was queued with the signal, at its deadline, once (not again on refresh).
+      const timers = await t.app.services.platform
+        .selectFrom('jobs')
+        .selectAll()
+        .where('tenant_id', '=', tenant.tenant.id)
+        .where('kind', '=', 'signals.sla_breach')
+        .execute();
+      const mine = timers.filter((job) => (job.payload as { signalId: string }).signalId === opened.id);
+      expect(mine).toHaveLength(1);
+      expect(new Date(mine[0]!.run_at).toISOString()).toBe('2026-03-09T09:30:00.000Z');
 
       // An automation's send (no person) does not answer it.
       const conversation = dataOf(await key.get('/conversations?limit=200')).items.find(
