@@ -18,6 +18,7 @@ import { queueComponent } from '../queue/queue.component.js';
 import { quotationsComponent } from '../quotations/quotations.component.js';
 import { tasksComponent } from '../tasks/index.js';
 import { scoringComponent } from '../scoring/scoring.component.js';
+import { signalsComponent } from '../signals/signals.component.js';
 import { staffComponent } from '../staff/staff.component.js';
 import { storageComponent } from '../storage/storage.component.js';
 import { tenantsComponent } from '../tenants/tenants.component.js';
@@ -56,6 +57,7 @@ export const components: Component[] = [
   channelsComponent,
   automationsComponent,
   calendarsComponent,
+  signalsComponent,
 ];
 
 /** Builds the route families and lets every component register its routes on them. */

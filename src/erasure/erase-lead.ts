@@ -52,8 +52,9 @@ export interface ErasureDeps {
  * Erases one person's personal data (ARCHITECTURE.md "Personal data"): the lead's names, phone
  * (a placeholder keeps the live-phone unique index valid), email, company, address and custom
  * fields; its contact; its WhatsApp conversations' number and name, messages' text, content and
- * stored media; its email messages' address, variables and text; notes' text; personal values in
- * its activity history and automation records; raw WhatsApp webhook events naming the number.
+ * stored media; its email messages' address, variables and text; notes' text; its signals' text;
+ * personal values in its activity history and automation records; raw WhatsApp webhook events
+ * naming the number.
  * Kept: status, source, tags, score, agent, timestamps, counts and the non-personal history.
  * One transaction (media objects are deleted before it commits, so a failure leaves everything to
  * erase again); an erased lead is left as it is (idempotent). Records `erased` with the actor.
@@ -216,6 +217,16 @@ async function scrub(
     .set({ title: erasedText, attendees: sql`'[]'::jsonb`, updated_at: new Date() })
     .where('lead_id', '=', lead.id)
     .executeTakeFirst();
+
+  // Signals keep their type, status, SLA and times; the customer's words (a message's text) go.
+  await trx
+    .updateTable('signals')
+    .set({
+      content: sql`case when content is null then null else ${erasedText} end`,
+      resolution_note: sql`case when resolution_note is null then null else ${erasedText} end`,
+    })
+    .where('lead_id', '=', lead.id)
+    .execute();
 
   // Automation records keep their trigger, rule, status and times; their data goes.
   const phones = [lead.phone];

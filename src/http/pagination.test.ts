@@ -100,6 +100,25 @@ const lists: ListCase[] = [
     },
   },
   {
+    name: 'signals',
+    api: 'crm',
+    total: true,
+    seed: async (h) => {
+      const lead = await oneId(
+        h,
+        sql<{
+          id: string;
+        }>`insert into ${table(h, 'leads')} (first_name, phone) values ('Waiting', '+15550190000') returning id`,
+      );
+      await insert(
+        h,
+        sql`insert into ${table(h, 'signals')} (type, lead_id, sla_seconds, sla_deadline, opened_at, last_inbound_at, status, resolved_at, resolution)
+          select 'system', ${lead}, 3600, now(), now(), now(), 'resolved', now(), 'manual' from ${sql.raw(series)}`,
+      );
+      return '/signals';
+    },
+  },
+  {
     name: 'assignment rules',
     api: 'crm',
     seed: async (h) => {

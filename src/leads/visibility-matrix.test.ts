@@ -745,6 +745,65 @@ const matrix: Record<string, Entry> = {
     kind: 'noLeadRecords',
     reason: 'SLA policies are tenant configuration',
   },
+
+  // Signals (issue 20): seen and resolved by their owner agent, as leads by theirs.
+  'GET /api/crm/signals/settings': {
+    kind: 'custom',
+    run: async (w, caller) => {
+      expect(dataOf(await caller.client.get('/signals/settings'))).toEqual(
+        dataOf(await w.key.get('/signals/settings')),
+      );
+    },
+  },
+  'GET /api/crm/signals': {
+    kind: 'custom',
+    // No row (and no count) of an invisible owner; the caller's own fixtures show.
+    run: async (w, caller, leak) => {
+      const fixtures = await Promise.all(owners.map((owner) => signalOf(w, owner)));
+      for (const url of [
+        '/signals?limit=200',
+        `/signals?limit=200&ownerId=${w.agents.B}`,
+        '/signals?limit=200&ownerId=unassigned',
+        '/signals?limit=200&status=pending&sort=slaDeadline&order=asc',
+        '/signals?limit=200&breached=false',
+      ]) {
+        const { items, total } = dataOf(await caller.client.get(url));
+        for (const row of items as { id: string; ownerId: string | null }[]) {
+          const owner = dealOwner(w, row.ownerId);
+          if (!sees[caller.name].includes(owner)) leak(1, `${url} lists a signal of ${owner}`);
+        }
+        expect(total, url).toBe(items.length);
+      }
+      const ids = dataOf(await caller.client.get('/signals?limit=200')).items.map((row: any) => row.id);
+      for (const [i, owner] of owners.entries())
+        if (sees[caller.name].includes(owner)) expect(ids).toContain(fixtures[i]);
+    },
+  },
+  'GET /api/crm/signals/{id}': {
+    kind: 'read',
+    url: async (w, owner) => `/signals/${await signalOf(w, owner)}`,
+  },
+  'POST /api/crm/signals': {
+    kind: 'custom',
+    // On a lead the caller cannot see: 404 (as an absent lead), nothing opened.
+    run: async (w, caller, leak) => {
+      for (const owner of owners) {
+        const lead = await w.newLead(owner);
+        const res = await caller.client.post('/signals', { type: 'system', leadId: lead.id, content: 'M' });
+        const opened = dataOf(await w.key.get(`/signals?leadId=${lead.id}`)).items;
+        if (sees[caller.name].includes(owner)) expect(res.status, res.text).toBe(201);
+        else if (res.status !== 404 || opened.length > 0)
+          leak(1, `POST /signals on ${owner}'s lead: ${res.status}`);
+      }
+    },
+  },
+  'POST /api/crm/signals/{id}/resolve': {
+    kind: 'write',
+    prepare: async (w, leadId) =>
+      dataOf(await w.key.post('/signals', { type: 'system', leadId, content: 'Write' }), 201).id,
+    request: (_w, _id, signalId) => ({ url: `/signals/${signalId}/resolve`, body: { note: 'done' } }),
+    state: async (w, _id, signalId) => (await w.key.get(`/signals/${signalId}`)).body,
+  },
 };
 
 /** A task on the lead `leadId` (its assignee: the lead's owner), made with the API key. */
@@ -753,6 +812,20 @@ async function taskOfLead(w: World, leadId: string): Promise<string> {
 }
 const taskState = (w: World, id: string) =>
   w.db.selectFrom('tasks').selectAll().where('id', '=', id).execute();
+
+/** The matrix's signal on a lead of each owner (opened once per owner, by the key). */
+const matrixSignals = new Map<Owner, string>();
+async function signalOf(w: World, owner: Owner): Promise<string> {
+  if (!matrixSignals.has(owner)) {
+    const { id: leadId } = await w.newLead(owner);
+    const signal = dataOf(
+      await w.key.post('/signals', { type: 'system', leadId, content: `Signal of ${owner}` }),
+      201,
+    );
+    matrixSignals.set(owner, signal.id);
+  }
+  return matrixSignals.get(owner)!;
+}
 
 /** A working calendar of the matrix tenant (besides its built-in default), made once. */
 let calendarMade: Promise<string> | undefined;

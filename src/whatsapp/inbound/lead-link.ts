@@ -11,8 +11,9 @@ import { ingestLeadSchema, type Lead } from '../../leads/index.js';
 import type { AppServices } from '../../app/services.js';
 import type { JobContext } from '../../queue/job-types.js';
 import { loadScoringSettings } from '../../scoring/index.js';
+import { inTenantTransaction, type TenantUnitOfWork } from '../../tenancy/unit-of-work.js';
 
-type LinkContext = JobContext<unknown, Pick<AppServices, 'leadEvents'>>;
+type LinkContext = JobContext<unknown, Pick<AppServices, 'leadEvents' | 'queue' | 'servers' | 'realtime'>>;
 
 export interface ConversationContact {
   conversationId: string;
@@ -29,11 +30,13 @@ export const whatsappActor = systemActor('whatsapp');
  * through the CRM's ingest use case (same dedupe, scoring, assignment and lead events).
  * Two jobs linking the same new sender at once end on the same lead: the ingest dedupe is
  * the phone's unique index, and the conversation keeps the first lead id stored.
- * A sender whose wa_id is not a valid phone number is left without a lead.
+ * A sender whose wa_id is not a valid phone number is left without a lead. `within` runs in the
+ * unit of work that links the conversation, with the lead it is linked to.
  */
 export async function linkConversationToLead(
   ctx: LinkContext,
   contact: ConversationContact,
+  within?: (unit: TenantUnitOfWork<unknown>, leadId: string) => Promise<void>,
 ): Promise<Lead | null> {
   let phone: string;
   try {
@@ -62,12 +65,16 @@ export async function linkConversationToLead(
     ctx.logger.warn({ waId: contact.waId, err: error }, 'whatsapp sender not linked to a lead');
     return null;
   }
-  const linked = await ctx.handle.db
-    .updateTable('conversations')
-    .set({ lead_id: sql<string>`coalesce(lead_id, ${lead.id})`, updated_at: new Date() })
-    .where('id', '=', contact.conversationId)
-    .returning('lead_id')
-    .executeTakeFirstOrThrow();
+  const linked = await inTenantTransaction(ctx.services, ctx.handle, async (unit) => {
+    const row = await unit.trx
+      .updateTable('conversations')
+      .set({ lead_id: sql<string>`coalesce(lead_id, ${lead.id})`, updated_at: new Date() })
+      .where('id', '=', contact.conversationId)
+      .returning('lead_id')
+      .executeTakeFirstOrThrow();
+    await within?.(unit, row.lead_id!);
+    return row;
+  });
   if (linked.lead_id === lead.id) return lead;
   return loadLead(ctx, linked.lead_id!);
 }

@@ -4,7 +4,9 @@ import type { AppServices } from '../../app/services.js';
 import type { JobContext, JobPayloads } from '../../queue/job-types.js';
 import { PermanentJobError } from '../../queue/job-types.js';
 import type { InboundMessage } from './inbound-message.js';
+import { inTenantTransaction } from '../../tenancy/unit-of-work.js';
 import { storeInboundMessage, type StoredInbound } from './inbound-store.js';
+import { signalInbound } from './inbound-signal.js';
 import { linkConversationToLead, loadLead } from './lead-link.js';
 import { fireMessageReceived } from './message-received-trigger.js';
 import { downloadMediaJobKind } from './media.job.js';
@@ -98,12 +100,17 @@ async function processValue(ctx: ProcessContext, value: z.infer<typeof valueSche
   };
 
   for (const message of value.messages ?? []) {
-    const stored = await storeInboundMessage(
-      db,
-      phoneNumberId,
-      message as InboundMessage,
-      names.get(message.from) ?? null,
-    );
+    const stored = await inTenantTransaction(ctx.services, ctx.handle, async (unit) => {
+      const stored = await storeInboundMessage(
+        unit.trx,
+        phoneNumberId,
+        message as InboundMessage,
+        names.get(message.from) ?? null,
+      );
+      if (stored.created && stored.leadId)
+        await signalInbound(unit, ctx.services, ctx.handle, stored, stored.leadId);
+      return stored;
+    });
     if (stored.hasMediaToFetch) {
       await ctx.services.queue.enqueue(
         tenant.id,
@@ -112,14 +119,19 @@ async function processValue(ctx: ProcessContext, value: z.infer<typeof valueSche
         { idempotencyKey: `whatsapp-media:${stored.messageId}` },
       );
     }
-    // Linked even for a redelivered message, in case an earlier attempt failed before linking.
+    // Linked even for a redelivered message, in case an earlier attempt failed before linking;
+    // the message's signal goes with the link (the conversation had no lead when it was stored).
     const lead = stored.leadId
       ? undefined
-      : await linkConversationToLead(ctx, {
-          conversationId: stored.conversationId,
-          waId: message.from,
-          contactName: names.get(message.from) ?? null,
-        });
+      : await linkConversationToLead(
+          ctx,
+          {
+            conversationId: stored.conversationId,
+            waId: message.from,
+            contactName: names.get(message.from) ?? null,
+          },
+          (unit, leadId) => signalInbound(unit, ctx.services, ctx.handle, stored, leadId),
+        );
     const senderLead = lead === undefined ? await leadOf(stored.leadId!) : lead;
     if (senderLead) {
       await fireMessageReceived(ctx, senderLead, {

@@ -24,6 +24,7 @@ import { queueOutboundMessage } from '../sending/outbound.service.js';
 import type { Access } from '../../auth/access.js';
 import type { TenantDb } from '../../db/tenant-database.js';
 import { requireWritable } from '../../leads/index.js';
+import { resolveRepliedWithin } from '../../signals/index.js';
 
 const mediaUrlTtlSeconds = 300;
 
@@ -94,6 +95,7 @@ export function registerInboxRoutes(router: ApiRouter, services: AppServices): v
       permission: 'leads.write',
       path: '/conversations/:id/messages',
       summary: 'Send a text (within 24 h of the last inbound message) or an approved template',
+      description: "Resolves the lead's pending WhatsApp signal (resolution `replied`, by the caller).",
       tag: 'Conversations',
       params: idParams,
       body: sendMessageBody,
@@ -104,9 +106,25 @@ export function registerInboxRoutes(router: ApiRouter, services: AppServices): v
         409: 'outside_customer_service_window or template_not_approved',
       },
       handler: async ({ req, params, body }) => {
-        const { handle, access } = callerOf(req);
-        await requireConversation(handle.db, access, params.id, true);
-        return queueOutboundMessage(services, handle, params.id, body);
+        const { handle, access, actor } = callerOf(req);
+        const conversation = await requireConversation(handle.db, access, params.id, true);
+        // A person's reply (a user, or an API key on their behalf) answers the customer: it
+        // resolves the lead's pending WhatsApp signal. Automations' sends go elsewhere and do not.
+        return queueOutboundMessage(
+          services,
+          handle,
+          params.id,
+          body,
+          new Date(),
+          async (_trx, _id, unit) => {
+            if (conversation.leadId)
+              await resolveRepliedWithin(unit, services, handle, {
+                type: 'whatsapp',
+                leadId: conversation.leadId,
+                actor,
+              });
+          },
+        );
       },
     })
     .route({

@@ -3,7 +3,7 @@ import type { TenantDb } from '../../db/tenant-database.js';
 import { AppError } from '../../http/app-error.js';
 import { jobRequest, type EnqueueRequest } from '../../queue/job-types.js';
 import type { TenantHandle } from '../../tenancy/connection-manager.js';
-import { inTenantTransaction } from '../../tenancy/unit-of-work.js';
+import { inTenantTransaction, type TenantUnitOfWork } from '../../tenancy/unit-of-work.js';
 import type { SendMessageBody } from '../inbox/conversations.schemas.js';
 import { findConversation, toMessage } from '../inbox/conversations.repository.js';
 import { sendMessageJobKind } from './send-message.job.js';
@@ -14,7 +14,7 @@ export const customerServiceWindowMs = 24 * 60 * 60 * 1000;
 
 /**
  * Records an outbound message as queued and queues its send job, in one unit of work (the
- * job exists exactly when the message does). `within` runs in the message's transaction (a
+ * job exists exactly when the message does). `within` runs in the message's unit of work (a
  * caller records what it caused).
  */
 export async function queueOutboundMessage(
@@ -23,7 +23,7 @@ export async function queueOutboundMessage(
   conversationId: string,
   input: SendMessageBody,
   now = new Date(),
-  within?: (trx: TenantDb, messageId: string) => Promise<void>,
+  within?: (trx: TenantDb, messageId: string, unit: TenantUnitOfWork<never>) => Promise<void>,
 ) {
   const conversation = await findConversation(handle.db, conversationId);
   if (!conversation) throw AppError.notFound('Conversation');
@@ -55,7 +55,8 @@ export async function queueOutboundMessage(
     body = `[template ${name}]`;
   }
 
-  const message = await inTenantTransaction(services, handle, async ({ trx, enqueue }) => {
+  const message = await inTenantTransaction(services, handle, async (unit) => {
+    const { trx, enqueue } = unit;
     const row = await trx
       .insertInto('messages')
       .values({
@@ -74,7 +75,7 @@ export async function queueOutboundMessage(
       .where('id', '=', conversation.id)
       .execute();
     await enqueue(sendJobOf(handle, row.id));
-    await within?.(trx, row.id);
+    await within?.(trx, row.id, unit);
     return row;
   });
   return toMessage(message);
