@@ -176,5 +176,5 @@ describe.runIf(testDatabaseKind === 'postgres')('split roles as deployed (Postgr
     }
     expect(await worker.stop()).toBe(0);
     expect(worker.logs.some((line) => line.msg === 'listening')).toBe(false);
-  }, 60_000);
+  }, 120_000);
 });
