@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import { z } from 'zod';
 import { currencySchema } from '../../deals/index.js';
 import { leadVisibleTo } from '../../leads/index.js';
@@ -50,16 +50,26 @@ interface FunnelRow {
 export async function funnel(ctx: KpiContext, pipeline: DashboardPipeline) {
   const records = recordsOf(pipeline.kind);
   const db = ctx.db as unknown as Kysely<any>;
-  const owner = `r.${records.owner}`;
   const stageIds = pipeline.stages.map((stage) => stage.id);
-  // Distinct (stage, record, period) first, from the index alone, then the records' owner and value.
-  const entries = db
+  // Everything visible: distinct (stage, record, period) first, from the index alone, then each
+  // record's value. A narrower caller: their records first (fewer), then their entries.
+  const everything = ctx.visibility.all && !ctx.filters.ownerId;
+  let entries = db
     .selectFrom('stage_history as h')
     .select(['h.stage_id', 'h.record_id', isCurrent('h.entered_at', ctx.periods).as('current')])
     .distinct()
     .where('h.record_kind', '=', pipeline.kind)
     .where('h.stage_id', 'in', stageIds.length > 0 ? stageIds : ['00000000-0000-0000-0000-000000000000'])
     .where(inEitherPeriod('h.entered_at', ctx.periods));
+  if (!everything) {
+    entries = entries.where('h.record_id', 'in', (eb: ExpressionBuilder<any, any>) =>
+      eb
+        .selectFrom(`${records.table} as own`)
+        .select('own.id')
+        .where(leadVisibleTo(ctx.visibility, `own.${records.owner}`))
+        .where(ownerCondition(ctx, `own.${records.owner}`)),
+    );
+  }
   const rows = (await db
     .selectFrom(entries.as('e'))
     .innerJoin(`${records.table} as r`, 'r.id', 'e.record_id')
@@ -70,8 +80,6 @@ export async function funnel(ctx: KpiContext, pipeline: DashboardPipeline) {
         : [sql<string>`''`.as('currency'), sql<string>`0`.as('amount')],
     )
     .select(sql<string>`count(*)`.as('n'))
-    .where(leadVisibleTo(ctx.visibility, owner))
-    .where(ownerCondition(ctx, owner))
     .groupBy(
       pipeline.kind === 'deal' ? ['e.stage_id', 'e.current', 'r.currency'] : ['e.stage_id', 'e.current'],
     )
