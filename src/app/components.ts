@@ -6,6 +6,7 @@ import { calendarsComponent } from '../calendars/calendars.component.js';
 import { channelsComponent } from '../channels/channels.component.js';
 import { cohortsComponent } from '../cohorts/cohorts.component.js';
 import { contactsComponent } from '../contacts/contacts.component.js';
+import { dashboardComponent } from '../dashboard/dashboard.component.js';
 import { dealsComponent } from '../deals/deals.component.js';
 import { emailComponent } from '../email/email.component.js';
 import { erasureComponent } from '../erasure/erasure.component.js';
@@ -58,6 +59,7 @@ export const components: Component[] = [
   automationsComponent,
   calendarsComponent,
   signalsComponent,
+  dashboardComponent,
 ];
 
 /** Builds the route families and lets every component register its routes on them. */

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { dateInput } from '../http/input-contract.js';
+import { stageHistoryFilterSchema } from '../pipelines/index.js';
 
 export const dealStatuses = ['open', 'won', 'lost', 'closed', 'order_created'] as const;
 
@@ -147,11 +149,31 @@ export const dealStagesSchema = z.object({
   ),
 });
 
+/** A comma-separated or repeated query parameter. */
+const listOf = <T extends z.ZodType>(item: T) =>
+  z.preprocess(
+    (value) =>
+      (Array.isArray(value) ? value : [value])
+        .flatMap((part) => (typeof part === 'string' ? part.split(',') : [part]))
+        .map((part) => (typeof part === 'string' ? part.trim() : part))
+        .filter((part) => part !== ''),
+    z.array(item).min(1).max(10),
+  );
+
 export const dealListQuerySchema = z.object({
   pipelineId: z.uuid().optional(),
   stageId: z.uuid().optional(),
-  ownerId: z.uuid().optional(),
-  status: z.enum(dealStatuses).optional(),
+  ownerId: z
+    .union([z.uuid(), z.literal('unassigned')])
+    .optional()
+    .meta({ description: "An agent profile's id, or unassigned: deals of no owner" }),
+  status: listOf(z.enum(dealStatuses))
+    .optional()
+    .meta({ description: 'Comma-separated or repeated: deals in any of them' }),
+  currency: currencySchema.optional(),
+  closedFrom: dateInput().optional().meta({ description: 'Closed (won or lost) at or after this instant' }),
+  closedBefore: dateInput().optional().meta({ description: 'Closed before this instant (exclusive)' }),
+  ...stageHistoryFilterSchema,
   amountMin: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
   amountMax: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
   expectedCloseFrom: z.iso.date().optional(),

@@ -437,7 +437,13 @@ describe('deals', () => {
         .reverse()
         .map((d) => d.id),
     );
-    expect(await walk('currency=EUR').catch(() => 'refused')).toBe('refused');
+    expect(await walk('currency=EUR')).toEqual(
+      created
+        .filter((d) => d.currency === 'EUR')
+        .reverse()
+        .map((d) => d.id),
+    );
+    expect(await walk('currency=eur').catch(() => 'refused')).toBe('refused');
     expect(new Set(await walk('expectedCloseFrom=2031-01-05&expectedCloseTo=2031-01-20'))).toEqual(
       new Set(
         created

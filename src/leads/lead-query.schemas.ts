@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { dateInput, flagParam, listParam } from '../http/input-contract.js';
 import { pageQuery, pageSchema } from '../http/pagination.js';
+import { stageHistoryFilterSchema } from '../pipelines/index.js';
 import { leadSchema, leadStatuses } from './lead.schemas.js';
 
 const list = listParam;
@@ -47,7 +48,10 @@ export const leadListQuerySchema = z.object({
   scoreMax: z.coerce.number().int().min(0).max(100).optional(),
   hot: flag.optional(),
   createdFrom: dateInput().optional(),
-  createdTo: dateInput().optional(),
+  createdTo: dateInput().optional().meta({ description: 'Created at or before this instant (inclusive)' }),
+  createdBefore: dateInput()
+    .optional()
+    .meta({ description: 'Created before this instant (exclusive; the dashboard periods use it)' }),
   updatedFrom: dateInput().optional(),
   updatedTo: dateInput().optional(),
   followUpDue: flag.optional().meta({ description: 'true: follow-up date reached; false: none due' }),
@@ -55,6 +59,8 @@ export const leadListQuerySchema = z.object({
     description:
       'true: in a stage with a rotting threshold and there longer than it (from stage entry or last activity, the later); false: not rotting',
   }),
+  converted: flag.optional().meta({ description: 'true: converted into a contact; false: not converted' }),
+  ...stageHistoryFilterSchema,
   archived: z.enum(['false', 'true', 'all']).default('false'),
   sort: z
     .enum(Object.keys(leadSortFields) as [keyof typeof leadSortFields])

@@ -2,7 +2,7 @@ import { sql, type ExpressionBuilder, type Expression, type SqlBool } from 'kyse
 import type { Visibility } from '../auth/access.js';
 import type { TenantDatabase } from '../db/tenant-database.js';
 import { decodeCursor, encodeCursor, type Keyset, type KeyType } from '../http/pagination.js';
-import { recordRotting } from '../pipelines/index.js';
+import { recordRotting, stageHistoryConditions } from '../pipelines/index.js';
 import { loadScoringSettings } from '../scoring/index.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import {
@@ -100,6 +100,9 @@ function filters(eb: Eb, query: LeadFilter, hotThreshold: number): Expression<Sq
   if (query.hot !== undefined) and.push(eb('score', query.hot ? '>' : '<=', hotThreshold));
   if (query.createdFrom) and.push(eb('created_at', '>=', query.createdFrom));
   if (query.createdTo) and.push(eb('created_at', '<=', query.createdTo));
+  if (query.createdBefore) and.push(eb('created_at', '<', query.createdBefore));
+  if (query.converted !== undefined) and.push(eb('contact_id', query.converted ? 'is not' : 'is', null));
+  for (const condition of stageHistoryConditions('lead', 'leads.id', query)) and.push(condition(eb));
   if (query.updatedFrom) and.push(eb('updated_at', '>=', query.updatedFrom));
   if (query.updatedTo) and.push(eb('updated_at', '<=', query.updatedTo));
   if (query.followUpDue === true) and.push(eb('follow_up_at', '<=', sql<Date>`now()`));

@@ -804,6 +804,62 @@ const matrix: Record<string, Entry> = {
     request: (_w, _id, signalId) => ({ url: `/signals/${signalId}/resolve`, body: { note: 'done' } }),
     state: async (w, _id, signalId) => (await w.key.get(`/signals/${signalId}`)).body,
   },
+
+  // Dashboard (issue 20): every KPI of the caller counts (or sums) exactly the records of its
+  // drill-down that the caller sees, as listed by the API key and filtered to the caller's owners.
+  ...Object.fromEntries(
+    (
+      [
+        ['GET /api/crm/dashboard/leads', () => ['/dashboard/leads']],
+        [
+          'GET /api/crm/dashboard/funnel',
+          (pipelineId: string) => [`/dashboard/funnel?pipelineId=${pipelineId}`],
+        ],
+        [
+          'GET /api/crm/dashboard/time-in-stage',
+          (pipelineId: string) => [`/dashboard/time-in-stage?pipelineId=${pipelineId}`],
+        ],
+        ['GET /api/crm/dashboard/revenue', () => ['/dashboard/revenue']],
+      ] as const
+    ).map(([operation, urls]): [string, Entry] => [
+      operation,
+      {
+        kind: 'custom',
+        run: async (w, caller, leak) => {
+          const { pipelineId } = await dealFixtures(w);
+          for (const url of urls(pipelineId)) {
+            for (const kpi of dashboardKpis(dataOf(await caller.client.get(url)))) {
+              const rows: any[] = [];
+              let cursor: string | null = null;
+              do {
+                const query: URLSearchParams = new URLSearchParams({
+                  ...kpi.drilldown.query,
+                  limit: '200',
+                  ...(cursor ? { cursor } : {}),
+                });
+                const page: { items: any[]; nextCursor: string | null } = dataOf(
+                  await w.key.get(`${kpi.drilldown.path.slice('/api/crm'.length)}?${query}`),
+                );
+                rows.push(...page.items);
+                cursor = page.nextCursor;
+              } while (cursor);
+              const seen = rows.filter((row) =>
+                sees[caller.name].includes(dealOwner(w, row.ownerId ?? row.assignedAgentId ?? null)),
+              );
+              const expected =
+                'records' in kpi
+                  ? seen.length
+                  : 'currency' in kpi
+                    ? seen.reduce((sum, row) => sum + row.amount, 0)
+                    : seen.length;
+              const actual = 'records' in kpi ? kpi.records.value : kpi.value;
+              if (actual !== expected) leak(Math.abs(actual - expected), `${url}: ${actual} ≠ ${expected}`);
+            }
+          }
+        },
+      },
+    ]),
+  ),
 };
 
 /** A task on the lead `leadId` (its assignee: the lead's owner), made with the API key. */
@@ -825,6 +881,16 @@ async function signalOf(w: World, owner: Owner): Promise<string> {
     matrixSignals.set(owner, signal.id);
   }
   return matrixSignals.get(owner)!;
+}
+
+/** Every KPI object in a dashboard answer (anything with a value and a drill-down). */
+function dashboardKpis(node: unknown): any[] {
+  if (Array.isArray(node)) return node.flatMap(dashboardKpis);
+  if (node === null || typeof node !== 'object') return [];
+  return [
+    ...('drilldown' in node && 'value' in node ? [node] : []),
+    ...Object.entries(node).flatMap(([key, child]) => (key.endsWith('rilldown') ? [] : dashboardKpis(child))),
+  ];
 }
 
 /** A working calendar of the matrix tenant (besides its built-in default), made once. */

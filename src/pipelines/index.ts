@@ -23,3 +23,5 @@ export { recordRotting } from './rotting.js';
 export type { StageEntered } from './stage-entered.js';
 export { entryDurationMs, timeInStages } from './time-in-stage.js';
 export type { TimedEntry } from './time-in-stage.js';
+export { stageEntriesIn, stageHistoryConditions, stageHistoryFilterSchema } from './stage-history-filter.js';
+export type { StageHistoryFilter } from './stage-history-filter.js';
