@@ -8,6 +8,9 @@ import { funnel, funnelStageSchema } from './kpis/funnel.js';
 import { newLeads } from './kpis/new-leads.js';
 import { dashboardPipeline } from './kpis/pipeline-of.js';
 import { revenueRowSchema, revenueWon } from './kpis/revenue-won.js';
+import { breachedSignals, pendingSignals } from './kpis/signals.js';
+import { slaMet, slaMetRowSchema } from './kpis/sla-met.js';
+import { openTasks, overdueTasks } from './kpis/tasks.js';
 import { stageTimeSchema, timeInStage } from './kpis/time-in-stage.js';
 import { periodQuery, periodSchema, resolvePeriods } from './period.js';
 
@@ -116,6 +119,45 @@ export function registerDashboardRoutes(router: ApiRouter): void {
       handler: async ({ req, query }) => {
         const ctx = contextOf(req, query);
         return { ...periodsOf(ctx), owners: await revenueWon(ctx, query.pipelineId) };
+      },
+    })
+    .route({
+      method: 'get',
+      permission: 'leads.read',
+      path: '/dashboard/work',
+      tag,
+      summary:
+        'Tasks open and overdue, SLA met % (overall, per assignee, per team), signals pending and breached, with drill-downs',
+      query: z.object(filterQuery),
+      response: z.object({
+        ...periodsSchema,
+        openTasks: kpiSchema,
+        overdueTasks: kpiSchema,
+        slaMet: z.object({
+          overall: ratioKpiSchema,
+          byAssignee: z.array(slaMetRowSchema),
+          byTeam: z.array(slaMetRowSchema),
+        }),
+        pendingSignals: kpiSchema,
+        breachedSignals: kpiSchema,
+      }),
+      handler: async ({ req, query }) => {
+        const ctx = contextOf(req, query);
+        const [open, overdue, sla, pending, breached] = await Promise.all([
+          evaluateKpi(openTasks, ctx),
+          evaluateKpi(overdueTasks, ctx),
+          slaMet(ctx),
+          evaluateKpi(pendingSignals, ctx),
+          evaluateKpi(breachedSignals, ctx),
+        ]);
+        return {
+          ...periodsOf(ctx),
+          openTasks: open,
+          overdueTasks: overdue,
+          slaMet: sla,
+          pendingSignals: pending,
+          breachedSignals: breached,
+        };
       },
     });
 }

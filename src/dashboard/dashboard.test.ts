@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TenantDb } from '../db/tenant-database.js';
 import { tenantHandle } from '../testing/job-context.js';
 import { addTestDealPipeline, type TestPipeline } from '../testing/pipelines.js';
-import { addTestUser } from '../testing/staff-users.js';
+import { addTestTeam, addTestUser } from '../testing/staff-users.js';
 import { dataOf, tenantClient, type TenantClient } from '../testing/tenant-client.js';
 import { startTestApp, type TestApp, type TestTenant } from '../testing/test-app.js';
 
@@ -209,6 +209,57 @@ describe('dashboard KPIs equal their drill-downs', () => {
         .execute();
     }
 
+    // Work: tasks of three assignees (A and B in teams), with and without SLA, created, due and
+    // completed across both periods; signals opened across both periods, some breached, some resolved.
+    const teamOfA = await addTestTeam(t, tenant, 'Team A');
+    const teamOfB = await addTestTeam(t, tenant, 'Team B');
+    const userOfA = await db
+      .selectFrom('users')
+      .select('id')
+      .where('agent_id', '=', agents.A)
+      .executeTakeFirstOrThrow();
+    await db.insertInto('team_members').values({ team_id: teamOfA, user_id: userOfA.id }).execute();
+    await addTestUser(t, tenant, { role: 'agent', agentId: agents.B, teamIds: [teamOfA, teamOfB] });
+    for (let k = 0; k < 40; k++) {
+      const task = dataOf(
+        await key.post('/tasks', {
+          title: `Task ${k}`,
+          assigneeId: [agents.A, agents.B, null][k % 3],
+          sla: k % 4 === 3 ? null : 'PT8H',
+        }),
+        201,
+      );
+      const created = at('2026-02-10T00:00:00Z', k * 23 * hour + k * 13_000);
+      const state = k % 5;
+      await db
+        .updateTable('tasks')
+        .set({
+          created_at: created,
+          due_at: at('2026-02-12T00:00:00Z', k * 19 * hour),
+          status: state === 0 ? 'overdue' : state === 1 ? 'completed' : state === 2 ? 'waiting' : 'pending',
+          completed_at: state === 1 ? at('2026-02-14T00:00:00Z', k * 21 * hour) : null,
+          sla_breached_at: k % 10 === 1 ? at('2026-02-13T00:00:00Z', k * hour) : null,
+        })
+        .where('id', '=', task.id)
+        .execute();
+    }
+    for (const [n, id] of leadIds.slice(0, 24).entries()) {
+      const signal = dataOf(
+        await key.post('/signals', { type: 'system', leadId: id, content: `Waiting ${n}` }),
+        201,
+      );
+      const opened = at('2026-02-14T00:00:00Z', n * 31 * hour);
+      await db
+        .updateTable('signals')
+        .set({
+          opened_at: opened,
+          sla_deadline: n % 3 === 0 ? at('2099-01-01T00:00:00Z', 0) : at(opened.toISOString(), hour),
+        })
+        .where('id', '=', signal.id)
+        .execute();
+      if (n % 4 === 1) dataOf(await key.post(`/signals/${signal.id}/resolve`, {}));
+    }
+
     // A second tenant with records in the same periods: never counted in the first.
     const other = await t.createTenant();
     const otherKey = t.crm(other);
@@ -246,6 +297,9 @@ describe('dashboard KPIs equal their drill-downs', () => {
     `/dashboard/time-in-stage?${range}&pipelineId=${leadPipeline.id}`,
     `/dashboard/revenue?${range}`,
     `/dashboard/revenue?${range}&pipelineId=${deals.id}&ownerId=${agents.A}`,
+    `/dashboard/work?${range}`,
+    `/dashboard/work?${range}&ownerId=${agents.B}`,
+    `/dashboard/work?${range}&ownerId=unassigned`,
   ];
 
   /** The seconds a record spent in `stageId` over its entries exited in the drill-down's period. */
@@ -350,6 +404,34 @@ describe('dashboard KPIs equal their drill-downs', () => {
     // The lost stage is no stage's next; the last open one (Won) has none.
     const won = funnel.stages.find((stage: any) => stage.stage.outcome === 'won');
     expect(won.dropOffPercent).toEqual({ value: null, previous: null });
+  });
+
+  it('counts work: open and overdue tasks, SLA met % per assignee and team, pending and breached signals', async () => {
+    const work = dataOf(await key.get(`/dashboard/work?${range}`));
+    for (const name of ['openTasks', 'overdueTasks', 'pendingSignals', 'breachedSignals']) {
+      expect(work[name].value + work[name].previous, name).toBeGreaterThan(0);
+    }
+    expect(work.breachedSignals.value).toBeLessThan(work.pendingSignals.value);
+    const { overall, byAssignee, byTeam } = work.slaMet;
+    expect(overall.denominator.value).toBeGreaterThan(overall.numerator.value);
+    expect(overall.numerator.value).toBeGreaterThan(0);
+    expect(overall.value).toBe(overall.numerator.value / overall.denominator.value);
+    expect(byAssignee.map((row: any) => row.assignee?.name ?? null)).toEqual(['Agent A', 'Agent B', null]);
+    expect(byAssignee.reduce((sum: number, row: any) => sum + row.denominator.value, 0)).toBe(
+      overall.denominator.value,
+    );
+    // B is in both teams, A in Team A only: Team A counts both, Team B only B's.
+    expect(byTeam.map((row: any) => row.team.name)).toEqual(['Team A', 'Team B']);
+    const [teamA, teamB] = byTeam;
+    const [ofA, ofB] = byAssignee;
+    expect(teamA.denominator.value).toBe(ofA.denominator.value + ofB.denominator.value);
+    expect(teamB.denominator.value).toBe(ofB.denominator.value);
+    expect(teamB.numerator.drilldown.query).toMatchObject({ teamId: teamB.team.id, slaMet: 'true' });
+    const mine = dataOf(await agentClient.get(`/dashboard/work?${range}`));
+    expect(mine.slaMet.byAssignee.map((row: any) => row.assignee?.id)).toEqual([agents.A]);
+    expect(mine.openTasks.value).toBe(
+      dataOf(await key.get(`/dashboard/work?${range}&ownerId=${agents.A}`)).openTasks.value,
+    );
   });
 
   it('answers relative periods in the tenant timezone, previous of the same length', async () => {

@@ -127,7 +127,11 @@ export function periodCounts(column: string, periods: Periods, also?: Expression
 export const iso = (at: Date) => at.toISOString();
 
 /** Adds the owner filter of `ctx` to a drill-down query under the list's own parameter name. */
-export function withOwner(query: Record<string, string>, ctx: KpiContext, parameter: 'agentId' | 'ownerId') {
+export function withOwner(
+  query: Record<string, string>,
+  ctx: KpiContext,
+  parameter: 'agentId' | 'ownerId' | 'assigneeId',
+) {
   return ctx.filters.ownerId ? { ...query, [parameter]: ctx.filters.ownerId } : query;
 }
 

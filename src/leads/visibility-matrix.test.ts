@@ -820,6 +820,7 @@ const matrix: Record<string, Entry> = {
           (pipelineId: string) => [`/dashboard/time-in-stage?pipelineId=${pipelineId}`],
         ],
         ['GET /api/crm/dashboard/revenue', () => ['/dashboard/revenue']],
+        ['GET /api/crm/dashboard/work', () => ['/dashboard/work']],
       ] as const
     ).map(([operation, urls]): [string, Entry] => [
       operation,
@@ -844,7 +845,9 @@ const matrix: Record<string, Entry> = {
                 cursor = page.nextCursor;
               } while (cursor);
               const seen = rows.filter((row) =>
-                sees[caller.name].includes(dealOwner(w, row.ownerId ?? row.assignedAgentId ?? null)),
+                sees[caller.name].includes(
+                  dealOwner(w, row.ownerId ?? row.assignedAgentId ?? row.assigneeId ?? null),
+                ),
               );
               const expected =
                 'records' in kpi

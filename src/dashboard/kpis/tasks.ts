@@ -1,0 +1,58 @@
+import { sql } from 'kysely';
+import { leadVisibleTo } from '../../leads/index.js';
+import {
+  inEitherPeriod,
+  iso,
+  ownerCondition,
+  periodCounts,
+  withOwner,
+  type KpiContext,
+  type KpiDefinition,
+} from '../kpi.js';
+import type { Period } from '../period.js';
+
+const openStatuses = ['pending', 'in_progress', 'waiting'] as const;
+
+const ownerText = (ctx: KpiContext) =>
+  ctx.filters.ownerId === 'unassigned'
+    ? ', unassigned'
+    : ctx.filters.ownerId
+      ? ', assigned to the agent ownerId'
+      : '';
+
+/** Tasks whose `column` falls in each period and that are in one of `statuses` now. */
+async function countTasks(ctx: KpiContext, column: 'created_at' | 'due_at', statuses: readonly string[]) {
+  const row = await ctx.db
+    .selectFrom('tasks')
+    .select(periodCounts(`tasks.${column}`, ctx.periods))
+    .where(leadVisibleTo(ctx.visibility, 'tasks.assignee_agent_id'))
+    .where(ownerCondition(ctx, 'tasks.assignee_agent_id'))
+    .where(inEitherPeriod(`tasks.${column}`, ctx.periods))
+    .where(sql<boolean>`tasks.status = any(${[...statuses]}::text[])`)
+    .executeTakeFirstOrThrow();
+  return { current: Number(row.current), previous: Number(row.previous) };
+}
+
+const tasksQuery = (query: Record<string, string>, ctx: KpiContext) => ({
+  path: '/api/crm/tasks',
+  query: withOwner(query, ctx, 'assigneeId'),
+});
+
+export const openTasks: KpiDefinition = {
+  definition: (ctx) =>
+    `Tasks created in the period (from inclusive, to exclusive)${ownerText(ctx)} that are still open now (pending, in progress or waiting), among those you can see (by assignee).`,
+  measure: (ctx) => countTasks(ctx, 'created_at', openStatuses),
+  drilldown: (period: Period, ctx) =>
+    tasksQuery(
+      { createdFrom: iso(period.from), createdTo: iso(period.to), status: openStatuses.join(',') },
+      ctx,
+    ),
+};
+
+export const overdueTasks: KpiDefinition = {
+  definition: (ctx) =>
+    `Tasks due in the period (from inclusive, to exclusive)${ownerText(ctx)} that are overdue now (their due time passed, not completed or cancelled), among those you can see (by assignee).`,
+  measure: (ctx) => countTasks(ctx, 'due_at', ['overdue']),
+  drilldown: (period: Period, ctx) =>
+    tasksQuery({ dueFrom: iso(period.from), dueTo: iso(period.to), status: 'overdue' }, ctx),
+};
