@@ -58,11 +58,14 @@ async function main(): Promise<void> {
       'time in stage: lead pipeline, 30d': `/api/crm/dashboard/time-in-stage?period=30d&pipelineId=${leadPipeline}`,
       'revenue won per owner, 30d': '/api/crm/dashboard/revenue?period=30d',
       'revenue won per owner, this quarter': '/api/crm/dashboard/revenue?period=this_quarter',
+      'work: tasks, SLA met, signals, 30d': '/api/crm/dashboard/work?period=30d',
+      'work: tasks, SLA met, signals, this quarter': '/api/crm/dashboard/work?period=this_quarter',
     };
     const counted = (body: any) => {
       const data = body.data ?? {};
       if (data.newLeads) return data.newLeads.value;
       if (data.owners) return data.owners.length;
+      if (data.openTasks) return data.openTasks.value + data.overdueTasks.value + data.pendingSignals.value;
       return (data.stages ?? []).reduce(
         (sum: number, stage: any) => sum + (stage.entered?.value ?? stage.averageSeconds?.records.value ?? 0),
         0,
@@ -82,7 +85,7 @@ async function main(): Promise<void> {
       `\nMachine: ${cpus().length} cores (${cpus()[0]?.model}), Node ${process.versions.node}, Postgres server`,
     );
     console.log(
-      `${Number(counts.leads).toLocaleString('en')} leads and ${Number(counts.deals).toLocaleString('en')} deals in one tenant (${Number(counts.history).toLocaleString('en')} stage-history entries, ${agentCount} owners, 4 currencies), loaded in ${loadSeconds.toFixed(0)} s; ${samples} sequential requests per row\n`,
+      `${Number(counts.leads).toLocaleString('en')} leads and ${Number(counts.deals).toLocaleString('en')} deals in one tenant (${Number(counts.history).toLocaleString('en')} stage-history entries, ${Number(counts.tasks).toLocaleString('en')} tasks, ${Number(counts.signals).toLocaleString('en')} signals, ${agentCount} owners, 4 currencies), loaded in ${loadSeconds.toFixed(0)} s; ${samples} sequential requests per row\n`,
     );
     console.log('| Request | avg count | p50 | p95 | p95 / anchor p95 | p99 |');
     console.log('|---|---|---|---|---|---|');

@@ -105,13 +105,46 @@ export async function seedDashboardTenant(
        least(1 + abs(hashint4(d.number::int + 6)) % 6, 5) as entries) k
      cross join lateral generate_series(1, k.entries) m`,
   );
-  for (const table of ['leads', 'contacts', 'deals', 'stage_history']) {
+  // Work: as many tasks as deals, created over the last year for the leads' owners, 3 in 4 with an
+  // SLA; 1 in 5 completed (1 in 4 of those past the deadline), 1 in 5 overdue, the rest open. One
+  // signal per lead for a fifth of the leads, opened over the last year, 1 in 3 resolved, 1 in 2
+  // of the pending ones past their deadline.
+  await client.query(
+    `insert into ${s}.tasks (title, type, priority, status, assignee_agent_id, due_at, sla_seconds,
+       sla_status, sla_deadline, sla_breached_at, completed_at, created_at, updated_at)
+     select 'Task ' || i, (array['manual','call','follow_up','pipeline'])[1 + i % 4],
+       (array['low','medium','high','urgent'])[1 + i % 4],
+       case i % 5 when 0 then 'completed' when 1 then 'overdue' when 2 then 'waiting' else 'pending' end,
+       (${array(agentIds)}::uuid[])[1 + (abs(hashint4(i + 7)) % ${agentCount})::int],
+       c.at + interval '2 days',
+       case when i % 4 <> 3 then 28800 end,
+       case when i % 4 = 3 then 'not_applicable' when i % 5 = 0 then 'completed' else 'on_track' end,
+       case when i % 4 <> 3 then c.at + interval '1 day' end,
+       case when i % 4 <> 3 and i % 20 = 0 then c.at + interval '1 day' end,
+       case when i % 5 = 0 then c.at + interval '1 day' + (i % 7 - 3) * interval '1 hour' end,
+       c.at, now()
+     from generate_series(1, ${totalDeals}) i
+     cross join lateral (select now() - (i % 365) * interval '1 day'
+       - (i::bigint * 7919 % 86400) * interval '1 second' as at) c`,
+  );
+  await client.query(
+    `insert into ${s}.signals (type, lead_id, owner_agent_id, content, status, sla_seconds, sla_deadline,
+       opened_at, last_inbound_at, resolved_at, resolution)
+     select 'whatsapp', l.id, l.assigned_agent_id, 'Hello', case when l.number % 3 = 0 then 'resolved' else 'pending' end,
+       3600, case when l.number % 2 = 0 then l.created_at + interval '1 hour' else now() + interval '1 day' end,
+       l.created_at, l.created_at,
+       case when l.number % 3 = 0 then l.created_at + interval '30 minutes' end,
+       case when l.number % 3 = 0 then 'replied' end
+     from ${s}.leads l where l.number % 5 = 1`,
+  );
+  for (const table of ['leads', 'contacts', 'deals', 'stage_history', 'tasks', 'signals']) {
     await client.query(`vacuum (analyze) ${s}.${table}`);
   }
   const counts = (
-    await client.query<{ leads: string; deals: string; history: string }>(
+    await client.query<{ leads: string; deals: string; history: string; tasks: string; signals: string }>(
       `select (select count(*) from ${s}.leads) as leads, (select count(*) from ${s}.deals) as deals,
-         (select count(*) from ${s}.stage_history) as history`,
+         (select count(*) from ${s}.stage_history) as history, (select count(*) from ${s}.tasks) as tasks,
+         (select count(*) from ${s}.signals) as signals`,
     )
   ).rows[0]!;
   return { dealPipeline, leadPipeline, dealStages, leadStages, counts };
