@@ -135,6 +135,10 @@ export function withOwner(
   return ctx.filters.ownerId ? { ...query, [parameter]: ctx.filters.ownerId } : query;
 }
 
+/** The owner filter of `ctx` in a KPI's definition (", unassigned", ", of the agent ownerId", or nothing). */
+export const ownerText = (ctx: KpiContext) =>
+  ctx.filters.ownerId === 'unassigned' ? ', unassigned' : ctx.filters.ownerId ? ', of the agent ownerId' : '';
+
 /** The owner filter of `ctx` on `column`. */
 export function ownerCondition(ctx: KpiContext, column: string): RawBuilder<SqlBool> {
   const { ownerId } = ctx.filters;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { listParam } from '../http/input-contract.js';
 import { dateInput } from '../http/input-contract.js';
 import { stageHistoryFilterSchema } from '../pipelines/index.js';
 
@@ -149,16 +150,7 @@ export const dealStagesSchema = z.object({
   ),
 });
 
-/** A comma-separated or repeated query parameter. */
-const listOf = <T extends z.ZodType>(item: T) =>
-  z.preprocess(
-    (value) =>
-      (Array.isArray(value) ? value : [value])
-        .flatMap((part) => (typeof part === 'string' ? part.split(',') : [part]))
-        .map((part) => (typeof part === 'string' ? part.trim() : part))
-        .filter((part) => part !== ''),
-    z.array(item).min(1).max(10),
-  );
+const listOf = listParam;
 
 export const dealListQuerySchema = z.object({
   pipelineId: z.uuid().optional(),

@@ -3,6 +3,7 @@ import { leadVisibleTo } from '../../leads/index.js';
 import {
   iso,
   ownerCondition,
+  ownerText,
   periodCounts,
   inEitherPeriod,
   withOwner,
@@ -30,13 +31,6 @@ const createdIn = (period: Period, ctx: KpiContext) =>
     ctx,
     'agentId',
   );
-
-const ownerText = (ctx: KpiContext) =>
-  ctx.filters.ownerId === 'unassigned'
-    ? ', unassigned'
-    : ctx.filters.ownerId
-      ? ', assigned to the agent ownerId'
-      : '';
 
 export const newLeads: KpiDefinition = {
   definition: (ctx) =>

@@ -4,19 +4,13 @@ import {
   inEitherPeriod,
   iso,
   ownerCondition,
+  ownerText,
   periodCounts,
   withOwner,
   type KpiContext,
   type KpiDefinition,
 } from '../kpi.js';
 import type { Period } from '../period.js';
-
-const ownerText = (ctx: KpiContext) =>
-  ctx.filters.ownerId === 'unassigned'
-    ? ', unassigned'
-    : ctx.filters.ownerId
-      ? ', for the agent ownerId'
-      : '';
 
 async function countSignals(ctx: KpiContext, breachedOnly: boolean) {
   const row = await ctx.db

@@ -4,6 +4,7 @@ import {
   inEitherPeriod,
   iso,
   ownerCondition,
+  ownerText,
   periodCounts,
   withOwner,
   type KpiContext,
@@ -12,13 +13,6 @@ import {
 import type { Period } from '../period.js';
 
 const openStatuses = ['pending', 'in_progress', 'waiting'] as const;
-
-const ownerText = (ctx: KpiContext) =>
-  ctx.filters.ownerId === 'unassigned'
-    ? ', unassigned'
-    : ctx.filters.ownerId
-      ? ', assigned to the agent ownerId'
-      : '';
 
 /** Tasks whose `column` falls in each period and that are in one of `statuses` now. */
 async function countTasks(ctx: KpiContext, column: 'created_at' | 'due_at', statuses: readonly string[]) {
