@@ -1,5 +1,6 @@
 import type { Component } from '../app/component.js';
 import { registerSlaPolicyRoutes } from './sla-policies.routes.js';
+import { onStageEntered } from './stage-tasks.js';
 import { tasksJobs } from './tasks.jobs.js';
 import { registerTaskRoutes } from './tasks.routes.js';
 
@@ -11,4 +12,5 @@ export const tasksComponent: Component = {
     registerSlaPolicyRoutes(crm);
   },
   jobs: tasksJobs,
+  recordHooks: { 'pipelines.stage_entered': onStageEntered },
 };
