@@ -1,5 +1,6 @@
 import type { Component } from '../app/component.js';
 import { registerSlaPolicyRoutes } from './sla-policies.routes.js';
+import { onFollowUpChanged } from './follow-up-tasks.js';
 import { onStageEntered } from './stage-tasks.js';
 import { tasksJobs } from './tasks.jobs.js';
 import { registerTaskRoutes } from './tasks.routes.js';
@@ -12,5 +13,8 @@ export const tasksComponent: Component = {
     registerSlaPolicyRoutes(crm);
   },
   jobs: tasksJobs,
-  recordHooks: { 'pipelines.stage_entered': onStageEntered },
+  recordHooks: {
+    'pipelines.stage_entered': onStageEntered,
+    'leads.follow_up_changed': onFollowUpChanged,
+  },
 };
