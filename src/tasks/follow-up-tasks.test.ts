@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fireDueFollowUps } from '../automations/crm-triggers/automations.cron.js';
+import { runEventBatch } from '../automations/engine/event-batch.js';
+import { handleEvent, loadEngineSettings, type EngineEvent } from '../automations/engine/handle-event.js';
+import { inTenantTransaction } from '../tenancy/unit-of-work.js';
 import { tenantHandle } from '../testing/job-context.js';
 import { dataOf, type TenantClient } from '../testing/tenant-client.js';
 import { startTestApp, type TestApp, type TestTenant } from '../testing/test-app.js';
@@ -84,5 +87,77 @@ describe("follow-up tasks: a lead's follow-up date makes one follow_up task that
     // A later date puts the overdue task back to pending.
     dataOf(await key.patch(`/leads/${lead.id}`, { followUpAt: '2031-01-01T00:00:00.000Z' }));
     expect(await followUpsOf(lead.id)).toMatchObject([{ id: task.id, status: 'pending' }]);
+  });
+
+  it("a deal's follow-up date: created with one, moved, cleared", async () => {
+    dataOf(
+      await key.post('/pipelines', {
+        kind: 'deal',
+        name: 'Deals',
+        isDefault: true,
+        stages: [{ name: 'Open' }],
+      }),
+      201,
+    );
+    const at = '2031-08-01T10:00:00.000Z';
+    const deal = dataOf(
+      await key.post('/deals', { title: 'Follow deal', currency: 'EUR', ownerId: agentA, followUpAt: at }),
+      201,
+    );
+    expect(deal.followUpAt).toBe(at);
+    const ofDeal = async () =>
+      dataOf(await key.get(`/tasks?dealId=${deal.id}&type=follow_up&limit=50`)).items as any[];
+    const [task] = await ofDeal();
+    expect(task).toMatchObject({
+      title: 'Follow up',
+      record: { kind: 'deal', id: deal.id },
+      assigneeId: agentA,
+      dueAt: at,
+      status: 'pending',
+    });
+    const moved = '2031-09-01T10:00:00.000Z';
+    expect(dataOf(await key.patch(`/deals/${deal.id}`, { followUpAt: moved })).followUpAt).toBe(moved);
+    expect(await ofDeal()).toMatchObject([{ id: task.id, dueAt: moved, status: 'pending' }]);
+    dataOf(await key.patch(`/deals/${deal.id}`, { followUpAt: null }));
+    expect(await ofDeal()).toMatchObject([{ id: task.id, status: 'cancelled' }]);
+    expect((await key.patch(`/deals/${deal.id}`, { followUpAt: 'tomorrow' })).status).toBe(400);
+  });
+
+  it("an automation's set_follow_up makes the task, one event at a time and in a batch (held writes)", async () => {
+    const tenant = await t.createTenant();
+    dataOf(
+      await t.automations(tenant).post('/rules', {
+        name: 'Follow web forms',
+        trigger: 'form_submitted',
+        actions: [{ type: 'set_follow_up', afterMinutes: 60 }],
+      }),
+      201,
+    );
+    const handle = await tenantHandle(t, tenant.tenant.id);
+    const services = t.app.services;
+    const event = (n: number): EngineEvent => ({
+      trigger: 'form_submitted',
+      source: 'api',
+      key: `api:follow-${n}`,
+      clientEventId: `follow-${n}`,
+      phone: `+1415556${String(1000 + n)}`,
+      variables: {},
+      createLead: { firstName: `Form ${n}`, assign: false },
+    });
+    await handleEvent(services, handle, event(1));
+    const settings = await loadEngineSettings(handle);
+    await inTenantTransaction(services, handle, (unit) =>
+      runEventBatch(unit, services, handle, settings, [event(2), event(3)]),
+    );
+    const leads = await handle.db.selectFrom('leads').select(['id', 'follow_up_at']).execute();
+    expect(leads).toHaveLength(3);
+    const tasks = dataOf(await t.crm(tenant).get('/tasks?type=follow_up&limit=50')).items as any[];
+    expect(tasks).toHaveLength(3);
+    for (const lead of leads) {
+      expect(lead.follow_up_at).not.toBeNull();
+      const task = tasks.find((x) => x.record.id === lead.id);
+      expect(task, lead.id).toMatchObject({ status: 'pending' });
+      expect(new Date(task.dueAt).getTime()).toBe(lead.follow_up_at!.getTime());
+    }
   });
 });

@@ -1,3 +1,5 @@
+import type { Actor } from '../auth/access.js';
+import type { DealFollowUpChanged } from '../deals/index.js';
 import type { FollowUpChanged } from '../leads/index.js';
 import type { OpenUnit } from '../tenancy/unit-of-work.js';
 import { cancelTasks, lockOpenTasks } from './cancel-tasks.js';
@@ -19,19 +21,47 @@ export const followUpKey = 'follow_up_at';
 /**
  * Follow-up tasks (`leads.follow_up_changed`, in the writing transaction): one open `follow_up`
  * task per lead follows its follow-up date. A date set makes it ("Follow up", due then, for the
- * lead's owner, the SLA of a policy matching type `follow_up` if any) or moves its due time (an
+ * lead's owner at that write, the SLA of a policy matching type `follow_up` if any) or moves its due time (an
  * overdue task with a future date is pending again; its wake-up is rescheduled; the assignee is
  * kept); a date cleared cancels it. Past due, the task's wake-up makes it `overdue`. Completing
  * the task leaves the lead's date as it is, and a new date after that makes a new task.
  */
-export async function onFollowUpChanged(open: OpenUnit, event: FollowUpChanged): Promise<void> {
+export function onFollowUpChanged(open: OpenUnit, event: FollowUpChanged): Promise<void> {
+  return followDates(
+    open,
+    event.actor,
+    'lead',
+    event.entries.map(({ leadId, ...entry }) => ({ recordId: leadId, ...entry })),
+  );
+}
+
+/** The same for deals (`deals.follow_up_changed`). */
+export function onDealFollowUpChanged(open: OpenUnit, event: DealFollowUpChanged): Promise<void> {
+  return followDates(
+    open,
+    event.actor,
+    'deal',
+    event.entries.map(({ dealId, ...entry }) => ({ recordId: dealId, ...entry })),
+  );
+}
+
+async function followDates(
+  open: OpenUnit,
+  actor: Actor,
+  kind: 'lead' | 'deal',
+  entries: { recordId: string; followUpAt: Date | null; ownerAgentId: string | null }[],
+): Promise<void> {
   const { unit, handle } = open;
   const services = open.deps as Partial<TaskServices>;
   const now = new Date();
   const created: NewTask[] = [];
-  for (const entry of event.entries) {
+  for (const entry of entries) {
     const current = (
-      await lockOpenTasks(unit, { record: 'lead_id', recordId: entry.leadId, type: 'follow_up' })
+      await lockOpenTasks(unit, {
+        record: kind === 'lead' ? 'lead_id' : 'deal_id',
+        recordId: entry.recordId,
+        type: 'follow_up',
+      })
     ).filter((row) => row.template_key === followUpKey && row.stage_id === null);
     if (entry.followUpAt === null) {
       await cancelTasks(unit, handle, services, current, now);
@@ -51,12 +81,16 @@ export async function onFollowUpChanged(open: OpenUnit, event: FollowUpChanged):
         type: 'follow_up',
         priority: 'medium',
         status: 'pending',
-        record: { ...noRecord, leadId: entry.leadId, ownerAgentId: entry.ownerAgentId },
+        record: {
+          ...noRecord,
+          [kind === 'lead' ? 'leadId' : 'dealId']: entry.recordId,
+          ownerAgentId: entry.ownerAgentId,
+        },
         assigneeId: entry.ownerAgentId,
         dueAt: entry.followUpAt,
         sla,
         templateKey: followUpKey,
-        actor: event.actor,
+        actor,
       });
       continue;
     }

@@ -1,6 +1,6 @@
 import type { Component } from '../app/component.js';
 import { registerSlaPolicyRoutes } from './sla-policies.routes.js';
-import { onFollowUpChanged } from './follow-up-tasks.js';
+import { onDealFollowUpChanged, onFollowUpChanged } from './follow-up-tasks.js';
 import { onStageEntered } from './stage-tasks.js';
 import { tasksJobs } from './tasks.jobs.js';
 import { registerTaskRoutes } from './tasks.routes.js';
@@ -16,5 +16,6 @@ export const tasksComponent: Component = {
   recordHooks: {
     'pipelines.stage_entered': onStageEntered,
     'leads.follow_up_changed': onFollowUpChanged,
+    'deals.follow_up_changed': onDealFollowUpChanged,
   },
 };
