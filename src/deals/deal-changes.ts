@@ -1,4 +1,5 @@
 import { recordDealActivity } from './deal-activity.js';
+import { announceDealFollowUps } from './follow-up-changed.js';
 import { sql } from 'kysely';
 import type { AppServices } from '../app/services.js';
 import { everyLead, type Access, type Actor } from '../auth/access.js';
@@ -191,6 +192,7 @@ export async function createDealWithin(
     currency: input.currency,
     probability: input.probability ?? null,
     expected_close_date: input.expectedCloseDate ?? null,
+    follow_up_at: input.followUpAt ?? null,
     tags: [...new Set(input.tags ?? [])],
     custom_fields: input.customFields ?? {},
   };
@@ -213,6 +215,12 @@ export async function createDealWithin(
     .returning(['id', 'number'])
     .executeTakeFirstOrThrow();
   await recordEntryStages(trx, 'deal', [inserted.id], ctx.actor);
+  if (values.follow_up_at) {
+    await announceDealFollowUps(trx, {
+      actor: ctx.actor,
+      entries: [{ dealId: inserted.id, followUpAt: values.follow_up_at, ownerAgentId: ownerId }],
+    });
+  }
   if (values.contact_id) await closeContactPipeline(trx, values.contact_id);
   await recordDealActivity(trx, inserted.id, ctx.actor, 'created', {
     ref: dealRef(inserted.number),
@@ -238,6 +246,7 @@ const fieldColumns: Record<keyof UpdateDealInput, string> = {
   currency: 'currency',
   probability: 'probability',
   expectedCloseDate: 'expected_close_date',
+  followUpAt: 'follow_up_at',
   tags: 'tags',
   customFields: 'custom_fields',
 };
@@ -281,6 +290,18 @@ export function updateDeal(
         .where('id', '=', before.id)
         .execute();
       await recordDealActivity(trx, before.id, ctx.actor, 'updated', { fields: changed });
+    }
+    if (input.followUpAt !== undefined && input.followUpAt?.getTime() !== before.follow_up_at?.getTime()) {
+      await announceDealFollowUps(trx, {
+        actor: ctx.actor,
+        entries: [
+          {
+            dealId: before.id,
+            followUpAt: input.followUpAt,
+            ownerAgentId: input.ownerId !== undefined ? input.ownerId : before.owner_agent_id,
+          },
+        ],
+      });
     }
     const deal = await reread(trx, before.id);
     if (changed.length > 0) emits.push({ event: 'deal.updated', deal, payload: deal });

@@ -41,6 +41,7 @@ export function toDeal(row: DealRow): Deal {
     probability: row.probability ?? row.stage_probability,
     probabilityOverridden: row.probability !== null,
     expectedCloseDate: isoDate(row.expected_close_date),
+    followUpAt: row.follow_up_at,
     status: row.status,
     closeReason: row.close_reason,
     closedAt: row.closed_at,

@@ -26,6 +26,7 @@ const dealColumns = [
   'deals.currency',
   'deals.probability',
   'deals.expected_close_date',
+  'deals.follow_up_at',
   'deals.status',
   'deals.close_reason',
   'deals.closed_at',

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { listParam } from '../http/input-contract.js';
-import { dateInput } from '../http/input-contract.js';
+import { dateInput, isoDateTimeInput, listParam } from '../http/input-contract.js';
 import { stageHistoryFilterSchema } from '../pipelines/index.js';
 
 export const dealStatuses = ['open', 'won', 'lost', 'closed', 'order_created'] as const;
@@ -44,6 +43,7 @@ export const dealSchema = z.object({
   probability: z.number().int().meta({ description: "Percent: the deal's own, else its stage's" }),
   probabilityOverridden: z.boolean(),
   expectedCloseDate: z.iso.date().nullable(),
+  followUpAt: z.date().nullable().meta({ description: 'When to follow up: a follow_up task is due then' }),
   status: z.enum(dealStatuses),
   closeReason: z.string().nullable(),
   closedAt: z.date().nullable(),
@@ -74,6 +74,10 @@ export const dealFieldsSchema = z.object({
     description: "Overrides the stage's probability; null: follow the stage",
   }),
   expectedCloseDate: z.iso.date().nullable().optional(),
+  followUpAt: isoDateTimeInput()
+    .nullable()
+    .optional()
+    .meta({ description: 'When to follow up: the owner gets a follow_up task due then (null: none)' }),
   tags: tagsSchema.optional(),
   customFields: customFieldsSchema.optional(),
 });

@@ -19,6 +19,7 @@ export interface DealsTable {
   amount: ColumnType<string, string | number | bigint | undefined, string | number | bigint>;
   currency: string;
   probability: number | null;
+  follow_up_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   expected_close_date: ColumnType<Date | string | null, string | null | undefined, string | null>;
   status: Generated<DealStatus>;
   close_reason: string | null;

@@ -10,3 +10,4 @@ export { createDealWithin, emitDealEvents, insertDealNote, moveDealWithin } from
 export type { DealContext, DealEmit, DealMoveRequest } from './deal-changes.js';
 export { convertDealSchema } from './deal.schemas.js';
 export type { ConvertDealInput } from './deal.schemas.js';
+export type { DealFollowUpChanged } from './follow-up-changed.js';

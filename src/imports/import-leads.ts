@@ -7,7 +7,7 @@ import { AppError } from '../http/app-error.js';
 import { toAppError } from '../http/error-handler.js';
 import { ingestLeadsWithin, prepareLeads, type BatchOverlap, type PreparedLead } from '../leads/index.js';
 import { ingestLead, loadIngestSettings, type IngestSettings } from '../leads/index.js';
-import type { LeadContext } from '../leads/index.js';
+import { leadUnitDeps, type LeadContext } from '../leads/index.js';
 import { ingestLeadSchema, type IngestLeadInput } from '../leads/index.js';
 import { isUnstorable, unstorableText } from '../http/input-contract.js';
 import { inTenantTransaction } from '../tenancy/unit-of-work.js';
@@ -148,7 +148,7 @@ function batchWriter<Committed>(
   /** `attempts` 1: a deadlock of the overlapped first write is retried alone, after the batch before. */
   const write = (overlap?: BatchOverlap, attempts?: number): Promise<Written<Committed>> =>
     inTenantTransaction(
-      { leadEvents: ctx.events },
+      leadUnitDeps(ctx),
       ctx.handle,
       async ({ trx, publish }) => {
         const batch = copy();

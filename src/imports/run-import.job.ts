@@ -76,6 +76,7 @@ export async function runImport(ctx: RunImportContext) {
         actor: actorFromColumns(row.actor, row.actor_type, row.actor_id),
         access: Access.tenantWide(),
         events: services.leadEvents,
+        services,
       },
       readStoredUpload(services, handle, importId, row.chunks),
       {

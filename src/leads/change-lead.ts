@@ -7,6 +7,7 @@ import { scoreLead } from '../scoring/index.js';
 import { loadScoringSettings, type ScoringSettings } from '../scoring/index.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import { inTenantTransaction } from '../tenancy/unit-of-work.js';
+import { announceFollowUps, followUpChangesOf } from './follow-up-changed.js';
 import { inLeadTransaction, type LeadContext } from './lead-context.js';
 import type { LeadEvent } from './lead-events.js';
 import { toLeadColumns } from './lead-fields.js';
@@ -174,9 +175,12 @@ export function planLeadChange(
   return { set: { ...columns, score, score_manual: scoreManual }, activity };
 }
 
-/** Writes a planned change and its activity entries in one statement (which sets `last_activity_at` itself). */
+/**
+ * Writes a planned change and its activity entries in one statement (which sets `last_activity_at`
+ * itself); a changed follow-up date is announced (`leads.follow_up_changed`).
+ */
 export async function writeLeadChange(trx: TenantDb, leadId: string, plan: LeadChangePlan): Promise<LeadRow> {
-  return trx
+  const after = await trx
     .with('logged', (qb) =>
       qb
         .insertInto('lead_activities')
@@ -188,6 +192,14 @@ export async function writeLeadChange(trx: TenantDb, leadId: string, plan: LeadC
     .where('id', '=', leadId)
     .returning(leadSelection)
     .executeTakeFirstOrThrow();
+  const actor = followUpChangesOf(plan.activity).get(leadId);
+  if (actor) {
+    await announceFollowUps(trx, {
+      actor,
+      entries: [{ leadId, followUpAt: after.follow_up_at, ownerAgentId: after.assigned_agent_id }],
+    });
+  }
+  return after;
 }
 
 /** The lead after a change and the lifecycle events it implies (none when nothing changed). */

@@ -12,8 +12,8 @@ export { ingestLeadsWithin, prepareLeads } from './ingest-batch.js';
 export type { BatchOverlap, PreparedLead } from './ingest-batch.js';
 export { ingestLead, ingestLeadWithin, loadIngestSettings } from './ingest-lead.js';
 export type { IngestSettings } from './ingest-lead.js';
-export { leadContextOf } from './lead-context.js';
-export type { LeadContext } from './lead-context.js';
+export { leadContextOf, leadUnitDeps } from './lead-context.js';
+export type { LeadContext, LeadUnitServices } from './lead-context.js';
 export type { LeadEvent, LeadEventName } from './lead-events.js';
 export { plainLeadFields } from './lead-fields.js';
 export {
@@ -34,3 +34,5 @@ export { normalisePhone } from './phone.js';
 export { requireLeadRow, requireLeadToChange } from './require-lead-row.js';
 export { contactVisibleTo, leadIdVisibleTo, leadVisibleTo } from './lead-visibility.js';
 export { requireTenantWideWrite, requireVisibleLead, requireWritable } from './visible-lead.js';
+export { announceFollowUps, followUpChangesOf } from './follow-up-changed.js';
+export type { FollowUpChanged } from './follow-up-changed.js';

@@ -5,6 +5,7 @@ import { assignLead } from '../assignment/index.js';
 import { claimAgentsFor, releaseClaims, type ClaimedAgent } from '../assignment/index.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import { recordEntryStages } from '../pipelines/index.js';
+import { announceNewFollowUps } from './follow-up-changed.js';
 import { insertOrFill, leadValues, type IngestSettings } from './ingest-lead.js';
 import type { LeadContext } from './lead-context.js';
 import type { LeadEvent } from './lead-events.js';
@@ -140,15 +141,6 @@ export async function ingestLeadsWithin(
     else unclaimed.push(row);
   }
   await recordActivity(trx, activities);
-  // The new leads' first stage entries, one statement for the batch (a default lead pipeline only).
-  if (settings.entryStage) {
-    await recordEntryStages(
-      trx,
-      'lead',
-      inserted.map((row) => row.id),
-      ctx.actor,
-    );
-  }
   await overlap?.previous;
   await releaseClaims(trx, ctx.handle, released);
   const indexOf = new Map(fresh.map((pending) => [pending.values.phone, pending.index]));
@@ -160,6 +152,21 @@ export async function ingestLeadsWithin(
     outcomes[indexOf.get(row.phone)!] = { duplicate: false, row: lead };
     emit(['lead.created', decision.agentId ? 'lead.assigned' : 'lead.unassigned'], lead);
   }
+  // The new leads' first stage entries, one statement for the batch (a default lead pipeline only),
+  // once they have their owners: the tasks the stage's templates make are theirs.
+  if (settings.entryStage) {
+    await recordEntryStages(
+      trx,
+      'lead',
+      inserted.map((row) => row.id),
+      ctx.actor,
+    );
+  }
+  const created = fresh.flatMap(({ index }) => {
+    const outcome = outcomes[index];
+    return outcome && 'row' in outcome ? [outcome.row] : [];
+  });
+  await announceNewFollowUps(trx, ctx.actor, created);
 
   later.sort((a, b) => a.index - b.index);
   for (const { index, input, values } of later) {

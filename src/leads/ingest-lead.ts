@@ -11,6 +11,7 @@ import { defaultEntryStage, recordEntryStages, type EntryStage } from '../pipeli
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { scoreLead } from '../scoring/index.js';
 import { loadScoringSettings, type ScoringSettings } from '../scoring/index.js';
+import { announceNewFollowUps } from './follow-up-changed.js';
 import { inLeadTransaction, type LeadContext } from './lead-context.js';
 import type { LeadEvent } from './lead-events.js';
 import { plainLeadFields, toLeadColumns } from './lead-fields.js';
@@ -164,9 +165,12 @@ export async function insertOrFill(
   for (;;) {
     const inserted = await insertLogged(trx, rowToInsert(values, input), ctx.actor);
     if (inserted) {
-      // The first stage's history entry (only for a tenant with a default lead pipeline).
+      const created = await createdLead(trx, ctx, inserted, input, rules);
+      // The first stage's history entry (a default lead pipeline only), once the lead has its owner:
+      // the tasks the stage's templates make are theirs.
       if (inserted.stage_id) await recordEntryStages(trx, 'lead', [inserted.id], ctx.actor);
-      return createdLead(trx, ctx, inserted, input, rules);
+      await announceNewFollowUps(trx, ctx.actor, [created.row]);
+      return created;
     }
     const existing = await fillDuplicate(trx, ctx, values, scoring);
     // The live lead was archived between our insert and our lookup: insert again.
@@ -282,6 +286,7 @@ async function fillDuplicate(
       .where('id', '=', existing.id)
       .returning(leadSelection)
       .executeTakeFirstOrThrow();
+    if (filled.follow_up_at) await announceNewFollowUps(trx, ctx.actor, [row]);
   }
   await recordActivity(trx, [
     { leadId: existing.id, kind: 'duplicate', actor: ctx.actor, data: { filled: Object.keys(filled) } },

@@ -18,6 +18,19 @@ export interface LeadContext {
   actor: Actor;
   access: Access;
   events: LeadEvents;
+  /**
+   * What the unit of work opens with besides the lead events: the queue, the realtime hub. A
+   * component listening to the leads' and pipelines' record hooks (tasks) enqueues and emits
+   * inside the lead's transaction.
+   */
+  services?: LeadUnitServices;
+}
+
+export type LeadUnitServices = Partial<Pick<AppServices, 'queue' | 'servers' | 'realtime' | 'logger'>>;
+
+/** The dependencies a lead use case opens its unit of work with. */
+export function leadUnitDeps(ctx: LeadContext) {
+  return { ...ctx.services, leadEvents: ctx.events };
 }
 
 export function leadContextOf(req: Request, services: AppServices): LeadContext {
@@ -27,6 +40,7 @@ export function leadContextOf(req: Request, services: AppServices): LeadContext 
     actor: caller.actor,
     access: caller.access,
     events: services.leadEvents,
+    services,
   };
 }
 
@@ -38,7 +52,7 @@ export function inLeadTransaction<T extends { events: LeadEvent[] }>(
   ctx: LeadContext,
   within: (trx: TenantDb) => Promise<T>,
 ): Promise<Omit<T, 'events'>> {
-  return inTenantTransaction({ leadEvents: ctx.events }, ctx.handle, async ({ trx, publish }) => {
+  return inTenantTransaction(leadUnitDeps(ctx), ctx.handle, async ({ trx, publish }) => {
     const { events, ...result } = await within(trx);
     publish(...events);
     return result;

@@ -2,7 +2,7 @@ import { GroupCommit, type BatchItemOutcome } from '../db/group-commit.js';
 import { inTenantTransaction } from '../tenancy/unit-of-work.js';
 import { ingestLeadsWithin, prepareLeads } from './ingest-batch.js';
 import { ingestLead, loadIngestSettings, type IngestResult } from './ingest-lead.js';
-import type { LeadContext } from './lead-context.js';
+import { leadUnitDeps, type LeadContext } from './lead-context.js';
 import { toLead } from './lead.mapper.js';
 import type { IngestLeadInput } from './lead.schemas.js';
 
@@ -40,15 +40,11 @@ export class LeadIntake {
       submissions.map((submission) => submission.input),
       settings,
     );
-    const outcomes = await inTenantTransaction(
-      { leadEvents: ctx.events },
-      ctx.handle,
-      async ({ trx, publish }) => {
-        const { outcomes, events } = await ingestLeadsWithin(trx, ctx, leads, settings);
-        publish(...events);
-        return outcomes;
-      },
-    );
+    const outcomes = await inTenantTransaction(leadUnitDeps(ctx), ctx.handle, async ({ trx, publish }) => {
+      const { outcomes, events } = await ingestLeadsWithin(trx, ctx, leads, settings);
+      publish(...events);
+      return outcomes;
+    });
     return outcomes.map((outcome) =>
       'error' in outcome
         ? outcome

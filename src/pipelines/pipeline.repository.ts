@@ -11,8 +11,9 @@ import type {
   Pipeline,
   Stage,
   StageInput,
+  TaskTemplateInput,
 } from './pipelines.schemas.js';
-import type { PipelineKind, PipelineStagesTable } from './pipelines.tables.js';
+import type { PipelineKind, PipelineStagesTable, StageTaskTemplate } from './pipelines.tables.js';
 import { isRequirableField, type PipelineRow, type StageRow } from './stage-moves.js';
 
 export const pipelineRef = (number: string | number) => `PW-${number}`;
@@ -27,6 +28,8 @@ export function toStage(row: StageRow): Stage {
     requiredFields: row.required_fields,
     outcome: row.outcome,
     leadStatus: row.lead_status as Stage['leadStatus'],
+    taskTemplates: row.task_templates,
+    cancelTasksOnExit: row.cancel_tasks_on_exit,
   };
 }
 
@@ -112,6 +115,17 @@ function checkStage(kind: PipelineKind, stage: Partial<StageInput>, path: string
       });
     }
   }
+  const keys = new Set<string>();
+  for (const [i, template] of (stage.taskTemplates ?? []).entries()) {
+    if (template.key === undefined) continue;
+    if (keys.has(template.key)) {
+      issues.push({
+        path: `${path}.taskTemplates.${i}.key`,
+        message: 'Two templates of a stage cannot share a key',
+      });
+    }
+    keys.add(template.key);
+  }
   if (stage.leadStatus && kind !== 'lead') {
     issues.push({
       path: `${path}.leadStatus`,
@@ -129,8 +143,30 @@ function stageColumns(stage: Partial<StageInput>): Updateable<PipelineStagesTabl
     required_fields: stage.requiredFields && [...new Set(stage.requiredFields)],
     outcome: stage.outcome,
     lead_status: stage.leadStatus,
+    task_templates: stage.taskTemplates && JSON.stringify(storedTemplates(stage.taskTemplates)),
+    cancel_tasks_on_exit: stage.cancelTasksOnExit,
   };
   return Object.fromEntries(Object.entries(columns).filter(([, value]) => value !== undefined));
+}
+
+/** Templates as stored: every field present, keys given or `t<n>` (the first free one by position). */
+function storedTemplates(templates: TaskTemplateInput[]): StageTaskTemplate[] {
+  const taken = new Set(templates.map((template) => template.key).filter((key) => key !== undefined));
+  let next = 1;
+  const freeKey = () => {
+    while (taken.has(`t${next}`)) next++;
+    taken.add(`t${next}`);
+    return `t${next}`;
+  };
+  return templates.map((template) => ({
+    key: template.key ?? freeKey(),
+    title: template.title,
+    description: template.description ?? null,
+    type: template.type ?? 'pipeline',
+    priority: template.priority ?? 'medium',
+    sla: template.sla ?? null,
+    dueIn: template.dueIn ?? null,
+  }));
 }
 
 function refuse(issues: FieldIssue[]): void {

@@ -1,9 +1,36 @@
 import { z } from 'zod';
+import { businessDurationInput } from '../calendars/index.js';
 import { leadStatuses } from '../leads/index.js';
 
 const name = z.string().trim().min(1).max(120);
 
 export const pipelineKinds = ['lead', 'contact', 'deal'] as const;
+
+const templateTypes = ['pipeline', 'manual', 'follow_up', 'call', 'other'] as const;
+const templatePriorities = ['low', 'medium', 'high', 'urgent'] as const;
+
+/** A task a stage makes for each record entering it (issue 20). */
+export const taskTemplateInputSchema = z.object({
+  key: z
+    .string()
+    .trim()
+    .regex(/^[a-z0-9][a-z0-9_-]{0,39}$/i)
+    .optional()
+    .meta({ description: 'Unique in the stage (default: t1, t2… by position)' }),
+  title: z.string().trim().min(1).max(200),
+  description: z.string().trim().max(5000).nullable().optional(),
+  type: z.enum(templateTypes).optional().meta({ description: "Default 'pipeline'" }),
+  priority: z.enum(templatePriorities).optional().meta({ description: "Default 'medium'" }),
+  sla: businessDurationInput()
+    .nullable()
+    .optional()
+    .meta({ description: 'ISO 8601 business-time SLA (null or absent: the matching SLA policy, if any)' }),
+  dueIn: businessDurationInput()
+    .nullable()
+    .optional()
+    .meta({ description: "ISO 8601 business time from entry to the task's due time (null: none)" }),
+});
+export type TaskTemplateInput = z.infer<typeof taskTemplateInputSchema>;
 
 /** A stage as a request names it (creating a pipeline, adding a stage). */
 export const stageInputSchema = z.object({
@@ -28,6 +55,15 @@ export const stageInputSchema = z.object({
     .nullable()
     .optional()
     .meta({ description: 'Lead pipelines: the status a lead takes on entering the stage' }),
+  taskTemplates: z
+    .array(taskTemplateInputSchema)
+    .max(20)
+    .optional()
+    .meta({ description: "Tasks created for the record's owner on entering the stage" }),
+  cancelTasksOnExit: z
+    .boolean()
+    .optional()
+    .meta({ description: 'Leaving the stage cancels the open tasks its templates made (default true)' }),
 });
 export type StageInput = z.infer<typeof stageInputSchema>;
 
@@ -72,6 +108,18 @@ export const stageSchema = z.object({
   requiredFields: z.array(z.string()),
   outcome: z.enum(['won', 'lost']).nullable(),
   leadStatus: z.enum(leadStatuses).nullable(),
+  taskTemplates: z.array(
+    z.object({
+      key: z.string(),
+      title: z.string(),
+      description: z.string().nullable(),
+      type: z.enum(templateTypes),
+      priority: z.enum(templatePriorities),
+      sla: z.string().nullable(),
+      dueIn: z.string().nullable(),
+    }),
+  ),
+  cancelTasksOnExit: z.boolean(),
 });
 export type Stage = z.infer<typeof stageSchema>;
 

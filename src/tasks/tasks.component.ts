@@ -1,5 +1,7 @@
 import type { Component } from '../app/component.js';
 import { registerSlaPolicyRoutes } from './sla-policies.routes.js';
+import { onDealFollowUpChanged, onFollowUpChanged } from './follow-up-tasks.js';
+import { onStageEntered } from './stage-tasks.js';
 import { tasksJobs } from './tasks.jobs.js';
 import { registerTaskRoutes } from './tasks.routes.js';
 
@@ -11,4 +13,9 @@ export const tasksComponent: Component = {
     registerSlaPolicyRoutes(crm);
   },
   jobs: tasksJobs,
+  recordHooks: {
+    'pipelines.stage_entered': onStageEntered,
+    'leads.follow_up_changed': onFollowUpChanged,
+    'deals.follow_up_changed': onDealFollowUpChanged,
+  },
 };

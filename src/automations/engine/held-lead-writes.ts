@@ -4,7 +4,8 @@ import { everyLead } from '../../auth/access.js';
 import type { Actor } from '../../auth/access.js';
 import type { TenantDb } from '../../db/tenant-database.js';
 import { activityRows } from '../../activity/index.js';
-import { changedLead, requireLeadRow, type LeadChangePlan, type LeadContext } from '../../leads/index.js';
+import { announceFollowUps, changedLead, followUpChangesOf, requireLeadRow } from '../../leads/index.js';
+import type { LeadChangePlan, LeadContext } from '../../leads/index.js';
 import type { Lead, LeadEvent, LeadRow } from '../../leads/index.js';
 import type { ScoringSettings } from '../../scoring/index.js';
 
@@ -117,9 +118,17 @@ export class HeldLeadWrites {
         as v (id uuid, tags text[], status text, follow_up_at timestamptz, score int, score_manual boolean,
           updated_at timestamptz, last_activity_at timestamptz)
       where l.id = v.id`.execute(trx);
+    const followUps = [...followUpChangesOf(this.activity)];
     this.changed.clear();
     this.activity = [];
     this.notes = [];
+    for (const [leadId, actor] of followUps) {
+      const row = this.rows.get(leadId)!;
+      await announceFollowUps(trx, {
+        actor,
+        entries: [{ leadId, followUpAt: row.follow_up_at, ownerAgentId: row.assigned_agent_id }],
+      });
+    }
   }
 
   /** The lead was written by a statement of its own: its next held change reads it again. */
