@@ -155,6 +155,7 @@ export async function runCohortAssignment(ctx: AssignCohortContext) {
     actor: actorFromColumns(started.actor, started.actor_type, started.actor_id),
     access: Access.tenantWide(),
     events: services.leadEvents,
+    services,
   };
   const plan: Plan = {
     assignmentId,

@@ -485,6 +485,32 @@ describe('signals', () => {
     });
   });
 
+  it("a new sender's lead enters a default lead pipeline whose first stage makes a task (the unit can enqueue)", async () => {
+    const pipeline = dataOf(
+      await key.post('/pipelines', {
+        kind: 'lead',
+        name: 'Inbound flow',
+        isDefault: true,
+        stages: [
+          { name: 'New', taskTemplates: [{ key: 'reply', title: 'Answer the customer', sla: 'PT1H' }] },
+        ],
+      }),
+      201,
+    );
+    try {
+      const waId = '14155569999';
+      await deliver(waId, 'Hello, is anyone there?', fridayLate);
+      const lead = dataOf(await key.get(`/leads?q=${waId}`)).items[0];
+      expect(lead).toMatchObject({ pipelineId: pipeline.id });
+      const tasks = dataOf(await key.get(`/tasks?leadId=${lead.id}`)).items;
+      expect(tasks).toMatchObject([
+        { title: 'Answer the customer', templateKey: 'reply', sla: { duration: 'PT1H' } },
+      ]);
+    } finally {
+      dataOf(await key.delete(`/pipelines/${pipeline.id}`));
+    }
+  });
+
   it('writes references zero-padded to five digits, longer past 99999', () => {
     expect(signalRef('1')).toBe('SIG-00001');
     expect(signalRef(99999)).toBe('SIG-99999');

@@ -144,6 +144,7 @@ export const assignPendingCron: CronDefinition = {
         actor: systemActor('automation: retry unassigned'),
         access: Access.tenantWide(),
         events: services.leadEvents,
+        services,
       }),
     ),
 };

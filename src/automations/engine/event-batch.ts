@@ -51,6 +51,7 @@ export async function runEventBatch(
     actor: systemActor(`automation: ${events[0]!.trigger}`),
     access: Access.tenantWide(),
     events: services.leadEvents,
+    services,
   };
   const outcomes: BatchItemOutcome<EventResult>[] = [];
   const waves: Prepared[][] = [];

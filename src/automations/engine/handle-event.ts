@@ -135,6 +135,7 @@ export async function runEventWithin(
     actor: systemActor(`automation: ${event.trigger}`),
     access: Access.tenantWide(),
     events: services.leadEvents,
+    services,
   };
   let lead: Lead | null = null;
   let ingested: { duplicate: boolean; events: LeadEvent[] } | undefined;

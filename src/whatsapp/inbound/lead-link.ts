@@ -56,6 +56,7 @@ export async function linkConversationToLead(
     actor: whatsappActor,
     access: Access.tenantWide(),
     events: ctx.services.leadEvents,
+    services: ctx.services,
   };
   let lead: Lead;
   try {
