@@ -1,3 +1,4 @@
+import { inTenantTransaction } from '../tenancy/unit-of-work.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemActor } from '../auth/actors.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
@@ -109,7 +110,7 @@ describe('time in stage of histories written by moveToStage', () => {
         201,
       ).lead;
       for (let moves = random.int(1, 10); moves > 0; moves--) {
-        await handle.db.transaction().execute((trx) =>
+        await inTenantTransaction(t.app.services, handle, ({ trx }) =>
           moveToStage(trx, {
             kind: 'lead',
             recordId: lead.id,
