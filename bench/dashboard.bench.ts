@@ -8,7 +8,7 @@ import { cpus } from 'node:os';
 import pg from 'pg';
 import { hashPassword } from '../src/staff/passwords.js';
 import { startBenchServer } from './bench-server.js';
-import { latencyRows, timedGet } from './lib/latency.js';
+import { latencyRows, timedGet, printLatencyTable } from './lib/latency.js';
 import { seedDashboardTenant } from './lib/dashboard-seed.js';
 import { createAgents } from './lib/seeding.js';
 
@@ -87,9 +87,7 @@ async function main(): Promise<void> {
     console.log(
       `${Number(counts.leads).toLocaleString('en')} leads and ${Number(counts.deals).toLocaleString('en')} deals in one tenant (${Number(counts.history).toLocaleString('en')} stage-history entries, ${Number(counts.tasks).toLocaleString('en')} tasks, ${Number(counts.signals).toLocaleString('en')} signals, ${agentCount} owners, 4 currencies), loaded in ${loadSeconds.toFixed(0)} s; ${samples} sequential requests per row\n`,
     );
-    console.log('| Request | avg count | p50 | p95 | p95 / anchor p95 | p99 |');
-    console.log('|---|---|---|---|---|---|');
-    for (const row of results) console.log(row);
+    printLatencyTable('avg count', results);
   } finally {
     await client.end().catch(() => undefined);
     await server.stop();

@@ -6,7 +6,7 @@
 import { cpus } from 'node:os';
 import pg from 'pg';
 import { startBenchServer } from './bench-server.js';
-import { latencyRows, timedGet } from './lib/latency.js';
+import { latencyRows, timedGet, printLatencyTable } from './lib/latency.js';
 import { createAgents, pick, sqlTextArray } from './lib/seeding.js';
 
 const totalDeals = Number(process.env.BENCH_DEALS ?? 100_000);
@@ -96,9 +96,7 @@ async function main(): Promise<void> {
     console.log(
       `${totalDeals.toLocaleString('en')} deals in one tenant (${pipelineCount} pipelines × ${stagesPerPipeline} stages, 20 owners, ${currencies.length} currencies), loaded in ${loadSeconds.toFixed(0)} s; ${samples} sequential requests per row, page size 50, total included\n`,
     );
-    console.log('| Request | avg total / board count | p50 | p95 | p95 / anchor p95 | p99 |');
-    console.log('|---|---|---|---|---|---|');
-    for (const row of results) console.log(row);
+    printLatencyTable('avg total / board count', results);
   } finally {
     await client.end().catch(() => undefined);
     await server.stop();

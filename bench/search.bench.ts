@@ -5,7 +5,7 @@
 import { cpus } from 'node:os';
 import pg from 'pg';
 import { startBenchServer } from './bench-server.js';
-import { latencyRows, timedGet } from './lib/latency.js';
+import { latencyRows, timedGet, printLatencyTable } from './lib/latency.js';
 import { createAgents, pick, sqlTextArray } from './lib/seeding.js';
 
 const totalLeads = Number(process.env.BENCH_LEADS ?? 1_000_000);
@@ -223,9 +223,7 @@ async function main(): Promise<void> {
     console.log(
       `${totalLeads.toLocaleString('en')} leads in one tenant, loaded in ${loadSeconds.toFixed(0)} s (index rebuild ${indexSeconds.toFixed(0)} s); ${samples} sequential requests per row, page size 50, total count included\n`,
     );
-    console.log('| Request | avg total matches | p50 | p95 | p95 / anchor p95 | p99 |');
-    console.log('|---|---|---|---|---|---|');
-    for (const row of results) console.log(row);
+    printLatencyTable('avg total matches', results);
   } finally {
     await client.end().catch(() => undefined);
     await server.stop();

@@ -51,3 +51,10 @@ export async function latencyRows(
   }
   return rows;
 }
+
+/** Prints `rows` (from `latencyRows`) as the markdown table BENCHMARKS.md keeps; `countHeader` names their count column. */
+export function printLatencyTable(countHeader: string, rows: readonly string[]): void {
+  console.log(`| Request | ${countHeader} | p50 | p95 | p95 / anchor p95 | p99 |`);
+  console.log('|---|---|---|---|---|---|');
+  for (const row of rows) console.log(row);
+}

@@ -6,7 +6,7 @@ import { evaluateKpi, kpiSchema } from './kpi.js';
 import { conversionRate, ratioKpiSchema } from './kpis/conversion-rate.js';
 import { funnel, funnelStageSchema } from './kpis/funnel.js';
 import { newLeads } from './kpis/new-leads.js';
-import { dashboardPipeline } from './kpis/pipeline-of.js';
+import { dashboardPipeline, type DashboardPipeline } from './kpis/pipeline-of.js';
 import { revenueRowSchema, revenueWon } from './kpis/revenue-won.js';
 import { breachedSignals, pendingSignals } from './kpis/signals.js';
 import { slaMet, slaMetRowSchema } from './kpis/sla-met.js';
@@ -50,6 +50,20 @@ const periodsOf = (ctx: KpiContext) => ({
   previousPeriod: ctx.periods.previous,
 });
 
+/** A per-stage answer about a pipeline (the tenant's default deal pipeline unless named). */
+async function perStage<S>(
+  ctx: KpiContext,
+  pipelineId: string | undefined,
+  stagesOf: (ctx: KpiContext, pipeline: DashboardPipeline) => Promise<S[]>,
+) {
+  const pipeline = await dashboardPipeline(ctx.db, pipelineId);
+  return {
+    ...periodsOf(ctx),
+    pipeline: { id: pipeline.id, kind: pipeline.kind, name: pipeline.name },
+    stages: await stagesOf(ctx, pipeline),
+  };
+}
+
 export function registerDashboardRoutes(router: ApiRouter): void {
   router
     .route({
@@ -76,15 +90,7 @@ export function registerDashboardRoutes(router: ApiRouter): void {
       query: z.object({ ...filterQuery, ...pipelineQuery }),
       response: z.object({ ...periodsSchema, pipeline: pipelineSchema, stages: z.array(funnelStageSchema) }),
       errors: { 404: 'No such lead or deal pipeline' },
-      handler: async ({ req, query }) => {
-        const ctx = contextOf(req, query);
-        const pipeline = await dashboardPipeline(ctx.db, query.pipelineId);
-        return {
-          ...periodsOf(ctx),
-          pipeline: { id: pipeline.id, kind: pipeline.kind, name: pipeline.name },
-          stages: await funnel(ctx, pipeline),
-        };
-      },
+      handler: ({ req, query }) => perStage(contextOf(req, query), query.pipelineId, funnel),
     })
     .route({
       method: 'get',
@@ -95,15 +101,7 @@ export function registerDashboardRoutes(router: ApiRouter): void {
       query: z.object({ ...filterQuery, ...pipelineQuery }),
       response: z.object({ ...periodsSchema, pipeline: pipelineSchema, stages: z.array(stageTimeSchema) }),
       errors: { 404: 'No such lead or deal pipeline' },
-      handler: async ({ req, query }) => {
-        const ctx = contextOf(req, query);
-        const pipeline = await dashboardPipeline(ctx.db, query.pipelineId);
-        return {
-          ...periodsOf(ctx),
-          pipeline: { id: pipeline.id, kind: pipeline.kind, name: pipeline.name },
-          stages: await timeInStage(ctx, pipeline),
-        };
-      },
+      handler: ({ req, query }) => perStage(contextOf(req, query), query.pipelineId, timeInStage),
     })
     .route({
       method: 'get',

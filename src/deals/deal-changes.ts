@@ -7,6 +7,7 @@ import { actorColumns } from '../auth/actors.js';
 import { fireInternalTrigger } from '../automations/index.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import { AppError } from '../http/app-error.js';
+import type { ActingCaller } from '../http/request-context.js';
 import { orNotFound } from '../http/or-not-found.js';
 import { contactVisibleTo, requireAssignable, requireLeadRow, type LeadEvent } from '../leads/index.js';
 import { assertAgentsExist } from '../agents/index.js';
@@ -18,20 +19,13 @@ import {
   requirePipelineStage,
   type PipelineStage,
 } from '../pipelines/index.js';
-import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { inTenantTransaction, type TenantUnitOfWork } from '../tenancy/unit-of-work.js';
 import { dealRef, toDeal, type DealRow } from './deal.mapper.js';
 import { findDealRow } from './deal.repository.js';
 import type { CreateDealInput, Deal, UpdateDealInput } from './deal.schemas.js';
 
-/** Who changes deals: the tenant, the actor (for the timeline), their access, their own agent profile. */
-export interface DealContext {
-  handle: TenantHandle;
-  actor: Actor;
-  access: Access;
-  /** The caller's own agent profile (a user who sells), the default owner of a deal of no lead. */
-  ownAgentId: string | null;
-}
+/** Who changes deals: the tenant, the actor (for the timeline), their access, their own agent profile (default owner). */
+export type DealContext = ActingCaller;
 
 export type DealServices = Pick<AppServices, 'leadEvents' | 'queue' | 'servers' | 'realtime'>;
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AppServices } from '../app/services.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { pageQuery, pageSchema } from '../http/pagination.js';
-import { callerOf } from '../http/request-context.js';
+import { actingCallerOf, callerOf } from '../http/request-context.js';
 import { orNotFound } from '../http/or-not-found.js';
 import {
   addDealNote,
@@ -41,15 +41,7 @@ import {
 const tag = 'Deals';
 
 /** The caller as the deal use cases see it. */
-export function dealContextOf(req: Request): DealContext {
-  const caller = callerOf(req);
-  return {
-    handle: caller.handle,
-    actor: caller.actor,
-    access: caller.access,
-    ownAgentId: caller.user?.agentId ?? null,
-  };
-}
+export const dealContextOf = (req: Request): DealContext => actingCallerOf(req);
 
 export function registerDealRoutes(router: ApiRouter, services: AppServices): void {
   router

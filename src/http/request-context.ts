@@ -43,3 +43,22 @@ export function callerOf(req: Request): TenantCaller {
   if (!req.caller) throw new AppError('unauthorized', 'Authentication required');
   return req.caller;
 }
+
+/** A caller who changes records: who they are, what they may do, and their own agent profile (a user who sells). */
+export interface ActingCaller {
+  handle: TenantCaller['handle'];
+  actor: TenantCaller['actor'];
+  access: TenantCaller['access'];
+  /** The default owner of what they create without naming one. */
+  ownAgentId: string | null;
+}
+
+export function actingCallerOf(req: Request): ActingCaller {
+  const caller = callerOf(req);
+  return {
+    handle: caller.handle,
+    actor: caller.actor,
+    access: caller.access,
+    ownAgentId: caller.user?.agentId ?? null,
+  };
+}

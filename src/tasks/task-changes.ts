@@ -6,7 +6,7 @@ import { assertAgentsExist } from '../agents/index.js';
 import { insertDealNote } from '../deals/index.js';
 import { AppError } from '../http/app-error.js';
 import { orNotFound } from '../http/or-not-found.js';
-import { callerOf } from '../http/request-context.js';
+import { actingCallerOf, type ActingCaller } from '../http/request-context.js';
 import { requireAssignable } from '../leads/index.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
@@ -31,22 +31,9 @@ import {
 import type { TaskStatus } from './tasks.tables.js';
 
 /** Who changes tasks: the tenant, the actor, their access, their own agent profile (the default assignee). */
-export interface TaskContext {
-  handle: TenantHandle;
-  actor: Actor;
-  access: Access;
-  ownAgentId: string | null;
-}
+export type TaskContext = ActingCaller;
 
-export function taskContextOf(req: Request): TaskContext {
-  const caller = callerOf(req);
-  return {
-    handle: caller.handle,
-    actor: caller.actor,
-    access: caller.access,
-    ownAgentId: caller.user?.agentId ?? null,
-  };
-}
+export const taskContextOf = (req: Request): TaskContext => actingCallerOf(req);
 
 /** Refuses (403) a write on a task whose assignee the caller's `leads.write` does not reach. */
 function requireWritable(access: Access, assigneeId: string | null): void {
