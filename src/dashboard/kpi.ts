@@ -1,4 +1,5 @@
-import { sql, type Expression, type RawBuilder, type SqlBool } from 'kysely';
+import { sql, type Expression, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
+import { leadVisibleTo } from '../leads/index.js';
 import { z } from 'zod';
 import type { Visibility } from '../auth/access.js';
 import type { TenantDb } from '../db/tenant-database.js';
@@ -146,4 +147,26 @@ export function ownerCondition(ctx: KpiContext, column: string): RawBuilder<SqlB
   return ownerId === 'unassigned'
     ? sql<SqlBool>`${sql.ref(column)} is null`
     : sql<SqlBool>`${sql.ref(column)} = ${ownerId}`;
+}
+
+/**
+ * `count(*)` in each period of the rows of `table` the caller sees (by `ownerColumn`, narrowed by the
+ * owner filter) whose `column` falls in the period and for which `also` holds: one statement.
+ */
+export async function countPerPeriod(
+  ctx: KpiContext,
+  table: 'leads' | 'tasks' | 'signals',
+  column: string,
+  ownerColumn: string,
+  also: Expression<SqlBool> = sql<SqlBool>`true`,
+): Promise<Measured> {
+  const row = await (ctx.db as unknown as Kysely<any>)
+    .selectFrom(table)
+    .select(periodCounts(column, ctx.periods))
+    .where(leadVisibleTo(ctx.visibility, ownerColumn))
+    .where(ownerCondition(ctx, ownerColumn))
+    .where(inEitherPeriod(column, ctx.periods))
+    .where(also)
+    .executeTakeFirstOrThrow();
+  return { current: Number(row.current), previous: Number(row.previous) };
 }

@@ -1,29 +1,16 @@
 import { sql } from 'kysely';
-import { leadVisibleTo } from '../../leads/index.js';
-import {
-  iso,
-  ownerCondition,
-  ownerText,
-  periodCounts,
-  inEitherPeriod,
-  withOwner,
-  type KpiContext,
-  type KpiDefinition,
-} from '../kpi.js';
+import { countPerPeriod, iso, ownerText, withOwner, type KpiContext, type KpiDefinition } from '../kpi.js';
 import type { Period } from '../period.js';
 
 /** The leads created in a period (archived or not), and those of them converted into a contact. */
-async function measureLeads(ctx: KpiContext, convertedOnly: boolean) {
-  const row = await ctx.db
-    .selectFrom('leads')
-    .select(periodCounts('leads.created_at', ctx.periods))
-    .where(leadVisibleTo(ctx.visibility))
-    .where(ownerCondition(ctx, 'leads.assigned_agent_id'))
-    .where(inEitherPeriod('leads.created_at', ctx.periods))
-    .where(convertedOnly ? sql<boolean>`leads.contact_id is not null` : sql<boolean>`true`)
-    .executeTakeFirstOrThrow();
-  return { current: Number(row.current), previous: Number(row.previous) };
-}
+const measureLeads = (ctx: KpiContext, convertedOnly: boolean) =>
+  countPerPeriod(
+    ctx,
+    'leads',
+    'leads.created_at',
+    'leads.assigned_agent_id',
+    convertedOnly ? sql<boolean>`leads.contact_id is not null` : undefined,
+  );
 
 const createdIn = (period: Period, ctx: KpiContext) =>
   withOwner(

@@ -1,29 +1,17 @@
 import { sql } from 'kysely';
-import { leadVisibleTo } from '../../leads/index.js';
-import {
-  inEitherPeriod,
-  iso,
-  ownerCondition,
-  ownerText,
-  periodCounts,
-  withOwner,
-  type KpiContext,
-  type KpiDefinition,
-} from '../kpi.js';
+import { countPerPeriod, iso, ownerText, withOwner, type KpiContext, type KpiDefinition } from '../kpi.js';
 import type { Period } from '../period.js';
 
-async function countSignals(ctx: KpiContext, breachedOnly: boolean) {
-  const row = await ctx.db
-    .selectFrom('signals')
-    .select(periodCounts('signals.opened_at', ctx.periods))
-    .where(leadVisibleTo(ctx.visibility, 'signals.owner_agent_id'))
-    .where(ownerCondition(ctx, 'signals.owner_agent_id'))
-    .where(inEitherPeriod('signals.opened_at', ctx.periods))
-    .where('signals.status', '=', 'pending')
-    .where(breachedOnly ? sql<boolean>`signals.sla_deadline <= now()` : sql<boolean>`true`)
-    .executeTakeFirstOrThrow();
-  return { current: Number(row.current), previous: Number(row.previous) };
-}
+const countSignals = (ctx: KpiContext, breachedOnly: boolean) =>
+  countPerPeriod(
+    ctx,
+    'signals',
+    'signals.opened_at',
+    'signals.owner_agent_id',
+    breachedOnly
+      ? sql<boolean>`signals.status = 'pending' and signals.sla_deadline <= now()`
+      : sql<boolean>`signals.status = 'pending'`,
+  );
 
 const openedIn = (period: Period, ctx: KpiContext, extra: Record<string, string>) => ({
   path: '/api/crm/signals',

@@ -1,31 +1,18 @@
 import { sql } from 'kysely';
-import { leadVisibleTo } from '../../leads/index.js';
-import {
-  inEitherPeriod,
-  iso,
-  ownerCondition,
-  ownerText,
-  periodCounts,
-  withOwner,
-  type KpiContext,
-  type KpiDefinition,
-} from '../kpi.js';
+import { countPerPeriod, iso, ownerText, withOwner, type KpiContext, type KpiDefinition } from '../kpi.js';
 import type { Period } from '../period.js';
 
 const openStatuses = ['pending', 'in_progress', 'waiting'] as const;
 
 /** Tasks whose `column` falls in each period and that are in one of `statuses` now. */
-async function countTasks(ctx: KpiContext, column: 'created_at' | 'due_at', statuses: readonly string[]) {
-  const row = await ctx.db
-    .selectFrom('tasks')
-    .select(periodCounts(`tasks.${column}`, ctx.periods))
-    .where(leadVisibleTo(ctx.visibility, 'tasks.assignee_agent_id'))
-    .where(ownerCondition(ctx, 'tasks.assignee_agent_id'))
-    .where(inEitherPeriod(`tasks.${column}`, ctx.periods))
-    .where(sql<boolean>`tasks.status = any(${[...statuses]}::text[])`)
-    .executeTakeFirstOrThrow();
-  return { current: Number(row.current), previous: Number(row.previous) };
-}
+const countTasks = (ctx: KpiContext, column: 'created_at' | 'due_at', statuses: readonly string[]) =>
+  countPerPeriod(
+    ctx,
+    'tasks',
+    `tasks.${column}`,
+    'tasks.assignee_agent_id',
+    sql<boolean>`tasks.status = any(${[...statuses]}::text[])`,
+  );
 
 const tasksQuery = (query: Record<string, string>, ctx: KpiContext) => ({
   path: '/api/crm/tasks',
