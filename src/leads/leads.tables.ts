@@ -40,6 +40,18 @@ export interface LeadsTable {
   sort_name: ColumnType<string, never, never>;
   search_text: ColumnType<string, never, never>;
   search_vector: ColumnType<string, never, never>;
+  /** Never called (issue 21): set by hand, or when the lead asks. */
+  do_not_call: Generated<boolean>;
+  /** The state of the lead's latest call (`queued`, `ringing`, `in-progress`, `completed`, …). */
+  call_status: Generated<string | null>;
+  call_attempts: Generated<number>;
+  calls_answered: Generated<number>;
+  calls_missed: Generated<number>;
+  calls_not_connected: Generated<number>;
+  calls_switched_off: Generated<number>;
+  last_contact_at: Generated<Date | null>;
+  call_disposition: Generated<string | null>;
+  call_disposition_reason: Generated<string | null>;
 }
 
 export interface LeadsTables {

@@ -123,9 +123,9 @@ class UnitJobs {
   ) {}
 
   async enqueue(trx: TenantDb, jobs: EnqueueRequest[]): Promise<EnqueuedJob[]> {
+    if (jobs.length === 0) return [];
     const { queue, servers } = this.deps;
     if (!queue || !servers) throw new Error('This unit of work was opened without a queue');
-    if (jobs.length === 0) return [];
     const db: Kysely<any> =
       this.handle.server === servers.defaultServer ? trx : await this.openServicesTrx(servers);
     return queue.enqueueMany(jobs, db);
