@@ -45,5 +45,17 @@ export function toLead(row: LeadRow, hotThreshold: number): Lead {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     lastActivityAt: row.last_activity_at,
+    doNotCall: row.do_not_call,
+    callStatus: row.call_status,
+    callAttempts: row.call_attempts,
+    callCount: {
+      answered: row.calls_answered,
+      missed_call: row.calls_missed,
+      not_connected: row.calls_not_connected,
+      switched_off: row.calls_switched_off,
+    },
+    lastContactAt: row.last_contact_at,
+    disposition: row.call_disposition,
+    dispositionReason: row.call_disposition_reason,
   };
 }

@@ -31,6 +31,16 @@ const leadColumns = [
   'created_at',
   'updated_at',
   'last_activity_at',
+  'do_not_call',
+  'call_status',
+  'call_attempts',
+  'calls_answered',
+  'calls_missed',
+  'calls_not_connected',
+  'calls_switched_off',
+  'last_contact_at',
+  'call_disposition',
+  'call_disposition_reason',
 ] as const;
 
 /**

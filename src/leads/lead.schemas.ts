@@ -102,6 +102,20 @@ export const leadSchema = z.object({
   createdAt: z.date(),
   updatedAt: z.date(),
   lastActivityAt: z.date().nullable().meta({ description: "Time of the lead's newest activity entry" }),
+  doNotCall: z.boolean().meta({ description: 'Never called (by hand, or because the lead asked)' }),
+  callStatus: z.string().nullable().meta({ description: "The state of the lead's latest call" }),
+  callAttempts: z.number().int().meta({ description: 'Calls placed to the lead' }),
+  callCount: z
+    .object({
+      answered: z.number().int(),
+      missed_call: z.number().int(),
+      not_connected: z.number().int(),
+      switched_off: z.number().int(),
+    })
+    .meta({ description: "The lead's ended calls by outcome" }),
+  lastContactAt: z.date().nullable().meta({ description: 'When a call with the lead was last answered' }),
+  disposition: z.string().nullable().meta({ description: "The salesperson's disposition after the last call" }),
+  dispositionReason: z.string().nullable(),
 });
 export type Lead = z.infer<typeof leadSchema>;
 
