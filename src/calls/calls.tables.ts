@@ -56,6 +56,7 @@ export interface CallsTable {
   outcome: CallOutcome | null;
   abandoned: Generated<boolean>;
   answered_by: string | null;
+  sip_response_code: number | null;
   attempt: Generated<number>;
   queued_at: Date;
   initiated_at: Date | null;
@@ -67,6 +68,7 @@ export interface CallsTable {
   talk_seconds: number | null;
   bridge_call_sid: string | null;
   bridge_status: string | null;
+  tried_agent_ids: Generated<string[]>;
   recording_sid: string | null;
   recording_key: string | null;
   recording_seconds: number | null;

@@ -1,21 +1,9 @@
 import { z } from 'zod';
 import { pageQuery } from '../http/pagination.js';
-import { leadFilterSchema } from '../leads/index.js';
+import { leadFilterBodySchema } from '../leads/index.js';
 
-/**
- * A cohort's filter: the leads list's own query schema without its paging and order, unknown
- * fields refused. The list takes query strings; a JSON body may also say `true`/`false` for its
- * flags (`hot`, `followUpDue`, `archived`), read as the strings the list expects.
- */
-export const cohortFilterSchema = z.preprocess(
-  (value) =>
-    value && typeof value === 'object' && !Array.isArray(value)
-      ? Object.fromEntries(
-          Object.entries(value).map(([key, item]) => [key, typeof item === 'boolean' ? String(item) : item]),
-        )
-      : value,
-  leadFilterSchema.strict(),
-);
+/** A cohort's filter: a leads-list filter in a JSON body (`leadFilterBodySchema`). */
+export const cohortFilterSchema = leadFilterBodySchema;
 
 const name = z.string().trim().min(1).max(200);
 const description = z.string().trim().max(2000).nullable();

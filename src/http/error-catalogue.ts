@@ -47,6 +47,15 @@ export const errorCatalogue = {
     status: 409,
     meaning: 'No approved WhatsApp template with this name and language',
   },
+  call_not_allowed: {
+    status: 409,
+    meaning:
+      'Calling this lead now breaks a compliance rule (calling hours, do-not-call, cooldown after an abandoned call, daily cap)',
+  },
+  call_rejected: {
+    status: 422,
+    meaning: 'The telephony provider refused the number called or the caller id',
+  },
   campaign_finished: { status: 409, meaning: 'The campaign has already finished or been cancelled' },
   request_timeout: {
     status: 408,

@@ -17,6 +17,7 @@ export type { LeadContext, LeadUnitServices } from './lead-context.js';
 export type { LeadEvent, LeadEventName } from './lead-events.js';
 export { plainLeadFields } from './lead-fields.js';
 export {
+  leadFilterBodySchema,
   leadFilterSchema,
   leadListQuerySchema,
   leadPageSchema,

@@ -88,6 +88,22 @@ export const leadPagingKeys = { sort: true, order: true, limit: true, page: true
 export const leadFilterSchema = leadListQuerySchema.omit(leadPagingKeys);
 export type LeadFilter = z.infer<typeof leadFilterSchema>;
 
+/**
+ * A leads-list filter in a JSON body (a cohort's, a bulk queueing's): the list's own query schema
+ * without its paging and order, unknown fields refused. The list takes query strings; a JSON body
+ * may also say `true`/`false` for its flags (`hot`, `followUpDue`, `archived`), read as the strings
+ * the list expects.
+ */
+export const leadFilterBodySchema = z.preprocess(
+  (value) =>
+    value && typeof value === 'object' && !Array.isArray(value)
+      ? Object.fromEntries(
+          Object.entries(value).map(([key, item]) => [key, typeof item === 'boolean' ? String(item) : item]),
+        )
+      : value,
+  leadFilterSchema.strict(),
+);
+
 /** The leads list's paging and order alone, for lists of a saved filter's leads. */
 export const leadPagingSchema = leadListQuerySchema.pick(leadPagingKeys);
 

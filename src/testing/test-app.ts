@@ -71,6 +71,8 @@ export async function startTestApp(
   });
   const app = await startSwitchyard(config, createLogger({ level: config.logLevel }, sink));
   const baseUrl = `http://127.0.0.1:${app.port}`;
+  // The port is known only once listening: links and provider callbacks (Twilio) must reach this app.
+  if (!env.PUBLIC_BASE_URL) (app.services.config as { publicBaseUrl: string }).publicBaseUrl = baseUrl;
 
   const request = httpRequester(baseUrl);
 

@@ -29,6 +29,7 @@ create table calls (
   abandoned boolean not null default false,
   -- The provider's answering machine detection result (human, machine_start, fax, unknown, …).
   answered_by text,
+  sip_response_code integer,
   attempt integer not null default 1 check (attempt > 0),
   queued_at timestamptz(3) not null,
   initiated_at timestamptz(3),
@@ -41,6 +42,8 @@ create table calls (
   -- The bridged leg to the agent (a <Dial>).
   bridge_call_sid text,
   bridge_status text,
+  -- Agents whose phones were rung for this call, in order (a second one when the first did not answer).
+  tried_agent_ids uuid[] not null default '{}',
   recording_sid text,
   recording_key text,
   recording_seconds integer,

@@ -1,0 +1,45 @@
+/**
+ * How many calls the dialer places per free salesperson. Progressive dialing (ratio 1) places
+ * one call per free salesperson, reserved for them. A tenant may allow more (`dialRatio` > 1):
+ * then calls are placed ahead of answers, and a lead who answers when nobody is free is
+ * abandoned — which the dialer must keep at or under `maxAbandonPercent` of answered calls over
+ * a rolling 30 days per campaign. The ratio it uses is bounded twice:
+ * - by the campaign's answer rate (calls placed × answer rate ≤ free salespeople: on average no
+ *   more answers than people to take them); with too few calls to know the rate, it stays 1;
+ * - by the abandonment so far: full ratio while the rate is under half the cap, then lowered in
+ *   step as it approaches the cap, and 1 (progressive) at or over it.
+ */
+
+export interface CampaignHistory {
+  /** Dialer calls of the campaign that ended in the window. */
+  ended: number;
+  /** Of those, answered by a person. */
+  answered: number;
+  /** Of those answered, abandoned (nobody to take the call). */
+  abandoned: number;
+}
+
+/** Ended calls needed before the answer rate is trusted. */
+export const minimumHistory = 50;
+
+export function effectiveDialRatio(configured: number, history: CampaignHistory, maxAbandonPercent: number): number {
+  if (configured <= 1 || history.ended < minimumHistory || history.answered === 0) return 1;
+  const answerRate = history.answered / history.ended;
+  const ceiling = Math.min(configured, 1 / answerRate);
+  if (ceiling <= 1) return 1;
+  const cap = maxAbandonPercent / 100;
+  const rate = history.abandoned / history.answered;
+  if (cap <= 0 || rate >= cap) return 1;
+  const room = Math.min(1, (cap - rate) / (cap / 2));
+  return 1 + (ceiling - 1) * room;
+}
+
+/**
+ * Calls to place now: one per free salesperson at ratio 1; else the ratio's share of the free
+ * salespeople, less the calls already ringing ahead of an answer.
+ */
+export function linesToDial(freeAgents: number, ratio: number, unansweredAhead: number): number {
+  if (freeAgents <= 0) return 0;
+  if (ratio <= 1) return freeAgents;
+  return Math.max(0, Math.floor(freeAgents * ratio) - unansweredAhead);
+}
