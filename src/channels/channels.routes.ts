@@ -19,16 +19,17 @@ export function registerChannelRoutes(router: ApiRouter, services: AppServices):
     method: 'get',
     permission: 'channels.manage',
     path: '/channels',
-    summary: 'Configuration and health of WhatsApp, email (SMTP) and Google',
+    summary: 'Configuration and health of WhatsApp, email (SMTP), Google and Twilio (calls)',
     tag: 'Channels',
     response: z.array(channelStatusSchema),
     handler: async ({ req }) => {
       const { handle } = callerOf(req);
       const tenantId = handle.tenant.id;
-      const [whatsapp, smtp, google, health] = await Promise.all([
+      const [whatsapp, smtp, google, twilio, health] = await Promise.all([
         services.secrets.read(tenantId, 'whatsapp'),
         services.secrets.read(tenantId, 'smtp'),
         services.secrets.read(tenantId, 'google'),
+        services.secrets.read(tenantId, 'twilio'),
         listChannelHealth(handle.db),
       ]);
       const healthOf = new Map(health.map((row) => [row.channel, row]));
@@ -51,6 +52,17 @@ export function registerChannelRoutes(router: ApiRouter, services: AppServices):
         ),
         status('email', Boolean(smtp), smtp ? { host: smtp.host, fromAddress: smtp.fromAddress } : {}),
         status('google', Boolean(google), google ? { type: google.type, calendarId: google.calendarId } : {}),
+        status(
+          'twilio',
+          Boolean(twilio),
+          twilio
+            ? {
+                accountSid: twilio.accountSid,
+                callerIds: twilio.callerIds,
+                apiBaseUrl: twilio.apiBaseUrl ?? null,
+              }
+            : {},
+        ),
       ];
     },
   });

@@ -87,6 +87,8 @@ export interface Config {
   s3?: S3Config;
   meta: { graphUrl: string; appSecret?: string; verifyToken?: string };
   google: { apiRootUrl: string; oauthTokenUrl: string };
+  /** Telephony providers (Twilio's REST API base URL; a tenant's `twilio` secret may override it). */
+  telephony: { twilioApiUrl: string };
   /** Automation webhooks (`call_webhook`). */
   webhooks: {
     /** Allow loopback, private, link-local and unique-local targets (off: SSRF guard). */
@@ -223,6 +225,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       appSecret: env.META_APP_SECRET,
       verifyToken: env.META_VERIFY_TOKEN,
     },
+    telephony: { twilioApiUrl: env.TWILIO_API_URL.replace(/\/+$/, '') },
     google: { apiRootUrl: env.GOOGLE_API_ROOT_URL, oauthTokenUrl: env.GOOGLE_OAUTH_TOKEN_URL },
     webhooks: { allowPrivateNetworks: env.WEBHOOK_ALLOW_PRIVATE_NETWORKS },
     warnings,

@@ -81,6 +81,7 @@ export const envSchema = z.object({
   S3_FORCE_PATH_STYLE: booleanFromEnv.default(false),
   META_GRAPH_URL: z.url().default('https://graph.facebook.com'),
   META_APP_SECRET: z.string().min(1).optional(),
+  TWILIO_API_URL: z.url().default('https://api.twilio.com'),
   META_VERIFY_TOKEN: z.string().min(1).optional(),
   GOOGLE_API_ROOT_URL: z.url().default('https://www.googleapis.com/'),
   GOOGLE_OAUTH_TOKEN_URL: z.url().default('https://oauth2.googleapis.com/token'),

@@ -37,7 +37,7 @@ export const errorCatalogue = {
   },
   channel_not_configured: {
     status: 409,
-    meaning: 'The tenant has not set up the channel (SMTP, Google) this needs',
+    meaning: 'The tenant has not set up the channel (SMTP, Google, Twilio) this needs',
   },
   outside_customer_service_window: {
     status: 409,

@@ -50,6 +50,16 @@ export const secretSchemas = {
     forcePathStyle: z.boolean().default(false),
   }),
   database: z.object({ url: postgresUrl }),
+  twilio: z.object({
+    accountSid: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be a Twilio account SID (AC + 32 hex digits)'),
+    authToken: z.string().min(1).max(256),
+    callerIds: z
+      .array(z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number'))
+      .min(1)
+      .max(50),
+    /** Overrides TWILIO_API_URL for this tenant (e.g. a Twilio-compatible provider). */
+    apiBaseUrl: z.url().optional(),
+  }),
 } as const;
 
 export type SecretKind = keyof typeof secretSchemas;
@@ -76,6 +86,9 @@ const publicFields = new Set([
   'region',
   'bucket',
   'forcePathStyle',
+  'accountSid',
+  'callerIds',
+  'apiBaseUrl',
 ]);
 
 export function maskSecret(value: string): string {
