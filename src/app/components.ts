@@ -15,6 +15,7 @@ import { importsComponent } from '../imports/imports.component.js';
 import { leadsComponent } from '../leads/leads.component.js';
 import { meetingsComponent } from '../meetings/meetings.component.js';
 import { pipelinesComponent } from '../pipelines/pipelines.component.js';
+import { presenceComponent } from '../presence/index.js';
 import { queueComponent } from '../queue/queue.component.js';
 import { quotationsComponent } from '../quotations/quotations.component.js';
 import { tasksComponent } from '../tasks/index.js';
@@ -59,6 +60,7 @@ export const components: Component[] = [
   automationsComponent,
   calendarsComponent,
   signalsComponent,
+  presenceComponent,
   dashboardComponent,
 ];
 

@@ -119,6 +119,18 @@ const lists: ListCase[] = [
     },
   },
   {
+    name: 'presence',
+    api: 'crm',
+    seed: async (h) => {
+      await insert(h, sql`insert into ${table(h, 'agents')} (name) select 'Agent' from ${sql.raw(series)}`);
+      await insert(
+        h,
+        sql`insert into ${table(h, 'agent_presence')} (agent_id, setting) select id, 'away' from ${table(h, 'agents')} limit 3`,
+      );
+      return '/presence';
+    },
+  },
+  {
     name: 'assignment rules',
     api: 'crm',
     seed: async (h) => {

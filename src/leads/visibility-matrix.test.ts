@@ -863,6 +863,49 @@ const matrix: Record<string, Entry> = {
       },
     ]),
   ),
+
+  // Agent presence (issue 21): an agent's presence is visible as that agent's leads are.
+  'GET /api/crm/presence': {
+    kind: 'custom',
+    run: async (w, caller, leak) => {
+      const items = dataOf(await caller.client.get('/presence?limit=200')).items as { agentId: string }[];
+      const ownerOf = (agentId: string): Owner =>
+        agentId === w.agents.A ? 'A' : agentId === w.agents.B ? 'B' : 'none';
+      for (const { agentId } of items) {
+        const owner = ownerOf(agentId);
+        if (!sees[caller.name].includes(owner)) leak(1, `GET /presence lists ${owner}'s agent`);
+      }
+      const listed = items.map((item) => ownerOf(item.agentId));
+      for (const owner of sees[caller.name]) if (owner !== 'none') expect(listed).toContain(owner);
+    },
+  },
+  'GET /api/crm/presence/{agentId}': {
+    kind: 'custom',
+    run: async (w, caller, leak) => {
+      for (const owner of ['A', 'B'] as const) {
+        const res = await caller.client.get(`/presence/${w.agents[owner]}`);
+        if (sees[caller.name].includes(owner)) expect(res.status, res.text).toBe(200);
+        else if (res.status !== 404) leak(1, `GET /presence of ${owner}'s agent: ${res.status}`);
+      }
+    },
+  },
+  'PUT /api/crm/presence/{agentId}': {
+    kind: 'custom',
+    run: async (w, caller, leak) => {
+      const row = (agentId: string) =>
+        w.db.selectFrom('agent_presence').selectAll().where('agent_id', '=', agentId).executeTakeFirst();
+      for (const owner of ['A', 'B'] as const) {
+        const agentId = w.agents[owner];
+        const before = await row(agentId);
+        const res = await caller.client.put(`/presence/${agentId}`, { setting: 'available' });
+        if (sees[caller.name].includes(owner)) expect(res.status, res.text).toBe(200);
+        else {
+          if (res.status !== 404) leak(1, `PUT /presence of ${owner}'s agent: ${res.status}`);
+          expect(await row(agentId), `${owner}'s presence unchanged`).toEqual(before);
+        }
+      }
+    },
+  },
 };
 
 /** A task on the lead `leadId` (its assignee: the lead's owner), made with the API key. */

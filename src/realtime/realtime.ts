@@ -34,6 +34,27 @@ const seesAgentRoom = (tenantId: string, agentId: string) => subRoom(tenantId, `
 const maskedTwin = (room: string) => `${room}:masked`;
 const roomFor = (room: string, access: Access) => (access.seesPii ? room : maskedTwin(room));
 
+/**
+ * Every socket of a user's own login (access token) linked to the agent, on any node: agent
+ * presence counts them. Nothing is emitted to it.
+ */
+const agentSocketsRoom = (tenantId: string, agentId: string) => `agent-sockets:${tenantId}:${agentId}`;
+
+/** The server-side event by which a node asks the others how many sockets a room has on them. */
+const agentSocketCountRequest = 'realtime:agent-socket-count';
+
+/** A socket of a user linked to an agent profile connected to or disconnected from this process. */
+export interface AgentSocketChange {
+  tenantId: string;
+  handle: TenantHandle;
+  agentId: string;
+  change: 'connected' | 'disconnected';
+}
+
+/** The agent profile a socket counts for: a user's own login only (a key's socket is an integration). */
+const agentOfCaller = (caller: TenantCaller): string | null =>
+  caller.apiKey === null ? (caller.user?.agentId ?? null) : null;
+
 /** Whether a socket (its caller's access) may join the sub-room `<kind>:<id>`. */
 export type SubscriptionCheck = (handle: TenantHandle, id: string, access: Access) => Promise<boolean>;
 
@@ -53,6 +74,7 @@ export class Realtime {
   readonly io: Server;
   private readonly adapterClients: RedisClient[] = [];
   private readonly subscriptionChecks = new Map<string, SubscriptionCheck>();
+  private readonly agentSocketListeners = new Set<(change: AgentSocketChange) => void>();
   private stopWatchingChanges: () => void = () => undefined;
 
   private attached = false;
@@ -98,6 +120,7 @@ export class Realtime {
         socket.data.tenantId = caller.handle.tenant.id;
         socket.data.handle = caller.handle;
         socket.data.access = caller.access;
+        socket.data.agentId = agentOfCaller(caller);
         socket.data.expiresAt = tokenExpiry(socket);
         next();
       } catch (error) {
@@ -120,6 +143,20 @@ export class Realtime {
       if (caller.handle.tenant.id !== socket.data.tenantId) return void socket.disconnect(true);
       socket.data.handle = caller.handle;
       socket.data.access = caller.access;
+      // A user linked to another agent (or none) since: the socket counts for the new one.
+      const agentId = agentOfCaller(caller);
+      const before = socket.data.agentId as string | null;
+      if (agentId !== before && socket.connected) {
+        socket.data.agentId = agentId;
+        if (before) {
+          await socket.leave(agentSocketsRoom(caller.handle.tenant.id, before));
+          realtime.announceAgentSocket(socket, before, 'disconnected');
+        }
+        if (agentId) {
+          await socket.join(agentSocketsRoom(caller.handle.tenant.id, agentId));
+          realtime.announceAgentSocket(socket, agentId, 'connected');
+        }
+      }
       await realtime.placeInRooms(socket).catch((error: unknown) => {
         options.logger.warn({ err: error }, 'realtime rooms could not be recomputed');
         socket.disconnect(true);
@@ -130,6 +167,12 @@ export class Realtime {
       queueMicrotask(() => {
         for (const socket of realtime.socketsOf(tenantId)) void reauthenticate(socket);
       });
+    });
+    // Another node counting an agent's sockets (`agentSocketCount`): this node's share.
+    io.on(agentSocketCountRequest, (room: unknown, ack: unknown) => {
+      if (typeof ack !== 'function') return;
+      const answer = ack as (count: number) => void;
+      answer(typeof room === 'string' && room.startsWith('agent-sockets:') ? realtime.localCount(room) : 0);
     });
     io.on('connection', (socket) => {
       const tenantId = socket.data.tenantId as string;
@@ -142,6 +185,16 @@ export class Realtime {
         socket.once('disconnect', () => clearTimeout(timer));
       }
       void socket.join(membersRoom(tenantId));
+      const agentId = socket.data.agentId as string | null;
+      if (agentId) {
+        void socket.join(agentSocketsRoom(tenantId, agentId));
+        realtime.announceAgentSocket(socket, agentId, 'connected');
+      }
+      // Fired once the socket has left every room, so counting the agent's sockets leaves it out.
+      socket.once('disconnect', () => {
+        const last = socket.data.agentId as string | null;
+        if (last) realtime.announceAgentSocket(socket, last, 'disconnected');
+      });
       // Joins synchronously (nothing to leave yet), so no event emitted after the connect is missed.
       realtime.placeInRooms(socket).catch((error: unknown) => {
         options.logger.warn({ err: error }, 'realtime rooms could not be set');
@@ -208,8 +261,11 @@ export class Realtime {
     );
     const seesPrefix = seesAgentRoom(tenantId, '');
     const subPrefix = subRoom(tenantId, '');
+    const agentId = socket.data.agentId as string | null;
+    const agentSockets = agentId ? agentSocketsRoom(tenantId, agentId) : null;
     for (const room of [...socket.rooms]) {
-      if (room === socket.id || room === membersRoom(tenantId) || wanted.has(room)) continue;
+      if (room === socket.id || room === membersRoom(tenantId) || room === agentSockets || wanted.has(room))
+        continue;
       if (room === tenantRoom(tenantId) || room.startsWith(seesPrefix)) {
         await socket.leave(room);
         continue;
@@ -219,6 +275,57 @@ export class Realtime {
       if (!check || !(await check(handle, rest.join(':'), access))) await socket.leave(room);
     }
     await socket.join([...wanted]);
+  }
+
+  /**
+   * Calls `listener` when a socket of a user linked to an agent connects to this process or
+   * disconnects from it (or its user is linked to another agent), until the returned function
+   * is called. A listener must not throw; what it starts runs on its own.
+   */
+  onAgentSocket(listener: (change: AgentSocketChange) => void): () => void {
+    this.agentSocketListeners.add(listener);
+    return () => void this.agentSocketListeners.delete(listener);
+  }
+
+  private announceAgentSocket(socket: Socket, agentId: string, change: AgentSocketChange['change']): void {
+    const tenantId = socket.data.tenantId as string;
+    const handle = socket.data.handle as TenantHandle;
+    for (const listener of this.agentSocketListeners) listener({ tenantId, handle, agentId, change });
+  }
+
+  /**
+   * How many sockets of users linked to the agent are connected, on every node (with Redis the
+   * adapter asks each; it rejects when one does not answer in time).
+   */
+  async agentSocketCount(tenantId: string, agentId: string): Promise<number> {
+    const room = agentSocketsRoom(tenantId, agentId);
+    const here = this.localCount(room);
+    if (this.adapterClients.length === 0) return here;
+    // Each other node answers its own count: only numbers cross Redis (`fetchSockets()` would
+    // publish every remote socket's `data`, tenant handle included).
+    const there = (await this.io.serverSideEmitWithAck(agentSocketCountRequest, room)) as unknown[];
+    return there.reduce<number>((sum, count) => sum + (typeof count === 'number' ? count : 0), here);
+  }
+
+  private localCount(room: string): number {
+    return this.io.of('/').adapter.rooms.get(room)?.size ?? 0;
+  }
+
+  /** The agents with a user socket on this process, per tenant, with the tenant's handle. */
+  localAgents(): Map<string, { handle: TenantHandle; agentIds: Set<string> }> {
+    const byTenant = new Map<string, { handle: TenantHandle; agentIds: Set<string> }>();
+    for (const socket of this.socketsOf(null)) {
+      const agentId = socket.data.agentId as string | null | undefined;
+      if (!agentId || !socket.connected) continue;
+      const tenantId = socket.data.tenantId as string;
+      const entry = byTenant.get(tenantId) ?? {
+        handle: socket.data.handle as TenantHandle,
+        agentIds: new Set(),
+      };
+      entry.agentIds.add(agentId);
+      byTenant.set(tenantId, entry);
+    }
+    return byTenant;
   }
 
   /** To the sockets that see the whole tenant (keys acting as the tenant, users with `leads.read:all`). */

@@ -19,7 +19,10 @@ async function connect(t: TestApp, auth: Record<string, string>) {
   });
   const received: Received = [];
   let disconnectReason: string | null = null;
-  socket.onAny((event: string, lead: any) => received.push({ event, lead }));
+  // Lead events only: agent presence (`agent.presence`, a linked user connecting) is tested in src/presence.
+  socket.onAny((event: string, lead: any) => {
+    if (event !== 'agent.presence') received.push({ event, lead });
+  });
   socket.on('disconnect', (reason) => (disconnectReason = reason));
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve);
