@@ -22,5 +22,5 @@ export async function endOfCallForAgent(
     const { wrapUpSeconds } = await loadCallSettings(unit.trx);
     if (wrapUpSeconds > 0) await startWrapUp(unit.trx, call.agent_id, new Date(end.getTime() + wrapUpSeconds * 1000));
   }
-  announcePresence(unit, services, handle.tenant.id, call.agent_id, end);
+  await announcePresence(unit, services, handle.tenant.id, call.agent_id, end);
 }

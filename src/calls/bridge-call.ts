@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { loadCallSettings, type CallSettings } from '../call-rules/index.js';
 import type { TenantDb } from '../db/tenant-database.js';
-import { availableAgents } from '../presence/index.js';
+import { listAvailableAgents } from '../presence/index.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { inTenantTransaction, type TenantUnitOfWork } from '../tenancy/unit-of-work.js';
 import { bridgeTwiml, dialLeadTwiml, hangUpTwiml, sayAndHangUp } from '../telephony/index.js';
@@ -106,7 +106,7 @@ async function bridgeToAgent(
   const reserved = firstTry ? await reservedAgentStillThere(unit.trx, row.agent_id!) : undefined;
   let agent: { id: string; phone: string } | undefined = reserved ? { id: row.agent_id!, phone: reserved.phone } : undefined;
   if (!agent && row.tried_agent_ids.length < maxAgentsPerCall + (firstTry ? 1 : 0)) {
-    const [next] = await availableAgents(unit.trx, {
+    const [next] = await listAvailableAgents(unit.trx, {
       tenantTimezone: handle.tenant.timezone,
       at,
       exclude: row.tried_agent_ids,

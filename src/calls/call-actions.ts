@@ -90,7 +90,7 @@ export async function recordDisposition(
     }
     if (call.agent_id && call.ended_at) {
       await endWrapUp(unit.trx, call.agent_id);
-      announcePresence(unit, services, handle.tenant.id, call.agent_id, now);
+      await announcePresence(unit, services, handle.tenant.id, call.agent_id, now);
     }
     return toCall(updated);
   });

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { loadCallSettings } from '../call-rules/index.js';
-import { availableAgents } from '../presence/index.js';
+import { listAvailableAgents } from '../presence/index.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { inTenantTransaction } from '../tenancy/unit-of-work.js';
 import { bridgeTwiml, sayAndHangUp } from '../telephony/index.js';
@@ -39,7 +39,7 @@ export async function receiveCall(services: CallServices, handle: TenantHandle, 
       .orderBy('created_at', 'desc')
       .executeTakeFirst();
     await lockAgentChoice(unit.trx);
-    const free = await availableAgents(unit.trx, {
+    const free = await listAvailableAgents(unit.trx, {
       tenantTimezone: handle.tenant.timezone,
       at: inbound.at,
       limit: 50,

@@ -3,7 +3,7 @@ import { systemActor } from '../auth/actors.js';
 import { filterCallable, loadCallSettings, type CallSettings } from '../call-rules/index.js';
 import { dialRecordedCall, lockAgentChoice, recordOutboundCall, type CallRow, type CallServices } from '../calls/index.js';
 import type { TenantDb } from '../db/tenant-database.js';
-import { availableAgents } from '../presence/index.js';
+import { listAvailableAgents } from '../presence/index.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { inTenantTransaction } from '../tenancy/unit-of-work.js';
 import { loadTelephony, TelephonyError, type TelephonyChannel } from '../telephony/index.js';
@@ -41,7 +41,7 @@ export async function runDialerTick(
   const { calls, settings, freeAgents, deferred } = await inTenantTransaction(services, handle, async (unit) => {
     await lockAgentChoice(unit.trx);
     const settings = await loadCallSettings(unit.trx);
-    const free = await availableAgents(unit.trx, { tenantTimezone: handle.tenant.timezone, at: now, limit: 500 });
+    const free = await listAvailableAgents(unit.trx, { tenantTimezone: handle.tenant.timezone, at: now, limit: 500 });
     const calls: CallRow[] = [];
     let deferred = 0;
     if (free.length > 0) {

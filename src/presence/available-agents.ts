@@ -89,9 +89,10 @@ export function availableAgentsQuery(db: TenantDb, clock: AvailabilityClock) {
 /** The agents available at `at`, in the dialer's order (see `availableAgentsQuery`). */
 export async function listAvailableAgents(
   db: TenantDb,
-  clock: AvailabilityClock & { limit?: number },
+  clock: AvailabilityClock & { limit?: number; exclude?: readonly string[] },
 ): Promise<AvailableAgent[]> {
   let query = availableAgentsQuery(db, clock);
+  if (clock.exclude && clock.exclude.length > 0) query = query.where('a.id', 'not in', clock.exclude);
   if (clock.limit !== undefined) query = query.limit(clock.limit);
   const rows = await query.execute();
   return rows.map((row) => ({
