@@ -18,14 +18,44 @@ export async function leadTimezones(phoneE164: string, tenantTimezone: string): 
 }
 
 const minuteMs = 60_000;
-const hourMs = 3_600_000;
+const dayMs = 86_400_000;
+/** Offset changes are looked for at this step (no zone changes its offset twice within it), then bisected. */
+const offsetStepMs = 6 * 3_600_000;
 /** How far `nextCallingInstant` looks ahead. */
 export const callingSearchDays = 8;
 
+const quarterMs = 15 * minuteMs;
+const offsetMemo = new Map<string, Map<number, number>>();
+let memoSize = 0;
+
+/**
+ * The UTC offset of `zone` at `at`, in minutes, memoised per quarter hour: today's offsets and the
+ * local times of their changes are whole quarter hours, so a change falls on a quarter hour of UTC
+ * and the offset at the quarter's start holds for all of it. (Intl is slow; the dialer asks often.)
+ */
+function offsetOf(zone: string, at: number): number {
+  const quarter = Math.floor(at / quarterMs);
+  let byQuarter = offsetMemo.get(zone);
+  if (!byQuarter) offsetMemo.set(zone, (byQuarter = new Map()));
+  let offset = byQuarter.get(quarter);
+  if (offset === undefined) {
+    if (memoSize >= 200_000) {
+      offsetMemo.clear();
+      memoSize = 0;
+      offsetMemo.set(zone, byQuarter);
+      byQuarter.clear();
+    }
+    offset = IANAZone.create(zone).offset(quarter * quarterMs);
+    byQuarter.set(quarter, offset);
+    memoSize++;
+  }
+  return offset;
+}
+
 /** Minutes since local midnight (with the seconds as a fraction) of `at` in `zone`. */
 function localMinutes(zone: string, at: number): number {
-  const local = DateTime.fromMillis(at, { zone });
-  return local.hour * 60 + local.minute + local.second / 60 + local.millisecond / 60_000;
+  const local = at + offsetOf(zone, at) * minuteMs;
+  return (((local % dayMs) + dayMs) % dayMs) / minuteMs;
 }
 
 function openAt(timezones: readonly string[], start: number, end: number, at: number): boolean {
@@ -47,44 +77,39 @@ export function callingWindowOpen(timezones: readonly string[], hours: CallingHo
 }
 
 /**
- * The instants in [from, to] at which some zone's local clock opens the window: the local `start`
- * of each day, and each UTC-offset change (a DST jump can move the clock into the window).
+ * The instants in [from, to] at which `zone`'s local clock may open the window: the local `start`
+ * of each day (under either offset in force around it), and each UTC-offset change (a DST jump can
+ * move the clock into the window, or over the start).
  */
 function openingCandidates(zone: string, startMinutes: number, from: number, to: number): number[] {
   const candidates: number[] = [];
-  let day = DateTime.fromMillis(from, { zone }).startOf('day').minus({ days: 1 });
-  const lastDay = DateTime.fromMillis(to, { zone }).startOf('day').plus({ days: 1 });
-  while (day <= lastDay) {
-    const at = day.plus({ minutes: startMinutes }).toMillis();
-    // Luxon resolves a wall time in a spring-forward gap forwards; the exact instant is refined below.
+  const push = (at: number) => {
     if (at >= from && at <= to) candidates.push(at);
-    const wall = DateTime.fromObject(
-      {
-        year: day.year,
-        month: day.month,
-        day: day.day,
-        hour: Math.floor(startMinutes / 60) % 24,
-        minute: startMinutes % 60,
-      },
-      { zone },
-    ).toMillis();
-    if (wall >= from && wall <= to) candidates.push(wall);
-    day = day.plus({ days: 1 });
+  };
+  // Local days as UTC day numbers of the wall clock, from the day before `from` to the day after `to`.
+  const firstDay = Math.floor((from + offsetOf(zone, from) * minuteMs) / dayMs) - 1;
+  const lastDay = Math.floor((to + offsetOf(zone, to) * minuteMs) / dayMs) + 1;
+  for (let day = firstDay; day <= lastDay; day++) {
+    const wall = day * dayMs + startMinutes * minuteMs;
+    const before = offsetOf(zone, wall - dayMs / 2);
+    const after = offsetOf(zone, wall + dayMs / 2);
+    push(wall - before * minuteMs);
+    if (after !== before) push(wall - after * minuteMs);
   }
-  // Offset changes: sampled hourly, then bisected to the minute.
-  let previous = Math.floor(from / hourMs) * hourMs;
-  let previousOffset = DateTime.fromMillis(previous, { zone }).offset;
-  for (let at = previous + hourMs; at <= to + hourMs; at += hourMs) {
-    const offset = DateTime.fromMillis(at, { zone }).offset;
+  let previous = from;
+  let previousOffset = offsetOf(zone, previous);
+  for (let at = from + offsetStepMs; previous < to; at = Math.min(at + offsetStepMs, to)) {
+    const offset = offsetOf(zone, at);
     if (offset !== previousOffset) {
       let low = previous;
       let high = at;
       while (high - low > minuteMs) {
-        const middle = low + Math.floor((high - low) / 2 / minuteMs) * minuteMs;
-        if (DateTime.fromMillis(middle, { zone }).offset === previousOffset) low = middle;
+        const middle = low + Math.max(minuteMs, Math.floor((high - low) / 2 / minuteMs) * minuteMs);
+        if (middle >= high) break;
+        if (offsetOf(zone, middle) === previousOffset) low = middle;
         else high = middle;
       }
-      if (high >= from && high <= to) candidates.push(high);
+      push(Math.ceil(high / minuteMs) * minuteMs);
     }
     previous = at;
     previousOffset = offset;
