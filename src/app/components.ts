@@ -8,6 +8,7 @@ import { cohortsComponent } from '../cohorts/cohorts.component.js';
 import { contactsComponent } from '../contacts/contacts.component.js';
 import { dashboardComponent } from '../dashboard/dashboard.component.js';
 import { dealsComponent } from '../deals/deals.component.js';
+import { dialerComponent } from '../dialer/dialer.component.js';
 import { emailComponent } from '../email/email.component.js';
 import { erasureComponent } from '../erasure/erasure.component.js';
 import { healthComponent } from '../health/health.component.js';
@@ -61,6 +62,7 @@ export const components: Component[] = [
   calendarsComponent,
   signalsComponent,
   presenceComponent,
+  dialerComponent,
   dashboardComponent,
 ];
 

@@ -131,6 +131,18 @@ const lists: ListCase[] = [
     },
   },
   {
+    name: 'do-not-call list',
+    api: 'crm',
+    total: true,
+    seed: async (h) => {
+      await insert(
+        h,
+        sql`insert into ${table(h, 'do_not_call')} (phone) select '+1555030' || lpad(i::text, 4, '0') from ${sql.raw(series)}`,
+      );
+      return '/dnc?phone=%2B1555030';
+    },
+  },
+  {
     name: 'assignment rules',
     api: 'crm',
     seed: async (h) => {

@@ -8,6 +8,8 @@ import { loadScoringSettings, type ScoringSettings } from '../scoring/index.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import { inTenantTransaction } from '../tenancy/unit-of-work.js';
 import { announceFollowUps, followUpChangesOf } from './follow-up-changed.js';
+import { announceDoNotCall } from './do-not-call-changed.js';
+import { systemActor } from '../auth/actors.js';
 import { inLeadTransaction, type LeadContext } from './lead-context.js';
 import type { LeadEvent } from './lead-events.js';
 import { toLeadColumns } from './lead-fields.js';
@@ -29,6 +31,7 @@ const apiName: Record<string, string> = {
   follow_up_at: 'followUpAt',
   custom_fields: 'customFields',
   assigned_agent_id: 'assignedAgentId',
+  do_not_call: 'doNotCall',
 };
 
 const comparable = (value: unknown) =>
@@ -197,6 +200,13 @@ export async function writeLeadChange(trx: TenantDb, leadId: string, plan: LeadC
     await announceFollowUps(trx, {
       actor,
       entries: [{ leadId, followUpAt: after.follow_up_at, ownerAgentId: after.assigned_agent_id }],
+    });
+  }
+  // The do-not-call list follows the flag (set: the number is listed; cleared: taken off).
+  if (plan.set.do_not_call !== undefined || (plan.set.phone !== undefined && after.do_not_call)) {
+    await announceDoNotCall(trx, {
+      actor: plan.activity[0]?.actor ?? systemActor('lead change'),
+      entries: [{ leadId, phone: after.phone, doNotCall: after.do_not_call }],
     });
   }
   return after;

@@ -36,4 +36,5 @@ export { requireLeadRow, requireLeadToChange } from './require-lead-row.js';
 export { contactVisibleTo, leadIdVisibleTo, leadVisibleTo } from './lead-visibility.js';
 export { requireTenantWideWrite, requireVisibleLead, requireWritable } from './visible-lead.js';
 export { announceFollowUps, followUpChangesOf } from './follow-up-changed.js';
+export type { DoNotCallChanged } from './do-not-call-changed.js';
 export type { FollowUpChanged } from './follow-up-changed.js';

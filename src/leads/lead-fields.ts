@@ -32,6 +32,7 @@ export function toLeadColumns(input: FieldInput, defaultCountry: string): Partia
   if (input.tags !== undefined) columns.tags = unique(input.tags);
   if (input.followUpAt !== undefined) columns.follow_up_at = input.followUpAt;
   if (input.customFields !== undefined) columns.custom_fields = JSON.stringify(input.customFields);
+  if ('doNotCall' in input && input.doNotCall !== undefined) columns.do_not_call = input.doNotCall;
   return columns;
 }
 

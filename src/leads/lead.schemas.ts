@@ -50,6 +50,10 @@ export const patchLeadSchema = leadFieldsSchema
     status: z.enum(leadStatuses).optional(),
     /** Required to move a won or lost lead to another status. */
     reopen: z.boolean().optional(),
+    /** Never call the lead; kept in step with the do-not-call list (`/api/crm/dnc`). */
+    doNotCall: z.boolean().optional().meta({
+      description: 'Never call the lead: true lists its number on the do-not-call list, false takes it off',
+    }),
     /** `null` unassigns. */
     assignedAgentId: z.uuid().nullable().optional(),
     /** Sets the score by hand (automatic scoring then leaves it); `null` clears it and rescores. */

@@ -906,7 +906,37 @@ const matrix: Record<string, Entry> = {
       }
     },
   },
+  'GET /api/crm/call-settings': { kind: 'noLeadRecords', reason: 'the tenant calling rules, no lead data' },
+  'GET /api/crm/dnc': {
+    kind: 'custom',
+    // A listed number of an invisible owner's lead is not shown (nor counted); a visible one is.
+    run: async (w, caller, leak) => {
+      for (const owner of owners) {
+        const { phone } = await dncLeadOf(w, owner);
+        const page = dataOf(await caller.client.get(`/dnc?limit=200&phone=${encodeURIComponent(phone)}`));
+        const visible = sees[caller.name].includes(owner);
+        if (visible) expect(page.total, `${caller.name}: ${owner}'s listed number`).toBe(1);
+        else if (page.total !== 0 || page.items.length !== 0)
+          leak(page.items.length || 1, `/dnc shows ${owner}'s number`);
+      }
+    },
+  },
 };
+
+/** A lead of each owner whose number is on the do-not-call list (made once per owner, by the key). */
+const matrixDncLeads = new Map<Owner, Promise<{ id: string; phone: string }>>();
+function dncLeadOf(w: World, owner: Owner): Promise<{ id: string; phone: string }> {
+  if (!matrixDncLeads.has(owner)) {
+    matrixDncLeads.set(
+      owner,
+      w.newLead(owner).then(async (lead) => {
+        dataOf(await w.key.post('/dnc', { phones: [lead.phone] }));
+        return lead;
+      }),
+    );
+  }
+  return matrixDncLeads.get(owner)!;
+}
 
 /** A task on the lead `leadId` (its assignee: the lead's owner), made with the API key. */
 async function taskOfLead(w: World, leadId: string): Promise<string> {
