@@ -8,6 +8,8 @@ import { cohortsComponent } from '../cohorts/cohorts.component.js';
 import { contactsComponent } from '../contacts/contacts.component.js';
 import { dashboardComponent } from '../dashboard/dashboard.component.js';
 import { dealsComponent } from '../deals/deals.component.js';
+import { callRulesComponent } from '../call-rules/call-rules.component.js';
+import { callsComponent } from '../calls/calls.component.js';
 import { dialerComponent } from '../dialer/dialer.component.js';
 import { emailComponent } from '../email/email.component.js';
 import { erasureComponent } from '../erasure/erasure.component.js';
@@ -61,7 +63,9 @@ export const components: Component[] = [
   automationsComponent,
   calendarsComponent,
   signalsComponent,
+  callRulesComponent,
   presenceComponent,
+  callsComponent,
   dialerComponent,
   dashboardComponent,
 ];

@@ -48,7 +48,7 @@ export async function placeCall(
   handle: TenantHandle,
   input: PlaceCallInput,
 ): Promise<CallRow> {
-  const channel = await requireTelephony(services, handle.tenant.id);
+  const channel = await requireTelephony(services, handle);
   const { row, settings } = await inTenantTransaction(services, handle, async (unit) => {
     const settings = await loadCallSettings(unit.trx);
     return { row: await recordOutboundCall(unit, services, handle, channel, settings, input), settings };

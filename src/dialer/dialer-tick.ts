@@ -36,7 +36,7 @@ export async function runDialerTick(
   handle: TenantHandle,
   now: Date = new Date(),
 ): Promise<TickResult> {
-  const channel = await loadTelephony(services, handle.tenant.id);
+  const channel = await loadTelephony(services, handle);
   if (!channel) return { placed: 0, freeAgents: 0, deferred: 0 };
   const { calls, settings, freeAgents, deferred } = await inTenantTransaction(services, handle, async (unit) => {
     await lockAgentChoice(unit.trx);

@@ -1,13 +1,12 @@
 import type { Component } from '../app/component.js';
-import { registerComplianceRoutes } from './compliance/compliance.routes.js';
-import { onDoNotCallChanged, onLeadMessageReceived } from './compliance/do-not-call-hooks.js';
+import { registerCallQueueRoutes } from './call-queue.routes.js';
+import { dialerJobs } from './dialer.jobs.js';
+import { moveQueueEntryOn } from './queue-outcome.js';
 
-/** Automated calling (issue 21): so far its compliance part, the calling settings and the do-not-call list. */
+/** The dialer (issue 21): the priority call queue, and the per-tenant job that dials it. */
 export const dialerComponent: Component = {
   name: 'dialer',
-  routes: ({ crm }, services) => registerComplianceRoutes(crm, services),
-  recordHooks: {
-    'leads.do_not_call_changed': onDoNotCallChanged,
-    'whatsapp.lead_message_received': onLeadMessageReceived,
-  },
+  routes: ({ crm }, services) => registerCallQueueRoutes(crm, services),
+  jobs: dialerJobs,
+  recordHooks: { 'calls.ended': moveQueueEntryOn },
 };

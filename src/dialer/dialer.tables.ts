@@ -30,21 +30,8 @@ export interface CallQueueTable {
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }
 
-export type DoNotCallSource = 'manual' | 'lead_request' | 'import' | 'api';
-
-export interface DoNotCallTable {
-  phone: string;
-  reason: string | null;
-  source: Generated<DoNotCallSource>;
-  actor: string | null;
-  actor_type: ActorType | null;
-  actor_id: string | null;
-  created_at: Generated<Date>;
-}
-
 export interface DialerTables {
   call_queue: CallQueueTable;
-  do_not_call: DoNotCallTable;
 }
 
 declare module '../db/tenant-database.js' {

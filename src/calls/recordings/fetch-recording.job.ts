@@ -5,7 +5,7 @@ import { requireTelephonyForJob, TelephonyError } from '../../telephony/index.js
 
 type FetchContext = JobContext<
   JobPayloads['calls.fetch_recording'],
-  Pick<AppServices, 'secrets' | 'config' | 'storage'>
+  Pick<AppServices, 'secrets' | 'config' | 'storage' | 'logger'>
 >;
 
 /**
@@ -22,7 +22,7 @@ export async function fetchRecording(ctx: FetchContext): Promise<{ key: string }
     .executeTakeFirst();
   if (!call) throw new PermanentJobError('No such call', 'not_found');
   if (call.recording_key) return { key: call.recording_key };
-  const { provider } = await requireTelephonyForJob(ctx.services, tenant.id);
+  const { provider } = await requireTelephonyForJob(ctx.services, ctx.handle);
   let recording: { body: Buffer; contentType: string };
   try {
     recording = await provider.downloadRecording(recordingUrl);

@@ -13,6 +13,11 @@ export interface DialTwimlOptions {
   dialActionUrl: string;
   /** Receives the recording once ready, POST (needed when `record`). */
   recordingStatusUrl?: string;
+  /**
+   * Receives the dialled leg's progress (`<Number statusCallback>`, events answered and completed):
+   * the moment the dialled party picks up, which the Dial's action (at its end) tells too late.
+   */
+  bridgeStatusUrl?: string;
 }
 
 function dialTo(number: string, options: DialTwimlOptions): string {
@@ -34,7 +39,16 @@ function dialTo(number: string, options: DialTwimlOptions): string {
         }
       : {}),
   });
-  dial.number(number);
+  dial.number(
+    options.bridgeStatusUrl
+      ? {
+          statusCallback: options.bridgeStatusUrl,
+          statusCallbackEvent: ['answered', 'completed'],
+          statusCallbackMethod: 'POST',
+        }
+      : {},
+    number,
+  );
   return response.toString();
 }
 

@@ -1,12 +1,12 @@
 import { sql } from 'kysely';
-import type { Visibility } from '../../auth/access.js';
-import type { Actor } from '../../auth/access.js';
-import { actorColumns, actorFromColumns } from '../../auth/actors.js';
-import type { TenantDb } from '../../db/tenant-database.js';
-import { pageOf, type Keyset, type Page } from '../../http/pagination.js';
-import { recordActivity } from '../../activity/index.js';
-import { leadVisibleTo } from '../../leads/index.js';
-import type { DoNotCallSource } from '../dialer.tables.js';
+import type { Visibility } from '../auth/access.js';
+import type { Actor } from '../auth/access.js';
+import { actorColumns, actorFromColumns } from '../auth/actors.js';
+import type { TenantDb } from '../db/tenant-database.js';
+import { pageOf, type Keyset, type Page } from '../http/pagination.js';
+import { recordActivity } from '../activity/index.js';
+import { leadVisibleTo } from '../leads/index.js';
+import type { DoNotCallSource } from './call-rules.tables.js';
 
 export interface DoNotCallEntry {
   phone: string;

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
-import type { CallingHours } from '../call-settings.js';
+import type { CallingHours } from './call-settings.js';
 import {
   callingSearchDays,
   callingWindowOpen,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { piiPhone } from '../../http/pii.js';
-import { pageQuery } from '../../http/pagination.js';
+import { piiPhone } from '../http/pii.js';
+import { pageQuery } from '../http/pagination.js';
 
 export const doNotCallSources = ['manual', 'lead_request', 'import', 'api'] as const;
 

@@ -1,18 +1,18 @@
-import type { AppServices } from '../../app/services.js';
-import type { ApiRouter } from '../../http/api-router.js';
-import { inTenantTransaction } from '../../tenancy/unit-of-work.js';
-import { Reply } from '../../http/api-router.js';
-import { AppError } from '../../http/app-error.js';
-import { orNotFound } from '../../http/or-not-found.js';
-import { pageSchema } from '../../http/pagination.js';
-import { callerOf } from '../../http/request-context.js';
-import { normalisePhone } from '../../leads/index.js';
+import type { AppServices } from '../app/services.js';
+import type { ApiRouter } from '../http/api-router.js';
+import { inTenantTransaction } from '../tenancy/unit-of-work.js';
+import { Reply } from '../http/api-router.js';
+import { AppError } from '../http/app-error.js';
+import { orNotFound } from '../http/or-not-found.js';
+import { pageSchema } from '../http/pagination.js';
+import { callerOf } from '../http/request-context.js';
+import { normalisePhone } from '../leads/index.js';
 import {
   callSettingsInput,
   callSettingsSchema,
   loadCallSettings,
   saveCallSettings,
-} from '../call-settings.js';
+} from './call-settings.js';
 import {
   addDoNotCallResultSchema,
   addDoNotCallSchema,
@@ -22,7 +22,7 @@ import {
   removeDoNotCallResultSchema,
 } from './compliance.schemas.js';
 import { deleteDoNotCall, insertDoNotCall, listDoNotCall, sourceOf } from './do-not-call.repository.js';
-import type { FieldIssue } from '../../http/app-error.js';
+import type { FieldIssue } from '../http/app-error.js';
 
 const tag = 'Calling compliance';
 

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import type { TenantDb } from '../../db/tenant-database.js';
-import type { CallSettings } from '../call-settings.js';
+import type { TenantDb } from '../db/tenant-database.js';
+import type { CallSettings } from './call-settings.js';
 import { callingWindowOpen, localDayStart, nextCallingInstant, nextLocalMidnight } from './lead-timezones.js';
 
 /** Why a call may not be placed now. */

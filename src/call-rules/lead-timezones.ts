@@ -1,7 +1,7 @@
 import { timezones as phoneTimezones } from 'libphonenumber-geo-carrier';
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { DateTime, IANAZone } from 'luxon';
-import { minutesOfClock, type CallingHours } from '../call-settings.js';
+import { minutesOfClock, type CallingHours } from './call-settings.js';
 
 /**
  * The timezones a lead may be in, from its phone number's region (libphonenumber's timezone

@@ -1,7 +1,7 @@
-import type { Actor } from '../../auth/access.js';
-import { systemActor } from '../../auth/actors.js';
-import type { DoNotCallChanged } from '../../leads/index.js';
-import type { OpenUnit } from '../../tenancy/unit-of-work.js';
+import type { Actor } from '../auth/access.js';
+import { systemActor } from '../auth/actors.js';
+import type { DoNotCallChanged } from '../leads/index.js';
+import type { OpenUnit } from '../tenancy/unit-of-work.js';
 import { insertDoNotCall, sourceOf } from './do-not-call.repository.js';
 
 /**
