@@ -3,6 +3,7 @@ import { agentsComponent } from '../agents/agents.component.js';
 import { assignmentComponent } from '../assignment/assignment.component.js';
 import { automationsComponent } from '../automations/automations.component.js';
 import { calendarsComponent } from '../calendars/calendars.component.js';
+import { callStatsComponent } from '../calls/stats/call-stats.component.js';
 import { channelsComponent } from '../channels/channels.component.js';
 import { cohortsComponent } from '../cohorts/cohorts.component.js';
 import { contactsComponent } from '../contacts/contacts.component.js';
@@ -60,6 +61,7 @@ export const components: Component[] = [
   calendarsComponent,
   signalsComponent,
   dashboardComponent,
+  callStatsComponent,
 ];
 
 /** Builds the route families and lets every component register its routes on them. */
