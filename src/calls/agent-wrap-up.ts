@@ -3,7 +3,7 @@ import type { TenantUnitOfWork } from '../tenancy/unit-of-work.js';
 import { announcePresence, startWrapUp } from '../presence/index.js';
 import { loadCallSettings } from '../call-rules/index.js';
 import type { CallRow } from './call.mapper.js';
-import type { CallServices } from './place-call.js';
+import type { CallServices } from './call-services.js';
 
 /**
  * A call that reached its salesperson leaves them in wrap-up (notes, disposition) for the
@@ -20,7 +20,8 @@ export async function endOfCallForAgent(
   const end = call.ended_at ?? new Date();
   if (call.bridged_at) {
     const { wrapUpSeconds } = await loadCallSettings(unit.trx);
-    if (wrapUpSeconds > 0) await startWrapUp(unit.trx, call.agent_id, new Date(end.getTime() + wrapUpSeconds * 1000));
+    if (wrapUpSeconds > 0)
+      await startWrapUp(unit.trx, call.agent_id, new Date(end.getTime() + wrapUpSeconds * 1000));
   }
   await announcePresence(unit, services, handle.tenant.id, call.agent_id, end);
 }

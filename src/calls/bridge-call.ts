@@ -11,7 +11,7 @@ import { applyStatus, settleOutcome } from './call-status.js';
 import { answeredByMachine } from './call-state.js';
 import { callbackUrl } from './call-urls.js';
 import { emitCall } from './call-realtime.js';
-import type { CallServices } from './place-call.js';
+import type { CallServices } from './call-services.js';
 
 /**
  * Serialises the choice of a salesperson for a call across every process (the dialer reserving
@@ -22,7 +22,10 @@ export async function lockAgentChoice(trx: TenantDb): Promise<void> {
 }
 
 /** Whether the salesperson reserved for `call` can still take it (still active, available, not away, with a phone). */
-async function reservedAgentStillThere(trx: TenantDb, agentId: string): Promise<{ phone: string } | undefined> {
+async function reservedAgentStillThere(
+  trx: TenantDb,
+  agentId: string,
+): Promise<{ phone: string } | undefined> {
   const agent = await trx
     .selectFrom('agents')
     .leftJoin('agent_presence', 'agent_presence.agent_id', 'agents.id')
@@ -31,7 +34,9 @@ async function reservedAgentStillThere(trx: TenantDb, agentId: string): Promise<
     .where('agents.active', '=', true)
     .where('agents.available', '=', true)
     .where('agents.phone', 'is not', null)
-    .where((eb) => eb.or([eb('agent_presence.setting', 'is', null), eb('agent_presence.setting', '=', 'available')]))
+    .where((eb) =>
+      eb.or([eb('agent_presence.setting', 'is', null), eb('agent_presence.setting', '=', 'available')]),
+    )
     .executeTakeFirst();
   return agent?.phone ? { phone: agent.phone } : undefined;
 }
@@ -104,7 +109,9 @@ async function bridgeToAgent(
   await lockAgentChoice(unit.trx);
   const firstTry = row.tried_agent_ids.length <= 1 && row.agent_id !== null && row.bridge_status === null;
   const reserved = firstTry ? await reservedAgentStillThere(unit.trx, row.agent_id!) : undefined;
-  let agent: { id: string; phone: string } | undefined = reserved ? { id: row.agent_id!, phone: reserved.phone } : undefined;
+  let agent: { id: string; phone: string } | undefined = reserved
+    ? { id: row.agent_id!, phone: reserved.phone }
+    : undefined;
   if (!agent && row.tried_agent_ids.length < maxAgentsPerCall + (firstTry ? 1 : 0)) {
     const [next] = await listAvailableAgents(unit.trx, {
       tenantTimezone: handle.tenant.timezone,
@@ -167,7 +174,8 @@ export async function recordBridgeStatus(
   await inTenantTransaction(services, handle, async (unit) => {
     const row = await lockCall(unit.trx, callId);
     if (!row) return;
-    const answered = event.status === 'in-progress' || event.status === 'answered' || event.status === 'completed';
+    const answered =
+      event.status === 'in-progress' || event.status === 'answered' || event.status === 'completed';
     if (!answered) return;
     const updated = await unit.trx
       .updateTable('calls')
@@ -179,7 +187,8 @@ export async function recordBridgeStatus(
       .where('id', '=', row.id)
       .returningAll()
       .executeTakeFirstOrThrow();
-    if (!row.bridged_at) unit.afterCommit(() => emitCall(services.realtime, handle.tenant.id, 'call.bridged', updated));
+    if (!row.bridged_at)
+      unit.afterCommit(() => emitCall(services.realtime, handle.tenant.id, 'call.bridged', updated));
   });
 }
 

@@ -10,7 +10,8 @@ import { TelephonyError } from '../telephony/index.js';
 import { callRef, toCall } from './call.mapper.js';
 import { findCallRow, lockCall } from './call.repository.js';
 import type { Call, ClickToCallInput, DispositionInput } from './call.schemas.js';
-import { placeCall, type CallServices } from './place-call.js';
+import type { CallServices } from './call-services.js';
+import { placeCall } from './place-call.js';
 
 /** A provider's refusal as the API answers it (a client may correct a number; the rest is upstream). */
 export function telephonyAppError(error: TelephonyError): AppError {
@@ -21,7 +22,9 @@ export function telephonyAppError(error: TelephonyError): AppError {
     });
   }
   if (error.kind === 'invalid_number' || error.kind === 'invalid_caller_id') {
-    return new AppError('call_rejected', `The telephony provider refused the call: ${error.message}`, { details });
+    return new AppError('call_rejected', `The telephony provider refused the call: ${error.message}`, {
+      details,
+    });
   }
   return new AppError('provider_error', `The telephony provider failed: ${error.message}`, { details });
 }
@@ -40,11 +43,19 @@ export async function clickToCall(
   const lead = await requireVisibleLead(handle.db, access, input.leadId, { write: true });
   const agentId = input.agentId ?? caller.ownAgentId;
   if (!agentId) {
-    throw AppError.invalidFields([{ path: 'body.agentId', message: 'Name the salesperson whose phone rings first' }]);
+    throw AppError.invalidFields([
+      { path: 'body.agentId', message: 'Name the salesperson whose phone rings first' },
+    ]);
   }
   requireWritable(access.reaches('leads.write', agentId));
   try {
-    const row = await placeCall(services, handle, { leadId: lead.id, agentId, mode: 'click_to_call', now: new Date(), actor });
+    const row = await placeCall(services, handle, {
+      leadId: lead.id,
+      agentId,
+      mode: 'click_to_call',
+      now: new Date(),
+      actor,
+    });
     return toCall(row);
   } catch (error) {
     throw error instanceof TelephonyError ? telephonyAppError(error) : error;
@@ -62,21 +73,35 @@ export async function recordDisposition(
   input: DispositionInput,
 ): Promise<Call> {
   const { handle, access, actor } = caller;
-  const visible = orNotFound(await findCallRow(handle.db, access.visibility('leads.read'), idOrRef), 'Call', { id: idOrRef });
-  requireWritable(access.reaches('leads.write', visible.agent_id) || (visible.lead_id !== null && (await leadWritable(handle, caller, visible.lead_id))));
+  const visible = orNotFound(await findCallRow(handle.db, access.visibility('leads.read'), idOrRef), 'Call', {
+    id: idOrRef,
+  });
+  requireWritable(
+    access.reaches('leads.write', visible.agent_id) ||
+      (visible.lead_id !== null && (await leadWritable(handle, caller, visible.lead_id))),
+  );
   return inTenantTransaction(services, handle, async (unit) => {
     const call = (await lockCall(unit.trx, visible.id))!;
     const now = new Date();
     const updated = await unit.trx
       .updateTable('calls')
-      .set({ disposition: input.disposition, disposition_reason: input.reason ?? null, disposition_at: now, updated_at: now })
+      .set({
+        disposition: input.disposition,
+        disposition_reason: input.reason ?? null,
+        disposition_at: now,
+        updated_at: now,
+      })
       .where('id', '=', call.id)
       .returningAll()
       .executeTakeFirstOrThrow();
     if (call.lead_id) {
       await unit.trx
         .updateTable('leads')
-        .set({ call_disposition: input.disposition, call_disposition_reason: input.reason ?? null, updated_at: now })
+        .set({
+          call_disposition: input.disposition,
+          call_disposition_reason: input.reason ?? null,
+          updated_at: now,
+        })
         .where('id', '=', call.lead_id)
         .execute();
       await recordActivity(unit.trx, [
@@ -84,7 +109,12 @@ export async function recordDisposition(
           leadId: call.lead_id,
           kind: 'call_disposition',
           actor,
-          data: { callId: call.id, ref: callRef(call.number), disposition: input.disposition, reason: input.reason ?? null },
+          data: {
+            callId: call.id,
+            ref: callRef(call.number),
+            disposition: input.disposition,
+            reason: input.reason ?? null,
+          },
         },
       ]);
     }
@@ -97,6 +127,10 @@ export async function recordDisposition(
 }
 
 async function leadWritable(handle: TenantHandle, caller: ActingCaller, leadId: string): Promise<boolean> {
-  const lead = await handle.db.selectFrom('leads').select('assigned_agent_id').where('id', '=', leadId).executeTakeFirst();
+  const lead = await handle.db
+    .selectFrom('leads')
+    .select('assigned_agent_id')
+    .where('id', '=', leadId)
+    .executeTakeFirst();
   return lead !== undefined && caller.access.reaches('leads.write', lead.assigned_agent_id);
 }

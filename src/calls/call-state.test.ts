@@ -19,7 +19,12 @@ const fresh: CallState = {
   priceUnit: null,
 };
 
-function event(status: ProviderCallStatus, second: number, sequence: number, extra: Partial<CallStatusEvent> = {}) {
+function event(
+  status: ProviderCallStatus,
+  second: number,
+  sequence: number,
+  extra: Partial<CallStatusEvent> = {},
+) {
   return {
     callSid: 'CA1',
     status,
@@ -52,10 +57,19 @@ const histories: Record<string, CallStatusEvent[]> = {
     event('initiated', 0, 0),
     event('ringing', 1, 1),
     event('in-progress', 6, 2, { answeredBy: 'human' }),
-    event('completed', 66, 3, { durationSeconds: 60, sipResponseCode: 200, price: '-0.01300', priceUnit: 'USD' }),
+    event('completed', 66, 3, {
+      durationSeconds: 60,
+      sipResponseCode: 200,
+      price: '-0.01300',
+      priceUnit: 'USD',
+    }),
   ],
   busy: [event('initiated', 0, 0), event('ringing', 1, 1), event('busy', 4, 2, { sipResponseCode: 486 })],
-  noAnswer: [event('initiated', 0, 0), event('ringing', 1, 1), event('no-answer', 31, 2, { sipResponseCode: 487 })],
+  noAnswer: [
+    event('initiated', 0, 0),
+    event('ringing', 1, 1),
+    event('no-answer', 31, 2, { sipResponseCode: 487 }),
+  ],
   switchedOff: [event('initiated', 0, 0), event('failed', 2, 1, { sipResponseCode: 480 })],
   machine: [
     event('initiated', 0, 0),

@@ -95,7 +95,9 @@ export const answeredByMachine = (answeredBy: string | null): boolean =>
  * the phone is unreachable (SIP 480, `switched_off`), or it never got through (`not_connected`).
  * Null while the call is open.
  */
-export function outcomeOf(state: Pick<CallState, 'status' | 'answeredBy' | 'sipResponseCode'>): CallOutcome | null {
+export function outcomeOf(
+  state: Pick<CallState, 'status' | 'answeredBy' | 'sipResponseCode'>,
+): CallOutcome | null {
   switch (state.status) {
     case 'completed':
       return answeredByMachine(state.answeredBy) ? 'missed_call' : 'answered';

@@ -8,10 +8,17 @@ import { inTenantTransaction, type TenantUnitOfWork } from '../tenancy/unit-of-w
 import type { CallStatusEvent } from '../telephony/index.js';
 import { callRef, type CallRow } from './call.mapper.js';
 import { lockCall } from './call.repository.js';
-import { answeredByMachine, isFinal, mergeStatusEvent, outcomeOf, ringSecondsOf, type CallState } from './call-state.js';
+import {
+  answeredByMachine,
+  isFinal,
+  mergeStatusEvent,
+  outcomeOf,
+  ringSecondsOf,
+  type CallState,
+} from './call-state.js';
 import { emitCall, type CallEventName } from './call-realtime.js';
 import { endOfCallForAgent } from './agent-wrap-up.js';
-import type { CallServices } from './place-call.js';
+import type { CallServices } from './call-services.js';
 import type { CallOutcome } from './calls.tables.js';
 
 /** Announced once per call, in the unit that ends it (the dialer moves its queue entry on). */
@@ -45,7 +52,10 @@ const stateOf = (row: CallRow): CallState => ({
   priceUnit: row.price_unit,
 });
 
-const counterOf: Record<CallOutcome, 'calls_answered' | 'calls_missed' | 'calls_not_connected' | 'calls_switched_off'> = {
+const counterOf: Record<
+  CallOutcome,
+  'calls_answered' | 'calls_missed' | 'calls_not_connected' | 'calls_switched_off'
+> = {
   answered: 'calls_answered',
   missed_call: 'calls_missed',
   not_connected: 'calls_not_connected',
@@ -107,7 +117,12 @@ export async function applyStatus(
   const emit = (name: CallEventName) =>
     unit.afterCommit(() => emitCall(services.realtime, handle.tenant.id, name, updated));
   if (!row.ringing_at && updated.ringing_at && !isFinal(updated.status)) emit('call.ringing');
-  if (!row.answered_at && updated.answered_at && updated.mode === 'dialer' && !answeredByMachine(updated.answered_by)) {
+  if (
+    !row.answered_at &&
+    updated.answered_at &&
+    updated.mode === 'dialer' &&
+    !answeredByMachine(updated.answered_by)
+  ) {
     emit('call.answered');
   }
   if (updated.status !== row.status) await setLeadCallStatus(unit.trx, updated);
@@ -134,7 +149,11 @@ export function outcomeOfCall(row: CallRow): CallOutcome | null {
     return row.bridge_status === null ? 'missed_call' : dialOutcome(row.bridge_status);
   }
   if (row.mode !== 'click_to_call') {
-    return outcomeOf({ status: row.status, answeredBy: row.answered_by, sipResponseCode: row.sip_response_code });
+    return outcomeOf({
+      status: row.status,
+      answeredBy: row.answered_by,
+      sipResponseCode: row.sip_response_code,
+    });
   }
   if (!isFinal(row.status)) return null;
   if (!row.answered_at) return 'not_connected';
@@ -192,7 +211,8 @@ async function endCall(
   if (call.lead_id) {
     const counter = counterOf[outcome];
     // The moment someone spoke with the lead: the bridge of a click-to-call, the answer otherwise.
-    const contacted = outcome !== 'answered' ? null : call.mode === 'click_to_call' ? call.bridged_at : call.answered_at;
+    const contacted =
+      outcome !== 'answered' ? null : call.mode === 'click_to_call' ? call.bridged_at : call.answered_at;
     await unit.trx
       .updateTable('leads')
       .set((eb) => ({

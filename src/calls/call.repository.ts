@@ -16,7 +16,10 @@ export function selectCalls(db: TenantDb, visibility: Visibility) {
     .where((eb) =>
       visibility.all
         ? eb.lit(true)
-        : eb.or([leadVisibleTo(visibility, 'calls.agent_id')(eb), leadIdVisibleTo(visibility, 'calls.lead_id')(eb)]),
+        : eb.or([
+            leadVisibleTo(visibility, 'calls.agent_id')(eb),
+            leadIdVisibleTo(visibility, 'calls.lead_id')(eb),
+          ]),
     );
 }
 

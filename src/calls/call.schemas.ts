@@ -11,7 +11,10 @@ export const callSchema = z.object({
   id: z.uuid(),
   ref: z.string().meta({ example: 'CALL-00001' }),
   leadId: z.uuid().nullable(),
-  agentId: z.uuid().nullable().meta({ description: 'The salesperson the call was bridged to (or rang first)' }),
+  agentId: z
+    .uuid()
+    .nullable()
+    .meta({ description: 'The salesperson the call was bridged to (or rang first)' }),
   direction: z.enum(['outbound', 'inbound']),
   mode: z
     .enum(['dialer', 'click_to_call', 'inbound'])
@@ -23,11 +26,15 @@ export const callSchema = z.object({
   agentNumber: piiPhone().nullable(),
   status: z.enum(callStatuses),
   outcome: z.enum(callOutcomes).nullable().meta({ description: 'Set when the call ends' }),
-  abandoned: z
-    .boolean()
-    .meta({ description: 'The lead answered and no salesperson took the call' }),
-  answeredBy: z.string().nullable().meta({ description: "Answering machine detection's verdict, when asked" }),
-  attempt: z.number().int().meta({ description: 'The attempt number of the queue entry (1 for a manual call)' }),
+  abandoned: z.boolean().meta({ description: 'The lead answered and no salesperson took the call' }),
+  answeredBy: z
+    .string()
+    .nullable()
+    .meta({ description: "Answering machine detection's verdict, when asked" }),
+  attempt: z
+    .number()
+    .int()
+    .meta({ description: 'The attempt number of the queue entry (1 for a manual call)' }),
   queuedAt: z.date(),
   startedAt: z.date().nullable().meta({ description: 'The provider started the call (initiated)' }),
   ringingAt: z.date().nullable(),
@@ -41,7 +48,10 @@ export const callSchema = z.object({
     .object({ seconds: z.number().int().nullable(), stored: z.boolean() })
     .nullable()
     .meta({ description: 'GET /calls/{id}/recording answers a signed link once stored' }),
-  cost: z.object({ amount: z.string(), currency: z.string() }).nullable().meta({ description: 'As the provider reports it' }),
+  cost: z
+    .object({ amount: z.string(), currency: z.string() })
+    .nullable()
+    .meta({ description: 'As the provider reports it' }),
   error: z.object({ code: z.string().nullable(), message: z.string().nullable() }).nullable(),
   disposition: z.enum(callDispositions).nullable(),
   dispositionReason: z.string().nullable(),

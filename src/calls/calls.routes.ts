@@ -27,7 +27,8 @@ export function registerCallRoutes(router: ApiRouter, services: AppServices): vo
       permission: 'leads.read',
       path: '/calls',
       tag,
-      summary: 'The call log (filters: lead, agent, outcome, status, direction, mode, campaign, abandoned, date range)',
+      summary:
+        'The call log (filters: lead, agent, outcome, status, direction, mode, campaign, abandoned, date range)',
       query: callListQuerySchema.extend(pageQuery),
       response: pageSchema(callSchema, { total: true }),
       handler: ({ req, query }) => {
@@ -45,7 +46,11 @@ export function registerCallRoutes(router: ApiRouter, services: AppServices): vo
         'Refused with 409 `call_not_allowed` outside the lead-local calling hours, for a do-not-call number, within the cooldown after an abandoned call, or past the daily cap; 409 `channel_not_configured` without a `twilio` secret.',
       body: clickToCallSchema,
       response: callSchema,
-      errors: { 404: 'No such lead', 409: 'Not allowed now, or no telephony', 422: 'The provider refused the number' },
+      errors: {
+        404: 'No such lead',
+        409: 'Not allowed now, or no telephony',
+        422: 'The provider refused the number',
+      },
       handler: ({ req, body }) => clickToCall(services, actingCallerOf(req), body),
     })
     .route({
@@ -59,7 +64,11 @@ export function registerCallRoutes(router: ApiRouter, services: AppServices): vo
       errors: { 404: 'No such call' },
       handler: async ({ req, params }) => {
         const { handle, access } = callerOf(req);
-        return toCall(orNotFound(await findCallRow(handle.db, access.visibility('leads.read'), params.id), 'Call', { id: params.id }));
+        return toCall(
+          orNotFound(await findCallRow(handle.db, access.visibility('leads.read'), params.id), 'Call', {
+            id: params.id,
+          }),
+        );
       },
     })
     .route({
@@ -68,7 +77,8 @@ export function registerCallRoutes(router: ApiRouter, services: AppServices): vo
       path: '/calls/:id/disposition',
       status: 200,
       tag,
-      summary: "Record the salesperson's disposition after the call (also the lead's latest), ending their wrap-up",
+      summary:
+        "Record the salesperson's disposition after the call (also the lead's latest), ending their wrap-up",
       params: callIdParams,
       body: dispositionSchema,
       response: callSchema,
@@ -82,12 +92,21 @@ export function registerCallRoutes(router: ApiRouter, services: AppServices): vo
       tag,
       summary: "A short-lived signed URL of the call's recording",
       params: callIdParams,
-      response: z.object({ url: z.string(), seconds: z.number().int().nullable(), expiresInSeconds: z.number() }),
+      response: z.object({
+        url: z.string(),
+        seconds: z.number().int().nullable(),
+        expiresInSeconds: z.number(),
+      }),
       errors: { 404: 'No such call, or its recording is not stored yet' },
       handler: async ({ req, params }) => {
         const { handle, access } = callerOf(req);
-        const call = orNotFound(await findCallRow(handle.db, access.visibility('leads.read'), params.id), 'Call', { id: params.id });
-        if (!call.recording_key) throw new AppError('media_not_available', 'This call has no stored recording (yet)');
+        const call = orNotFound(
+          await findCallRow(handle.db, access.visibility('leads.read'), params.id),
+          'Call',
+          { id: params.id },
+        );
+        if (!call.recording_key)
+          throw new AppError('media_not_available', 'This call has no stored recording (yet)');
         return {
           url: await services.storage.presignGet(call.recording_key, recordingUrlTtlSeconds),
           seconds: call.recording_seconds,

@@ -8,7 +8,7 @@ import { lockAgentChoice } from './bridge-call.js';
 import { settleOutcome } from './call-status.js';
 import { callbackUrl } from './call-urls.js';
 import { emitCall } from './call-realtime.js';
-import type { CallServices } from './place-call.js';
+import type { CallServices } from './call-services.js';
 
 export interface InboundCall {
   callSid: string;
@@ -23,7 +23,11 @@ export interface InboundCall {
  * owner when they can take it, else the next free salesperson. Nobody free, or nobody picks up
  * (the dial's result), makes it a missed call, which opens a `call` signal for the lead's owner.
  */
-export async function receiveCall(services: CallServices, handle: TenantHandle, inbound: InboundCall): Promise<string> {
+export async function receiveCall(
+  services: CallServices,
+  handle: TenantHandle,
+  inbound: InboundCall,
+): Promise<string> {
   return inTenantTransaction(services, handle, async (unit) => {
     const existing = await unit.trx
       .selectFrom('calls')

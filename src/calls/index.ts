@@ -6,5 +6,6 @@ export type { CallRow } from './call.mapper.js';
 export type { Call } from './call.schemas.js';
 export type { CallEnded } from './call-status.js';
 export { finalStatuses, openStatuses } from './call-state.js';
-export { dialRecordedCall, placeCall, recordOutboundCall, type CallServices, type PlaceCallInput } from './place-call.js';
+export type { CallServices } from './call-services.js';
+export { dialRecordedCall, placeCall, recordOutboundCall, type PlaceCallInput } from './place-call.js';
 export type { CallOutcome, CallStatus } from './calls.tables.js';

@@ -1,7 +1,6 @@
 import type { Actor } from '../auth/access.js';
 import { everyLead } from '../auth/access.js';
 import { actorColumns } from '../auth/actors.js';
-import type { AppServices } from '../app/services.js';
 import { checkCallAllowed, leadTimezones, loadCallSettings, type CallSettings } from '../call-rules/index.js';
 import { AppError } from '../http/app-error.js';
 import { findLeadRow } from '../leads/index.js';
@@ -14,7 +13,7 @@ import { callbackUrl } from './call-urls.js';
 import { emitCall } from './call-realtime.js';
 import type { CallMode } from './calls.tables.js';
 
-export type CallServices = Pick<AppServices, 'config' | 'secrets' | 'realtime' | 'queue' | 'servers' | 'logger'>;
+import type { CallServices } from './call-services.js';
 
 export interface PlaceCallInput {
   leadId: string;
@@ -72,7 +71,8 @@ export async function recordOutboundCall(
   input: PlaceCallInput,
 ): Promise<CallRow> {
   const lead = await findLeadRow(unit.trx, everyLead, input.leadId, { forUpdate: true });
-  if (!lead || lead.archived_at) throw new AppError('not_found', 'No such lead', { details: { id: input.leadId } });
+  if (!lead || lead.archived_at)
+    throw new AppError('not_found', 'No such lead', { details: { id: input.leadId } });
   let agentPhone: string | null = null;
   if (input.agentId) {
     const agent = await unit.trx
@@ -82,7 +82,9 @@ export async function recordOutboundCall(
       .executeTakeFirst();
     if (!agent) throw new AppError('not_found', 'No such agent', { details: { id: input.agentId } });
     if (!agent.phone) {
-      throw AppError.invalidFields([{ path: 'body.agentId', message: 'The agent has no phone number to take the call on' }]);
+      throw AppError.invalidFields([
+        { path: 'body.agentId', message: 'The agent has no phone number to take the call on' },
+      ]);
     }
     agentPhone = agent.phone;
   }
@@ -175,4 +177,3 @@ export async function dialRecordedCall(
     throw error;
   }
 }
-

@@ -30,7 +30,10 @@ export function toQueueEntry(row: QueueEntryRow): QueueEntry {
 
 /** Queue entries of the leads `visibility` reaches (the one visibility filter, by the lead's owner). */
 export function selectQueueEntries(db: TenantDb, visibility: Visibility) {
-  return db.selectFrom('call_queue').selectAll('call_queue').where(leadIdVisibleTo(visibility, 'call_queue.lead_id'));
+  return db
+    .selectFrom('call_queue')
+    .selectAll('call_queue')
+    .where(leadIdVisibleTo(visibility, 'call_queue.lead_id'));
 }
 
 /** The dialer's order: priority, then oldest first. */
@@ -49,7 +52,11 @@ export async function listQueueEntries(
   visibility: Visibility,
   query: QueueListQuery & { limit: number; cursor?: string },
 ): Promise<Page<QueueEntry> & { total: number }> {
-  let base = selectQueueEntries(db, visibility).where('call_queue.status', 'in', query.status ?? ['waiting', 'dialing']);
+  let base = selectQueueEntries(db, visibility).where(
+    'call_queue.status',
+    'in',
+    query.status ?? ['waiting', 'dialing'],
+  );
   if (query.priority) base = base.where('call_queue.priority', 'in', query.priority);
   if (query.campaign) base = base.where('call_queue.campaign', '=', query.campaign);
   if (query.leadId) base = base.where('call_queue.lead_id', '=', query.leadId);

@@ -27,7 +27,8 @@ export function registerCallQueueRoutes(router: ApiRouter, services: AppServices
       permission: 'leads.write',
       path: '/call-queue',
       tag,
-      summary: 'Queue leads for the dialer with a priority (urgent, high, medium, low); a lead waits at most once',
+      summary:
+        'Queue leads for the dialer with a priority (urgent, high, medium, low); a lead waits at most once',
       description:
         'Answers the entries queued and the leads skipped: `already_queued`, `do_not_call`, `not_found` (absent, archived, or a lead your `leads.write` does not reach).',
       body: queueLeadsSchema,
@@ -63,7 +64,8 @@ export function registerCallQueueRoutes(router: ApiRouter, services: AppServices
       permission: 'leads.read',
       path: '/call-queue',
       tag,
-      summary: "The call queue in the dialer's order (priority, then oldest); filters: status, priority, campaign, lead",
+      summary:
+        "The call queue in the dialer's order (priority, then oldest); filters: status, priority, campaign, lead",
       query: queueListQuerySchema.extend(pageQuery),
       response: pageSchema(queueEntrySchema, { total: true }),
       handler: ({ req, query }) => {
@@ -93,9 +95,13 @@ export function registerCallQueueRoutes(router: ApiRouter, services: AppServices
             { id: params.id },
           );
           if (entry.status !== 'waiting') {
-            throw new AppError('conflict', `The entry is ${entry.status}: only a waiting entry can be removed`, {
-              details: { status: entry.status },
-            });
+            throw new AppError(
+              'conflict',
+              `The entry is ${entry.status}: only a waiting entry can be removed`,
+              {
+                details: { status: entry.status },
+              },
+            );
           }
           const now = new Date();
           const removed = await unit.trx

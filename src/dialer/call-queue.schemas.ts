@@ -3,7 +3,14 @@ import { listParam } from '../http/input-contract.js';
 import { leadFilterBodySchema } from '../leads/index.js';
 import { callPriorities } from './dialer.tables.js';
 
-export const queueStatuses = ['waiting', 'dialing', 'connected', 'not_connected', 'removed', 'do_not_call'] as const;
+export const queueStatuses = [
+  'waiting',
+  'dialing',
+  'connected',
+  'not_connected',
+  'removed',
+  'do_not_call',
+] as const;
 
 const campaignName = z.string().trim().min(1).max(100);
 
@@ -12,7 +19,9 @@ export const queueLeadsSchema = z.object({
   priority: z.enum(callPriorities),
   campaign: campaignName
     .optional()
-    .meta({ description: 'The campaign the calls count towards (abandonment cap, stats); default `default`' }),
+    .meta({
+      description: 'The campaign the calls count towards (abandonment cap, stats); default `default`',
+    }),
 });
 export type QueueLeadsInput = z.infer<typeof queueLeadsSchema>;
 
@@ -25,7 +34,10 @@ export const queueEntrySchema = z.object({
     .enum(queueStatuses)
     .meta({ description: '`waiting` / `dialing` while in the queue; the others are final' }),
   attempts: z.number().int(),
-  nextAttemptAt: z.date().nullable().meta({ description: 'Not dialled before (backoff, calling hours, cooldown)' }),
+  nextAttemptAt: z
+    .date()
+    .nullable()
+    .meta({ description: 'Not dialled before (backoff, calling hours, cooldown)' }),
   lastCallId: z.uuid().nullable(),
   lastOutcome: z.string().nullable(),
   queuedAt: z.date(),
@@ -71,9 +83,18 @@ export const queueFilterSchema = z.object({
 export type QueueFilterInput = z.infer<typeof queueFilterSchema>;
 
 export const queueFilterResultSchema = z.object({
-  matched: z.number().int().meta({ description: `Leads the filter matched (at most ${maxLeadsPerFilter})` }),
+  matched: z
+    .number()
+    .int()
+    .meta({ description: `Leads the filter matched (at most ${maxLeadsPerFilter})` }),
   queued: z.number().int(),
-  skipped: z.object({ already_queued: z.number().int(), do_not_call: z.number().int(), not_found: z.number().int() }),
-  truncated: z.boolean().meta({ description: `More than ${maxLeadsPerFilter} leads matched; the first ones were queued` }),
+  skipped: z.object({
+    already_queued: z.number().int(),
+    do_not_call: z.number().int(),
+    not_found: z.number().int(),
+  }),
+  truncated: z
+    .boolean()
+    .meta({ description: `More than ${maxLeadsPerFilter} leads matched; the first ones were queued` }),
 });
 export type QueueFilterResult = z.infer<typeof queueFilterResultSchema>;

@@ -1,7 +1,13 @@
 import { sql } from 'kysely';
 import { systemActor } from '../auth/actors.js';
 import { filterCallable, loadCallSettings, type CallSettings } from '../call-rules/index.js';
-import { dialRecordedCall, lockAgentChoice, recordOutboundCall, type CallRow, type CallServices } from '../calls/index.js';
+import {
+  dialRecordedCall,
+  lockAgentChoice,
+  recordOutboundCall,
+  type CallRow,
+  type CallServices,
+} from '../calls/index.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import { listAvailableAgents } from '../presence/index.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
@@ -38,64 +44,72 @@ export async function runDialerTick(
 ): Promise<TickResult> {
   const channel = await loadTelephony(services, handle);
   if (!channel) return { placed: 0, freeAgents: 0, deferred: 0 };
-  const { calls, settings, freeAgents, deferred } = await inTenantTransaction(services, handle, async (unit) => {
-    await lockAgentChoice(unit.trx);
-    const settings = await loadCallSettings(unit.trx);
-    const free = await listAvailableAgents(unit.trx, { tenantTimezone: handle.tenant.timezone, at: now, limit: 500 });
-    const calls: CallRow[] = [];
-    let deferred = 0;
-    if (free.length > 0) {
-      const ratio = await campaignRatio(unit.trx, settings, now);
-      const reserve = ratio <= 1;
-      const lines = linesToDial(free.length, ratio, reserve ? 0 : await unansweredAhead(unit.trx));
-      // Pages of candidates until the lines are filled or nobody callable waits now (each entry
-      // read is dialled or put off, so it leaves the next page).
-      while (calls.length < lines) {
-        const page = await nextWaiting(unit.trx, now, Math.max(20, (lines - calls.length) * 4));
-        if (page.length === 0) break;
-        const verdicts = await filterCallable(
-          unit.trx,
-          page.map((entry) => ({ leadId: entry.lead_id, phone: entry.phone, timezones: entry.timezones })),
-          settings,
-          now,
-        );
-        for (const [index, entry] of page.entries()) {
-          const verdict = verdicts[index]!;
-          if (!verdict.allowed) {
-            deferred++;
-            await putOff(unit.trx, entry, verdict.retryAt, verdict.reason, now);
-            continue;
-          }
-          if (calls.length >= lines) break;
-          const agent = reserve ? free[calls.length]! : null;
-          const row = await recordOutboundCall(unit, services, handle, channel, settings, {
-            leadId: entry.lead_id,
-            agentId: agent?.id ?? null,
-            mode: 'dialer',
-            queueEntry: { id: entry.id, campaign: entry.campaign, attempt: entry.attempts + 1 },
+  const { calls, settings, freeAgents, deferred } = await inTenantTransaction(
+    services,
+    handle,
+    async (unit) => {
+      await lockAgentChoice(unit.trx);
+      const settings = await loadCallSettings(unit.trx);
+      const free = await listAvailableAgents(unit.trx, {
+        tenantTimezone: handle.tenant.timezone,
+        at: now,
+        limit: 500,
+      });
+      const calls: CallRow[] = [];
+      let deferred = 0;
+      if (free.length > 0) {
+        const ratio = await campaignRatio(unit.trx, settings, now);
+        const reserve = ratio <= 1;
+        const lines = linesToDial(free.length, ratio, reserve ? 0 : await unansweredAhead(unit.trx));
+        // Pages of candidates until the lines are filled or nobody callable waits now (each entry
+        // read is dialled or put off, so it leaves the next page).
+        while (calls.length < lines) {
+          const page = await nextWaiting(unit.trx, now, Math.max(20, (lines - calls.length) * 4));
+          if (page.length === 0) break;
+          const verdicts = await filterCallable(
+            unit.trx,
+            page.map((entry) => ({ leadId: entry.lead_id, phone: entry.phone, timezones: entry.timezones })),
+            settings,
             now,
-            actor: systemActor('dialer'),
-            complianceChecked: true,
-          });
-          await unit.trx
-            .updateTable('call_queue')
-            .set((eb) => ({
-              status: 'dialing',
-              attempts: eb('attempts', '+', 1),
-              last_call_id: row.id,
-              next_attempt_at: null,
-              updated_at: now,
-            }))
-            .where('id', '=', entry.id)
-            .execute();
-          calls.push(row);
+          );
+          for (const [index, entry] of page.entries()) {
+            const verdict = verdicts[index]!;
+            if (!verdict.allowed) {
+              deferred++;
+              await putOff(unit.trx, entry, verdict.retryAt, verdict.reason, now);
+              continue;
+            }
+            if (calls.length >= lines) break;
+            const agent = reserve ? free[calls.length]! : null;
+            const row = await recordOutboundCall(unit, services, handle, channel, settings, {
+              leadId: entry.lead_id,
+              agentId: agent?.id ?? null,
+              mode: 'dialer',
+              queueEntry: { id: entry.id, campaign: entry.campaign, attempt: entry.attempts + 1 },
+              now,
+              actor: systemActor('dialer'),
+              complianceChecked: true,
+            });
+            await unit.trx
+              .updateTable('call_queue')
+              .set((eb) => ({
+                status: 'dialing',
+                attempts: eb('attempts', '+', 1),
+                last_call_id: row.id,
+                next_attempt_at: null,
+                updated_at: now,
+              }))
+              .where('id', '=', entry.id)
+              .execute();
+            calls.push(row);
+          }
         }
       }
-    }
-    const next = await nextTickAt(unit.trx, now);
-    if (next) await scheduleDialerTick(unit, handle.tenant.id, next);
-    return { calls, settings, freeAgents: free.length, deferred };
-  });
+      const next = await nextTickAt(unit.trx, now);
+      if (next) await scheduleDialerTick(unit, handle.tenant.id, next);
+      return { calls, settings, freeAgents: free.length, deferred };
+    },
+  );
   await dialAll(services, handle, channel, calls, settings);
   return { placed: calls.length, freeAgents, deferred };
 }
@@ -113,7 +127,10 @@ async function dialAll(
       await dialRecordedCall(services, handle, channel, call, settings);
     } catch (error) {
       if (!(error instanceof TelephonyError)) throw error;
-      services.logger.warn({ callId: call.id, kind: error.kind, code: error.providerCode }, 'the provider refused a dialer call');
+      services.logger.warn(
+        { callId: call.id, kind: error.kind, code: error.providerCode },
+        'the provider refused a dialer call',
+      );
     }
   }
 }
@@ -128,7 +145,9 @@ function nextWaiting(trx: TenantDb, now: Date, limit: number): Promise<Candidate
     .selectAll('call_queue')
     .select('leads.phone')
     .where('call_queue.status', '=', 'waiting')
-    .where((eb) => eb.or([eb('call_queue.next_attempt_at', 'is', null), eb('call_queue.next_attempt_at', '<=', now)]))
+    .where((eb) =>
+      eb.or([eb('call_queue.next_attempt_at', 'is', null), eb('call_queue.next_attempt_at', '<=', now)]),
+    )
     .orderBy('call_queue.priority_rank')
     .orderBy('call_queue.queued_at')
     .orderBy('call_queue.id')
@@ -137,11 +156,22 @@ function nextWaiting(trx: TenantDb, now: Date, limit: number): Promise<Candidate
 }
 
 /** A refused entry waits until the rule allows it; a do-not-call one leaves the queue. */
-async function putOff(trx: TenantDb, entry: Candidate, retryAt: Date | null, reason: string, now: Date): Promise<void> {
+async function putOff(
+  trx: TenantDb,
+  entry: Candidate,
+  retryAt: Date | null,
+  reason: string,
+  now: Date,
+): Promise<void> {
   if (reason === 'do_not_call' || retryAt === null) {
     await trx
       .updateTable('call_queue')
-      .set({ status: reason === 'do_not_call' ? 'do_not_call' : 'not_connected', last_outcome: reason, finished_at: now, updated_at: now })
+      .set({
+        status: reason === 'do_not_call' ? 'do_not_call' : 'not_connected',
+        last_outcome: reason,
+        finished_at: now,
+        updated_at: now,
+      })
       .where('id', '=', entry.id)
       .execute();
     return;
@@ -170,7 +200,11 @@ async function campaignRatio(trx: TenantDb, settings: CallSettings, now: Date): 
     .where('calls.outcome', 'is not', null)
     .where('calls.queued_at', '>', new Date(now.getTime() - 30 * dayMs))
     .where('calls.campaign', 'in', (eb) =>
-      eb.selectFrom('call_queue').select('call_queue.campaign').distinct().where('call_queue.status', '=', 'waiting'),
+      eb
+        .selectFrom('call_queue')
+        .select('call_queue.campaign')
+        .distinct()
+        .where('call_queue.status', '=', 'waiting'),
     )
     .groupBy('calls.campaign')
     .execute();
@@ -211,10 +245,7 @@ async function unansweredAhead(trx: TenantDb): Promise<number> {
 async function nextTickAt(trx: TenantDb, now: Date): Promise<Date | null> {
   const row = await trx
     .selectFrom('call_queue')
-    .select((eb) => [
-      eb.fn.countAll<string>().as('waiting'),
-      eb.fn.min('next_attempt_at').as('next_attempt'),
-    ])
+    .select((eb) => [eb.fn.countAll<string>().as('waiting'), eb.fn.min('next_attempt_at').as('next_attempt')])
     .where('status', '=', 'waiting')
     .executeTakeFirstOrThrow();
   if (Number(row.waiting) === 0) return null;

@@ -14,7 +14,10 @@ declare module '../queue/job-types.js' {
   }
 }
 
-type TickContext = JobContext<JobPayloads['dialer.tick'], Pick<AppServices, 'config' | 'secrets' | 'realtime' | 'queue' | 'servers' | 'logger'>>;
+type TickContext = JobContext<
+  JobPayloads['dialer.tick'],
+  Pick<AppServices, 'config' | 'secrets' | 'realtime' | 'queue' | 'servers' | 'logger'>
+>;
 
 export const dialerTickJob = defineJob({
   kind: 'dialer.tick',

@@ -6,7 +6,8 @@ type ActorType = Actor['type'];
 export const callPriorities = ['urgent', 'high', 'medium', 'low'] as const;
 export type CallPriority = (typeof callPriorities)[number];
 
-export type QueueEntryStatus = 'waiting' | 'dialing' | 'connected' | 'not_connected' | 'removed' | 'do_not_call';
+export type QueueEntryStatus =
+  'waiting' | 'dialing' | 'connected' | 'not_connected' | 'removed' | 'do_not_call';
 
 export interface CallQueueTable {
   id: Generated<string>;

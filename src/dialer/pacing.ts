@@ -22,7 +22,11 @@ export interface CampaignHistory {
 /** Ended calls needed before the answer rate is trusted. */
 export const minimumHistory = 50;
 
-export function effectiveDialRatio(configured: number, history: CampaignHistory, maxAbandonPercent: number): number {
+export function effectiveDialRatio(
+  configured: number,
+  history: CampaignHistory,
+  maxAbandonPercent: number,
+): number {
   if (configured <= 1 || history.ended < minimumHistory || history.answered === 0) return 1;
   const answerRate = history.answered / history.ended;
   const ceiling = Math.min(configured, 1 / answerRate);

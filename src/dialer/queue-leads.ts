@@ -77,11 +77,14 @@ export async function queueLeadsWithin(
   const inserted = await unit.trx
     .insertInto('call_queue')
     .values(values)
-    .onConflict((conflict) => conflict.column('lead_id').where('status', 'in', ['waiting', 'dialing']).doNothing())
+    .onConflict((conflict) =>
+      conflict.column('lead_id').where('status', 'in', ['waiting', 'dialing']).doNothing(),
+    )
     .returningAll()
     .execute();
   const queued = new Set(inserted.map((row) => row.lead_id));
-  for (const lead of callable) if (!queued.has(lead.id)) skipped.push({ leadId: lead.id, reason: 'already_queued' });
+  for (const lead of callable)
+    if (!queued.has(lead.id)) skipped.push({ leadId: lead.id, reason: 'already_queued' });
   await scheduleDialerTick(unit, handle.tenant.id, request.now);
   return { queued: inserted.map(toQueueEntry), skipped };
 }

@@ -27,10 +27,18 @@ export async function moveQueueEntryOn({ unit, handle }: OpenUnit, { call }: Cal
   const end = call.ended_at ?? new Date();
   if (entry && entry.status === 'dialing' && entry.last_call_id === call.id) {
     const settings = await loadCallSettings(trx);
-    const done = (status: 'connected' | 'not_connected') => ({ status, finished_at: end, next_attempt_at: null });
+    const done = (status: 'connected' | 'not_connected') => ({
+      status,
+      finished_at: end,
+      next_attempt_at: null,
+    });
     const change =
       call.error_code && notTheLeads.has(call.error_code)
-        ? { status: 'waiting' as const, attempts: Math.max(0, entry.attempts - 1), next_attempt_at: new Date(end.getTime() + retryLaterMs) }
+        ? {
+            status: 'waiting' as const,
+            attempts: Math.max(0, entry.attempts - 1),
+            next_attempt_at: new Date(end.getTime() + retryLaterMs),
+          }
         : call.outcome === 'answered' && !call.abandoned
           ? done('connected')
           : entry.attempts >= settings.maxAttempts
@@ -40,7 +48,10 @@ export async function moveQueueEntryOn({ unit, handle }: OpenUnit, { call }: Cal
                 next_attempt_at: new Date(
                   end.getTime() +
                     (call.abandoned
-                      ? Math.max(settings.abandonCooldownHours * 3_600_000, retryDelayMs(settings, entry.attempts))
+                      ? Math.max(
+                          settings.abandonCooldownHours * 3_600_000,
+                          retryDelayMs(settings, entry.attempts),
+                        )
                       : retryDelayMs(settings, entry.attempts)),
                 ),
               };

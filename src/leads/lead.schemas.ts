@@ -118,7 +118,10 @@ export const leadSchema = z.object({
     })
     .meta({ description: "The lead's ended calls by outcome" }),
   lastContactAt: z.date().nullable().meta({ description: 'When a call with the lead was last answered' }),
-  disposition: z.string().nullable().meta({ description: "The salesperson's disposition after the last call" }),
+  disposition: z
+    .string()
+    .nullable()
+    .meta({ description: "The salesperson's disposition after the last call" }),
   dispositionReason: z.string().nullable(),
 });
 export type Lead = z.infer<typeof leadSchema>;

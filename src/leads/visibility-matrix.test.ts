@@ -921,6 +921,34 @@ const matrix: Record<string, Entry> = {
       }
     },
   },
+  // Call statistics (issue 21): per salesperson, the rows of the agents the caller sees; per
+  // campaign, the calls and queue entries of the leads the caller sees.
+  'GET /api/crm/call-stats/agents': {
+    kind: 'custom',
+    run: async (w, caller, leak) => {
+      await matrixCalls(w);
+      const { agents } = dataOf(await caller.client.get('/call-stats/agents?campaign=matrix-calls'));
+      for (const row of agents as { agent: { id: string }; calls: number }[]) {
+        const owner = dealOwner(w, row.agent.id);
+        if (!sees[caller.name].includes(owner)) leak(row.calls, `call stats of ${owner}'s calls`);
+      }
+      const shown = (agents as { agent: { id: string } }[]).map((row) => dealOwner(w, row.agent.id));
+      expect(shown.sort()).toEqual(sees[caller.name].filter((owner) => owner !== 'none').sort());
+    },
+  },
+  'GET /api/crm/call-stats/campaigns': {
+    kind: 'custom',
+    run: async (w, caller, leak) => {
+      await matrixCalls(w);
+      const { campaigns } = dataOf(await caller.client.get('/call-stats/campaigns?campaign=matrix-calls'));
+      const seen = sees[caller.name].length;
+      const row = campaigns[0] ?? { calls: 0, queue: { waiting: 0 } };
+      if (row.calls > seen) leak(row.calls - seen, `calls of leads not seen: ${row.calls}`);
+      if (row.queue.waiting > seen)
+        leak(row.queue.waiting - seen, `queue entries not seen: ${row.queue.waiting}`);
+      expect([row.calls, row.queue.waiting]).toEqual([seen, seen]);
+    },
+  },
 };
 
 /** A lead of each owner whose number is on the do-not-call list (made once per owner, by the key). */
@@ -936,6 +964,53 @@ function dncLeadOf(w: World, owner: Owner): Promise<{ id: string; phone: string 
     );
   }
   return matrixDncLeads.get(owner)!;
+}
+
+/**
+ * The matrix's calls (campaign `matrix-calls`, made once): per owner, an ended, bridged call on a
+ * lead of that owner taken by that owner (none: by no one), and a waiting queue entry of a lead.
+ */
+let callsMade: Promise<void> | undefined;
+function matrixCalls(w: World): Promise<void> {
+  callsMade ??= (async () => {
+    const queuedAt = new Date(Date.now() - 86_400_000);
+    for (const owner of owners) {
+      const lead = await w.newLead(owner);
+      await w.db
+        .insertInto('calls')
+        .values({
+          lead_id: lead.id,
+          agent_id: owner === 'none' ? null : w.agents[owner],
+          campaign: 'matrix-calls',
+          direction: 'outbound',
+          mode: 'dialer',
+          from_number: '+14150000000',
+          to_number: lead.phone,
+          status: 'completed',
+          outcome: 'answered',
+          answered_by: 'human',
+          queued_at: queuedAt,
+          answered_at: queuedAt,
+          bridged_at: queuedAt,
+          ended_at: new Date(queuedAt.getTime() + 60_000),
+          talk_seconds: 60,
+        })
+        .execute();
+      const waiting = await w.newLead(owner);
+      await w.db
+        .insertInto('call_queue')
+        .values({
+          lead_id: waiting.id,
+          campaign: 'matrix-calls',
+          priority: 'low',
+          priority_rank: 3,
+          timezones: ['UTC'],
+          queued_at: queuedAt,
+        })
+        .execute();
+    }
+  })();
+  return callsMade;
 }
 
 /** A task on the lead `leadId` (its assignee: the lead's owner), made with the API key. */

@@ -1,5 +1,10 @@
 import type { AppServices } from '../../app/services.js';
-import { PermanentJobError, RetryLaterError, type JobContext, type JobPayloads } from '../../queue/job-types.js';
+import {
+  PermanentJobError,
+  RetryLaterError,
+  type JobContext,
+  type JobPayloads,
+} from '../../queue/job-types.js';
 import { tenantKey } from '../../storage/object-store.js';
 import { requireTelephonyForJob, TelephonyError } from '../../telephony/index.js';
 
@@ -36,6 +41,10 @@ export async function fetchRecording(ctx: FetchContext): Promise<{ key: string }
   const extension = recording.contentType.includes('wav') ? 'wav' : 'mp3';
   const key = tenantKey(tenant.clientCode, 'calls', callId, `${recordingSid}.${extension}`);
   await ctx.services.storage.put(key, recording.body, recording.contentType);
-  await db.updateTable('calls').set({ recording_key: key, updated_at: new Date() }).where('id', '=', callId).execute();
+  await db
+    .updateTable('calls')
+    .set({ recording_key: key, updated_at: new Date() })
+    .where('id', '=', callId)
+    .execute();
   return { key };
 }

@@ -1,7 +1,7 @@
 import type { TenantHandle } from '../../tenancy/connection-manager.js';
 import { inTenantTransaction } from '../../tenancy/unit-of-work.js';
 import type { RecordingStatusCallback } from '../../telephony/index.js';
-import type { CallServices } from '../place-call.js';
+import type { CallServices } from '../call-services.js';
 
 /**
  * The provider finished a recording of the call: remember it and fetch it into the tenant's
@@ -24,7 +24,9 @@ export async function recordRecording(
         updated_at: new Date(),
       })
       .where('id', '=', callId)
-      .where((eb) => eb.or([eb('recording_sid', 'is', null), eb('recording_sid', '=', recording.recordingSid)]))
+      .where((eb) =>
+        eb.or([eb('recording_sid', 'is', null), eb('recording_sid', '=', recording.recordingSid)]),
+      )
       .where('recording_key', 'is', null)
       .returning('id')
       .executeTakeFirst();

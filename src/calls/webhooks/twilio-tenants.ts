@@ -16,7 +16,9 @@ export interface TwilioTenant {
 export class TwilioTenants {
   private readonly cache: TenantCache<string, TwilioTenant>;
 
-  constructor(private readonly services: Pick<AppServices, 'platform' | 'secrets' | 'tenantChanges' | 'config'>) {
+  constructor(
+    private readonly services: Pick<AppServices, 'platform' | 'secrets' | 'tenantChanges' | 'config'>,
+  ) {
     this.cache = new TenantCache(services.tenantChanges, {
       ttlMs: services.config.tenancy.authCacheTtlMs,
       max: 10_000,

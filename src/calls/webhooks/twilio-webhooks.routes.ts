@@ -75,7 +75,8 @@ export function registerTwilioWebhookRoutes(router: ApiRouter, services: AppServ
   router.route({
     method: 'post',
     path: `${telephonyWebhookBase}/:clientCode/voice`,
-    summary: "A call to one of the tenant's numbers (the number's voice URL): rings the lead's owner or a free salesperson",
+    summary:
+      "A call to one of the tenant's numbers (the number's voice URL): rings the lead's owner or a free salesperson",
     tag: 'Telephony',
     params: z.object({ clientCode: params.shape.clientCode }),
     status: 200,
@@ -88,7 +89,12 @@ export function registerTwilioWebhookRoutes(router: ApiRouter, services: AppServ
       if (!voice.from || !voice.to) throw new AppError('validation_failed', 'From and To are required');
       return sendTwiml(
         res,
-        await receiveCall(services, handle, { callSid: voice.callSid, from: voice.from, to: voice.to, at: new Date() }),
+        await receiveCall(services, handle, {
+          callSid: voice.callSid,
+          from: voice.from,
+          to: voice.to,
+          at: new Date(),
+        }),
       );
     },
   });
@@ -111,7 +117,11 @@ export function registerTwilioWebhookRoutes(router: ApiRouter, services: AppServ
             const voice = parseVoiceRequest(form);
             return sendTwiml(
               res,
-              await answerCall(services, handle, callId, { answeredBy: voice.answeredBy, callSid: voice.callSid, at: now }),
+              await answerCall(services, handle, callId, {
+                answeredBy: voice.answeredBy,
+                callSid: voice.callSid,
+                at: now,
+              }),
             );
           }
           case 'status':
@@ -119,7 +129,11 @@ export function registerTwilioWebhookRoutes(router: ApiRouter, services: AppServ
             return sendEmpty(res);
           case 'bridge': {
             const leg = parseCallStatusCallback(form, now);
-            await recordBridgeStatus(services, handle, callId, { callSid: leg.callSid, status: leg.status, at: leg.at });
+            await recordBridgeStatus(services, handle, callId, {
+              callSid: leg.callSid,
+              status: leg.status,
+              at: leg.at,
+            });
             return sendEmpty(res);
           }
           case 'dial': {
@@ -147,12 +161,18 @@ export function registerTwilioWebhookRoutes(router: ApiRouter, services: AppServ
 function parseOr400<T>(read: () => T): T {
   try {
     const result = read();
-    return (result instanceof Promise
-      ? result.catch((error: unknown) => {
-          throw error instanceof InvalidTwilioCallbackError ? new AppError('validation_failed', error.message) : error;
-        })
-      : result) as T;
+    return (
+      result instanceof Promise
+        ? result.catch((error: unknown) => {
+            throw error instanceof InvalidTwilioCallbackError
+              ? new AppError('validation_failed', error.message)
+              : error;
+          })
+        : result
+    ) as T;
   } catch (error) {
-    throw error instanceof InvalidTwilioCallbackError ? new AppError('validation_failed', error.message) : error;
+    throw error instanceof InvalidTwilioCallbackError
+      ? new AppError('validation_failed', error.message)
+      : error;
   }
 }
