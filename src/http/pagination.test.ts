@@ -100,6 +100,36 @@ const lists: ListCase[] = [
     },
   },
   {
+    name: 'calls',
+    api: 'crm',
+    total: true,
+    seed: async (h) => {
+      await insert(
+        h,
+        sql`insert into ${table(h, 'calls')} (direction, mode, from_number, to_number, queued_at)
+          select 'outbound', 'click_to_call', '+14150000000', '+1555040' || lpad(i::text, 4, '0'), now() - i * interval '1 minute' from ${sql.raw(series)}`,
+      );
+      return '/calls';
+    },
+  },
+  {
+    name: 'call queue',
+    api: 'crm',
+    total: true,
+    seed: async (h) => {
+      await insert(
+        h,
+        sql`insert into ${table(h, 'leads')} (first_name, phone) select 'Q' || i, '+1555050' || lpad(i::text, 4, '0') from ${sql.raw(series)}`,
+      );
+      await insert(
+        h,
+        sql`insert into ${table(h, 'call_queue')} (lead_id, priority, priority_rank, timezones, queued_at)
+          select id, 'medium', 2, '{UTC}', now() from ${table(h, 'leads')} where phone like '+1555050%'`,
+      );
+      return '/call-queue';
+    },
+  },
+  {
     name: 'signals',
     api: 'crm',
     total: true,

@@ -949,6 +949,140 @@ const matrix: Record<string, Entry> = {
       expect([row.calls, row.queue.waiting]).toEqual([seen, seen]);
     },
   },
+
+  // Calls (issue 21): a call is visible through its salesperson or its lead; the queue by its lead.
+  'GET /api/crm/calls': {
+    kind: 'custom',
+    run: async (w, caller, leak) => {
+      const fixtures = await Promise.all(owners.map((owner) => matrixCallOf(w, owner)));
+      const { items, total } = dataOf(await caller.client.get('/calls?limit=200&campaign=matrix-calls'));
+      for (const row of items as { id: string; agentId: string | null }[]) {
+        const owner = dealOwner(w, row.agentId);
+        if (!sees[caller.name].includes(owner)) leak(1, `/calls lists a call of ${owner}`);
+      }
+      expect(total).toBe(items.length);
+      const ids = (items as { id: string }[]).map((row) => row.id);
+      for (const [i, owner] of owners.entries())
+        if (sees[caller.name].includes(owner)) expect(ids).toContain(fixtures[i]);
+    },
+  },
+  'GET /api/crm/calls/{id}': {
+    kind: 'read',
+    url: async (w, owner) => `/calls/${await matrixCallOf(w, owner)}`,
+  },
+  'GET /api/crm/calls/{id}/recording': {
+    kind: 'custom',
+    // Visible: the call is found (no recording stored: 404 media_not_available); invisible: not_found.
+    run: async (w, caller, leak) => {
+      for (const owner of owners) {
+        const res = await caller.client.get(`/calls/${await matrixCallOf(w, owner)}/recording`);
+        const code = res.body?.error?.code;
+        if (sees[caller.name].includes(owner)) expect(code, res.text).toBe('media_not_available');
+        else if (code !== 'not_found') leak(1, `recording of ${owner}'s call: ${code}`);
+      }
+    },
+  },
+  'POST /api/crm/calls': {
+    kind: 'custom',
+    // On an invisible lead: 404 and no call; on a visible one the tenant has no telephony (409).
+    run: async (w, caller, leak) => {
+      for (const owner of owners) {
+        const lead = await w.newLead(owner);
+        const agentId = owner === 'none' ? w.agents.A : w.agents[owner];
+        const res = await caller.client.post('/calls', { leadId: lead.id, agentId });
+        const placed = await w.db.selectFrom('calls').select('id').where('lead_id', '=', lead.id).execute();
+        expect(placed).toEqual([]);
+        if (!sees[caller.name].includes(owner)) {
+          if (res.status !== 404) leak(1, `POST /calls on ${owner}'s lead: ${res.status}`);
+        } else expect([403, 409], res.text).toContain(res.status);
+      }
+    },
+  },
+  'POST /api/crm/calls/{id}/disposition': {
+    kind: 'write',
+    prepare: (w, leadId) => callOnLead(w, leadId),
+    request: (_w, _id, callId) => ({
+      url: `/calls/${callId}/disposition`,
+      body: { disposition: 'prospect' },
+    }),
+    state: (w, _id, callId) => w.db.selectFrom('calls').selectAll().where('id', '=', callId).execute(),
+  },
+  'GET /api/crm/call-queue': {
+    kind: 'custom',
+    run: async (w, caller, leak) => {
+      await matrixCalls(w);
+      const { items, total } = dataOf(await caller.client.get('/call-queue?limit=200&campaign=matrix-calls'));
+      const seen = await w.ownersNow((items as { leadId: string }[]).map((row) => row.leadId));
+      for (const owner of seen)
+        if (!sees[caller.name].includes(owner)) leak(1, `/call-queue lists ${owner}'s lead`);
+      expect(total).toBe(items.length);
+      expect([...seen].sort()).toEqual([...sees[caller.name]].sort());
+    },
+  },
+  'POST /api/crm/call-queue': {
+    kind: 'custom',
+    // An invisible lead is skipped as not_found and not queued.
+    run: async (w, caller, leak) => {
+      for (const owner of owners) {
+        const lead = await w.newLead(owner);
+        const res = await caller.client.post('/call-queue', {
+          leadIds: [lead.id],
+          priority: 'low',
+          campaign: 'mq',
+        });
+        const queued = await w.db
+          .selectFrom('call_queue')
+          .select('id')
+          .where('lead_id', '=', lead.id)
+          .execute();
+        if (sees[caller.name].includes(owner))
+          expect([res.status, queued.length], res.text).toEqual([201, 1]);
+        else if (queued.length > 0 || dataOf(res).skipped[0]?.reason !== 'not_found')
+          leak(1, `POST /call-queue queued ${owner}'s lead`);
+      }
+    },
+  },
+  'POST /api/crm/call-queue/from-filter': {
+    kind: 'custom',
+    run: async (w, caller, leak) => {
+      for (const owner of owners) {
+        const lead = await w.newLead(owner);
+        const res = await caller.client.post('/call-queue/from-filter', {
+          filter: { q: lead.phone },
+          priority: 'low',
+          campaign: 'mqf',
+        });
+        expect(res.status, res.text).toBe(200);
+        const queued = await w.db
+          .selectFrom('call_queue')
+          .select('id')
+          .where('lead_id', '=', lead.id)
+          .execute();
+        if (sees[caller.name].includes(owner)) expect(queued.length, res.text).toBe(1);
+        else if (queued.length > 0 || dataOf(res).matched !== 0)
+          leak(1, `from-filter reached ${owner}'s lead`);
+      }
+    },
+  },
+  'DELETE /api/crm/call-queue/{id}': {
+    kind: 'write',
+    prepare: async (w, leadId) => {
+      const entry = await w.db
+        .insertInto('call_queue')
+        .values({
+          lead_id: leadId,
+          priority: 'low',
+          priority_rank: 3,
+          timezones: ['UTC'],
+          queued_at: new Date(),
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return entry.id;
+    },
+    request: (_w, _id, entryId) => ({ url: `/call-queue/${entryId}` }),
+    state: (w, _id, entryId) => w.db.selectFrom('call_queue').selectAll().where('id', '=', entryId).execute(),
+  },
 };
 
 /** A lead of each owner whose number is on the do-not-call list (made once per owner, by the key). */
@@ -1011,6 +1145,43 @@ function matrixCalls(w: World): Promise<void> {
     }
   })();
   return callsMade;
+}
+
+/** The matrix call of `owner` (campaign `matrix-calls`, on a lead of theirs, taken by them). */
+async function matrixCallOf(w: World, owner: Owner): Promise<string> {
+  await matrixCalls(w);
+  let query = w.db.selectFrom('calls').select('id').where('campaign', '=', 'matrix-calls');
+  query =
+    owner === 'none' ? query.where('agent_id', 'is', null) : query.where('agent_id', '=', w.agents[owner]);
+  return (await query.executeTakeFirstOrThrow()).id;
+}
+
+/** An ended call on `leadId`, taken by its owner. */
+async function callOnLead(w: World, leadId: string): Promise<string> {
+  const lead = await w.db
+    .selectFrom('leads')
+    .select(['phone', 'assigned_agent_id'])
+    .where('id', '=', leadId)
+    .executeTakeFirstOrThrow();
+  const at = new Date(Date.now() - 60_000);
+  const call = await w.db
+    .insertInto('calls')
+    .values({
+      lead_id: leadId,
+      agent_id: lead.assigned_agent_id,
+      direction: 'outbound',
+      mode: 'click_to_call',
+      from_number: '+14150000000',
+      to_number: lead.phone,
+      status: 'completed',
+      outcome: 'answered',
+      queued_at: at,
+      answered_at: at,
+      ended_at: new Date(),
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return call.id;
 }
 
 /** A task on the lead `leadId` (its assignee: the lead's owner), made with the API key. */
