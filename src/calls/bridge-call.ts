@@ -47,6 +47,7 @@ const maxAgentsPerCall = 2;
 interface Answer {
   answeredBy: string | null;
   callSid: string | null;
+  /** When the request arrived: the instant a salesperson is chosen for. */
   at: Date;
 }
 
@@ -66,19 +67,18 @@ export async function answerCall(
   return inTenantTransaction(services, handle, async (unit) => {
     const locked = await lockCall(unit.trx, callId);
     if (!locked) return hangUpTwiml();
-    const row = await applyStatus(unit, services, handle, locked, {
-      callSid: answer.callSid,
-      status: 'in-progress',
-      sequence: null,
-      at: answer.at,
-      durationSeconds: null,
-      answeredBy: answer.answeredBy,
-      sipResponseCode: null,
-      errorCode: null,
-      errorMessage: null,
-      price: null,
-      priceUnit: null,
-    });
+    // The answer's instant comes with the provider's own `answered` callback (its Timestamp), not
+    // with this request, which carries none: the state machine keeps one clock.
+    const row = await unit.trx
+      .updateTable('calls')
+      .set((eb) => ({
+        answered_by: eb.fn.coalesce('answered_by', eb.val(answer.answeredBy)),
+        provider_call_sid: eb.fn.coalesce('provider_call_sid', eb.val(answer.callSid)),
+        updated_at: new Date(),
+      }))
+      .where('id', '=', locked.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
     const settings = await loadCallSettings(unit.trx);
     const urls = urlsOf(services, handle, row.id);
     if (row.mode === 'click_to_call') {
@@ -218,6 +218,10 @@ export async function recordDialResult(
       .where('id', '=', row.id)
       .returningAll()
       .executeTakeFirstOrThrow();
+    // The leg's own answered callback may be late or lost: the dial's result says it talked.
+    if (!row.bridged_at && updated.bridged_at) {
+      unit.afterCommit(() => emitCall(services.realtime, handle.tenant.id, 'call.bridged', updated));
+    }
     if (updated.mode === 'inbound') {
       // The number's own status callback is not ours: the call ends with its dial.
       await applyStatus(unit, services, handle, updated, {

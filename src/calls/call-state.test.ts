@@ -71,6 +71,7 @@ const histories: Record<string, CallStatusEvent[]> = {
     event('no-answer', 31, 2, { sipResponseCode: 487 }),
   ],
   switchedOff: [event('initiated', 0, 0), event('failed', 2, 1, { sipResponseCode: 480 })],
+  unreachable: [event('initiated', 0, 0), event('no-answer', 1, 1, { sipResponseCode: 480 })],
   machine: [
     event('initiated', 0, 0),
     event('ringing', 1, 1),
@@ -119,6 +120,7 @@ describe('call state machine', () => {
     expect(outcomeOf(fold(histories.busy!))).toBe('missed_call');
     expect(outcomeOf(fold(histories.noAnswer!))).toBe('missed_call');
     expect(outcomeOf(fold(histories.switchedOff!))).toBe('switched_off');
+    expect(outcomeOf(fold(histories.unreachable!))).toBe('switched_off');
     expect(outcomeOf(fold(histories.machine!))).toBe('missed_call');
     expect(outcomeOf(fold([event('failed', 1, 0, { sipResponseCode: 404 })]))).toBe('not_connected');
     expect(outcomeOf(fold([event('canceled', 1, 0)]))).toBe('not_connected');

@@ -98,6 +98,9 @@ export const answeredByMachine = (answeredBy: string | null): boolean =>
 export function outcomeOf(
   state: Pick<CallState, 'status' | 'answeredBy' | 'sipResponseCode'>,
 ): CallOutcome | null {
+  // SIP 480 (temporarily unavailable): the network could not reach the phone, whichever final status says so.
+  if (state.sipResponseCode === 480 && isFinal(state.status) && state.status !== 'completed')
+    return 'switched_off';
   switch (state.status) {
     case 'completed':
       return answeredByMachine(state.answeredBy) ? 'missed_call' : 'answered';
@@ -105,7 +108,6 @@ export function outcomeOf(
     case 'no-answer':
       return 'missed_call';
     case 'failed':
-      return state.sipResponseCode === 480 ? 'switched_off' : 'not_connected';
     case 'canceled':
       return 'not_connected';
     default:

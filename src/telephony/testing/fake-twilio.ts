@@ -789,6 +789,7 @@ export class FakeTwilio {
         );
         duration = talks.length ? Math.min(...talks) : 30;
         bridge.started = t;
+        await this.legStatus(call, numberElement, dialCallSid, number, 'answered', 'in-progress', t);
         bridge.recording = record
           ? {
               callback: verb.attributes.recordingStatusCallback ?? null,
@@ -798,6 +799,9 @@ export class FakeTwilio {
         t = later(duration);
         await this.until(call, t);
         bridge.started = null;
+        await this.legStatus(call, numberElement, dialCallSid, number, 'completed', 'completed', t, {
+          CallDuration: String(duration),
+        });
         dialCallStatus = 'completed';
         if (record)
           recordingSid = this.storeRecording(
@@ -853,6 +857,38 @@ export class FakeTwilio {
     }
     bridge.recording = null;
     return { t, next };
+  }
+
+  /** `<Number statusCallback statusCallbackEvent>`: the dialled leg's own progress, signed like any callback. */
+  private async legStatus(
+    call: FakeCall,
+    numberElement: TwimlElement | undefined,
+    legSid: string,
+    number: string,
+    event: string,
+    status: ProviderCallStatus,
+    at: Date,
+    extra: Record<string, string> = {},
+  ): Promise<void> {
+    const url = numberElement?.attributes.statusCallback;
+    const events = (numberElement?.attributes.statusCallbackEvent ?? 'completed').split(/[\s,]+/);
+    if (!url || !events.includes(event)) return;
+    const method = numberElement.attributes.statusCallbackMethod === 'GET' ? 'GET' : 'POST';
+    const params = {
+      CallSid: legSid,
+      ParentCallSid: call.sid,
+      AccountSid: call.accountSid,
+      From: call.to,
+      To: number,
+      Direction: 'outbound-dial',
+      ApiVersion: '2010-04-01',
+      CallStatus: status,
+      CallbackSource: 'call-progress-events',
+      SequenceNumber: event === 'answered' ? '0' : '1',
+      Timestamp: rfc2822(at),
+      ...extra,
+    };
+    await this.notify(call, 'status', url, method, params, at);
   }
 
   private storeRecording(call: FakeCall, durationSeconds: number, channels: number): string {
