@@ -17,11 +17,9 @@ const campaignName = z.string().trim().min(1).max(100);
 export const queueLeadsSchema = z.object({
   leadIds: z.array(z.uuid()).min(1).max(1000),
   priority: z.enum(callPriorities),
-  campaign: campaignName
-    .optional()
-    .meta({
-      description: 'The campaign the calls count towards (abandonment cap, stats); default `default`',
-    }),
+  campaign: campaignName.optional().meta({
+    description: 'The campaign the calls count towards (abandonment cap, stats); default `default`',
+  }),
 });
 export type QueueLeadsInput = z.infer<typeof queueLeadsSchema>;
 
