@@ -15,6 +15,7 @@ import type {
 } from './pipelines.schemas.js';
 import type { PipelineKind, PipelineStagesTable, StageTaskTemplate } from './pipelines.tables.js';
 import { isRequirableField, type PipelineRow, type StageRow } from './stage-moves.js';
+import { isUuid } from '../http/uuid.js';
 
 export const pipelineRef = (number: string | number) => `PW-${number}`;
 
@@ -48,9 +49,6 @@ export function toPipeline(row: PipelineRow, stages: StageRow[]): Pipeline {
     stages: stages.filter((stage) => stage.pipeline_id === row.id).map(toStage),
   };
 }
-
-const isUuid = (value: string) =>
-  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
 
 /** A pipeline by uuid or `PW-<n>`, archived ones included; 404 otherwise. Optionally locked. */
 export async function requirePipelineRow(

@@ -10,6 +10,7 @@ import type {
   PipelinesTable,
   StageHistoryTable,
 } from './pipelines.tables.js';
+import { isUuid } from '../http/uuid.js';
 
 export type StageRow = Selectable<PipelineStagesTable>;
 export type PipelineRow = Selectable<PipelinesTable>;
@@ -102,9 +103,6 @@ export async function requirePipelineStage(
   if (!stage || !pipeline) throw AppError.notFound('Stage', { stageId, kind });
   return { ...stage, pipeline };
 }
-
-const isUuid = (value: string) =>
-  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
 
 export interface MoveRequest {
   kind: PipelineKind;

@@ -96,18 +96,19 @@ export async function createTask(
 
 /** A task the caller sees (else 404) and may change (else 403), locked; closed tasks refuse changes (409). */
 async function requireOpenTask(trx: TenantDb, ctx: TaskContext, idOrRef: string): Promise<TaskRow> {
-  const row = orNotFound(await findTaskRow(trx, ctx.access.visibility('leads.read'), idOrRef), 'Task', {
-    id: idOrRef,
-  });
+  // One read, locked: what is checked is what the change starts from.
+  const row = orNotFound(
+    await findTaskRow(trx, ctx.access.visibility('leads.read'), idOrRef, { forUpdate: true }),
+    'Task',
+    { id: idOrRef },
+  );
   requireWritable(ctx.access, row.assignee_agent_id);
-  await trx.selectFrom('tasks').select('id').where('id', '=', row.id).forUpdate().execute();
-  const [locked] = await rereadTasks(trx, [row.id]);
-  if (locked!.status === 'completed' || locked!.status === 'cancelled') {
-    throw new AppError('invalid_status_transition', `The task is ${locked!.status}: it no longer changes`, {
-      details: { status: locked!.status },
+  if (row.status === 'completed' || row.status === 'cancelled') {
+    throw new AppError('invalid_status_transition', `The task is ${row.status}: it no longer changes`, {
+      details: { status: row.status },
     });
   }
-  return locked!;
+  return row;
 }
 
 export async function updateTask(

@@ -12,6 +12,7 @@ import { leadVisibleTo } from '../leads/index.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { toTask, type TaskRow } from './task.mapper.js';
 import type { Task, TaskListQuery } from './task.schemas.js';
+import { isUuid } from '../http/uuid.js';
 
 /**
  * The tasks `visibility` reaches, by their assignee (as leads by their owner: the one visibility
@@ -31,16 +32,15 @@ export function selectTasks(db: TenantDb, visibility: Visibility) {
     .where(leadVisibleTo(visibility, 'tasks.assignee_agent_id'));
 }
 
-const isUuid = (value: string) =>
-  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
-
 /** A visible task by id or ref (`T-n`). */
 export async function findTaskRow(
   db: TenantDb,
   visibility: Visibility,
   idOrRef: string,
+  options: { forUpdate?: boolean } = {},
 ): Promise<TaskRow | undefined> {
-  const query = selectTasks(db, visibility);
+  let query = selectTasks(db, visibility);
+  if (options.forUpdate) query = query.forUpdate();
   if (isUuid(idOrRef)) return query.where('tasks.id', '=', idOrRef).executeTakeFirst();
   const number = /^T-(\d{1,18})$/i.exec(idOrRef)?.[1];
   return number ? query.where('tasks.number', '=', number).executeTakeFirst() : undefined;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { businessDurationInput } from '../calendars/index.js';
 import { flagParam, isoDateTimeInput, listParam } from '../http/input-contract.js';
 import { slaStatuses, taskPriorities, taskStatuses, taskTypes } from './tasks.tables.js';
+import { uuidPattern } from '../http/uuid.js';
 
 const actorSchema = z.object({
   type: z.enum(['user', 'api_key', 'system']),
@@ -63,7 +64,7 @@ export const settableStatuses = ['pending', 'in_progress', 'waiting', 'completed
 
 /** A uuid, or a record's ref with `prefix` (`D-12`). */
 const uuidOrRef = (prefix: string) =>
-  new RegExp(`^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|${prefix}-\\d{1,18})$`, 'i');
+  new RegExp(`^(${uuidPattern.source.slice(1, -1)}|${prefix}-\\d{1,18})$`, 'i');
 
 const title = z.string().trim().min(1).max(300);
 const description = z.string().trim().max(10_000).nullable();

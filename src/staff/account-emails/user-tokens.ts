@@ -6,11 +6,11 @@ import { AppError } from '../../http/app-error.js';
 import type { TenantConnectionManager, TenantHandle } from '../../tenancy/connection-manager.js';
 import { findTenantById } from '../../tenancy/tenant-registry.js';
 import type { UserTokensTable } from '../staff.tables.js';
+import { isUuid } from '../../http/uuid.js';
 
 export type UserTokenPurpose = UserTokensTable['purpose'];
 
 const prefixes: Record<UserTokenPurpose, string> = { invitation: 'inv', password_reset: 'pwr' };
-const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
@@ -66,7 +66,7 @@ export async function tenantOfToken(
 ): Promise<TenantHandle> {
   const match = new RegExp(`^${prefixes[purpose]}_([^.]+)\\.[A-Za-z0-9_-]{20,100}$`).exec(token);
   const tenantId = match?.[1];
-  const tenant = tenantId && uuid.test(tenantId) ? await findTenantById(deps.platform, tenantId) : null;
+  const tenant = tenantId && isUuid(tenantId) ? await findTenantById(deps.platform, tenantId) : null;
   if (!tenant) throw invalidToken(purpose, 'token_unknown');
   if (tenant.status !== 'active') {
     throw new AppError('forbidden', 'This tenant is suspended', { details: { status: tenant.status } });

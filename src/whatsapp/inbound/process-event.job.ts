@@ -14,6 +14,7 @@ import { conversationOwner } from '../inbox/conversations.repository.js';
 import { applyPendingStatuses, applyStatus, outboundStatuses, type AppliedStatus } from './message-status.js';
 import { applyAccountChange } from '../templates/template-webhooks.js';
 import type { StoredEvent } from '../webhook/webhook-payload.js';
+import { isUuid } from '../../http/uuid.js';
 
 const statusSchema = z.looseObject({
   id: z.string(),
@@ -34,8 +35,6 @@ const valueSchema = z.looseObject({
   statuses: z.array(z.unknown()).optional(),
   errors: z.array(z.looseObject({ code: z.number().optional(), title: z.string().optional() })).optional(),
 });
-
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Jobs, dashboards and lead events, and the automation engine's unit of work (inbound-message trigger). */
 type ProcessServices = Pick<AppServices, 'queue' | 'servers' | 'realtime' | 'leadEvents'>;
@@ -160,7 +159,7 @@ async function processValue(ctx: ProcessContext, value: z.infer<typeof valueSche
     const status = parsed.data;
     let applied: AppliedStatus | null = null;
     const ourId = status.biz_opaque_callback_data;
-    if (ourId && uuidPattern.test(ourId)) {
+    if (ourId && isUuid(ourId)) {
       // The send job may not have stored the wamid yet: our id travels with the message.
       const claimed = await db
         .updateTable('messages')
