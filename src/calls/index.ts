@@ -9,3 +9,4 @@ export { finalStatuses, openStatuses } from './call-state.js';
 export type { CallServices } from './call-services.js';
 export { dialRecordedCall, placeCall, recordOutboundCall, type PlaceCallInput } from './place-call.js';
 export type { CallOutcome, CallStatus } from './calls.tables.js';
+export { reconcileStaleCalls } from './reconcile-calls.js';

@@ -4,6 +4,7 @@ import { filterCallable, loadCallSettings, type CallSettings } from '../call-rul
 import {
   dialRecordedCall,
   lockAgentChoice,
+  reconcileStaleCalls,
   recordOutboundCall,
   type CallRow,
   type CallServices,
@@ -44,6 +45,7 @@ export async function runDialerTick(
 ): Promise<TickResult> {
   const channel = await loadTelephony(services, handle);
   if (!channel) return { placed: 0, freeAgents: 0, deferred: 0 };
+  await reconcileStaleCalls(services, handle, channel, now);
   const { calls, settings, freeAgents, deferred } = await inTenantTransaction(
     services,
     handle,
@@ -73,6 +75,11 @@ export async function runDialerTick(
             now,
           );
           for (const [index, entry] of page.entries()) {
+            if (entry.archived_at) {
+              // An archived lead is not called: it leaves the queue.
+              await leaveQueue(unit.trx, entry.id, 'removed', 'archived', now);
+              continue;
+            }
             const verdict = verdicts[index]!;
             if (!verdict.allowed) {
               deferred++;
@@ -135,7 +142,7 @@ async function dialAll(
   }
 }
 
-type Candidate = QueueEntryRow & { phone: string };
+type Candidate = QueueEntryRow & { phone: string; archived_at: Date | null };
 
 /** Waiting entries due at `now`, in queue order, with their lead's number. */
 function nextWaiting(trx: TenantDb, now: Date, limit: number): Promise<Candidate[]> {
@@ -143,7 +150,7 @@ function nextWaiting(trx: TenantDb, now: Date, limit: number): Promise<Candidate
     .selectFrom('call_queue')
     .innerJoin('leads', 'leads.id', 'call_queue.lead_id')
     .selectAll('call_queue')
-    .select('leads.phone')
+    .select(['leads.phone', 'leads.archived_at'])
     .where('call_queue.status', '=', 'waiting')
     .where((eb) =>
       eb.or([eb('call_queue.next_attempt_at', 'is', null), eb('call_queue.next_attempt_at', '<=', now)]),
@@ -164,16 +171,7 @@ async function putOff(
   now: Date,
 ): Promise<void> {
   if (reason === 'do_not_call' || retryAt === null) {
-    await trx
-      .updateTable('call_queue')
-      .set({
-        status: reason === 'do_not_call' ? 'do_not_call' : 'not_connected',
-        last_outcome: reason,
-        finished_at: now,
-        updated_at: now,
-      })
-      .where('id', '=', entry.id)
-      .execute();
+    await leaveQueue(trx, entry.id, reason === 'do_not_call' ? 'do_not_call' : 'not_connected', reason, now);
     return;
   }
   // Never at or before `now`: the entry must leave this tick's pages.
@@ -182,6 +180,20 @@ async function putOff(
     .updateTable('call_queue')
     .set({ next_attempt_at: at, last_outcome: reason, updated_at: now })
     .where('id', '=', entry.id)
+    .execute();
+}
+
+async function leaveQueue(
+  trx: TenantDb,
+  entryId: string,
+  status: 'do_not_call' | 'not_connected' | 'removed',
+  reason: string,
+  now: Date,
+): Promise<void> {
+  await trx
+    .updateTable('call_queue')
+    .set({ status, last_outcome: reason, finished_at: now, updated_at: now })
+    .where('id', '=', entryId)
     .execute();
 }
 

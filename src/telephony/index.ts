@@ -4,6 +4,7 @@ export {
   type CallStatusEvent,
   type PlaceCallRequest,
   type PlacedCall,
+  type ProviderCallSnapshot,
   type ProviderCallStatus,
   type TelephonyErrorKind,
   type TelephonyProvider,

@@ -88,8 +88,20 @@ export class TelephonyError extends Error {
   }
 }
 
+/** What the provider says of a call now (for calls whose callbacks stopped coming). */
+export interface ProviderCallSnapshot {
+  callSid: string;
+  status: ProviderCallStatus;
+  durationSeconds: number | null;
+  answeredBy: string | null;
+  price: string | null;
+  priceUnit: string | null;
+}
+
 export interface TelephonyProvider {
   readonly name: string;
+  /** The call as the provider knows it now. */
+  fetchCall(callSid: string): Promise<ProviderCallSnapshot>;
   placeCall(request: PlaceCallRequest): Promise<PlacedCall>;
   /** Ends a call: `canceled` while it rings, `completed` once answered. */
   endCall(callSid: string): Promise<void>;

@@ -8,6 +8,7 @@ import {
   TelephonyError,
   type PlaceCallRequest,
   type PlacedCall,
+  type ProviderCallSnapshot,
   type TelephonyProvider,
 } from './telephony-provider.js';
 import { TwilioRestClient } from './twilio/twilio-rest-client.js';
@@ -69,6 +70,10 @@ class HealthRecordingProvider implements TelephonyProvider {
 
   endCall(callSid: string): Promise<void> {
     return this.inner.endCall(callSid);
+  }
+
+  fetchCall(callSid: string): Promise<ProviderCallSnapshot> {
+    return this.inner.fetchCall(callSid);
   }
 
   downloadRecording(recordingUrl: string): Promise<{ body: Buffer; contentType: string }> {
