@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { runJob, tenantHandle } from '../testing/job-context.js';
@@ -12,8 +13,21 @@ const admin = { authorization: `Bearer ${testAdminToken}` };
 const callerId = '+14155550100';
 const minute = 60_000;
 const hour = 60 * minute;
-/** A Wednesday; 12:00 UTC is 04:00 in San Francisco (PST, before the 2030 DST change on 10 March). */
-const wednesdayNoonUtc = new Date('2030-03-06T12:00:00Z');
+/**
+ * Simulated instants are near the real clock, in the past (PGlite's own timers read the faked
+ * Date: years ahead would overflow them): a Wednesday at least two weeks back.
+ */
+const wednesday = DateTime.utc().minus({ days: 14 }).startOf('week').plus({ days: 2 });
+/** 12:00 UTC: 04:00 or 05:00 in San Francisco, before calling hours. */
+const wednesdayNoonUtc = wednesday.set({ hour: 12 }).toJSDate();
+/** `hour`:`minute` in San Francisco (the leads' zone: +1 415), `days` after that Wednesday. */
+const sanFrancisco = (days: number, hour: number, minute = 0) =>
+  DateTime.fromObject(
+    { year: wednesday.year, month: wednesday.month, day: wednesday.day, hour, minute },
+    { zone: 'America/Los_Angeles' },
+  )
+    .plus({ days })
+    .toJSDate();
 
 /** The dialer against the fake Twilio: the queue's routes, pacing, retries, compliance, the job. */
 describe('dialer', () => {
@@ -532,14 +546,14 @@ describe('dialer', () => {
 
   describe('compliance in the dialer', () => {
     it("puts off entries outside the lead's calling hours to the next opening, and calls then", async () => {
-      // 12:00 UTC = 04:00 in San Francisco; calling hours 09:00–20:00 there open at 17:00 UTC.
+      // Before 09:00 in San Francisco; calling hours 09:00–20:00 there open at its 09:00.
       clockAt(wednesdayNoonUtc);
       const c = await tenantOn(auto, { callingHours: { start: '09:00', end: '20:00' } });
       await agentOf(c);
       const lead = await leadOf(c, { outcome: 'no-answer' });
       await queue(c, [lead.id]);
       expect(await tick(c)).toMatchObject({ placed: 0, deferred: 1, freeAgents: 1 });
-      const opening = new Date('2030-03-06T17:00:00Z');
+      const opening = sanFrancisco(0, 9);
       expect(await entryOf(c, lead.id)).toMatchObject({
         status: 'waiting',
         attempts: 0,
@@ -554,17 +568,17 @@ describe('dialer', () => {
       await auto.idle();
       // The retry 15 min later falls within hours; one at 19:50 local would be put off to the next morning.
       const entry = await entryOf(c, lead.id);
-      vi.setSystemTime(new Date('2030-03-07T03:55:00Z')); // 19:55 local: open
+      vi.setSystemTime(sanFrancisco(0, 19, 55)); // open
       await c.handle.db
         .updateTable('call_queue')
         .set({ next_attempt_at: null })
         .where('id', '=', entry.id)
         .execute();
-      vi.setSystemTime(new Date('2030-03-07T04:00:00Z')); // 20:00 local: closed
+      vi.setSystemTime(sanFrancisco(0, 20)); // closed
       expect(await tick(c)).toMatchObject({ placed: 0, deferred: 1 });
-      expect((await entryOf(c, lead.id)).next_attempt_at).toEqual(new Date('2030-03-07T17:00:00Z'));
+      expect((await entryOf(c, lead.id)).next_attempt_at).toEqual(sanFrancisco(1, 9));
       for (const call of await callsOf(c)) {
-        const local = (call.queued_at.getUTCHours() + 24 - 8) % 24;
+        const local = DateTime.fromJSDate(call.queued_at, { zone: 'America/Los_Angeles' }).hour;
         expect(local >= 9 && local < 20, call.queued_at.toISOString()).toBe(true);
       }
     });
@@ -590,7 +604,7 @@ describe('dialer', () => {
     });
 
     it("respects the per-lead daily attempt cap, then calls on the lead's next day", async () => {
-      clockAt(new Date('2030-03-06T18:00:00Z')); // 10:00 in San Francisco
+      clockAt(sanFrancisco(0, 10));
       const c = await tenantOn(auto, {
         callingHours: { start: '09:00', end: '20:00' },
         dailyAttemptCap: 2,
@@ -608,8 +622,8 @@ describe('dialer', () => {
       expect(await tick(c)).toMatchObject({ placed: 0, deferred: 1 });
       const entry = await entryOf(c, lead.id);
       expect(entry).toMatchObject({ status: 'waiting', attempts: 2, last_outcome: 'daily_cap' });
-      // The next local day's opening: 09:00 PST on 7 March.
-      expect(entry.next_attempt_at).toEqual(new Date('2030-03-07T17:00:00Z'));
+      // The next local day's opening.
+      expect(entry.next_attempt_at).toEqual(sanFrancisco(1, 9));
       expect(await callsOf(c, lead.id)).toHaveLength(2);
       vi.setSystemTime(entry.next_attempt_at!);
       expect((await tick(c)).placed).toBe(1);
