@@ -323,7 +323,7 @@ describe('dialer', () => {
       await agentOf(c, {}, { workingHours: { start: '00:00', end: '23:59', weekdays: [1, 2] } });
       dataOf(await c.key.post('/agents', { name: 'No phone', dailyLimit: 1000 }), 201);
 
-      // Eight waiting leads, queued over a few minutes: urgent before low, older first.
+      // Six waiting leads for three free salespeople, queued over a few minutes: urgent before low, older first.
       const leads: Record<string, { id: string }> = {};
       const order: [string, string][] = [
         ['low-old', 'low'],
