@@ -75,9 +75,10 @@ export async function runDialerTick(
             now,
           );
           for (const [index, entry] of page.entries()) {
-            if (entry.archived_at) {
-              // An archived lead is not called: it leaves the queue.
-              await leaveQueue(unit.trx, entry.id, 'removed', 'archived', now);
+            if (entry.lead_archived_at) {
+              // Archived since it was queued: it leaves the queue (recording a call to it would
+              // fail the whole tick, and every tick after it).
+              await leaveQueue(unit.trx, entry.id, 'removed', 'lead_archived', now);
               continue;
             }
             const verdict = verdicts[index]!;
@@ -142,15 +143,15 @@ async function dialAll(
   }
 }
 
-type Candidate = QueueEntryRow & { phone: string; archived_at: Date | null };
+type Candidate = QueueEntryRow & { phone: string; lead_archived_at: Date | null };
 
-/** Waiting entries due at `now`, in queue order, with their lead's number. */
+/** Waiting entries due at `now`, in queue order, with their lead's number (and whether it was archived since). */
 function nextWaiting(trx: TenantDb, now: Date, limit: number): Promise<Candidate[]> {
   return trx
     .selectFrom('call_queue')
     .innerJoin('leads', 'leads.id', 'call_queue.lead_id')
     .selectAll('call_queue')
-    .select(['leads.phone', 'leads.archived_at'])
+    .select(['leads.phone', 'leads.archived_at as lead_archived_at'])
     .where('call_queue.status', '=', 'waiting')
     .where((eb) =>
       eb.or([eb('call_queue.next_attempt_at', 'is', null), eb('call_queue.next_attempt_at', '<=', now)]),
@@ -251,13 +252,18 @@ async function unansweredAhead(trx: TenantDb): Promise<number> {
 }
 
 /**
- * When to look again: while entries wait, at the earliest of their next attempts, the end of a
- * salesperson's wrap-up, or the poll interval; nothing when the queue is empty.
+ * When to look again: while entries wait, at the earliest of their next attempts still to come,
+ * or the poll interval (which also finds salespeople back from wrap-up); nothing when the queue
+ * is empty. Entries already due are waiting for a free salesperson: not a reason to look sooner.
  */
 async function nextTickAt(trx: TenantDb, now: Date): Promise<Date | null> {
   const row = await trx
     .selectFrom('call_queue')
-    .select((eb) => [eb.fn.countAll<string>().as('waiting'), eb.fn.min('next_attempt_at').as('next_attempt')])
+    .select((eb) => [
+      eb.fn.countAll<string>().as('waiting'),
+      // Entries due already wait for a salesperson: a call's end wakes the dialer, else the poll.
+      eb.fn.min('next_attempt_at').filterWhere('next_attempt_at', '>', now).as('next_attempt'),
+    ])
     .where('status', '=', 'waiting')
     .executeTakeFirstOrThrow();
   if (Number(row.waiting) === 0) return null;
