@@ -33,7 +33,8 @@ const hourMs = 3_600_000;
  * 3. `abandon_cooldown`: an abandoned call to this lead or this number ended (or, not ended yet,
  *    was queued) less than `abandonCooldownHours` ago. retryAt = the first open calling instant
  *    at or after that end + the cooldown.
- * 4. `daily_cap`: `dailyAttemptCap` outbound calls (any status but `canceled`, dialer and
+ * 4. `daily_cap`: `dailyAttemptCap` outbound calls (any status but `canceled`, nor one the provider
+ *    refused before placing it; dialer and
  *    click-to-call alike) were queued to the lead or the number since the start of the lead's
  *    local day. The day is the widest of the candidate zones' (it starts at the earliest local
  *    midnight and ends at the latest), the same "every candidate zone" rule as the window.
@@ -119,6 +120,8 @@ export async function filterCallable(
       .select(['lead_id', 'to_number', 'queued_at'])
       .where('direction', '=', 'outbound')
       .where('status', '<>', 'canceled')
+      // A call the provider refused (failed before it had an id) never rang the lead's phone.
+      .where((eb) => eb.or([eb('status', '<>', 'failed'), eb('provider_call_sid', 'is not', null)]))
       .where(reaches)
       .where('queued_at', '>=', earliestDay)
       .execute(),

@@ -8,7 +8,7 @@ import { bridgeTwiml, dialLeadTwiml, hangUpTwiml, sayAndHangUp } from '../teleph
 import type { CallRow } from './call.mapper.js';
 import { lockCall } from './call.repository.js';
 import { applyStatus, settleOutcome } from './call-status.js';
-import { answeredByMachine } from './call-state.js';
+import { answeredByMachine, openStatuses } from './call-state.js';
 import { callbackUrl } from './call-urls.js';
 import { emitCall } from './call-realtime.js';
 import type { CallServices } from './call-services.js';
@@ -21,10 +21,14 @@ export async function lockAgentChoice(trx: TenantDb): Promise<void> {
   await sql`select pg_advisory_xact_lock(hashtext('switchyard.calls.agent_choice'))`.execute(trx);
 }
 
-/** Whether the salesperson reserved for `call` can still take it (still active, available, not away, with a phone). */
+/**
+ * Whether the salesperson reserved for call `callId` can still take it: still active, available,
+ * not away, with a phone, and on no other call.
+ */
 async function reservedAgentStillThere(
   trx: TenantDb,
   agentId: string,
+  callId: string,
 ): Promise<{ phone: string } | undefined> {
   const agent = await trx
     .selectFrom('agents')
@@ -36,6 +40,18 @@ async function reservedAgentStillThere(
     .where('agents.phone', 'is not', null)
     .where((eb) =>
       eb.or([eb('agent_presence.setting', 'is', null), eb('agent_presence.setting', '=', 'available')]),
+    )
+    // Not on another call meanwhile (a click-to-call of their own, say).
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('calls')
+            .select('calls.id')
+            .where('calls.agent_id', '=', agentId)
+            .where('calls.id', '<>', callId)
+            .where('calls.status', 'in', [...openStatuses]),
+        ),
+      ),
     )
     .executeTakeFirst();
   return agent?.phone ? { phone: agent.phone } : undefined;
@@ -108,7 +124,7 @@ async function bridgeToAgent(
 ): Promise<string> {
   await lockAgentChoice(unit.trx);
   const firstTry = row.tried_agent_ids.length <= 1 && row.agent_id !== null && row.bridge_status === null;
-  const reserved = firstTry ? await reservedAgentStillThere(unit.trx, row.agent_id!) : undefined;
+  const reserved = firstTry ? await reservedAgentStillThere(unit.trx, row.agent_id!, row.id) : undefined;
   let agent: { id: string; phone: string } | undefined = reserved
     ? { id: row.agent_id!, phone: reserved.phone }
     : undefined;

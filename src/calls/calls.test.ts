@@ -302,8 +302,8 @@ describe('calls', () => {
     const row = await callRow(live, rescued.id);
     expect(row).toMatchObject({ agent_id: quick.id, abandoned: false, outcome: 'answered' });
     expect(row.tried_agent_ids).toEqual([slow.id, quick.id]);
-    await key.put(`/agents/${quick.id}`, { available: false });
-    await key.put(`/agents/${slow.id}`, { available: false });
+    await key.patch(`/agents/${quick.id}`, { available: false });
+    await key.patch(`/agents/${slow.id}`, { available: false });
 
     // Nobody else is free: the lead hears the tenant's message and the call is abandoned.
     const gone = await agentOf(key, { outcome: 'answer' }, auto, 'Gone');
@@ -320,7 +320,44 @@ describe('calls', () => {
     const said = auto.callTo(lead2.phone)!.twiml.join('\n');
     expect(said).toContain('<Say>');
     await key.put(`/presence/${gone.id}`, { setting: 'available' });
-    await key.put(`/agents/${gone.id}`, { available: false });
+    await key.patch(`/agents/${gone.id}`, { available: false });
+  });
+
+  it('bridges to another salesperson when the reserved one took another call meanwhile', async () => {
+    const handle = await tenantHandle(t, live.tenant.id);
+    const busy = await agentOf(key, { outcome: 'answer', talkSeconds: 30 }, auto, 'Busy');
+    const free = await agentOf(key, { outcome: 'answer' }, auto, 'Free');
+    const lead = await leadOf(key, { outcome: 'answer', talkSeconds: 20 }, auto, busy.id);
+    // The reserved salesperson's own call is open (ringing) when the lead answers.
+    const other = await handle.db
+      .insertInto('calls')
+      .values({
+        agent_id: busy.id,
+        direction: 'outbound',
+        mode: 'click_to_call',
+        from_number: callerId,
+        to_number: nextPhone(),
+        status: 'ringing',
+        queued_at: new Date(),
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const call = await placeCall(t.app.services, handle, {
+      leadId: lead.id,
+      agentId: busy.id,
+      mode: 'dialer',
+      now: new Date(),
+      actor: systemActor('test'),
+    });
+    await auto.idle();
+    const row = await callRow(live, call.id);
+    // Another free salesperson took it (earlier tests' agents may be free too).
+    expect(row).toMatchObject({ abandoned: false, outcome: 'answered' });
+    expect(row.agent_id).not.toBeNull();
+    expect(row.tried_agent_ids).toEqual([busy.id, row.agent_id]);
+    await handle.db.updateTable('calls').set({ status: 'completed' }).where('id', '=', other.id).execute();
+    for (const agent of [busy.id, free.id, row.agent_id!])
+      await key.patch(`/agents/${agent}`, { available: false });
   });
 
   it("maps the provider's refusals: a bad number is 422 call_rejected, rate limiting 429, both logged", async () => {

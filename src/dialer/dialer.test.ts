@@ -515,9 +515,10 @@ describe('dialer', () => {
       await auto.idle();
     });
 
-    it('a rate-limited placement does not count as an attempt', async () => {
+    it('a rate-limited placement does not count as an attempt, nor towards the daily cap', async () => {
       clockAt(wednesdayNoonUtc);
-      const c = await tenantOn(auto);
+      // One call a day: the refused placement must not use it up.
+      const c = await tenantOn(auto, { dailyAttemptCap: 1 });
       await agentOf(c);
       const lead = await leadOf(c, { outcome: 'no-answer' });
       await queue(c, [lead.id]);
