@@ -105,13 +105,10 @@ describe('automation action queue_call', () => {
     expect(rule.actions).toEqual([{ type: 'queue_call', priority: 'medium' }]);
     const { lead } = dataOf(await t.crm(a).post('/leads', { name: 'Tagged', phone: '+919811122003' }), 201);
     dataOf(await t.crm(a).patch(`/leads/${lead.id}`, { tags: ['call-me'] }));
-    // A CRM change fires its rules through the outbox: wait for the entry without a timed assertion.
-    let entries: any[] = [];
-    for (let i = 0; i < 200 && entries.length === 0; i++) {
-      entries = await queueOf(lead.id);
-      if (entries.length === 0) await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-    expect(entries).toMatchObject([{ priority: 'medium', campaign: 'default' }]);
+    // A CRM change fires its rules through the outbox, drained after the change's commit.
+    await expect
+      .poll(() => queueOf(lead.id), { timeout: 10_000 })
+      .toMatchObject([{ priority: 'medium', campaign: 'default' }]);
   });
 
   it('queues the leads a batch of events creates (the batch ingests them before its rules run)', async () => {
