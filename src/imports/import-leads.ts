@@ -10,9 +10,10 @@ import { ingestLead, loadIngestSettings, type IngestSettings } from '../leads/in
 import { leadUnitDeps, type LeadContext } from '../leads/index.js';
 import { ingestLeadSchema, type IngestLeadInput } from '../leads/index.js';
 import { isUnstorable, unstorableText } from '../http/input-contract.js';
-import { inTenantTransaction } from '../tenancy/unit-of-work.js';
+import { inTenantTransaction, type TenantUnitOfWork } from '../tenancy/unit-of-work.js';
+import { queueLeadsWithin } from '../dialer/index.js';
 import { mapColumns, rowToInput, type ColumnMap, type LeadColumn } from './csv-columns.js';
-import type { RowError } from './imports.tables.js';
+import type { ImportCallQueue, RowError } from './imports.tables.js';
 
 export const maxReportedErrors = 1000;
 /** Rows per transaction: big enough to amortise round trips, small enough to keep memory flat. */
@@ -45,6 +46,8 @@ export const importReportSchema = z.object({
   created: z.number().int(),
   duplicates: z.number().int(),
   failed: z.number().int(),
+  /** Leads put in the call queue (`callQueue=true`): created and updated ones, not do-not-call or already queued ones. */
+  queued: z.number().int(),
   /** The first 1,000 row errors, with the file's line numbers. */
   errors: z.array(z.object({ line: z.number().int(), reason: z.string() })),
 });
@@ -68,6 +71,8 @@ export interface BatchProgress {
   created: number;
   duplicates: number;
   failed: number;
+  /** Leads the batch put in the call queue. */
+  queued: number;
   errors: RowError[];
   /** The file line of the batch's last record. */
   lastLine: number;
@@ -78,6 +83,11 @@ export interface BatchProgress {
 export interface ImportOptions<Committed = void> {
   assign: boolean;
   mapping?: Partial<Record<LeadColumn, string>>;
+  /**
+   * Queues the leads each batch created or updated (a duplicate row's existing lead) for calling,
+   * in the batch's unit of work; do-not-call leads and leads already waiting are skipped.
+   */
+  callQueue?: ImportCallQueue;
   /** Records up to this line were committed by an earlier run: skipped. */
   afterLine?: number;
   /** Called inside each batch's transaction, so progress commits with the batch's leads. */
@@ -127,6 +137,7 @@ function batchWriter<Committed>(
   leads: PreparedLead[],
   progress: BatchProgress,
   commit: ImportOptions<Committed>['commit'],
+  callQueue: ImportCallQueue | undefined,
 ) {
   const apply = (batch: BatchProgress, row: Row, outcome: { duplicate: boolean } | { error: unknown }) => {
     if ('error' in outcome) {
@@ -136,6 +147,19 @@ function batchWriter<Committed>(
     else batch.created++;
   };
   const copy = (): BatchProgress => ({ ...progress, errors: [...progress.errors] });
+  /** The batch's leads (new ones and the existing leads of duplicate rows) into the call queue. */
+  const queueCalls = async (unit: TenantUnitOfWork<never>, batch: BatchProgress, leadIds: string[]) => {
+    if (!callQueue || leadIds.length === 0) return;
+    const { queued } = await queueLeadsWithin(unit, ctx.handle, {
+      leadIds,
+      priority: callQueue.priority,
+      campaign: callQueue.campaign,
+      actor: ctx.actor,
+      visibility: ctx.access.visibility('leads.write'),
+      now: new Date(),
+    });
+    batch.queued = queued.length;
+  };
   /**
    * The batch's errors in file order before anyone sees them (its `commit` stores them, the report
    * and the progress event show them): the rows the parser or schema refused were gathered before
@@ -150,10 +174,16 @@ function batchWriter<Committed>(
     inTenantTransaction(
       leadUnitDeps(ctx),
       ctx.handle,
-      async ({ trx, publish }) => {
+      async (unit) => {
+        const { trx, publish } = unit;
         const batch = copy();
         const result = await ingestLeadsWithin(trx, ctx, leads, settings, overlap);
         rows.forEach((row, index) => apply(batch, row, result.outcomes[index]!));
+        await queueCalls(
+          unit,
+          batch,
+          result.outcomes.flatMap((outcome) => ('row' in outcome ? [outcome.row.id] : [])),
+        );
         inLineOrder(batch);
         const value = await commit?.(trx, batch);
         publish(...result.events);
@@ -163,15 +193,26 @@ function batchWriter<Committed>(
     );
   const rowByRow = async (): Promise<Written<Committed>> => {
     const batch = copy();
+    const leadIds: string[] = [];
     for (const row of rows) {
       try {
-        apply(batch, row, { duplicate: (await ingestLead(ctx, row.input, settings)).duplicate });
+        const { lead, duplicate } = await ingestLead(ctx, row.input, settings);
+        leadIds.push(lead.id);
+        apply(batch, row, { duplicate });
       } catch (error) {
         apply(batch, row, { error });
       }
     }
     inLineOrder(batch);
-    const value = commit && (await ctx.handle.db.transaction().execute((trx) => commit(trx, batch)));
+    if (!callQueue) {
+      const value = commit && (await ctx.handle.db.transaction().execute((trx) => commit(trx, batch)));
+      return { batch, value };
+    }
+    // The rows are written one by one; their queueing commits with the batch's progress.
+    const value = await inTenantTransaction(leadUnitDeps(ctx), ctx.handle, async (unit) => {
+      await queueCalls(unit, batch, leadIds);
+      return commit?.(unit.trx, batch);
+    });
     return { batch, value };
   };
   return { write, rowByRow };
@@ -191,7 +232,7 @@ export async function importLeads<Committed>(
   const settings = await loadIngestSettings(ctx.handle);
   const batchRows =
     options.batchRows ?? (ctx.handle.server.kind === 'pglite' ? embeddedImportBatchRows : importBatchRows);
-  const report: ImportReport = { rows: 0, created: 0, duplicates: 0, failed: 0, errors: [] };
+  const report: ImportReport = { rows: 0, created: 0, duplicates: 0, failed: 0, queued: 0, errors: [] };
   const afterLine = options.afterLine ?? 0;
   let batch = { rows: [] as Row[], errors: [] as RowError[] };
   const fail = (line: number, reason: string) => batch.errors.push({ line, reason });
@@ -235,6 +276,7 @@ export async function importLeads<Committed>(
       created: 0,
       duplicates: 0,
       failed: errors.length,
+      queued: 0,
       errors,
       lastLine,
       bytes,
@@ -244,7 +286,7 @@ export async function importLeads<Committed>(
       rows.map((row) => row.input),
       settings,
     );
-    const writer = batchWriter(ctx, settings, rows, leads, start, options.commit);
+    const writer = batchWriter(ctx, settings, rows, leads, start, options.commit, options.callQueue);
     // Overlaps the batch before (`BatchOverlap`): waits only for its first transaction, which needs
     // no second connection, while this one holds a connection.
     const overlap = previous && { heldPhones: previous.phones, previous: previous.committed };
@@ -274,6 +316,7 @@ export async function importLeads<Committed>(
       report.created += done.created;
       report.duplicates += done.duplicates;
       report.failed += done.failed;
+      report.queued += done.queued;
       report.errors.push(...done.errors.slice(0, maxReportedErrors - report.errors.length));
       await options.committed?.(done, value);
     })();

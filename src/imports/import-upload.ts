@@ -9,6 +9,7 @@ import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { mapColumns, type LeadColumn } from './csv-columns.js';
 import { findImportRow, toImport } from './imports.repository.js';
 import type { Import } from './imports.schemas.js';
+import type { ImportCallQueue } from './imports.tables.js';
 import { inTenantTransaction } from '../tenancy/unit-of-work.js';
 
 /** Size of the stored parts of an upload (the header must fit in the first one). */
@@ -94,6 +95,7 @@ export async function startBackgroundImport(
   options: {
     assign: boolean;
     mapping?: Partial<Record<LeadColumn, string>>;
+    callQueue?: ImportCallQueue;
     fileName?: string;
     /** The user who starts it: who sees it when their leads.read scope is below `all`. */
     startedBy: string | null;
@@ -113,6 +115,7 @@ export async function startBackgroundImport(
       started_by: options.startedBy,
       assign: options.assign,
       mapping: JSON.stringify(options.mapping ?? {}),
+      call_queue: options.callQueue ? JSON.stringify(options.callQueue) : null,
     })
     .returning('id')
     .executeTakeFirstOrThrow();

@@ -23,6 +23,8 @@ export function toImport(
     created: row.created,
     duplicates: row.duplicates,
     failed: row.failed,
+    queued: row.queued,
+    callQueue: row.call_queue,
     bytes: Number(row.bytes),
     processedBytes: Number(row.processed_bytes),
     lastLine: row.last_line,
@@ -135,6 +137,7 @@ export async function addBatchProgress(
       created: eb('created', '+', batch.created),
       duplicates: eb('duplicates', '+', batch.duplicates),
       failed: eb('failed', '+', batch.failed),
+      queued: eb('queued', '+', batch.queued),
       last_line: batch.lastLine,
       processed_bytes: batch.bytes,
       // Appended while fewer than 1,000 are kept, then cut to the first 1,000.

@@ -8,11 +8,13 @@ import { Reply, type ApiRouter } from '../http/api-router.js';
 import { AppError } from '../http/app-error.js';
 import { orNotFound } from '../http/or-not-found.js';
 import { callerOf } from '../http/request-context.js';
+import { callPriorities } from '../dialer/index.js';
 import { leadContextOf } from '../leads/index.js';
 import { importLeads, importReportSchema } from './import-leads.js';
 import { startBackgroundImport } from './import-upload.js';
 import { findImport, listImports, type ImportViewer } from './imports.repository.js';
 import { importDetailSchema, importSchema } from './imports.schemas.js';
+import type { ImportCallQueue } from './imports.tables.js';
 import { limitFor } from '../tenancy/tenant-limits.js';
 import { limitedBody } from './upload-limit.js';
 
@@ -85,6 +87,21 @@ const mappingSchema = z
 const importQuery = z.object({
   assign: z.enum(['true', 'false']).default('true'),
   mapping: mappingSchema,
+  callQueue: z.enum(['true', 'false']).default('false').meta({
+    description:
+      'true: the leads the import creates or updates go to the call queue (do-not-call leads and leads already waiting are skipped), counted in `queued`',
+  }),
+  callPriority: z
+    .enum(callPriorities)
+    .optional()
+    .meta({ description: 'The queue priority with callQueue=true (default medium)' }),
+  callCampaign: z
+    .string()
+    .trim()
+    .min(1)
+    .max(100)
+    .optional()
+    .meta({ description: 'The campaign of the queued calls with callQueue=true (default `default`)' }),
   mode: z
     .enum(['auto', 'sync', 'background'])
     .default('auto')
@@ -94,6 +111,20 @@ const importQuery = z.object({
 });
 
 const listQuery = z.object({ ...pageQuery });
+
+/** The call queue option of an upload; a priority or campaign without `callQueue=true` is refused. */
+function callQueueOption(query: z.infer<typeof importQuery>): ImportCallQueue | undefined {
+  if (query.callQueue === 'true') {
+    return { priority: query.callPriority ?? 'medium', campaign: query.callCampaign };
+  }
+  const stray = (['callPriority', 'callCampaign'] as const).filter((name) => query[name] !== undefined);
+  if (stray.length > 0) {
+    throw AppError.invalidFields(
+      stray.map((name) => ({ path: `query.${name}`, message: 'Only with callQueue=true' })),
+    );
+  }
+  return undefined;
+}
 
 /** Whose imports the caller sees: all with leads.read scope `all`, else those they started. */
 function importViewerOf(req: Request): ImportViewer {
@@ -119,6 +150,7 @@ export function registerImportRoutes(router: ApiRouter, services: AppServices): 
       415: 'Neither text/csv nor multipart/form-data',
     },
     handler: async ({ req, res, query }) => {
+      const callQueue = callQueueOption(query);
       const length = Number(req.headers['content-length']);
       const background =
         query.mode === 'background' ||
@@ -127,7 +159,7 @@ export function registerImportRoutes(router: ApiRouter, services: AppServices): 
         limitedBody(req, res, limitFor(callerOf(req).handle.tenant, 'importMaxBytes', services.config)),
       );
       const ctx = leadContextOf(req, services);
-      const options = { assign: query.assign === 'true', mapping: query.mapping };
+      const options = { assign: query.assign === 'true', mapping: query.mapping, callQueue };
       if (!background) return importLeads(ctx, stream, options);
       const startedBy = callerOf(req).user?.id ?? null;
       return new Reply(

@@ -1,4 +1,10 @@
 import { z } from 'zod';
+import { callPriorities } from '../dialer/index.js';
+
+export const importCallQueueSchema = z.object({
+  priority: z.enum(callPriorities),
+  campaign: z.string().optional(),
+});
 
 export const importSchema = z.object({
   id: z.string(),
@@ -10,6 +16,11 @@ export const importSchema = z.object({
   created: z.number().int(),
   duplicates: z.number().int(),
   failed: z.number().int(),
+  /** Leads put in the call queue (`callQueue=true`; do-not-call and already queued leads are not). */
+  queued: z.number().int(),
+  callQueue: importCallQueueSchema
+    .nullable()
+    .meta({ description: 'The call queue option the import was started with (null: none)' }),
   bytes: z.number().int(),
   processedBytes: z.number().int(),
   /** The file line up to which every row is committed. */

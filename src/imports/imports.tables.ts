@@ -1,6 +1,13 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { CallPriority } from '../dialer/index.js';
 
 export type ImportStatus = 'uploading' | 'queued' | 'running' | 'completed' | 'failed';
+
+/** The import's leads go to the call queue with this priority and campaign (`callQueue=true`). */
+export interface ImportCallQueue {
+  priority: CallPriority;
+  campaign?: string;
+}
 
 export interface RowError {
   line: number;
@@ -29,6 +36,9 @@ export interface ImportsTable {
   created: Counter;
   duplicates: Counter;
   failed: Counter;
+  /** Leads its batches put in the call queue. */
+  queued: Counter;
+  call_queue: ColumnType<ImportCallQueue | null, string | null | undefined, string | null>;
   errors: ColumnType<RowError[], string | undefined, string>;
   failure: string | null;
   /** The run that owns the import (its fencing token): only its batches commit. */

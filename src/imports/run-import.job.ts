@@ -82,6 +82,7 @@ export async function runImport(ctx: RunImportContext) {
       {
         assign: row.assign,
         mapping: row.mapping,
+        callQueue: row.call_queue ?? undefined,
         afterLine: row.last_line,
         batchRows: services.config.importBatchRows,
         signal,
@@ -106,7 +107,13 @@ export async function runImport(ctx: RunImportContext) {
   }
   await finish('completed', null);
   const done = (await findImportRow(db, importId))!;
-  return { total: done.total, created: done.created, duplicates: done.duplicates, failed: done.failed };
+  return {
+    total: done.total,
+    created: done.created,
+    duplicates: done.duplicates,
+    failed: done.failed,
+    queued: done.queued,
+  };
 }
 
 /**

@@ -2,6 +2,7 @@ import { everyLead } from '../../auth/access.js';
 import { assignLead } from '../../assignment/index.js';
 import type { Rule as AssignmentRule } from '../../assignment/index.js';
 import type { TenantDb } from '../../db/tenant-database.js';
+import { queueLeadsWithin } from '../../dialer/index.js';
 import { changeLeadWithin, planLeadChange, writeLeadChange } from '../../leads/index.js';
 import type { LeadChangePlan } from '../../leads/index.js';
 import type { HeldLeadWrites } from './held-lead-writes.js';
@@ -11,6 +12,7 @@ import { toLead } from '../../leads/index.js';
 import { requireLeadRow } from '../../leads/index.js';
 import type { Lead } from '../../leads/index.js';
 import type { ScoringSettings } from '../../scoring/index.js';
+import { unitOfTransaction } from '../../tenancy/unit-of-work.js';
 import { ActionFailure } from '../actions/action-failure.js';
 import type { Action } from '../rules/rule.schemas.js';
 import { renderTemplate, type TemplateScope } from './template-text.js';
@@ -18,7 +20,17 @@ import { tenantInstant } from './tenant-time.js';
 
 export type InternalAction = Extract<
   Action,
-  { type: 'set_status' | 'add_tag' | 'remove_tag' | 'assign' | 'add_note' | 'set_follow_up' | 'change_score' }
+  {
+    type:
+      | 'set_status'
+      | 'add_tag'
+      | 'remove_tag'
+      | 'assign'
+      | 'add_note'
+      | 'set_follow_up'
+      | 'change_score'
+      | 'queue_call';
+  }
 >;
 
 export interface InternalActionDeps {
@@ -99,7 +111,37 @@ export async function applyInternalAction(
     }
     case 'change_score':
       return changeScore(deps, current, action.by);
+    case 'queue_call':
+      return queueCall(deps, current, action);
   }
+}
+
+/**
+ * Puts the lead in the call queue in the engine's unit of work (the dialer's tick job is enqueued
+ * with it). A lead already waiting or on the do-not-call list is not a failure: the detail says
+ * why nothing was queued. In a batch (`HeldLeadWrites`) the lead is already a row of the
+ * transaction (the batch ingests its leads first; held writes touch neither phone nor do-not-call).
+ */
+async function queueCall(
+  deps: InternalActionDeps,
+  current: Lead,
+  action: Extract<InternalAction, { type: 'queue_call' }>,
+): Promise<InternalActionResult> {
+  const open = unitOfTransaction(deps.trx);
+  if (!open) throw new Error('queue_call runs inside a unit of work');
+  const { queued, skipped } = await queueLeadsWithin(open.unit, open.handle, {
+    leadIds: [current.id],
+    priority: action.priority,
+    campaign: action.campaign,
+    actor: deps.lead.actor,
+    visibility: everyLead,
+    now: new Date(),
+  });
+  const entry = queued[0];
+  const detail = entry
+    ? { queued: true, entryId: entry.id, priority: entry.priority, campaign: entry.campaign }
+    : { queued: false, reason: skipped[0]?.reason ?? 'not_found' };
+  return { lead: current, events: [], detail };
 }
 
 async function followUpAt(deps: InternalActionDeps, text: string): Promise<Date> {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { callPriorities } from '../../dialer/index.js';
 import { leadStatuses } from '../../leads/index.js';
 import { fieldPathProblem, templateProblems } from '../engine/template-text.js';
 import { triggers } from './triggers.js';
@@ -63,6 +64,12 @@ export const internalActionSchemas = [
       message: 'Give exactly one of afterMinutes or at',
     }),
   z.object({ type: z.literal('change_score'), by: z.number().int().min(-100).max(100) }),
+  /** Puts the lead in the call queue (once: a lead already waiting, or on do-not-call, is skipped). */
+  z.object({
+    type: z.literal('queue_call'),
+    priority: z.enum(callPriorities).default('medium'),
+    campaign: z.string().trim().min(1).max(100).optional(),
+  }),
 ] as const;
 
 export const externalActionSchemas = [
