@@ -3,7 +3,7 @@ import type { Visibility } from '../auth/access.js';
 import type { Actor } from '../auth/access.js';
 import { actorColumns, actorFromColumns } from '../auth/actors.js';
 import type { TenantDb } from '../db/tenant-database.js';
-import { pageOf, type Keyset, type Page } from '../http/pagination.js';
+import { pageWithTotal, type Keyset, type Page } from '../http/pagination.js';
 import { recordActivity } from '../activity/index.js';
 import { leadVisibleTo } from '../leads/index.js';
 import type { DoNotCallSource } from './call-rules.tables.js';
@@ -85,14 +85,7 @@ export async function listDoNotCall(
     const anchored = query.phone.trim().startsWith('+');
     base = base.where('do_not_call.phone', 'like', anchored ? `+${digits}%` : `%${digits}%`);
   }
-  const [page, total] = await Promise.all([
-    pageOf(base, keyset, query, (row) => toDoNotCallEntry(row as DoNotCallRow)),
-    base
-      .clearSelect()
-      .select((eb) => eb.fn.countAll<string>().as('n'))
-      .executeTakeFirstOrThrow(),
-  ]);
-  return { ...page, total: Number(total.n) };
+  return pageWithTotal(base, keyset, query, (row) => toDoNotCallEntry(row as DoNotCallRow));
 }
 
 /** The source an actor's addition is recorded with: a user's is `manual`, an API key's `api`. */

@@ -7,7 +7,7 @@ import { inTenantTransaction, type TenantUnitOfWork } from '../tenancy/unit-of-w
 import { bridgeTwiml, dialLeadTwiml, hangUpTwiml, sayAndHangUp } from '../telephony/index.js';
 import type { CallRow } from './call.mapper.js';
 import { lockCall } from './call.repository.js';
-import { applyStatus, settleOutcome } from './call-status.js';
+import { applyStatus, ownStatusEvent, settleOutcome } from './call-status.js';
 import { answeredByMachine, openStatuses } from './call-state.js';
 import { callbackUrl } from './call-urls.js';
 import { emitCall } from './call-realtime.js';
@@ -240,19 +240,13 @@ export async function recordDialResult(
     }
     if (updated.mode === 'inbound') {
       // The number's own status callback is not ours: the call ends with its dial.
-      await applyStatus(unit, services, handle, updated, {
-        callSid: null,
-        status: 'completed',
-        sequence: null,
-        at: result.at,
-        durationSeconds: result.durationSeconds,
-        answeredBy: null,
-        sipResponseCode: null,
-        errorCode: null,
-        errorMessage: null,
-        price: null,
-        priceUnit: null,
-      });
+      await applyStatus(
+        unit,
+        services,
+        handle,
+        updated,
+        ownStatusEvent('completed', result.at, { durationSeconds: result.durationSeconds }),
+      );
       return hangUpTwiml();
     }
     if (updated.mode === 'click_to_call' || talked || updated.bridged_at) {

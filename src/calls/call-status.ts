@@ -36,6 +36,28 @@ declare module '../tenancy/record-hooks.js' {
 /** A status event as the state machine takes it; our own (a refused placement) has no provider id. */
 export type StatusEvent = Omit<CallStatusEvent, 'callSid'> & { callSid: string | null };
 
+/** A status event of our own making (a refused placement, a call's end we learn otherwise): only what is known. */
+export function ownStatusEvent(
+  status: StatusEvent['status'],
+  at: Date,
+  known: Partial<Omit<StatusEvent, 'status' | 'at'>> = {},
+): StatusEvent {
+  return {
+    callSid: null,
+    sequence: null,
+    durationSeconds: null,
+    answeredBy: null,
+    sipResponseCode: null,
+    errorCode: null,
+    errorMessage: null,
+    price: null,
+    priceUnit: null,
+    ...known,
+    status,
+    at,
+  };
+}
+
 const stateOf = (row: CallRow): CallState => ({
   status: row.status,
   statusSequence: row.status_sequence,

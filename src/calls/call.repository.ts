@@ -1,6 +1,6 @@
 import type { Visibility } from '../auth/access.js';
 import type { TenantDb } from '../db/tenant-database.js';
-import { pageOf, type Keyset, type Page } from '../http/pagination.js';
+import { pageWithTotal, type Keyset, type Page } from '../http/pagination.js';
 import { leadIdVisibleTo, leadVisibleTo } from '../leads/index.js';
 import { toCall, type CallRow } from './call.mapper.js';
 import type { Call, CallListQuery } from './call.schemas.js';
@@ -67,12 +67,5 @@ export async function listCalls(
   if (query.abandoned !== undefined) base = base.where('calls.abandoned', '=', query.abandoned);
   if (query.from) base = base.where('calls.queued_at', '>=', query.from);
   if (query.to) base = base.where('calls.queued_at', '<', query.to);
-  const [page, total] = await Promise.all([
-    pageOf(base, callKeyset, query, toCall),
-    base
-      .clearSelect()
-      .select((eb) => eb.fn.countAll<string>().as('n'))
-      .executeTakeFirstOrThrow(),
-  ]);
-  return { ...page, total: Number(total.n) };
+  return pageWithTotal(base, callKeyset, query, toCall);
 }

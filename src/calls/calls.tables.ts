@@ -1,21 +1,12 @@
 import type { ColumnType, Generated } from 'kysely';
 import type { Actor } from '../auth/access.js';
+import { providerCallStatuses, type ProviderCallStatus } from '../telephony/index.js';
 
 type ActorType = Actor['type'];
 
 /** Twilio's call statuses, the provider-neutral states of a call's leg to the customer. */
-export const callStatuses = [
-  'queued',
-  'initiated',
-  'ringing',
-  'in-progress',
-  'completed',
-  'busy',
-  'no-answer',
-  'failed',
-  'canceled',
-] as const;
-export type CallStatus = (typeof callStatuses)[number];
+export const callStatuses = providerCallStatuses;
+export type CallStatus = ProviderCallStatus;
 
 export const callOutcomes = ['answered', 'missed_call', 'not_connected', 'switched_off'] as const;
 export type CallOutcome = (typeof callOutcomes)[number];

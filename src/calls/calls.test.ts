@@ -4,10 +4,11 @@ import { runJob, tenantHandle } from '../testing/job-context.js';
 import { addTestUser } from '../testing/staff-users.js';
 import { dataOf, tenantClient, type TenantClient } from '../testing/tenant-client.js';
 import { startTestApp, testAdminToken, type TestApp, type TestTenant } from '../testing/test-app.js';
-import { TelephonyError, twilioSignature } from '../telephony/index.js';
+import { loadTelephony, TelephonyError, twilioSignature } from '../telephony/index.js';
 import { FakeTwilio, newSid, type FakeCallScript } from '../telephony/testing/fake-twilio.js';
 import { fetchRecordingJob } from './calls.jobs.js';
 import { placeCall } from './place-call.js';
+import { reconcileStaleCalls } from './reconcile-calls.js';
 
 const admin = { authorization: `Bearer ${testAdminToken}` };
 const callerId = '+14155550100';
@@ -358,6 +359,53 @@ describe('calls', () => {
     await handle.db.updateTable('calls').set({ status: 'completed' }).where('id', '=', other.id).execute();
     for (const agent of [busy.id, free.id, row.agent_id!])
       await key.patch(`/agents/${agent}`, { available: false });
+  });
+
+  it('settles calls whose callbacks never came by asking the provider', async () => {
+    const handle = await tenantHandle(t, held.tenant.id);
+    const agent = await agentOf(heldKey, { outcome: 'answer' }, manual);
+    const lead = await leadOf(heldKey, { outcome: 'busy', ringSeconds: 2 }, manual, agent.id);
+    const call = await placeCall(t.app.services, handle, {
+      leadId: lead.id,
+      agentId: agent.id,
+      mode: 'dialer',
+      now: new Date(),
+      actor: systemActor('test'),
+    });
+    await manual.idle();
+    const lost = await handle.db
+      .insertInto('calls')
+      .values({
+        lead_id: lead.id,
+        agent_id: agent.id,
+        direction: 'outbound',
+        mode: 'dialer',
+        from_number: callerId,
+        to_number: lead.phone,
+        queued_at: new Date(Date.now() - 3_600_000),
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const channel = (await loadTelephony(t.app.services, handle))!;
+    // Not stale yet: left alone.
+    expect(await reconcileStaleCalls(t.app.services, handle, channel, new Date(Date.now() - 3_300_000))).toBe(
+      0,
+    );
+    expect((await callRow(held, call.id)).status).toBe('queued');
+    // Twenty minutes on, nothing came: the provider says busy; the call it never confirmed failed.
+    expect(
+      await reconcileStaleCalls(t.app.services, handle, channel, new Date(Date.now() + 20 * 60_000)),
+    ).toBe(2);
+    expect(await callRow(held, call.id)).toMatchObject({ status: 'busy', outcome: 'missed_call' });
+    expect(await callRow(held, lost.id)).toMatchObject({
+      status: 'failed',
+      outcome: 'not_connected',
+      error_code: 'lost',
+    });
+    // The callbacks arriving late change nothing final.
+    await manual.deliver();
+    expect(await callRow(held, call.id)).toMatchObject({ status: 'busy', outcome: 'missed_call' });
+    expect(dataOf(await heldKey.get(`/leads/${lead.id}`)).callCount.missed_call).toBe(1);
   });
 
   it("maps the provider's refusals: a bad number is 422 call_rejected, rate limiting 429, both logged", async () => {

@@ -8,7 +8,7 @@ import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { inTenantTransaction, type TenantUnitOfWork } from '../tenancy/unit-of-work.js';
 import { requireTelephony, TelephonyError, type TelephonyChannel } from '../telephony/index.js';
 import type { CallRow } from './call.mapper.js';
-import { recordStatusEvent } from './call-status.js';
+import { ownStatusEvent, recordStatusEvent } from './call-status.js';
 import { callbackUrl } from './call-urls.js';
 import { emitCall } from './call-realtime.js';
 import type { CallMode } from './calls.tables.js';
@@ -160,20 +160,16 @@ export async function dialRecordedCall(
     return updated ?? row;
   } catch (error) {
     if (!(error instanceof TelephonyError)) throw error;
-    await recordStatusEvent(services, handle, row.id, {
-      callSid: null,
-      status: 'failed',
-      sequence: null,
-      at: new Date(),
-      durationSeconds: null,
-      answeredBy: null,
-      sipResponseCode: null,
-      // A refusal that may pass later keeps its kind (the dialer retries it without counting an attempt).
-      errorCode: error.retryable || error.providerCode === null ? error.kind : String(error.providerCode),
-      errorMessage: error.message,
-      price: null,
-      priceUnit: null,
-    });
+    await recordStatusEvent(
+      services,
+      handle,
+      row.id,
+      ownStatusEvent('failed', new Date(), {
+        // A refusal that may pass later keeps its kind (the dialer retries it without counting an attempt).
+        errorCode: error.retryable || error.providerCode === null ? error.kind : String(error.providerCode),
+        errorMessage: error.message,
+      }),
+    );
     throw error;
   }
 }

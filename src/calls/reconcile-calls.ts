@@ -2,7 +2,7 @@ import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { TelephonyError, type TelephonyChannel } from '../telephony/index.js';
 import type { CallServices } from './call-services.js';
 import { isFinal, openStatuses } from './call-state.js';
-import { recordStatusEvent } from './call-status.js';
+import { ownStatusEvent, recordStatusEvent } from './call-status.js';
 
 const minute = 60_000;
 /** An unanswered call that is still open this long after it was placed lost its callbacks. */
@@ -42,13 +42,12 @@ export async function reconcileStaleCalls(
   let settled = 0;
   for (const call of stale) {
     const failed = (errorCode: string, errorMessage: string) =>
-      recordStatusEvent(services, handle, call.id, {
-        ...noDetails,
-        status: 'failed',
-        at: now,
-        errorCode,
-        errorMessage,
-      });
+      recordStatusEvent(
+        services,
+        handle,
+        call.id,
+        ownStatusEvent('failed', now, { errorCode, errorMessage }),
+      );
     if (!call.provider_call_sid) {
       await failed('lost', 'The provider never confirmed the call');
       settled++;
@@ -57,16 +56,18 @@ export async function reconcileStaleCalls(
     try {
       const snapshot = await channel.provider.fetchCall(call.provider_call_sid);
       if (!isFinal(snapshot.status)) continue;
-      await recordStatusEvent(services, handle, call.id, {
-        ...noDetails,
-        callSid: snapshot.callSid,
-        status: snapshot.status,
-        at: now,
-        durationSeconds: snapshot.durationSeconds,
-        answeredBy: snapshot.answeredBy,
-        price: snapshot.price,
-        priceUnit: snapshot.priceUnit,
-      });
+      await recordStatusEvent(
+        services,
+        handle,
+        call.id,
+        ownStatusEvent(snapshot.status, now, {
+          callSid: snapshot.callSid,
+          durationSeconds: snapshot.durationSeconds,
+          answeredBy: snapshot.answeredBy,
+          price: snapshot.price,
+          priceUnit: snapshot.priceUnit,
+        }),
+      );
       settled++;
     } catch (error) {
       if (!(error instanceof TelephonyError) || error.retryable) throw error;
@@ -76,15 +77,3 @@ export async function reconcileStaleCalls(
   }
   return settled;
 }
-
-const noDetails = {
-  callSid: null,
-  sequence: null,
-  durationSeconds: null,
-  answeredBy: null,
-  sipResponseCode: null,
-  errorCode: null,
-  errorMessage: null,
-  price: null,
-  priceUnit: null,
-};

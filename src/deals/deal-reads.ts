@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Visibility } from '../auth/access.js';
 import type { TenantDb } from '../db/tenant-database.js';
 import { orNotFound } from '../http/or-not-found.js';
-import { pageOf, type Keyset, type Page } from '../http/pagination.js';
+import { pageOf, pageWithTotal, type Keyset, type Page } from '../http/pagination.js';
 import { leadVisibleTo } from '../leads/index.js';
 import { stageHistoryConditions } from '../pipelines/index.js';
 import { toDeal, type DealRow } from './deal.mapper.js';
@@ -52,14 +52,7 @@ export async function listDeals(
   if (tags.length > 0) base = base.where(sql<boolean>`deals.tags @> ${sql.val(tags)}::text[]`);
   if (query.q) base = base.where(sql<boolean>`deals.title ilike ${`%${escapeLike(query.q)}%`}`);
   const keyset = dealKeyset(query.sort, query.order);
-  const [page, total] = await Promise.all([
-    pageOf(base, keyset, query, (row) => toDeal(row as DealRow)),
-    base
-      .clearSelect()
-      .select((eb) => eb.fn.countAll<string>().as('n'))
-      .executeTakeFirstOrThrow(),
-  ]);
-  return { ...page, total: Number(total.n) };
+  return pageWithTotal(base, keyset, query, (row) => toDeal(row as DealRow));
 }
 
 interface BoardStageRow {

@@ -1,7 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { Visibility } from '../auth/access.js';
 import type { TenantDb } from '../db/tenant-database.js';
-import { pageOf, type Keyset, type Page } from '../http/pagination.js';
+import { pageWithTotal, type Keyset, type Page } from '../http/pagination.js';
 import { leadIdVisibleTo } from '../leads/index.js';
 import type { QueueEntry, QueueListQuery } from './call-queue.schemas.js';
 import type { CallPriority, CallQueueTable } from './dialer.tables.js';
@@ -60,12 +60,5 @@ export async function listQueueEntries(
   if (query.priority) base = base.where('call_queue.priority', 'in', query.priority);
   if (query.campaign) base = base.where('call_queue.campaign', '=', query.campaign);
   if (query.leadId) base = base.where('call_queue.lead_id', '=', query.leadId);
-  const [page, total] = await Promise.all([
-    pageOf(base, queueKeyset, query, toQueueEntry),
-    base
-      .clearSelect()
-      .select((eb) => eb.fn.countAll<string>().as('n'))
-      .executeTakeFirstOrThrow(),
-  ]);
-  return { ...page, total: Number(total.n) };
+  return pageWithTotal(base, queueKeyset, query, toQueueEntry);
 }

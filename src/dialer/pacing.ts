@@ -6,8 +6,9 @@
  * a rolling 30 days per campaign. The ratio it uses is bounded twice:
  * - by the campaign's answer rate (calls placed × answer rate ≤ free salespeople: on average no
  *   more answers than people to take them); with too few calls to know the rate, it stays 1;
- * - by the abandonment so far: full ratio while the rate is under half the cap, then lowered in
- *   step as it approaches the cap, and 1 (progressive) at or over it.
+ * - by the abandonment so far, against a target of 80 % of the cap (the calls ringing when the rate
+ *   is read still add theirs): full ratio while the rate is under half the target, then lowered in
+ *   step as it approaches the target, and 1 (progressive) at or over it.
  */
 
 export interface CampaignHistory {
@@ -18,6 +19,9 @@ export interface CampaignHistory {
   /** Of those answered, abandoned (nobody to take the call). */
   abandoned: number;
 }
+
+/** The share of the cap the dialer aims at (the rest is margin for the calls in flight). */
+export const targetShareOfCap = 0.8;
 
 /** Ended calls needed before the answer rate is trusted. */
 export const minimumHistory = 50;
@@ -31,10 +35,11 @@ export function effectiveDialRatio(
   const answerRate = history.answered / history.ended;
   const ceiling = Math.min(configured, 1 / answerRate);
   if (ceiling <= 1) return 1;
-  const cap = maxAbandonPercent / 100;
+  // Aim below the cap: calls already ringing when the rate is read still add their abandons.
+  const target = (maxAbandonPercent / 100) * targetShareOfCap;
   const rate = history.abandoned / history.answered;
-  if (cap <= 0 || rate >= cap) return 1;
-  const room = Math.min(1, (cap - rate) / (cap / 2));
+  if (target <= 0 || rate >= target) return 1;
+  const room = Math.min(1, (target - rate) / (target / 2));
   return 1 + (ceiling - 1) * room;
 }
 

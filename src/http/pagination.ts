@@ -207,3 +207,23 @@ export function pageOf<DB, TB extends keyof DB, O, T>(
     .execute()
     .then((rows) => toPage(keyset, rows as (O & { page_key: string })[], page.limit, map));
 }
+
+/**
+ * `pageOf` and the count of every row the query selects (the list's `total`), read side by side:
+ * for lists whose filters make the count cheap enough to give with each page.
+ */
+export async function pageWithTotal<DB, TB extends keyof DB, O, T>(
+  query: SelectQueryBuilder<DB, TB, O>,
+  keyset: Keyset,
+  page: { limit: number; cursor?: string },
+  map: (row: O) => T,
+): Promise<Page<T> & { total: number }> {
+  const [rows, total] = await Promise.all([
+    pageOf(query, keyset, page, map),
+    (query as SelectQueryBuilder<any, any, any>)
+      .clearSelect()
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .executeTakeFirstOrThrow() as Promise<{ n: string }>,
+  ]);
+  return { ...rows, total: Number(total.n) };
+}

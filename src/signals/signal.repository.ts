@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Visibility } from '../auth/access.js';
 import type { TenantDb } from '../db/tenant-database.js';
-import { pageOf, type Keyset, type Page } from '../http/pagination.js';
+import { pageWithTotal, type Keyset, type Page } from '../http/pagination.js';
 import { leadVisibleTo } from '../leads/index.js';
 import { toSignal, type SignalRow } from './signal.mapper.js';
 import type { Signal, SignalListQuery } from './signal.schemas.js';
@@ -62,12 +62,7 @@ export async function listSignals(
   if (query.openedTo) base = base.where('signals.opened_at', '<', query.openedTo);
   if (query.resolvedFrom) base = base.where('signals.resolved_at', '>=', query.resolvedFrom);
   if (query.resolvedTo) base = base.where('signals.resolved_at', '<', query.resolvedTo);
-  const [page, total] = await Promise.all([
-    pageOf(base, signalKeyset(query.sort, query.order), query, (row) => toSignal(row as SignalRow)),
-    base
-      .clearSelect()
-      .select((eb) => eb.fn.countAll<string>().as('n'))
-      .executeTakeFirstOrThrow(),
-  ]);
-  return { ...page, total: Number(total.n) };
+  return pageWithTotal(base, signalKeyset(query.sort, query.order), query, (row) =>
+    toSignal(row as SignalRow),
+  );
 }

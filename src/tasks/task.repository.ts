@@ -7,7 +7,7 @@ import {
   type WorkingCalendar,
 } from '../calendars/index.js';
 import type { TenantDb } from '../db/tenant-database.js';
-import { pageOf, type Keyset, type Page } from '../http/pagination.js';
+import { pageWithTotal, type Keyset, type Page } from '../http/pagination.js';
 import { leadVisibleTo } from '../leads/index.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
 import { toTask, type TaskRow } from './task.mapper.js';
@@ -115,14 +115,7 @@ export async function listTasks(
       .where('tasks.sla_breached_at', query.slaMet ? 'is' : 'is not', null);
   }
   const calendarOf = await slaCalendars(handle);
-  const [page, total] = await Promise.all([
-    pageOf(base, taskKeyset(query.sort, query.order), query, (row) =>
-      toTask(row as TaskRow, now, calendarOf),
-    ),
-    base
-      .clearSelect()
-      .select((eb) => eb.fn.countAll<string>().as('n'))
-      .executeTakeFirstOrThrow(),
-  ]);
-  return { ...page, total: Number(total.n) };
+  return pageWithTotal(base, taskKeyset(query.sort, query.order), query, (row) =>
+    toTask(row as TaskRow, now, calendarOf),
+  );
 }

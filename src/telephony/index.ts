@@ -1,6 +1,7 @@
 // The telephony component's public surface: other folders import from here only.
 export {
   TelephonyError,
+  providerCallStatuses,
   type CallStatusEvent,
   type PlaceCallRequest,
   type PlacedCall,

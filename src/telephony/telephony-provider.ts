@@ -6,16 +6,18 @@
  */
 
 /** The states of a call's leg, in Twilio's names (the provider-neutral ones). */
-export type ProviderCallStatus =
-  | 'queued'
-  | 'initiated'
-  | 'ringing'
-  | 'in-progress'
-  | 'completed'
-  | 'busy'
-  | 'no-answer'
-  | 'failed'
-  | 'canceled';
+export const providerCallStatuses = [
+  'queued',
+  'initiated',
+  'ringing',
+  'in-progress',
+  'completed',
+  'busy',
+  'no-answer',
+  'failed',
+  'canceled',
+] as const;
+export type ProviderCallStatus = (typeof providerCallStatuses)[number];
 
 export interface PlaceCallRequest {
   /** E.164. */

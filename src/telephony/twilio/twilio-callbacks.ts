@@ -1,5 +1,9 @@
 import { z } from 'zod';
-import type { CallStatusEvent, ProviderCallStatus } from '../telephony-provider.js';
+import {
+  providerCallStatuses,
+  type CallStatusEvent,
+  type ProviderCallStatus,
+} from '../telephony-provider.js';
 import type { TwilioParams } from './twilio-signature.js';
 
 /** A Twilio callback whose parameters are not what Twilio documents (answer 400, change nothing). */
@@ -13,17 +17,7 @@ export class InvalidTwilioCallbackError extends Error {
   }
 }
 
-const callStatuses = [
-  'queued',
-  'initiated',
-  'ringing',
-  'in-progress',
-  'completed',
-  'busy',
-  'no-answer',
-  'failed',
-  'canceled',
-] as const satisfies readonly ProviderCallStatus[];
+const callStatuses = providerCallStatuses;
 
 /** Dial's outcome for the dialled leg (`DialCallStatus`). */
 export type DialCallStatus = 'completed' | 'answered' | 'busy' | 'no-answer' | 'failed' | 'canceled';

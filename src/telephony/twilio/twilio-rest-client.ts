@@ -1,5 +1,6 @@
 import {
   TelephonyError,
+  providerCallStatuses,
   type PlaceCallRequest,
   type PlacedCall,
   type ProviderCallStatus,
@@ -21,17 +22,7 @@ export interface TwilioRestClientOptions {
 /** The status callback events Switchyard subscribes to, in Twilio's names. */
 export const statusCallbackEvents = ['initiated', 'ringing', 'answered', 'completed'] as const;
 
-const providerStatuses: ReadonlySet<string> = new Set<ProviderCallStatus>([
-  'queued',
-  'initiated',
-  'ringing',
-  'in-progress',
-  'completed',
-  'busy',
-  'no-answer',
-  'failed',
-  'canceled',
-]);
+const providerStatuses: ReadonlySet<string> = new Set<ProviderCallStatus>(providerCallStatuses);
 
 /** What Twilio's Call resource says of a call (`GET …/Calls/{Sid}.json`). */
 export interface TwilioCall {
