@@ -245,7 +245,13 @@ async function unansweredAhead(trx: TenantDb): Promise<number> {
 async function nextTickAt(trx: TenantDb, now: Date): Promise<Date | null> {
   const row = await trx
     .selectFrom('call_queue')
-    .select((eb) => [eb.fn.countAll<string>().as('waiting'), eb.fn.min('next_attempt_at').as('next_attempt')])
+    .select((eb) => [
+      eb.fn.countAll<string>().as('waiting'),
+      // Entries already due wait for a free salesperson: the end of a call wakes the dialer (and
+      // the poll covers a wrap-up's end), so only future attempts bring the next tick forward —
+      // else a busy team would have the dialer tick every second.
+      sql<Date | null>`min(next_attempt_at) filter (where next_attempt_at > ${now})`.as('next_attempt'),
+    ])
     .where('status', '=', 'waiting')
     .executeTakeFirstOrThrow();
   if (Number(row.waiting) === 0) return null;
