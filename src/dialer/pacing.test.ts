@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { effectiveDialRatio, linesToDial, minimumHistory } from './pacing.js';
+import { effectiveDialRatio, linesToDial, minimumHistory, minimumRatio } from './pacing.js';
 
 describe('dialer pacing', () => {
   const answered = (ended: number, answerRate: number, abandonRate: number) => {
@@ -27,7 +27,18 @@ describe('dialer pacing', () => {
     expect(nearer).toBeLessThan(full);
     expect(nearer).toBeGreaterThan(1);
     expect(at).toBe(1);
-    expect(effectiveDialRatio(3, answered(1000, 0.25, 0.05), 3)).toBe(1);
+  });
+
+  it('past the target keeps some salespeople free to take the answers others miss, down to half at the cap', () => {
+    const between = effectiveDialRatio(3, answered(1000, 0.25, 0.027), 3);
+    expect(between).toBeLessThan(1);
+    expect(between).toBeGreaterThan(minimumRatio);
+    expect(effectiveDialRatio(3, answered(1000, 0.25, 0.03), 3)).toBe(minimumRatio);
+    expect(effectiveDialRatio(3, answered(1000, 0.25, 0.05), 3)).toBe(minimumRatio);
+    // Progressive tenants are not paced.
+    expect(effectiveDialRatio(1, answered(1000, 0.25, 0.05), 3)).toBe(1);
+    expect(linesToDial(10, 0.5, 0)).toBe(5);
+    expect(linesToDial(1, 0.5, 0)).toBe(1);
   });
 
   it('places one call per free salesperson, or the ratio share less the calls ringing ahead', () => {

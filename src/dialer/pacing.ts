@@ -8,7 +8,7 @@
  *   more answers than people to take them); with too few calls to know the rate, it stays 1;
  * - by the abandonment so far, against a target of 80 % of the cap (the calls ringing when the rate
  *   is read still add theirs): full ratio while the rate is under half the target, then lowered in
- *   step as it approaches the target, and 1 (progressive) at or over it.
+ *   step as it approaches the target, 1 (progressive) at it, and below 1 past it (`belowOne`).
  */
 
 export interface CampaignHistory {
@@ -38,9 +38,24 @@ export function effectiveDialRatio(
   // Aim below the cap: calls already ringing when the rate is read still add their abandons.
   const target = (maxAbandonPercent / 100) * targetShareOfCap;
   const rate = history.abandoned / history.answered;
-  if (target <= 0 || rate >= target) return 1;
+  if (target <= 0) return 1;
+  if (rate >= target) return belowOne(rate, target, maxAbandonPercent / 100);
   const room = Math.min(1, (target - rate) / (target / 2));
   return 1 + (ceiling - 1) * room;
+}
+
+/** The lowest ratio: half the free salespeople are kept free to take the answers others miss. */
+export const minimumRatio = 0.5;
+
+/**
+ * At or past the target even progressive dialing abandons: a reserved salesperson who does not
+ * pick up leaves the lead to whoever else is free, and with everyone reserved nobody is. So the
+ * dialer then places fewer calls than there are free salespeople (1 at the target, down to half at
+ * the cap), keeping the rest free to take those answers.
+ */
+function belowOne(rate: number, target: number, cap: number): number {
+  if (cap <= target) return minimumRatio;
+  return Math.max(minimumRatio, 1 - ((rate - target) / (cap - target)) * (1 - minimumRatio));
 }
 
 /**
@@ -49,6 +64,8 @@ export function effectiveDialRatio(
  */
 export function linesToDial(freeAgents: number, ratio: number, unansweredAhead: number): number {
   if (freeAgents <= 0) return 0;
-  if (ratio <= 1) return freeAgents;
+  if (ratio === 1) return freeAgents;
+  // Below 1, one call still goes out with one free person (a team of one keeps dialling).
+  if (ratio < 1) return Math.max(1, Math.floor(freeAgents * ratio));
   return Math.max(0, Math.floor(freeAgents * ratio) - unansweredAhead);
 }
