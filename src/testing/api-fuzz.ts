@@ -4,19 +4,11 @@
  * one place (a body field, the whole body, a query parameter, a path parameter, a header).
  */
 
-type Schema = Record<string, any>;
+import { seededRandom as prng } from './seeded-random.js';
 
-/** mulberry32: small, fast, and the same sequence for the same seed on every machine. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng };
+
+type Schema = Record<string, any>;
 
 /** A stable 32-bit hash of a string (FNV-1a), to give each operation its own stream from the seed. */
 export function hash32(text: string): number {

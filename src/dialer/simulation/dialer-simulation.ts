@@ -1,4 +1,7 @@
 import { DateTime } from 'luxon';
+import { seededRandom as seeded } from '../../testing/seeded-random.js';
+
+export { seeded };
 
 /** How a call to a number plays (the fake Twilio's `FakeCallScript`, the fields used here). */
 export type FakeCallOutcome = 'answer' | 'busy' | 'no-answer' | 'machine' | 'failed' | 'switched_off';
@@ -13,18 +16,6 @@ export interface FakeCallScript {
  * their calling hours differ), each with an outcome per attempt drawn from a seeded random
  * source, and the figures the run reports. The run itself is in `dialer-simulation.test.ts`.
  */
-
-/** A small seeded PRNG (mulberry32): the same seed, the same run. */
-export function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Regions of the leads' numbers, with the zone the test itself holds the lead to (written here,

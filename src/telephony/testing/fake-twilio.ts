@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { ProviderCallStatus } from '../telephony-provider.js';
 import { twilioSignature } from '../twilio/twilio-signature.js';
 import { readTwiml, type TwimlElement } from './twiml-reader.js';
+import { seededRandom } from '../../testing/seeded-random.js';
 
 /**
  * A local server that speaks Twilio's Voice REST API (2010-04-01) and plays each call it is
@@ -216,18 +217,6 @@ export function rfc2822(date: Date): string {
     `${days[date.getUTCDay()]}, ${pad(date.getUTCDate())} ${months[date.getUTCMonth()]} ${date.getUTCFullYear()} ` +
     `${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`
   );
-}
-
-/** A small seeded PRNG (mulberry32), so a shuffled delivery is reproducible. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 class HungUp extends Error {}
