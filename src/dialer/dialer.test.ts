@@ -683,7 +683,7 @@ describe('dialer', () => {
 
     it('with enough history it places ahead of answers, unreserved; an answer takes a free salesperson', async () => {
       // 40 % answered, no abandonment: ratio 2 (2 free salespeople → 4 calls).
-      const { c, agents, leads } = await ratioTenant(100, 40, 0);
+      const { c, agents, leads } = await ratioTenant(400, 160, 0);
       c.fake.script(leads[0]!.phone, { outcome: 'answer', talkSeconds: 20 });
       expect(await tick(c)).toMatchObject({ placed: 4, freeAgents: 2 });
       await auto.idle();
@@ -707,7 +707,7 @@ describe('dialer', () => {
     });
 
     it('places ahead only up to the ratio: calls still ringing unanswered count', async () => {
-      const { c, agents } = await ratioTenant(100, 40, 0, manual);
+      const { c, agents } = await ratioTenant(400, 160, 0, manual);
       expect(await tick(c)).toMatchObject({ placed: 4, freeAgents: 2 });
       const placed = (await callsOf(c)).filter((call) => call.lead_id);
       expect(placed.map((call) => [call.agent_id, call.tried_agent_ids])).toEqual(
@@ -721,8 +721,8 @@ describe('dialer', () => {
     });
 
     it('with abandonment past the cap it keeps salespeople free: half of them get a reserved call', async () => {
-      // 40 answered, 2 abandoned: 5 % ≥ 3 %.
-      const { c, agents } = await ratioTenant(100, 40, 2);
+      // 160 answered, 8 abandoned: 5 % ≥ 3 %.
+      const { c, agents } = await ratioTenant(400, 160, 8);
       expect(await tick(c)).toMatchObject({ placed: 1, freeAgents: 2 });
       const placed = (await callsOf(c)).filter((call) => call.lead_id);
       expect(placed).toHaveLength(1);

@@ -5,7 +5,7 @@
  * abandoned — which the dialer must keep at or under `maxAbandonPercent` of answered calls over
  * a rolling 30 days per campaign. The ratio it uses is bounded twice:
  * - by the campaign's answer rate (calls placed × answer rate ≤ free salespeople: on average no
- *   more answers than people to take them); with too few calls to know the rate, it stays 1;
+ *   more answers than people to take them); with too few calls to know the rate (200), it stays 1;
  * - by the abandonment so far, against a target of 80 % of the cap (the calls ringing when the rate
  *   is read still add theirs): full ratio while the rate is under half the target, then lowered in
  *   step as it approaches the target, 1 (progressive) at it, and below 1 past it (`belowOne`).
@@ -23,8 +23,8 @@ export interface CampaignHistory {
 /** The share of the cap the dialer aims at (the rest is margin for the calls in flight). */
 export const targetShareOfCap = 0.8;
 
-/** Ended calls needed before the answer rate is trusted. */
-export const minimumHistory = 50;
+/** Ended calls needed before the answer rate is trusted (and over-dialling starts). */
+export const minimumHistory = 200;
 
 export function effectiveDialRatio(
   configured: number,
@@ -37,7 +37,8 @@ export function effectiveDialRatio(
   if (ceiling <= 1) return 1;
   // Aim below the cap: calls already ringing when the rate is read still add their abandons.
   const target = (maxAbandonPercent / 100) * targetShareOfCap;
-  const rate = history.abandoned / history.answered;
+  // Pessimistic by one abandon: with few answers a lucky start must not read as room to spare.
+  const rate = (history.abandoned + 1) / history.answered;
   if (target <= 0) return 1;
   if (rate >= target) return belowOne(rate, target, maxAbandonPercent / 100);
   const room = Math.min(1, (target - rate) / (target / 2));
