@@ -158,13 +158,13 @@ describe(`dialer simulation: ${leadCount} leads, ${salespeople} salespeople (${o
     }
     expect(queued).toBe(leads.length - before.length);
 
-    // Scripts: the first attempt of each lead; salespeople answer 95 % of the calls bridged to them.
+    // Scripts: the first attempt of each lead; salespeople answer 98 % of the calls bridged to them.
     for (const lead of leads) fake.script(lead.phone, lead.attempts[0]!);
     const scriptAgents = () => {
       for (const phone of agentPhones)
         fake.script(
           phone,
-          random() < 0.95
+          random() < 0.98
             ? { outcome: 'answer', ringSeconds: 3, talkSeconds: 100_000 }
             : { outcome: 'no-answer' },
         );
