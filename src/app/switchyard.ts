@@ -25,11 +25,10 @@ import { createObjectStore } from '../storage/create-object-store.js';
 import { TenantConnectionManager } from '../tenancy/connection-manager.js';
 import { tenantMemoChannel } from '../tenancy/tenant-memo.js';
 import { TenantAdmin } from '../tenants/tenant-admin.js';
-import { TenantChanges } from '../tenancy/tenant-changes.js';
+import { TenantChanges, tenantChangesChannel } from '../tenancy/tenant-changes.js';
 import { TenantSecrets } from '../tenants/tenant-secrets.js';
 import { createStaffAuth } from '../staff/index.js';
 import { whatsappSecretHook } from '../whatsapp/webhook/route-registration.js';
-import { tenantChangesChannel } from '../tenancy/tenant-registry.js';
 import { startComponents } from './component-lifecycle.js';
 import { components } from './components.js';
 import { registerRecordHooks } from '../tenancy/record-hooks.js';
@@ -78,13 +77,14 @@ export async function openServices(config: Config, logger: Logger): Promise<AppS
         return secret.url;
       },
     });
+    const tenantChanges = new TenantChanges();
     const tenantAdmin = new TenantAdmin({
       platform,
+      changes: tenantChanges,
       secrets,
       connections,
       secretHooks: { whatsapp: whatsappSecretHook },
     });
-    const tenantChanges = new TenantChanges();
     const staffAuth = createStaffAuth({ config, platform, connections, changes: tenantChanges });
     const authenticator = new ApiKeyAuthenticator({
       platform,

@@ -5,7 +5,6 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { tenantHandle } from '../testing/job-context.js';
 import { addTestTeam, addTestUser } from '../testing/staff-users.js';
 import { startTestApp, type TestApp, type TestTenant } from '../testing/test-app.js';
-import { announceTenantChange } from '../tenancy/tenant-registry.js';
 
 type Received = { event: string; lead: any }[];
 
@@ -194,7 +193,7 @@ describe('realtime visibility of user sockets', () => {
       .where('key', '=', 'admin')
       .executeTakeFirstOrThrow();
     await handle.db.updateTable('users').set({ role_id: admin.id }).where('id', '=', promoted.id).execute();
-    await announceTenantChange(t.app.services.platform, tenant.tenant.id);
+    await t.app.services.tenantChanges.announce(t.app.services.platform, tenant.tenant.id);
 
     await expect.poll(() => gone.disconnectReason(), { timeout: 5_000 }).toBe('io server disconnect');
     // Now an admin: agent three's leads reach the promoted user's socket (re-placed in the tenant room).

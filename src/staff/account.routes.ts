@@ -17,7 +17,12 @@ const accountToken = z.string().min(1).max(200);
 
 /** `/api/auth`: accepting an invitation, resetting a forgotten password, changing one's password. */
 export function registerAccountRoutes(router: ApiRouter, services: AppServices): void {
-  const deps = { platform: services.platform, connections: services.connections, auth: services.staffAuth };
+  const deps = {
+    platform: services.platform,
+    connections: services.connections,
+    auth: services.staffAuth,
+    tenantChanges: services.tenantChanges,
+  };
   const { config } = services;
   router
     .route({

@@ -1,6 +1,5 @@
 import type { PlatformDb } from '../db/platform-database.js';
 import type { TenantChanges } from '../tenancy/tenant-changes.js';
-import { announceTenantChange } from '../tenancy/tenant-registry.js';
 
 /**
  * After a committed change to users, roles, teams or memberships: every process drops the
@@ -10,6 +9,5 @@ export async function announceStaffChange(
   services: { platform: PlatformDb; tenantChanges: TenantChanges },
   tenantId: string,
 ): Promise<void> {
-  await announceTenantChange(services.platform, tenantId);
-  services.tenantChanges.changed(tenantId);
+  await services.tenantChanges.announce(services.platform, tenantId);
 }

@@ -31,7 +31,7 @@ export function createStaffAuth(deps: {
     config.secrets.previousKeys,
     config.auth.accessTokenTtlSeconds,
   );
-  const sessions = new SessionStore(deps.platform, config.secrets.currentKey, config.auth);
+  const sessions = new SessionStore(deps.platform, deps.changes, config.secrets.currentKey, config.auth);
   return {
     tokens,
     sessions,

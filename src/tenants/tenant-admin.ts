@@ -9,7 +9,8 @@ import { toTenant, type Tenant } from '../tenancy/tenant.js';
 import { patchTenantLimits, readTenantLimits } from '../tenancy/tenant-limits.js';
 import { maskSecretValue, secretSchemas, type SecretKind } from './secret-kinds.js';
 import type { TenantSecrets } from './tenant-secrets.js';
-import { announceTenantChange, findTenantByCode } from '../tenancy/tenant-registry.js';
+import type { TenantChanges } from '../tenancy/tenant-changes.js';
+import { findTenantByCode } from '../tenancy/tenant-registry.js';
 import { findUserRow } from '../staff/index.js';
 import { toApiKeySummary, type ApiKeySummary } from './tenant.repository.js';
 import type { PlatformActor } from '../auth/platform-auth.js';
@@ -76,6 +77,7 @@ export class TenantAdmin {
   constructor(
     private readonly deps: {
       platform: PlatformDb;
+      changes: TenantChanges;
       secrets: TenantSecrets;
       connections: TenantConnectionManager;
       secretHooks?: Partial<Record<SecretKind, SecretHook>>;
@@ -186,7 +188,7 @@ export class TenantAdmin {
   }
 
   async setStatus(code: string, status: Tenant['status'], actor: PlatformActor): Promise<Tenant> {
-    return this.deps.platform.transaction().execute(async (trx) => {
+    return this.deps.changes.inTransaction(this.deps.platform, async (trx, announce) => {
       const row = await trx
         .updateTable('tenants')
         .set({ status, updated_at: new Date() })
@@ -198,7 +200,7 @@ export class TenantAdmin {
         tenantId: row.id,
         details: { code: row.client_code },
       });
-      await announceTenantChange(trx, row.id);
+      await announce(row.id);
       return toTenant(row);
     });
   }
@@ -209,7 +211,7 @@ export class TenantAdmin {
    */
   async updateTenant(code: string, input: UpdateTenantInput, actor: PlatformActor): Promise<Tenant> {
     const data = updateTenantSchema.parse(input);
-    return this.deps.platform.transaction().execute(async (trx) => {
+    return this.deps.changes.inTransaction(this.deps.platform, async (trx, announce) => {
       const current = await trx
         .selectFrom('tenants')
         .select(['id', 'limits'])
@@ -233,7 +235,7 @@ export class TenantAdmin {
         tenantId: row.id,
         details: { code: row.client_code, limits: data.limits ?? {} },
       });
-      await announceTenantChange(trx, row.id);
+      await announce(row.id);
       return toTenant(row);
     });
   }
@@ -265,7 +267,7 @@ export class TenantAdmin {
 
   async revokeKey(code: string, keyId: string, actor: PlatformActor): Promise<ApiKeySummary> {
     const tenant = await this.requireTenant(code);
-    return this.deps.platform.transaction().execute(async (trx) => {
+    return this.deps.changes.inTransaction(this.deps.platform, async (trx, announce) => {
       const row = await trx
         .updateTable('api_keys')
         .set((eb) => ({ revoked_at: eb.fn.coalesce('revoked_at', eb.val(new Date())) }))
@@ -278,7 +280,7 @@ export class TenantAdmin {
         tenantId: tenant.id,
         details: { code: tenant.clientCode, keyId: row.id, label: row.label },
       });
-      await announceTenantChange(trx, tenant.id);
+      await announce(tenant.id);
       return toApiKeySummary(row);
     });
   }
@@ -304,7 +306,7 @@ export class TenantAdmin {
         ]);
       }
     }
-    return this.deps.platform.transaction().execute(async (trx) => {
+    return this.deps.changes.inTransaction(this.deps.platform, async (trx, announce) => {
       const row = await trx
         .updateTable('api_keys')
         .set({ acts_as_user_id: data.actsAsUserId })
@@ -317,7 +319,7 @@ export class TenantAdmin {
         tenantId: tenant.id,
         details: { code: tenant.clientCode, keyId: row.id, actsAsUserId: data.actsAsUserId },
       });
-      await announceTenantChange(trx, tenant.id);
+      await announce(tenant.id);
       return toApiKeySummary(row);
     });
   }
@@ -331,7 +333,7 @@ export class TenantAdmin {
     const schema: z.ZodType = secretSchemas[kind];
     const parsed = schema.parse(value) as Record<string, unknown>;
     const tenant = await this.requireTenant(code);
-    const row = await this.deps.platform.transaction().execute(async (trx) => {
+    const row = await this.deps.changes.inTransaction(this.deps.platform, async (trx, announce) => {
       const row = await this.deps.secrets.write(tenant.id, kind, parsed, trx);
       await this.deps.secretHooks?.[kind]?.written(trx, tenant.id, parsed);
       // The kind only: never the value.
@@ -339,7 +341,7 @@ export class TenantAdmin {
         tenantId: tenant.id,
         details: { code: tenant.clientCode, kind, keyId: row.key_id },
       });
-      await announceTenantChange(trx, tenant.id);
+      await announce(tenant.id);
       return row;
     });
     return { kind, keyId: row.key_id, value: maskSecretValue(parsed), updatedAt: row.updated_at };
@@ -355,7 +357,7 @@ export class TenantAdmin {
         "A tenant's database secret cannot be removed: it names where its data lives",
       );
     }
-    await this.deps.platform.transaction().execute(async (trx) => {
+    await this.deps.changes.inTransaction(this.deps.platform, async (trx, announce) => {
       if (!(await this.deps.secrets.remove(tenant.id, kind, trx)))
         throw AppError.notFound('Secret', { kind });
       await this.deps.secretHooks?.[kind]?.removed(trx, tenant.id);
@@ -363,7 +365,7 @@ export class TenantAdmin {
         tenantId: tenant.id,
         details: { code: tenant.clientCode, kind },
       });
-      await announceTenantChange(trx, tenant.id);
+      await announce(tenant.id);
     });
     return { kind, removed: true };
   }

@@ -1,5 +1,6 @@
 import { AppError } from '../../http/app-error.js';
-import { announceTenantChange } from '../../tenancy/tenant-registry.js';
+import type { TenantChanges } from '../../tenancy/tenant-changes.js';
+import { announceStaffChange } from '../announce.js';
 import { checkUserToken, spendUserToken, tenantOfToken } from '../account-emails/user-tokens.js';
 import { hashPassword } from '../passwords.js';
 import type { TokenPair } from '../sessions/auth.schemas.js';
@@ -11,7 +12,7 @@ import { startUserSession } from '../sessions/start-session.js';
  * password they chose (and the name, when given), and is logged in.
  */
 export async function acceptInvitation(
-  deps: LoginDeps,
+  deps: LoginDeps & { tenantChanges: TenantChanges },
   input: { token: string; password: string; name?: string },
   client: { userAgent?: string; ip: string },
 ): Promise<TokenPair> {
@@ -41,6 +42,6 @@ export async function acceptInvitation(
     }
     return userId;
   });
-  await announceTenantChange(deps.platform, handle.tenant.id);
+  await announceStaffChange(deps, handle.tenant.id);
   return startUserSession(deps, handle, userId, client);
 }

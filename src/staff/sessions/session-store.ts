@@ -1,7 +1,7 @@
 import { createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import type { PlatformDb } from '../../db/platform-database.js';
-import { announceTenantChange } from '../../tenancy/tenant-registry.js';
+import type { TenantChanges } from '../../tenancy/tenant-changes.js';
 
 export interface SessionRecord {
   id: string;
@@ -33,6 +33,7 @@ export class SessionStore {
 
   constructor(
     private readonly platform: PlatformDb,
+    private readonly changes: TenantChanges,
     secretsKey: Buffer,
     private readonly options: { sessionTtlMs: number; refreshGraceMs: number },
   ) {
@@ -147,9 +148,9 @@ export class SessionStore {
 
   /** Ends one session (logout): its refresh tokens and its access tokens stop working at once. */
   async revoke(sessionId: string, reason: string): Promise<void> {
-    await this.platform.transaction().execute(async (trx) => {
+    await this.changes.inTransaction(this.platform, async (trx, announce) => {
       const tenantId = await this.revokeWithin(trx, sessionId, reason);
-      if (tenantId) await announceTenantChange(trx, tenantId);
+      if (tenantId) await announce(tenantId);
     });
   }
 
@@ -160,7 +161,7 @@ export class SessionStore {
     reason: string,
     exceptSessionId?: string,
   ): Promise<void> {
-    await this.platform.transaction().execute(async (trx) => {
+    await this.changes.inTransaction(this.platform, async (trx, announce) => {
       let query = trx
         .updateTable('auth_sessions')
         .set({ revoked_at: sql<Date>`now()`, revoked_reason: reason })
@@ -170,7 +171,7 @@ export class SessionStore {
         tenantId === null ? query.where('tenant_id', 'is', null) : query.where('tenant_id', '=', tenantId);
       if (exceptSessionId) query = query.where('id', '<>', exceptSessionId);
       await query.execute();
-      if (tenantId) await announceTenantChange(trx, tenantId);
+      if (tenantId) await announce(tenantId);
     });
   }
 
@@ -204,6 +205,6 @@ export class SessionStore {
   /** Tells every process a session of this token's tenant ended (its cached access drops). */
   private async announce(refreshToken: string): Promise<void> {
     const session = await this.sessionOf(refreshToken);
-    if (session?.tenantId) await announceTenantChange(this.platform, session.tenantId);
+    if (session?.tenantId) await this.changes.announce(this.platform, session.tenantId);
   }
 }
