@@ -1,6 +1,6 @@
 // Dependency rules of the code layout (ARCHITECTURE.md "Code layout"), checked by `pnpm lint`.
 const components =
-  'activity|agents|assignment|automations|calendars|call-rules|calls|channels|cohorts|contacts|dashboard|deals|dialer|email|health|imports|leads|meetings|pipelines|presence|quotations|scoring|erasure|settings|signals|staff|tasks|telephony|tenants|whatsapp';
+  'activity|agents|assignment|automations|calendars|call-rules|call-stats|calls|channels|cohorts|contacts|dashboard|deals|dialer|email|health|imports|leads|meetings|pipelines|presence|quotations|scoring|erasure|settings|signals|staff|tasks|telephony|tenants|whatsapp';
 const plumbing = 'auth|config|crypto|cron|db|http|logging|queue|realtime|redis|storage|tenancy';
 
 /** @type {import('dependency-cruiser').IConfiguration} */

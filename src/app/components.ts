@@ -9,6 +9,7 @@ import { contactsComponent } from '../contacts/contacts.component.js';
 import { dashboardComponent } from '../dashboard/dashboard.component.js';
 import { dealsComponent } from '../deals/deals.component.js';
 import { callRulesComponent } from '../call-rules/call-rules.component.js';
+import { callStatsComponent } from '../call-stats/call-stats.component.js';
 import { callsComponent } from '../calls/calls.component.js';
 import { dialerComponent } from '../dialer/dialer.component.js';
 import { emailComponent } from '../email/email.component.js';
@@ -67,6 +68,7 @@ export const components: Component[] = [
   presenceComponent,
   callsComponent,
   dialerComponent,
+  callStatsComponent,
   dashboardComponent,
 ];
 

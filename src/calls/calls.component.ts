@@ -1,7 +1,6 @@
 import type { Component } from '../app/component.js';
 import { callsJobs } from './calls.jobs.js';
 import { registerCallRoutes } from './calls.routes.js';
-import { registerCallStatsRoutes } from './stats/call-stats.routes.js';
 import { registerTwilioWebhookRoutes } from './webhooks/twilio-webhooks.routes.js';
 
 /** Calls (issue 21): the call log, click-to-call, the provider's signed callbacks and the call state machine. */
@@ -9,7 +8,6 @@ export const callsComponent: Component = {
   name: 'calls',
   routes: ({ crm, open }, services) => {
     registerCallRoutes(crm, services);
-    registerCallStatsRoutes(crm, services);
     registerTwilioWebhookRoutes(open, services);
   },
   jobs: callsJobs,

@@ -1,16 +1,7 @@
 import { z } from 'zod';
 import { listParam } from '../http/input-contract.js';
 import { leadFilterBodySchema } from '../leads/index.js';
-import { callPriorities } from './dialer.tables.js';
-
-export const queueStatuses = [
-  'waiting',
-  'dialing',
-  'connected',
-  'not_connected',
-  'removed',
-  'do_not_call',
-] as const;
+import { callPriorities, queueEntryStatuses } from './dialer.tables.js';
 
 const campaignName = z.string().trim().min(1).max(100);
 
@@ -29,7 +20,7 @@ export const queueEntrySchema = z.object({
   campaign: z.string(),
   priority: z.enum(callPriorities),
   status: z
-    .enum(queueStatuses)
+    .enum(queueEntryStatuses)
     .meta({ description: '`waiting` / `dialing` while in the queue; the others are final' }),
   attempts: z.number().int(),
   nextAttemptAt: z
@@ -59,7 +50,9 @@ export const queueLeadsResultSchema = z.object({
 export type QueueLeadsResult = z.infer<typeof queueLeadsResultSchema>;
 
 export const queueListQuerySchema = z.object({
-  status: listParam(z.enum(queueStatuses)).optional().meta({ description: 'Default: waiting and dialing' }),
+  status: listParam(z.enum(queueEntryStatuses))
+    .optional()
+    .meta({ description: 'Default: waiting and dialing' }),
   priority: listParam(z.enum(callPriorities)).optional(),
   campaign: campaignName.optional(),
   leadId: z.uuid().optional(),

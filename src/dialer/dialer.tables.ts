@@ -6,8 +6,15 @@ type ActorType = Actor['type'];
 export const callPriorities = ['urgent', 'high', 'medium', 'low'] as const;
 export type CallPriority = (typeof callPriorities)[number];
 
-export type QueueEntryStatus =
-  'waiting' | 'dialing' | 'connected' | 'not_connected' | 'removed' | 'do_not_call';
+export const queueEntryStatuses = [
+  'waiting',
+  'dialing',
+  'connected',
+  'not_connected',
+  'removed',
+  'do_not_call',
+] as const;
+export type QueueEntryStatus = (typeof queueEntryStatuses)[number];
 
 export interface CallQueueTable {
   id: Generated<string>;

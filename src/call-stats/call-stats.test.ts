@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TenantDb } from '../../db/tenant-database.js';
-import { tenantHandle } from '../../testing/job-context.js';
-import { addTestUser } from '../../testing/staff-users.js';
-import { dataOf, tenantClient, type TenantClient } from '../../testing/tenant-client.js';
-import { startTestApp, type TestApp, type TestTenant } from '../../testing/test-app.js';
-import type { CallMode, CallOutcome } from '../calls.tables.js';
+import type { TenantDb } from '../db/tenant-database.js';
+import { tenantHandle } from '../testing/job-context.js';
+import { addTestUser } from '../testing/staff-users.js';
+import { dataOf, tenantClient, type TenantClient } from '../testing/tenant-client.js';
+import { startTestApp, type TestApp, type TestTenant } from '../testing/test-app.js';
+import type { CallMode, CallOutcome } from '../calls/calls.tables.js';
 
 /**
  * Issue 21 "Stats": per salesperson and per campaign, every figure equals a recomputation in

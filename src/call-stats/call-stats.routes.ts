@@ -1,6 +1,6 @@
-import type { AppServices } from '../../app/services.js';
-import type { ApiRouter } from '../../http/api-router.js';
-import { callerOf } from '../../http/request-context.js';
+import type { AppServices } from '../app/services.js';
+import type { ApiRouter } from '../http/api-router.js';
+import { callerOf } from '../http/request-context.js';
 import { agentCallStats, campaignCallStats } from './call-stats.js';
 import {
   agentStatsQuery,

@@ -1,8 +1,9 @@
 import { sql, type SqlBool } from 'kysely';
-import type { Visibility } from '../../auth/access.js';
-import type { TenantDb } from '../../db/tenant-database.js';
-import { leadIdVisibleTo, leadVisibleTo } from '../../leads/index.js';
-import { queueStatuses, type StatsPeriod } from './call-stats.schemas.js';
+import type { Visibility } from '../auth/access.js';
+import type { TenantDb } from '../db/tenant-database.js';
+import { leadIdVisibleTo, leadVisibleTo } from '../leads/index.js';
+import { queueEntryStatuses } from '../dialer/index.js';
+import type { StatsPeriod } from './call-stats.schemas.js';
 
 /**
  * Call statistics (issue 21), read from the call log: every figure counts ended calls
@@ -78,9 +79,9 @@ export async function agentCallStats(
   };
 }
 
-type QueueCounts = Record<(typeof queueStatuses)[number], number>;
+type QueueCounts = Record<(typeof queueEntryStatuses)[number], number>;
 const noQueue = (): QueueCounts =>
-  Object.fromEntries(queueStatuses.map((status) => [status, 0])) as QueueCounts;
+  Object.fromEntries(queueEntryStatuses.map((status) => [status, 0])) as QueueCounts;
 
 interface CampaignCounts {
   calls: number;
@@ -162,7 +163,7 @@ export async function campaignCallStats(
     totals.calls += counts.calls;
     totals.answered += counts.answered;
     totals.abandoned += counts.abandoned;
-    for (const status of queueStatuses) totals.queue[status] += counts.queue[status];
+    for (const status of queueEntryStatuses) totals.queue[status] += counts.queue[status];
   }
   return {
     period,

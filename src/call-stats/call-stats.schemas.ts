@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { AppError } from '../../http/app-error.js';
-import { isoDateTimeInput } from '../../http/input-contract.js';
+import { AppError } from '../http/app-error.js';
+import { queueEntryStatuses, type QueueEntryStatus } from '../dialer/index.js';
+import { isoDateTimeInput } from '../http/input-contract.js';
 
 /** A half-open interval of instants: from ≤ queued_at < to. */
 export interface StatsPeriod {
@@ -68,15 +69,6 @@ export const agentStatsSchema = z.object({
   totals: agentFiguresSchema,
 });
 
-export const queueStatuses = [
-  'waiting',
-  'dialing',
-  'connected',
-  'not_connected',
-  'removed',
-  'do_not_call',
-] as const;
-
 export const campaignFiguresSchema = z.object({
   calls: count.meta({ description: 'Ended calls of the campaign queued in the period' }),
   answered: count.meta({ description: 'Answered by a person (outcome answered, not a machine)' }),
@@ -89,8 +81,8 @@ export const campaignFiguresSchema = z.object({
   attemptsPerConnect: rate.meta({ description: 'calls / connected; null when none connected' }),
   queue: z
     .object(
-      Object.fromEntries(queueStatuses.map((status) => [status, count])) as Record<
-        (typeof queueStatuses)[number],
+      Object.fromEntries(queueEntryStatuses.map((status) => [status, count])) as Record<
+        QueueEntryStatus,
         typeof count
       >,
     )
