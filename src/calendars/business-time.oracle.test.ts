@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { addBusinessTime, businessTimeBetween, type WorkingCalendar } from './business-time.js';
+import { seededRandom as random } from '../testing/seeded-random.js';
 
 // A brute-force oracle, written independently of the engine (no luxon, no interval arithmetic):
 // it walks real time one minute at a time and asks, for each minute, whether its local time
@@ -103,17 +104,6 @@ function oracleFor(calendar: WorkingCalendar) {
       if (i > 60 * 24 * 400) throw new Error('oracle found no deadline within 400 days');
     }
     return { deadline, inSpan: inSpan * MINUTE };
-  };
-}
-
-/** mulberry32: a small seeded generator. */
-function random(seed: number) {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

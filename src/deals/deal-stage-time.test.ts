@@ -4,17 +4,7 @@ import { tenantHandle } from '../testing/job-context.js';
 import { addTestDealPipeline } from '../testing/pipelines.js';
 import { dataOf } from '../testing/tenant-client.js';
 import { startTestApp, type TestApp, type TestTenant } from '../testing/test-app.js';
-
-/** A seeded generator (mulberry32): the same histories on every run. */
-function random(seed: number) {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as random } from '../testing/seeded-random.js';
 
 /**
  * Issue 19's property: over random histories, a deal's time in its stages adds up to now − its

@@ -7,21 +7,9 @@ import { dataOf } from '../testing/tenant-client.js';
 import { testDatabaseKind } from '../testing/test-database.js';
 import { startTestApp, type TestApp, type TestTenant } from '../testing/test-app.js';
 import { stageHistory } from './record-stages.js';
+import { seededDraws as seeded } from '../testing/seeded-random.js';
 import { moveToStage } from './stage-moves.js';
 import { timeInStages, type TimedEntry } from './time-in-stage.js';
-
-/** mulberry32: a small seeded generator, so a failure replays (fast-check is not installed). */
-function seeded(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return ((z ^ (z >>> 14)) >>> 0) / 4_294_967_296;
-  };
-  return { next, int: (min: number, max: number) => min + Math.floor(next() * (max - min + 1)) };
-}
 
 /** Time in stage sums to now − the first entry, exactly, for a history as `moveToStage` writes it. */
 function expectSumsToElapsed(entries: TimedEntry[], now: Date) {

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { AppError } from '../http/app-error.js';
 import { createQuotationBody } from './quotation.schemas.js';
 import { toLineInputs } from './quotation.service.js';
-import { bruteForceTotal, randomQuotation, seeded } from '../testing/quotation-random.js';
+import { bruteForceTotal, randomQuotation } from '../testing/quotation-random.js';
+import { seededDraws as seeded } from '../testing/seeded-random.js';
 import { computeTotals, paymentSplit, roundHalfAwayFromZero } from './totals.js';
 
 describe('quotation totals', () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { addBusinessTime, businessTimeBetween, type WorkingCalendar } from '../calendars/index.js';
 import { onStatusChange, retime, settle, startClock, timerInstants, type SlaTerms } from './sla-clock.js';
 import type { TaskStatus } from './tasks.tables.js';
+import { seededRandom as random } from '../testing/seeded-random.js';
 
 const day: [string, string][] = [['10:00', '19:00']];
 const calendar: WorkingCalendar = {
@@ -11,16 +12,6 @@ const calendar: WorkingCalendar = {
 };
 const terms: SlaTerms = { slaMs: 4 * 3_600_000, atRiskPercent: 20, pauseStatuses: ['waiting'], calendar };
 const at = (iso: string) => new Date(iso);
-
-/** A seeded generator (mulberry32): the same cases every run. */
-function random(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 describe('the SLA clock', () => {
   it('runs in business time: at risk with 20 % left, breached at the deadline, across a night', () => {

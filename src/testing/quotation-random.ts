@@ -1,20 +1,8 @@
+import type { seededDraws } from './seeded-random.js';
+
 /** Random quotations and an independent brute force of their totals, for the quotation tests. */
 
-/** A small seeded generator (mulberry32): the same quotations on every run. */
-export function seeded(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));
-  return { next, int, pick: <T>(items: readonly T[]) => items[int(0, items.length - 1)]! };
-}
-
-type Rng = ReturnType<typeof seeded>;
+type Rng = ReturnType<typeof seededDraws>;
 
 /** A percentage with 0, 1 or 2 decimals, often a round one, sometimes 0 or 100. */
 function randomPercent(rng: Rng): number {

@@ -12,3 +12,10 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** `seededRandom` with the draws randomised tests keep writing: integers in [min, max], an item. */
+export function seededDraws(seed: number) {
+  const next = seededRandom(seed);
+  const int = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));
+  return { next, int, pick: <T>(items: readonly T[]) => items[int(0, items.length - 1)]! };
+}
