@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { durationMsOf } from '../calendars/index.js';
 import type { TenantDb } from '../db/tenant-database.js';
+import type { TenantHandle } from '../tenancy/connection-manager.js';
+import { forgetTenantValue } from '../tenancy/tenant-memo.js';
+
+/** The memo key of the calling settings. */
+const settingsKey = 'call-settings';
 
 /** `HH:MM` on a 24-hour clock; `24:00` is allowed as an end (midnight at the end of the day). */
 const clockTime = z
@@ -99,15 +104,25 @@ function settingsOf(stored: Record<string, unknown>): CallSettings {
   return settings as CallSettings;
 }
 
-/** The tenant's calling settings (defaults for whatever was never set). `db`: a handle's db or a transaction. */
-export async function loadCallSettings(db: TenantDb): Promise<CallSettings> {
-  const row = await db.selectFrom('call_settings').select('settings').executeTakeFirst();
-  return settingsOf(row?.settings ?? {});
+/**
+ * The tenant's calling settings (defaults for whatever was never set), memoised per process like
+ * the signal SLAs: every provider callback, placed call and dialer tick reads them, often twice
+ * in one unit. `db`: where they are read when not memoised (a caller inside a transaction passes
+ * it: PGlite has one connection).
+ */
+export function loadCallSettings(handle: TenantHandle, db: TenantDb = handle.db): Promise<CallSettings> {
+  return handle.memo.get(settingsKey, async () => {
+    const row = await db.selectFrom('call_settings').select('settings').executeTakeFirst();
+    return settingsOf(row?.settings ?? {});
+  });
 }
 
 /** Changes the fields of `input` (the others stay) and answers the whole settings. */
-export async function saveCallSettings(db: TenantDb, input: CallSettingsInput): Promise<CallSettings> {
-  return db.transaction().execute(async (trx) => {
+export async function saveCallSettings(
+  handle: TenantHandle,
+  input: CallSettingsInput,
+): Promise<CallSettings> {
+  return handle.db.transaction().execute(async (trx) => {
     const row = await trx.selectFrom('call_settings').select('settings').forUpdate().executeTakeFirst();
     const given = Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined));
     const settings = settingsOf({ ...(row?.settings ?? {}), ...given });
@@ -117,6 +132,7 @@ export async function saveCallSettings(db: TenantDb, input: CallSettingsInput): 
       .values({ id: true, settings: value })
       .onConflict((oc) => oc.column('id').doUpdateSet({ settings: value, updated_at: new Date() }))
       .execute();
+    await forgetTenantValue(trx, handle, settingsKey);
     return settings;
   });
 }

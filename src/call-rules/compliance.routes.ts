@@ -36,7 +36,7 @@ export function registerComplianceRoutes(router: ApiRouter, services: AppService
       summary:
         "The tenant's calling rules (calling hours in the lead's local time, timeout, dial ratio, retries, caps)",
       response: callSettingsSchema,
-      handler: ({ req }) => loadCallSettings(callerOf(req).handle.db),
+      handler: ({ req }) => loadCallSettings(callerOf(req).handle),
     })
     .route({
       method: 'put',
@@ -46,7 +46,7 @@ export function registerComplianceRoutes(router: ApiRouter, services: AppService
       summary: 'Change some calling rules (the fields not given stay)',
       body: callSettingsInput,
       response: callSettingsSchema,
-      handler: ({ req, body }) => saveCallSettings(callerOf(req).handle.db, body),
+      handler: ({ req, body }) => saveCallSettings(callerOf(req).handle, body),
     })
     .route({
       method: 'get',

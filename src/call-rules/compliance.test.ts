@@ -101,7 +101,7 @@ describe('calling compliance', () => {
     const team = await addTestTeam(t, tenant, 'Callers');
     const user = await addTestUser(t, tenant, { role: 'agent', agentId: agents.A, teamIds: [team] });
     agentUser = tenantClient(t.request, '/api/crm', user.headers);
-    settings = await loadCallSettings(await db());
+    settings = await loadCallSettings(await tenantHandle(t, tenant.tenant.id));
   }, 120_000);
   afterAll(async () => {
     await t?.close();
@@ -119,7 +119,7 @@ describe('calling compliance', () => {
         await key.put('/call-settings', { callingHours: { start: '08:30', end: '21:00' } }),
       );
       expect(again).toMatchObject({ timeoutSeconds: 45, callingHours: { start: '08:30', end: '21:00' } });
-      expect(await loadCallSettings(await db())).toEqual(again);
+      expect(await loadCallSettings(await tenantHandle(t, tenant.tenant.id))).toEqual(again);
       expect(dataOf(await agentUser.get('/call-settings'))).toEqual(again);
 
       for (const [body, path] of [
@@ -154,7 +154,7 @@ describe('calling compliance', () => {
           callingHours: defaultCallSettings.callingHours,
         }),
       );
-      expect(await loadCallSettings(await db())).toEqual(defaultCallSettings);
+      expect(await loadCallSettings(await tenantHandle(t, tenant.tenant.id))).toEqual(defaultCallSettings);
     });
   });
 

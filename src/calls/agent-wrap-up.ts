@@ -19,7 +19,7 @@ export async function endOfCallForAgent(
   if (!call.agent_id) return;
   const end = call.ended_at ?? new Date();
   if (call.bridged_at) {
-    const { wrapUpSeconds } = await loadCallSettings(unit.trx);
+    const { wrapUpSeconds } = await loadCallSettings(handle, unit.trx);
     if (wrapUpSeconds > 0)
       await startWrapUp(unit.trx, call.agent_id, new Date(end.getTime() + wrapUpSeconds * 1000));
   }

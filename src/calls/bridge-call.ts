@@ -95,7 +95,7 @@ export async function answerCall(
       .where('id', '=', locked.id)
       .returningAll()
       .executeTakeFirstOrThrow();
-    const settings = await loadCallSettings(unit.trx);
+    const settings = await loadCallSettings(handle, unit.trx);
     const urls = urlsOf(services, handle, row.id);
     if (row.mode === 'click_to_call') {
       return dialLeadTwiml({
@@ -254,7 +254,7 @@ export async function recordDialResult(
       return hangUpTwiml();
     }
     // The salesperson did not take it: the lead is still on the line.
-    const settings = await loadCallSettings(unit.trx);
+    const settings = await loadCallSettings(handle, unit.trx);
     return bridgeToAgent(unit, services, handle, updated, settings, result.at);
   });
 }

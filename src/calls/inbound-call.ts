@@ -34,7 +34,7 @@ export async function receiveCall(
       .select('id')
       .where('provider_call_sid', '=', inbound.callSid)
       .executeTakeFirst();
-    const settings = await loadCallSettings(unit.trx);
+    const settings = await loadCallSettings(handle, unit.trx);
     const lead = await unit.trx
       .selectFrom('leads')
       .select(['id', 'assigned_agent_id'])

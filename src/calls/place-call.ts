@@ -49,7 +49,7 @@ export async function placeCall(
 ): Promise<CallRow> {
   const channel = await requireTelephony(services, handle);
   const { row, settings } = await inTenantTransaction(services, handle, async (unit) => {
-    const settings = await loadCallSettings(unit.trx);
+    const settings = await loadCallSettings(handle, unit.trx);
     return { row: await recordOutboundCall(unit, services, handle, channel, settings, input), settings };
   });
   return dialRecordedCall(services, handle, channel, row, settings);

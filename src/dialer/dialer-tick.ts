@@ -51,7 +51,7 @@ export async function runDialerTick(
     handle,
     async (unit) => {
       await lockAgentChoice(unit.trx);
-      const settings = await loadCallSettings(unit.trx);
+      const settings = await loadCallSettings(handle, unit.trx);
       const free = await listAvailableAgents(unit.trx, {
         tenantTimezone: handle.tenant.timezone,
         at: now,

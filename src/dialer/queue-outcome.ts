@@ -26,7 +26,7 @@ export async function moveQueueEntryOn({ unit, handle }: OpenUnit, { call }: Cal
     .executeTakeFirst();
   const end = call.ended_at ?? new Date();
   if (entry && entry.status === 'dialing' && entry.last_call_id === call.id) {
-    const settings = await loadCallSettings(trx);
+    const settings = await loadCallSettings(handle, trx);
     const done = (status: 'connected' | 'not_connected') => ({
       status,
       finished_at: end,

@@ -31,7 +31,10 @@ export interface TelephonyChannel {
 }
 
 type ChannelServices = Pick<AppServices, 'secrets' | 'config' | 'logger'>;
-type ChannelHandle = Pick<TenantHandle, 'tenant' | 'db'>;
+type ChannelHandle = Pick<TenantHandle, 'tenant' | 'db' | 'memo'>;
+
+/** Memo key: this process recorded the channel healthy within the memo's age (60 s). */
+const healthyRecordedKey = 'twilio-healthy-recorded';
 
 /** Refusals that say the channel itself is broken (credentials, caller id, Twilio down). */
 const unhealthyKinds = new Set(['unauthorized', 'invalid_caller_id', 'unavailable']);
@@ -41,11 +44,11 @@ const unhealthyKinds = new Set(['unauthorized', 'invalid_caller_id', 'unavailabl
  * unhealthy (with Twilio's message) after a refusal that is the channel's fault. A refusal that
  * is one number's (invalid_number, rejected) or a rate limit says nothing about the channel. A
  * failure to record is logged, never thrown: the call was placed (or refused) all the same.
+ * Healthy is written at most once a minute per tenant and process (the dialer places calls by the
+ * thousand; each wrote the row), unhealthy at once and forgetting that.
  */
 class HealthRecordingProvider implements TelephonyProvider {
   readonly name: string;
-  private lastRecorded: boolean | null = null;
-
   constructor(
     private readonly inner: TelephonyProvider,
     private readonly services: ChannelServices,
@@ -60,11 +63,14 @@ class HealthRecordingProvider implements TelephonyProvider {
       placed = await this.inner.placeCall(request);
     } catch (error) {
       if (error instanceof TelephonyError && unhealthyKinds.has(error.kind)) {
-        await this.record(false, error.message);
+        this.handle.memo.clear(healthyRecordedKey);
+        await this.record(() => recordChannelHealth(this.handle.db, 'twilio', false, error.message));
       }
       throw error;
     }
-    if (this.lastRecorded !== true) await this.record(true, null);
+    await this.record(() =>
+      this.handle.memo.get(healthyRecordedKey, () => recordChannelHealth(this.handle.db, 'twilio', true)),
+    );
     return placed;
   }
 
@@ -80,10 +86,9 @@ class HealthRecordingProvider implements TelephonyProvider {
     return this.inner.downloadRecording(recordingUrl);
   }
 
-  private async record(healthy: boolean, lastError: string | null): Promise<void> {
+  private async record(write: () => Promise<void>): Promise<void> {
     try {
-      await recordChannelHealth(this.handle.db, 'twilio', healthy, lastError);
-      this.lastRecorded = healthy;
+      await write();
     } catch (error) {
       this.services.logger.warn(
         { err: error, tenantId: this.handle.tenant.id },
