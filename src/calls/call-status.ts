@@ -235,10 +235,13 @@ async function endCall(
     // The moment someone spoke with the lead: the bridge of a click-to-call, the answer otherwise.
     const contacted =
       outcome !== 'answered' ? null : call.mode === 'click_to_call' ? call.bridged_at : call.answered_at;
+    // Refused by the provider (failed before it had an id): it never rang, as the daily cap reads it.
+    const refused = call.status === 'failed' && call.provider_call_sid === null;
     await unit.trx
       .updateTable('leads')
       .set((eb) => ({
         [counter]: eb(counter, '+', 1),
+        ...(refused ? { call_attempts: sql<number>`greatest(call_attempts - 1, 0)` } : {}),
         ...(contacted
           ? { last_contact_at: sql<Date>`greatest(coalesce(last_contact_at, ${contacted}), ${contacted})` }
           : {}),

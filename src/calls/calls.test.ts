@@ -429,6 +429,13 @@ describe('calls', () => {
     const logged = dataOf(await key.get(`/calls?leadId=${bad.id}&status=failed`));
     expect(logged.total).toBeGreaterThanOrEqual(2);
     expect(logged.items[0]).toMatchObject({ outcome: 'not_connected' });
+    // A call the provider refused never rang anyone: the lead counts only the calls placed.
+    const calls = dataOf(await key.get(`/calls?leadId=${bad.id}`)).items as {
+      providerCallSid: string | null;
+    }[];
+    const placed = calls.filter((call) => call.providerCallSid !== null).length;
+    expect(calls.length - placed).toBeGreaterThanOrEqual(2);
+    expect(dataOf(await key.get(`/leads/${bad.id}`)).callAttempts).toBe(placed);
   });
 
   it('refuses a call that breaks a compliance rule, or without telephony, and places nothing', async () => {
