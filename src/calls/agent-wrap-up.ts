@@ -21,7 +21,12 @@ export async function endOfCallForAgent(
   if (call.bridged_at) {
     const { wrapUpSeconds } = await loadCallSettings(handle, unit.trx);
     if (wrapUpSeconds > 0)
-      await startWrapUp(unit.trx, call.agent_id, new Date(end.getTime() + wrapUpSeconds * 1000));
+      await startWrapUp(
+        unit,
+        handle.tenant.id,
+        call.agent_id,
+        new Date(end.getTime() + wrapUpSeconds * 1000),
+      );
   }
   await announcePresence(unit, services, handle.tenant.id, call.agent_id, end);
 }

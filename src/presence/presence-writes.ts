@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { TenantDb } from '../db/tenant-database.js';
+import type { TenantUnitOfWork } from '../tenancy/unit-of-work.js';
 import type { PresenceSetting } from './presence.tables.js';
 
 /**
@@ -20,15 +21,30 @@ export async function setPresenceSetting(
     .execute();
 }
 
-/** The agent wraps up (notes, disposition) after a call until `until`: no dialer call meanwhile. */
-export async function startWrapUp(trx: TenantDb, agentId: string, until: Date): Promise<void> {
-  await trx
+/**
+ * The agent wraps up (notes, disposition) after a call until `until`: no dialer call meanwhile.
+ * Nothing writes when the wrap-up runs out, so a job at `until` tells the dashboards
+ * (`presence.wrap_up_ended`).
+ */
+export async function startWrapUp(
+  unit: Pick<TenantUnitOfWork<unknown>, 'trx' | 'enqueue'>,
+  tenantId: string,
+  agentId: string,
+  until: Date,
+): Promise<void> {
+  await unit.trx
     .insertInto('agent_presence')
     .values({ agent_id: agentId, wrap_up_until: until })
     .onConflict((oc) =>
       oc.column('agent_id').doUpdateSet({ wrap_up_until: until, updated_at: sql<Date>`now()` }),
     )
     .execute();
+  await unit.enqueue({
+    tenantId,
+    kind: 'presence.wrap_up_ended',
+    payload: { agentId, until: until.toISOString() },
+    options: { runAt: until, idempotencyKey: `wrap-up:${agentId}:${until.getTime()}` },
+  });
 }
 
 /** Ends the agent's wrap-up now (the agent is done early). */

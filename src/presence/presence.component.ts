@@ -1,4 +1,5 @@
 import type { Component } from '../app/component.js';
+import { presenceJobs } from './presence.jobs.js';
 import { followAgentSockets } from './presence-sockets.js';
 import { registerPresenceRoutes } from './presence.routes.js';
 
@@ -7,4 +8,5 @@ export const presenceComponent: Component = {
   name: 'presence',
   start: (services) => followAgentSockets(services),
   routes: ({ crm }, services) => registerPresenceRoutes(crm, services),
+  jobs: presenceJobs,
 };

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { io as connectClient, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TenantDb } from '../db/tenant-database.js';
@@ -138,10 +139,16 @@ describe('agent presence', () => {
       const overnight = await able('Overnight', {
         workingHours: { start: '15:00', end: '02:00', weekdays: [1, 2, 3, 4, 5, 6, 7] },
       });
+      const wrapUp = async (agentId: string, until: Date) => {
+        const handle = await tenantHandle(t, tenant.tenant.id);
+        await inTenantTransaction(t.app.services, handle, (unit) =>
+          startWrapUp(unit, tenant.tenant.id, agentId, until),
+        );
+      };
       const noWrapRow = await able('Wrap-up over');
-      await startWrapUp(db, noWrapRow, at);
+      await wrapUp(noWrapRow, at);
       const endedWrap = await able('Wrap-up ended early');
-      await startWrapUp(db, endedWrap, minutes(10));
+      await wrapUp(endedWrap, minutes(10));
       await endWrapUp(db, endedWrap);
       const backFromAway = await able('Back from away');
       await db
@@ -167,7 +174,7 @@ describe('agent presence', () => {
       await db.insertInto('agent_presence').values({ agent_id: excluded.away, setting: 'away' }).execute();
       await call(db, excluded.onCall, 'in-progress', null);
       await call(db, excluded.ringing, 'ringing', null);
-      await startWrapUp(db, excluded.wrapUp, minutes(1));
+      await wrapUp(excluded.wrapUp, minutes(1));
       await call(db, endedEarly, 'completed', minutes(-60));
       await call(db, endedLate, 'completed', minutes(-5));
       await call(db, endedLate, 'no-answer', minutes(-90));
@@ -305,7 +312,7 @@ describe('agent presence', () => {
       const until = new Date(now.getTime() + 60_000);
       await inTenantTransaction(services, handle, async (unit) => {
         await unit.trx.updateTable('calls').set({ status: 'completed', ended_at: now }).execute();
-        await startWrapUp(unit.trx, agentId, until);
+        await startWrapUp(unit, tenant.tenant.id, agentId, until);
         await announcePresence(unit, services, tenant.tenant.id, agentId, now);
       });
       await expect
@@ -314,6 +321,38 @@ describe('agent presence', () => {
       expect(presenceEvents(key.received, agentId)[1].wrapUpUntil).toBe(until.toISOString());
       expect(await countAvailableAgents(db, { tenantTimezone: 'UTC', at: now })).toBe(0);
       expect(await countAvailableAgents(db, { tenantTimezone: 'UTC', at: until })).toBe(1);
+    });
+
+    it('announces the end of a wrap-up when it runs out, and not for one another call extended', async () => {
+      const tenant = await t.createTenant();
+      const handle = await tenantHandle(t, tenant.tenant.id);
+      const agentId = await agentOf(tenant, { phone: '+14155550124' });
+      const key = await open({ clientCode: tenant.tenant.clientCode, apiKey: tenant.apiKey });
+      const services = t.app.services;
+      const wrapUp = (until: Date) =>
+        inTenantTransaction(services, handle, async (unit) => {
+          await startWrapUp(unit, tenant.tenant.id, agentId, until);
+          await announcePresence(unit, services, tenant.tenant.id, agentId, new Date());
+        });
+      const jobsOfAgent = () =>
+        services.platform
+          .selectFrom('jobs')
+          .select(['status', 'run_at'])
+          .where('kind', '=', 'presence.wrap_up_ended')
+          .where(sql<boolean>`payload->>'agentId' = ${agentId}`)
+          .orderBy('run_at')
+          .execute();
+      const first = new Date(Date.now() + 1_000);
+      await wrapUp(first);
+      await wrapUp(new Date(first.getTime() + 1_000));
+      await expect
+        .poll(() => presenceEvents(key.received, agentId).map((p) => p.presence), { timeout: 20_000 })
+        .toEqual(['wrap_up', 'wrap_up', 'offline']);
+      // Both jobs ran; the first found the wrap-up extended and emitted nothing.
+      await expect
+        .poll(async () => (await jobsOfAgent()).map((job) => job.status), { timeout: 20_000 })
+        .toEqual(['succeeded', 'succeeded']);
+      expect(presenceEvents(key.received, agentId)).toHaveLength(3);
     });
   });
 
