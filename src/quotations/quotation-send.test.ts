@@ -52,9 +52,10 @@ describe('sending quotations by WhatsApp and logging sends on the deal timeline'
     expect((await t.request('/api/whatsapp/webhook', { method: 'POST', headers, body })).status).toBe(200);
     await settled();
   };
-  const leadWithPhone = async (phone: string | null) => {
+  const leadWithPhone = async (phone: string | null, ownerAgentId?: string) => {
+    const owner = ownerAgentId ? { assignedAgentId: ownerAgentId } : { assign: false };
     const lead = dataOf(
-      await key.post('/leads', { name: 'Buyer', ...(phone ? { phone } : {}), assign: false }),
+      await key.post('/leads', { name: 'Buyer', ...(phone ? { phone } : {}), ...owner }),
       201,
     );
     return lead.lead.id as string;
@@ -125,9 +126,12 @@ describe('sending quotations by WhatsApp and logging sends on the deal timeline'
 
   it("sends the PDF as a WhatsApp document to the lead's phone, once, recorded in its conversation", async () => {
     const customer = '34600111222';
-    const leadId = await leadWithPhone(`+${customer}`);
+    // Owned: the customer's message opens a WhatsApp signal for agent A.
+    const leadId = await leadWithPhone(`+${customer}`, agents.A);
     const { deal, q } = await quotationFor(leadId);
     await customerWrites(customer, 'wamid.IN19A');
+    const signals = async () => dataOf(await key.get(`/signals?leadId=${leadId}&type=whatsapp`)).items;
+    expect(await signals()).toEqual([expect.objectContaining({ status: 'pending' })]);
     const uploadsBefore = graph.uploads.length;
     // The first document send fails on Meta's side (a 500): the job is retried, the upload is not.
     graph.sendErrors.push({ status: 500, code: 1, message: 'An unknown error occurred' });
@@ -139,6 +143,8 @@ describe('sending quotations by WhatsApp and logging sends on the deal timeline'
       messageId: expect.any(String),
       quotation: { status: 'shared' },
     });
+    // Sending it answered the customer: the WhatsApp signal is resolved, by the sender.
+    expect(await signals()).toEqual([expect.objectContaining({ status: 'resolved', resolution: 'replied' })]);
     const jobs = await settled();
     const job = jobs.find((row) => String(row.id) === sent.jobId)!;
     expect(job).toMatchObject({ kind: 'quotations.send', status: 'succeeded', attempts: 2 });

@@ -10,6 +10,7 @@ import type { TenantCaller } from '../http/request-context.js';
 import { normalisePhone, type LeadEvent } from '../leads/index.js';
 import { jobRequest, type EnqueueRequest } from '../queue/job-types.js';
 import type { TenantHandle } from '../tenancy/connection-manager.js';
+import { resolveRepliedWithin } from '../signals/index.js';
 import { inTenantTransaction, type TenantUnitOfWork } from '../tenancy/unit-of-work.js';
 import { conversationInServiceWindow, recordOutboundDocument } from '../whatsapp/index.js';
 import {
@@ -359,7 +360,8 @@ export async function sendQuotation(
   const to = await recipientOf(handle, seen, input);
   const conversation =
     input.channel === 'whatsapp' ? await conversationInServiceWindow(handle.db, to, now) : undefined;
-  const result = await inTenantTransaction(services, handle, async ({ trx, enqueue }) => {
+  const result = await inTenantTransaction(services, handle, async (unit) => {
+    const { trx, enqueue } = unit;
     const current = await lockedRow(trx, seen.id);
     if (current.status === 'draft') {
       checkTransition(current, 'share', now);
@@ -385,6 +387,14 @@ export async function sendQuotation(
         current.current_version,
       );
       messageId = await recordOutboundDocument(trx, { conversationId: conversation.id, ...document }, now);
+      // A person sending the quotation answers the customer, as a reply in the inbox does.
+      if (conversation.leadId) {
+        await resolveRepliedWithin(unit, services, handle, {
+          type: 'whatsapp',
+          leadId: conversation.leadId,
+          actor: caller.actor,
+        });
+      }
       request = jobRequest(
         handle.tenant.id,
         sendQuotationJobKind,
