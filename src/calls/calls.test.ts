@@ -545,6 +545,51 @@ describe('calls', () => {
     expect(dataOf(await key.get(`/leads/${lead.id}`)).callCount.missed_call).toBe(1);
   });
 
+  it('makes an unknown caller a lead (source inbound_call) before routing the call; a withheld number makes none', async () => {
+    const path = `/api/telephony/twilio/${live.tenant.clientCode}/voice`;
+    const ring = async (from: string) => {
+      const voice = {
+        CallSid: newSid('CA'),
+        From: from,
+        To: callerId,
+        CallStatus: 'ringing',
+        Direction: 'inbound',
+      };
+      const signature = twilioSignature(tokens.live, `${t.app.services.config.publicBaseUrl}${path}`, voice);
+      const answer = await t.request(path, {
+        method: 'POST',
+        headers: { ...form, 'x-twilio-signature': signature },
+        body: new URLSearchParams(voice).toString(),
+      });
+      expect(answer.status, answer.text).toBe(200);
+      return voice.CallSid;
+    };
+    const newcomer = '+14155550777';
+    const callerLeads = async () =>
+      dataOf(await key.get('/leads?source=inbound_call&limit=100')).items as {
+        id: string;
+        phone: string;
+        source: string;
+      }[];
+    expect(await callerLeads()).toEqual([]);
+    const sid = await ring(newcomer);
+    expect(await callerLeads()).toEqual([
+      expect.objectContaining({ phone: newcomer, source: 'inbound_call' }),
+    ]);
+    const [lead] = await callerLeads();
+    const [call] = dataOf(await key.get(`/calls?leadId=${lead!.id}&direction=inbound`)).items;
+    expect(call).toMatchObject({ providerCallSid: sid, fromNumber: newcomer, mode: 'inbound' });
+
+    // A withheld number: the call is logged without a lead, and no lead is made.
+    const withheld = await ring('anonymous');
+    const logged = dataOf(await key.get('/calls?direction=inbound&limit=100')).items as {
+      providerCallSid: string;
+      leadId: string | null;
+    }[];
+    expect(logged.find((row) => row.providerCallSid === withheld)).toMatchObject({ leadId: null });
+    expect(await callerLeads()).toHaveLength(1);
+  });
+
   it("records the salesperson's disposition on the call and the lead, ending their wrap-up", async () => {
     const agent = await agentOf(key, { outcome: 'answer' }, auto);
     const user = await addTestUser(t, live, { role: 'agent', agentId: agent.id });

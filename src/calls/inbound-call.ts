@@ -8,7 +8,7 @@ import { lockAgentChoice } from './bridge-call.js';
 import { settleOutcome } from './call-status.js';
 import { callbackUrl } from './call-urls.js';
 import { emitCall } from './call-realtime.js';
-import type { CallServices } from './call-services.js';
+import { ensureCallerLead, type CallerLeadServices } from './caller-lead.js';
 
 export interface InboundCall {
   callSid: string;
@@ -19,15 +19,16 @@ export interface InboundCall {
 
 /**
  * A customer calls one of the tenant's numbers (the number's voice URL points here). The call is
- * logged (`inbound`), on the caller's lead when their number is a lead's; it rings the lead's
- * owner when they can take it, else the next free salesperson. Nobody free, or nobody picks up
+ * logged (`inbound`) on the caller's lead, made first when the caller is new (`ensureCallerLead`);
+ * it rings the lead's owner when they can take it, else the next free salesperson. Nobody free, or nobody picks up
  * (the dial's result), makes it a missed call, which opens a `call` signal for the lead's owner.
  */
 export async function receiveCall(
-  services: CallServices,
+  services: CallerLeadServices,
   handle: TenantHandle,
   inbound: InboundCall,
 ): Promise<string> {
+  const callerPhone = await ensureCallerLead(services, handle, inbound.from);
   return inTenantTransaction(services, handle, async (unit) => {
     const existing = await unit.trx
       .selectFrom('calls')
@@ -38,7 +39,7 @@ export async function receiveCall(
     const lead = await unit.trx
       .selectFrom('leads')
       .select(['id', 'assigned_agent_id'])
-      .where('phone', '=', inbound.from)
+      .where('phone', '=', callerPhone ?? inbound.from)
       .where('archived_at', 'is', null)
       .orderBy('created_at', 'desc')
       .executeTakeFirst();
