@@ -206,5 +206,6 @@ describe.skipIf(process.env.TEST_DB === 'postgres')('business time against a min
       }
     }
     expect(mismatches).toEqual([]);
-  });
+    // CPU-bound: 105 s and 145 s measured in CI runs on a shared host, near and past the default 120 s.
+  }, 600_000);
 });
