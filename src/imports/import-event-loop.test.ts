@@ -92,5 +92,6 @@ describe('a large import of junk rows keeps the server process responsive', () =
     console.log(`/health/live answers while the import ran: ${during} (${answered} in all)`);
     expect(during).toBeGreaterThanOrEqual(junkRows / 10_000);
     expect(done).toMatchObject({ status: 'completed', total: junkRows, failed: junkRows, created: 0 });
-  }, 300_000);
+    // On PGlite 262 s in a CI run on a shared host, past 300 s in another: time to finish, not a limit.
+  }, 900_000);
 });
