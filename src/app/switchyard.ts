@@ -12,6 +12,7 @@ import { openPGliteServer } from '../db/pglite-server.js';
 import { openPostgresServer } from '../db/postgres-server.js';
 import { ServerRegistry } from '../db/server-registry.js';
 import { createHttpApp } from '../http/create-app.js';
+import { drainableHttpServer } from '../http/http-drain.js';
 import { createHttpServer } from '../http/http-server.js';
 import { buildOpenApiDocument, createOpenApiRegistry } from '../http/openapi.js';
 import { LeadEvents } from '../leads/lead-events.js';
@@ -133,6 +134,9 @@ function componentJobs() {
 }
 
 /** Starts one Switchyard process in the role the config names. */
+/** What a stop keeps, of its bound, for cutting connections still in use and exiting. */
+const poolCutReserveMs = 1500;
+
 export async function startSwitchyard(
   config: Config,
   logger = createLogger({ level: config.logLevel }),
@@ -152,6 +156,7 @@ export async function startSwitchyard(
   const stopComponents = await startComponents(components, services);
 
   let port: number | undefined;
+  let http: ReturnType<typeof drainableHttpServer> | undefined;
   if (httpServer) {
     const registry = createOpenApiRegistry();
     const routers = buildRouters(services, registry);
@@ -168,6 +173,7 @@ export async function startSwitchyard(
         { path: '/api/docs', handler: [...swaggerUi.serve, swaggerUi.setup(document)] },
       ],
     });
+    http = drainableHttpServer(httpServer);
     httpServer.on('request', listener);
     services.realtime.attach(httpServer);
     await new Promise<void>((resolve, reject) => {
@@ -202,8 +208,9 @@ export async function startSwitchyard(
   const stop = () =>
     (stopping ??= (async () => {
       logger.info('shutting down');
+      const deadline = Date.now() + config.shutdownTimeoutMs;
       await Promise.all([
-        httpServer && closeHttpServer(httpServer, drainMs),
+        http?.close(drainMs),
         (async () => {
           await cron?.stop();
           await worker?.stop();
@@ -214,7 +221,8 @@ export async function startSwitchyard(
       await stopListening();
       await stopMemoListening();
       await services.redis?.quit().catch(() => undefined);
-      await services.servers.close();
+      // Connections still held by work the worker gave up on are cut, not waited for, near the bound.
+      await services.servers.close({ graceMs: Math.max(0, deadline - Date.now() - poolCutReserveMs) });
       if (httpServer && services.servers.defaultServer.kind === 'pglite') {
         removeServerInfo(config.database.dataDir);
       }
@@ -222,19 +230,4 @@ export async function startSwitchyard(
     })());
 
   return { services, httpServer, port, worker, cron, stop };
-}
-
-/** Stops accepting, lets in-flight requests finish, and cuts what is left after the bound. */
-async function closeHttpServer(server: HttpServer, timeoutMs: number): Promise<void> {
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(() => {
-      server.closeAllConnections();
-      resolve();
-    }, timeoutMs);
-    server.close(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-    server.closeIdleConnections();
-  });
 }

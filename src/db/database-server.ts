@@ -8,5 +8,9 @@ export interface DatabaseServer {
   readonly db: Kysely<any>;
   /** Subscribes to NOTIFY on a channel; resolves to an unsubscribe function. */
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
-  close(): Promise<void>;
+  /**
+   * Closes the connections, waiting for those in use to be given back; with `graceMs`, those still in
+   * use after it are cut (the server rolls back their transactions) and the close waits no more.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
 }

@@ -17,6 +17,23 @@ export function redactUrl(url: string): string {
 /** How long a request waits for a connection before it fails as `database_unavailable`. */
 export const defaultConnectTimeoutMs = 5000;
 
+/** After cutting connections still in use at close, how long their holders get to give them back. */
+const cutSettleMs = 1000;
+
+/** Whether `work` settles within `ms` (its failure counts as settled: a closing pool's errors are moot). */
+async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const settled = await Promise.race([
+    work.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
+  ]);
+  clearTimeout(timer);
+  return settled;
+}
+
 export interface PostgresServerOptions {
   poolMax: number;
   logger: Logger;
@@ -45,6 +62,10 @@ export function openPostgresServer(url: string, options: PostgresServerOptions):
       options.logger.debug({ err: error, server: label }, 'database client failed'),
     ),
   );
+  const inUse = new Set<pg.PoolClient>();
+  pool.on('acquire', (client) => inUse.add(client));
+  pool.on('release', (_error, client) => inUse.delete(client));
+  pool.on('remove', (client) => inUse.delete(client as pg.PoolClient));
   // Whatever stops the pool from handing out a connection is an outage to the caller
   // (postgres-errors.ts maps it to 503 database_unavailable), never a statement's fault.
   const connectingPool = {
@@ -63,8 +84,19 @@ export function openPostgresServer(url: string, options: PostgresServerOptions):
     db,
     listen: (channel, onPayload) =>
       listenWithReconnect({ url, channel, onPayload, logger: options.logger, connectTimeoutMs }),
-    async close() {
-      await db.destroy();
+    async close({ graceMs } = {}) {
+      const destroyed = db.destroy();
+      if (graceMs === undefined || (await settlesWithin(destroyed, graceMs))) return destroyed;
+      // Work the stop gave up on (a job past its grace) still holds these: it fails on its next
+      // statement, and a holder that never gives its connection back does not hold the process.
+      if (inUse.size > 0) {
+        options.logger.warn(
+          { server: label, connections: inUse.size },
+          'cutting database connections still in use',
+        );
+        for (const client of inUse) client.end().catch(() => undefined);
+      }
+      await settlesWithin(destroyed, cutSettleMs);
     },
   };
 }

@@ -28,9 +28,9 @@ export class ServerRegistry {
     return 1 + this.dedicated.size;
   }
 
-  async close(): Promise<void> {
+  async close(options?: { graceMs?: number }): Promise<void> {
     const servers = [...this.dedicated.values(), this.defaultServer];
     this.dedicated.clear();
-    await Promise.allSettled(servers.map((server) => server.close()));
+    await Promise.allSettled(servers.map((server) => server.close(options)));
   }
 }
