@@ -133,10 +133,10 @@ function componentJobs() {
   return components.flatMap((component) => component.jobs ?? []);
 }
 
-/** Starts one Switchyard process in the role the config names. */
 /** What a stop keeps, of its bound, for cutting connections still in use and exiting. */
 const poolCutReserveMs = 1500;
 
+/** Starts one Switchyard process in the role the config names. */
 export async function startSwitchyard(
   config: Config,
   logger = createLogger({ level: config.logLevel }),

@@ -11,6 +11,7 @@ export interface DatabaseServer {
   /**
    * Closes the connections, waiting for those in use to be given back; with `graceMs`, those still in
    * use after it are cut (the server rolls back their transactions) and the close waits no more.
+   * The embedded PGlite has one in-process connection, nothing to cut: it ignores `graceMs`.
    */
   close(options?: { graceMs?: number }): Promise<void>;
 }
